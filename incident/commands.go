@@ -1,0 +1,171 @@
+package incident
+
+import (
+	"strings"
+	"time"
+)
+
+// CommandKind names a change someone asks for.
+type CommandKind string
+
+// Commands that change an incident.
+const (
+	CmdNote            CommandKind = "note"
+	CmdUpdate          CommandKind = "update"
+	CmdSeverity        CommandKind = "sev"
+	CmdLead            CommandKind = "lead"
+	CmdRole            CommandKind = "role"
+	CmdFollowup        CommandKind = "followup"
+	CmdMitigated       CommandKind = "mitigated"
+	CmdResolve         CommandKind = "resolve"
+	CmdReopen          CommandKind = "reopen"
+	CmdClose           CommandKind = "close"
+	CmdStepDone        CommandKind = "step.done"
+	CmdStepSkip        CommandKind = "step.skip"
+	CmdStepAssign      CommandKind = "step.assign"
+	CmdRequestApproval CommandKind = "step.request_approval"
+	CmdApprove         CommandKind = "step.approve"
+	CmdMemberJoined    CommandKind = "member_joined"
+	CmdPinned          CommandKind = "pinned"
+	CmdSnooze          CommandKind = "snooze"
+)
+
+// CommandKinds lists every command, for exhaustive tests.
+var CommandKinds = []CommandKind{
+	CmdNote, CmdUpdate, CmdSeverity, CmdLead, CmdRole, CmdFollowup,
+	CmdMitigated, CmdResolve, CmdReopen, CmdClose, CmdStepDone, CmdStepSkip,
+	CmdStepAssign, CmdRequestApproval, CmdApprove, CmdMemberJoined, CmdPinned, CmdSnooze,
+}
+
+// Command is one request to change an incident. Only the fields its Kind
+// needs are read.
+type Command struct {
+	Kind     CommandKind
+	Actor    string // Slack user id of who asked
+	Text     string // note, update, follow-up, reason, pinned message text
+	Severity Severity
+	User     string // lead/role assignee
+	Role     string
+	StepID   string
+	What     string // approval: what will be run
+	Where    string // approval: where it will be run
+	Force    bool   // close --force
+	Until    time.Time
+	Ref      string // pinned message ts, reaction name…
+}
+
+// Result is what a command produced: the new state, the timeline events,
+// the effects to perform, and a short reply for the person who asked.
+type Result struct {
+	Incident Incident
+	Events   []Event
+	Effects  []Effect
+	Reply    string
+}
+
+// Declaration is everything needed to open an incident.
+type Declaration struct {
+	Title         string
+	Impact        string
+	Severity      Severity // empty: the playbook's, else sev3
+	Playbook      Playbook
+	Declarer      string
+	OriginChannel string
+	Responders    []string // invited besides the declarer and the playbook's list
+	VerifyWindow  time.Duration
+}
+
+// Declare opens incident number n.
+func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
+	title, err := checkText("the title", d.Title, MaxTitle)
+	if err != nil {
+		return Result{}, err
+	}
+	if d.Declarer == "" {
+		return Result{}, refuse(CodeBadInput, "a declaration needs a declaring user")
+	}
+	pb := d.Playbook
+	if len(pb.Steps) == 0 {
+		pb = DefaultPlaybook()
+	}
+	if err := pb.Validate(); err != nil {
+		return Result{}, err
+	}
+	sev := d.Severity
+	if sev == "" {
+		sev = pb.Severity
+	}
+	if sev == "" {
+		sev = DefaultSeverity
+	}
+	if !sev.Valid() {
+		return Result{}, refuse(CodeBadInput, "severity must be sev1–sev4, not %q", clip(string(sev), 20))
+	}
+	impact := strings.TrimSpace(d.Impact)
+	if len([]rune(impact)) > MaxText {
+		return Result{}, refuse(CodeBadInput, "the impact is %d characters; the limit is %d", len([]rune(impact)), MaxText)
+	}
+	window := d.VerifyWindow
+	if pb.VerifyWindow > 0 {
+		window = pb.VerifyWindow
+	}
+	now = Stamp(now)
+	inc := Incident{
+		Number:        n,
+		Title:         title,
+		Impact:        impact,
+		Severity:      sev,
+		Status:        StatusActive,
+		Playbook:      pb.Name,
+		Declarer:      d.Declarer,
+		OriginChannel: d.OriginChannel,
+		VerifyWindow:  window,
+		DeclaredAt:    now,
+	}
+	for _, s := range pb.Steps {
+		inc.Steps = append(inc.Steps, Step{StepDef: s, State: StepOpen})
+	}
+	invite := uniq(append(append([]string{d.Declarer}, d.Responders...), pb.Invite...))
+	res := Result{
+		Incident: inc,
+		Events: []Event{ev(now, d.Declarer, EvDeclared, title,
+			"severity", string(sev), "playbook", pb.Name)},
+		Effects: []Effect{
+			{Kind: EffCreateChannel},
+			{Kind: EffPostCard},
+			{Kind: EffInvite, Users: invite},
+			{Kind: EffSetTopic},
+			eff(EffAnnounce, MsgDeclared, ""),
+			{Kind: EffEphemeral, Msg: MsgDeclared, User: d.Declarer},
+		},
+		Reply: ID(n) + " declared; its channel is being created.",
+	}
+	return res, nil
+}
+
+func uniq(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// RecordChannel stores the channel the executor created.
+func RecordChannel(inc Incident, id, name string, now time.Time) Result {
+	c := inc.Clone()
+	c.Channel, c.ChannelName = id, name
+	return Result{Incident: c, Events: []Event{ev(now, "", EvChannelCreated, name, "channel", id)}}
+}
+
+// RecordCard stores the ts of the posted card.
+func RecordCard(inc Incident, ts string) Result {
+	c := inc.Clone()
+	c.CardTS = ts
+	return Result{Incident: c}
+}

@@ -1,0 +1,125 @@
+package incident
+
+import "time"
+
+// EventKind names what happened on the timeline.
+type EventKind string
+
+// Timeline event kinds.
+const (
+	EvDeclared          EventKind = "declared"
+	EvChannelCreated    EventKind = "channel_created"
+	EvSeverityChanged   EventKind = "severity_changed"
+	EvMitigated         EventKind = "mitigated"
+	EvResolved          EventKind = "resolved"
+	EvReopened          EventKind = "reopened"
+	EvClosed            EventKind = "closed"
+	EvLeadAssigned      EventKind = "lead_assigned"
+	EvRoleAssigned      EventKind = "role_assigned"
+	EvNote              EventKind = "note"
+	EvStatusUpdate      EventKind = "status_update"
+	EvFollowup          EventKind = "followup"
+	EvStepDone          EventKind = "step_done"
+	EvStepSkipped       EventKind = "step_skipped"
+	EvStepAssigned      EventKind = "step_assigned"
+	EvApprovalRequested EventKind = "approval_requested"
+	EvApprovalGranted   EventKind = "approval_granted"
+	EvMemberJoined      EventKind = "member_joined"
+	EvMessagePinned     EventKind = "message_pinned"
+	EvReminderSent      EventKind = "reminder_sent"
+	EvSnoozed           EventKind = "snoozed"
+	EvPostmortem        EventKind = "postmortem_published"
+	EvPostmortemFailed  EventKind = "postmortem_failed"
+)
+
+// Event is one line of the timeline. At is UTC with millisecond precision.
+type Event struct {
+	Seq    uint64            `json:"seq"`
+	At     time.Time         `json:"at"`
+	Actor  string            `json:"actor,omitempty"`
+	Kind   EventKind         `json:"kind"`
+	Text   string            `json:"text,omitempty"`
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// Stamp normalises a timestamp the way the timeline stores it.
+func Stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+func ev(now time.Time, actor string, kind EventKind, text string, kv ...string) Event {
+	e := Event{At: Stamp(now), Actor: actor, Kind: kind, Text: text}
+	if len(kv) > 0 {
+		e.Fields = make(map[string]string, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			e.Fields[kv[i]] = kv[i+1]
+		}
+	}
+	return e
+}
+
+// EffectKind names something the outside world must be told after a
+// command commits. Effects are stored in the outbox in the same
+// transaction as the state change and performed by workers.
+type EffectKind string
+
+// Effect kinds.
+const (
+	// EffCreateChannel creates the incident channel (and records its id).
+	EffCreateChannel EffectKind = "channel.create"
+	// EffInvite invites Users to the incident channel.
+	EffInvite EffectKind = "channel.invite"
+	// EffSetTopic sets the channel topic from the incident's current state.
+	EffSetTopic EffectKind = "channel.topic"
+	// EffPostCard posts and pins the incident card (and records its ts).
+	EffPostCard EffectKind = "card.post"
+	// EffUpdateCard refreshes the card from the current state; coalescible.
+	EffUpdateCard EffectKind = "card.update"
+	// EffPost posts Msg in the incident channel.
+	EffPost EffectKind = "channel.post"
+	// EffAnnounce posts Msg in the announce channel.
+	EffAnnounce EffectKind = "announce"
+	// EffEphemeral tells User something only they see.
+	EffEphemeral EffectKind = "ephemeral"
+	// EffDM sends User a direct message.
+	EffDM EffectKind = "dm"
+	// EffPublishPostmortem files the postmortem, exactly once.
+	EffPublishPostmortem EffectKind = "postmortem.publish"
+)
+
+// MessageKind picks the template used to render a posted message.
+type MessageKind string
+
+// Message kinds.
+const (
+	MsgDeclared        MessageKind = "declared"
+	MsgSeverityChanged MessageKind = "severity_changed"
+	MsgStatusChanged   MessageKind = "status_changed"
+	MsgStatusUpdate    MessageKind = "status_update"
+	MsgLeadAssigned    MessageKind = "lead_assigned"
+	MsgRoleAssigned    MessageKind = "role_assigned"
+	MsgApprovalAsked   MessageKind = "approval_requested"
+	MsgApproved        MessageKind = "approval_granted"
+	MsgClosed          MessageKind = "closed"
+	MsgReminder        MessageKind = "reminder"
+	MsgText            MessageKind = "text"
+)
+
+// Effect is one outbox row's payload.
+type Effect struct {
+	Kind   EffectKind        `json:"kind"`
+	Msg    MessageKind       `json:"msg,omitempty"`
+	User   string            `json:"user,omitempty"`
+	Users  []string          `json:"users,omitempty"`
+	Text   string            `json:"text,omitempty"`
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+func eff(kind EffectKind, msg MessageKind, text string, kv ...string) Effect {
+	e := Effect{Kind: kind, Msg: msg, Text: text}
+	if len(kv) > 0 {
+		e.Fields = make(map[string]string, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			e.Fields[kv[i]] = kv[i+1]
+		}
+	}
+	return e
+}

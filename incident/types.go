@@ -1,0 +1,434 @@
+package incident
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Severity is how bad an incident is: sev1 is the worst.
+type Severity string
+
+// The four severities.
+const (
+	Sev1 Severity = "sev1"
+	Sev2 Severity = "sev2"
+	Sev3 Severity = "sev3"
+	Sev4 Severity = "sev4"
+)
+
+// Severities lists every severity from worst to mildest.
+var Severities = []Severity{Sev1, Sev2, Sev3, Sev4}
+
+// DefaultSeverity is used when a declaration names none.
+const DefaultSeverity = Sev3
+
+// ParseSeverity accepts "1", "sev1", "SEV1", "sev-1" and "S1".
+func ParseSeverity(s string) (Severity, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	t = strings.TrimPrefix(t, "sev")
+	t = strings.TrimPrefix(t, "s")
+	t = strings.TrimPrefix(t, "-")
+	if n, err := strconv.Atoi(t); err == nil && n >= 1 && n <= 4 && len(t) == 1 {
+		return Severities[n-1], nil
+	}
+	return "", refuse(CodeBadInput, "severity must be sev1–sev4 (sev1 is the worst), not %q", clip(s, 20))
+}
+
+// Valid reports whether s is one of the four severities.
+func (s Severity) Valid() bool {
+	for _, v := range Severities {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Rank is 1 for sev1 … 4 for sev4, 0 when invalid.
+func (s Severity) Rank() int {
+	for i, v := range Severities {
+		if s == v {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// Status is where an incident stands in its lifecycle.
+type Status string
+
+// The lifecycle: active → mitigated → resolved → closed; reopen returns to active.
+const (
+	StatusActive    Status = "active"
+	StatusMitigated Status = "mitigated"
+	StatusResolved  Status = "resolved"
+	StatusClosed    Status = "closed"
+)
+
+// Statuses lists every status in lifecycle order.
+var Statuses = []Status{StatusActive, StatusMitigated, StatusResolved, StatusClosed}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	for _, v := range Statuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Open reports whether the incident still needs people.
+func (s Status) Open() bool { return s != StatusClosed }
+
+// Phase groups checklist steps; responders work through them in order.
+type Phase string
+
+// The four phases of the method Firebreak teaches.
+const (
+	PhaseStopBleeding Phase = "stop-the-bleeding"
+	PhaseUnderstand   Phase = "understand"
+	PhaseFixForward   Phase = "fix-forward"
+	PhaseVerify       Phase = "verify"
+)
+
+// Phases lists the phases in the order they are worked.
+var Phases = []Phase{PhaseStopBleeding, PhaseUnderstand, PhaseFixForward, PhaseVerify}
+
+// Valid reports whether p is one of the four phases.
+func (p Phase) Valid() bool {
+	for _, v := range Phases {
+		if p == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Title is the phase name as people read it.
+func (p Phase) Title() string {
+	switch p {
+	case PhaseStopBleeding:
+		return "Stop the bleeding"
+	case PhaseUnderstand:
+		return "Understand"
+	case PhaseFixForward:
+		return "Fix forward"
+	case PhaseVerify:
+		return "Verify"
+	}
+	return string(p)
+}
+
+// StepState is the progress of one checklist step.
+type StepState string
+
+// Step states.
+const (
+	StepOpen    StepState = "open"
+	StepDone    StepState = "done"
+	StepSkipped StepState = "skipped"
+)
+
+// StepDef is a checklist step as a playbook defines it.
+type StepDef struct {
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Detail   string `json:"detail,omitempty"`
+	Link     string `json:"link,omitempty"`
+	Phase    Phase  `json:"phase"`
+	Approval bool   `json:"approval,omitempty"`
+	Role     string `json:"role,omitempty"`
+}
+
+// Approval records the two-person rule for a risky step.
+type Approval struct {
+	RequestedBy string    `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+	What        string    `json:"what"`
+	Where       string    `json:"where"`
+	ApprovedBy  string    `json:"approved_by,omitempty"`
+	ApprovedAt  time.Time `json:"approved_at,omitzero"`
+}
+
+// Approved reports whether a second person has approved the request.
+func (a *Approval) Approved() bool { return a != nil && a.ApprovedBy != "" }
+
+// Step is a checklist step in a running incident.
+type Step struct {
+	StepDef
+	State      StepState `json:"state"`
+	Assignee   string    `json:"assignee,omitempty"`
+	AssignedAt time.Time `json:"assigned_at,omitzero"`
+	By         string    `json:"by,omitempty"`
+	At         time.Time `json:"at,omitzero"`
+	SkipReason string    `json:"skip_reason,omitempty"`
+	Signoff    *Approval `json:"signoff,omitempty"`
+}
+
+// Finished reports whether the step is done or skipped.
+func (s Step) Finished() bool { return s.State == StepDone || s.State == StepSkipped }
+
+// Followup is an action item recorded for the postmortem.
+type Followup struct {
+	N    int       `json:"n"`
+	Text string    `json:"text"`
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+}
+
+// Playbook is the checklist and defaults for a kind of incident.
+type Playbook struct {
+	Name         string        `json:"name"`
+	Title        string        `json:"title"`
+	Description  string        `json:"description,omitempty"`
+	Severity     Severity      `json:"severity,omitempty"`
+	Invite       []string      `json:"invite,omitempty"`
+	Roles        []string      `json:"roles,omitempty"`
+	VerifyWindow time.Duration `json:"verify_window,omitempty"`
+	Steps        []StepDef     `json:"steps"`
+}
+
+// Validate checks the invariants every playbook must hold, whatever file
+// format it came from.
+func (p Playbook) Validate() error {
+	if p.Name == "" {
+		return refuse(CodeBadInput, "playbook has no name")
+	}
+	if p.Severity != "" && !p.Severity.Valid() {
+		return refuse(CodeBadInput, "playbook %s: severity %q is not sev1–sev4", p.Name, p.Severity)
+	}
+	seen := map[string]bool{}
+	phases := map[Phase]int{}
+	for _, s := range p.Steps {
+		if s.ID == "" {
+			return refuse(CodeBadInput, "playbook %s: a step has no id", p.Name)
+		}
+		if !validStepID(s.ID) {
+			return refuse(CodeBadInput, "playbook %s: step id %q may contain only a-z, 0-9, - and _ (at most 64)", p.Name, s.ID)
+		}
+		if seen[s.ID] {
+			return refuse(CodeBadInput, "playbook %s: duplicate step id %q", p.Name, s.ID)
+		}
+		seen[s.ID] = true
+		if strings.TrimSpace(s.Title) == "" {
+			return refuse(CodeBadInput, "playbook %s: step %q has no title", p.Name, s.ID)
+		}
+		if !s.Phase.Valid() {
+			return refuse(CodeBadInput, "playbook %s: step %q has unknown phase %q", p.Name, s.ID, s.Phase)
+		}
+		phases[s.Phase]++
+	}
+	for _, ph := range Phases {
+		if phases[ph] == 0 {
+			return refuse(CodeBadInput, "playbook %s: phase %s has no steps", p.Name, ph)
+		}
+	}
+	return nil
+}
+
+func validStepID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ID formats an incident number as people see it: INC-<n>.
+func ID(n uint64) string { return "INC-" + strconv.FormatUint(n, 10) }
+
+// ParseID accepts "INC-7", "inc-7" and "7".
+func ParseID(s string) (uint64, error) {
+	t := strings.TrimSpace(s)
+	if len(t) > 4 && strings.EqualFold(t[:4], "INC-") {
+		t = t[4:]
+	}
+	n, err := strconv.ParseUint(t, 10, 64)
+	if err != nil || n == 0 {
+		return 0, refuse(CodeBadInput, "%q is not an incident id like INC-7", clip(s, 30))
+	}
+	return n, nil
+}
+
+// Incident is the whole state of one incident.
+type Incident struct {
+	Number      uint64            `json:"number"`
+	Title       string            `json:"title"`
+	Impact      string            `json:"impact,omitempty"`
+	Severity    Severity          `json:"severity"`
+	Status      Status            `json:"status"`
+	Playbook    string            `json:"playbook"`
+	Declarer    string            `json:"declarer"`
+	Lead        string            `json:"lead,omitempty"`
+	Roles       map[string]string `json:"roles,omitempty"`
+	Channel     string            `json:"channel,omitempty"`
+	ChannelName string            `json:"channel_name,omitempty"`
+	CardTS      string            `json:"card_ts,omitempty"`
+	// OriginChannel is where /incident was typed, for replies before the
+	// incident channel exists.
+	OriginChannel string        `json:"origin_channel,omitempty"`
+	VerifyWindow  time.Duration `json:"verify_window,omitempty"`
+
+	DeclaredAt   time.Time `json:"declared_at"`
+	MitigatedAt  time.Time `json:"mitigated_at,omitzero"`
+	ResolvedAt   time.Time `json:"resolved_at,omitzero"`
+	ClosedAt     time.Time `json:"closed_at,omitzero"`
+	LastUpdateAt time.Time `json:"last_update_at,omitzero"`
+	// ReopenCount counts false resolutions.
+	ReopenCount int    `json:"reopen_count,omitempty"`
+	ForceReason string `json:"force_reason,omitempty"`
+
+	Steps     []Step     `json:"steps"`
+	Followups []Followup `json:"followups,omitempty"`
+
+	// Reminders holds what the scheduler needs to send each reminder once.
+	Reminders Reminders `json:"reminders,omitzero"`
+}
+
+// Reminders is the reminder bookkeeping stored with an incident so that a
+// restart neither drops nor repeats a reminder.
+type Reminders struct {
+	// SnoozedUntil postpones the status-update nudge.
+	SnoozedUntil time.Time `json:"snoozed_until,omitzero"`
+	// Sent maps a reminder key (kind + due moment) to when it was sent.
+	Sent map[string]time.Time `json:"sent,omitempty"`
+}
+
+// ID is the incident's identifier, INC-<n>.
+func (i Incident) ID() string { return ID(i.Number) }
+
+// Step returns the step with the given id.
+func (i Incident) Step(id string) (Step, int, bool) {
+	for k, s := range i.Steps {
+		if s.ID == id {
+			return s, k, true
+		}
+	}
+	return Step{}, -1, false
+}
+
+// CurrentPhase is the first phase with an unfinished step; verify when all are finished.
+func (i Incident) CurrentPhase() Phase {
+	for _, ph := range Phases {
+		for _, s := range i.Steps {
+			if s.Phase == ph && !s.Finished() {
+				return ph
+			}
+		}
+	}
+	return PhaseVerify
+}
+
+// PhaseSteps returns the steps of one phase in playbook order.
+func (i Incident) PhaseSteps(p Phase) []Step {
+	var out []Step
+	for _, s := range i.Steps {
+		if s.Phase == p {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// OpenSteps returns the unfinished steps.
+func (i Incident) OpenSteps() []Step {
+	var out []Step
+	for _, s := range i.Steps {
+		if !s.Finished() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Clone returns a deep copy, so a command never mutates the caller's value.
+func (i Incident) Clone() Incident {
+	c := i
+	if i.Roles != nil {
+		c.Roles = make(map[string]string, len(i.Roles))
+		for k, v := range i.Roles {
+			c.Roles[k] = v
+		}
+	}
+	c.Steps = make([]Step, len(i.Steps))
+	for k, s := range i.Steps {
+		if s.Signoff != nil {
+			a := *s.Signoff
+			s.Signoff = &a
+		}
+		c.Steps[k] = s
+	}
+	c.Followups = append([]Followup(nil), i.Followups...)
+	if i.Reminders.Sent != nil {
+		c.Reminders.Sent = make(map[string]time.Time, len(i.Reminders.Sent))
+		for k, v := range i.Reminders.Sent {
+			c.Reminders.Sent[k] = v
+		}
+	}
+	return c
+}
+
+// Responders lists everyone who acted on the incident, lead first.
+func (i Incident) Responders() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(u string) {
+		if u != "" && !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	add(i.Lead)
+	add(i.Declarer)
+	for _, u := range i.Roles {
+		add(u)
+	}
+	for _, s := range i.Steps {
+		add(s.By)
+		add(s.Assignee)
+		if s.Signoff != nil {
+			add(s.Signoff.RequestedBy)
+			add(s.Signoff.ApprovedBy)
+		}
+	}
+	return out
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// Must-have text limits. Slack would accept more in places, but incident
+// text that long is a paste accident; we refuse with a clear message
+// rather than truncating silently.
+const (
+	MaxTitle = 5000
+	MaxText  = 20000
+)
+
+func checkText(what, s string, max int) (string, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return "", refuse(CodeBadInput, "%s is empty", what)
+	}
+	if len([]rune(t)) > max {
+		return "", refuse(CodeBadInput, "%s is %d characters; the limit is %d", what, len([]rune(t)), max)
+	}
+	return t, nil
+}
+
+// String makes Severity print nicely in messages.
+func (s Severity) String() string { return string(s) }
+
+var _ fmt.Stringer = Severity("")
