@@ -1,0 +1,27 @@
+// Package slackfake is a stateful fake Slack workspace served over real HTTP and a real
+// WebSocket on 127.0.0.1, so that the bot, its tests, benchmarks and the `firebreak demo`
+// browser UI talk to it exactly as they talk to Slack: through slack-go's Web API client and
+// its socketmode client, with no accounts and no network.
+//
+// It owns:
+//   - the workspace state (team, users, channels, messages and threads, pins, bookmarks,
+//     reactions, ephemerals, modal views, trigger_ids and response_urls), kept as Slack keeps
+//     it and enforced with Slack's own error codes, so that a bot that passes here does not
+//     discover a rule in production;
+//   - the Web API at <URL>/api/<method> and Socket Mode (hello, envelopes, acks, pings,
+//     disconnects, redelivery of unacked events_api envelopes);
+//   - faults on demand (rate limits, 429s, 5xx, latency, dropped sockets) because the bot's
+//     retry and reconnect paths are only trustworthy if they are exercised;
+//   - a Go API to act as people do (slash commands, clicks, submissions, messages, reactions,
+//     pins, joins) and to inspect what the bot did, plus a change feed for a live UI.
+//
+// It must not: import any Firebreak package (it is a stand-in for Slack, not a part of the
+// bot, and must not learn the bot's internals); listen anywhere but the address it is given
+// (127.0.0.1 by default); block its HTTP or WebSocket handlers on a slow observer; or hand out
+// references to its internal state (every inspection returns a copy, so callers may read
+// concurrently with the bot).
+//
+// Facts it relies on are in docs/SLACK-PLATFORM.md. Where Slack's behaviour is not documented
+// (for example the exact size that triggers msg_blocks_too_long) the choice is noted beside
+// the code.
+package slackfake

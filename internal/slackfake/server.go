@@ -1,0 +1,699 @@
+package slackfake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Well-known identifiers of the preloaded workspace.
+const (
+	TeamID     = "T0FIREBRK"
+	TeamName   = "Firebreak"
+	TeamDomain = "firebreak"
+	AppID      = "A0FIREBRK"
+	BotUserID  = "UBOT"
+	BotID      = "BBOT"
+	BotName    = "firebreak"
+	Alice      = "UALICE"
+	Bob        = "UBOB"
+	Carol      = "UCAROL"
+	// GeneralChannelID is #general, where every preloaded person is a member and the bot is not.
+	GeneralChannelID = "C0GENERAL"
+
+	// DefaultBotToken and DefaultAppToken are what the fake accepts unless told otherwise.
+	DefaultBotToken = "xoxb-firebreak-fake"
+	DefaultAppToken = "xapp-1-firebreak-fake"
+)
+
+// Option configures a Server.
+type Option func(*config)
+
+type config struct {
+	addr            string
+	botToken        string
+	appToken        string
+	pingInterval    time.Duration
+	triggerTTL      time.Duration
+	redeliverAfter  time.Duration
+	ackTimeout      time.Duration
+	responseURLUses int
+	responseURLTTL  time.Duration
+	ownEvents       bool
+	tierLimits      bool
+}
+
+// WithAddr listens on addr (for the demo); the default is 127.0.0.1:0.
+func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
+
+// WithTokens sets the bot (xoxb-) and app (xapp-) tokens the fake accepts.
+func WithTokens(bot, app string) Option {
+	return func(c *config) { c.botToken, c.appToken = bot, app }
+}
+
+// WithPingInterval sets how often the server PINGs each socket (default 5 s; slack-go gives
+// up after 30 s without one).
+func WithPingInterval(d time.Duration) Option { return func(c *config) { c.pingInterval = d } }
+
+// WithTriggerTTL sets how long a trigger_id stays usable (default 3 s, as Slack).
+func WithTriggerTTL(d time.Duration) Option { return func(c *config) { c.triggerTTL = d } }
+
+// WithRedeliveryDelay sets how long an events_api envelope may stay unacked before it is
+// redelivered (default 3 s).
+func WithRedeliveryDelay(d time.Duration) Option { return func(c *config) { c.redeliverAfter = d } }
+
+// WithAckTimeout sets how long the blocking drivers (Slash, Click, Submit) wait for an ack
+// (default 3 s, Slack's limit).
+func WithAckTimeout(d time.Duration) Option { return func(c *config) { c.ackTimeout = d } }
+
+// WithResponseURLLimits sets how many posts a response_url accepts and for how long
+// (default 5 posts within 30 minutes).
+func WithResponseURLLimits(uses int, ttl time.Duration) Option {
+	return func(c *config) { c.responseURLUses, c.responseURLTTL = uses, ttl }
+}
+
+// WithOwnEvents controls whether the bot's own Web API actions (posts, updates, pins,
+// reactions, invites, joins) produce events_api envelopes, as they do in Slack when the app
+// subscribes to them. Default true: the bot must learn to ignore its own messages.
+func WithOwnEvents(on bool) Option { return func(c *config) { c.ownEvents = on } }
+
+// WithTierLimits starts the server with Slack's tier rate limits enabled.
+func WithTierLimits() Option { return func(c *config) { c.tierLimits = true } }
+
+// Server is a fake Slack workspace. All methods are safe for concurrent use.
+type Server struct {
+	cfg      config
+	ln       net.Listener
+	http     *http.Server
+	base     string
+	upgrader websocket.Upgrader
+
+	mu sync.Mutex
+	st state
+	sm sockets
+	fl faults
+
+	subMu sync.Mutex
+	subs  map[int]*subscriber
+	subN  int
+
+	closed    chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+}
+
+// New starts a fake workspace listening on 127.0.0.1 (or WithAddr).
+func New(opts ...Option) (*Server, error) {
+	cfg := config{
+		addr:            "127.0.0.1:0",
+		botToken:        DefaultBotToken,
+		appToken:        DefaultAppToken,
+		pingInterval:    5 * time.Second,
+		triggerTTL:      3 * time.Second,
+		redeliverAfter:  3 * time.Second,
+		ackTimeout:      3 * time.Second,
+		responseURLUses: 5,
+		responseURLTTL:  30 * time.Minute,
+		ownEvents:       true,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, fmt.Errorf("slackfake: listen %s: %w", cfg.addr, err)
+	}
+	s := &Server{
+		cfg:    cfg,
+		ln:     ln,
+		base:   "http://" + ln.Addr().String(),
+		subs:   map[int]*subscriber{},
+		closed: make(chan struct{}),
+		// slack-go sends Origin: https://api.slack.com; gorilla's default check would refuse it.
+		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
+	}
+	s.st.init()
+	s.sm.init()
+	s.fl.init()
+	s.fl.tiers = cfg.tierLimits
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/", s.serveAPI)
+	mux.HandleFunc("/ws", s.serveWS)
+	mux.HandleFunc("/response/", s.serveResponseURL)
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = s.http.Serve(ln)
+	}()
+	return s, nil
+}
+
+// URL is the server's base URL, e.g. http://127.0.0.1:1234.
+func (s *Server) URL() string { return s.base }
+
+// APIURL is the Web API base with the trailing slash slack.OptionAPIURL needs.
+func (s *Server) APIURL() string { return s.base + "/api/" }
+
+// BotToken is the xoxb- token the Web API accepts.
+func (s *Server) BotToken() string { return s.cfg.botToken }
+
+// AppToken is the xapp- token apps.connections.open accepts.
+func (s *Server) AppToken() string { return s.cfg.appToken }
+
+// Close drops every socket, stops the HTTP server and waits for its goroutines.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.DropSockets()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = s.http.Shutdown(ctx)
+		if err != nil {
+			_ = s.http.Close()
+		}
+		s.wg.Wait()
+		s.subMu.Lock()
+		for id, sub := range s.subs {
+			close(sub.ch)
+			delete(s.subs, id)
+		}
+		s.subMu.Unlock()
+	})
+	return err
+}
+
+// Call is one Web API request as the fake saw it.
+type Call struct {
+	Method string
+	Params map[string]string
+	// Error is the Slack error code returned, "" on success; "ratelimited" for a 429 and
+	// "http_<status>" for an injected 5xx.
+	Error string
+	Time  time.Time
+}
+
+// Calls returns the recorded calls to one method, oldest first.
+func (s *Server) Calls(method string) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.st.calls {
+		if c.Method == method {
+			out = append(out, copyCall(c))
+		}
+	}
+	return out
+}
+
+// AllCalls returns every recorded Web API call, oldest first.
+func (s *Server) AllCalls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Call, len(s.st.calls))
+	for i, c := range s.st.calls {
+		out[i] = copyCall(c)
+	}
+	return out
+}
+
+// UnknownMethods returns the distinct methods the fake does not implement that were called.
+func (s *Server) UnknownMethods() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := append([]string(nil), s.st.unknown...)
+	return out
+}
+
+func copyCall(c Call) Call {
+	p := make(map[string]string, len(c.Params))
+	for k, v := range c.Params {
+		p[k] = v
+	}
+	c.Params = p
+	return c
+}
+
+// params holds a request's arguments whether they came form-encoded or as JSON.
+type params struct {
+	form url.Values
+	js   map[string]json.RawMessage
+}
+
+func (p params) str(k string) string {
+	if p.js != nil {
+		raw, ok := p.js[k]
+		if !ok {
+			return ""
+		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+		if string(raw) == "null" {
+			return ""
+		}
+		return string(raw)
+	}
+	return p.form.Get(k)
+}
+
+func (p params) has(k string) bool {
+	if p.js != nil {
+		_, ok := p.js[k]
+		return ok
+	}
+	_, ok := p.form[k]
+	return ok
+}
+
+func (p params) boolean(k string) bool {
+	v := strings.ToLower(p.str(k))
+	return v == "true" || v == "1"
+}
+
+func (p params) integer(k string, def int) int {
+	v, err := strconv.Atoi(p.str(k))
+	if err != nil {
+		return def
+	}
+	return v
+}
+
+// raw returns a JSON value that may arrive as a JSON string inside a form (blocks, view) or
+// as a nested value in a JSON body.
+func (p params) raw(k string) json.RawMessage {
+	if p.js != nil {
+		raw, ok := p.js[k]
+		if !ok || string(raw) == "null" {
+			return nil
+		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			if s == "" {
+				return nil
+			}
+			return json.RawMessage(s)
+		}
+		return raw
+	}
+	v := p.form.Get(k)
+	if v == "" {
+		return nil
+	}
+	return json.RawMessage(v)
+}
+
+func (p params) flat() map[string]string {
+	out := map[string]string{}
+	if p.js != nil {
+		for k := range p.js {
+			out[k] = p.str(k)
+		}
+		return out
+	}
+	for k := range p.form {
+		out[k] = p.form.Get(k)
+	}
+	return out
+}
+
+func parseParams(r *http.Request) (params, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	if err != nil {
+		return params{}, err
+	}
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "application/json") {
+		p := params{js: map[string]json.RawMessage{}}
+		if len(strings.TrimSpace(string(body))) > 0 {
+			if err := json.Unmarshal(body, &p.js); err != nil {
+				return params{}, err
+			}
+		}
+		// Query parameters are accepted too, as Slack does.
+		for k, v := range r.URL.Query() {
+			if _, ok := p.js[k]; !ok && len(v) > 0 {
+				b, _ := json.Marshal(v[0])
+				p.js[k] = b
+			}
+		}
+		return p, nil
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return params{}, err
+	}
+	for k, v := range r.URL.Query() {
+		if _, ok := form[k]; !ok {
+			form[k] = v
+		}
+	}
+	return params{form: form}, nil
+}
+
+// apiError is a Slack error code, with optional extra top-level fields.
+type apiError struct {
+	code  string
+	extra map[string]any
+}
+
+func (e *apiError) Error() string { return e.code }
+
+func slackErr(code string) *apiError { return &apiError{code: code} }
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	method := strings.TrimPrefix(r.URL.Path, "/api/")
+	p, perr := parseParams(r)
+	call := Call{Method: method, Params: p.flat(), Time: time.Now()}
+	delete(call.Params, "token")
+	record := func(code string) {
+		call.Error = code
+		s.mu.Lock()
+		s.st.calls = append(s.st.calls, call)
+		if code == "unknown_method" && !contains(s.st.unknown, method) {
+			s.st.unknown = append(s.st.unknown, method)
+		}
+		s.mu.Unlock()
+	}
+	if d := s.latencyFor(method); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			record("canceled")
+			return
+		case <-s.closed:
+		}
+	}
+	if perr != nil {
+		record("invalid_form_data")
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_form_data"})
+		return
+	}
+	h, known := handlers[method]
+	if !known {
+		record("unknown_method")
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
+		return
+	}
+	if code := s.checkAuth(method, r, p); code != "" {
+		record(code)
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code})
+		return
+	}
+	if status, retry := s.faultFor(method, p); status != 0 {
+		if status == http.StatusTooManyRequests {
+			record("ratelimited")
+			w.Header().Set("Retry-After", strconv.Itoa(retry))
+			writeJSON(w, status, map[string]any{"ok": false, "error": "ratelimited"})
+			return
+		}
+		record("http_" + strconv.Itoa(status))
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, "<html><body>Slack is having trouble</body></html>")
+		return
+	}
+	var changes []Change
+	s.mu.Lock()
+	resp, aerr := h(s, p, &changes)
+	s.mu.Unlock()
+	s.publish(changes...)
+	if aerr != nil {
+		record(aerr.code)
+		out := map[string]any{"ok": false, "error": aerr.code}
+		for k, v := range aerr.extra {
+			out[k] = v
+		}
+		writeJSON(w, http.StatusOK, out)
+		return
+	}
+	record("")
+	if resp == nil {
+		resp = map[string]any{}
+	}
+	resp["ok"] = true
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) checkAuth(method string, r *http.Request, p params) string {
+	tok := p.str("token")
+	if h := r.Header.Get("Authorization"); tok == "" && strings.HasPrefix(h, "Bearer ") {
+		tok = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	}
+	if tok == "" {
+		return "not_authed"
+	}
+	if tok != s.cfg.botToken && tok != s.cfg.appToken {
+		return "invalid_auth"
+	}
+	switch {
+	case method == "apps.connections.open" && tok != s.cfg.appToken:
+		return "not_allowed_token_type"
+	case method == "auth.test":
+		return ""
+	case method != "apps.connections.open" && tok != s.cfg.botToken:
+		return "not_allowed_token_type"
+	}
+	return ""
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"ok":false,"error":"internal_error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- faults ----
+
+// Tier is a Slack rate-limit tier.
+type Tier int
+
+// Slack's tiers, in calls per minute per method per workspace.
+const (
+	Tier1 Tier = 1
+	Tier2 Tier = 20
+	Tier3 Tier = 50
+	Tier4 Tier = 100
+)
+
+// MethodTiers maps methods to their Slack tier (per docs/SLACK-PLATFORM.md). chat.postMessage
+// is absent: it is limited per channel (about one a second, with short bursts).
+var MethodTiers = map[string]Tier{
+	"conversations.create":     Tier2,
+	"conversations.setTopic":   Tier2,
+	"conversations.setPurpose": Tier2,
+	"conversations.archive":    Tier2,
+	"conversations.rename":     Tier2,
+	"pins.add":                 Tier2,
+	"pins.remove":              Tier2,
+	"bookmarks.add":            Tier2,
+	"bookmarks.list":           Tier3,
+	"conversations.invite":     Tier3,
+	"conversations.join":       Tier3,
+	"conversations.info":       Tier3,
+	"conversations.history":    Tier3,
+	"conversations.replies":    Tier3,
+	"chat.update":              Tier3,
+	"chat.delete":              Tier3,
+	"reactions.add":            Tier3,
+	"conversations.members":    Tier4,
+	"conversations.list":       Tier2,
+	"chat.postEphemeral":       Tier4,
+	"chat.getPermalink":        Tier4,
+	"users.info":               Tier4,
+	"users.list":               Tier2,
+	"views.open":               Tier4,
+	"views.update":             Tier4,
+	"views.push":               Tier4,
+	"pins.list":                Tier2,
+	"team.info":                Tier3,
+	"auth.test":                Tier4,
+	"apps.connections.open":    Tier1,
+}
+
+// postMessageBurst is how many chat.postMessage calls a channel takes at once before the
+// one-per-second pace applies. Slack documents "short bursts" without a number.
+const postMessageBurst = 5
+
+type faults struct {
+	tiers    bool
+	perMin   map[string]int
+	windows  map[string][]time.Time
+	buckets  map[string]*bucket
+	n429     map[string]*fixedFault
+	n5xx     map[string]*fixedFault
+	latency  map[string]time.Duration
+	latencyA time.Duration
+}
+
+type fixedFault struct {
+	n      int
+	status int
+	retry  int
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func (f *faults) init() {
+	f.perMin = map[string]int{}
+	f.windows = map[string][]time.Time{}
+	f.buckets = map[string]*bucket{}
+	f.n429 = map[string]*fixedFault{}
+	f.n5xx = map[string]*fixedFault{}
+	f.latency = map[string]time.Duration{}
+}
+
+// EnableTierLimits turns on Slack's per-method tier limits (MethodTiers) and the per-channel
+// pace of chat.postMessage.
+func (s *Server) EnableTierLimits() {
+	s.mu.Lock()
+	s.fl.tiers = true
+	s.mu.Unlock()
+}
+
+// DisableTierLimits turns the tier limits off again.
+func (s *Server) DisableTierLimits() {
+	s.mu.Lock()
+	s.fl.tiers = false
+	s.mu.Unlock()
+}
+
+// SetRateLimit limits method to perMinute calls in any sliding minute, overriding its tier;
+// 0 removes the explicit limit.
+func (s *Server) SetRateLimit(method string, perMinute int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if perMinute <= 0 {
+		delete(s.fl.perMin, method)
+		return
+	}
+	s.fl.perMin[method] = perMinute
+}
+
+// RateLimitNext makes the next n calls to method ("" for any method) answer 429 with
+// Retry-After: retryAfter (rounded up to whole seconds, at least 1).
+func (s *Server) RateLimitNext(method string, n int, retryAfter time.Duration) {
+	secs := int(math.Ceil(retryAfter.Seconds()))
+	if secs < 1 {
+		secs = 1
+	}
+	s.mu.Lock()
+	s.fl.n429[method] = &fixedFault{n: n, status: http.StatusTooManyRequests, retry: secs}
+	s.mu.Unlock()
+}
+
+// FailNext makes the next n calls to method ("" for any method) answer with HTTP status
+// (a 5xx such as 500 or 503), after auth succeeds and before any state changes.
+func (s *Server) FailNext(method string, n int, status int) {
+	s.mu.Lock()
+	s.fl.n5xx[method] = &fixedFault{n: n, status: status}
+	s.mu.Unlock()
+}
+
+// SetLatency delays every call to method ("" for all methods) by d before it is handled.
+func (s *Server) SetLatency(method string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if method == "" {
+		s.fl.latencyA = d
+		return
+	}
+	s.fl.latency[method] = d
+}
+
+func (s *Server) latencyFor(method string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.fl.latency[method]; ok {
+		return d
+	}
+	return s.fl.latencyA
+}
+
+// faultFor decides whether this call fails before it is handled: injected faults first,
+// then the limits. It returns (status, Retry-After seconds).
+func (s *Server) faultFor(method string, p params) (int, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, key := range []string{method, ""} {
+		if f := s.fl.n429[key]; f != nil && f.n > 0 {
+			f.n--
+			return f.status, f.retry
+		}
+		if f := s.fl.n5xx[key]; f != nil && f.n > 0 {
+			f.n--
+			return f.status, 0
+		}
+	}
+	now := time.Now()
+	limit := s.fl.perMin[method]
+	if limit == 0 && s.fl.tiers {
+		if method == "chat.postMessage" {
+			return s.fl.postMessagePace(p.str("channel"), now)
+		}
+		limit = int(MethodTiers[method])
+	}
+	if limit == 0 {
+		return 0, 0
+	}
+	win := s.fl.windows[method]
+	cut := now.Add(-time.Minute)
+	i := sort.Search(len(win), func(i int) bool { return win[i].After(cut) })
+	win = win[i:]
+	if len(win) >= limit {
+		s.fl.windows[method] = win
+		retry := int(math.Ceil(win[0].Add(time.Minute).Sub(now).Seconds()))
+		return http.StatusTooManyRequests, max(retry, 1)
+	}
+	s.fl.windows[method] = append(win, now)
+	return 0, 0
+}
+
+func (f *faults) postMessagePace(channel string, now time.Time) (int, int) {
+	b := f.buckets[channel]
+	if b == nil {
+		b = &bucket{tokens: postMessageBurst, last: now}
+		f.buckets[channel] = b
+	}
+	b.tokens = math.Min(postMessageBurst, b.tokens+now.Sub(b.last).Seconds())
+	b.last = now
+	if b.tokens < 1 {
+		return http.StatusTooManyRequests, 1
+	}
+	b.tokens--
+	return 0, 0
+}
+
+var errClosed = errors.New("slackfake: server closed")

@@ -1,0 +1,483 @@
+package slackfake
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Envelope types.
+const (
+	EnvelopeEvents      = "events_api"
+	EnvelopeSlash       = "slash_commands"
+	EnvelopeInteractive = "interactive"
+)
+
+// Disconnect reasons Slack sends.
+const (
+	ReasonWarning          = "warning"
+	ReasonRefreshRequested = "refresh_requested"
+	ReasonLinkDisabled     = "link_disabled"
+)
+
+// Ack is the app's acknowledgement of an envelope.
+type Ack struct {
+	EnvelopeID   string
+	Type         string
+	EventID      string
+	RetryAttempt int
+	Payload      json.RawMessage
+	// Latency runs from the envelope's write to the socket to the ack's arrival.
+	Latency time.Duration
+	Time    time.Time
+	// Late is set when the ack came after Slack's 3 seconds (the ack timeout).
+	Late bool
+	// ResponseAction and Errors are the parsed view_submission answer.
+	ResponseAction string
+	Errors         map[string]string
+}
+
+// Envelope is a record of one envelope the server created.
+type Envelope struct {
+	ID           string
+	Type         string
+	EventID      string
+	RetryAttempt int
+	RetryReason  string
+	Payload      json.RawMessage
+	// Sent is zero while the envelope waits for a connection.
+	Sent  time.Time
+	Acked bool
+}
+
+type envelope struct {
+	Envelope
+	// who and where, for acting on the ack as Slack would
+	user, channel, viewID, kind string
+	enqueued                    time.Time
+	expired                     bool
+}
+
+type wsConn struct {
+	id       int
+	ws       *websocket.Conn
+	queue    []*envelope
+	ctrl     [][]byte
+	wake     chan struct{}
+	done     chan struct{}
+	draining bool
+	gone     bool
+	once     sync.Once
+}
+
+type sockets struct {
+	tickets    map[string]bool
+	conns      map[int]*wsConn
+	connN      int
+	rr         int
+	pending    []*envelope
+	envs       map[string]*envelope
+	order      []*envelope
+	acks       []Ack
+	waiters    map[string]chan Ack
+	eventAcked map[string]bool
+	connected  chan struct{}
+	envN       int
+}
+
+func (sm *sockets) init() {
+	sm.tickets = map[string]bool{}
+	sm.conns = map[int]*wsConn{}
+	sm.envs = map[string]*envelope{}
+	sm.waiters = map[string]chan Ack{}
+	sm.eventAcked = map[string]bool{}
+	sm.connected = make(chan struct{})
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	ticket := r.URL.Query().Get("ticket")
+	s.mu.Lock()
+	ok := s.sm.tickets[ticket]
+	delete(s.sm.tickets, ticket)
+	s.mu.Unlock()
+	if !ok {
+		http.Error(w, "invalid ticket", http.StatusUnauthorized)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	select {
+	case <-s.closed:
+		_ = ws.Close()
+		return
+	default:
+	}
+	s.mu.Lock()
+	s.sm.connN++
+	c := &wsConn{id: s.sm.connN, ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	n := 0
+	for _, o := range s.sm.conns {
+		if !o.draining {
+			n++
+		}
+	}
+	s.mu.Unlock()
+	hello, _ := json.Marshal(map[string]any{
+		"type":            "hello",
+		"num_connections": n + 1,
+		"connection_info": map[string]any{"app_id": AppID},
+		"debug_info":      map[string]any{"host": "applink-slackfake", "build_number": 54, "approximate_connection_time": 3600},
+	})
+	// hello goes first: nothing else is queued on this connection until it is registered.
+	if err := ws.WriteMessage(websocket.TextMessage, hello); err != nil {
+		_ = ws.Close()
+		return
+	}
+	s.mu.Lock()
+	s.sm.conns[c.id] = c
+	if len(s.sm.conns) == 1 {
+		close(s.sm.connected)
+	}
+	s.pumpLocked()
+	s.mu.Unlock()
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); s.writer(c) }()
+	go func() { defer s.wg.Done(); s.reader(c) }()
+}
+
+// pumpLocked hands waiting envelopes to live connections, round robin, so each envelope goes
+// to exactly one of them.
+func (s *Server) pumpLocked() {
+	var live []*wsConn
+	for id := 1; id <= s.sm.connN; id++ {
+		if c := s.sm.conns[id]; c != nil && !c.draining {
+			live = append(live, c)
+		}
+	}
+	if len(live) == 0 || len(s.sm.pending) == 0 {
+		return
+	}
+	for _, e := range s.sm.pending {
+		c := live[s.sm.rr%len(live)]
+		s.sm.rr++
+		c.queue = append(c.queue, e)
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+	s.sm.pending = nil
+}
+
+// dropLocked forgets a connection and puts what it had not yet written back in line.
+func (s *Server) dropLocked(c *wsConn) {
+	if c.gone {
+		return
+	}
+	c.gone = true
+	delete(s.sm.conns, c.id)
+	s.sm.pending = append(c.queue, s.sm.pending...)
+	c.queue = nil
+	if len(s.sm.conns) == 0 {
+		s.sm.connected = make(chan struct{})
+	}
+	c.once.Do(func() { close(c.done) })
+	s.pumpLocked()
+}
+
+func (s *Server) writer(c *wsConn) {
+	ping := time.NewTicker(s.cfg.pingInterval)
+	defer ping.Stop()
+	var drainTimer <-chan time.Time
+	fail := func() {
+		s.mu.Lock()
+		s.dropLocked(c)
+		s.mu.Unlock()
+		_ = c.ws.Close()
+	}
+	for {
+		select {
+		case <-c.done:
+			_ = c.ws.Close()
+			return
+		case <-s.closed:
+			fail()
+			return
+		case <-drainTimer:
+			// Slack closes a connection it asked the client to leave if the client lingers.
+			fail()
+			return
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, []byte("ping"), time.Now().Add(5*time.Second)); err != nil {
+				fail()
+				return
+			}
+		case <-c.wake:
+			s.mu.Lock()
+			ctrl := c.ctrl
+			c.ctrl = nil
+			var batch []*envelope
+			if !c.draining {
+				batch = c.queue
+				c.queue = nil
+			}
+			s.mu.Unlock()
+			for i, e := range batch {
+				s.mu.Lock()
+				b := e.frame()
+				e.Sent = time.Now()
+				s.mu.Unlock()
+				_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+				if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+					s.mu.Lock()
+					for _, r := range batch[i:] {
+						r.Sent = time.Time{}
+					}
+					s.sm.pending = append(batch[i:], s.sm.pending...)
+					s.dropLocked(c)
+					s.mu.Unlock()
+					_ = c.ws.Close()
+					return
+				}
+				s.afterSend(e)
+			}
+			for _, b := range ctrl {
+				_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+				if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+					fail()
+					return
+				}
+				drainTimer = time.After(10 * time.Second)
+			}
+		}
+	}
+}
+
+func (e *envelope) frame() []byte {
+	b, _ := json.Marshal(map[string]any{
+		"type":                     e.Type,
+		"envelope_id":              e.ID,
+		"payload":                  e.Payload,
+		"accepts_response_payload": e.Type != EnvelopeEvents,
+		"retry_attempt":            e.RetryAttempt,
+		"retry_reason":             e.RetryReason,
+	})
+	return b
+}
+
+// afterSend arms redelivery: Slack resends an unacked events_api envelope, with the same
+// event_id, up to three times.
+func (s *Server) afterSend(e *envelope) {
+	if e.Type != EnvelopeEvents {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.RetryAttempt >= 3 {
+		return
+	}
+	time.AfterFunc(s.cfg.redeliverAfter, func() {
+		s.mu.Lock()
+		select {
+		case <-s.closed:
+			s.mu.Unlock()
+			return
+		default:
+		}
+		if e.Acked || s.sm.eventAcked[e.EventID] {
+			s.mu.Unlock()
+			return
+		}
+		r := &envelope{Envelope: Envelope{Type: e.Type, EventID: e.EventID, RetryAttempt: e.RetryAttempt + 1,
+			RetryReason: "timeout", Payload: e.Payload}, kind: e.kind}
+		s.enqueueLocked(r)
+		s.mu.Unlock()
+	})
+}
+
+func (s *Server) reader(c *wsConn) {
+	defer func() {
+		s.mu.Lock()
+		s.dropLocked(c)
+		s.mu.Unlock()
+	}()
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		var msg struct {
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
+		}
+		if json.Unmarshal(data, &msg) != nil || msg.EnvelopeID == "" {
+			continue
+		}
+		s.handleAck(msg.EnvelopeID, msg.Payload)
+	}
+}
+
+func (s *Server) enqueueLocked(e *envelope) string {
+	s.sm.envN++
+	// Slack's envelope ids are UUIDs; a counter keeps them unique and readable.
+	e.ID = fmt.Sprintf("%08x-5f1a-4c0e-9b2d-%012x", s.sm.envN, time.Now().UnixNano()&0xffffffffffff)
+	e.enqueued = time.Now()
+	s.sm.envs[e.ID] = e
+	s.sm.order = append(s.sm.order, e)
+	s.sm.pending = append(s.sm.pending, e)
+	s.pumpLocked()
+	return e.ID
+}
+
+// Envelopes returns every envelope created so far, oldest first.
+func (s *Server) Envelopes() []Envelope {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Envelope, len(s.sm.order))
+	for i, e := range s.sm.order {
+		out[i] = e.Envelope
+		out[i].Payload = append(json.RawMessage(nil), e.Payload...)
+	}
+	return out
+}
+
+// Acks returns every ack received, oldest first.
+func (s *Server) Acks() []Ack {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Ack, len(s.sm.acks))
+	for i, a := range s.sm.acks {
+		out[i] = copyAck(a)
+	}
+	return out
+}
+
+func copyAck(a Ack) Ack {
+	a.Payload = append(json.RawMessage(nil), a.Payload...)
+	if a.Errors != nil {
+		m := map[string]string{}
+		for k, v := range a.Errors {
+			m[k] = v
+		}
+		a.Errors = m
+	}
+	return a
+}
+
+// Connections returns how many sockets are open (including ones asked to disconnect).
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sm.conns)
+}
+
+// WaitConnected returns once at least one socket is connected (after hello).
+func (s *Server) WaitConnected(ctx context.Context) error {
+	s.mu.Lock()
+	ch := s.sm.connected
+	s.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.closed:
+		return errClosed
+	}
+}
+
+// DropSockets closes every socket abruptly, without a close frame, as a network failure
+// would. Envelopes not yet written wait for the next connection.
+func (s *Server) DropSockets() {
+	s.mu.Lock()
+	var conns []*wsConn
+	for _, c := range s.sm.conns {
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		s.dropLocked(c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		_ = c.ws.UnderlyingConn().Close()
+	}
+}
+
+// Disconnect sends {"type":"disconnect","reason":reason} on every socket and stops giving
+// them envelopes; a client is expected to open a new connection. Sockets that linger are
+// closed after 10 s.
+func (s *Server) Disconnect(reason string) {
+	b, _ := json.Marshal(map[string]any{
+		"type":       "disconnect",
+		"reason":     reason,
+		"debug_info": map[string]any{"host": "applink-slackfake"},
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.sm.conns {
+		if c.draining {
+			continue
+		}
+		c.draining = true
+		s.sm.pending = append(c.queue, s.sm.pending...)
+		c.queue = nil
+		c.ctrl = append(c.ctrl, b)
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+	if len(s.sm.conns) > 0 {
+		// No live connection may be left; "connected" means one that takes envelopes.
+		live := false
+		for _, c := range s.sm.conns {
+			live = live || !c.draining
+		}
+		if !live {
+			select {
+			case <-s.sm.connected:
+				s.sm.connected = make(chan struct{})
+			default:
+			}
+		}
+	}
+	s.pumpLocked()
+}
+
+func (s *Server) handleAck(id string, payload json.RawMessage) {
+	now := time.Now()
+	s.mu.Lock()
+	e := s.sm.envs[id]
+	if e == nil || e.Acked {
+		s.mu.Unlock()
+		return
+	}
+	e.Acked = true
+	if e.EventID != "" {
+		s.sm.eventAcked[e.EventID] = true
+	}
+	a := Ack{EnvelopeID: id, Type: e.Type, EventID: e.EventID, RetryAttempt: e.RetryAttempt,
+		Payload: append(json.RawMessage(nil), payload...), Time: now, Late: e.expired}
+	if !e.Sent.IsZero() {
+		a.Latency = now.Sub(e.Sent)
+	}
+	var changes []Change
+	if !e.expired {
+		changes = s.actOnAckLocked(e, payload, &a)
+	}
+	s.sm.acks = append(s.sm.acks, a)
+	w := s.sm.waiters[id]
+	delete(s.sm.waiters, id)
+	s.mu.Unlock()
+	if w != nil {
+		w <- copyAck(a)
+	}
+	s.publish(changes...)
+}

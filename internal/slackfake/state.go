@@ -1,0 +1,566 @@
+package slackfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// User is a workspace member.
+type User struct {
+	ID          string
+	Name        string
+	RealName    string
+	DisplayName string
+	IsBot       bool
+	BotID       string
+}
+
+// Channel is a conversation as it now stands.
+type Channel struct {
+	ID         string
+	Name       string
+	IsPrivate  bool
+	IsIM       bool
+	IsArchived bool
+	Creator    string
+	Created    time.Time
+	Topic      string
+	Purpose    string
+	Members    []string
+}
+
+// Reaction is one emoji on a message and who added it, in order.
+type Reaction struct {
+	Name  string
+	Users []string
+}
+
+// Message is a message as it now stands.
+type Message struct {
+	Channel  string
+	TS       string
+	ThreadTS string
+	User     string
+	BotID    string
+	Text     string
+	Subtype  string
+	// Blocks is the raw JSON as posted; BlocksDecoded is the same, decoded.
+	Blocks        json.RawMessage
+	BlocksDecoded []map[string]any
+	Pinned        bool
+	Reactions     []Reaction
+	Edited        bool
+	// Replies holds a thread's replies (only on the parent, from Messages).
+	Replies []Message
+}
+
+// Ephemeral is a message only one person saw: chat.postEphemeral, a response_url post or a
+// slash-command ack payload.
+type Ephemeral struct {
+	User    string
+	Channel string
+	TS      string
+	Text    string
+	Blocks  json.RawMessage
+	// Source is "chat.postEphemeral", "response_url" or "ack".
+	Source string
+	Time   time.Time
+}
+
+// View is an open modal.
+type View struct {
+	ID              string
+	User            string
+	Type            string
+	CallbackID      string
+	ExternalID      string
+	PrivateMetadata string
+	Hash            string
+	RootViewID      string
+	PreviousViewID  string
+	Title           string
+	// JSON is the view as last opened, updated or pushed.
+	JSON json.RawMessage
+	// Blocks is the view's blocks, decoded.
+	Blocks []map[string]any
+	// Errors holds the last response_action errors shown on the view.
+	Errors map[string]string
+}
+
+// Pin is a pinned message.
+type Pin struct {
+	Channel   string
+	TS        string
+	CreatedBy string
+	Created   time.Time
+}
+
+// Bookmark is a channel bookmark.
+type Bookmark struct {
+	ID      string
+	Channel string
+	Title   string
+	Link    string
+	Emoji   string
+	Type    string
+	Created time.Time
+}
+
+// BlockError is a Block Kit limit a request broke.
+type BlockError struct {
+	Method string
+	// Limit names the rule, e.g. "blocks_per_message", "button_text_length".
+	Limit  string
+	Detail string
+	Time   time.Time
+}
+
+type message struct {
+	Message
+	reactions map[string][]string
+	rorder    []string
+	deleted   bool
+}
+
+type channel struct {
+	Channel
+	members map[string]bool
+	msgs    []*message
+	pins    []Pin
+	books   []Bookmark
+	lastSet time.Time
+}
+
+type view struct {
+	View
+	raw map[string]any
+}
+
+type trigger struct {
+	user    string
+	channel string
+	created time.Time
+	used    bool
+}
+
+type responseURL struct {
+	user      string
+	channel   string
+	messageTS string // the message an interaction came from, for replace/delete_original
+	uses      int
+	created   time.Time
+}
+
+type state struct {
+	users      map[string]*User
+	userOrder  []string
+	channels   map[string]*channel
+	chanOrder  []string
+	lastTS     int64
+	seq        int
+	ephemerals []Ephemeral
+	views      map[string]*view
+	stacks     map[string][]string // user → open view ids, root first
+	triggers   map[string]*trigger
+	respURLs   map[string]*responseURL
+	calls      []Call
+	unknown    []string
+	blockErrs  []BlockError
+}
+
+func (st *state) init() {
+	st.users = map[string]*User{}
+	st.channels = map[string]*channel{}
+	st.views = map[string]*view{}
+	st.stacks = map[string][]string{}
+	st.triggers = map[string]*trigger{}
+	st.respURLs = map[string]*responseURL{}
+	for _, u := range []User{
+		{ID: Alice, Name: "alice", RealName: "Alice Adams", DisplayName: "Alice"},
+		{ID: Bob, Name: "bob", RealName: "Bob Brown", DisplayName: "Bob"},
+		{ID: Carol, Name: "carol", RealName: "Carol Chen", DisplayName: "Carol"},
+		{ID: BotUserID, Name: BotName, RealName: "Firebreak", DisplayName: "Firebreak", IsBot: true, BotID: BotID},
+	} {
+		st.addUser(u)
+	}
+	st.addChannel(GeneralChannelID, "general", false, Alice, Alice, Bob, Carol)
+}
+
+func (st *state) addUser(u User) {
+	if _, ok := st.users[u.ID]; !ok {
+		st.userOrder = append(st.userOrder, u.ID)
+	}
+	cp := u
+	st.users[u.ID] = &cp
+}
+
+func (st *state) addChannel(id, name string, private bool, creator string, members ...string) *channel {
+	c := &channel{Channel: Channel{ID: id, Name: name, IsPrivate: private, Creator: creator, Created: time.Now()},
+		members: map[string]bool{}}
+	for _, m := range members {
+		c.addMember(m)
+	}
+	st.channels[id] = c
+	st.chanOrder = append(st.chanOrder, id)
+	return c
+}
+
+func (c *channel) addMember(u string) {
+	if !c.members[u] {
+		c.members[u] = true
+		c.Members = append(c.Members, u)
+	}
+}
+
+func (st *state) nextID(prefix string) string {
+	st.seq++
+	return fmt.Sprintf("%s%07d", prefix, st.seq)
+}
+
+// nextTS returns a ts unique across the workspace and strictly greater than every earlier
+// one, close to wall-clock time so that ordering and permalinks look like Slack's.
+func (st *state) nextTS() string {
+	now := time.Now().UnixMicro()
+	if now <= st.lastTS {
+		now = st.lastTS + 1
+	}
+	st.lastTS = now
+	return fmt.Sprintf("%d.%06d", now/1e6, now%1e6)
+}
+
+func (st *state) channelByName(name string) *channel {
+	for _, id := range st.chanOrder {
+		if c := st.channels[id]; c.Name == name && !c.IsIM {
+			return c
+		}
+	}
+	return nil
+}
+
+func (c *channel) find(ts string) *message {
+	for _, m := range c.msgs {
+		if m.TS == ts && !m.deleted {
+			return m
+		}
+	}
+	return nil
+}
+
+func (c *channel) snapshot() Channel {
+	out := c.Channel
+	out.Members = append([]string(nil), c.Members...)
+	return out
+}
+
+func (m *message) snapshot() Message {
+	out := m.Message
+	out.Blocks = append(json.RawMessage(nil), m.Blocks...)
+	out.BlocksDecoded = decodeBlocks(m.Blocks)
+	out.Replies = nil
+	out.Reactions = nil
+	for _, name := range m.rorder {
+		out.Reactions = append(out.Reactions, Reaction{Name: name, Users: append([]string(nil), m.reactions[name]...)})
+	}
+	return out
+}
+
+func decodeBlocks(raw json.RawMessage) []map[string]any {
+	if len(raw) == 0 {
+		return nil
+	}
+	var out []map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+// ---- inspection ----
+
+// Users returns every user, preloaded ones first.
+func (s *Server) Users() []User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]User, 0, len(s.st.userOrder))
+	for _, id := range s.st.userOrder {
+		out = append(out, *s.st.users[id])
+	}
+	return out
+}
+
+// AddUser adds (or replaces) a person in the workspace.
+func (s *Server) AddUser(u User) {
+	s.mu.Lock()
+	s.st.addUser(u)
+	s.mu.Unlock()
+}
+
+// CreateChannel creates a channel as a person would; the creator is a member. It applies
+// Slack's naming rules and returns their error code as the error.
+func (s *Server) CreateChannel(creator, name string, private bool, members ...string) (string, error) {
+	s.mu.Lock()
+	if code := validChannelName(name); code != "" {
+		s.mu.Unlock()
+		return "", fmt.Errorf("slackfake: %s", code)
+	}
+	if s.st.channelByName(name) != nil {
+		s.mu.Unlock()
+		return "", fmt.Errorf("slackfake: name_taken")
+	}
+	c := s.st.addChannel(s.st.nextID("C"), name, private, creator, append([]string{creator}, members...)...)
+	id := c.ID
+	s.mu.Unlock()
+	s.publish(Change{Kind: ChangeChannel, Channel: id})
+	return id, nil
+}
+
+// Channels returns every channel (not IMs), in creation order.
+func (s *Server) Channels() []Channel {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Channel
+	for _, id := range s.st.chanOrder {
+		if c := s.st.channels[id]; !c.IsIM {
+			out = append(out, c.snapshot())
+		}
+	}
+	return out
+}
+
+// ChannelByName returns the channel with that name (no '#').
+func (s *Server) ChannelByName(name string) (Channel, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.channelByName(strings.TrimPrefix(name, "#"))
+	if c == nil {
+		return Channel{}, false
+	}
+	return c.snapshot(), true
+}
+
+// Channel returns a channel (or IM) by id.
+func (s *Server) Channel(id string) (Channel, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.channels[id]
+	if c == nil {
+		return Channel{}, false
+	}
+	return c.snapshot(), true
+}
+
+// Messages returns a channel's top-level messages, oldest first, as they now stand, each
+// with its thread replies.
+func (s *Server) Messages(channelID string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.channels[channelID]
+	if c == nil {
+		return nil
+	}
+	var out []Message
+	idx := map[string]int{}
+	for _, m := range c.msgs {
+		if m.deleted {
+			continue
+		}
+		if m.ThreadTS != "" && m.ThreadTS != m.TS {
+			if i, ok := idx[m.ThreadTS]; ok {
+				out[i].Replies = append(out[i].Replies, m.snapshot())
+			}
+			continue
+		}
+		idx[m.TS] = len(out)
+		out = append(out, m.snapshot())
+	}
+	return out
+}
+
+// Message returns one message (top-level or reply) by channel and ts.
+func (s *Server) Message(channelID, ts string) (Message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.channels[channelID]
+	if c == nil {
+		return Message{}, false
+	}
+	m := c.find(ts)
+	if m == nil {
+		return Message{}, false
+	}
+	return m.snapshot(), true
+}
+
+// Ephemerals returns what one person was shown privately, oldest first.
+func (s *Server) Ephemerals(user string) []Ephemeral {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Ephemeral
+	for _, e := range s.st.ephemerals {
+		if e.User == user {
+			e.Blocks = append(json.RawMessage(nil), e.Blocks...)
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Views returns a person's open modals, the root first and the visible one last.
+func (s *Server) Views(user string) []View {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []View
+	for _, id := range s.st.stacks[user] {
+		out = append(out, s.st.views[id].snapshot())
+	}
+	return out
+}
+
+// View returns an open modal by id.
+func (s *Server) View(id string) (View, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.st.views[id]
+	if v == nil {
+		return View{}, false
+	}
+	return v.snapshot(), true
+}
+
+func (v *view) snapshot() View {
+	out := v.View
+	out.JSON = append(json.RawMessage(nil), v.JSON...)
+	out.Blocks = decodeBlocks(blocksOf(v.raw))
+	if v.Errors != nil {
+		out.Errors = map[string]string{}
+		for k, e := range v.Errors {
+			out.Errors[k] = e
+		}
+	}
+	return out
+}
+
+func blocksOf(m map[string]any) json.RawMessage {
+	if m == nil || m["blocks"] == nil {
+		return nil
+	}
+	b, _ := json.Marshal(m["blocks"])
+	return b
+}
+
+// Pins returns a channel's pins, oldest first.
+func (s *Server) Pins(channelID string) []Pin {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.channels[channelID]
+	if c == nil {
+		return nil
+	}
+	return append([]Pin(nil), c.pins...)
+}
+
+// Bookmarks returns a channel's bookmarks, oldest first.
+func (s *Server) Bookmarks(channelID string) []Bookmark {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.channels[channelID]
+	if c == nil {
+		return nil
+	}
+	return append([]Bookmark(nil), c.books...)
+}
+
+// BlockErrors returns every Block Kit limit that a request broke, oldest first.
+func (s *Server) BlockErrors() []BlockError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]BlockError(nil), s.st.blockErrs...)
+}
+
+// ---- change feed ----
+
+// ChangeKind names what changed.
+type ChangeKind string
+
+// Change kinds.
+const (
+	ChangeChannel        ChangeKind = "channel"         // created, renamed, archived, topic, purpose, members
+	ChangeMessagePosted  ChangeKind = "message_posted"  // Channel, TS
+	ChangeMessageUpdated ChangeKind = "message_updated" // Channel, TS (also reactions and pins)
+	ChangeMessageDeleted ChangeKind = "message_deleted" // Channel, TS
+	ChangeEphemeral      ChangeKind = "ephemeral"       // User, Channel
+	ChangeViewOpened     ChangeKind = "view_opened"     // User, ViewID
+	ChangeViewUpdated    ChangeKind = "view_updated"    // User, ViewID
+	ChangeViewClosed     ChangeKind = "view_closed"     // User, ViewID
+	ChangePin            ChangeKind = "pin"             // Channel, TS
+	ChangeReaction       ChangeKind = "reaction"        // Channel, TS, User
+	ChangeBookmark       ChangeKind = "bookmark"        // Channel
+	// ChangeResync means some changes were dropped because the subscriber fell behind:
+	// re-read whatever it shows.
+	ChangeResync ChangeKind = "resync"
+)
+
+// Change is a notification that state changed; read the state itself for the details.
+type Change struct {
+	Kind    ChangeKind
+	Channel string
+	TS      string
+	User    string
+	ViewID  string
+	Time    time.Time
+}
+
+type subscriber struct {
+	ch      chan Change
+	dropped bool
+}
+
+// Subscribe returns a feed of changes and a function that ends it. A subscriber that falls
+// behind loses changes and later receives one ChangeResync, because the server never waits
+// for an observer.
+func (s *Server) Subscribe() (<-chan Change, func()) {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	sub := &subscriber{ch: make(chan Change, 256)}
+	select {
+	case <-s.closed:
+		close(sub.ch)
+		return sub.ch, func() {}
+	default:
+	}
+	s.subN++
+	id := s.subN
+	s.subs[id] = sub
+	return sub.ch, func() {
+		s.subMu.Lock()
+		defer s.subMu.Unlock()
+		if _, ok := s.subs[id]; ok {
+			delete(s.subs, id)
+			close(sub.ch)
+		}
+	}
+}
+
+func (s *Server) publish(changes ...Change) {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	now := time.Now()
+	for _, sub := range s.subs {
+		for _, c := range changes {
+			c.Time = now
+			if sub.dropped {
+				select {
+				case sub.ch <- Change{Kind: ChangeResync, Time: now}:
+					sub.dropped = false
+				default:
+					continue
+				}
+			}
+			select {
+			case sub.ch <- c:
+			default:
+				sub.dropped = true
+			}
+		}
+	}
+}
