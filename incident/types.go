@@ -284,6 +284,8 @@ type Incident struct {
 	// ReopenCount counts false resolutions.
 	ReopenCount int    `json:"reopen_count,omitempty"`
 	ForceReason string `json:"force_reason,omitempty"`
+	// PostmortemURL is where the postmortem was filed, once it was.
+	PostmortemURL string `json:"postmortem_url,omitempty"`
 
 	Steps     []Step     `json:"steps"`
 	Followups []Followup `json:"followups,omitempty"`

@@ -1,0 +1,39 @@
+package incident
+
+import "time"
+
+// RecordPostmortem notes where the postmortem was filed and asks for the
+// link to be shared. It is refused when a link is already recorded, so a
+// publish job re-run after a crash announces the issue only once.
+func RecordPostmortem(inc Incident, url string, findings int, now time.Time) (Result, error) {
+	if inc.PostmortemURL != "" {
+		return Result{}, refuse(CodeNoop, "the postmortem of %s is already filed at %s", inc.ID(), inc.PostmortemURL)
+	}
+	c := inc.Clone()
+	c.PostmortemURL = url
+	lead := c.Lead
+	if lead == "" {
+		lead = c.Declarer
+	}
+	return Result{
+		Incident: c,
+		Events:   []Event{ev(now, "", EvPostmortem, url)},
+		Effects: []Effect{
+			{Kind: EffUpdateCard},
+			eff(EffPost, MsgClosed, url, "url", url),
+			eff(EffAnnounce, MsgClosed, url, "url", url),
+			{Kind: EffDM, Msg: MsgClosed, User: lead, Text: url, Fields: map[string]string{"url": url}},
+		},
+	}, nil
+}
+
+// RecordPostmortemFailure records a permanent publishing failure and tells
+// the lead in the channel what to fix.
+func RecordPostmortemFailure(inc Incident, reason string, now time.Time) Result {
+	c := inc.Clone()
+	return Result{
+		Incident: c,
+		Events:   []Event{ev(now, "", EvPostmortemFailed, reason)},
+		Effects:  []Effect{eff(EffPost, MsgText, reason, "postmortem_failed", "true")},
+	}
+}
