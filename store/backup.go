@@ -1,0 +1,208 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// verifyTimeout is how long Verify and Restore wait for a file's lock:
+// short, because a locked file means a live process, not a slow one.
+const verifyTimeout = 500 * time.Millisecond
+
+// Backup writes a consistent copy of the whole database to w from a read
+// transaction (bbolt tx.WriteTo), while writers carry on. Keep w local: the
+// read transaction stays open for the whole copy.
+func (d *DB) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := d.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// BackupFile writes a backup to path atomically: path.tmp, fsync, rename,
+// fsync of the directory. A reader never sees a half-written backup.
+func (d *DB) BackupFile(path string) error {
+	return writeAtomic(path, func(w io.Writer) error {
+		_, err := d.Backup(w)
+		return err
+	})
+}
+
+func writeAtomic(path string, fill func(io.Writer) error) (err error) {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err = fill(f); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", tmp, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// VerifyReport is what Verify found in a database file.
+type VerifyReport struct {
+	Path        string
+	Schema      int
+	Incidents   int
+	Open        int
+	Events      int
+	Outbox      int
+	MaxIncident uint64
+	SizeBytes   int64
+}
+
+// Verify opens path read-only (never creating or migrating it), runs
+// bbolt's consistency check and the store's invariants, and counts what it
+// holds. Any problem is an error: missing, empty or garbage file
+// (ErrCorrupt), a live database (ErrLocked), a schema newer than this
+// binary (ErrNewerSchema). Files of older schema versions verify too.
+func Verify(path string) (VerifyReport, error) {
+	r := VerifyReport{Path: path}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return r, fmt.Errorf("verify: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return r, fmt.Errorf("verify %s: not a regular file: %w", path, ErrCorrupt)
+	}
+	if fi.Size() == 0 {
+		return r, fmt.Errorf("verify %s: empty file: %w", path, ErrCorrupt)
+	}
+	r.SizeBytes = fi.Size()
+	bdb, err := openBolt(path, &bolt.Options{ReadOnly: true, Timeout: verifyTimeout})
+	if err != nil {
+		return r, fmt.Errorf("verify: %w", err)
+	}
+	defer bdb.Close()
+	err = bdb.View(func(tx *bolt.Tx) error {
+		if err := checkTx(tx); err != nil {
+			return err
+		}
+		s, err := statsTx(tx)
+		if err != nil {
+			return err
+		}
+		r.Schema, r.Incidents, r.Open, r.Events, r.Outbox, r.MaxIncident =
+			s.Schema, s.Incidents, s.Open, s.Events, s.Outbox, s.MaxIncident
+		return nil
+	})
+	if err != nil {
+		return r, fmt.Errorf("verify %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// Restore replaces the database at to with the backup at from. from is
+// verified first, copied to to.restore.tmp, verified again, fsynced and
+// renamed over to, so to is never half-written.
+//
+// Without force it refuses to overwrite an existing to that:
+//   - a running process holds (ErrLocked). Stop the bot first. With force
+//     the file is replaced anyway, but the running process keeps writing
+//     into the unlinked old file until it restarts, and those writes are
+//     lost: force exists for a wedged process, not a healthy one;
+//   - is newer than the backup — a higher incident number or more events
+//     (ErrRefused);
+//   - cannot be read or verified (ErrRefused).
+func Restore(from, to string, force bool) error {
+	src, err := Verify(from)
+	if err != nil {
+		return fmt.Errorf("restore: backup %s is not usable: %w", from, err)
+	}
+	if sameFile(from, to) {
+		return fmt.Errorf("restore: %s and %s are the same file: %w", from, to, ErrRefused)
+	}
+	if _, err := os.Stat(to); err == nil {
+		dst, verr := Verify(to)
+		switch {
+		case errors.Is(verr, ErrLocked) && !force:
+			return fmt.Errorf("restore: %w; --force replaces it anyway, but whatever that process writes until it restarts is lost", verr)
+		case errors.Is(verr, ErrLocked):
+			// forced over a live file: see the doc comment.
+		case verr != nil && !force:
+			return fmt.Errorf("restore: the existing database %s cannot be verified (%v); use --force to replace it: %w", to, verr, ErrRefused)
+		case verr == nil && !force && (dst.MaxIncident > src.MaxIncident || dst.Events > src.Events):
+			return fmt.Errorf("restore: the existing database %s is newer than the backup (up to %s with %d events, backup up to %s with %d); use --force to replace it: %w",
+				to, incidentID(dst.MaxIncident), dst.Events, incidentID(src.MaxIncident), src.Events, ErrRefused)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("restore: %w", err)
+	}
+
+	sdb, err := openBolt(from, &bolt.Options{ReadOnly: true, Timeout: verifyTimeout})
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	tmp := to + ".restore"
+	err = writeAtomic(tmp, func(w io.Writer) error {
+		return sdb.View(func(tx *bolt.Tx) error {
+			_, err := tx.WriteTo(w)
+			return err
+		})
+	})
+	if cerr := sdb.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if _, err := Verify(tmp); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("restore: copy failed verification: %w", err)
+	}
+	if err := os.Rename(tmp, to); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("restore: %w", err)
+	}
+	return syncDir(filepath.Dir(to))
+}
+
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+}
+
+func incidentID(n uint64) string {
+	if n == 0 {
+		return "no incidents"
+	}
+	return fmt.Sprintf("INC-%d", n)
+}

@@ -1,0 +1,37 @@
+// Package store is Firebreak's persistence: one bbolt file holding every
+// incident's state, its append-only timeline, the outbox of effects still
+// to perform, Slack redelivery dedupe keys and publish bookkeeping.
+//
+// What store owns:
+//
+//   - The transaction boundary. One use case is one bbolt transaction:
+//     Create, Apply and ApplyOnce call the caller's pure function inside a
+//     read-write transaction and commit the new incident state, its timeline
+//     events (with sequence numbers assigned here) and its effects (as outbox
+//     rows) together. If the process dies after the commit the outbox still
+//     holds the effects; if it dies before, nothing happened.
+//   - Buckets, keys (big-endian uint64 so they sort) and record encoding
+//     (JSON, for readability and forward compatibility).
+//   - Indexes that keep start-up cheap: `open` (non-closed incidents) so
+//     the bot never scans history, and `channels` (Slack channel → incident).
+//   - The schema version and its migrations, up and down (schema.go).
+//   - Backup, verification and restore of database files (backup.go).
+//
+// What store must not do: it knows nothing about Slack, GitHub or the
+// domain's rules. It never decides whether a command is allowed — that is
+// incident's job — and it never performs an effect; it only records them for
+// the workers that drain the outbox. It performs no network I/O and never
+// holds a read transaction open while a caller does.
+//
+// Concurrency: Create, Apply, ApplyOnce, SeenOnce, Done and Retry go
+// through bbolt's DB.Batch, which coalesces concurrent writers into one
+// fsync. Batch may call the function more than once (after rolling back a
+// batch that another caller's function failed), so the functions passed to
+// Create, Apply and ApplyOnce must be pure: read the state they are given,
+// return a Result, touch nothing outside. incident.Declare and
+// incident.Apply are. The Result returned to the caller is the one from the
+// run that committed.
+//
+// Values read from bbolt are only valid inside their transaction; every
+// method here decodes or copies before returning.
+package store

@@ -1,0 +1,44 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors returned by the store. They are wrapped with context; test with
+// errors.Is.
+var (
+	// ErrNotFound: no such incident, channel, outbox row or pubmeta bucket.
+	ErrNotFound = errors.New("not found")
+
+	// ErrLocked: another process holds the database file's exclusive
+	// lock (bbolt allows one writer process per file).
+	ErrLocked = errors.New("database is locked by another process")
+
+	// ErrNewerSchema: the file was written by a newer firebreak whose
+	// schema this binary does not know. It is never opened for writing.
+	ErrNewerSchema = errors.New("database schema is newer than this binary")
+
+	// ErrCorrupt: the file is not a readable firebreak database, or bbolt's
+	// consistency check or the store's own invariants failed.
+	ErrCorrupt = errors.New("database is corrupt or not a firebreak database")
+
+	// ErrConflict: a write would break an index, e.g. two incidents
+	// claiming the same Slack channel, or fn returned a different incident
+	// number than the one it was given.
+	ErrConflict = errors.New("conflicting write")
+
+	// ErrRefused: Restore would overwrite a database that is newer than
+	// the backup or unreadable; pass force to do it anyway.
+	ErrRefused = errors.New("refused")
+)
+
+// lockedError carries the message people see when a second firebreak
+// process points at the same file.
+type lockedError struct{ path string }
+
+func (e *lockedError) Error() string {
+	return fmt.Sprintf("database %s is in use by another firebreak process (bbolt holds an exclusive lock); stop it or use a different --db", e.path)
+}
+
+func (e *lockedError) Unwrap() error { return ErrLocked }

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+var t0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+
+// clock is a settable test clock; no test sleeps.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// newDB opens a fresh database in t.TempDir with NoSync.
+func newDB(t testing.TB) (*DB, *clock) {
+	t.Helper()
+	c := &clock{t: t0}
+	d := openTest(t, filepath.Join(t.TempDir(), "fb.db"), Options{NoSync: true, Now: c.Now})
+	return d, c
+}
+
+// openTest opens path and, at cleanup, closes it and verifies the file:
+// bbolt's tx.Check plus the store's invariants, read-only.
+func openTest(t testing.TB, path string, opt Options) *DB {
+	t.Helper()
+	d, err := Open(path, opt)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { closeAndVerify(t, d) })
+	return d
+}
+
+func closeAndVerify(t testing.TB, d *DB) {
+	t.Helper()
+	if err := d.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if _, err := Verify(d.Path()); err != nil {
+		t.Errorf("consistency check at cleanup: %v", err)
+	}
+}
+
+func declare(t testing.TB, d *DB, title string) incident.Result {
+	t.Helper()
+	res, err := d.Create(func(n uint64) (incident.Result, error) {
+		return incident.Declare(n, incident.Declaration{Title: title, Declarer: "U1"}, t0)
+	})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	return res
+}
+
+func cmdFn(cmd incident.Command, now time.Time) func(incident.Incident) (incident.Result, error) {
+	return func(inc incident.Incident) (incident.Result, error) { return incident.Apply(inc, cmd, now) }
+}
+
+func note(text string) incident.Command {
+	return incident.Command{Kind: incident.CmdNote, Actor: "U1", Text: text}
+}
+
+var forceClose = incident.Command{Kind: incident.CmdClose, Actor: "U1", Force: true, Text: "test over"}
+
+func mustApply(t testing.TB, d *DB, n uint64, cmd incident.Command) incident.Result {
+	t.Helper()
+	res, err := d.Apply(n, cmdFn(cmd, t0.Add(time.Minute)))
+	if err != nil {
+		t.Fatalf("Apply %s to INC-%d: %v", cmd.Kind, n, err)
+	}
+	return res
+}
+
+func setChannel(t testing.TB, d *DB, n uint64, ch string) {
+	t.Helper()
+	_, err := d.Apply(n, func(inc incident.Incident) (incident.Result, error) {
+		return incident.RecordChannel(inc, ch, "inc-x", t0), nil
+	})
+	if err != nil {
+		t.Fatalf("RecordChannel: %v", err)
+	}
+}
+
+// drained reports whether Notify had a signal waiting, and clears it.
+func drained(d *DB) bool {
+	select {
+	case <-d.Notify():
+		return true
+	default:
+		return false
+	}
+}

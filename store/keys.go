@@ -1,0 +1,51 @@
+package store
+
+import "encoding/binary"
+
+// Bucket names. Layout of the current schema (v2):
+//
+//	meta        "schema" → uint64 version
+//	incidents   n → Incident JSON; bucket sequence = last incident number
+//	events      n → nested bucket: seq → Event JSON (sequence = last seq)
+//	outbox      id → OutboxItem JSON; sequence = last id
+//	dedupe      key → uint64 expiry (unix nanoseconds)
+//	dedupe_exp  expiry|key → empty (lets pruning start at the oldest key)
+//	open        n → empty, for every incident that is not closed
+//	channels    Slack channel id → n
+//	pubmeta     n → nested bucket: key → value
+var (
+	bMeta      = []byte("meta")
+	bIncidents = []byte("incidents")
+	bEvents    = []byte("events")
+	bOutbox    = []byte("outbox")
+	bDedupe    = []byte("dedupe")
+	bDedupeExp = []byte("dedupe_exp")
+	bOpen      = []byte("open")
+	bChannels  = []byte("channels")
+	bPubmeta   = []byte("pubmeta")
+
+	kSchema = []byte("schema")
+)
+
+// u64 encodes n big-endian so keys sort numerically.
+func u64(n uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, n)
+	return b
+}
+
+// btou decodes a big-endian key; ok is false when b is not 8 bytes.
+func btou(b []byte) (uint64, bool) {
+	if len(b) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(b), true
+}
+
+// pair encodes two numbers as one 16-byte key (v1 flat events: n|seq).
+func pair(a, b uint64) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, a)
+	binary.BigEndian.PutUint64(k[8:], b)
+	return k
+}

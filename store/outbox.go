@@ -1,0 +1,120 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+// OutboxItem is one effect still to perform. Rows are written in the same
+// transaction as the command that produced them and live until Done.
+type OutboxItem struct {
+	ID        uint64          `json:"id"`
+	Incident  uint64          `json:"incident"`
+	Effect    incident.Effect `json:"effect"`
+	Attempts  int             `json:"attempts,omitempty"`
+	NotBefore time.Time       `json:"not_before,omitzero"`
+	Created   time.Time       `json:"created"`
+	LastError string          `json:"last_error,omitempty"`
+}
+
+func decodeItem(k, v []byte) (OutboxItem, error) {
+	var it OutboxItem
+	if err := json.Unmarshal(v, &it); err != nil {
+		return it, fmt.Errorf("decode outbox row %x: %v: %w", k, err, ErrCorrupt)
+	}
+	return it, nil
+}
+
+// Pending returns up to limit rows (limit ≤ 0: all) in ID order, which is
+// commit order, including rows whose NotBefore is still in the future:
+// the caller decides what is due.
+func (d *DB) Pending(limit int) ([]OutboxItem, error) {
+	var out []OutboxItem
+	err := d.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bOutbox).Cursor()
+		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+			it, err := decodeItem(k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, it)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PendingFor returns incident n's rows in ID order. It scans the outbox,
+// which holds only work in flight.
+func (d *DB) PendingFor(n uint64) ([]OutboxItem, error) {
+	var out []OutboxItem
+	err := d.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
+			it, err := decodeItem(k, v)
+			if err != nil {
+				return err
+			}
+			if it.Incident == n {
+				out = append(out, it)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Done removes rows whose effect succeeded or failed for good. Unknown ids
+// are ignored, so Done is idempotent.
+func (d *DB) Done(ids ...uint64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return d.write(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bOutbox)
+		for _, id := range ids {
+			if err := b.Delete(u64(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Retry records a failed attempt: Attempts++, the error, and the earliest
+// time to try again. ErrNotFound when the row is gone.
+func (d *DB) Retry(id uint64, notBefore time.Time, lastErr string) error {
+	return d.write(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bOutbox)
+		v := b.Get(u64(id))
+		if v == nil {
+			return fmt.Errorf("outbox row %d: %w", id, ErrNotFound)
+		}
+		it, err := decodeItem(u64(id), v)
+		if err != nil {
+			return err
+		}
+		it.Attempts++
+		it.NotBefore = notBefore.UTC()
+		it.LastError = lastErr
+		nv, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		return b.Put(u64(id), nv)
+	})
+}
+
+// OutboxDepth is the number of rows waiting.
+func (d *DB) OutboxDepth() (int, error) {
+	var n int
+	err := d.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bOutbox).Stats().KeyN
+		return nil
+	})
+	return n, err
+}

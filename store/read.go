@@ -1,0 +1,134 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+// getTx decodes incident n (json.Unmarshal copies, so the value outlives tx).
+func getTx(tx *bolt.Tx, n uint64) (incident.Incident, error) {
+	v := tx.Bucket(bIncidents).Get(u64(n))
+	if v == nil {
+		return incident.Incident{}, fmt.Errorf("%s: %w", incident.ID(n), ErrNotFound)
+	}
+	return decodeIncident(n, v)
+}
+
+func decodeIncident(n uint64, v []byte) (incident.Incident, error) {
+	var inc incident.Incident
+	if err := json.Unmarshal(v, &inc); err != nil {
+		return incident.Incident{}, fmt.Errorf("decode %s: %v: %w", incident.ID(n), err, ErrCorrupt)
+	}
+	return inc, nil
+}
+
+// Get returns incident n, or ErrNotFound.
+func (d *DB) Get(n uint64) (incident.Incident, error) {
+	var inc incident.Incident
+	err := d.db.View(func(tx *bolt.Tx) error {
+		var err error
+		inc, err = getTx(tx, n)
+		return err
+	})
+	return inc, err
+}
+
+// ByChannel returns the incident whose Slack channel is channelID, or
+// ErrNotFound when the channel is not an incident channel.
+func (d *DB) ByChannel(channelID string) (incident.Incident, error) {
+	var inc incident.Incident
+	err := d.db.View(func(tx *bolt.Tx) error {
+		n, ok := btou(tx.Bucket(bChannels).Get([]byte(channelID)))
+		if !ok {
+			return fmt.Errorf("channel %s: %w", channelID, ErrNotFound)
+		}
+		var err error
+		inc, err = getTx(tx, n)
+		return err
+	})
+	return inc, err
+}
+
+// OpenIncidents returns every incident that is not closed, oldest first.
+// It reads only the open index and those records, never history.
+func (d *DB) OpenIncidents() ([]incident.Incident, error) {
+	var out []incident.Incident
+	err := d.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bOpen).ForEach(func(k, _ []byte) error {
+			n, ok := btou(k)
+			if !ok {
+				return fmt.Errorf("open index key %x: %w", k, ErrCorrupt)
+			}
+			inc, err := getTx(tx, n)
+			if err != nil {
+				return fmt.Errorf("open index: %w", err)
+			}
+			out = append(out, inc)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// List returns up to limit incidents, newest first, any status; limit ≤ 0
+// means all.
+func (d *DB) List(limit int) ([]incident.Incident, error) {
+	var out []incident.Incident
+	err := d.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bIncidents).Cursor()
+		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
+			n, _ := btou(k)
+			inc, err := decodeIncident(n, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, inc)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Events returns incident n's timeline in Seq order; ErrNotFound when the
+// incident does not exist.
+func (d *DB) Events(n uint64) ([]incident.Event, error) {
+	var out []incident.Event
+	err := d.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bIncidents).Get(u64(n)) == nil {
+			return fmt.Errorf("%s: %w", incident.ID(n), ErrNotFound)
+		}
+		eb := tx.Bucket(bEvents).Bucket(u64(n))
+		if eb == nil {
+			return nil
+		}
+		out = make([]incident.Event, 0, eb.Stats().KeyN)
+		return eb.ForEach(func(k, v []byte) error {
+			var e incident.Event
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode %s event %x: %v: %w", incident.ID(n), k, err, ErrCorrupt)
+			}
+			out = append(out, e)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// EventCount is len(Events(n)) without decoding.
+func (d *DB) EventCount(n uint64) (int, error) {
+	var c int
+	err := d.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bIncidents).Get(u64(n)) == nil {
+			return fmt.Errorf("%s: %w", incident.ID(n), ErrNotFound)
+		}
+		if eb := tx.Bucket(bEvents).Bucket(u64(n)); eb != nil {
+			c = eb.Stats().KeyN
+		}
+		return nil
+	})
+	return c, err
+}

@@ -1,0 +1,330 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+// DedupeTTL is how long a dedupe key is remembered. Slack retries an
+// event for a few minutes at most; a day is generous.
+const DedupeTTL = 24 * time.Hour
+
+// MaxDedupeKey bounds dedupe keys (Slack event ids are ~11 bytes).
+const MaxDedupeKey = 512
+
+// pruneBatch is how many expired dedupe keys each dedupe write removes, so
+// the bucket stays bounded without a separate sweeper.
+const pruneBatch = 32
+
+// Create allocates the next incident number (the incidents bucket's
+// sequence: committed numbers never repeat and survive restarts; a
+// rolled-back create allocates nothing) and calls fn with it inside the transaction. It commits
+// Result.Incident, Result.Events (assigning Seq) and Result.Effects as
+// outbox rows, indexes the channel when set and maintains the open index.
+// An error from fn rolls everything back and is returned as is.
+//
+// fn may be called more than once (bbolt Batch); it must be pure. The
+// returned Result is the committed one, with event Seqs filled in.
+func (d *DB) Create(fn func(n uint64) (incident.Result, error)) (incident.Result, error) {
+	var res incident.Result
+	var added int
+	err := d.write(func(tx *bolt.Tx) error {
+		res, added = incident.Result{}, 0
+		n, err := tx.Bucket(bIncidents).NextSequence()
+		if err != nil {
+			return err
+		}
+		r, err := fn(n)
+		if err != nil {
+			return err
+		}
+		if added, err = d.persist(tx, nil, n, &r); err != nil {
+			return err
+		}
+		res = r
+		return nil
+	})
+	if err != nil {
+		return incident.Result{}, err
+	}
+	d.signal(added)
+	return res, nil
+}
+
+// Apply loads incident n and calls fn with it in the same read-write
+// transaction, then commits fn's Result as Create does. A missing incident
+// is ErrNotFound (wrapped) and fn is not called; an error from fn rolls
+// back and is returned as is. fn may be called more than once; it must be
+// pure.
+func (d *DB) Apply(n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, error) {
+	res, _, err := d.apply("", n, fn)
+	return res, err
+}
+
+// ApplyOnce is Apply guarded by a dedupe key (a Slack event_id, an
+// envelope id) recorded in the same transaction as the change. When the
+// key was seen within DedupeTTL it returns (zero Result, true, nil)
+// without calling fn. The key is recorded only if the change commits, so
+// a redelivery of a command that failed is tried again. An empty key
+// behaves as Apply.
+func (d *DB) ApplyOnce(key string, n uint64, fn func(incident.Incident) (incident.Result, error)) (res incident.Result, dup bool, err error) {
+	if len(key) > MaxDedupeKey {
+		return incident.Result{}, false, fmt.Errorf("store: dedupe key of %d bytes exceeds %d", len(key), MaxDedupeKey)
+	}
+	return d.apply(key, n, fn)
+}
+
+func (d *DB) apply(key string, n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, bool, error) {
+	var res incident.Result
+	var added int
+	var dup bool
+	now := d.now()
+	err := d.write(func(tx *bolt.Tx) error {
+		res, added, dup = incident.Result{}, 0, false
+		if key != "" {
+			if seenTx(tx, key, now) {
+				dup = true
+				return nil
+			}
+		}
+		cur, err := getTx(tx, n)
+		if err != nil {
+			return err
+		}
+		r, err := fn(cur.Clone())
+		if err != nil {
+			return err
+		}
+		if added, err = d.persist(tx, &cur, n, &r); err != nil {
+			return err
+		}
+		if key != "" {
+			if err := rememberTx(tx, key, now); err != nil {
+				return err
+			}
+		}
+		res = r
+		return nil
+	})
+	if err != nil {
+		return incident.Result{}, false, err
+	}
+	d.signal(added)
+	return res, dup, nil
+}
+
+// SeenOnce records key and reports whether it had been seen within
+// DedupeTTL, for Slack events that touch no incident.
+func (d *DB) SeenOnce(key string) (bool, error) {
+	if key == "" {
+		return false, fmt.Errorf("store: empty dedupe key")
+	}
+	if len(key) > MaxDedupeKey {
+		return false, fmt.Errorf("store: dedupe key of %d bytes exceeds %d", len(key), MaxDedupeKey)
+	}
+	now := d.now()
+	var seen bool
+	err := d.write(func(tx *bolt.Tx) error {
+		seen = seenTx(tx, key, now)
+		if seen {
+			return nil
+		}
+		return rememberTx(tx, key, now)
+	})
+	return seen, err
+}
+
+// PruneDedupe removes every expired dedupe key and reports how many. Dedupe
+// writes already prune a few each; this is for a periodic sweep.
+func (d *DB) PruneDedupe() (int, error) {
+	now := d.now()
+	total := 0
+	for {
+		var n int
+		err := d.db.Update(func(tx *bolt.Tx) error {
+			var err error
+			n, err = pruneTx(tx, now, 10000)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < 10000 {
+			return total, nil
+		}
+	}
+}
+
+// persist writes one command's outcome: state, indexes, events, outbox.
+// prev is the state before (nil on create). It returns the number of
+// outbox rows added and fills in event Seqs in res.
+func (d *DB) persist(tx *bolt.Tx, prev *incident.Incident, n uint64, res *incident.Result) (int, error) {
+	inc := res.Incident
+	if inc.Number != n {
+		return 0, fmt.Errorf("store: result is for incident %d, not INC-%d: %w", inc.Number, n, ErrConflict)
+	}
+	if !inc.Status.Valid() {
+		return 0, fmt.Errorf("store: INC-%d: invalid status %q: %w", n, inc.Status, ErrConflict)
+	}
+	key := u64(n)
+	rec, err := json.Marshal(inc)
+	if err != nil {
+		return 0, fmt.Errorf("store: encode INC-%d: %w", n, err)
+	}
+	// Most commands (notes, pins, joins) only append to the timeline;
+	// skipping an identical rewrite keeps those commits small.
+	ib := tx.Bucket(bIncidents)
+	if !bytes.Equal(ib.Get(key), rec) {
+		if err := ib.Put(key, rec); err != nil {
+			return 0, err
+		}
+	}
+
+	// Indexes.
+	ob := tx.Bucket(bOpen)
+	if inc.Status.Open() {
+		err = ob.Put(key, nil)
+	} else {
+		err = ob.Delete(key)
+	}
+	if err != nil {
+		return 0, err
+	}
+	cb := tx.Bucket(bChannels)
+	if prev != nil && prev.Channel != "" && prev.Channel != inc.Channel {
+		if owner, ok := btou(cb.Get([]byte(prev.Channel))); ok && owner == n {
+			if err := cb.Delete([]byte(prev.Channel)); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if inc.Channel != "" {
+		if owner, ok := btou(cb.Get([]byte(inc.Channel))); ok && owner != n {
+			return 0, fmt.Errorf("store: channel %s already belongs to %s: %w", inc.Channel, incident.ID(owner), ErrConflict)
+		}
+		if err := cb.Put([]byte(inc.Channel), key); err != nil {
+			return 0, err
+		}
+	}
+	if err := d.hook("incident"); err != nil {
+		return 0, err
+	}
+
+	// Timeline. Copy the slice so a re-run fn's result is never shared.
+	if len(res.Events) > 0 {
+		eb, err := tx.Bucket(bEvents).CreateBucketIfNotExists(key)
+		if err != nil {
+			return 0, err
+		}
+		evs := make([]incident.Event, len(res.Events))
+		for i, e := range res.Events {
+			seq, err := eb.NextSequence()
+			if err != nil {
+				return 0, err
+			}
+			e.Seq = seq
+			v, err := json.Marshal(e)
+			if err != nil {
+				return 0, fmt.Errorf("store: encode INC-%d event: %w", n, err)
+			}
+			if err := eb.Put(u64(seq), v); err != nil {
+				return 0, err
+			}
+			evs[i] = e
+		}
+		res.Events = evs
+	}
+	if err := d.hook("events"); err != nil {
+		return 0, err
+	}
+
+	// Outbox.
+	if len(res.Effects) > 0 {
+		xb := tx.Bucket(bOutbox)
+		created := d.now().UTC()
+		for _, eff := range res.Effects {
+			id, err := xb.NextSequence()
+			if err != nil {
+				return 0, err
+			}
+			v, err := json.Marshal(OutboxItem{ID: id, Incident: n, Effect: eff, Created: created})
+			if err != nil {
+				return 0, fmt.Errorf("store: encode INC-%d effect: %w", n, err)
+			}
+			if err := xb.Put(u64(id), v); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := d.hook("outbox"); err != nil {
+		return 0, err
+	}
+	return len(res.Effects), nil
+}
+
+// seenTx reports whether key is remembered and not expired at now.
+func seenTx(tx *bolt.Tx, key string, now time.Time) bool {
+	exp, ok := btou(tx.Bucket(bDedupe).Get([]byte(key)))
+	return ok && int64(exp) > now.UnixNano()
+}
+
+// rememberTx records key until now+DedupeTTL and prunes a few expired keys.
+func rememberTx(tx *bolt.Tx, key string, now time.Time) error {
+	db, xb := tx.Bucket(bDedupe), tx.Bucket(bDedupeExp)
+	k := []byte(key)
+	if old, ok := btou(db.Get(k)); ok {
+		if err := xb.Delete(expKey(old, k)); err != nil {
+			return err
+		}
+	}
+	exp := uint64(now.Add(DedupeTTL).UnixNano())
+	if err := db.Put(k, u64(exp)); err != nil {
+		return err
+	}
+	if err := xb.Put(expKey(exp, k), nil); err != nil {
+		return err
+	}
+	_, err := pruneTx(tx, now, pruneBatch)
+	return err
+}
+
+func expKey(exp uint64, key []byte) []byte {
+	k := make([]byte, 8+len(key))
+	binary.BigEndian.PutUint64(k, exp)
+	copy(k[8:], key)
+	return k
+}
+
+// pruneTx deletes up to max keys that expired at or before now, oldest
+// first, via the expiry index.
+func pruneTx(tx *bolt.Tx, now time.Time, max int) (int, error) {
+	db, xb := tx.Bucket(bDedupe), tx.Bucket(bDedupeExp)
+	var victims [][]byte
+	c := xb.Cursor()
+	for k, _ := c.First(); k != nil && len(victims) < max; k, _ = c.Next() {
+		if len(k) < 8 || int64(binary.BigEndian.Uint64(k)) > now.UnixNano() {
+			break
+		}
+		victims = append(victims, bytes.Clone(k))
+	}
+	for _, k := range victims {
+		if err := xb.Delete(k); err != nil {
+			return 0, err
+		}
+		// Only drop the key if it still points at this expiry.
+		if exp, ok := btou(db.Get(k[8:])); ok && exp == binary.BigEndian.Uint64(k) {
+			if err := db.Delete(k[8:]); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(victims), nil
+}

@@ -1,0 +1,673 @@
+package templates
+
+import (
+	"embed"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+// The Slack templates only lay text out. Every value they receive is
+// already safe mrkdwn (built by the view functions below), so escaping
+// happens in one place and a template cannot forget it.
+//
+//go:embed slack/*.tmpl
+var slackFS embed.FS
+
+var slackTmpl = template.Must(template.New("slack").Funcs(template.FuncMap{
+	"join": strings.Join,
+}).ParseFS(slackFS, "slack/*.tmpl"))
+
+// Limits on rendered text. Slack accepts 40,000 characters in a message
+// and 3,000 in a Block Kit section; user text is clipped well below so
+// one pasted log cannot push the rest of a message out.
+const (
+	maxMessage   = 12000
+	maxSection   = 3000
+	maxTopic     = 250
+	maxTitleLen  = 200
+	maxImpactLen = 500
+	maxQuoteLen  = 3000
+	maxReasonLen = 300
+	maxCodeLen   = 2000
+	maxListRows  = 30
+	maxOpenSteps = 15
+)
+
+// renderSlack runs one named template. Template errors are programming
+// errors caught by the tests; they are still returned, never panicked,
+// because a bot must not die over one message.
+func renderSlack(name string, data any, max int) (string, error) {
+	var b strings.Builder
+	if err := slackTmpl.ExecuteTemplate(&b, name, data); err != nil {
+		return "", fmt.Errorf("render %s: %w", name, err)
+	}
+	return Clip(tidy(b.String()), max), nil
+}
+
+// mustSlack is for messages with no error in their signature; the
+// fallback says what went wrong rather than posting nothing.
+func mustSlack(name string, data any, max int) string {
+	s, err := renderSlack(name, data, max)
+	if err != nil {
+		return "(Firebreak could not render this message: " + EscapeMrkdwn(err.Error()) + ")"
+	}
+	return s
+}
+
+var blankRuns = regexp.MustCompile(`\n{3,}`)
+
+// tidy lets templates be written readably: trailing spaces go, and no
+// more than one blank line survives.
+func tidy(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \t")
+	}
+	return strings.TrimSpace(blankRuns.ReplaceAllString(strings.Join(lines, "\n"), "\n\n"))
+}
+
+// incView is an incident as messages show it; every field is safe mrkdwn.
+type incView struct {
+	ID, Title, Sev, SevEmoji, Status, StatusEmoji string
+	Lead, Declarer, Channel, Declared, Impact     string
+	Phase, Age                                    string
+	Done, Total                                   int
+}
+
+func viewOf(inc incident.Incident, loc *time.Location, now time.Time) incView {
+	v := incView{
+		ID:          inc.ID(),
+		Title:       clipText(oneLine(inc.Title), maxTitleLen),
+		Sev:         sevLabel(inc.Severity),
+		SevEmoji:    sevEmoji(inc.Severity),
+		Status:      EscapeMrkdwn(string(inc.Status)),
+		StatusEmoji: statusEmoji(inc.Status),
+		Lead:        mention(inc.Lead),
+		Declarer:    mention(inc.Declarer),
+		Channel:     channelLink(inc.Channel),
+		Declared:    when(inc.DeclaredAt, loc),
+		Impact:      clipText(strings.TrimSpace(inc.Impact), maxImpactLen),
+		Phase:       inc.CurrentPhase().Title(),
+		Total:       len(inc.Steps),
+	}
+	if inc.Lead == "" {
+		v.Lead = "_nobody yet_"
+	}
+	for _, s := range inc.Steps {
+		if s.Finished() {
+			v.Done++
+		}
+	}
+	switch {
+	case inc.Status == incident.StatusClosed && !inc.ClosedAt.IsZero():
+		v.Age = "lasted " + human(inc.ClosedAt.Sub(inc.DeclaredAt))
+	case !now.IsZero():
+		v.Age = "open " + human(now.Sub(inc.DeclaredAt))
+	}
+	return v
+}
+
+func sevLabel(s incident.Severity) string {
+	if s.Valid() {
+		return strings.ToUpper(string(s))
+	}
+	return EscapeMrkdwn(string(s))
+}
+
+func sevEmoji(s incident.Severity) string {
+	switch s {
+	case incident.Sev1:
+		return ":red_circle:"
+	case incident.Sev2:
+		return ":large_orange_circle:"
+	case incident.Sev3:
+		return ":large_yellow_circle:"
+	}
+	return ":white_circle:"
+}
+
+func statusEmoji(s incident.Status) string {
+	switch s {
+	case incident.StatusActive:
+		return ":fire:"
+	case incident.StatusMitigated:
+		return ":adhesive_bandage:"
+	case incident.StatusResolved:
+		return ":white_check_mark:"
+	}
+	return ":lock:"
+}
+
+// quote shows user text as a Slack block quote, every line marked.
+func quote(s string) string {
+	t := clipText(strings.TrimSpace(s), maxQuoteLen)
+	return ">" + strings.ReplaceAll(t, "\n", "\n>")
+}
+
+// Help is the usage of every /incident subcommand.
+func Help() string { return mustSlack("help", nil, maxMessage) }
+
+// DeclaredEphemeral tells the declarer the incident exists, where its
+// channel is, and what to do first.
+func DeclaredEphemeral(inc incident.Incident) string {
+	return mustSlack("declared_ephemeral", viewOf(inc, nil, time.Time{}), maxMessage)
+}
+
+// effView carries an effect's fields, escaped, next to the incident.
+type effView struct {
+	Inc                      incView
+	By, User, From, To, Text string
+	Arrow, Word, Role, Step  string
+	What, Where, Quote       string
+	Since, Window            string
+}
+
+func effViewOf(inc incident.Incident, e incident.Effect) effView {
+	f := e.Fields
+	v := effView{
+		Inc:  viewOf(inc, nil, time.Time{}),
+		By:   mention(f["by"]),
+		User: mention(f["user"]),
+		From: EscapeMrkdwn(f["from"]),
+		To:   EscapeMrkdwn(f["to"]),
+		Text: clipText(oneLine(e.Text), maxReasonLen),
+	}
+	if inc.VerifyWindow > 0 {
+		v.Window = human(inc.VerifyWindow)
+	}
+	return v
+}
+
+func (v *effView) severity(f map[string]string) {
+	from, to := incident.Severity(f["from"]), incident.Severity(f["to"])
+	v.From, v.To = sevLabel(from), sevLabel(to)
+	v.Arrow, v.Word = ":arrow_down:", "lowered"
+	if to.Rank() < from.Rank() {
+		v.Arrow, v.Word = ":arrow_up:", "raised"
+	}
+}
+
+// Announcement renders an EffAnnounce effect for the announce channel.
+func Announcement(inc incident.Incident, e incident.Effect) (string, error) {
+	if e.Kind != incident.EffAnnounce {
+		return "", fmt.Errorf("announcement: effect kind %q is not %q", e.Kind, incident.EffAnnounce)
+	}
+	v := effViewOf(inc, e)
+	var name string
+	switch e.Msg {
+	case incident.MsgDeclared:
+		name = "announce_declared"
+	case incident.MsgSeverityChanged:
+		v.severity(e.Fields)
+		name = "announce_severity_changed"
+	case incident.MsgStatusChanged:
+		name = "announce_status_changed"
+	case incident.MsgClosed:
+		v.To = string(incident.StatusClosed)
+		name = "announce_status_changed"
+	case incident.MsgStatusUpdate:
+		v.Quote = quote(e.Text)
+		name = "announce_status_update"
+	default:
+		return "", fmt.Errorf("announcement: no template for message %q", e.Msg)
+	}
+	return renderSlack(name, v, maxMessage)
+}
+
+// ChannelMessage renders an EffPost effect for the incident channel.
+func ChannelMessage(inc incident.Incident, e incident.Effect) (string, error) {
+	if e.Kind != incident.EffPost {
+		return "", fmt.Errorf("channel message: effect kind %q is not %q", e.Kind, incident.EffPost)
+	}
+	v := effViewOf(inc, e)
+	f := e.Fields
+	var name string
+	switch e.Msg {
+	case incident.MsgText:
+		// The domain wrote this text and it is already mrkdwn; only make
+		// sure Slack will accept it.
+		return Clip(e.Text, maxMessage), nil
+	case incident.MsgStatusUpdate:
+		v.Quote = quote(e.Text)
+		name = "post_status_update"
+	case incident.MsgSeverityChanged:
+		v.severity(f)
+		name = "post_severity_changed"
+	case incident.MsgStatusChanged:
+		name = "post_status_changed"
+	case incident.MsgClosed:
+		v.To = string(incident.StatusClosed)
+		name = "post_status_changed"
+	case incident.MsgLeadAssigned:
+		name = "post_lead_assigned"
+	case incident.MsgRoleAssigned:
+		v.Role = EscapeMrkdwn(f["role"])
+		name = "post_role_assigned"
+	case incident.MsgApprovalAsked:
+		v.Step = stepTitle(inc, f["step"], e.Text)
+		v.What = codeBlock(Clip(f["what"], maxCodeLen))
+		v.Where = codeBlock(Clip(f["where"], maxCodeLen))
+		name = "post_approval_requested"
+	case incident.MsgApproved:
+		v.Step = stepTitle(inc, f["step"], e.Text)
+		v.User = mention(f["requested_by"])
+		name = "post_approval_granted"
+	case incident.MsgReminder:
+		return reminder(inc, e, v)
+	default:
+		return "", fmt.Errorf("channel message: no template for message %q", e.Msg)
+	}
+	return renderSlack(name, v, maxMessage)
+}
+
+// stepTitle prefers the title in the incident's checklist, so a message
+// matches the card even when the effect was written by an older version.
+func stepTitle(inc incident.Incident, id, fallback string) string {
+	if st, _, ok := inc.Step(id); ok {
+		return clipText(oneLine(st.Title), maxTitleLen)
+	}
+	if fallback != "" {
+		return clipText(oneLine(fallback), maxTitleLen)
+	}
+	return EscapeMrkdwn(id)
+}
+
+func reminder(inc incident.Incident, e incident.Effect, v effView) (string, error) {
+	f := e.Fields
+	due, _ := time.Parse(time.RFC3339, f["due"])
+	since := func(t time.Time) string {
+		if due.IsZero() || t.IsZero() || due.Before(t) {
+			return ""
+		}
+		return human(due.Sub(t))
+	}
+	who := func(ids ...string) string {
+		for _, id := range ids {
+			if id != "" {
+				return mention(id)
+			}
+		}
+		return "everyone here"
+	}
+	var name string
+	switch f["reminder"] {
+	case "update":
+		last := inc.LastUpdateAt
+		if last.IsZero() {
+			last = inc.DeclaredAt
+		}
+		v.User, v.Since = who(f["user"], inc.Lead, inc.Declarer), since(last)
+		name = "reminder_update"
+	case "lead":
+		v.User = who(f["user"], inc.Declarer)
+		name = "reminder_lead"
+	case "stale_step":
+		st, _, _ := inc.Step(f["step"])
+		v.Step = stepTitle(inc, f["step"], "")
+		v.User, v.Since = who(f["user"], st.Assignee, inc.Lead), since(st.AssignedAt)
+		name = "reminder_stale_step"
+	case "verify":
+		v.User = who(f["user"], inc.Lead, inc.Declarer)
+		name = "reminder_verify"
+	default:
+		return "", fmt.Errorf("channel message: unknown reminder %q", f["reminder"])
+	}
+	return renderSlack(name, v, maxMessage)
+}
+
+// Topic is the incident channel's topic. Topics do not render mentions,
+// so it names no people; the title is still escaped, because Slack reads
+// &, < and > as markup in every text it is sent.
+func Topic(inc incident.Incident) string {
+	return mustSlack("topic", viewOf(inc, nil, time.Time{}), maxTopic)
+}
+
+// CardSummary is the card's header section.
+func CardSummary(inc incident.Incident, loc *time.Location) string {
+	return mustSlack("card_summary", viewOf(inc, loc, time.Time{}), maxSection)
+}
+
+type stepView struct {
+	Emoji, Title, Role, Assignee, By, Reason, Approval string
+	Done, Skipped                                      bool
+}
+
+// StepLine is one checklist line on the card or in a summary.
+func StepLine(st incident.Step) string {
+	v := stepView{
+		Title: clipText(oneLine(st.Title), 150),
+		Role:  EscapeMrkdwn(st.Role),
+		By:    mention(st.By),
+	}
+	switch st.State {
+	case incident.StepDone:
+		v.Emoji, v.Done = ":white_check_mark:", true
+	case incident.StepSkipped:
+		v.Emoji, v.Skipped = ":fast_forward:", true
+		v.Title = "~" + v.Title + "~"
+		v.Reason = clipText(oneLine(st.SkipReason), maxReasonLen)
+	default:
+		v.Emoji = ":white_large_square:"
+		if st.Assignee != "" {
+			v.Assignee = mention(st.Assignee)
+		}
+	}
+	if st.Approval {
+		switch a := st.Signoff; {
+		case a.Approved():
+			v.Approval = ":unlock: approved by " + mention(a.ApprovedBy)
+		case a != nil:
+			v.Approval = ":hourglass_flowing_sand: awaiting approval (asked by " + mention(a.RequestedBy) + ")"
+		default:
+			v.Approval = ":lock: needs approval"
+		}
+	}
+	return mustSlack("step_line", v, maxSection)
+}
+
+// StatusSummary answers `/incident status`.
+func StatusSummary(inc incident.Incident, now time.Time, loc *time.Location) string {
+	v := struct {
+		Inc        incView
+		Roles      []string
+		LastUpdate string
+		Open       []string
+		More       int
+	}{Inc: viewOf(inc, loc, now)}
+	names := make([]string, 0, len(inc.Roles))
+	for r := range inc.Roles {
+		names = append(names, r)
+	}
+	sort.Strings(names)
+	for _, r := range names {
+		v.Roles = append(v.Roles, EscapeMrkdwn(r)+" "+mention(inc.Roles[r]))
+	}
+	if inc.LastUpdateAt.IsZero() {
+		v.LastUpdate = "none yet; post one with `/incident update &lt;text&gt;`"
+	} else {
+		v.LastUpdate = human(now.Sub(inc.LastUpdateAt)) + " ago"
+	}
+	for _, st := range inc.OpenSteps() {
+		if len(v.Open) == maxOpenSteps {
+			v.More++
+			continue
+		}
+		v.Open = append(v.Open, StepLine(st))
+	}
+	return mustSlack("status_summary", v, maxMessage)
+}
+
+// listRow is one incident in the list and the digest.
+func listRow(inc incident.Incident, now time.Time) string {
+	v := viewOf(inc, nil, now)
+	v.Title = clipText(oneLine(inc.Title), 80)
+	return mustSlack("list_row", v, 600)
+}
+
+func byUrgency(incs []incident.Incident) {
+	sort.SliceStable(incs, func(i, j int) bool {
+		a, b := incs[i].Severity.Rank(), incs[j].Severity.Rank()
+		if a != b {
+			return a < b
+		}
+		return incs[i].Number < incs[j].Number
+	})
+}
+
+// List answers `/incident list`: the open incidents, worst first.
+func List(incs []incident.Incident, now time.Time) string {
+	var open []incident.Incident
+	for _, inc := range incs {
+		if inc.Status.Open() {
+			open = append(open, inc)
+		}
+	}
+	byUrgency(open)
+	v := struct {
+		Rows        []string
+		Total, More int
+	}{Total: len(open)}
+	for _, inc := range open {
+		if len(v.Rows) == maxListRows {
+			v.More++
+			continue
+		}
+		v.Rows = append(v.Rows, listRow(inc, now))
+	}
+	return mustSlack("list", v, maxMessage)
+}
+
+// Timeline answers `/incident timeline`: one line per event, oldest
+// first, within max runes. When they do not all fit, the newest are kept
+// and the message says how many earlier ones were left out.
+func Timeline(inc incident.Incident, events []incident.Event, loc *time.Location, max int) string {
+	evs := append([]incident.Event(nil), events...)
+	sort.SliceStable(evs, func(i, j int) bool {
+		if !evs[i].At.Equal(evs[j].At) {
+			return evs[i].At.Before(evs[j].At)
+		}
+		return evs[i].Seq < evs[j].Seq
+	})
+	lines := make([]string, len(evs))
+	for i, e := range evs {
+		lines[i] = "`" + when(e.At, loc) + "` " + describeEvent(inc, e, loc)
+	}
+	v := struct {
+		ID      string
+		Total   int
+		Omitted int
+		Lines   []string
+	}{ID: inc.ID(), Total: len(evs), Lines: lines}
+	if s := mustSlack("timeline", v, maxMessage*100); runeLen(s) <= max {
+		return s
+	}
+	// Keep the newest lines that fit beside the header and the omission
+	// note, then render once; the loop is only a guard should the
+	// templates' fixed text outgrow this estimate.
+	digits := len(strconv.Itoa(len(lines)))
+	budget := max - (51 + runeLen(inc.ID()) + 2*digits)
+	keep, used := 0, 0
+	for i := len(lines) - 1; i >= 0; i-- {
+		n := runeLen(lines[i]) + 1
+		if used+n > budget {
+			break
+		}
+		used += n
+		keep++
+	}
+	v.Omitted = len(lines) - keep
+	v.Lines = lines[v.Omitted:]
+	for {
+		s := mustSlack("timeline", v, maxMessage*100)
+		if runeLen(s) <= max || len(v.Lines) == 0 {
+			return Clip(s, max)
+		}
+		v.Lines = v.Lines[1:]
+		v.Omitted++
+	}
+}
+
+func runeLen(s string) int { return len([]rune(s)) }
+
+// describeEvent is what one timeline event says, after its time.
+func describeEvent(inc incident.Incident, e incident.Event, loc *time.Location) string {
+	f := e.Fields
+	who := mention(e.Actor)
+	if e.Actor == "" {
+		who = "Firebreak"
+	}
+	text := clipText(oneLine(e.Text), maxReasonLen)
+	step := func() string { return "“" + stepTitle(inc, f["step"], e.Text) + "”" }
+	var what string
+	switch e.Kind {
+	case incident.EvDeclared:
+		what = fmt.Sprintf("declared it (%s, playbook %s)", sevLabel(incident.Severity(f["severity"])), EscapeMrkdwn(f["playbook"]))
+	case incident.EvChannelCreated:
+		what = "created the channel"
+	case incident.EvSeverityChanged:
+		what = fmt.Sprintf("changed severity from %s to %s", sevLabel(incident.Severity(f["from"])), sevLabel(incident.Severity(f["to"])))
+	case incident.EvMitigated:
+		what = "marked it mitigated"
+	case incident.EvResolved:
+		what = "resolved it"
+	case incident.EvReopened:
+		what = "reopened it (false resolution)"
+	case incident.EvClosed:
+		what = "closed it"
+		if text != "" {
+			what = "force-closed it"
+		}
+	case incident.EvLeadAssigned:
+		what = "made " + mention(f["user"]) + " the lead"
+	case incident.EvRoleAssigned:
+		what = "gave " + mention(f["user"]) + " the " + EscapeMrkdwn(f["role"]) + " role"
+	case incident.EvNote:
+		what = "noted"
+	case incident.EvStatusUpdate:
+		what = "posted an update"
+	case incident.EvFollowup:
+		what = "added a follow-up"
+	case incident.EvStepDone:
+		what, text = "finished "+step(), ""
+	case incident.EvStepSkipped:
+		what = "skipped " + step()
+	case incident.EvStepAssigned:
+		what, text = "assigned "+step()+" to "+mention(f["user"]), ""
+	case incident.EvApprovalRequested:
+		what, text = "asked for approval of "+step()+": `"+clipText(oneLine(f["what"]), 200)+"` on `"+clipText(oneLine(f["where"]), 100)+"`", ""
+	case incident.EvApprovalGranted:
+		what, text = "approved "+step(), ""
+	case incident.EvMemberJoined:
+		what = "joined the channel"
+	case incident.EvMessagePinned:
+		what = "pinned a message"
+	case incident.EvReminderSent:
+		what = "was reminded"
+		if k := f["reminder"]; k != "" {
+			what += " (" + EscapeMrkdwn(k) + ")"
+		}
+	case incident.EvSnoozed:
+		what = "snoozed the update reminder"
+		if t, err := time.Parse(time.RFC3339, f["until"]); err == nil {
+			what += " until " + when(t, loc)
+		}
+	case incident.EvPostmortem:
+		what = "published the postmortem"
+	case incident.EvPostmortemFailed:
+		what = "could not publish the postmortem"
+	default:
+		what = EscapeMrkdwn(string(e.Kind))
+	}
+	if text != "" {
+		what += ": " + text
+	}
+	return who + " " + what
+}
+
+// Digest is the daily summary for the announce channel: what is open,
+// worst first, and what closed in the last 24 hours.
+func Digest(incs []incident.Incident, now time.Time) string {
+	var open, closed []incident.Incident
+	for _, inc := range incs {
+		switch {
+		case inc.Status.Open():
+			open = append(open, inc)
+		case !inc.ClosedAt.IsZero() && now.Sub(inc.ClosedAt) <= 24*time.Hour:
+			closed = append(closed, inc)
+		}
+	}
+	byUrgency(open)
+	byUrgency(closed)
+	v := struct {
+		Date         string
+		Open, Closed []string
+		More         int
+	}{Date: now.UTC().Format("2006-01-02")}
+	for _, inc := range open {
+		if len(v.Open) == maxListRows {
+			v.More++
+			continue
+		}
+		row := listRow(inc, now)
+		if last := inc.LastUpdateAt; inc.Status == incident.StatusActive && (last.IsZero() || now.Sub(last) > 4*time.Hour) {
+			row += " · :warning: no update for " + human(now.Sub(maxTime(last, inc.DeclaredAt)))
+		}
+		v.Open = append(v.Open, row)
+	}
+	for _, inc := range closed {
+		if len(v.Closed) == maxListRows {
+			v.More++
+			continue
+		}
+		v.Closed = append(v.Closed, listRow(inc, now))
+	}
+	return mustSlack("digest", v, maxMessage)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// FollowupReminder is the DM to the lead some business days after close.
+func FollowupReminder(inc incident.Incident, issueURL string) string {
+	v := struct {
+		Inc          incView
+		Closed, Link string
+		Followups    []string
+		More         int
+	}{Inc: viewOf(inc, nil, time.Time{}), Closed: when(inc.ClosedAt, nil)}
+	if issueURL != "" {
+		v.Link = link(issueURL, "the "+inc.ID()+" issue")
+	}
+	for _, f := range inc.Followups {
+		if len(v.Followups) == maxListRows {
+			v.More++
+			continue
+		}
+		v.Followups = append(v.Followups, "#"+strconv.Itoa(f.N)+" "+clipText(oneLine(f.Text), maxReasonLen))
+	}
+	return mustSlack("followup_reminder", v, maxMessage)
+}
+
+// ClosedWithLink announces the closed incident with its postmortem.
+func ClosedWithLink(inc incident.Incident, url string) string {
+	v := struct {
+		Inc      incView
+		Link     string
+		TTM, TTR string
+		Reopens  int
+	}{Inc: viewOf(inc, nil, time.Time{}), Reopens: inc.ReopenCount, TTM: "—", TTR: "—"}
+	if url != "" {
+		v.Link = link(url, "Postmortem: "+inc.ID())
+	}
+	if !inc.MitigatedAt.IsZero() {
+		v.TTM = human(inc.MitigatedAt.Sub(inc.DeclaredAt))
+	}
+	if !inc.ResolvedAt.IsZero() {
+		v.TTR = human(inc.ResolvedAt.Sub(inc.DeclaredAt))
+	}
+	return mustSlack("closed_with_link", v, maxMessage)
+}
+
+// PostmortemFailed tells the lead why the postmortem is not filed yet and
+// what to fix.
+func PostmortemFailed(inc incident.Incident, reason string) string {
+	v := struct {
+		Inc    incView
+		Reason string
+	}{Inc: viewOf(inc, nil, time.Time{}), Reason: clipText(oneLine(reason), 500)}
+	if inc.Lead == "" {
+		v.Inc.Lead = mention(inc.Declarer)
+	}
+	return mustSlack("publish_failed", v, maxMessage)
+}
