@@ -71,6 +71,7 @@ type Declaration struct {
 	Playbook      Playbook
 	Declarer      string
 	OriginChannel string
+	ReplyURL      string
 	Responders    []string // invited besides the declarer and the playbook's list
 	VerifyWindow  time.Duration
 }
@@ -119,6 +120,7 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 		Playbook:      pb.Name,
 		Declarer:      d.Declarer,
 		OriginChannel: d.OriginChannel,
+		ReplyURL:      d.ReplyURL,
 		VerifyWindow:  window,
 		DeclaredAt:    now,
 	}

@@ -273,8 +273,11 @@ type Incident struct {
 	CardTS      string            `json:"card_ts,omitempty"`
 	// OriginChannel is where /incident was typed, for replies before the
 	// incident channel exists.
-	OriginChannel string        `json:"origin_channel,omitempty"`
-	VerifyWindow  time.Duration `json:"verify_window,omitempty"`
+	OriginChannel string `json:"origin_channel,omitempty"`
+	// ReplyURL answers the declarer privately where they typed the
+	// command (Slack's response_url; short-lived).
+	ReplyURL     string        `json:"reply_url,omitempty"`
+	VerifyWindow time.Duration `json:"verify_window,omitempty"`
 
 	DeclaredAt   time.Time `json:"declared_at"`
 	MitigatedAt  time.Time `json:"mitigated_at,omitzero"`

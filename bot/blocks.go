@@ -1,0 +1,279 @@
+package bot
+
+import (
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
+)
+
+// Action ids are part of the contract: old cards keep working across
+// upgrades, so never rename them.
+const (
+	ActStepDone        = "step.done"
+	ActStepSkip        = "step.skip"
+	ActStepAssign      = "step.assign"
+	ActRequestApproval = "step.request_approval"
+	ActApprove         = "step.approve"
+	ActResolve         = "incident.resolve"
+	ActClose           = "incident.close"
+	ActReopen          = "incident.reopen"
+	ActTakeLead        = "incident.take_lead"
+	ActUpdateNow       = "reminder.update"
+	ActSnooze          = "reminder.snooze"
+)
+
+// Modal callback ids.
+const (
+	ViewDeclare  = "declare"
+	ViewSkip     = "step.skip"
+	ViewApproval = "step.request_approval"
+	ViewUpdate   = "update"
+	ViewReopen   = "reopen"
+)
+
+// Slack's Block Kit limits that the builders respect.
+const (
+	maxBlocks     = 50
+	maxText       = 3000
+	maxHeader     = 150
+	maxButtonText = 75
+	maxFallback   = 4000
+)
+
+func stepValue(inc incident.Incident, stepID string) string { return inc.ID() + ":" + stepID }
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, templates.Clip(s, maxText), false, false)
+}
+
+func plain(s string, max int) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, clipPlain(s, max), true, false)
+}
+
+func clipPlain(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	return string(r[:max-1]) + "…"
+}
+
+func button(actionID, text, value string, style slack.Style) *slack.ButtonBlockElement {
+	b := slack.NewButtonBlockElement(actionID, value, plain(text, maxButtonText))
+	if style != "" {
+		b.Style = style
+	}
+	return b
+}
+
+// CardBlocks renders the incident card. However long the checklist or
+// the title, the result stays within Slack's limits: finished steps
+// collapse into one line per phase, and open steps beyond the block
+// budget are listed without buttons.
+func CardBlocks(inc incident.Incident, loc *time.Location) []slack.Block {
+	header := inc.ID() + " · " + strings.Join(strings.Fields(inc.Title), " ")
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(plain(header, maxHeader), slack.HeaderBlockOptionBlockID("card:"+inc.ID())),
+		slack.NewSectionBlock(mrkdwn(templates.CardSummary(inc, loc)), nil, nil, slack.SectionBlockOptionBlockID("summary")),
+	}
+	if inc.Status != incident.StatusClosed {
+		var els []slack.BlockElement
+		if inc.Status != incident.StatusResolved {
+			els = append(els, button(ActResolve, "Resolve", inc.ID(), slack.StylePrimary))
+		}
+		els = append(els, button(ActClose, "Close", inc.ID(), ""))
+		blocks = append(blocks, slack.NewActionBlock("incident", els...))
+	}
+	// Reserve: one section per phase, plus room for the closing context.
+	budget := maxBlocks - len(blocks) - len(incident.Phases) - 1
+	for _, ph := range incident.Phases {
+		steps := inc.PhaseSteps(ph)
+		var lines []string
+		var open []incident.Step
+		for _, st := range steps {
+			if st.Finished() || inc.Status == incident.StatusClosed {
+				lines = append(lines, templates.StepLine(st))
+			} else {
+				open = append(open, st)
+			}
+		}
+		title := "*" + ph.Title() + "*"
+		if ph == inc.CurrentPhase() && inc.Status != incident.StatusClosed {
+			title += "  ← current phase"
+		}
+		var overflow []string
+		var stepBlocks []slack.Block
+		for _, st := range open {
+			if budget >= 2 {
+				stepBlocks = append(stepBlocks,
+					slack.NewSectionBlock(mrkdwn(templates.StepLine(st)), nil, nil, slack.SectionBlockOptionBlockID("step:"+st.ID)),
+					slack.NewActionBlock("act:"+st.ID, stepButtons(inc, st)...))
+				budget -= 2
+			} else {
+				overflow = append(overflow, templates.StepLine(st))
+			}
+		}
+		text := title
+		if len(lines) > 0 {
+			text += "\n" + strings.Join(lines, "\n")
+		}
+		if len(overflow) > 0 {
+			text += "\n" + strings.Join(overflow, "\n") + "\n_More open steps than fit on the card: use `/incident status`._"
+		}
+		if len(steps) == 0 {
+			text += "\n_no steps_"
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, nil, slack.SectionBlockOptionBlockID("phase:"+string(ph))))
+		blocks = append(blocks, stepBlocks...)
+	}
+	blocks = append(blocks, slack.NewContextBlock("footer",
+		mrkdwn("Use `/incident help` for commands · every click is recorded on the timeline")))
+	return blocks
+}
+
+func stepButtons(inc incident.Incident, st incident.Step) []slack.BlockElement {
+	v := stepValue(inc, st.ID)
+	var els []slack.BlockElement
+	switch {
+	case st.Approval && st.Signoff == nil:
+		els = append(els, button(ActRequestApproval, "Request approval", v, slack.StylePrimary))
+	case st.Approval && !st.Signoff.Approved():
+		els = append(els, button(ActApprove, "Approve", v, slack.StylePrimary))
+	default:
+		els = append(els, button(ActStepDone, "Done", v, slack.StylePrimary))
+	}
+	els = append(els, button(ActStepSkip, "Skip", v, ""))
+	els = append(els, button(ActStepAssign, "Assign me", v, ""))
+	return els
+}
+
+// CardFallback is the notification text beside the card's blocks.
+func CardFallback(inc incident.Incident) string {
+	return templates.Clip(inc.ID()+" ("+string(inc.Severity)+", "+string(inc.Status)+"): "+templates.EscapeMrkdwn(inc.Title), maxFallback)
+}
+
+func input(blockID, label string, el slack.BlockElement, optional bool) *slack.InputBlock {
+	b := slack.NewInputBlock(blockID, plain(label, 2000), nil, el)
+	b.Optional = optional
+	return b
+}
+
+func modal(callbackID, title, submit, meta string, blocks ...slack.Block) slack.ModalViewRequest {
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      callbackID,
+		Title:           plain(title, 24),
+		Submit:          plain(submit, 24),
+		Close:           plain("Cancel", 24),
+		PrivateMetadata: meta,
+		Blocks:          slack.Blocks{BlockSet: blocks},
+	}
+}
+
+func textInput(actionID, placeholder string, multiline bool, max int) *slack.PlainTextInputBlockElement {
+	el := slack.NewPlainTextInputBlockElement(plain(placeholder, 150), actionID)
+	el.Multiline = multiline
+	el.MaxLength = max
+	return el
+}
+
+// DeclareModal asks for what /incident with no text needs.
+func DeclareModal(originChannel string, playbooks []incident.Playbook) slack.ModalViewRequest {
+	var sevOpts []*slack.OptionBlockObject
+	for _, s := range incident.Severities {
+		sevOpts = append(sevOpts, slack.NewOptionBlockObject(string(s), plain(sevLabel(s), 75), nil))
+	}
+	sev := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Severity", 75), "severity", sevOpts...)
+	sev.InitialOption = sevOpts[2]
+	var pbOpts []*slack.OptionBlockObject
+	for i, p := range playbooks {
+		if i == 100 {
+			break
+		}
+		pbOpts = append(pbOpts, slack.NewOptionBlockObject(p.Name, plain(p.Title, 75), nil))
+	}
+	pb := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Playbook", 75), "playbook", pbOpts...)
+	if len(pbOpts) > 0 {
+		pb.InitialOption = pbOpts[0]
+	}
+	return modal(ViewDeclare, "Declare an incident", "Declare", originChannel,
+		input("title", "Title", textInput("title", "Checkout returns 500 for EU users", false, incident.MaxTitle), false),
+		input("severity", "Severity", sev, false),
+		input("playbook", "Playbook", pb, false),
+		input("impact", "Impact", textInput("impact", "Who is affected and how?", true, 3000), true),
+	)
+}
+
+func sevLabel(s incident.Severity) string {
+	switch s {
+	case incident.Sev1:
+		return "SEV1 · critical, customers down"
+	case incident.Sev2:
+		return "SEV2 · major, degraded"
+	case incident.Sev3:
+		return "SEV3 · minor"
+	}
+	return "SEV4 · low, no customer impact"
+}
+
+// SkipModal asks why a step is skipped.
+func SkipModal(inc incident.Incident, st incident.Step) slack.ModalViewRequest {
+	return modal(ViewSkip, "Skip a step", "Skip", stepValue(inc, st.ID),
+		slack.NewSectionBlock(mrkdwn("Skipping *"+templates.Clip(templates.EscapeMrkdwn(st.Title), 500)+"* in "+inc.ID()+". The reason goes on the timeline and into the postmortem."), nil, nil),
+		input("reason", "Why is it safe to skip?", textInput("reason", "Not applicable: no schema change in this deploy", true, 3000), false),
+	)
+}
+
+// ApprovalModal asks the requester what will be run and where.
+func ApprovalModal(inc incident.Incident, st incident.Step) slack.ModalViewRequest {
+	return modal(ViewApproval, "Request approval", "Request", stepValue(inc, st.ID),
+		slack.NewSectionBlock(mrkdwn("*"+templates.Clip(templates.EscapeMrkdwn(st.Title), 500)+"* is a risky step: a second person must approve it before it is done."), nil, nil),
+		input("what", "What exactly will be run?", textInput("what", "psql -c 'UPDATE … WHERE …' (paste the command)", true, 2000), false),
+		input("where", "Where will it be run?", textInput("where", "prod-db-2 (eu-west-1), primary", false, 500), false),
+	)
+}
+
+// UpdateModal lets the lead post a status update from a reminder.
+func UpdateModal(inc incident.Incident) slack.ModalViewRequest {
+	return modal(ViewUpdate, "Post a status update", "Post", inc.ID(),
+		input("text", "What is happening now?", textInput("text", "Error rate is down to 0.5%; still investigating the cause.", true, 3000), false),
+	)
+}
+
+// ReopenModal asks why a resolved incident is reopened.
+func ReopenModal(inc incident.Incident) slack.ModalViewRequest {
+	return modal(ViewReopen, "Reopen incident", "Reopen", inc.ID(),
+		input("reason", "Why did the fix not hold?", textInput("reason", "Errors came back after the cache expired.", true, 3000), false),
+	)
+}
+
+// ReminderBlocks adds the buttons a reminder offers.
+func ReminderBlocks(inc incident.Incident, kind, text string) []slack.Block {
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}
+	var els []slack.BlockElement
+	switch kind {
+	case "update":
+		els = append(els, button(ActUpdateNow, "Post an update", inc.ID(), slack.StylePrimary), button(ActSnooze, "Snooze 15 min", inc.ID(), ""))
+	case "lead":
+		els = append(els, button(ActTakeLead, "Take lead", inc.ID(), slack.StylePrimary))
+	case "verify":
+		els = append(els, button(ActClose, "Close", inc.ID(), slack.StylePrimary), button(ActReopen, "Reopen", inc.ID(), slack.StyleDanger))
+	}
+	if len(els) > 0 {
+		blocks = append(blocks, slack.NewActionBlock("reminder", els...))
+	}
+	return blocks
+}
+
+// ApprovalBlocks puts an Approve button under an approval request.
+func ApprovalBlocks(inc incident.Incident, stepID, text string) []slack.Block {
+	return []slack.Block{
+		slack.NewSectionBlock(mrkdwn(text), nil, nil),
+		slack.NewActionBlock("approval:"+stepID, button(ActApprove, "Approve", stepValue(inc, stepID), slack.StylePrimary)),
+	}
+}

@@ -1,0 +1,451 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+	"go.uber.org/zap"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+// Config wires the bot. API, Store, Reader, Outbox and Playbooks are required.
+type Config struct {
+	API    *slack.Client
+	Socket *socketmode.Client // built from API when nil
+
+	Store     Incidents
+	Reader    Reader
+	Outbox    Outbox
+	Playbooks Playbooks
+	// NotFound reports whether a storage error means "no such incident".
+	NotFound    func(error) bool
+	Postmortems Postmortems // nil: postmortems are not published
+
+	AnnounceChannel string
+	Responders      []string
+	VerifyWindow    time.Duration
+	Location        *time.Location
+	Now             func() time.Time
+	Logger          *zap.Logger
+	Hooks           Hooks
+	// CardInterval is the least time between two updates of one card, so
+	// a burst of clicks costs a few chat.update calls, not one each.
+	CardInterval time.Duration
+}
+
+// Bot is the running Slack side of Firebreak.
+type Bot struct {
+	cfg     Config
+	api     *slack.Client
+	sock    *socketmode.Client
+	log     *zap.Logger
+	now     func() time.Time
+	loc     *time.Location
+	started time.Time
+
+	botUser string
+
+	qmu    sync.Mutex
+	queues map[string]*serialQueue
+
+	names   sync.Map // user id → display name
+	exec    *executor
+	connMu  sync.Mutex
+	conn    bool
+	wg      sync.WaitGroup
+	baseCtx context.Context
+}
+
+// New checks the configuration and builds a bot; Run starts it.
+func New(cfg Config) (*Bot, error) {
+	if cfg.API == nil || cfg.Store == nil || cfg.Reader == nil || cfg.Outbox == nil || cfg.Playbooks == nil {
+		return nil, errors.New("bot: API, Store, Reader, Outbox and Playbooks are required")
+	}
+	if cfg.NotFound == nil {
+		cfg.NotFound = func(error) bool { return false }
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.CardInterval == 0 {
+		cfg.CardInterval = 250 * time.Millisecond
+	}
+	if cfg.VerifyWindow == 0 {
+		cfg.VerifyWindow = 30 * time.Minute
+	}
+	sock := cfg.Socket
+	if sock == nil {
+		sock = socketmode.New(cfg.API)
+	}
+	b := &Bot{
+		cfg:    cfg,
+		api:    cfg.API,
+		sock:   sock,
+		log:    cfg.Logger.Named("bot"),
+		now:    cfg.Now,
+		loc:    cfg.Location,
+		queues: map[string]*serialQueue{},
+	}
+	b.exec = newExecutor(b)
+	return b, nil
+}
+
+// Connected reports whether the Socket Mode connection is up.
+func (b *Bot) Connected() bool {
+	b.connMu.Lock()
+	defer b.connMu.Unlock()
+	return b.conn
+}
+
+func (b *Bot) setConnected(v bool) {
+	b.connMu.Lock()
+	b.conn = v
+	b.connMu.Unlock()
+	if b.cfg.Hooks.Connected != nil {
+		b.cfg.Hooks.Connected(v)
+	}
+}
+
+// Run connects to Slack and serves until ctx ends or the connection
+// fails for good (bad token). It drains in-flight work before returning.
+func (b *Bot) Run(ctx context.Context) error {
+	b.started = b.now()
+	b.baseCtx = ctx
+	auth, err := b.api.AuthTestContext(ctx)
+	if err != nil {
+		return fmt.Errorf("slack auth.test: %w", err)
+	}
+	b.botUser = auth.UserID
+	if ch := b.cfg.AnnounceChannel; ch != "" {
+		if _, _, _, err := b.api.JoinConversationContext(ctx, ch); err != nil {
+			b.log.Warn("cannot join the announce channel; announcements will be retried", zap.String("channel", ch), zap.Error(err))
+		}
+	}
+	execDone := make(chan struct{})
+	go func() { b.exec.run(ctx); close(execDone) }()
+
+	sockErr := make(chan error, 1)
+	go func() { sockErr <- b.sock.RunContext(ctx) }()
+
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-sockErr:
+			if ctx.Err() == nil && err != nil {
+				runErr = fmt.Errorf("slack socket mode: %w", err)
+			}
+			break loop
+		case evt, ok := <-b.sock.Events:
+			if !ok {
+				break loop
+			}
+			b.handle(evt)
+		}
+	}
+	b.setConnected(false)
+	b.wg.Wait()
+	<-execDone
+	return runErr
+}
+
+func (b *Bot) handle(evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnected, socketmode.EventTypeHello:
+		b.setConnected(true)
+	case socketmode.EventTypeConnecting, socketmode.EventTypeDisconnect, socketmode.EventTypeConnectionError:
+		b.setConnected(false)
+	case socketmode.EventTypeInvalidAuth:
+		b.setConnected(false)
+		b.log.Error("slack rejected the app token")
+	case socketmode.EventTypeSlashCommand:
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		if !ok || evt.Request == nil {
+			b.ackBad(evt)
+			return
+		}
+		start := b.now()
+		b.route(cmd.ChannelID, func(inc *incident.Incident) {
+			b.onSlash(*evt.Request, cmd, inc, start)
+		}, *evt.Request)
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok || evt.Request == nil {
+			b.ackBad(evt)
+			return
+		}
+		start := b.now()
+		b.routeInteraction(*evt.Request, cb, start)
+	case socketmode.EventTypeEventsAPI:
+		if evt.Request == nil {
+			return
+		}
+		b.onEvent(*evt.Request)
+	}
+}
+
+func (b *Bot) ackBad(evt socketmode.Event) {
+	if evt.Request != nil {
+		_ = b.sock.Ack(*evt.Request)
+	}
+}
+
+// ack answers Slack and records the latency.
+func (b *Bot) ack(req socketmode.Request, start time.Time, payload any) {
+	var err error
+	if payload == nil {
+		err = b.sock.Ack(req)
+	} else {
+		err = b.sock.Ack(req, payload)
+	}
+	if err != nil {
+		b.log.Warn("ack failed", zap.String("envelope", req.EnvelopeID), zap.Error(err))
+	}
+	if b.cfg.Hooks.Ack != nil {
+		b.cfg.Hooks.Ack(req.Type, b.now().Sub(start))
+	}
+}
+
+// serialQueue runs the work of one incident in arrival order.
+type serialQueue struct {
+	work []func()
+}
+
+// serial runs fn after every earlier fn with the same key; different
+// keys run in parallel. The goroutine of a key exits when its queue
+// empties, so idle incidents cost nothing.
+func (b *Bot) serial(key string, fn func()) {
+	b.wg.Add(1)
+	b.qmu.Lock()
+	q, ok := b.queues[key]
+	if ok {
+		q.work = append(q.work, fn)
+		b.qmu.Unlock()
+		return
+	}
+	q = &serialQueue{work: []func(){fn}}
+	b.queues[key] = q
+	b.qmu.Unlock()
+	go func() {
+		for {
+			b.qmu.Lock()
+			if len(q.work) == 0 {
+				delete(b.queues, key)
+				b.qmu.Unlock()
+				return
+			}
+			next := q.work[0]
+			q.work = q.work[1:]
+			b.qmu.Unlock()
+			b.safely(key, next)
+			b.wg.Done()
+		}
+	}()
+}
+
+// safely keeps a bug in one handler from killing the process.
+func (b *Bot) safely(where string, fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("handler panicked", zap.String("where", where), zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+		}
+	}()
+	fn()
+}
+
+// route looks up the incident of a channel and runs fn in that
+// incident's queue (or on its own when the channel is not an incident's).
+func (b *Bot) route(channel string, fn func(inc *incident.Incident), req socketmode.Request) {
+	inc, err := b.cfg.Store.ByChannel(channel)
+	switch {
+	case err == nil:
+		n := inc.Number
+		b.serial(fmt.Sprintf("inc-%d", n), func() {
+			defer b.recoverAck(req)
+			cur, err := b.cfg.Store.Get(n)
+			if err != nil {
+				b.ack(req, b.now(), slashReply("Firebreak could not read this incident from its database: "+err.Error()+". Nothing was changed; try again."))
+				return
+			}
+			fn(&cur)
+		})
+	case b.cfg.NotFound(err):
+		b.serial("free:"+req.EnvelopeID, func() {
+			defer b.recoverAck(req)
+			fn(nil)
+		})
+	default:
+		b.ack(req, b.now(), slashReply("Firebreak could not read its database: "+err.Error()+". Nothing was changed; try again."))
+	}
+}
+
+// recoverAck answers the user when a handler panics, so nothing they
+// typed disappears silently.
+func (b *Bot) recoverAck(req socketmode.Request) {
+	if r := recover(); r != nil {
+		b.log.Error("handler panicked", zap.String("envelope", req.EnvelopeID), zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+		if req.Type == string(socketmode.EventTypeSlashCommand) {
+			b.ack(req, b.now(), slashReply("Something went wrong inside Firebreak while handling that; it was logged. Check `/incident status` before trying again."))
+		} else {
+			_ = b.sock.Ack(req)
+		}
+	}
+}
+
+func slashReply(text string) map[string]any {
+	return map[string]any{"response_type": "ephemeral", "text": clipAck(text)}
+}
+
+// Socket Mode refuses acks of 20 KB or more; keep well under.
+func clipAck(s string) string {
+	const max = 12000
+	if len(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	for len(string(r)) > max-200 {
+		r = r[:len(r)*9/10]
+	}
+	return string(r) + "\n… (cut to fit Slack's limit)"
+}
+
+// userText turns an error into what the user reads.
+func userText(err error) string {
+	var ue *UserError
+	if errors.As(err, &ue) {
+		return ue.Msg
+	}
+	if r, ok := incident.IsRefusal(err); ok {
+		return upperFirst(r.Msg)
+	}
+	return "Firebreak could not save that: " + err.Error() + ". Nothing was changed; please try again."
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// tell sends an ephemeral message to user in channel, off the hot path,
+// retrying briefly; refusals after clicks are delivered this way.
+func (b *Bot) tell(channel, user, text string, blocks ...slack.Block) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		opts := []slack.MsgOption{slack.MsgOptionText(clipAck(text), false)}
+		if len(blocks) > 0 {
+			opts = append(opts, slack.MsgOptionBlocks(blocks...))
+		}
+		err := b.exec.call(b.ctx(), "chat.postEphemeral", func(ctx context.Context) error {
+			_, err := b.api.PostEphemeralContext(ctx, channel, user, opts...)
+			return err
+		}, 3)
+		if err != nil {
+			b.log.Warn("could not tell the user", zap.String("user", user), zap.String("channel", channel), zap.Error(err))
+		}
+	}()
+}
+
+func (b *Bot) ctx() context.Context {
+	if b.baseCtx != nil {
+		return b.baseCtx
+	}
+	return context.Background()
+}
+
+// apply commits cmd on incident n.
+func (b *Bot) apply(n uint64, cmd incident.Command) (incident.Result, error) {
+	now := b.now()
+	return b.cfg.Store.Apply(n, func(cur incident.Incident) (incident.Result, error) {
+		return incident.Apply(cur, cmd, now)
+	})
+}
+
+// displayName resolves a user id to a display name, cached.
+func (b *Bot) displayName(ctx context.Context, id string) string {
+	if id == "" {
+		return ""
+	}
+	if v, ok := b.names.Load(id); ok {
+		return v.(string)
+	}
+	var u *slack.User
+	err := b.exec.call(ctx, "users.info", func(ctx context.Context) error {
+		var err error
+		u, err = b.api.GetUserInfoContext(ctx, id)
+		return err
+	}, 3)
+	if err != nil || u == nil {
+		return id
+	}
+	name := u.Profile.DisplayName
+	if name == "" {
+		name = u.RealName
+	}
+	if name == "" {
+		name = u.Name
+	}
+	b.names.Store(id, name)
+	return name
+}
+
+func (b *Bot) namesFor(ctx context.Context, inc incident.Incident, events []incident.Event) map[string]string {
+	ids := map[string]bool{}
+	for _, u := range inc.Responders() {
+		ids[u] = true
+	}
+	for _, e := range events {
+		if e.Actor != "" {
+			ids[e.Actor] = true
+		}
+		for _, k := range []string{"user", "requested_by", "author", "previous", "inviter"} {
+			if v := e.Fields[k]; v != "" {
+				ids[v] = true
+			}
+		}
+	}
+	for _, f := range inc.Followups {
+		ids[f.By] = true
+	}
+	keys := make([]string, 0, len(ids))
+	for k := range ids {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(map[string]string, len(keys))
+	for _, id := range keys {
+		out[id] = b.displayName(ctx, id)
+	}
+	return out
+}
+
+// rawField pulls one string field out of a raw envelope payload.
+func rawField(raw json.RawMessage, field string) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return ""
+	}
+	var s string
+	_ = json.Unmarshal(m[field], &s)
+	return s
+}

@@ -1,0 +1,12 @@
+// Package bot is Firebreak's Slack transport. It turns Socket Mode
+// envelopes into domain commands, commits them through the storage
+// interfaces it declares, acknowledges Slack within its three seconds,
+// and performs the resulting Slack effects (card updates, announcements,
+// ephemerals) from the outbox with rate limiting and retries.
+//
+// It must not decide incident rules (that is package incident), must not
+// import the storage implementation (it declares small interfaces that
+// the store satisfies), and must not render long texts inline (package
+// templates owns user-visible wording). Block Kit builders here are pure
+// functions so that Slack's limits can be tested without a network.
+package bot

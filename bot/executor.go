@@ -1,0 +1,716 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"go.uber.org/zap"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
+)
+
+// executor drains the outbox. Effects of one incident are performed in
+// commit order by one goroutine at a time; different incidents proceed
+// in parallel. An effect leaves the outbox only after it succeeded or
+// failed permanently.
+type executor struct {
+	b *Bot
+
+	mu        sync.Mutex
+	busy      map[uint64]bool
+	gate      map[string]time.Time // method → not before, after a 429
+	lastCard  map[uint64]time.Time
+	delayTold map[uint64]bool
+	kick      chan struct{}
+	wg        sync.WaitGroup
+}
+
+func newExecutor(b *Bot) *executor {
+	return &executor{
+		b:         b,
+		busy:      map[uint64]bool{},
+		gate:      map[string]time.Time{},
+		lastCard:  map[uint64]time.Time{},
+		delayTold: map[uint64]bool{},
+		kick:      make(chan struct{}, 1),
+	}
+}
+
+func (e *executor) poke() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (e *executor) run(ctx context.Context) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	notify := e.b.cfg.Outbox.Notify()
+	for {
+		e.drain(ctx)
+		select {
+		case <-ctx.Done():
+			e.wg.Wait()
+			return
+		case <-notify:
+		case <-e.kick:
+		case <-t.C:
+		}
+	}
+}
+
+func (e *executor) drain(ctx context.Context) {
+	items, err := e.b.cfg.Outbox.Pending(5000)
+	if err != nil {
+		e.b.log.Warn("reading the outbox failed", zap.Error(err))
+		return
+	}
+	groups := map[uint64][]OutboxItem{}
+	var order []uint64
+	for _, it := range items {
+		if _, ok := groups[it.Incident]; !ok {
+			order = append(order, it.Incident)
+		}
+		groups[it.Incident] = append(groups[it.Incident], it)
+	}
+	for _, n := range order {
+		e.mu.Lock()
+		if e.busy[n] {
+			e.mu.Unlock()
+			continue
+		}
+		e.busy[n] = true
+		e.mu.Unlock()
+		e.wg.Add(1)
+		go func(n uint64, its []OutboxItem) {
+			defer e.wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					e.b.log.Error("effect executor panicked", zap.Uint64("incident", n), zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+				}
+				e.mu.Lock()
+				delete(e.busy, n)
+				e.mu.Unlock()
+				e.poke()
+			}()
+			e.runIncident(ctx, n, its)
+		}(n, groups[n])
+	}
+}
+
+func (e *executor) runIncident(ctx context.Context, n uint64, items []OutboxItem) {
+	log := e.b.log.With(zap.String("incident", incident.ID(n)))
+	for i := 0; i < len(items); i++ {
+		if ctx.Err() != nil {
+			return
+		}
+		it := items[i]
+		if it.NotBefore.After(e.b.now()) {
+			return // keep commit order: later effects wait for this one
+		}
+		ids := []uint64{it.ID}
+		if it.Effect.Kind == incident.EffUpdateCard {
+			// Every pending card update is satisfied by one render of
+			// the current state.
+			for j := i + 1; j < len(items); j++ {
+				if items[j].Effect.Kind == incident.EffUpdateCard {
+					ids = append(ids, items[j].ID)
+				}
+			}
+			items = removeCardUpdates(items, i)
+			e.throttleCard(ctx, n)
+		}
+		err := e.perform(ctx, it)
+		if err == nil {
+			if derr := e.b.cfg.Outbox.Done(ids...); derr != nil {
+				log.Warn("could not remove a performed effect", zap.Error(derr))
+			}
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if d, transient := retryable(err); transient {
+			if d < time.Second {
+				d = backoff(it.Attempts)
+			}
+			log.Info("effect postponed", zap.String("effect", string(it.Effect.Kind)), zap.Duration("retry_in", d), zap.Error(err))
+			if rerr := e.b.cfg.Outbox.Retry(it.ID, e.b.now().Add(d), err.Error()); rerr != nil {
+				log.Warn("could not postpone an effect", zap.Error(rerr))
+			}
+			return
+		}
+		log.Error("effect failed permanently", zap.String("effect", string(it.Effect.Kind)), zap.Error(err))
+		_ = e.b.cfg.Outbox.Done(ids...)
+	}
+}
+
+func removeCardUpdates(items []OutboxItem, keep int) []OutboxItem {
+	out := items[: keep+1 : keep+1]
+	for _, it := range items[keep+1:] {
+		if it.Effect.Kind != incident.EffUpdateCard {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func (e *executor) throttleCard(ctx context.Context, n uint64) {
+	e.mu.Lock()
+	last := e.lastCard[n]
+	e.mu.Unlock()
+	if wait := e.b.cfg.CardInterval - e.b.now().Sub(last); wait > 0 {
+		sleep(ctx, wait)
+	}
+	e.mu.Lock()
+	e.lastCard[n] = e.b.now()
+	e.mu.Unlock()
+}
+
+func backoff(attempt int) time.Duration {
+	d := time.Second << min(attempt, 6)
+	return min(d, time.Minute)
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// slackCode returns Slack's error code ("name_taken") or "".
+func slackCode(err error) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	var sep *slack.SlackErrorResponse
+	if errors.As(err, &sep) {
+		return sep.Err
+	}
+	return ""
+}
+
+// retryable says whether err is worth retrying and after how long.
+func retryable(err error) (time.Duration, bool) {
+	if err == nil {
+		return 0, false
+	}
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return rl.RetryAfter, true
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		return 0, sc.Code >= 500 || sc.Code == 408
+	}
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		return ra.RetryAfter(), true
+	}
+	var perm interface{ Permanent() bool }
+	if errors.As(err, &perm) && perm.Permanent() {
+		return 0, false
+	}
+	switch slackCode(err) {
+	case "internal_error", "fatal_error", "ratelimited", "service_unavailable", "request_timeout":
+		return 0, true
+	case "":
+	default:
+		return 0, false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+		return 0, true
+	}
+	msg := err.Error()
+	return 0, strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "connection refused")
+}
+
+// call runs one Web API call with up to attempts tries, honouring
+// Retry-After and holding back other calls to a rate-limited method.
+func (e *executor) call(ctx context.Context, method string, fn func(context.Context) error, attempts int) error {
+	var err error
+	for a := 0; ; a++ {
+		e.mu.Lock()
+		until := e.gate[method]
+		e.mu.Unlock()
+		if wait := time.Until(until); wait > 0 {
+			if !sleep(ctx, wait) {
+				return ctx.Err()
+			}
+		}
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		err = fn(cctx)
+		cancel()
+		if h := e.b.cfg.Hooks.SlackCall; h != nil {
+			h(method, err)
+		}
+		if err == nil {
+			return nil
+		}
+		d, transient := retryable(err)
+		if !transient || a+1 >= attempts || ctx.Err() != nil {
+			return err
+		}
+		var rl *slack.RateLimitedError
+		if errors.As(err, &rl) {
+			e.mu.Lock()
+			if t := time.Now().Add(d); t.After(e.gate[method]) {
+				e.gate[method] = t
+			}
+			e.mu.Unlock()
+			continue
+		}
+		if d == 0 {
+			d = 200 * time.Millisecond << min(a, 5)
+		}
+		if !sleep(ctx, d) {
+			return ctx.Err()
+		}
+	}
+}
+
+// perform carries out one effect against Slack.
+func (e *executor) perform(ctx context.Context, it OutboxItem) error {
+	b := e.b
+	if it.Incident == 0 {
+		return e.performGlobal(ctx, it)
+	}
+	inc, err := b.cfg.Store.Get(it.Incident)
+	if err != nil {
+		if b.cfg.NotFound(err) {
+			return nil
+		}
+		return err
+	}
+	eff := it.Effect
+	if eff.Kind != incident.EffCreateChannel && inc.Channel == "" && eff.Kind != incident.EffAnnounce {
+		// The channel does not exist yet: the create effect is ahead of us
+		// and has not succeeded; wait for it.
+		return &retryLater{d: time.Second, why: "incident channel not created yet"}
+	}
+	switch eff.Kind {
+	case incident.EffCreateChannel:
+		return e.createChannel(ctx, inc, it)
+	case incident.EffPostCard:
+		return e.postCard(ctx, inc, it)
+	case incident.EffUpdateCard:
+		return e.updateCard(ctx, inc)
+	case incident.EffInvite:
+		return e.invite(ctx, inc, eff.Users)
+	case incident.EffSetTopic:
+		return e.call(ctx, "conversations.setTopic", func(ctx context.Context) error {
+			_, err := b.api.SetTopicOfConversationContext(ctx, inc.Channel, templates.Topic(inc))
+			return err
+		}, 5)
+	case incident.EffPost:
+		text, blocks, err := e.channelMessage(inc, eff)
+		if err != nil {
+			return err
+		}
+		return e.post(ctx, inc.Channel, text, blocks)
+	case incident.EffAnnounce:
+		if b.cfg.AnnounceChannel == "" {
+			return nil
+		}
+		if inc.Channel == "" {
+			return &retryLater{d: time.Second, why: "incident channel not created yet"}
+		}
+		text, err := templates.Announcement(inc, eff)
+		if err != nil {
+			return err
+		}
+		err = e.post(ctx, b.cfg.AnnounceChannel, text, nil)
+		if slackCode(err) == "not_in_channel" {
+			if _, _, _, jerr := b.api.JoinConversationContext(ctx, b.cfg.AnnounceChannel); jerr == nil {
+				err = e.post(ctx, b.cfg.AnnounceChannel, text, nil)
+			}
+		}
+		return err
+	case incident.EffEphemeral:
+		text := templates.DeclaredEphemeral(inc)
+		if eff.Msg != incident.MsgDeclared {
+			text = eff.Text
+		}
+		if inc.ReplyURL != "" && eff.Msg == incident.MsgDeclared {
+			// The response_url reaches the declarer wherever they typed,
+			// even in channels the bot is not in.
+			err := e.call(ctx, "response_url", func(ctx context.Context) error {
+				return slack.PostWebhookContext(ctx, inc.ReplyURL, &slack.WebhookMessage{Text: text, ResponseType: slack.ResponseTypeEphemeral})
+			}, 2)
+			if err == nil {
+				return nil
+			}
+		}
+		ch := inc.OriginChannel
+		if ch == "" {
+			ch = inc.Channel
+		}
+		err := e.call(ctx, "chat.postEphemeral", func(ctx context.Context) error {
+			_, err := b.api.PostEphemeralContext(ctx, ch, eff.User, slack.MsgOptionText(text, false))
+			return err
+		}, 3)
+		if err != nil {
+			if _, transient := retryable(err); !transient {
+				// The origin may be a channel the bot is not in: fall back to a DM.
+				return e.post(ctx, eff.User, text, nil)
+			}
+		}
+		return err
+	case incident.EffDM:
+		text := eff.Text
+		switch {
+		case eff.Msg == incident.MsgClosed:
+			text = templates.ClosedWithLink(inc, eff.Fields["url"])
+		case eff.Msg == incident.MsgReminder && eff.Fields["reminder"] == "followup":
+			text = templates.FollowupReminder(inc, inc.PostmortemURL)
+		}
+		return e.post(ctx, eff.User, text, nil)
+	case incident.EffPublishPostmortem:
+		return e.publish(ctx, inc)
+	}
+	return fmt.Errorf("unknown effect %q", eff.Kind)
+}
+
+func (e *executor) performGlobal(ctx context.Context, it OutboxItem) error {
+	if it.Effect.Kind == incident.EffAnnounce && e.b.cfg.AnnounceChannel != "" {
+		return e.post(ctx, e.b.cfg.AnnounceChannel, it.Effect.Text, nil)
+	}
+	return nil
+}
+
+type retryLater struct {
+	d   time.Duration
+	why string
+}
+
+func (r *retryLater) Error() string             { return r.why }
+func (r *retryLater) RetryAfter() time.Duration { return r.d }
+
+func (e *executor) channelMessage(inc incident.Incident, eff incident.Effect) (string, []slack.Block, error) {
+	if eff.Msg == incident.MsgText {
+		if eff.Fields["postmortem_failed"] == "true" {
+			return templates.PostmortemFailed(inc, eff.Text), nil, nil
+		}
+		return eff.Text, nil, nil
+	}
+	if eff.Msg == incident.MsgClosed {
+		return templates.ClosedWithLink(inc, eff.Fields["url"]), nil, nil
+	}
+	text, err := templates.ChannelMessage(inc, eff)
+	if err != nil {
+		return "", nil, err
+	}
+	switch eff.Msg {
+	case incident.MsgReminder:
+		return text, ReminderBlocks(inc, eff.Fields["reminder"], text), nil
+	case incident.MsgApprovalAsked:
+		// The button stays on the message; a press after approval or
+		// close is answered with the reason it no longer applies.
+		return text, ApprovalBlocks(inc, eff.Fields["step"], text), nil
+	}
+	return text, nil, nil
+}
+
+func (e *executor) post(ctx context.Context, channel, text string, blocks []slack.Block) error {
+	opts := []slack.MsgOption{slack.MsgOptionText(templates.Clip(text, maxFallback), false)}
+	if len(blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	return e.call(ctx, "chat.postMessage", func(ctx context.Context) error {
+		_, _, err := e.b.api.PostMessageContext(ctx, channel, opts...)
+		return err
+	}, 3)
+}
+
+// createChannel creates inc-<n>-<slug>, adding a suffix on name_taken.
+// A channel of ours left by a crash between create and record is
+// adopted instead of creating a second one.
+func (e *executor) createChannel(ctx context.Context, inc incident.Incident, it OutboxItem) error {
+	b := e.b
+	if inc.Channel != "" {
+		return nil
+	}
+	for suffix := 1; suffix <= 50; suffix++ {
+		name := ChannelName(inc.Number, inc.Title, suffix)
+		var ch *slack.Channel
+		err := e.call(ctx, "conversations.create", func(ctx context.Context) error {
+			var err error
+			ch, err = b.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name})
+			return err
+		}, 1)
+		if d, transient := retryable(err); err != nil && transient {
+			var rl *slack.RateLimitedError
+			if errors.As(err, &rl) {
+				e.mu.Lock()
+				if t := time.Now().Add(d); t.After(e.gate["conversations.create"]) {
+					e.gate["conversations.create"] = t
+				}
+				e.mu.Unlock()
+				e.tellDelay(ctx, inc, d)
+				if d <= 30*time.Second && sleep(ctx, d) {
+					suffix--
+					continue
+				}
+			}
+			return err
+		}
+		if slackCode(err) == "name_taken" {
+			if own := e.findOwnChannel(ctx, inc, name); own != nil {
+				ch, err = own, nil
+			} else {
+				continue
+			}
+		}
+		if err != nil {
+			return err
+		}
+		now := b.now()
+		_, err = b.cfg.Store.Apply(inc.Number, func(cur incident.Incident) (incident.Result, error) {
+			if cur.Channel != "" {
+				return incident.Result{Incident: cur}, nil
+			}
+			return incident.RecordChannel(cur, ch.ID, ch.Name, now), nil
+		})
+		return err
+	}
+	return errors.New("no free channel name after 50 suffixes")
+}
+
+// tellDelay lets the declarer know once that Slack is slowing us down.
+func (e *executor) tellDelay(ctx context.Context, inc incident.Incident, d time.Duration) {
+	e.mu.Lock()
+	told := e.delayTold[inc.Number]
+	e.delayTold[inc.Number] = true
+	e.mu.Unlock()
+	if told {
+		return
+	}
+	text := fmt.Sprintf("Slack is rate-limiting channel creation, so the channel for %s will be created in about %s. Your declaration is saved; nothing is lost.", inc.ID(), d.Round(time.Second))
+	ch := inc.OriginChannel
+	go func() {
+		_, err := e.b.api.PostEphemeralContext(ctx, ch, inc.Declarer, slack.MsgOptionText(text, false))
+		if err != nil {
+			_, _, _ = e.b.api.PostMessageContext(ctx, inc.Declarer, slack.MsgOptionText(text, false))
+		}
+	}()
+}
+
+func (e *executor) findOwnChannel(ctx context.Context, inc incident.Incident, name string) *slack.Channel {
+	cursor := ""
+	for page := 0; page < 50; page++ {
+		var chans []slack.Channel
+		var next string
+		err := e.call(ctx, "conversations.list", func(ctx context.Context) error {
+			var err error
+			chans, next, err = e.b.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{Cursor: cursor, Limit: 1000, ExcludeArchived: true, Types: []string{"public_channel"}})
+			return err
+		}, 3)
+		if err != nil {
+			return nil
+		}
+		for i := range chans {
+			c := chans[i]
+			if c.Name == name && c.Creator == e.b.botUser && !time.Time(c.Created.Time()).Before(inc.DeclaredAt.Add(-time.Minute)) {
+				return &c
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
+	return nil
+}
+
+// postCard posts and pins the card. After a restart it first looks for
+// a card posted before the crash, so there is never a second card.
+func (e *executor) postCard(ctx context.Context, inc incident.Incident, it OutboxItem) error {
+	b := e.b
+	ts := inc.CardTS
+	if ts == "" && (it.Attempts > 0 || it.Created.Before(b.started)) {
+		ts = e.findCard(ctx, inc)
+	}
+	if ts == "" {
+		err := e.call(ctx, "chat.postMessage", func(ctx context.Context) error {
+			var err error
+			_, ts, err = b.api.PostMessageContext(ctx, inc.Channel,
+				slack.MsgOptionText(CardFallback(inc), false),
+				slack.MsgOptionBlocks(CardBlocks(inc, b.loc)...))
+			return err
+		}, 3)
+		if err != nil {
+			return err
+		}
+	}
+	if inc.CardTS == "" {
+		if _, err := b.cfg.Store.Apply(inc.Number, func(cur incident.Incident) (incident.Result, error) {
+			return incident.RecordCard(cur, ts), nil
+		}); err != nil {
+			return err
+		}
+	}
+	err := e.call(ctx, "pins.add", func(ctx context.Context) error {
+		return b.api.AddPinContext(ctx, inc.Channel, slack.ItemRef{Channel: inc.Channel, Timestamp: ts})
+	}, 5)
+	if slackCode(err) == "already_pinned" {
+		err = nil
+	}
+	if err == nil {
+		// The card may have changed between the render above and now.
+		e.poke()
+	}
+	return err
+}
+
+func (e *executor) findCard(ctx context.Context, inc incident.Incident) string {
+	var h *slack.GetConversationHistoryResponse
+	err := e.call(ctx, "conversations.history", func(ctx context.Context) error {
+		var err error
+		h, err = e.b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: inc.Channel, Limit: 100})
+		return err
+	}, 3)
+	if err != nil || h == nil {
+		return ""
+	}
+	want := "card:" + inc.ID()
+	for _, m := range h.Messages {
+		if m.User != e.b.botUser && m.BotID == "" {
+			continue
+		}
+		for _, bl := range m.Blocks.BlockSet {
+			if bl.ID() == want {
+				return m.Timestamp
+			}
+		}
+	}
+	return ""
+}
+
+func (e *executor) updateCard(ctx context.Context, inc incident.Incident) error {
+	b := e.b
+	if inc.CardTS == "" {
+		return nil // the pending card.post will render the current state
+	}
+	err := e.call(ctx, "chat.update", func(ctx context.Context) error {
+		_, _, _, err := b.api.UpdateMessageContext(ctx, inc.Channel, inc.CardTS,
+			slack.MsgOptionText(CardFallback(inc), false),
+			slack.MsgOptionBlocks(CardBlocks(inc, b.loc)...))
+		return err
+	}, 5)
+	if code := slackCode(err); code == "message_not_found" || code == "cant_update_message" {
+		// Someone deleted the card: post a fresh one.
+		if _, aerr := b.cfg.Store.Apply(inc.Number, func(cur incident.Incident) (incident.Result, error) {
+			return incident.RecordCard(cur, ""), nil
+		}); aerr != nil {
+			return aerr
+		}
+		inc.CardTS = ""
+		return e.postCard(ctx, inc, OutboxItem{})
+	}
+	return err
+}
+
+func (e *executor) invite(ctx context.Context, inc incident.Incident, users []string) error {
+	b := e.b
+	var want []string
+	for _, u := range users {
+		if u != "" && u != b.botUser {
+			want = append(want, u)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	err := e.call(ctx, "conversations.invite", func(ctx context.Context) error {
+		_, err := b.api.InviteUsersToConversationContext(ctx, inc.Channel, want...)
+		return err
+	}, 5)
+	switch slackCode(err) {
+	case "already_in_channel", "cant_invite_self":
+		return nil
+	case "user_not_found", "user_is_deactivated", "cant_invite":
+		// Invite the rest one by one so one bad id does not keep everyone out.
+		var bad []string
+		for _, u := range want {
+			err := e.call(ctx, "conversations.invite", func(ctx context.Context) error {
+				_, err := b.api.InviteUsersToConversationContext(ctx, inc.Channel, u)
+				return err
+			}, 5)
+			if err != nil {
+				if c := slackCode(err); c != "already_in_channel" && c != "cant_invite_self" {
+					if _, transient := retryable(err); transient {
+						return err
+					}
+					bad = append(bad, u+" ("+c+")")
+				}
+			}
+		}
+		if len(bad) > 0 {
+			b.log.Warn("some responders could not be invited", zap.Strings("users", bad))
+			return e.post(ctx, inc.Channel, "Firebreak could not invite: "+strings.Join(bad, ", ")+". Check FIREBREAK_RESPONDERS and the playbook's invite list.", nil)
+		}
+		return nil
+	}
+	return err
+}
+
+// publish writes the postmortem and records where it went.
+func (e *executor) publish(ctx context.Context, inc incident.Incident) error {
+	b := e.b
+	if b.cfg.Postmortems == nil || inc.PostmortemURL != "" {
+		return nil
+	}
+	events, err := b.cfg.Reader.Events(inc.Number)
+	if err != nil {
+		return err
+	}
+	names := b.namesFor(ctx, inc, events)
+	url, err := b.cfg.Postmortems.Publish(ctx, inc, events, names)
+	if err != nil {
+		if _, transient := retryable(err); transient {
+			return err
+		}
+		now := b.now()
+		_, aerr := b.cfg.Store.Apply(inc.Number, func(cur incident.Incident) (incident.Result, error) {
+			return incident.RecordPostmortemFailure(cur, err.Error(), now), nil
+		})
+		return aerr
+	}
+	now := b.now()
+	_, err = b.cfg.Store.Apply(inc.Number, func(cur incident.Incident) (incident.Result, error) {
+		res, err := incident.RecordPostmortem(cur, url, 0, now)
+		if incident.HasCode(err, incident.CodeNoop) {
+			return incident.Result{Incident: cur}, nil
+		}
+		return res, err
+	})
+	if err != nil {
+		return err
+	}
+	if review := b.cfg.Postmortems.Review(inc, events, names); review != "" {
+		lead := inc.Lead
+		if lead == "" {
+			lead = inc.Declarer
+		}
+		if perr := e.post(ctx, lead, review, nil); perr != nil {
+			b.log.Warn("could not send the blameless review to the lead", zap.Error(perr))
+		}
+	}
+	return nil
+}

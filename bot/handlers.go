@@ -1,0 +1,457 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+	"go.uber.org/zap"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
+)
+
+const notInIncident = "run this in an incident channel: `%s` works only inside a channel that Firebreak opened for an incident. Use `/incident list` to find them."
+
+func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incident.Incident, start time.Time) {
+	p, err := ParseSlash(sc.Text)
+	if err != nil {
+		b.ack(req, start, slashReply(userText(err)))
+		return
+	}
+	if needsIncident[p.Sub] && inc == nil {
+		b.ack(req, start, slashReply(fmt.Sprintf(notInIncident, "/incident "+string(p.Sub))))
+		return
+	}
+	switch p.Sub {
+	case SubHelp:
+		b.ack(req, start, slashReply(templates.Help()))
+	case SubList:
+		incs, err := b.cfg.Reader.OpenIncidents()
+		if err != nil {
+			b.ack(req, start, slashReply(userText(err)))
+			return
+		}
+		b.ack(req, start, slashReply(templates.List(incs, b.now())))
+	case SubStatus:
+		b.ack(req, start, slashReply(templates.StatusSummary(*inc, b.now(), b.loc)))
+	case SubTimeline:
+		evs, err := b.cfg.Reader.Events(inc.Number)
+		if err != nil {
+			b.ack(req, start, slashReply(userText(err)))
+			return
+		}
+		b.ack(req, start, slashReply(templates.Timeline(*inc, evs, b.loc, 3500)))
+	case SubDeclareModal:
+		// The trigger expires in 3 s: ack first, then open the modal.
+		b.ack(req, start, nil)
+		b.openView(sc.TriggerID, DeclareModal(sc.ChannelID, b.cfg.Playbooks.All()), sc.ChannelID, sc.UserID)
+	case SubDeclare:
+		res, err := b.declare(p.Title, "", p.Severity, p.Playbook, sc.UserID, sc.ChannelID, sc.ResponseURL)
+		if err != nil {
+			b.ack(req, start, slashReply(userText(err)))
+			return
+		}
+		b.ack(req, start, slashReply(res.Reply))
+	default:
+		cmd := incident.Command{Actor: sc.UserID, Text: p.Text, Severity: p.Severity, User: p.User, Role: p.Role, Force: p.Force}
+		switch p.Sub {
+		case SubNote:
+			cmd.Kind = incident.CmdNote
+		case SubUpdate:
+			cmd.Kind = incident.CmdUpdate
+		case SubSev:
+			cmd.Kind = incident.CmdSeverity
+		case SubLead:
+			cmd.Kind = incident.CmdLead
+		case SubRole:
+			cmd.Kind = incident.CmdRole
+		case SubFollowup:
+			cmd.Kind = incident.CmdFollowup
+		case SubMitigated:
+			cmd.Kind = incident.CmdMitigated
+		case SubResolve:
+			cmd.Kind = incident.CmdResolve
+		case SubReopen:
+			cmd.Kind = incident.CmdReopen
+		case SubClose:
+			cmd.Kind = incident.CmdClose
+		}
+		res, err := b.apply(inc.Number, cmd)
+		if err != nil {
+			b.ack(req, start, slashReply(userText(err)))
+			return
+		}
+		b.ack(req, start, slashReply(res.Reply))
+	}
+}
+
+// declare opens an incident: one transaction allocates the number and
+// stores the incident with its channel-creation effects.
+func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, user, origin, replyURL string) (incident.Result, error) {
+	if playbook == "" {
+		playbook = "general"
+	}
+	pb, ok := b.cfg.Playbooks.Get(playbook)
+	if !ok {
+		return incident.Result{}, userErr(fmt.Sprintf("there is no playbook %q. Playbooks: %s.", templates.Clip(playbook, 40), strings.Join(b.cfg.Playbooks.Names(), ", ")))
+	}
+	now := b.now()
+	d := incident.Declaration{
+		Title: title, Impact: impact, Severity: sev, Playbook: pb, Declarer: user,
+		OriginChannel: origin, ReplyURL: replyURL, Responders: b.cfg.Responders, VerifyWindow: b.cfg.VerifyWindow,
+	}
+	return b.cfg.Store.Create(func(n uint64) (incident.Result, error) {
+		return incident.Declare(n, d, now)
+	})
+}
+
+func (b *Bot) openView(trigger string, v slack.ModalViewRequest, channel, user string) {
+	err := b.exec.call(b.ctx(), "views.open", func(ctx context.Context) error {
+		_, err := b.api.OpenViewContext(ctx, trigger, v)
+		return err
+	}, 1)
+	if err != nil {
+		b.log.Warn("views.open failed", zap.Error(err))
+		b.tell(channel, user, "Firebreak could not open the form ("+err.Error()+"). Try again, or type the command with text, e.g. `/incident new sev2 Checkout errors`.")
+	}
+}
+
+// routeInteraction handles clicks and modal submissions.
+func (b *Bot) routeInteraction(req socketmode.Request, cb slack.InteractionCallback, start time.Time) {
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		if len(cb.ActionCallback.BlockActions) == 0 {
+			b.ack(req, start, nil)
+			return
+		}
+		act := cb.ActionCallback.BlockActions[0]
+		n, stepID, err := parseActionValue(act.Value)
+		if err != nil {
+			b.ack(req, start, nil)
+			b.tell(cb.Channel.ID, cb.User.ID, "This button is not one Firebreak understands ("+userText(err)+"). The card may be from an older version; use `/incident status`.")
+			return
+		}
+		b.serial(fmt.Sprintf("inc-%d", n), func() {
+			defer b.recoverAck(req)
+			b.onAction(req, cb, act, n, stepID, start)
+		})
+	case slack.InteractionTypeViewSubmission:
+		b.onSubmit(req, cb, start)
+	default:
+		b.ack(req, start, nil)
+	}
+}
+
+func parseActionValue(v string) (uint64, string, error) {
+	id, step, _ := strings.Cut(v, ":")
+	n, err := incident.ParseID(id)
+	return n, step, err
+}
+
+func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act *slack.BlockAction, n uint64, stepID string, start time.Time) {
+	user, channel := cb.User.ID, cb.Channel.ID
+	inc, err := b.cfg.Store.Get(n)
+	if err != nil {
+		b.ack(req, start, nil)
+		if b.cfg.NotFound(err) {
+			b.tell(channel, user, fmt.Sprintf("%s does not exist in this Firebreak's database; this card is stale.", incident.ID(n)))
+		} else {
+			b.tell(channel, user, userText(err))
+		}
+		return
+	}
+	stepNeeded := strings.HasPrefix(act.ActionID, "step.")
+	var st incident.Step
+	if stepNeeded {
+		var ok bool
+		st, _, ok = inc.Step(stepID)
+		if !ok {
+			b.ack(req, start, nil)
+			b.tell(channel, user, fmt.Sprintf("%s has no step %q; this card is out of date.", inc.ID(), templates.Clip(stepID, 64)))
+			return
+		}
+	}
+	// Buttons that open a modal must use the trigger at once.
+	var view *slack.ModalViewRequest
+	switch act.ActionID {
+	case ActStepSkip:
+		if err := incident.Allowed(inc.Status, incident.CmdStepSkip); err != nil {
+			break
+		}
+		if st.Finished() {
+			break
+		}
+		v := SkipModal(inc, st)
+		view = &v
+	case ActRequestApproval:
+		if err := incident.Allowed(inc.Status, incident.CmdRequestApproval); err != nil || st.Finished() || !st.Approval || st.Signoff.Approved() {
+			break
+		}
+		v := ApprovalModal(inc, st)
+		view = &v
+	case ActUpdateNow:
+		if incident.Allowed(inc.Status, incident.CmdUpdate) == nil {
+			v := UpdateModal(inc)
+			view = &v
+		}
+	case ActReopen:
+		if incident.Allowed(inc.Status, incident.CmdReopen) == nil {
+			v := ReopenModal(inc)
+			view = &v
+		}
+	}
+	if view != nil {
+		b.ack(req, start, nil)
+		b.openView(cb.TriggerID, *view, channel, user)
+		return
+	}
+	cmd := incident.Command{Actor: user, StepID: stepID}
+	switch act.ActionID {
+	case ActStepDone:
+		cmd.Kind = incident.CmdStepDone
+	case ActStepSkip:
+		cmd.Kind = incident.CmdStepSkip // refused with the right message below
+	case ActStepAssign:
+		cmd.Kind = incident.CmdStepAssign
+	case ActRequestApproval:
+		cmd.Kind = incident.CmdRequestApproval
+	case ActApprove:
+		cmd.Kind = incident.CmdApprove
+	case ActResolve:
+		cmd.Kind = incident.CmdResolve
+	case ActClose:
+		cmd.Kind = incident.CmdClose
+	case ActTakeLead:
+		cmd.Kind, cmd.User = incident.CmdLead, user
+	case ActSnooze:
+		cmd.Kind, cmd.Until = incident.CmdSnooze, b.now().Add(15*time.Minute)
+	case ActUpdateNow:
+		cmd.Kind = incident.CmdUpdate
+	case ActReopen:
+		cmd.Kind = incident.CmdReopen
+	default:
+		b.ack(req, start, nil)
+		b.tell(channel, user, "Firebreak does not know the button `"+templates.Clip(act.ActionID, 60)+"`; the message may be from a newer version.")
+		return
+	}
+	_, err = b.apply(n, cmd)
+	b.ack(req, start, nil)
+	if err != nil {
+		b.tell(channel, user, userText(err))
+	}
+}
+
+func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, start time.Time) {
+	v := cb.View
+	val := func(block, action string) string {
+		if bv, ok := v.State.Values[block]; ok {
+			a := bv[action]
+			if a.SelectedOption.Value != "" {
+				return a.SelectedOption.Value
+			}
+			return a.Value
+		}
+		return ""
+	}
+	user := cb.User.ID
+	fail := func(block string, err error) {
+		b.ack(req, start, slack.NewErrorsViewSubmissionResponse(map[string]string{block: clipPlain(userText(err), 1000)}))
+	}
+	switch v.CallbackID {
+	case ViewDeclare:
+		b.serial("free:"+req.EnvelopeID, func() {
+			defer b.recoverAck(req)
+			sev := incident.Severity(val("severity", "severity"))
+			if _, err := b.declare(val("title", "title"), val("impact", "impact"), sev, val("playbook", "playbook"), user, v.PrivateMetadata, ""); err != nil {
+				fail("title", err)
+				return
+			}
+			b.ack(req, start, nil)
+		})
+	case ViewSkip, ViewApproval, ViewUpdate, ViewReopen:
+		n, stepID, err := parseActionValue(v.PrivateMetadata)
+		if err != nil {
+			fail(firstBlock(v.CallbackID), err)
+			return
+		}
+		cmd := incident.Command{Actor: user, StepID: stepID}
+		switch v.CallbackID {
+		case ViewSkip:
+			cmd.Kind, cmd.Text = incident.CmdStepSkip, val("reason", "reason")
+		case ViewApproval:
+			cmd.Kind, cmd.What, cmd.Where = incident.CmdRequestApproval, val("what", "what"), val("where", "where")
+		case ViewUpdate:
+			cmd.Kind, cmd.Text = incident.CmdUpdate, val("text", "text")
+		case ViewReopen:
+			cmd.Kind, cmd.Text = incident.CmdReopen, val("reason", "reason")
+		}
+		b.serial(fmt.Sprintf("inc-%d", n), func() {
+			defer b.recoverAck(req)
+			if _, err := b.apply(n, cmd); err != nil {
+				fail(firstBlock(v.CallbackID), err)
+				return
+			}
+			b.ack(req, start, nil)
+		})
+	default:
+		b.ack(req, start, nil)
+	}
+}
+
+func firstBlock(callback string) string {
+	switch callback {
+	case ViewApproval:
+		return "what"
+	case ViewUpdate:
+		return "text"
+	}
+	return "reason"
+}
+
+// onEvent records pins, 📌 reactions and joins in incident channels.
+// The event is acked only after it is committed (or known to be a
+// duplicate), so Slack redelivers what we failed to store.
+func (b *Bot) onEvent(req socketmode.Request) {
+	start := b.now()
+	eventID := rawField(req.Payload, "event_id")
+	var outer struct {
+		Event json.RawMessage `json:"event"`
+	}
+	_ = json.Unmarshal(req.Payload, &outer)
+	var head struct {
+		Type    string `json:"type"`
+		Channel string `json:"channel"`
+		ChanID  string `json:"channel_id"`
+		Item    struct {
+			Channel string `json:"channel"`
+		} `json:"item"`
+	}
+	_ = json.Unmarshal(outer.Event, &head)
+	channel := head.Channel
+	if channel == "" {
+		channel = head.ChanID
+	}
+	if channel == "" {
+		channel = head.Item.Channel
+	}
+	var build func(ctx context.Context) (incident.Command, bool)
+	switch head.Type {
+	case "reaction_added":
+		var e struct {
+			User     string `json:"user"`
+			Reaction string `json:"reaction"`
+			Item     struct {
+				Type      string `json:"type"`
+				Timestamp string `json:"ts"`
+			} `json:"item"`
+		}
+		_ = json.Unmarshal(outer.Event, &e)
+		if e.Reaction != "pushpin" || e.Item.Type != "message" {
+			b.ack(req, start, nil)
+			return
+		}
+		build = func(ctx context.Context) (incident.Command, bool) {
+			text, author := b.messageText(ctx, channel, e.Item.Timestamp)
+			return incident.Command{Kind: incident.CmdPinned, Actor: e.User, Text: text, User: author, Ref: e.Item.Timestamp}, true
+		}
+	case "pin_added":
+		var e slackevents.PinAddedEvent
+		_ = json.Unmarshal(outer.Event, &e)
+		if e.Item.Message == nil && e.Item.Timestamp == "" {
+			b.ack(req, start, nil)
+			return
+		}
+		build = func(ctx context.Context) (incident.Command, bool) {
+			var text, author, ts string
+			if m := e.Item.Message; m != nil {
+				text, author, ts = m.Text, m.User, m.Timestamp
+			}
+			if ts == "" {
+				ts = e.Item.Timestamp
+			}
+			if author == b.botUser && b.botUser != "" {
+				return incident.Command{}, false // our own card being pinned
+			}
+			if text == "" {
+				text, author = b.messageText(ctx, channel, ts)
+			}
+			return incident.Command{Kind: incident.CmdPinned, Actor: e.User, Text: text, User: author, Ref: ts}, true
+		}
+	case "member_joined_channel":
+		var e slackevents.MemberJoinedChannelEvent
+		_ = json.Unmarshal(outer.Event, &e)
+		if e.User == b.botUser {
+			b.ack(req, start, nil)
+			return
+		}
+		build = func(context.Context) (incident.Command, bool) {
+			inviter := e.Inviter
+			if inviter == "" {
+				inviter = e.User
+			}
+			return incident.Command{Kind: incident.CmdMemberJoined, Actor: inviter, User: e.User}, true
+		}
+	default:
+		b.ack(req, start, nil)
+		return
+	}
+	inc, err := b.cfg.Store.ByChannel(channel)
+	if err != nil {
+		if b.cfg.NotFound(err) {
+			b.ack(req, start, nil)
+		} // else: leave unacked so Slack redelivers once storage is back
+		return
+	}
+	n := inc.Number
+	b.serial(fmt.Sprintf("inc-%d", n), func() {
+		defer b.recoverAck(req)
+		cmd, ok := build(b.ctx())
+		if !ok {
+			b.ack(req, start, nil)
+			return
+		}
+		now := b.now()
+		key := "event:" + eventID
+		if eventID == "" {
+			key = "envelope:" + req.EnvelopeID
+		}
+		_, _, err := b.cfg.Store.ApplyOnce(key, n, func(cur incident.Incident) (incident.Result, error) {
+			return incident.Apply(cur, cmd, now)
+		})
+		if err != nil {
+			if _, refused := incident.IsRefusal(err); !refused {
+				b.log.Warn("event not stored; Slack will redeliver it", zap.String("event_id", eventID), zap.Error(err))
+				return
+			}
+		}
+		b.ack(req, start, nil)
+	})
+}
+
+// messageText fetches a message's text when the event lacks it.
+func (b *Bot) messageText(ctx context.Context, channel, ts string) (string, string) {
+	if ts == "" {
+		return "", ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var h *slack.GetConversationHistoryResponse
+	err := b.exec.call(ctx, "conversations.history", func(ctx context.Context) error {
+		var err error
+		h, err = b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
+		})
+		return err
+	}, 2)
+	if err != nil || h == nil || len(h.Messages) == 0 {
+		b.log.Warn("could not fetch the text of a pinned message", zap.String("channel", channel), zap.String("ts", ts), zap.Error(err))
+		return "", ""
+	}
+	return h.Messages[0].Text, h.Messages[0].User
+}

@@ -1,0 +1,259 @@
+package bot
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+// Sub is a parsed /incident subcommand.
+type Sub string
+
+// Subcommands of /incident.
+const (
+	SubDeclareModal Sub = "declare-modal"
+	SubDeclare      Sub = "declare"
+	SubHelp         Sub = "help"
+	SubList         Sub = "list"
+	SubStatus       Sub = "status"
+	SubTimeline     Sub = "timeline"
+	SubNote         Sub = "note"
+	SubUpdate       Sub = "update"
+	SubSev          Sub = "sev"
+	SubLead         Sub = "lead"
+	SubRole         Sub = "role"
+	SubFollowup     Sub = "followup"
+	SubMitigated    Sub = "mitigated"
+	SubResolve      Sub = "resolve"
+	SubReopen       Sub = "reopen"
+	SubClose        Sub = "close"
+)
+
+// needsIncident lists the subcommands that only make sense in an incident channel.
+var needsIncident = map[Sub]bool{
+	SubStatus: true, SubTimeline: true, SubNote: true, SubUpdate: true, SubSev: true,
+	SubLead: true, SubRole: true, SubFollowup: true, SubMitigated: true, SubResolve: true,
+	SubReopen: true, SubClose: true,
+}
+
+// Parsed is the result of reading the text typed after /incident.
+type Parsed struct {
+	Sub      Sub
+	Title    string
+	Severity incident.Severity
+	Playbook string
+	Text     string
+	User     string
+	Role     string
+	Force    bool
+}
+
+var mention = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
+
+// ParseMention extracts a user id from "<@U123|name>" or "<@U123>".
+func ParseMention(s string) (string, bool) {
+	m := mention.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// ParseSlash reads the text of /incident. It never fails on arbitrary
+// input: text that is not a subcommand is a title. Errors are refusals
+// meant for the user.
+func ParseSlash(text string) (Parsed, error) {
+	text = strings.ToValidUTF8(text, "\uFFFD")
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Parsed{Sub: SubDeclareModal}, nil
+	}
+	first, rest := cut(text)
+	switch strings.ToLower(first) {
+	case "help", "-h", "--help":
+		return Parsed{Sub: SubHelp}, nil
+	case "list", "ls":
+		return Parsed{Sub: SubList}, nil
+	case "status":
+		return Parsed{Sub: SubStatus}, nil
+	case "timeline":
+		return Parsed{Sub: SubTimeline}, nil
+	case "note":
+		return textSub(SubNote, rest, "`/incident note <what you found>`")
+	case "update":
+		return textSub(SubUpdate, rest, "`/incident update <what is happening now>`")
+	case "followup", "follow-up":
+		return textSub(SubFollowup, rest, "`/incident followup <action item>`")
+	case "sev", "severity":
+		sev, err := incident.ParseSeverity(rest)
+		if err != nil {
+			return Parsed{}, err
+		}
+		return Parsed{Sub: SubSev, Severity: sev}, nil
+	case "lead":
+		u, ok := ParseMention(rest)
+		if !ok {
+			return Parsed{}, userErr("name the lead with a mention: `/incident lead @name`.")
+		}
+		return Parsed{Sub: SubLead, User: u}, nil
+	case "role":
+		role, who := cut(rest)
+		u, ok := ParseMention(who)
+		if role == "" || !ok {
+			return Parsed{}, userErr("give a role and a person: `/incident role comms @name`.")
+		}
+		return Parsed{Sub: SubRole, Role: strings.ToLower(role), User: u}, nil
+	case "mitigated", "mitigate":
+		return Parsed{Sub: SubMitigated}, nil
+	case "resolve", "resolved":
+		return Parsed{Sub: SubResolve}, nil
+	case "reopen":
+		return textSub(SubReopen, rest, "`/incident reopen <why the fix did not hold>`")
+	case "close":
+		f, reason := cut(rest)
+		if f == "--force" || f == "-f" || f == "force" {
+			if reason == "" {
+				return Parsed{}, userErr("a forced close needs a reason: `/incident close --force <reason>`.")
+			}
+			return Parsed{Sub: SubClose, Force: true, Text: reason}, nil
+		}
+		if rest != "" {
+			return Parsed{}, userErr("`close` takes no text; to close with open verify steps use `/incident close --force <reason>`.")
+		}
+		return Parsed{Sub: SubClose}, nil
+	case "new", "declare":
+		return parseDeclare(rest)
+	}
+	return parseDeclare(text)
+}
+
+func parseDeclare(s string) (Parsed, error) {
+	p := Parsed{Sub: SubDeclare}
+	for {
+		w, rest := cut(s)
+		lw := strings.ToLower(w)
+		switch {
+		case p.Severity == "" && strings.HasPrefix(lw, "sev"):
+			sev, err := incident.ParseSeverity(lw)
+			if err != nil {
+				return Parsed{}, err
+			}
+			p.Severity, s = sev, rest
+			continue
+		case p.Playbook == "" && strings.HasPrefix(lw, "playbook:"):
+			p.Playbook = strings.TrimPrefix(lw, "playbook:")
+			if p.Playbook == "" {
+				return Parsed{}, userErr("`playbook:` needs a name, for example `playbook:bad-deploy`.")
+			}
+			s = rest
+			continue
+		}
+		break
+	}
+	p.Title = strings.TrimSpace(s)
+	if p.Title == "" {
+		return Parsed{}, userErr("a new incident needs a title: `/incident new sev2 Checkout errors` (or run `/incident` alone for the form).")
+	}
+	return p, nil
+}
+
+func textSub(sub Sub, rest, usage string) (Parsed, error) {
+	if strings.TrimSpace(rest) == "" {
+		return Parsed{}, userErr("this needs some text: " + usage + ".")
+	}
+	return Parsed{Sub: sub, Text: rest}, nil
+}
+
+func cut(s string) (string, string) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' })
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], strings.TrimSpace(s[i:])
+}
+
+// UserError is a refusal produced at the edge (bad syntax), shown as is.
+type UserError struct{ Msg string }
+
+func (e *UserError) Error() string { return e.Msg }
+
+func userErr(msg string) error { return &UserError{Msg: msg} }
+
+// Slug turns a title into the part of a channel name after inc-<n>-:
+// lowercase a-z, 0-9 and single hyphens, so that the whole name stays
+// within Slack's 80 characters. A title with nothing usable (emoji, CJK,
+// punctuation) gives "incident".
+func Slug(title string, max int) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(title) {
+		if b.Len() >= max {
+			break
+		}
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case r < utf8.RuneSelf || r == '\u2013' || r == '\u2014':
+			if b.Len() > 0 && !dash {
+				b.WriteByte('-')
+				dash = true
+			}
+		default:
+			if fold, ok := asciiFold[r]; ok {
+				b.WriteString(fold)
+				dash = false
+			} else if b.Len() > 0 && !dash {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if len(s) > max {
+		s = strings.Trim(s[:max], "-")
+	}
+	if s == "" {
+		return "incident"
+	}
+	return s
+}
+
+var asciiFold = map[rune]string{
+	'à': "a", 'á': "a", 'â': "a", 'ä': "a", 'ã': "a", 'å': "a", 'ç': "c", 'è': "e", 'é': "e",
+	'ê': "e", 'ë': "e", 'ì': "i", 'í': "i", 'î': "i", 'ï': "i", 'ñ': "n", 'ò': "o", 'ó': "o",
+	'ô': "o", 'ö': "o", 'õ': "o", 'ø': "o", 'ù': "u", 'ú': "u", 'û': "u", 'ü': "u", 'ý': "y",
+	'ß': "ss", 'æ': "ae", 'œ': "oe",
+}
+
+// ChannelName builds inc-<n>-<slug> within 80 characters, leaving room
+// for a "-NN" suffix on name_taken.
+func ChannelName(n uint64, title string, suffix int) string {
+	prefix := "inc-" + itoa(n) + "-"
+	tail := ""
+	if suffix > 1 {
+		tail = "-" + itoa(uint64(suffix))
+	}
+	room := 80 - len(prefix) - len(tail)
+	if room < 1 {
+		return strings.TrimSuffix(prefix, "-") + tail
+	}
+	return prefix + Slug(title, room) + tail
+}
+
+func itoa(n uint64) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,68 @@
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+// Incidents is the transactional storage the bot commits commands to.
+// Every method runs fn inside one transaction together with the state,
+// timeline events and outbox rows it returns.
+type Incidents interface {
+	Create(fn func(n uint64) (incident.Result, error)) (incident.Result, error)
+	Apply(n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, error)
+	ApplyOnce(key string, n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, bool, error)
+	Get(n uint64) (incident.Incident, error)
+	ByChannel(channelID string) (incident.Incident, error)
+}
+
+// Reader answers the read-only questions of list, status and timeline.
+type Reader interface {
+	OpenIncidents() ([]incident.Incident, error)
+	Events(n uint64) ([]incident.Event, error)
+}
+
+// OutboxItem is one effect waiting to be performed.
+type OutboxItem struct {
+	ID        uint64
+	Incident  uint64
+	Effect    incident.Effect
+	Attempts  int
+	NotBefore time.Time
+	Created   time.Time
+}
+
+// Outbox is the queue of committed effects.
+type Outbox interface {
+	Pending(limit int) ([]OutboxItem, error)
+	Done(ids ...uint64) error
+	Retry(id uint64, notBefore time.Time, lastErr string) error
+	Notify() <-chan struct{}
+}
+
+// Playbooks lists the checklists an incident can be declared with.
+type Playbooks interface {
+	Get(name string) (incident.Playbook, bool)
+	All() []incident.Playbook
+	Names() []string
+}
+
+// Postmortems files the postmortem draft of a closed incident. Publish
+// must be idempotent: calling it again after any failure never files a
+// second copy. Errors may implement RetryAfter() time.Duration
+// (transient) or Permanent() bool.
+type Postmortems interface {
+	Publish(ctx context.Context, inc incident.Incident, events []incident.Event, names map[string]string) (string, error)
+	// Review returns the blameless-language findings as Slack text for the
+	// lead, or "" when there are none.
+	Review(inc incident.Incident, events []incident.Event, names map[string]string) string
+}
+
+// Hooks observe the bot for metrics; every field may be nil.
+type Hooks struct {
+	Ack       func(kind string, d time.Duration)
+	SlackCall func(method string, err error)
+	Connected func(bool)
+}

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"go.uber.org/zap"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/app"
+	"github.com/firebreak-hq/firebreak/playbooks"
+	"github.com/firebreak-hq/firebreak/postmortem"
+	"github.com/firebreak-hq/firebreak/store"
+)
+
+func cmdVersion(w io.Writer) {
+	fmt.Fprintf(w, "firebreak %s (commit %s, schema %d)\n", version, commit, store.SchemaVersion)
+}
+
+// socketPath is where a running bot listens for backup requests; it sits
+// beside the database so that file permissions guard both alike.
+func socketPath(db string) string { return db + ".sock" }
+
+func cmdBackup(args []string, w io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	db := fs.String("db", "", "database file (default $FIREBREAK_DB or firebreak.db)")
+	out := fs.String("out", "", "backup file to write")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *db == "" {
+		*db = envOr(getenv, "FIREBREAK_DB", "firebreak.db")
+	}
+	if *out == "" {
+		return errors.New("backup needs --out FILE")
+	}
+	abs, err := filepath.Abs(*out)
+	if err != nil {
+		return err
+	}
+	// A running bot holds bbolt's lock: ask it to take the snapshot.
+	if conn, err := net.DialTimeout("unix", socketPath(*db), 2*time.Second); err == nil {
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Minute))
+		fmt.Fprintf(conn, "backup %s\n", abs)
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("the running firebreak did not answer the backup request: %w", err)
+		}
+		line = strings.TrimSpace(line)
+		if msg, ok := strings.CutPrefix(line, "error "); ok {
+			return errors.New(msg)
+		}
+		fmt.Fprintf(w, "backup written by the running bot: %s\n", line)
+		return nil
+	}
+	d, err := store.Open(*db, store.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.BackupFile(abs); err != nil {
+		return err
+	}
+	rep, err := store.Verify(abs)
+	if err != nil {
+		return fmt.Errorf("backup written but failed verification: %w", err)
+	}
+	fmt.Fprintf(w, "backup %s: %s\n", abs, describe(rep))
+	return nil
+}
+
+func describe(r store.VerifyReport) string {
+	return fmt.Sprintf("schema %d, %d incidents, %d events, %d pending effects", r.Schema, r.Incidents, r.Events, r.Outbox)
+}
+
+func cmdRestore(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	from := fs.String("from", "", "backup file")
+	db := fs.String("db", "", "database file to restore into")
+	force := fs.Bool("force", false, "overwrite a newer database")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *from == "" || *db == "" {
+		return errors.New("restore needs --from BACKUP and --db FILE")
+	}
+	if err := store.Restore(*from, *db, *force); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "restored %s into %s\n", *from, *db)
+	return nil
+}
+
+func cmdVerify(args []string, w io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: firebreak verify-backup FILE")
+	}
+	rep, err := store.Verify(args[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "ok: %s\n", describe(rep))
+	return nil
+}
+
+func cmdPlaybooks(args []string, w io.Writer) error {
+	if len(args) == 0 || args[0] != "check" {
+		return errors.New("usage: firebreak playbooks check [DIR]")
+	}
+	dir := ""
+	if len(args) > 1 {
+		dir = args[1]
+	}
+	errs := playbooks.Check(dir)
+	for _, e := range errs {
+		fmt.Fprintln(w, e)
+	}
+	if len(errs) > 0 {
+		return exitError(1)
+	}
+	set, err := playbooks.Load(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "ok: %d playbooks (%s)\n", len(set.Names()), strings.Join(set.Names(), ", "))
+	return nil
+}
+
+func cmdPostmortem(args []string, w io.Writer, getenv func(string) string) error {
+	if len(args) < 2 || args[0] != "preview" {
+		return errors.New("usage: firebreak postmortem preview INC-N --db FILE")
+	}
+	n, err := incident.ParseID(args[1])
+	if err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet("postmortem preview", flag.ContinueOnError)
+	db := fs.String("db", envOr(getenv, "FIREBREAK_DB", "firebreak.db"), "database file")
+	if err := fs.Parse(args[2:]); err != nil {
+		return err
+	}
+	cfg, err := app.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	d, err := store.Open(*db, store.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	inc, err := d.Get(n)
+	if err != nil {
+		return fmt.Errorf("%s: %w", incident.ID(n), err)
+	}
+	events, err := d.Events(n)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	out, err := postmortem.Preview(inc, events, names, cfg.Location)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, out)
+	return err
+}
+
+func envOr(getenv func(string) string, k, def string) string {
+	if v := strings.TrimSpace(getenv(k)); v != "" {
+		return v
+	}
+	return def
+}
+
+// startBackups serves online backup requests on a 0600 Unix socket and,
+// with FIREBREAK_BACKUP_DIR set, writes verified backups on a cron.
+func startBackups(ctx context.Context, a *app.App, log *zap.Logger) (func(), error) {
+	path := socketPath(a.Cfg.DBPath)
+	_ = os.Remove(path) // we hold the DB lock, so no other bot owns it
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		log.Warn("online backups disabled: cannot listen beside the database", zap.String("socket", path), zap.Error(err))
+		ln = nil
+	} else {
+		_ = os.Chmod(path, 0o600)
+		go serveBackups(ln, a, log)
+	}
+	var c *cron.Cron
+	if dir := a.Cfg.BackupDir; dir != "" {
+		c = cron.New(cron.WithLocation(a.Cfg.Location), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+		if _, err := c.AddFunc(a.Cfg.BackupCron, func() {
+			file, err := scheduledBackup(a, dir, a.Cfg.BackupKeep, time.Now())
+			if err != nil {
+				log.Error("scheduled backup failed", zap.Error(err))
+				a.Announce(fmt.Sprintf(":warning: Firebreak's scheduled backup failed: %v. Check FIREBREAK_BACKUP_DIR (%s).", err, dir))
+				return
+			}
+			log.Info("backup written and verified", zap.String("file", file))
+		}); err != nil {
+			return nil, fmt.Errorf("FIREBREAK_BACKUP_CRON: %w", err)
+		}
+		c.Start()
+	}
+	return func() {
+		if ln != nil {
+			_ = ln.Close()
+			_ = os.Remove(path)
+		}
+		if c != nil {
+			<-c.Stop().Done()
+		}
+	}, nil
+}
+
+func serveBackups(ln net.Listener, a *app.App, log *zap.Logger) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(5 * time.Minute))
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			if err != nil {
+				return
+			}
+			out, ok := strings.CutPrefix(strings.TrimSpace(line), "backup ")
+			if !ok || !filepath.IsAbs(out) {
+				fmt.Fprintln(conn, "error expected: backup /absolute/path")
+				return
+			}
+			if err := a.DB.BackupFile(out); err != nil {
+				fmt.Fprintf(conn, "error %v\n", err)
+				return
+			}
+			rep, err := store.Verify(out)
+			if err != nil {
+				fmt.Fprintf(conn, "error backup failed verification: %v\n", err)
+				return
+			}
+			log.Info("online backup written", zap.String("file", out))
+			fmt.Fprintf(conn, "%s (%s)\n", out, describe(rep))
+		}()
+	}
+}
+
+// scheduledBackup writes one backup, verifies it at once and keeps the
+// newest keep files.
+func scheduledBackup(a *app.App, dir string, keep int, now time.Time) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	file := filepath.Join(dir, "firebreak-"+now.UTC().Format("20060102T150405Z")+".db")
+	if err := a.DB.BackupFile(file); err != nil {
+		return "", err
+	}
+	if _, err := store.Verify(file); err != nil {
+		return "", fmt.Errorf("backup %s failed verification: %w", file, err)
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "firebreak-*.db"))
+	sort.Strings(old)
+	for len(old) > keep {
+		_ = os.Remove(old[0])
+		old = old[1:]
+	}
+	return file, nil
+}

@@ -1,0 +1,145 @@
+package app
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+// Config is everything the environment can set (see CONTRACT.md).
+type Config struct {
+	AppToken, BotToken string
+	SlackAPIURL        string
+	DBPath             string
+	AnnounceChannel    string
+	Responders         []string
+	PlaybooksDir       string
+	PostmortemDir      string
+	GitHubToken        string
+	GitHubRepo         string
+	GitHubAPIURL       string
+	HTTPAddr           string
+	Location           *time.Location
+	UpdateReminders    map[incident.Severity]time.Duration
+	VerifyWindow       time.Duration
+	BackupDir          string
+	BackupCron         string
+	BackupKeep         int
+
+	// NoSync trades durability for speed; only the throwaway demo uses it.
+	NoSync bool
+	// ReminderEvery is how often reminders are checked (≤ 10 s).
+	ReminderEvery time.Duration
+}
+
+// Defaults mirror CONTRACT.md.
+const (
+	DefaultSlackAPIURL  = "https://slack.com/api/"
+	DefaultGitHubAPIURL = "https://api.github.com/"
+	DefaultHTTPAddr     = "127.0.0.1:9090"
+)
+
+var (
+	userID    = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+	channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,20}$`)
+	repoName  = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+)
+
+// FromEnv reads the configuration. Every malformed value is reported in
+// one line naming the variable; tokens are never echoed.
+func FromEnv(getenv func(string) string) (Config, error) {
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		AppToken:        get("SLACK_APP_TOKEN", ""),
+		BotToken:        get("SLACK_BOT_TOKEN", ""),
+		SlackAPIURL:     get("SLACK_API_URL", DefaultSlackAPIURL),
+		DBPath:          get("FIREBREAK_DB", "firebreak.db"),
+		AnnounceChannel: get("FIREBREAK_ANNOUNCE_CHANNEL", ""),
+		PlaybooksDir:    get("FIREBREAK_PLAYBOOKS", ""),
+		PostmortemDir:   get("FIREBREAK_POSTMORTEM_DIR", "postmortems"),
+		GitHubToken:     get("GITHUB_TOKEN", ""),
+		GitHubRepo:      get("GITHUB_REPO", ""),
+		GitHubAPIURL:    get("GITHUB_API_URL", DefaultGitHubAPIURL),
+		HTTPAddr:        get("FIREBREAK_HTTP_ADDR", DefaultHTTPAddr),
+		BackupDir:       get("FIREBREAK_BACKUP_DIR", ""),
+		BackupCron:      get("FIREBREAK_BACKUP_CRON", "0 * * * *"),
+	}
+	if !strings.HasSuffix(c.SlackAPIURL, "/") {
+		c.SlackAPIURL += "/"
+	}
+	if !strings.HasSuffix(c.GitHubAPIURL, "/") {
+		c.GitHubAPIURL += "/"
+	}
+	if c.AnnounceChannel != "" && !channelID.MatchString(c.AnnounceChannel) {
+		return c, fmt.Errorf("FIREBREAK_ANNOUNCE_CHANNEL must be a channel ID like C0123456789, not %q", c.AnnounceChannel)
+	}
+	for _, u := range strings.Split(get("FIREBREAK_RESPONDERS", ""), ",") {
+		u = strings.TrimSpace(u)
+		if u == "" {
+			continue
+		}
+		if !userID.MatchString(u) {
+			return c, fmt.Errorf("FIREBREAK_RESPONDERS must be comma-separated user IDs like U0123ABCD; %q is not one", u)
+		}
+		c.Responders = append(c.Responders, u)
+	}
+	if (c.GitHubToken == "") != (c.GitHubRepo == "") {
+		return c, fmt.Errorf("GITHUB_TOKEN and GITHUB_REPO go together: set both to file postmortems as issues, or neither to write them to FIREBREAK_POSTMORTEM_DIR")
+	}
+	if c.GitHubRepo != "" && !repoName.MatchString(c.GitHubRepo) {
+		return c, fmt.Errorf("GITHUB_REPO must be owner/name, not %q", c.GitHubRepo)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return c, fmt.Errorf("FIREBREAK_HTTP_ADDR must be host:port, not %q", c.HTTPAddr)
+	}
+	loc, err := time.LoadLocation(get("FIREBREAK_TIMEZONE", "UTC"))
+	if err != nil {
+		return c, fmt.Errorf("FIREBREAK_TIMEZONE must be an IANA zone like Europe/Berlin: %v", err)
+	}
+	c.Location = loc
+	c.UpdateReminders, err = incident.ParseUpdateReminders(get("FIREBREAK_UPDATE_REMINDERS", "sev1=15m,sev2=30m,sev3=1h,sev4=2h"))
+	if err != nil {
+		return c, fmt.Errorf("FIREBREAK_UPDATE_REMINDERS: %v", err)
+	}
+	c.VerifyWindow, err = time.ParseDuration(get("FIREBREAK_VERIFY_WINDOW", "30m"))
+	if err != nil || c.VerifyWindow <= 0 {
+		return c, fmt.Errorf("FIREBREAK_VERIFY_WINDOW must be a positive duration like 30m, not %q", get("FIREBREAK_VERIFY_WINDOW", ""))
+	}
+	if _, err := cron.ParseStandard(c.BackupCron); err != nil {
+		return c, fmt.Errorf("FIREBREAK_BACKUP_CRON must be a cron expression like \"0 * * * *\": %v", err)
+	}
+	keep, err := strconv.Atoi(get("FIREBREAK_BACKUP_KEEP", "24"))
+	if err != nil || keep < 1 {
+		return c, fmt.Errorf("FIREBREAK_BACKUP_KEEP must be a whole number ≥ 1, not %q", get("FIREBREAK_BACKUP_KEEP", ""))
+	}
+	c.BackupKeep = keep
+	return c, nil
+}
+
+// RequireTokens checks what `run` needs and says how to get it.
+func (c Config) RequireTokens() error {
+	const how = "create a Slack app from slack-app-manifest.yaml (see README), or try `firebreak demo`, which needs no accounts"
+	switch {
+	case c.AppToken == "":
+		return fmt.Errorf("SLACK_APP_TOKEN is not set: it is the app-level token (xapp-…) from your Slack app's Basic Information → App-Level Tokens, with connections:write; %s", how)
+	case !strings.HasPrefix(c.AppToken, "xapp-"):
+		return fmt.Errorf("SLACK_APP_TOKEN must start with xapp- (an app-level token), and the one set does not")
+	case c.BotToken == "":
+		return fmt.Errorf("SLACK_BOT_TOKEN is not set: it is the bot token (xoxb-…) from OAuth & Permissions after installing the app; %s", how)
+	case !strings.HasPrefix(c.BotToken, "xoxb-"):
+		return fmt.Errorf("SLACK_BOT_TOKEN must start with xoxb- (a bot token), and the one set does not")
+	}
+	return nil
+}

@@ -1,0 +1,285 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/app"
+	"github.com/firebreak-hq/firebreak/internal/githubfake"
+	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/store"
+)
+
+const (
+	alice = slackfake.Alice
+	bob   = slackfake.Bob
+	carol = slackfake.Carol
+)
+
+// harness runs the whole product against the fakes over real sockets,
+// with bbolt on disk.
+type harness struct {
+	t        *testing.T
+	slack    *slackfake.Server
+	gh       *githubfake.Server
+	cfg      app.Config
+	app      *app.App
+	cancel   context.CancelFunc
+	done     chan error
+	announce string
+	mu       sync.Mutex
+}
+
+type harnessOpt func(*app.Config, *[]slackfake.Option)
+
+func withoutGitHub() harnessOpt {
+	return func(c *app.Config, _ *[]slackfake.Option) { c.GitHubRepo, c.GitHubToken = "", "" }
+}
+
+func startHarness(t *testing.T, opts ...harnessOpt) *harness {
+	t.Helper()
+	var sopts []slackfake.Option
+	cfg := app.Config{}
+	env := map[string]string{}
+	fs, err := slackfake.New(append(sopts, slackfake.WithPingInterval(time.Second))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fs.Close() })
+	gh, err := githubfake.New("ghp_test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gh.Close() })
+	gh.AddRepo("acme", "ops")
+	announce, err := fs.CreateChannel(alice, "incidents", false, bob, carol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	env["SLACK_APP_TOKEN"] = fs.AppToken()
+	env["SLACK_BOT_TOKEN"] = fs.BotToken()
+	env["SLACK_API_URL"] = fs.APIURL()
+	env["FIREBREAK_DB"] = filepath.Join(dir, "firebreak.db")
+	env["FIREBREAK_ANNOUNCE_CHANNEL"] = announce
+	env["FIREBREAK_RESPONDERS"] = bob
+	env["FIREBREAK_POSTMORTEM_DIR"] = filepath.Join(dir, "postmortems")
+	env["GITHUB_TOKEN"] = "ghp_test"
+	env["GITHUB_REPO"] = "acme/ops"
+	env["GITHUB_API_URL"] = gh.URL()
+	env["FIREBREAK_HTTP_ADDR"] = "127.0.0.1:0"
+	cfg, err = app.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(&cfg, &sopts)
+	}
+	h := &harness{t: t, slack: fs, gh: gh, cfg: cfg, announce: announce}
+	h.boot()
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) boot() {
+	h.t.Helper()
+	a, err := app.New(h.cfg, app.Options{Logger: zaptest.NewLogger(h.t).Named("app"), CardInterval: 50 * time.Millisecond})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	h.mu.Lock()
+	h.app, h.cancel, h.done = a, cancel, done
+	h.mu.Unlock()
+	wctx, wcancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer wcancel()
+	if err := h.slack.WaitConnected(wctx); err != nil {
+		h.t.Fatalf("bot did not connect: %v", err)
+	}
+	h.eventually("bot ready", func() bool { return a.Bot.Connected() })
+}
+
+func (h *harness) stop() {
+	h.mu.Lock()
+	a, cancel, done := h.app, h.cancel, h.done
+	h.app = nil
+	h.mu.Unlock()
+	if a == nil {
+		return
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			h.t.Errorf("app.Run: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		h.t.Error("app did not stop within 20s")
+	}
+	if err := a.DB.Check(); err != nil {
+		h.t.Errorf("bbolt consistency: %v", err)
+	}
+	_ = a.Close()
+}
+
+// restart stops the bot and starts a new one on the same database file.
+func (h *harness) restart() {
+	h.t.Helper()
+	h.stop()
+	h.boot()
+}
+
+func (h *harness) db() *store.DB { return h.app.DB }
+
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.t.Fatalf("timed out waiting for: %s", what)
+}
+
+// slash runs /incident and returns the text of its ack.
+func (h *harness) slash(user, channel, text string) string {
+	h.t.Helper()
+	ack, err := h.slack.Slash(user, channel, text)
+	if err != nil {
+		h.t.Fatalf("/incident %s: %v", text, err)
+	}
+	if ack.Late {
+		h.t.Errorf("/incident %s acked late (%s)", text, ack.Latency)
+	}
+	var p struct {
+		Text string `json:"text"`
+	}
+	_ = json.Unmarshal(ack.Payload, &p)
+	return p.Text
+}
+
+func (h *harness) incident(n uint64) incident.Incident {
+	h.t.Helper()
+	inc, err := h.db().Get(n)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return inc
+}
+
+// ready waits until incident n has its channel and pinned card.
+func (h *harness) ready(n uint64) incident.Incident {
+	h.t.Helper()
+	var inc incident.Incident
+	h.eventually(fmt.Sprintf("INC-%d channel and card", n), func() bool {
+		inc = h.incident(n)
+		if inc.Channel == "" || inc.CardTS == "" {
+			return false
+		}
+		m, ok := h.slack.Message(inc.Channel, inc.CardTS)
+		return ok && m.Pinned
+	})
+	return inc
+}
+
+func (h *harness) card(inc incident.Incident) slackfake.Message {
+	h.t.Helper()
+	m, ok := h.slack.Message(inc.Channel, inc.CardTS)
+	if !ok {
+		h.t.Fatalf("card of %s not found", inc.ID())
+	}
+	return m
+}
+
+// click presses a button on the card and fails on a late ack.
+func (h *harness) click(user string, inc incident.Incident, action, value string) {
+	h.t.Helper()
+	ack, err := h.slack.Click(user, inc.Channel, inc.CardTS, action, value)
+	if err != nil {
+		h.t.Fatalf("click %s %s: %v", action, value, err)
+	}
+	if ack.Late {
+		h.t.Errorf("click %s acked late", action)
+	}
+}
+
+func (h *harness) events(n uint64) []incident.Event {
+	h.t.Helper()
+	evs, err := h.db().Events(n)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return evs
+}
+
+func countKind(evs []incident.Event, k incident.EventKind) int {
+	n := 0
+	for _, e := range evs {
+		if e.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+func (h *harness) ephemeralsContaining(user, substr string) int {
+	n := 0
+	for _, e := range h.slack.Ephemerals(user) {
+		if strings.Contains(e.Text, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+func (h *harness) messagesContaining(channel, substr string) int {
+	n := 0
+	for _, m := range h.slack.Messages(channel) {
+		if strings.Contains(m.Text, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+func (h *harness) openView(user, callback string) slackfake.View {
+	h.t.Helper()
+	var v slackfake.View
+	h.eventually("modal "+callback+" for "+user, func() bool {
+		for _, x := range h.slack.Views(user) {
+			if x.CallbackID == callback {
+				v = x
+				return true
+			}
+		}
+		return false
+	})
+	return v
+}
+
+// cardHasAction reports whether the card currently offers action for step.
+func cardHasAction(m slackfake.Message, action, value string) bool {
+	for _, b := range m.BlocksDecoded {
+		els, _ := b["elements"].([]any)
+		for _, e := range els {
+			em, _ := e.(map[string]any)
+			if em["action_id"] == action && em["value"] == value {
+				return true
+			}
+		}
+	}
+	return false
+}
