@@ -59,6 +59,7 @@ type Bot struct {
 	queues map[string]*serialQueue
 
 	names   sync.Map // user id → display name
+	members *members
 	exec    *executor
 	connMu  sync.Mutex
 	conn    bool
@@ -94,13 +95,14 @@ func New(cfg Config) (*Bot, error) {
 		sock = socketmode.New(cfg.API)
 	}
 	b := &Bot{
-		cfg:    cfg,
-		api:    cfg.API,
-		sock:   sock,
-		log:    cfg.Logger.Named("bot"),
-		now:    cfg.Now,
-		loc:    cfg.Location,
-		queues: map[string]*serialQueue{},
+		cfg:     cfg,
+		api:     cfg.API,
+		sock:    sock,
+		log:     cfg.Logger.Named("bot"),
+		now:     cfg.Now,
+		loc:     cfg.Location,
+		queues:  map[string]*serialQueue{},
+		members: newMembers(10 * time.Minute),
 	}
 	b.exec = newExecutor(b)
 	return b, nil

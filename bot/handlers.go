@@ -166,6 +166,13 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 		}
 		return
 	}
+	if inc.Channel != "" && channel == inc.Channel {
+		if member, ok := b.isMember(b.ctx(), inc.Channel, user); ok && !member {
+			b.ack(req, start, nil)
+			b.tell(channel, user, fmt.Sprintf("Only members of this channel can act on %s. Join the channel first; joining is recorded on the timeline.", inc.ID()))
+			return
+		}
+	}
 	stepNeeded := strings.HasPrefix(act.ActionID, "step.")
 	var st incident.Step
 	if stepNeeded {
@@ -383,9 +390,18 @@ func (b *Bot) onEvent(req socketmode.Request) {
 			}
 			return incident.Command{Kind: incident.CmdPinned, Actor: e.User, Text: text, User: author, Ref: ts}, true
 		}
+	case "member_left_channel":
+		var e struct {
+			User string `json:"user"`
+		}
+		_ = json.Unmarshal(outer.Event, &e)
+		b.members.note(channel, e.User, false)
+		b.ack(req, start, nil)
+		return
 	case "member_joined_channel":
 		var e slackevents.MemberJoinedChannelEvent
 		_ = json.Unmarshal(outer.Event, &e)
+		b.members.note(channel, e.User, true)
 		if e.User == b.botUser {
 			b.ack(req, start, nil)
 			return

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/firebreak-hq/firebreak/bot"
@@ -62,8 +63,8 @@ func newMetrics(a *App) *Metrics {
 				ch <- prometheus.MustNewConstMetric(total, prometheus.CounterValue, float64(st.MaxIncident))
 			}
 		}},
-		prometheus.NewGoCollector(),
-		prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m
 }

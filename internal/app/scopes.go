@@ -23,6 +23,8 @@ var MethodScopes = map[string]string{
 	"conversations.join":     "channels:join",
 	"conversations.history":  "channels:history",
 	"conversations.list":     "channels:read",
+	"conversations.members":  "channels:read",
+	"response_url":           "",
 	"pins.add":               "pins:write",
 	"users.info":             "users:read",
 	"views.open":             "",
