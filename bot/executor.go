@@ -218,13 +218,13 @@ func retryable(err error) (time.Duration, bool) {
 	if errors.As(err, &sc) {
 		return 0, sc.Code >= 500 || sc.Code == 408
 	}
-	var ra interface{ RetryAfter() time.Duration }
-	if errors.As(err, &ra) {
-		return ra.RetryAfter(), true
-	}
 	var perm interface{ Permanent() bool }
 	if errors.As(err, &perm) && perm.Permanent() {
 		return 0, false
+	}
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		return ra.RetryAfter(), true
 	}
 	switch slackCode(err) {
 	case "internal_error", "fatal_error", "ratelimited", "service_unavailable", "request_timeout":

@@ -36,10 +36,34 @@ type harness struct {
 	cancel   context.CancelFunc
 	done     chan error
 	announce string
+	clock    *clock
 	mu       sync.Mutex
 }
 
 type harnessOpt func(*app.Config, *[]slackfake.Option)
+
+// clock is a settable clock shared by the bot, store and scheduler, so
+// reminder tests fast-forward instead of sleeping.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
+func withConfig(f func(*app.Config)) harnessOpt {
+	return func(c *app.Config, _ *[]slackfake.Option) { f(c) }
+}
 
 func withoutGitHub() harnessOpt {
 	return func(c *app.Config, _ *[]slackfake.Option) { c.GitHubRepo, c.GitHubToken = "", "" }
@@ -84,7 +108,7 @@ func startHarness(t *testing.T, opts ...harnessOpt) *harness {
 	for _, o := range opts {
 		o(&cfg, &sopts)
 	}
-	h := &harness{t: t, slack: fs, gh: gh, cfg: cfg, announce: announce}
+	h := &harness{t: t, slack: fs, gh: gh, cfg: cfg, announce: announce, clock: &clock{}}
 	h.boot()
 	t.Cleanup(h.stop)
 	return h
@@ -92,7 +116,7 @@ func startHarness(t *testing.T, opts ...harnessOpt) *harness {
 
 func (h *harness) boot() {
 	h.t.Helper()
-	a, err := app.New(h.cfg, app.Options{Logger: zaptest.NewLogger(h.t).Named("app"), CardInterval: 50 * time.Millisecond})
+	a, err := app.New(h.cfg, app.Options{Logger: zaptest.NewLogger(h.t).Named("app"), CardInterval: 50 * time.Millisecond, Now: h.clock.Now})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -282,4 +306,22 @@ func cardHasAction(m slackfake.Message, action, value string) bool {
 		}
 	}
 	return false
+}
+
+// runAndStop runs a in the background, calls during, then stops it.
+func runAndStop(t *testing.T, a *app.App, during func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("app did not stop")
+		}
+		_ = a.Close()
+	}()
+	during()
 }

@@ -1,0 +1,211 @@
+package app_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/app"
+	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/store"
+)
+
+// TestSubcommandsAndRefusals covers the read-only subcommands, the
+// lifecycle subcommands and their refusals, each answered ephemerally.
+func TestSubcommandsAndRefusals(t *testing.T) {
+	h := startHarness(t)
+	general := slackfake.GeneralChannelID
+	if r := h.slash(alice, general, "help"); !strings.Contains(r, "/incident") || !strings.Contains(r, "close --force") {
+		t.Fatalf("help: %q", r)
+	}
+	if r := h.slash(alice, general, "list"); !strings.Contains(r, "No open incidents") {
+		t.Fatalf("empty list: %q", r)
+	}
+	h.slash(alice, general, "sev1 Payments API timing out")
+	inc := h.ready(1)
+	ch := inc.Channel
+	if r := h.slash(bob, general, "list"); !strings.Contains(r, "INC-1") || !strings.Contains(r, "Payments API") {
+		t.Fatalf("list: %q", r)
+	}
+	if r := h.slash(bob, general, "status"); !strings.Contains(r, "incident channel") {
+		t.Fatalf("status outside: %q", r)
+	}
+	if r := h.slash(bob, ch, "status"); !strings.Contains(r, "sev1") && !strings.Contains(r, "SEV1") {
+		t.Fatalf("status: %q", r)
+	}
+	for _, c := range []struct{ text, want string }{
+		{"note", "needs some text"},
+		{"lead bob", "mention"},
+		{"role @bob", "role"},
+		{"reopen it broke", "only a resolved incident"},
+		{"close --force", "reason"},
+		{"close now please", "takes no text"},
+		{"sev 1", "already sev1"},
+		{"new playbook:nonesuch Disk full", "bad-deploy"},
+	} {
+		if r := h.slash(bob, ch, c.text); !strings.Contains(strings.ToLower(r), strings.ToLower(c.want)) {
+			t.Errorf("/incident %s → %q, want it to mention %q", c.text, r, c.want)
+		}
+	}
+	h.slash(alice, ch, "mitigated")
+	if r := h.slash(alice, ch, "mitigated"); !strings.Contains(r, "already mitigated") {
+		t.Fatalf("double mitigated: %q", r)
+	}
+	h.slash(alice, ch, "resolve")
+	if r := h.slash(carol, ch, "reopen errors are back"); !strings.Contains(strings.ToLower(r), "lead or the person who declared") {
+		t.Fatalf("reopen by a bystander: %q", r)
+	}
+	h.slash(alice, ch, "reopen errors are back after cache expiry")
+	if got := h.incident(1); got.Status != incident.StatusActive || got.ReopenCount != 1 {
+		t.Fatalf("reopen: %+v", got.Status)
+	}
+	if r := h.slash(alice, ch, "timeline"); !strings.Contains(r, "errors are back after cache expiry") {
+		t.Fatalf("timeline lacks the reopen reason: %q", r)
+	}
+	if r := h.slash(alice, ch, "close --force duplicate of INC-0"); !strings.Contains(r, "closed") {
+		t.Fatalf("force close: %q", r)
+	}
+	if r := h.slash(alice, ch, "note too late"); !strings.Contains(r, "closed") {
+		t.Fatalf("note after close: %q", r)
+	}
+	h.eventually("announce hears every status change", func() bool {
+		return h.messagesContaining(h.announce, "INC-1") >= 5
+	})
+}
+
+// TestSlowSlackStillAcksFast: acks never wait for Slack's Web API.
+func TestSlowSlackStillAcksFast(t *testing.T) {
+	h := startHarness(t)
+	h.slack.SetLatency("", 2*time.Second)
+	start := time.Now()
+	reply := h.slash(alice, slackfake.GeneralChannelID, "new sev2 Slack is slow today")
+	if !strings.Contains(reply, "INC-1") {
+		t.Fatalf("reply %q", reply)
+	}
+	if el := time.Since(start); el > 2500*time.Millisecond {
+		t.Fatalf("the ack waited for Slack: %s", el)
+	}
+	h.slack.SetLatency("", 0)
+	h.ready(1)
+}
+
+// TestChannelNames: a taken name gets a suffix; odd titles still give
+// valid names.
+func TestChannelNames(t *testing.T) {
+	h := startHarness(t)
+	if _, err := h.slack.CreateChannel(carol, "inc-1-db-down", false); err != nil {
+		t.Fatal(err)
+	}
+	titles := []string{"DB down", "🔥🔥🔥", "数据库宕机", strings.Repeat("long title ", 454) + "end!!", "!!!???", "<!channel> & <@UBOB>"}
+	for _, title := range titles {
+		h.slash(alice, slackfake.GeneralChannelID, title)
+	}
+	for i := range titles {
+		inc := h.ready(uint64(i + 1))
+		name := inc.ChannelName
+		if len(name) > 80 || !strings.HasPrefix(name, "inc-") {
+			t.Errorf("title %.20q → channel %q", titles[i], name)
+		}
+		for _, r := range name {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				t.Errorf("channel %q has %q", name, r)
+			}
+		}
+	}
+	if got := h.incident(1).ChannelName; got != "inc-1-db-down-2" {
+		t.Errorf("name_taken suffix: got %q", got)
+	}
+	if got := h.incident(3).ChannelName; got != "inc-3-incident" {
+		t.Errorf("CJK-only title: got %q", got)
+	}
+	if errs := h.slack.BlockErrors(); len(errs) > 0 {
+		t.Errorf("Slack rejected blocks: %+v", errs)
+	}
+}
+
+// TestPostmortemFileWithoutGitHub: with no GitHub, close writes
+// FIREBREAK_POSTMORTEM_DIR/INC-<n>.md and links it in the channel.
+func TestPostmortemFileWithoutGitHub(t *testing.T) {
+	h := startHarness(t, withoutGitHub())
+	h.slash(alice, slackfake.GeneralChannelID, "Cache stampede")
+	inc := h.ready(1)
+	h.slash(alice, inc.Channel, "close --force false alarm: synthetic check misfired")
+	path := filepath.Join(h.cfg.PostmortemDir, "INC-1.md")
+	h.eventually("postmortem file and link", func() bool {
+		return h.incident(1).PostmortemURL != "" && h.messagesContaining(inc.Channel, "INC-1.md") > 0
+	})
+	md, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "Postmortem: INC-1 Cache stampede") || !strings.Contains(string(md), "synthetic check misfired") {
+		t.Fatalf("postmortem file content:\n%.500s", md)
+	}
+}
+
+// TestSecondRunOnSameDBFails: bbolt's lock makes a second process fail
+// at once with a clear message instead of hanging.
+func TestSecondRunOnSameDBFails(t *testing.T) {
+	h := startHarness(t)
+	cfg := h.cfg
+	cfg.HTTPAddr = "127.0.0.1:0"
+	start := time.Now()
+	_, err := app.New(cfg, app.Options{NoHTTP: true})
+	if err == nil {
+		t.Fatal("a second app opened the same database")
+	}
+	if !strings.Contains(err.Error(), "in use by another firebreak process") {
+		t.Fatalf("unclear error: %v", err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("took %s to fail", el)
+	}
+	_ = store.ErrLocked
+}
+
+// TestTokensNeverLogged runs an incident with the log captured and looks
+// for the tokens.
+func TestTokensNeverLogged(t *testing.T) {
+	h := startHarness(t)
+	var buf syncBuffer
+	h.stop()
+	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(&buf), zapcore.DebugLevel))
+	a, err := app.New(h.cfg, app.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.app = nil
+	runAndStop(t, a, func() {
+		h.slack.Slash(alice, slackfake.GeneralChannelID, "Token leak check")
+		h.eventually("incident ready", func() bool { i, err := a.DB.Get(1); return err == nil && i.CardTS != "" })
+	})
+	for _, tok := range []string{h.cfg.BotToken, h.cfg.AppToken, h.cfg.GitHubToken} {
+		if strings.Contains(buf.String(), tok) {
+			t.Fatalf("log contains a token")
+		}
+	}
+	if buf.Len() == 0 {
+		t.Fatal("nothing was logged; the check proves nothing")
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Len() int       { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Len() }

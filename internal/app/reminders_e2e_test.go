@@ -1,0 +1,142 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/slackfake"
+)
+
+// messageWithAction finds the newest message in channel offering action.
+func (h *harness) messageWithAction(channel, action string) (slackfake.Message, bool) {
+	msgs := h.slack.Messages(channel)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		for _, b := range msgs[i].BlocksDecoded {
+			els, _ := b["elements"].([]any)
+			for _, e := range els {
+				if em, _ := e.(map[string]any); em["action_id"] == action {
+					return msgs[i], true
+				}
+			}
+		}
+	}
+	return slackfake.Message{}, false
+}
+
+func (h *harness) tick() int {
+	h.t.Helper()
+	n, err := h.app.Sched.Tick(h.clock.Now())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// TestRemindersThroughSlack fast-forwards a sev1 through the lead,
+// status-update and verification reminders and answers each with its
+// buttons.
+func TestRemindersThroughSlack(t *testing.T) {
+	h := startHarness(t)
+	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Login failing everywhere")
+	inc := h.ready(1)
+	ch := inc.Channel
+
+	h.clock.Advance(6 * time.Minute)
+	if n := h.tick(); n != 1 {
+		t.Fatalf("want the no-lead reminder only, sent %d", n)
+	}
+	var m slackfake.Message
+	h.eventually("take-lead reminder", func() bool { var ok bool; m, ok = h.messageWithAction(ch, "incident.take_lead"); return ok })
+	if _, err := h.slack.Click(bob, ch, m.TS, "incident.take_lead", "INC-1"); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("bob leads", func() bool { return h.incident(1).Lead == bob })
+
+	h.clock.Advance(10 * time.Minute) // 16 min without an update on a sev1
+	if n := h.tick(); n != 1 {
+		t.Fatalf("want one status-update nudge, sent %d", n)
+	}
+	if n := h.tick(); n != 0 {
+		t.Fatalf("a second tick re-sent %d reminders", n)
+	}
+	h.eventually("update nudge with buttons, mentioning the lead", func() bool {
+		var ok bool
+		m, ok = h.messageWithAction(ch, "reminder.snooze")
+		return ok && strings.Contains(m.Text+string(m.Blocks), "<@"+bob+">")
+	})
+	if _, err := h.slack.Click(bob, ch, m.TS, "reminder.snooze", "INC-1"); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("snooze on the timeline", func() bool { return countKind(h.events(1), incident.EvSnoozed) == 1 })
+	h.clock.Advance(10 * time.Minute)
+	if n := h.tick(); n != 0 {
+		t.Fatalf("snoozed nudge sent anyway (%d)", n)
+	}
+	// Post an update from the reminder's button: it opens a modal.
+	if _, err := h.slack.Click(bob, ch, m.TS, "reminder.update", "INC-1"); err != nil {
+		t.Fatal(err)
+	}
+	v := h.openView(bob, "update")
+	if _, err := h.slack.Submit(bob, v.ID, map[string]map[string]string{"text": {"text": "Failover to the standby IdP done; logins recovering"}}); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("update announced", func() bool { return h.messagesContaining(h.announce, "standby IdP") > 0 })
+
+	// Resolve; after the verification window the lead is asked to confirm.
+	h.slash(bob, ch, "resolve")
+	h.clock.Advance(31 * time.Minute)
+	h.tick()
+	h.eventually("verify reminder with close and reopen", func() bool {
+		var ok bool
+		m, ok = h.messageWithAction(ch, "incident.reopen")
+		return ok && cardHasAction(m, "incident.close", "INC-1")
+	})
+	// Reopen from the reminder asks why, then records a false resolution.
+	if _, err := h.slack.Click(bob, ch, m.TS, "incident.reopen", "INC-1"); err != nil {
+		t.Fatal(err)
+	}
+	rv := h.openView(bob, "reopen")
+	if _, err := h.slack.Submit(bob, rv.ID, map[string]map[string]string{"reason": {"reason": "Logins failing again in eu-west"}}); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("reopened", func() bool { return h.incident(1).Status == incident.StatusActive && h.incident(1).ReopenCount == 1 })
+
+	// Closed incidents get no more channel reminders.
+	h.slash(bob, ch, "close --force tracked in INC-2 instead")
+	h.clock.Advance(3 * time.Hour)
+	if n := h.tick(); n != 0 {
+		t.Fatalf("closed incident still reminded (%d)", n)
+	}
+	if got := countKind(h.events(1), incident.EvReminderSent); got != 3 {
+		t.Fatalf("want 3 reminders on the timeline (lead, update, verify), got %d", got)
+	}
+}
+
+// TestReminderAfterRestart: a reminder that fell due while the bot was
+// down is sent once when it comes back.
+func TestReminderAfterRestart(t *testing.T) {
+	h := startHarness(t)
+	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Queue backlog")
+	inc := h.ready(1)
+	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
+	h.stop()
+	h.clock.Advance(45 * time.Minute)
+	h.boot()
+	h.tick()
+	h.tick()
+	h.eventually("one nudge after restart", func() bool {
+		_, ok := h.messageWithAction(inc.Channel, "reminder.snooze")
+		return ok
+	})
+	n := 0
+	for _, m := range h.slack.Messages(inc.Channel) {
+		if cardHasAction(m, "reminder.snooze", "INC-1") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("want exactly one nudge, got %d", n)
+	}
+}
