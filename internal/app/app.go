@@ -122,14 +122,15 @@ func New(cfg Config, opt Options) (*App, error) {
 	rc.VerifyWindow = cfg.VerifyWindow
 	rc.Location = cfg.Location
 	scfg := schedule.Config{
-		Reminders: rc,
-		Every:     cfg.ReminderEvery,
-		Now:       now,
-		Closed:    db,
-		Sent:      a.Metrics.reminderSent,
+		Reminders:  rc,
+		Every:      cfg.ReminderEvery,
+		DigestCron: cfg.DigestCron,
+		Now:        now,
+		Closed:     db,
+		Sent:       a.Metrics.reminderSent,
 	}
 	if cfg.AnnounceChannel != "" {
-		scfg.OnDigest = a.postDigest
+		scfg.OnDigest = a.PostDigest
 	}
 	a.Sched = schedule.New(db, scfg, log)
 
@@ -186,7 +187,8 @@ func (a *App) Close() error {
 	return err
 }
 
-func (a *App) postDigest(now time.Time) error {
+// PostDigest posts the daily digest of open incidents to the announce channel.
+func (a *App) PostDigest(now time.Time) error {
 	incs, err := a.DB.OpenIncidents()
 	if err != nil {
 		return err

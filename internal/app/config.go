@@ -32,6 +32,7 @@ type Config struct {
 	BackupDir          string
 	BackupCron         string
 	BackupKeep         int
+	DigestCron         string
 
 	// NoSync trades durability for speed; only the throwaway demo uses it.
 	NoSync bool
@@ -75,6 +76,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		HTTPAddr:        get("FIREBREAK_HTTP_ADDR", DefaultHTTPAddr),
 		BackupDir:       get("FIREBREAK_BACKUP_DIR", ""),
 		BackupCron:      get("FIREBREAK_BACKUP_CRON", "0 * * * *"),
+		DigestCron:      get("FIREBREAK_DIGEST_CRON", "0 9 * * 1-5"),
 	}
 	if !strings.HasSuffix(c.SlackAPIURL, "/") {
 		c.SlackAPIURL += "/"
@@ -119,6 +121,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if _, err := cron.ParseStandard(c.BackupCron); err != nil {
 		return c, fmt.Errorf("FIREBREAK_BACKUP_CRON must be a cron expression like \"0 * * * *\": %v", err)
+	}
+	if _, err := cron.ParseStandard(c.DigestCron); err != nil {
+		return c, fmt.Errorf("FIREBREAK_DIGEST_CRON must be a cron expression like \"0 9 * * 1-5\": %v", err)
 	}
 	keep, err := strconv.Atoi(get("FIREBREAK_BACKUP_KEEP", "24"))
 	if err != nil || keep < 1 {

@@ -1,0 +1,94 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firebreak-hq/firebreak/internal/slackfake"
+)
+
+// dmsTo returns the texts the bot sent to user as direct messages.
+func (h *harness) dmsTo(user string) []string {
+	var out []string
+	for _, c := range h.slack.Calls("chat.postMessage") {
+		if c.Params["channel"] == user && c.Error == "" {
+			out = append(out, c.Params["text"])
+		}
+	}
+	return out
+}
+
+func anyContains(texts []string, sub string) bool {
+	for _, t := range texts {
+		if strings.Contains(t, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBlamelessReviewAndFollowupDM: blame in what people wrote is
+// flagged to the lead (never edited), and five business days after close
+// the lead is reminded of open follow-ups with the issue link.
+func TestBlamelessReviewAndFollowupDM(t *testing.T) {
+	h := startHarness(t)
+	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Orders table truncated")
+	inc := h.ready(1)
+	ch := inc.Channel
+	h.slash(alice, ch, "lead <@UCAROL|carol>")
+	note := "Root cause: human error, Bob was careless and ran the reset script on prod"
+	h.slash(alice, ch, "note "+note)
+	h.slash(carol, ch, "followup Make the reset script refuse to run against production")
+	h.slash(carol, ch, "close --force restored from the 03:00 snapshot")
+	h.eventually("review sent to the lead", func() bool { return anyContains(h.dmsTo(carol), "human error") })
+	evs := h.events(1)
+	found := false
+	for _, e := range evs {
+		if e.Text == note {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("the note was changed; the review must never edit what people wrote")
+	}
+	url := h.incident(1).PostmortemURL
+	h.eventually("closure DM with the link", func() bool { return anyContains(h.dmsTo(carol), url) })
+	before := len(h.dmsTo(carol))
+
+	h.clock.Advance(8 * 24 * time.Hour) // at least five business days, whatever the weekday
+	h.tick()
+	h.eventually("follow-up reminder DM", func() bool { return len(h.dmsTo(carol)) == before+1 })
+	last := h.dmsTo(carol)[before]
+	if !strings.Contains(last, url) || !strings.Contains(strings.ToLower(last), "follow") {
+		t.Fatalf("follow-up DM: %q", last)
+	}
+	h.tick()
+	time.Sleep(100 * time.Millisecond)
+	if got := len(h.dmsTo(carol)); got != before+1 {
+		t.Fatalf("follow-up reminder sent %d times", got-before)
+	}
+}
+
+func TestDailyDigest(t *testing.T) {
+	h := startHarness(t)
+	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Search down")
+	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Slow reports")
+	h.ready(1)
+	h.ready(2)
+	if err := h.app.PostDigest(h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var digest string
+	for _, m := range h.slack.Messages(h.announce) {
+		if strings.Contains(m.Text, "Search down") && strings.Contains(m.Text, "Slow reports") {
+			digest = m.Text
+		}
+	}
+	if digest == "" {
+		t.Fatal("no digest listing both open incidents")
+	}
+	if strings.Index(digest, "Search down") > strings.Index(digest, "Slow reports") {
+		t.Error("the digest should list the worst severity first")
+	}
+}
