@@ -79,6 +79,9 @@ type incView struct {
 	Lead, Declarer, Channel, Declared, Impact     string
 	Phase, Age                                    string
 	Done, Total                                   int
+	// LongTitle: the card's plain-text header (150 characters) cuts the
+	// title, so the summary repeats it in full.
+	LongTitle bool
 }
 
 func viewOf(inc incident.Incident, loc *time.Location, now time.Time) incView {
@@ -96,6 +99,7 @@ func viewOf(inc incident.Incident, loc *time.Location, now time.Time) incView {
 		Impact:      clipText(strings.TrimSpace(inc.Impact), maxImpactLen),
 		Phase:       inc.CurrentPhase().Title(),
 		Total:       len(inc.Steps),
+		LongTitle:   len([]rune(inc.ID()+" · "+strings.Join(strings.Fields(inc.Title), " "))) > 150,
 	}
 	if inc.Lead == "" {
 		v.Lead = "_nobody yet_"

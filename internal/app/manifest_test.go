@@ -1,0 +1,240 @@
+package app
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// manifest is the part of slack-app-manifest.yaml the bot depends on.
+type manifest struct {
+	Features struct {
+		SlashCommands []struct {
+			Command      string `yaml:"command"`
+			ShouldEscape bool   `yaml:"should_escape"`
+		} `yaml:"slash_commands"`
+	} `yaml:"features"`
+	OAuth struct {
+		Scopes struct {
+			Bot []string `yaml:"bot"`
+		} `yaml:"scopes"`
+	} `yaml:"oauth_config"`
+	Settings struct {
+		EventSubscriptions struct {
+			BotEvents []string `yaml:"bot_events"`
+		} `yaml:"event_subscriptions"`
+		Interactivity struct {
+			IsEnabled bool `yaml:"is_enabled"`
+		} `yaml:"interactivity"`
+		SocketModeEnabled bool `yaml:"socket_mode_enabled"`
+	} `yaml:"settings"`
+}
+
+// repoRoot is where go.mod lives, two levels above this package.
+var repoRoot = filepath.Join("..", "..")
+
+func readManifest(t *testing.T) manifest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "slack-app-manifest.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m manifest
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		t.Fatalf("slack-app-manifest.yaml: %v", err)
+	}
+	return m
+}
+
+func sorted(s []string) []string {
+	out := slices.Clone(s)
+	sort.Strings(out)
+	return out
+}
+
+func TestManifest(t *testing.T) {
+	m := readManifest(t)
+	cases := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"bot scopes are exactly the required ones", sorted(m.OAuth.Scopes.Bot), RequiredScopes()},
+		{"bot events", sorted(m.Settings.EventSubscriptions.BotEvents),
+			[]string{"member_joined_channel", "message.channels", "pin_added", "reaction_added"}},
+		{"socket mode is on", m.Settings.SocketModeEnabled, true},
+		{"interactivity is on", m.Settings.Interactivity.IsEnabled, true},
+		{"one slash command", len(m.Features.SlashCommands), 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !equal(tc.got, tc.want) {
+				t.Errorf("manifest has %v, want %v", tc.got, tc.want)
+			}
+		})
+	}
+	t.Run("the /incident command escapes mentions", func(t *testing.T) {
+		for _, c := range m.Features.SlashCommands {
+			if c.Command != "/incident" || !c.ShouldEscape {
+				t.Errorf("slash command %q should_escape=%v, want /incident with should_escape: true (mentions must arrive as <@U…>)", c.Command, c.ShouldEscape)
+			}
+		}
+	})
+}
+
+func equal(a, b any) bool {
+	as, aok := a.([]string)
+	bs, bok := b.([]string)
+	if aok && bok {
+		return slices.Equal(as, bs)
+	}
+	return a == b
+}
+
+// webAPI maps slack-go client methods (without their Context suffix) to the
+// Web API method they call. A call to a method missing here fails
+// TestEveryCallHasItsScope: add it, with its Web API name, and add that to
+// MethodScopes with its scope (and the scope to the manifest).
+var webAPI = map[string]string{
+	"AuthTest":                  "auth.test",
+	"PostMessage":               "chat.postMessage",
+	"SendMessage":               "chat.postMessage",
+	"UpdateMessage":             "chat.update",
+	"PostEphemeral":             "chat.postEphemeral",
+	"DeleteMessage":             "chat.delete",
+	"GetPermalink":              "chat.getPermalink",
+	"CreateConversation":        "conversations.create",
+	"InviteUsersToConversation": "conversations.invite",
+	"SetTopicOfConversation":    "conversations.setTopic",
+	"SetPurposeOfConversation":  "conversations.setPurpose",
+	"JoinConversation":          "conversations.join",
+	"GetConversationHistory":    "conversations.history",
+	"GetConversationReplies":    "conversations.replies",
+	"GetConversations":          "conversations.list",
+	"GetConversationInfo":       "conversations.info",
+	"GetUsersInConversation":    "conversations.members",
+	"ArchiveConversation":       "conversations.archive",
+	"RenameConversation":        "conversations.rename",
+	"OpenConversation":          "conversations.open",
+	"AddPin":                    "pins.add",
+	"RemovePin":                 "pins.remove",
+	"ListPins":                  "pins.list",
+	"AddReaction":               "reactions.add",
+	"AddBookmark":               "bookmarks.add",
+	"ListBookmarks":             "bookmarks.list",
+	"GetUserInfo":               "users.info",
+	"GetUsers":                  "users.list",
+	"GetTeamInfo":               "team.info",
+	"OpenView":                  "views.open",
+	"UpdateView":                "views.update",
+	"PushView":                  "views.push",
+}
+
+// apiCalls finds every call of the form api.X(…), b.api.X(…), e.b.api.X(…)
+// in the non-test Go files of dir, keyed by X, with a position for errors.
+func apiCalls(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	calls := map[string]string{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			recv := ""
+			switch x := sel.X.(type) {
+			case *ast.Ident:
+				recv = x.Name
+			case *ast.SelectorExpr:
+				recv = x.Sel.Name
+			}
+			if recv == "api" {
+				calls[sel.Sel.Name] = fset.Position(call.Pos()).String()
+			}
+			return true
+		})
+	}
+	return calls
+}
+
+func TestEveryCallHasItsScope(t *testing.T) {
+	calls := map[string]string{}
+	for _, dir := range []string{filepath.Join(repoRoot, "bot"), "."} {
+		for name, pos := range apiCalls(t, dir) {
+			calls[name] = pos
+		}
+	}
+	// The bot posts, updates the card and opens channels: a scan that
+	// finds none of these has stopped seeing the calls.
+	for _, want := range []string{"PostMessageContext", "UpdateMessageContext", "CreateConversationContext"} {
+		if _, ok := calls[want]; !ok {
+			t.Fatalf("the scan found no call to %s among %v: it no longer recognises the bot's Slack client", want, calls)
+		}
+	}
+	for name, pos := range calls {
+		method, ok := webAPI[strings.TrimSuffix(name, "Context")]
+		if !ok {
+			t.Errorf("%s: api.%s is not in this test's webAPI table: add its Web API method there and its scope to MethodScopes", pos, name)
+			continue
+		}
+		if _, ok := MethodScopes[method]; !ok {
+			t.Errorf("%s: api.%s calls %s, which MethodScopes does not list: add it with the bot scope it needs, and the scope to slack-app-manifest.yaml", pos, name, method)
+		}
+	}
+}
+
+// TestScanFindsCalls keeps the scan honest: it must see calls through any
+// receiver chain ending in api, and ignore the same names elsewhere.
+func TestScanFindsCalls(t *testing.T) {
+	dir := t.TempDir()
+	src := `package x
+func f() {
+	b.api.PostMessageContext(ctx, "C")
+	e.b.api.FrobnicateContext(ctx)
+	api.AddPin("C", ref)
+	b.other.UpdateMessage("C")
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "x.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "x_test.go"), []byte("package x\nfunc g() { b.api.OpenViewContext() }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := apiCalls(t, dir)
+	var names []string
+	for n := range got {
+		names = append(names, n)
+	}
+	want := []string{"AddPin", "FrobnicateContext", "PostMessageContext"}
+	if !slices.Equal(sorted(names), want) {
+		t.Errorf("scan found %v, want %v", sorted(names), want)
+	}
+	if _, ok := webAPI["Frobnicate"]; ok {
+		t.Error("the table knows a made-up method")
+	}
+}
