@@ -527,6 +527,17 @@ $("#issues").addEventListener("click", (e) => {
 $("#messages").addEventListener("click", async (e) => {
   const ch = e.target.closest(".chanref[data-channel]");
   if (ch) { openChannel(ch.dataset.channel); return; }
+  // Links to a filed postmortem open it in the GitHub pane: the fake
+  // GitHub has no web pages of its own.
+  const link = e.target.closest("a[href]");
+  const m = link && link.getAttribute("href").match(/\/issues\/(\d+)$/);
+  if (m && document.querySelector(`#issues [data-issue="${m[1]}"]`)) {
+    e.preventDefault();
+    document.body.classList.remove("no-gh");
+    ui.openIssue = +m[1];
+    renderIssues();
+    return;
+  }
   const btn = e.target.closest("button");
   if (!btn || btn.disabled) return;
   btn.disabled = true;
