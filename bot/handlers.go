@@ -169,7 +169,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 	if inc.Channel != "" && channel == inc.Channel {
 		if member, ok := b.isMember(b.ctx(), inc.Channel, user); ok && !member {
 			b.ack(req, start, nil)
-			b.tell(channel, user, fmt.Sprintf("Only members of this channel can act on %s. Join the channel first; joining is recorded on the timeline.", inc.ID()))
+			b.respond(cb.ResponseURL, channel, user, fmt.Sprintf("Only members of this channel can act on %s. Join the channel first; joining is recorded on the timeline.", inc.ID()))
 			return
 		}
 	}
@@ -254,9 +254,33 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 	}
 }
 
+// respond answers a click privately through its response_url, which
+// reaches people chat.postEphemeral cannot: Slack refuses an ephemeral
+// for someone who is not in the channel (user_not_in_channel).
+func (b *Bot) respond(url, channel, user, text string) {
+	if url == "" {
+		b.tell(channel, user, text)
+		return
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		err := b.exec.call(b.ctx(), "response_url", func(ctx context.Context) error {
+			return slack.PostWebhookContext(ctx, url, &slack.WebhookMessage{Text: clipAck(text), ResponseType: slack.ResponseTypeEphemeral})
+		}, 3)
+		if err != nil {
+			b.log.Warn("could not answer through response_url", zap.String("user", user), zap.Error(err))
+			b.tell(channel, user, text)
+		}
+	}()
+}
+
 func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, start time.Time) {
 	v := cb.View
 	val := func(block, action string) string {
+		if v.State == nil {
+			return "" // a payload without state must not crash the event loop
+		}
 		if bv, ok := v.State.Values[block]; ok {
 			a := bv[action]
 			if a.SelectedOption.Value != "" {

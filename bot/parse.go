@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // Sub is a parsed /incident subcommand.
@@ -75,11 +76,11 @@ func ParseSlash(text string) (Parsed, error) {
 	case "help", "-h", "--help":
 		return Parsed{Sub: SubHelp}, nil
 	case "list", "ls":
-		return Parsed{Sub: SubList}, nil
+		return bare(SubList, first, rest)
 	case "status":
-		return Parsed{Sub: SubStatus}, nil
+		return bare(SubStatus, first, rest)
 	case "timeline":
-		return Parsed{Sub: SubTimeline}, nil
+		return bare(SubTimeline, first, rest)
 	case "note":
 		return textSub(SubNote, rest, "`/incident note <what you found>`")
 	case "update":
@@ -106,9 +107,9 @@ func ParseSlash(text string) (Parsed, error) {
 		}
 		return Parsed{Sub: SubRole, Role: strings.ToLower(role), User: u}, nil
 	case "mitigated", "mitigate":
-		return Parsed{Sub: SubMitigated}, nil
+		return bare(SubMitigated, first, rest)
 	case "resolve", "resolved":
-		return Parsed{Sub: SubResolve}, nil
+		return bare(SubResolve, first, rest)
 	case "reopen":
 		return textSub(SubReopen, rest, "`/incident reopen <why the fix did not hold>`")
 	case "close":
@@ -135,7 +136,7 @@ func parseDeclare(s string) (Parsed, error) {
 		w, rest := cut(s)
 		lw := strings.ToLower(w)
 		switch {
-		case p.Severity == "" && strings.HasPrefix(lw, "sev"):
+		case p.Severity == "" && sevWord.MatchString(lw):
 			sev, err := incident.ParseSeverity(lw)
 			if err != nil {
 				return Parsed{}, err
@@ -157,6 +158,21 @@ func parseDeclare(s string) (Parsed, error) {
 		return Parsed{}, userErr("a new incident needs a title: `/incident new sev2 Checkout errors` (or run `/incident` alone for the form).")
 	}
 	return p, nil
+}
+
+// sevWord is a word meant as a severity ("sev2", "sev-9"), as opposed to
+// a title that merely starts with "sev" ("Severe latency", "Sevilla DC").
+var sevWord = regexp.MustCompile(`^sev-?[0-9]+$`)
+
+// bare is a subcommand that takes no text. Text after it is refused rather
+// than ignored: "/incident status page is down" is far more likely a title
+// than a request for the status, and nothing typed may vanish silently.
+func bare(sub Sub, word, rest string) (Parsed, error) {
+	if rest == "" {
+		return Parsed{Sub: sub}, nil
+	}
+	return Parsed{}, userErr("`" + templates.Clip(templates.EscapeMrkdwn(word), 20) + "` takes no text. To declare an incident with that title use `/incident new " +
+		templates.Clip(templates.EscapeMrkdwn(word+" "+rest), 80) + "`; to add a note use `/incident note …`.")
 }
 
 func textSub(sub Sub, rest, usage string) (Parsed, error) {

@@ -193,7 +193,7 @@ func newLinter(names map[string]string) *linter {
 	seen := map[string]bool{}
 	var alts []string
 	add := func(n string) {
-		n = strings.TrimSpace(n)
+		n = strings.ToValidUTF8(strings.TrimSpace(n), "\uFFFD")
 		if len([]rune(n)) < 2 || seen[strings.ToLower(n)] {
 			return
 		}

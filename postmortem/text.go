@@ -117,7 +117,9 @@ func inline(s string) string {
 			}
 		case '@':
 			b.WriteByte('@')
-			if !isWord(prev) && next(s, i+1, isWord) {
+			// GitHub sees a mention after anything but an ASCII word
+			// character ("-@team" and "é@user" ping; "bob@example.com" does not).
+			if !isASCIIWord(prev) && next(s, i+1, isWord) {
 				b.WriteString(zwsp)
 			}
 		case '#':
@@ -190,6 +192,10 @@ func next(s string, i int, f func(rune) bool) bool {
 	return f(r)
 }
 
+func isASCIIWord(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_'
+}
+
 func isWord(r rune) bool { return r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 func isEntityStart(r rune) bool { return r == '#' || r < utf8.RuneSelf && unicode.IsLetter(r) }
@@ -211,7 +217,7 @@ func titleText(s string) string {
 			continue
 		}
 		b.WriteRune(r)
-		if r == '@' && !isWord(prev) && next(s, i+1, isWord) {
+		if r == '@' && !isASCIIWord(prev) && next(s, i+1, isWord) {
 			b.WriteString(zwsp)
 		}
 		prev = r

@@ -35,6 +35,7 @@ func TestInline(t *testing.T) {
 		{"link syntax", "[x](y)", `\[x\](y)`},
 		{"mention neutralised", "hi @octocat and @org/team", "hi @\u200boctocat and @\u200borg/team"},
 		{"email untouched", "bob@example.com", "bob@example.com"},
+		{"mention after a hyphen or accent neutralised", "ping -@octocat é@org/team", "ping -@\u200boctocat é@\u200borg/team"},
 		{"issue ref neutralised", "fixes #12", "fixes #\u200b12"},
 		{"heading hash kept", "#ops", "#ops"},
 		{"entity escaped", "&copy; R&D", `\&copy; R\&D`},

@@ -268,7 +268,10 @@ func scheduledBackup(a *app.App, dir string, keep int, now time.Time) (string, e
 		return "", err
 	}
 	if _, err := store.Verify(file); err != nil {
-		return "", fmt.Errorf("backup %s failed verification: %w", file, err)
+		// Kept for inspection, but out of the rotation, so a bad backup
+		// never pushes a good one out of the last keep.
+		_ = os.Rename(file, file+".failed")
+		return "", fmt.Errorf("backup %s failed verification (kept as %s.failed): %w", file, file, err)
 	}
 	old, _ := filepath.Glob(filepath.Join(dir, "firebreak-*.db"))
 	sort.Strings(old)
