@@ -44,10 +44,13 @@ func cmdDoctor(ctx context.Context, w io.Writer, getenv func(string) string) err
 			report(false, "slack bot token", "auth.test failed: "+err.Error()+" — reinstall the app and copy the xoxb- token")
 		} else {
 			report(true, "slack bot token", "authenticated as "+auth.User+" in "+auth.Team)
-			missing := app.MissingScopesAt(cfg.SlackAPIURL, cfg.BotToken)
-			if len(missing) > 0 {
+			missing, known := app.MissingScopesAt(cfg.SlackAPIURL, cfg.BotToken)
+			switch {
+			case !known:
+				report(true, "slack scopes", "Slack did not report the token's scopes, so they could not be checked; compare the app's OAuth scopes with slack-app-manifest.yaml")
+			case len(missing) > 0:
 				report(false, "slack scopes", fmt.Sprintf("missing %v — add them from slack-app-manifest.yaml and reinstall the app", missing))
-			} else {
+			default:
 				report(true, "slack scopes", "every scope the bot uses is granted")
 			}
 		}

@@ -54,26 +54,25 @@ func RequiredScopes() []string {
 
 // MissingScopesAt asks Slack which scopes the bot token has (auth.test
 // reports them in X-OAuth-Scopes) and returns the required ones absent;
-// nil when Slack does not say.
-func MissingScopesAt(base, token string) []string {
+// known is false when Slack did not say.
+func MissingScopesAt(base, token string) (missing []string, known bool) {
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).PostForm(base+"auth.test", url.Values{"token": {token}})
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	defer resp.Body.Close()
 	granted := resp.Header.Get("X-OAuth-Scopes")
 	if granted == "" {
-		return nil
+		return nil, false
 	}
 	have := map[string]bool{}
 	for _, s := range strings.Split(granted, ",") {
 		have[strings.TrimSpace(s)] = true
 	}
-	var missing []string
 	for _, s := range RequiredScopes() {
 		if !have[s] {
 			missing = append(missing, s)
 		}
 	}
-	return missing
+	return missing, true
 }
