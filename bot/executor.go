@@ -82,7 +82,13 @@ func (e *executor) drain(ctx context.Context) {
 		}
 		groups[it.Incident] = append(groups[it.Incident], it)
 	}
+	now := e.b.now()
 	for _, n := range order {
+		if groups[n][0].NotBefore.After(now) {
+			// Nothing due: starting a worker would only poke the loop
+			// again at once and spin until the retry time.
+			continue
+		}
 		e.mu.Lock()
 		if e.busy[n] {
 			e.mu.Unlock()
@@ -117,6 +123,13 @@ func (e *executor) runIncident(ctx context.Context, n uint64, items []OutboxItem
 		if it.NotBefore.After(e.b.now()) {
 			return // keep commit order: later effects wait for this one
 		}
+		if run := e.independentRun(items[i:]); len(run) > 1 {
+			if !e.performAll(ctx, log, run) {
+				return
+			}
+			i += len(run) - 1
+			continue
+		}
 		ids := []uint64{it.ID}
 		if it.Effect.Kind == incident.EffUpdateCard {
 			// Every pending card update is satisfied by one render of
@@ -128,30 +141,111 @@ func (e *executor) runIncident(ctx context.Context, n uint64, items []OutboxItem
 			}
 			items = removeCardUpdates(items, i)
 			e.throttleCard(ctx, n)
+			// Clicks that committed while we waited are covered by the
+			// render below too (perform reads the state after this).
+			ids = append(ids, e.laterCardUpdates(n, ids)...)
 		}
 		err := e.perform(ctx, it)
-		if err == nil {
-			if derr := e.b.cfg.Outbox.Done(ids...); derr != nil {
-				log.Warn("could not remove a performed effect", zap.Error(derr))
-			}
-			continue
-		}
-		if ctx.Err() != nil {
+		if !e.settle(ctx, log, it, ids, err) {
 			return
 		}
-		if d, transient := retryable(err); transient {
-			if d < time.Second {
-				d = backoff(it.Attempts)
-			}
-			log.Info("effect postponed", zap.String("effect", string(it.Effect.Kind)), zap.Duration("retry_in", d), zap.Error(err))
-			if rerr := e.b.cfg.Outbox.Retry(it.ID, e.b.now().Add(d), err.Error()); rerr != nil {
-				log.Warn("could not postpone an effect", zap.Error(rerr))
-			}
-			return
-		}
-		log.Error("effect failed permanently", zap.String("effect", string(it.Effect.Kind)), zap.Error(err))
-		_ = e.b.cfg.Outbox.Done(ids...)
 	}
+}
+
+// settle removes performed effects or postpones a failed one; false
+// means later effects of the incident must wait.
+func (e *executor) settle(ctx context.Context, log *zap.Logger, it OutboxItem, ids []uint64, err error) bool {
+	if err == nil {
+		if derr := e.b.cfg.Outbox.Done(ids...); derr != nil {
+			log.Warn("could not remove a performed effect", zap.Error(derr))
+		}
+		return true
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	if d, transient := retryable(err); transient {
+		if d < time.Second {
+			d = backoff(it.Attempts)
+		}
+		log.Info("effect postponed", zap.String("effect", string(it.Effect.Kind)), zap.Duration("retry_in", d), zap.Error(err))
+		if rerr := e.b.cfg.Outbox.Retry(it.ID, e.b.now().Add(d), err.Error()); rerr != nil {
+			log.Warn("could not postpone an effect", zap.Error(rerr))
+		}
+		return false
+	}
+	log.Error("effect failed permanently", zap.String("effect", string(it.Effect.Kind)), zap.Error(err))
+	_ = e.b.cfg.Outbox.Done(ids...)
+	return true
+}
+
+// independent effects touch different Slack objects and read nothing
+// another one writes, so once the channel exists they can run at the same
+// time: the card is not held up behind invites, topic and announcement.
+var independent = map[incident.EffectKind]bool{
+	incident.EffPostCard:  true,
+	incident.EffInvite:    true,
+	incident.EffSetTopic:  true,
+	incident.EffAnnounce:  true,
+	incident.EffEphemeral: true,
+}
+
+// independentRun is the longest prefix of items that may run together.
+func (e *executor) independentRun(items []OutboxItem) []OutboxItem {
+	now := e.b.now()
+	k := 0
+	for k < len(items) && independent[items[k].Effect.Kind] && !items[k].NotBefore.After(now) {
+		k++
+	}
+	return items[:k]
+}
+
+// performAll runs run concurrently and settles each effect on its own;
+// false when one was postponed, so that later effects keep their order.
+func (e *executor) performAll(ctx context.Context, log *zap.Logger, run []OutboxItem) bool {
+	errs := make([]error, len(run))
+	var wg sync.WaitGroup
+	for k, it := range run {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					errs[k] = fmt.Errorf("panic: %v", r)
+					e.b.log.Error("effect panicked", zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+				}
+			}()
+			errs[k] = e.perform(ctx, it)
+		}()
+	}
+	wg.Wait()
+	ok := true
+	for k, it := range run {
+		if !e.settle(ctx, log, it, []uint64{it.ID}, errs[k]) {
+			ok = false
+		}
+	}
+	return ok
+}
+
+// laterCardUpdates lists incident n's card updates committed since the
+// executor read the outbox, other than have.
+func (e *executor) laterCardUpdates(n uint64, have []uint64) []uint64 {
+	items, err := e.b.cfg.Outbox.Pending(5000)
+	if err != nil {
+		return nil
+	}
+	seen := make(map[uint64]bool, len(have))
+	for _, id := range have {
+		seen[id] = true
+	}
+	var out []uint64
+	for _, it := range items {
+		if it.Incident == n && it.Effect.Kind == incident.EffUpdateCard && !seen[it.ID] {
+			out = append(out, it.ID)
+		}
+	}
+	return out
 }
 
 func removeCardUpdates(items []OutboxItem, keep int) []OutboxItem {
@@ -448,6 +542,18 @@ func (e *executor) createChannel(ctx context.Context, inc incident.Incident, it 
 	}
 	for suffix := 1; suffix <= 50; suffix++ {
 		name := ChannelName(inc.Number, inc.Title, suffix)
+		// Another incident's create was just rate-limited: tell this
+		// declarer now rather than after the wait, and do not hold a
+		// worker for a long one.
+		e.mu.Lock()
+		gated := time.Until(e.gate["conversations.create"])
+		e.mu.Unlock()
+		if gated > 0 {
+			e.tellDelay(ctx, inc, gated)
+			if gated > 30*time.Second {
+				return &retryLater{d: gated, why: "conversations.create is rate-limited"}
+			}
+		}
 		var ch *slack.Channel
 		err := e.call(ctx, "conversations.create", func(ctx context.Context) error {
 			var err error
@@ -480,6 +586,9 @@ func (e *executor) createChannel(ctx context.Context, inc incident.Incident, it 
 		if err != nil {
 			return err
 		}
+		e.mu.Lock()
+		delete(e.delayTold, inc.Number)
+		e.mu.Unlock()
 		now := b.now()
 		_, err = b.cfg.Store.Apply(inc.Number, func(cur incident.Incident) (incident.Result, error) {
 			if cur.Channel != "" {
@@ -504,10 +613,17 @@ func (e *executor) tellDelay(ctx context.Context, inc incident.Incident, d time.
 	text := fmt.Sprintf("Slack is rate-limiting channel creation, so the channel for %s will be created in about %s. Your declaration is saved; nothing is lost.", inc.ID(), d.Round(time.Second))
 	ch := inc.OriginChannel
 	go func() {
-		_, err := e.b.api.PostEphemeralContext(ctx, ch, inc.Declarer, slack.MsgOptionText(text, false))
-		if err != nil {
-			_, _, _ = e.b.api.PostMessageContext(ctx, inc.Declarer, slack.MsgOptionText(text, false))
+		// The response_url reaches the declarer wherever they typed, even
+		// in a channel the bot is not in; then an ephemeral; then a DM.
+		if inc.ReplyURL != "" {
+			if err := slack.PostWebhookContext(ctx, inc.ReplyURL, &slack.WebhookMessage{Text: text, ResponseType: slack.ResponseTypeEphemeral}); err == nil {
+				return
+			}
 		}
+		if _, err := e.b.api.PostEphemeralContext(ctx, ch, inc.Declarer, slack.MsgOptionText(text, false)); err == nil {
+			return
+		}
+		_, _, _ = e.b.api.PostMessageContext(ctx, inc.Declarer, slack.MsgOptionText(text, false))
 	}()
 }
 

@@ -23,14 +23,18 @@
 // the workers that drain the outbox. It performs no network I/O and never
 // holds a read transaction open while a caller does.
 //
-// Concurrency: Create, Apply, ApplyOnce, SeenOnce, Done and Retry go
-// through bbolt's DB.Batch, which coalesces concurrent writers into one
-// fsync. Batch may call the function more than once (after rolling back a
-// batch that another caller's function failed), so the functions passed to
-// Create, Apply and ApplyOnce must be pure: read the state they are given,
-// return a Result, touch nothing outside. incident.Declare and
-// incident.Apply are. The Result returned to the caller is the one from the
-// run that committed.
+// Concurrency: every write (Create, Apply, ApplyOnce, SeenOnce, Done,
+// Retry) goes through one group committer (commit.go): a single goroutine
+// runs everything queued in one read-write transaction and one fsync, with
+// no timer, so a lone writer pays one commit and concurrent writers share
+// them. CreateAsync and ApplyAsync queue a write and return a *Commit at
+// once, so a caller can pipeline several writes and wait for each one's
+// durability before acknowledging it. A write function that fails after it
+// wrote something rolls its group back and the rest of the group is run
+// again, so the functions passed to Create, Apply and ApplyOnce must be
+// pure: read the state they are given, return a Result, touch nothing
+// outside. incident.Declare and incident.Apply are. The Result returned to
+// the caller is the one from the run that committed.
 //
 // Values read from bbolt are only valid inside their transaction; every
 // method here decodes or copies before returning.

@@ -33,6 +33,7 @@ type DB struct {
 	log    *zap.Logger
 	now    func() time.Time
 	notify chan struct{}
+	com    *committer
 
 	// noBatch makes writes use one Update each (benchmark comparison).
 	noBatch bool
@@ -40,12 +41,6 @@ type DB struct {
 	// transactions; a non-nil return aborts the transaction (fault tests).
 	fault func(stage string) error
 }
-
-// batchDelay is how long a Batch waits for company before committing.
-// bbolt's default (10ms) is several fsyncs long on an SSD, so with a
-// handful of incident workers every write would wait for the timer; about
-// one fsync gathers the writers that are ready without idling.
-const batchDelay = time.Millisecond
 
 // DefaultTimeout is how long Open waits for another process's lock.
 const DefaultTimeout = time.Second
@@ -72,7 +67,6 @@ func open(path string, opt Options, readOnly bool) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	bdb.MaxBatchDelay = batchDelay
 	d := &DB{db: bdb, path: path, log: log, now: opt.Now, notify: make(chan struct{}, 1)}
 	if readOnly {
 		err = bdb.View(func(tx *bolt.Tx) error {
@@ -93,6 +87,9 @@ func open(path string, opt Options, readOnly bool) (*DB, error) {
 	if err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if !readOnly {
+		d.com = newCommitter(bdb)
 	}
 	log.Debug("opened", zap.String("path", path), zap.Int("schema", SchemaVersion))
 	return d, nil
@@ -119,8 +116,14 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
 	return nil, fmt.Errorf("open %s: %w", path, err)
 }
 
-// Close releases the file lock. Pending Batch calls finish first.
-func (d *DB) Close() error { return d.db.Close() }
+// Close releases the file lock. Writes already submitted commit first;
+// later ones fail with ErrClosed.
+func (d *DB) Close() error {
+	if d.com != nil {
+		d.com.close()
+	}
+	return d.db.Close()
+}
 
 // Path is the database file.
 func (d *DB) Path() string { return d.path }
@@ -140,14 +143,29 @@ func (d *DB) signal(added int) {
 	}
 }
 
-// write runs fn in a read-write transaction, batched with concurrent
-// writers. fn may run more than once (see package doc); only the last run
-// commits.
+// write runs fn in a read-write transaction shared with concurrent
+// writers (group commit) and returns once it is durable. fn may run more
+// than once (see package doc); only the last run commits.
 func (d *DB) write(fn func(tx *bolt.Tx) error) error {
-	if d.noBatch {
-		return d.db.Update(fn)
+	r := d.submit(fn, nil)
+	<-r.done
+	return r.err
+}
+
+// submit queues fn for the group committer without waiting; after (may
+// be nil) receives the outcome before the request's done closes.
+func (d *DB) submit(fn func(tx *bolt.Tx) error, after func(error)) *writeReq {
+	if d.noBatch || d.com == nil {
+		r := &writeReq{done: make(chan struct{}), after: after}
+		err := d.db.Update(fn)
+		var ce cleanError
+		if errors.As(err, &ce) {
+			err = ce.err
+		}
+		r.finish(err)
+		return r
 	}
-	return d.db.Batch(fn)
+	return d.com.submit(fn, after)
 }
 
 func (d *DB) hook(stage string) error {

@@ -30,32 +30,40 @@ const pruneBatch = 32
 // outbox rows, indexes the channel when set and maintains the open index.
 // An error from fn rolls everything back and is returned as is.
 //
-// fn may be called more than once (bbolt Batch); it must be pure. The
+// fn may be called more than once (group commit); it must be pure. The
 // returned Result is the committed one, with event Seqs filled in.
 func (d *DB) Create(fn func(n uint64) (incident.Result, error)) (incident.Result, error) {
-	var res incident.Result
-	var added int
-	err := d.write(func(tx *bolt.Tx) error {
-		res, added = incident.Result{}, 0
-		n, err := tx.Bucket(bIncidents).NextSequence()
-		if err != nil {
-			return err
-		}
+	return d.CreateAsync(fn).Wait()
+}
+
+// CreateAsync is Create without waiting: it queues the write for the
+// group committer and returns at once. Wait on the Commit before telling
+// anyone the incident exists.
+func (d *DB) CreateAsync(fn func(n uint64) (incident.Result, error)) *Commit {
+	c := &Commit{}
+	c.req = d.submit(func(tx *bolt.Tx) error {
+		c.res, c.added = incident.Result{}, 0
+		ib := tx.Bucket(bIncidents)
+		// Peek first so that a refusal writes nothing and leaves the rest
+		// of the group committing.
+		n := ib.Sequence() + 1
 		r, err := fn(n)
 		if err != nil {
+			return cleanError{err}
+		}
+		if got, err := ib.NextSequence(); err != nil {
+			return err
+		} else if got != n {
+			return fmt.Errorf("store: sequence moved from %d to %d: %w", n, got, ErrConflict)
+		}
+		if c.added, err = d.persist(tx, nil, n, &r); err != nil {
 			return err
 		}
-		if added, err = d.persist(tx, nil, n, &r); err != nil {
-			return err
-		}
-		res = r
+		d.keepState(tx, r.Incident)
+		c.res = r
 		return nil
-	})
-	if err != nil {
-		return incident.Result{}, err
-	}
-	d.signal(added)
-	return res, nil
+	}, c.settle(d))
+	return c
 }
 
 // Apply loads incident n and calls fn with it in the same read-write
@@ -64,8 +72,16 @@ func (d *DB) Create(fn func(n uint64) (incident.Result, error)) (incident.Result
 // back and is returned as is. fn may be called more than once; it must be
 // pure.
 func (d *DB) Apply(n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, error) {
-	res, _, err := d.apply("", n, fn)
-	return res, err
+	return d.ApplyAsync(n, fn).Wait()
+}
+
+// ApplyAsync is Apply without waiting: the write is queued behind every
+// write submitted before it (so successive commands on one incident apply
+// in submission order) and the returned Commit completes once it is
+// durable. A caller can thus submit the next command before the previous
+// one reached the disk, and still acknowledge each only after its Wait.
+func (d *DB) ApplyAsync(n uint64, fn func(incident.Incident) (incident.Result, error)) *Commit {
+	return d.applyAsync("", n, fn)
 }
 
 // ApplyOnce is Apply guarded by a dedupe key (a Slack event_id, an
@@ -78,47 +94,76 @@ func (d *DB) ApplyOnce(key string, n uint64, fn func(incident.Incident) (inciden
 	if len(key) > MaxDedupeKey {
 		return incident.Result{}, false, fmt.Errorf("store: dedupe key of %d bytes exceeds %d", len(key), MaxDedupeKey)
 	}
-	return d.apply(key, n, fn)
+	c := d.applyAsync(key, n, fn)
+	res, err = c.Wait()
+	return res, c.dup, err
 }
 
-func (d *DB) apply(key string, n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, bool, error) {
-	var res incident.Result
-	var added int
-	var dup bool
+func (d *DB) applyAsync(key string, n uint64, fn func(incident.Incident) (incident.Result, error)) *Commit {
+	c := &Commit{}
 	now := d.now()
-	err := d.write(func(tx *bolt.Tx) error {
-		res, added, dup = incident.Result{}, 0, false
+	c.req = d.submit(func(tx *bolt.Tx) error {
+		c.res, c.added, c.dup = incident.Result{}, 0, false
 		if key != "" {
 			if seenTx(tx, key, now) {
-				dup = true
+				c.dup = true
 				return nil
 			}
 		}
-		cur, err := getTx(tx, n)
+		cur, err := d.stateTx(tx, n)
 		if err != nil {
-			return err
+			return cleanError{err}
 		}
 		r, err := fn(cur.Clone())
 		if err != nil {
+			return cleanError{err}
+		}
+		if c.added, err = d.persist(tx, &cur, n, &r); err != nil {
 			return err
 		}
-		if added, err = d.persist(tx, &cur, n, &r); err != nil {
-			return err
-		}
+		d.keepState(tx, r.Incident)
 		if key != "" {
 			if err := rememberTx(tx, key, now); err != nil {
 				return err
 			}
 		}
-		res = r
+		c.res = r
 		return nil
-	})
-	if err != nil {
-		return incident.Result{}, false, err
-	}
-	d.signal(added)
-	return res, dup, nil
+	}, c.settle(d))
+	return c
 }
+
+// Commit is a write handed to the group committer. Its outcome is known,
+// and durable, once Wait returns.
+type Commit struct {
+	req   *writeReq
+	res   incident.Result
+	added int
+	dup   bool
+}
+
+func (c *Commit) settle(d *DB) func(error) {
+	return func(err error) {
+		if err != nil {
+			c.res, c.added, c.dup = incident.Result{}, 0, false
+			return
+		}
+		d.signal(c.added)
+	}
+}
+
+// Wait blocks until the write committed (fsync done) or failed, and
+// returns the committed Result (event Seqs filled in) or the error.
+func (c *Commit) Wait() (incident.Result, error) {
+	<-c.req.done
+	if c.req.err != nil {
+		return incident.Result{}, c.req.err
+	}
+	return c.res, nil
+}
+
+// Done is closed once Wait would not block.
+func (c *Commit) Done() <-chan struct{} { return c.req.done }
 
 // SeenOnce records key and reports whether it had been seen within
 // DedupeTTL, for Slack events that touch no incident.

@@ -1,0 +1,87 @@
+// Command firebreak-load measures Firebreak end to end: the real bot,
+// its bbolt database on disk with fsync on, and the fake Slack over
+// loopback. Each scenario prints the figures BENCHMARKS.md quotes.
+//
+//	go run ./cmd/firebreak-load            # every scenario (about 3 minutes)
+//	go run ./cmd/firebreak-load ack declare clicks ratelimit startup
+//
+// It must not be pointed at a real Slack: it only ever starts the fake.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"time"
+)
+
+func main() {
+	rate := flag.Int("rate", 200, "ack: envelopes per second")
+	dur := flag.Duration("for", 5*time.Second, "ack: how long to send")
+	latency := flag.Duration("latency", 50*time.Millisecond, "declare: delay of every Web API call")
+	declares := flag.Int("declares", 10, "declare: how many declarations")
+	clicks := flag.Int("clicks", 100, "clicks: how many clicks on one card")
+	incidents := flag.Int("incidents", 50, "ratelimit: incidents declared")
+	window := flag.Duration("window", 10*time.Second, "ratelimit: declared within")
+	perMin := flag.Int("per-minute", 20, "ratelimit: conversations.create calls a minute")
+	closed := flag.Int("closed", 10000, "startup: closed incidents in the database")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the scenarios here")
+	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
+	args := flag.Args()
+	if len(args) == 1 && args[0] == "startup-child" {
+		if err := startupChild(); err != nil {
+			fmt.Fprintln(os.Stderr, "startup-child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(args) == 0 {
+		args = []string{"ack", "declare", "clicks", "startup", "ratelimit"}
+	}
+	host, _ := os.Hostname()
+	fmt.Printf("firebreak-load %s — %s, %d CPUs, %s, %s/%s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	failed := false
+	for _, a := range args {
+		var figs []figure
+		var err error
+		var title string
+		switch a {
+		case "ack":
+			title = fmt.Sprintf("ack latency at %d envelopes/s", *rate)
+			figs, err = runAck(*rate, *dur)
+		case "declare":
+			title = fmt.Sprintf("declare → card posted, each Slack call taking %s", *latency)
+			figs, err = runDeclare(*declares, *latency)
+		case "clicks":
+			title = fmt.Sprintf("%d clicks within 1 s on one card", *clicks)
+			figs, err = runClicks(*clicks, time.Second)
+		case "ratelimit":
+			title = fmt.Sprintf("%d incidents in %s, conversations.create limited to %d/min", *incidents, *window, *perMin)
+			figs, err = runRateLimit(*incidents, *window, *perMin, 5*time.Minute)
+		case "startup":
+			title = fmt.Sprintf("start-up with %d closed incidents", *closed)
+			figs, err = runStartup(*closed)
+		default:
+			fmt.Fprintf(os.Stderr, "unknown scenario %q (ack, declare, clicks, ratelimit, startup)\n", a)
+			os.Exit(2)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", a, err)
+			failed = true
+			continue
+		}
+		report(title, figs)
+	}
+	if failed {
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
