@@ -146,6 +146,17 @@ func (e *executor) runIncident(ctx context.Context, n uint64, items []OutboxItem
 			ids = append(ids, e.laterCardUpdates(n, ids)...)
 		}
 		err := e.perform(ctx, it)
+		if err == nil && it.Effect.Kind == incident.EffCreateChannel {
+			// Re-running a create is a no-op once the channel is recorded,
+			// so its removal need not hold up the card (the critical path
+			// of a declaration): it commits while the card is posted.
+			e.wg.Add(1)
+			go func() {
+				defer e.wg.Done()
+				e.settle(ctx, log, it, ids, nil)
+			}()
+			continue
+		}
 		if !e.settle(ctx, log, it, ids, err) {
 			return
 		}
