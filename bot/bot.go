@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -337,6 +338,15 @@ func userText(err error) string {
 	}
 	if r, ok := incident.IsRefusal(err); ok {
 		return upperFirst(r.Msg)
+	}
+	// The two storage failures an operator must fix get plain words; the
+	// person can do nothing but retry later, and must know nothing half
+	// happened.
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return "Firebreak could not save that: the disk holding its database is full. Nothing was changed; tell whoever runs Firebreak, and try again once it has space."
+	case errors.Is(err, syscall.EROFS), strings.Contains(err.Error(), "database is in read-only mode"):
+		return "Firebreak could not save that: its database file is read-only. Nothing was changed; tell whoever runs Firebreak, and try again once it is writable."
 	}
 	return "Firebreak could not save that: " + err.Error() + ". Nothing was changed; please try again."
 }

@@ -479,7 +479,9 @@ func (b *Bot) messageText(ctx context.Context, channel, ts string) (string, stri
 	if ts == "" {
 		return "", ""
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	// The event is acked only after the pin is stored, within Slack's 3 s:
+	// a slow history call costs the text (the ts is kept), not the pin.
+	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
 	defer cancel()
 	var h *slack.GetConversationHistoryResponse
 	err := b.exec.call(ctx, "conversations.history", func(ctx context.Context) error {

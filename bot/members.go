@@ -13,9 +13,10 @@ import (
 // call per channel rather than one per click. Joins and leaves seen as
 // events keep it current; entries expire so a missed event heals.
 type members struct {
-	mu  sync.Mutex
-	ttl time.Duration
-	m   map[string]memberSet
+	mu       sync.Mutex
+	ttl      time.Duration
+	m        map[string]memberSet
+	fetching map[string]chan struct{} // channel → closed when its fetch ends
 }
 
 type memberSet struct {
@@ -23,8 +24,15 @@ type memberSet struct {
 	fetched time.Time
 }
 
+// memberCheckBudget is how long a click may wait to learn membership.
+// The click is acked only after its command is stored, and Slack allows
+// 3 s for the whole of it: a slow or rate-limited conversations.members
+// must not eat that. Past the budget the fetch carries on in the
+// background and fills the cache for the next click.
+const memberCheckBudget = time.Second
+
 func newMembers(ttl time.Duration) *members {
-	return &members{ttl: ttl, m: map[string]memberSet{}}
+	return &members{ttl: ttl, m: map[string]memberSet{}, fetching: map[string]chan struct{}{}}
 }
 
 func (ms *members) note(channel, user string, in bool) {
@@ -41,17 +49,58 @@ func (ms *members) note(channel, user string, in bool) {
 	}
 }
 
-// isMember reports membership; ok is false when Slack could not be asked,
-// in which case the caller lets the action through rather than locking
-// responders out during a Slack hiccup.
+// isMember reports membership; ok is false when Slack could not be asked
+// in time, in which case the caller lets the action through rather than
+// locking responders out during a Slack hiccup. An expired entry is still
+// answered from (joins and leaves kept it current) while it is refreshed.
 func (b *Bot) isMember(ctx context.Context, channel, user string) (member, ok bool) {
 	ms := b.members
 	ms.mu.Lock()
 	s, cached := ms.m[channel]
-	ms.mu.Unlock()
-	if cached && time.Since(s.fetched) < ms.ttl {
-		return s.users[user], true
+	fresh := cached && time.Since(s.fetched) < ms.ttl
+	wait, inflight := ms.fetching[channel]
+	if !fresh && !inflight {
+		wait = make(chan struct{})
+		ms.fetching[channel] = wait
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			users, err := b.fetchMembers(b.ctx(), channel)
+			ms.mu.Lock()
+			if err == nil {
+				ms.m[channel] = memberSet{users: users, fetched: time.Now()}
+			}
+			delete(ms.fetching, channel)
+			ms.mu.Unlock()
+			close(wait)
+		}()
 	}
+	if cached {
+		member = s.users[user]
+	}
+	ms.mu.Unlock()
+	if cached {
+		return member, true
+	}
+	t := time.NewTimer(memberCheckBudget)
+	defer t.Stop()
+	select {
+	case <-wait:
+	case <-t.C:
+		return false, false
+	case <-ctx.Done():
+		return false, false
+	}
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	s, cached = ms.m[channel]
+	if !cached {
+		return false, false
+	}
+	return s.users[user], true
+}
+
+func (b *Bot) fetchMembers(ctx context.Context, channel string) (map[string]bool, error) {
 	users := map[string]bool{}
 	cursor := ""
 	for page := 0; page < 20; page++ {
@@ -63,7 +112,7 @@ func (b *Bot) isMember(ctx context.Context, channel, user string) (member, ok bo
 			return err
 		}, 2)
 		if err != nil {
-			return false, false
+			return nil, err
 		}
 		for _, id := range ids {
 			users[id] = true
@@ -73,8 +122,5 @@ func (b *Bot) isMember(ctx context.Context, channel, user string) (member, ok bo
 		}
 		cursor = next
 	}
-	ms.mu.Lock()
-	ms.m[channel] = memberSet{users: users, fetched: time.Now()}
-	ms.mu.Unlock()
-	return users[user], true
+	return users, nil
 }
