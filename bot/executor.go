@@ -488,6 +488,8 @@ func (e *executor) perform(ctx context.Context, it OutboxItem) error {
 		return e.post(ctx, eff.User, text, nil)
 	case incident.EffPublishPostmortem:
 		return e.publish(ctx, inc)
+	case incident.EffFetchPinned:
+		return e.fetchPinned(ctx, inc, eff.Fields["ts"])
 	}
 	return fmt.Errorf("unknown effect %q", eff.Kind)
 }
@@ -840,4 +842,25 @@ func (e *executor) publish(ctx context.Context, inc incident.Incident) error {
 		}
 	}
 	return nil
+}
+
+// fetchPinned records the text of a pinned message that Slack did not
+// hand over within the ack deadline.
+func (e *executor) fetchPinned(ctx context.Context, inc incident.Incident, ts string) error {
+	if ts == "" {
+		return nil
+	}
+	text, author, _, err := e.b.fetchMessage(ctx, inc.Channel, ts, 3)
+	if err != nil {
+		return err
+	}
+	actor := author
+	if actor == "" {
+		actor = e.b.botUser
+	}
+	now := e.b.now()
+	_, err = e.b.cfg.Store.Apply(inc.Number, func(cur incident.Incident) (incident.Result, error) {
+		return incident.Apply(cur, incident.Command{Kind: incident.CmdPinnedText, Actor: actor, User: author, Ref: ts, Text: text}, now)
+	})
+	return err
 }

@@ -480,20 +480,33 @@ func (b *Bot) messageText(ctx context.Context, channel, ts string) (string, stri
 		return "", ""
 	}
 	// The event is acked only after the pin is stored, within Slack's 3 s:
-	// a slow history call costs the text (the ts is kept), not the pin.
+	// a slow history call defers the text to the outbox (pin.fetch), it
+	// does not hold up the pin.
 	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
 	defer cancel()
+	text, user, _, err := b.fetchMessage(ctx, channel, ts, 2)
+	if err != nil {
+		b.log.Info("pinned message text deferred", zap.String("channel", channel), zap.String("ts", ts), zap.Error(err))
+	}
+	return text, user
+}
+
+// fetchMessage reads one message; found is false when Slack answered
+// but the message is gone.
+func (b *Bot) fetchMessage(ctx context.Context, channel, ts string, attempts int) (text, user string, found bool, err error) {
 	var h *slack.GetConversationHistoryResponse
-	err := b.exec.call(ctx, "conversations.history", func(ctx context.Context) error {
+	err = b.exec.call(ctx, "conversations.history", func(ctx context.Context) error {
 		var err error
 		h, err = b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
 			ChannelID: channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
 		})
 		return err
-	}, 2)
-	if err != nil || h == nil || len(h.Messages) == 0 {
-		b.log.Warn("could not fetch the text of a pinned message", zap.String("channel", channel), zap.String("ts", ts), zap.Error(err))
-		return "", ""
+	}, attempts)
+	if err != nil || h == nil {
+		return "", "", false, err
 	}
-	return h.Messages[0].Text, h.Messages[0].User
+	if len(h.Messages) == 0 {
+		return "", "", false, nil
+	}
+	return h.Messages[0].Text, h.Messages[0].User, true, nil
 }

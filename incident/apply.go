@@ -14,7 +14,9 @@ var transitions = map[Status]map[CommandKind]bool{
 	StatusActive:    allowAll(CmdReopen),
 	StatusMitigated: allowAll(CmdMitigated, CmdReopen),
 	StatusResolved:  allowAll(CmdMitigated, CmdResolve),
-	StatusClosed:    {},
+	// The text of a message pinned before the close still belongs in
+	// the record, even when Slack was too slow to hand it over in time.
+	StatusClosed: {CmdPinnedText: true},
 }
 
 func allowAll(except ...CommandKind) map[CommandKind]bool {
@@ -220,7 +222,20 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 
 	case CmdPinned:
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvMessagePinned, cmd.Text, "ts", cmd.Ref, "author", cmd.User))
+		if strings.TrimSpace(cmd.Text) == "" && cmd.Ref != "" {
+			r.Effects = append(r.Effects, Effect{Kind: EffFetchPinned, Fields: map[string]string{"ts": cmd.Ref}})
+		}
 		r.Reply = "Pinned to the timeline."
+
+	case CmdPinnedText:
+		if cmd.Ref == "" {
+			return r, refuse(CodeBadInput, "pinned text needs the message ts")
+		}
+		t := strings.TrimSpace(cmd.Text)
+		if t == "" {
+			t = "(the message is no longer available)"
+		}
+		r.Events = append(r.Events, ev(now, cmd.Actor, EvPinnedText, clip(t, MaxText), "ts", cmd.Ref, "author", cmd.User))
 
 	case CmdSnooze:
 		if !cmd.Until.After(now) {

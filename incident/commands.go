@@ -28,13 +28,14 @@ const (
 	CmdMemberJoined    CommandKind = "member_joined"
 	CmdPinned          CommandKind = "pinned"
 	CmdSnooze          CommandKind = "snooze"
+	CmdPinnedText      CommandKind = "pinned_text"
 )
 
 // CommandKinds lists every command, for exhaustive tests.
 var CommandKinds = []CommandKind{
 	CmdNote, CmdUpdate, CmdSeverity, CmdLead, CmdRole, CmdFollowup,
 	CmdMitigated, CmdResolve, CmdReopen, CmdClose, CmdStepDone, CmdStepSkip,
-	CmdStepAssign, CmdRequestApproval, CmdApprove, CmdMemberJoined, CmdPinned, CmdSnooze,
+	CmdStepAssign, CmdRequestApproval, CmdApprove, CmdMemberJoined, CmdPinned, CmdSnooze, CmdPinnedText,
 }
 
 // Command is one request to change an incident. Only the fields its Kind

@@ -26,6 +26,9 @@ const (
 	EvApprovalGranted   EventKind = "approval_granted"
 	EvMemberJoined      EventKind = "member_joined"
 	EvMessagePinned     EventKind = "message_pinned"
+	// EvPinnedText carries the text of a pinned message that could not be
+	// fetched within Slack's ack deadline; Fields["ts"] names the pin.
+	EvPinnedText EventKind = "pinned_text"
 	EvReminderSent      EventKind = "reminder_sent"
 	EvSnoozed           EventKind = "snoozed"
 	EvPostmortem        EventKind = "postmortem_published"
@@ -83,6 +86,9 @@ const (
 	EffDM EffectKind = "dm"
 	// EffPublishPostmortem files the postmortem, exactly once.
 	EffPublishPostmortem EffectKind = "postmortem.publish"
+	// EffFetchPinned fetches the text of a pinned message (Fields["ts"])
+	// and records it with CmdPinnedText.
+	EffFetchPinned EffectKind = "pin.fetch"
 )
 
 // MessageKind picks the template used to render a posted message.

@@ -269,7 +269,7 @@ func (r *renderer) writings() []written {
 			what = "reopen reason"
 		case incident.EvClosed:
 			what = "close reason"
-		case incident.EvMessagePinned:
+		case incident.EvMessagePinned, incident.EvPinnedText:
 			what = "pinned message"
 			if a := e.Fields["author"]; a != "" {
 				out = append(out, written{what, a, e.At, e.Text})

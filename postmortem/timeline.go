@@ -98,6 +98,8 @@ func (r *renderer) what(e incident.Event) string {
 		return "Approved " + step() + " (asked by " + r.name(f["requested_by"]) + ")"
 	case incident.EvMemberJoined:
 		return "Joined the channel"
+	case incident.EvPinnedText:
+		return with("Text of the message pinned earlier")
 	case incident.EvMessagePinned:
 		if a := f["author"]; a != "" && a != e.Actor {
 			return with("Pinned a message by " + r.name(a))

@@ -552,6 +552,8 @@ func describeEvent(inc incident.Incident, e incident.Event, loc *time.Location) 
 		what = "joined the channel"
 	case incident.EvMessagePinned:
 		what = "pinned a message"
+	case incident.EvPinnedText:
+		what = "· text of a message pinned earlier"
 	case incident.EvReminderSent:
 		what = "was reminded"
 		if k := f["reminder"]; k != "" {

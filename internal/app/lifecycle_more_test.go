@@ -209,3 +209,38 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 func (s *syncBuffer) Len() int       { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Len() }
+
+// TestSlowPinnedTextArrivesLater: when Slack is too slow to return a
+// 📌-reacted message within the ack deadline, the pin is recorded at once
+// and its text joins the timeline from the outbox.
+func TestSlowPinnedTextArrivesLater(t *testing.T) {
+	h := startHarness(t)
+	h.slash(alice, slackfake.GeneralChannelID, "Billing exports stuck")
+	inc := h.ready(1)
+	ts, err := h.slack.PostAsUser(alice, inc.Channel, "Export worker OOM-killed at 09:14, queue depth 48k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.slack.SetLatency("conversations.history", 2*time.Second)
+	if err := h.slack.React(bob, inc.Channel, ts, "pushpin"); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("pin recorded", func() bool { return countKind(h.events(1), incident.EvMessagePinned) == 1 })
+	for _, a := range h.slack.Acks() {
+		if a.Late {
+			t.Fatalf("an ack was late: %+v", a)
+		}
+	}
+	h.slack.SetLatency("conversations.history", 0)
+	h.eventually("pinned text recorded", func() bool {
+		for _, e := range h.events(1) {
+			if e.Kind == incident.EvPinnedText && strings.Contains(e.Text, "OOM-killed") && e.Fields["ts"] == ts {
+				return true
+			}
+		}
+		return false
+	})
+	if r := h.slash(alice, inc.Channel, "timeline"); !strings.Contains(r, "OOM-killed") {
+		t.Fatalf("timeline lacks the pinned text: %q", r)
+	}
+}
