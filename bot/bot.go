@@ -42,6 +42,9 @@ type Config struct {
 	// CardInterval is the least time between two updates of one card, so
 	// a burst of clicks costs a few chat.update calls, not one each.
 	CardInterval time.Duration
+	// CallTimeout bounds one Web API call (default 15 s); a call that
+	// times out may still have happened, which postOnce accounts for.
+	CallTimeout time.Duration
 }
 
 // Bot is the running Slack side of Firebreak.
@@ -87,6 +90,9 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.CardInterval == 0 {
 		cfg.CardInterval = 250 * time.Millisecond
+	}
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = 15 * time.Second
 	}
 	if cfg.VerifyWindow == 0 {
 		cfg.VerifyWindow = 30 * time.Minute

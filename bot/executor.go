@@ -359,7 +359,7 @@ func (e *executor) call(ctx context.Context, method string, fn func(context.Cont
 				return ctx.Err()
 			}
 		}
-		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		cctx, cancel := context.WithTimeout(ctx, e.b.cfg.CallTimeout)
 		err = fn(cctx)
 		cancel()
 		if h := e.b.cfg.Hooks.SlackCall; h != nil {
@@ -428,7 +428,7 @@ func (e *executor) perform(ctx context.Context, it OutboxItem) error {
 		if err != nil {
 			return err
 		}
-		return e.post(ctx, inc.Channel, text, blocks)
+		return e.postOnce(ctx, it, inc.Channel, text, blocks)
 	case incident.EffAnnounce:
 		if b.cfg.AnnounceChannel == "" {
 			return nil
@@ -440,10 +440,10 @@ func (e *executor) perform(ctx context.Context, it OutboxItem) error {
 		if err != nil {
 			return err
 		}
-		err = e.post(ctx, b.cfg.AnnounceChannel, text, nil)
+		err = e.postOnce(ctx, it, b.cfg.AnnounceChannel, text, nil)
 		if slackCode(err) == "not_in_channel" {
 			if _, _, _, jerr := b.api.JoinConversationContext(ctx, b.cfg.AnnounceChannel); jerr == nil {
-				err = e.post(ctx, b.cfg.AnnounceChannel, text, nil)
+				err = e.postOnce(ctx, it, b.cfg.AnnounceChannel, text, nil)
 			}
 		}
 		return err
@@ -863,4 +863,130 @@ func (e *executor) fetchPinned(ctx context.Context, inc incident.Incident, ts st
 		return incident.Apply(cur, incident.Command{Kind: incident.CmdPinnedText, Actor: actor, User: author, Ref: ts, Text: text}, now)
 	})
 	return err
+}
+
+// postOnce posts an outbox effect's message so that it appears once even
+// when Slack's answer is lost (a 5xx or timeout after the write, or a
+// crash before the effect left the outbox): the message carries the
+// effect's id as a block_id, and before any repeat the channel's recent
+// history is searched for it.
+func (e *executor) postOnce(ctx context.Context, it OutboxItem, channel, text string, blocks []slack.Block) error {
+	marker := fmt.Sprintf("fx:%d", it.ID)
+	blocks = markedBlocks(text, blocks, marker)
+	if it.Attempts > 0 || it.Created.Before(e.b.started) {
+		if e.hasMarker(ctx, channel, marker) {
+			return nil
+		}
+	}
+	err := e.call(ctx, "chat.postMessage", func(ctx context.Context) error {
+		_, _, err := e.b.api.PostMessageContext(ctx, channel,
+			slack.MsgOptionText(templates.Clip(text, maxFallback), false), slack.MsgOptionBlocks(blocks...))
+		return err
+	}, 1)
+	if err != nil && ambiguous(err) && e.hasMarker(ctx, channel, marker) {
+		return nil
+	}
+	return err
+}
+
+// ambiguous errors leave it unknown whether Slack performed the call.
+func ambiguous(err error) bool {
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return false
+	}
+	_, transient := retryable(err)
+	return transient
+}
+
+func (e *executor) hasMarker(ctx context.Context, channel, marker string) bool {
+	var h *slack.GetConversationHistoryResponse
+	err := e.call(ctx, "conversations.history", func(ctx context.Context) error {
+		var err error
+		h, err = e.b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: 100})
+		return err
+	}, 3)
+	if err != nil || h == nil {
+		return false
+	}
+	for _, m := range h.Messages {
+		for _, bl := range m.Blocks.BlockSet {
+			if bl.ID() == marker {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// markedBlocks returns blocks whose first block carries marker. Plain
+// text becomes sections of at most maxText characters, cut at line or
+// word ends, so a long status update is posted whole rather than clipped.
+func markedBlocks(text string, blocks []slack.Block, marker string) []slack.Block {
+	if len(blocks) == 0 {
+		for _, chunk := range splitMrkdwn(text, maxText-100, maxBlocks) {
+			blocks = append(blocks, slack.NewSectionBlock(mrkdwn(chunk), nil, nil))
+		}
+	}
+	if len(blocks) == 0 {
+		return blocks
+	}
+	switch b := blocks[0].(type) {
+	case *slack.SectionBlock:
+		b.BlockID = marker
+	case *slack.ActionBlock:
+		b.BlockID = marker
+	case *slack.ContextBlock:
+		b.BlockID = marker
+	case *slack.HeaderBlock:
+		b.BlockID = marker
+	}
+	return blocks
+}
+
+// splitMrkdwn cuts s into at most max pieces of at most size runes,
+// preferring line and word ends and never cutting inside <…> or &…;.
+func splitMrkdwn(s string, size, max int) []string {
+	var out []string
+	r := []rune(s)
+	for len(r) > 0 && len(out) < max {
+		if len(r) <= size || len(out) == max-1 {
+			out = append(out, templates.Clip(string(r), size))
+			break
+		}
+		cut := size
+		for i := size; i > size/2; i-- {
+			if r[i] == '\n' {
+				cut = i
+				break
+			}
+		}
+		if cut == size {
+			for i := size; i > size/2; i-- {
+				if r[i] == ' ' {
+					cut = i
+					break
+				}
+			}
+		}
+		// Do not split an entity or a <…> token.
+		for i := cut - 1; i >= 0 && i > cut-40; i-- {
+			if r[i] == '>' || r[i] == ';' {
+				break
+			}
+			if r[i] == '<' || r[i] == '&' {
+				cut = i
+				break
+			}
+		}
+		if cut == 0 {
+			cut = size
+		}
+		out = append(out, string(r[:cut]))
+		r = r[cut:]
+		for len(r) > 0 && (r[0] == '\n' || r[0] == ' ') {
+			r = r[1:]
+		}
+	}
+	return out
 }

@@ -25,15 +25,17 @@ var slackTmpl = template.Must(template.New("slack").Funcs(template.FuncMap{
 }).ParseFS(slackFS, "slack/*.tmpl"))
 
 // Limits on rendered text. Slack accepts 40,000 characters in a message
-// and 3,000 in a Block Kit section; user text is clipped well below so
-// one pasted log cannot push the rest of a message out.
+// and 3,000 in a Block Kit section; the bot splits long messages into
+// sections, so a status update (up to the domain's 20,000 characters) is
+// posted whole, while titles, reasons and code stay short enough that one
+// pasted log cannot push the rest of a message out.
 const (
-	maxMessage   = 12000
+	maxMessage   = 24000
 	maxSection   = 3000
 	maxTopic     = 250
 	maxTitleLen  = 200
 	maxImpactLen = 500
-	maxQuoteLen  = 3000
+	maxQuoteLen  = 21000
 	maxReasonLen = 300
 	maxCodeLen   = 2000
 	maxListRows  = 30

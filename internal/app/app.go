@@ -31,6 +31,8 @@ type Options struct {
 	NoHTTP bool
 	// CardInterval overrides the least time between card updates.
 	CardInterval time.Duration
+	// CallTimeout overrides how long one Slack Web API call may take.
+	CallTimeout time.Duration
 	// SocketPing overrides how long the Socket Mode client waits for a ping.
 	SocketPing time.Duration
 }
@@ -112,6 +114,7 @@ func New(cfg Config, opt Options) (*App, error) {
 		Logger:          log,
 		Hooks:           a.Metrics.hooks(),
 		CardInterval:    opt.CardInterval,
+		CallTimeout:     opt.CallTimeout,
 	})
 	if err != nil {
 		_ = db.Close()

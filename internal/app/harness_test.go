@@ -37,7 +37,9 @@ type harness struct {
 	done     chan error
 	announce string
 	clock    *clock
-	mu       sync.Mutex
+	// callTimeout bounds one Slack call (0: the product's default).
+	callTimeout time.Duration
+	mu          sync.Mutex
 }
 
 type harnessOpt func(*app.Config, *[]slackfake.Option)
@@ -116,7 +118,7 @@ func startHarness(t *testing.T, opts ...harnessOpt) *harness {
 
 func (h *harness) boot() {
 	h.t.Helper()
-	a, err := app.New(h.cfg, app.Options{Logger: zaptest.NewLogger(h.t).Named("app"), CardInterval: 50 * time.Millisecond, Now: h.clock.Now})
+	a, err := app.New(h.cfg, app.Options{Logger: zaptest.NewLogger(h.t).Named("app"), CardInterval: 50 * time.Millisecond, Now: h.clock.Now, CallTimeout: h.callTimeout})
 	if err != nil {
 		h.t.Fatal(err)
 	}

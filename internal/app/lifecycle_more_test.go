@@ -244,3 +244,57 @@ func TestSlowPinnedTextArrivesLater(t *testing.T) {
 		t.Fatalf("timeline lacks the pinned text: %q", r)
 	}
 }
+
+// TestAmbiguousPostNotRepeated: when Slack answers 5xx after it did post,
+// the retry finds the message by its marker instead of posting it again.
+func TestAmbiguousPostNotRepeated(t *testing.T) {
+	h := startHarness(t)
+	h.slash(alice, slackfake.GeneralChannelID, "CDN purge failing")
+	inc := h.ready(1)
+	h.slack.FailAfterWriteNext("chat.postMessage", 2, 502)
+	h.slash(alice, inc.Channel, "update Purges queue up; origin load normal")
+	h.eventually("update in the incident and announce channels", func() bool {
+		return h.messagesContaining(inc.Channel, "Purges queue up") > 0 && h.messagesContaining(h.announce, "Purges queue up") > 0
+	})
+	h.slash(alice, inc.Channel, "note after the update")
+	h.eventually("later effects ran", func() bool { return h.incident(1).CardTS != "" && countKind(h.events(1), incident.EvNote) == 1 })
+	time.Sleep(300 * time.Millisecond)
+	if n := h.messagesContaining(inc.Channel, "Purges queue up"); n != 1 {
+		t.Errorf("the update was posted %d times in the incident channel", n)
+	}
+	if n := h.messagesContaining(h.announce, "Purges queue up"); n != 1 {
+		t.Errorf("the update was announced %d times", n)
+	}
+	failed := 0
+	for _, c := range h.slack.Calls("chat.postMessage") {
+		if c.Error == "http_502" {
+			failed++
+		}
+	}
+	if failed != 2 {
+		t.Fatalf("the fault was not exercised: %d failed posts", failed)
+	}
+}
+
+// TestLongUpdatePostedWhole: a status update longer than one Block Kit
+// section is posted in several, not cut.
+func TestLongUpdatePostedWhole(t *testing.T) {
+	h := startHarness(t)
+	h.slash(alice, slackfake.GeneralChannelID, "Long update")
+	inc := h.ready(1)
+	long := strings.Repeat("Replica lag on db-7 is climbing; ", 300) + "END-OF-UPDATE"
+	if r := h.slash(alice, inc.Channel, "update "+long); !strings.Contains(r, "posted") {
+		t.Fatalf("update refused: %q", r)
+	}
+	h.eventually("whole update posted", func() bool {
+		for _, m := range h.slack.Messages(inc.Channel) {
+			if strings.Contains(string(m.Blocks), "END-OF-UPDATE") {
+				return true
+			}
+		}
+		return false
+	})
+	if errs := h.slack.BlockErrors(); len(errs) > 0 {
+		t.Fatalf("blocks rejected: %+v", errs)
+	}
+}

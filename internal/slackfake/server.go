@@ -442,6 +442,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, out)
 		return
 	}
+	if status := s.failAfterWrite(method); status != 0 {
+		record("http_" + strconv.Itoa(status))
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, "<html><body>Slack is having trouble</body></html>")
+		return
+	}
 	record("")
 	if resp == nil {
 		resp = map[string]any{}
@@ -551,6 +557,7 @@ type faults struct {
 	buckets  map[string]*bucket
 	n429     map[string]*fixedFault
 	n5xx     map[string]*fixedFault
+	after5xx map[string]*fixedFault
 	latency  map[string]time.Duration
 	latencyA time.Duration
 }
@@ -572,6 +579,7 @@ func (f *faults) init() {
 	f.buckets = map[string]*bucket{}
 	f.n429 = map[string]*fixedFault{}
 	f.n5xx = map[string]*fixedFault{}
+	f.after5xx = map[string]*fixedFault{}
 	f.latency = map[string]time.Duration{}
 }
 
@@ -620,6 +628,26 @@ func (s *Server) FailNext(method string, n int, status int) {
 	s.mu.Lock()
 	s.fl.n5xx[method] = &fixedFault{n: n, status: status}
 	s.mu.Unlock()
+}
+
+// FailAfterWriteNext makes the next n successful calls to method answer
+// with HTTP status although the call took effect: the ambiguous failure
+// after which retrying chat.postMessage blindly would post twice.
+func (s *Server) FailAfterWriteNext(method string, n int, status int) {
+	s.mu.Lock()
+	s.fl.after5xx[method] = &fixedFault{n: n, status: status}
+	s.mu.Unlock()
+}
+
+func (s *Server) failAfterWrite(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.fl.after5xx[method]
+	if f == nil || f.n <= 0 {
+		return 0
+	}
+	f.n--
+	return f.status
 }
 
 // SetLatency delays every call to method ("" for all methods) by d before it is handled.
