@@ -101,6 +101,14 @@ func oneLine(s string) string {
 // are neutralised, control characters dropped. Newlines become "<br>",
 // which GitHub renders inside table cells too.
 func inline(s string) string {
+	// Drop what is never shown first, so that what follows "@" or "#" is
+	// judged on the text GitHub will see.
+	s = strings.Map(func(r rune) rune {
+		if r != '\n' && r != '\t' && (unicode.IsControl(r) || r == utf8.RuneError || isBidi(r)) {
+			return -1
+		}
+		return r
+	}, s)
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/8)
 	prev := ' '
@@ -209,7 +217,12 @@ func isBidi(r rune) bool {
 // title is plain, single-line text for an issue title: GitHub renders titles
 // without markdown, but "@name" is neutralised there too.
 func titleText(s string) string {
-	s = oneLine(s)
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' || r == utf8.RuneError || isBidi(r) {
+			return -1
+		}
+		return r
+	}, oneLine(s))
 	var b strings.Builder
 	prev := ' '
 	for i, r := range s {
