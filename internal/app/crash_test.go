@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,36 +50,12 @@ func newCrashRig(t *testing.T) *crashRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, err := slackfake.New(slackfake.WithPingInterval(time.Second), slackfake.WithRedeliveryDelay(time.Second))
-	if err != nil {
-		t.Fatal(err)
+	ws := newWorkspace(t, slackfake.WithRedeliveryDelay(time.Second))
+	r := &crashRig{t: t, bin: bin, db: ws.env["FIREBREAK_DB"], slack: ws.slack, gh: ws.gh}
+	for k, v := range ws.env {
+		r.env = append(r.env, k+"="+v)
 	}
-	t.Cleanup(func() { _ = fs.Close() })
-	gh, err := githubfake.New("ghp_test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = gh.Close() })
-	gh.AddRepo("acme", "ops")
-	announce, err := fs.CreateChannel(alice, "incidents", false, bob, carol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	r := &crashRig{t: t, bin: bin, db: filepath.Join(dir, "firebreak.db"), slack: fs, gh: gh}
-	r.env = []string{
-		"SLACK_APP_TOKEN=" + fs.AppToken(),
-		"SLACK_BOT_TOKEN=" + fs.BotToken(),
-		"SLACK_API_URL=" + fs.APIURL(),
-		"FIREBREAK_DB=" + r.db,
-		"FIREBREAK_ANNOUNCE_CHANNEL=" + announce,
-		"FIREBREAK_RESPONDERS=" + bob,
-		"FIREBREAK_POSTMORTEM_DIR=" + filepath.Join(dir, "postmortems"),
-		"FIREBREAK_HTTP_ADDR=127.0.0.1:0",
-		"GITHUB_TOKEN=ghp_test",
-		"GITHUB_REPO=acme/ops",
-		"GITHUB_API_URL=" + gh.URL(),
-	}
+	sort.Strings(r.env)
 	t.Cleanup(func() {
 		r.mu.Lock()
 		p := r.proc

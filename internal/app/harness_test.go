@@ -71,12 +71,19 @@ func withoutGitHub() harnessOpt {
 	return func(c *app.Config, _ *[]slackfake.Option) { c.GitHubRepo, c.GitHubToken = "", "" }
 }
 
-func startHarness(t *testing.T, opts ...harnessOpt) *harness {
+// workspace is the fake Slack and GitHub a test runs the product
+// against, with the environment that points Firebreak at them.
+type workspace struct {
+	slack    *slackfake.Server
+	gh       *githubfake.Server
+	announce string
+	dir      string
+	env      map[string]string
+}
+
+func newWorkspace(t *testing.T, slackOpts ...slackfake.Option) workspace {
 	t.Helper()
-	var sopts []slackfake.Option
-	cfg := app.Config{}
-	env := map[string]string{}
-	fs, err := slackfake.New(append(sopts, slackfake.WithPingInterval(time.Second))...)
+	fs, err := slackfake.New(append([]slackfake.Option{slackfake.WithPingInterval(time.Second)}, slackOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,35 +99,55 @@ func startHarness(t *testing.T, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	env["SLACK_APP_TOKEN"] = fs.AppToken()
-	env["SLACK_BOT_TOKEN"] = fs.BotToken()
-	env["SLACK_API_URL"] = fs.APIURL()
-	env["FIREBREAK_DB"] = filepath.Join(dir, "firebreak.db")
-	env["FIREBREAK_ANNOUNCE_CHANNEL"] = announce
-	env["FIREBREAK_RESPONDERS"] = bob
-	env["FIREBREAK_POSTMORTEM_DIR"] = filepath.Join(dir, "postmortems")
-	env["GITHUB_TOKEN"] = "ghp_test"
-	env["GITHUB_REPO"] = "acme/ops"
-	env["GITHUB_API_URL"] = gh.URL()
-	env["FIREBREAK_HTTP_ADDR"] = "127.0.0.1:0"
-	cfg, err = app.FromEnv(func(k string) string { return env[k] })
+	return workspace{slack: fs, gh: gh, announce: announce, dir: dir, env: map[string]string{
+		"SLACK_APP_TOKEN":            fs.AppToken(),
+		"SLACK_BOT_TOKEN":            fs.BotToken(),
+		"SLACK_API_URL":              fs.APIURL(),
+		"FIREBREAK_DB":               filepath.Join(dir, "firebreak.db"),
+		"FIREBREAK_ANNOUNCE_CHANNEL": announce,
+		"FIREBREAK_RESPONDERS":       bob,
+		"FIREBREAK_POSTMORTEM_DIR":   filepath.Join(dir, "postmortems"),
+		"GITHUB_TOKEN":               "ghp_test",
+		"GITHUB_REPO":                "acme/ops",
+		"GITHUB_API_URL":             gh.URL(),
+		"FIREBREAK_HTTP_ADDR":        "127.0.0.1:0",
+	}}
+}
+
+// harnessFor builds (but does not boot) a harness over ws.
+func harnessFor(t *testing.T, ws workspace, opts ...harnessOpt) *harness {
+	t.Helper()
+	cfg, err := app.FromEnv(func(k string) string { return ws.env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
+	var sopts []slackfake.Option
 	for _, o := range opts {
 		o(&cfg, &sopts)
 	}
-	h := &harness{t: t, slack: fs, gh: gh, cfg: cfg, announce: announce, clock: &clock{}}
+	return &harness{t: t, slack: ws.slack, gh: ws.gh, cfg: cfg, announce: ws.announce, clock: &clock{}}
+}
+
+func startHarness(t *testing.T, opts ...harnessOpt) *harness {
+	t.Helper()
+	h := harnessFor(t, newWorkspace(t), opts...)
 	h.boot()
 	t.Cleanup(h.stop)
 	return h
 }
 
-func (h *harness) boot() {
+func (h *harness) boot() { h.t.Helper(); h.bootWith(nil) }
+
+// bootWith starts the app, running beforeRun on it first (where store
+// faults are armed, before any goroutine writes).
+func (h *harness) bootWith(beforeRun func(*app.App)) {
 	h.t.Helper()
 	a, err := app.New(h.cfg, app.Options{Logger: zaptest.NewLogger(h.t).Named("app"), CardInterval: 50 * time.Millisecond, Now: h.clock.Now, CallTimeout: h.callTimeout})
 	if err != nil {
 		h.t.Fatal(err)
+	}
+	if beforeRun != nil {
+		beforeRun(a)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
