@@ -416,18 +416,35 @@ func (b *Bot) displayName(ctx context.Context, id string) string {
 	if err != nil || u == nil {
 		return id
 	}
-	name := u.Profile.DisplayName
-	if name == "" {
-		name = u.RealName
-	}
-	if name == "" {
-		name = u.Name
-	}
+	name := DisplayName(u)
 	b.names.Store(id, name)
 	return name
 }
 
+// DisplayName is how people are named in postmortems: the name they
+// chose, else their real name, else their handle.
+func DisplayName(u *slack.User) string {
+	switch {
+	case u.Profile.DisplayName != "":
+		return u.Profile.DisplayName
+	case u.RealName != "":
+		return u.RealName
+	}
+	return u.Name
+}
+
 func (b *Bot) namesFor(ctx context.Context, inc incident.Incident, events []incident.Event) map[string]string {
+	ids := ReferencedUsers(inc, events)
+	out := make(map[string]string, len(ids))
+	for _, id := range ids {
+		out[id] = b.displayName(ctx, id)
+	}
+	return out
+}
+
+// ReferencedUsers lists, sorted, every user id an incident and its
+// timeline mention: whose display names a postmortem needs.
+func ReferencedUsers(inc incident.Incident, events []incident.Event) []string {
 	ids := map[string]bool{}
 	for _, u := range inc.Responders() {
 		ids[u] = true
@@ -445,16 +462,13 @@ func (b *Bot) namesFor(ctx context.Context, inc incident.Incident, events []inci
 	for _, f := range inc.Followups {
 		ids[f.By] = true
 	}
+	delete(ids, "")
 	keys := make([]string, 0, len(ids))
 	for k := range ids {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := make(map[string]string, len(keys))
-	for _, id := range keys {
-		out[id] = b.displayName(ctx, id)
-	}
-	return out
+	return keys
 }
 
 // rawField pulls one string field out of a raw envelope payload.

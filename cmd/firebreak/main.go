@@ -64,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	case "playbooks":
 		err = cmdPlaybooks(args, stdout)
 	case "postmortem":
-		err = cmdPostmortem(args, stdout, getenv)
+		err = cmdPostmortem(args, stdout, stderr, getenv)
 	case "doctor":
 		err = cmdDoctor(ctx, stdout, getenv)
 	case "version", "--version", "-v":

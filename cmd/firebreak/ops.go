@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
+	"github.com/firebreak-hq/firebreak/bot"
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/playbooks"
@@ -138,7 +140,7 @@ func cmdPlaybooks(args []string, w io.Writer) error {
 	return nil
 }
 
-func cmdPostmortem(args []string, w io.Writer, getenv func(string) string) error {
+func cmdPostmortem(args []string, w, stderr io.Writer, getenv func(string) string) error {
 	if len(args) < 2 || args[0] != "preview" {
 		return errors.New("usage: firebreak postmortem preview INC-N --db FILE")
 	}
@@ -168,7 +170,7 @@ func cmdPostmortem(args []string, w io.Writer, getenv func(string) string) error
 	if err != nil {
 		return err
 	}
-	names := map[string]string{}
+	names := previewNames(cfg, inc, events, stderr)
 	out, err := postmortem.Preview(inc, events, names, cfg.Location)
 	if err != nil {
 		return err
@@ -280,4 +282,28 @@ func scheduledBackup(a *app.App, dir string, keep int, now time.Time) (string, e
 		old = old[1:]
 	}
 	return file, nil
+}
+
+// previewNames resolves display names the way the running bot does, so
+// the preview matches what is filed; without a bot token it says so and
+// shows user ids.
+func previewNames(cfg app.Config, inc incident.Incident, events []incident.Event, stderr io.Writer) map[string]string {
+	names := map[string]string{}
+	ids := bot.ReferencedUsers(inc, events)
+	if cfg.BotToken == "" {
+		fmt.Fprintln(stderr, "firebreak: SLACK_BOT_TOKEN is not set, so people appear as Slack user ids; the filed postmortem shows display names")
+		return names
+	}
+	api := slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.SlackAPIURL))
+	for _, id := range ids {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		u, err := api.GetUserInfoContext(ctx, id)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(stderr, "firebreak: could not look up %s (%v); it appears as its id\n", id, err)
+			continue
+		}
+		names[id] = bot.DisplayName(u)
+	}
+	return names
 }
