@@ -28,11 +28,11 @@ const (
 	EvMessagePinned     EventKind = "message_pinned"
 	// EvPinnedText carries the text of a pinned message that could not be
 	// fetched within Slack's ack deadline; Fields["ts"] names the pin.
-	EvPinnedText EventKind = "pinned_text"
-	EvReminderSent      EventKind = "reminder_sent"
-	EvSnoozed           EventKind = "snoozed"
-	EvPostmortem        EventKind = "postmortem_published"
-	EvPostmortemFailed  EventKind = "postmortem_failed"
+	EvPinnedText       EventKind = "pinned_text"
+	EvReminderSent     EventKind = "reminder_sent"
+	EvSnoozed          EventKind = "snoozed"
+	EvPostmortem       EventKind = "postmortem_published"
+	EvPostmortemFailed EventKind = "postmortem_failed"
 )
 
 // Event is one line of the timeline. At is UTC with millisecond precision.
