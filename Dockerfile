@@ -1,17 +1,17 @@
 # syntax=docker/dockerfile:1
 #
-# Firebreak as a container: one static binary on distroless, running as a
-# non-root user, with the bbolt database on a volume.
+# Firebreak as a container: one static binary on an empty (scratch) image,
+# running as a non-root user, with the bbolt database on a volume.
 #
 #   docker build --build-arg VERSION=$(git describe --tags --always) \
 #                --build-arg COMMIT=$(git rev-parse HEAD) -t firebreak .
 #   docker run -d --name firebreak -v firebreak-data:/data \
 #     -e SLACK_APP_TOKEN=xapp-… -e SLACK_BOT_TOKEN=xoxb-… -p 9090:9090 firebreak
 #
-# Health: distroless has no shell, curl or wget, and the binary has no
-# health-probe subcommand, so the final image carries one static busybox
-# (from the musl variant, which is statically linked) used only by
-# HEALTHCHECK to GET /healthz.
+# The final image holds only the binary (time zones embedded), CA
+# certificates for Slack and GitHub, a passwd entry for the non-root user,
+# and one static busybox (the musl variant is statically linked) used only
+# by HEALTHCHECK to GET /healthz: there is no shell, curl or wget otherwise.
 
 ARG GO_VERSION=1.26
 
@@ -27,11 +27,13 @@ RUN CGO_ENABLED=0 GOOS=linux go build -trimpath \
       -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" \
       -o /out/firebreak ./cmd/firebreak \
  && /out/firebreak version \
- && mkdir -p /out/data/postmortems
+ && mkdir -p /out/data/postmortems /out/etc \
+ && echo 'nonroot:x:65532:65532:nonroot:/data:/sbin/nologin' > /out/etc/passwd \
+ && echo 'nonroot:x:65532:' > /out/etc/group
 
 FROM busybox:1.36-musl AS busybox
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM scratch
 ARG VERSION=dev
 ARG COMMIT=unknown
 LABEL org.opencontainers.image.title="firebreak" \
@@ -39,6 +41,8 @@ LABEL org.opencontainers.image.title="firebreak" \
       org.opencontainers.image.source="https://github.com/firebreak-hq/firebreak" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${COMMIT}"
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=build /out/etc/passwd /out/etc/group /etc/
 COPY --from=busybox /bin/busybox /usr/local/bin/busybox
 COPY --from=build /out/firebreak /firebreak
 # The volume's mount point must belong to the nonroot user (65532): a new

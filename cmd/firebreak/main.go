@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// FIREBREAK_TIMEZONE must work in a container without zone files.
+	_ "time/tzdata"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
