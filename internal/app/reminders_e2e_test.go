@@ -140,3 +140,32 @@ func TestReminderAfterRestart(t *testing.T) {
 		t.Fatalf("want exactly one nudge, got %d", n)
 	}
 }
+
+// TestStaleStepReminder: a step assigned but not done for 30 minutes
+// reminds its assignee, once.
+func TestStaleStepReminder(t *testing.T) {
+	h := startHarness(t)
+	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Cron jobs skipped")
+	inc := h.ready(1)
+	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
+	h.slash(alice, inc.Channel, "update looking into it")
+	step := inc.Steps[2]
+	h.click(bob, inc, "step.assign", "INC-1:"+step.ID)
+	h.eventually("assigned", func() bool { s, _, _ := h.incident(1).Step(step.ID); return s.Assignee == bob })
+	h.clock.Advance(31 * time.Minute)
+	h.tick()
+	h.tick()
+	var found []string
+	h.eventually("stale-step reminder to the assignee", func() bool {
+		found = found[:0]
+		for _, m := range h.slack.Messages(inc.Channel) {
+			if strings.Contains(m.Text, "<@"+bob+">") && strings.Contains(m.Text, step.Title) {
+				found = append(found, m.Text)
+			}
+		}
+		return len(found) > 0
+	})
+	if len(found) != 1 {
+		t.Fatalf("want one stale-step reminder, got %d: %q", len(found), found)
+	}
+}
