@@ -172,18 +172,9 @@ func (s *Server) validateIssueReq(rs *response, req *issueReq, create bool) bool
 }
 
 func (s *Server) createIssueLocked(rs *response, rp *repo, body []byte, now time.Time) {
-	var req issueReq
-	if err := decode(body, &req); err != nil {
-		rs.badJSON()
+	req, labels, ok := decodeIssueReq(rs, body)
+	if !ok {
 		return
-	}
-	var labels []string
-	if req.Labels != nil {
-		var ok bool
-		if labels, ok = labelNames(*req.Labels); !ok {
-			rs.badJSON()
-			return
-		}
 	}
 	if !s.validateIssueReq(rs, &req, true) {
 		return
@@ -210,6 +201,25 @@ func (s *Server) createIssueLocked(rs *response, rp *repo, body []byte, now time
 	rs.json(http.StatusCreated, s.issueJSON(rp, is))
 }
 
+// decodeIssueReq reads an issue create or update body; on bad JSON it
+// answers 400 and returns false.
+func decodeIssueReq(rs *response, body []byte) (issueReq, []string, bool) {
+	var req issueReq
+	if err := decode(body, &req); err != nil {
+		rs.badJSON()
+		return req, nil, false
+	}
+	var labels []string
+	if req.Labels != nil {
+		var ok bool
+		if labels, ok = labelNames(*req.Labels); !ok {
+			rs.badJSON()
+			return req, nil, false
+		}
+	}
+	return req, labels, true
+}
+
 func assignees(req issueReq) []string {
 	var out []string
 	if req.Assignee != nil && *req.Assignee != "" {
@@ -226,18 +236,9 @@ func assignees(req issueReq) []string {
 }
 
 func (s *Server) updateIssueLocked(rs *response, rp *repo, is *issue, body []byte, now time.Time) {
-	var req issueReq
-	if err := decode(body, &req); err != nil {
-		rs.badJSON()
+	req, labels, ok := decodeIssueReq(rs, body)
+	if !ok {
 		return
-	}
-	var labels []string
-	if req.Labels != nil {
-		var ok bool
-		if labels, ok = labelNames(*req.Labels); !ok {
-			rs.badJSON()
-			return
-		}
 	}
 	if !s.validateIssueReq(rs, &req, false) {
 		return

@@ -164,6 +164,22 @@ func userJSON(u *User) map[string]any {
 
 // chanFor finds the conversation named by key; private channels the bot is not in are
 // invisible, as in Slack.
+// writable finds the "channel" of a call that changes it: it must exist,
+// not be archived, and have the bot as a member.
+func (s *Server) writable(p params) (*channel, *apiError) {
+	c, err := s.chanFor(p, "channel")
+	if err != nil {
+		return nil, err
+	}
+	if c.IsArchived {
+		return nil, slackErr("is_archived")
+	}
+	if !c.members[BotUserID] {
+		return nil, slackErr("not_in_channel")
+	}
+	return c, nil
+}
+
 func (s *Server) chanFor(p params, key string) (*channel, *apiError) {
 	id := p.str(key)
 	if id == "" {
@@ -297,15 +313,9 @@ func (s *Server) convCreate(p params, ch *[]Change) (map[string]any, *apiError) 
 }
 
 func (s *Server) convInvite(p params, ch *[]Change) (map[string]any, *apiError) {
-	c, err := s.chanFor(p, "channel")
+	c, err := s.writable(p)
 	if err != nil {
 		return nil, err
-	}
-	if c.IsArchived {
-		return nil, slackErr("is_archived")
-	}
-	if !c.members[BotUserID] {
-		return nil, slackErr("not_in_channel")
 	}
 	users := splitList(p.str("users"))
 	if len(users) == 0 {
@@ -386,15 +396,9 @@ func (s *Server) eventJoinLocked(c *channel, user, inviter string) {
 }
 
 func (s *Server) setText(p params, ch *[]Change, key string, set func(c *channel, v string)) (map[string]any, *apiError) {
-	c, err := s.chanFor(p, "channel")
+	c, err := s.writable(p)
 	if err != nil {
 		return nil, err
-	}
-	if c.IsArchived {
-		return nil, slackErr("is_archived")
-	}
-	if !c.members[BotUserID] {
-		return nil, slackErr("not_in_channel")
 	}
 	v := p.str(key)
 	if runeLen(v) > 250 {
@@ -565,15 +569,9 @@ func (s *Server) convArchive(p params, ch *[]Change) (map[string]any, *apiError)
 }
 
 func (s *Server) convRename(p params, ch *[]Change) (map[string]any, *apiError) {
-	c, err := s.chanFor(p, "channel")
+	c, err := s.writable(p)
 	if err != nil {
 		return nil, err
-	}
-	if c.IsArchived {
-		return nil, slackErr("is_archived")
-	}
-	if !c.members[BotUserID] {
-		return nil, slackErr("not_in_channel")
 	}
 	name := p.str("name")
 	if code := validChannelName(name); code != "" {
@@ -773,15 +771,9 @@ func (s *Server) chatGetPermalink(p params, _ *[]Change) (map[string]any, *apiEr
 // ---- pins, bookmarks, reactions ----
 
 func (s *Server) pinsAdd(p params, ch *[]Change) (map[string]any, *apiError) {
-	c, err := s.chanFor(p, "channel")
+	c, err := s.writable(p)
 	if err != nil {
 		return nil, err
-	}
-	if !c.members[BotUserID] {
-		return nil, slackErr("not_in_channel")
-	}
-	if c.IsArchived {
-		return nil, slackErr("is_archived")
 	}
 	ts := p.str("timestamp")
 	if ts == "" {
@@ -877,15 +869,9 @@ func (s *Server) bookmarksList(p params, _ *[]Change) (map[string]any, *apiError
 }
 
 func (s *Server) reactionsAdd(p params, ch *[]Change) (map[string]any, *apiError) {
-	c, err := s.chanFor(p, "channel")
+	c, err := s.writable(p)
 	if err != nil {
 		return nil, err
-	}
-	if !c.members[BotUserID] {
-		return nil, slackErr("not_in_channel")
-	}
-	if c.IsArchived {
-		return nil, slackErr("is_archived")
 	}
 	name := p.str("name")
 	if name == "" {
