@@ -494,11 +494,21 @@ func (e *executor) perform(ctx context.Context, it OutboxItem) error {
 	return fmt.Errorf("unknown effect %q", eff.Kind)
 }
 
+// performGlobal carries out effects that belong to no incident: the
+// daily digest, rendered from the open incidents when it is posted.
 func (e *executor) performGlobal(ctx context.Context, it OutboxItem) error {
-	if it.Effect.Kind == incident.EffAnnounce && e.b.cfg.AnnounceChannel != "" {
-		return e.post(ctx, e.b.cfg.AnnounceChannel, it.Effect.Text, nil)
+	if it.Effect.Kind != incident.EffAnnounce || e.b.cfg.AnnounceChannel == "" {
+		return nil
 	}
-	return nil
+	text := it.Effect.Text
+	if it.Effect.Msg == incident.MsgDigest {
+		open, err := e.b.cfg.Reader.OpenIncidents()
+		if err != nil {
+			return err
+		}
+		text = templates.Digest(open, e.b.now())
+	}
+	return e.postOnce(ctx, it, e.b.cfg.AnnounceChannel, text, nil)
 }
 
 type retryLater struct {

@@ -106,7 +106,9 @@ const (
 	MsgApproved        MessageKind = "approval_granted"
 	MsgClosed          MessageKind = "closed"
 	MsgReminder        MessageKind = "reminder"
-	MsgText            MessageKind = "text"
+	// MsgDigest is the daily digest of open incidents (no incident).
+	MsgDigest MessageKind = "digest"
+	MsgText   MessageKind = "text"
 )
 
 // Effect is one outbox row's payload.

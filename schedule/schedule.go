@@ -52,9 +52,13 @@ type Config struct {
 	DigestCron string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// OnDigest posts the daily digest; nil disables it. Digest gives
-	// what to post.
-	OnDigest func(now time.Time) error
+	// Digests queues the daily digest; nil disables it. Each due moment
+	// of DigestCron is queued once (keyed by that moment), so a restart
+	// neither drops nor repeats one; a digest missed by more than
+	// DigestHorizon is skipped rather than sent late.
+	Digests DigestQueue
+	// DigestHorizon: default DefaultDigestHorizon.
+	DigestHorizon time.Duration
 	// Closed, when set, enables the post-close follow-up reminder.
 	Closed ClosedLister
 	// ClosedScan is how many of the newest incidents are looked at for
@@ -65,6 +69,16 @@ type Config struct {
 	// Sent is told of every reminder committed, for metrics.
 	Sent func(kind incident.ReminderKind)
 }
+
+// DigestQueue adds the digest effect to the outbox unless key was seen;
+// *store.DB satisfies it.
+type DigestQueue interface {
+	EnqueueOnce(key string, eff incident.Effect) (bool, error)
+}
+
+// DefaultDigestHorizon is how late a digest may still go out after its
+// due moment (the bot was down at 09:00 and came back at 10:30).
+const DefaultDigestHorizon = 6 * time.Hour
 
 // Scheduler finds due reminders and hands them to the store's outbox.
 type Scheduler struct {
@@ -102,6 +116,9 @@ func New(st Store, cfg Config, log *zap.Logger) *Scheduler {
 	}
 	if cfg.ClosedScan <= 0 {
 		cfg.ClosedScan = DefaultClosedScan
+	}
+	if cfg.DigestHorizon <= 0 {
+		cfg.DigestHorizon = DefaultDigestHorizon
 	}
 	if cfg.FollowupHorizon <= 0 {
 		cfg.FollowupHorizon = DefaultFollowupHorizon
@@ -225,10 +242,8 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	logger := cronLogger{s.log.Sugar()}
 	c := cron.New(cron.WithLocation(s.loc), cron.WithLogger(logger),
 		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
+	_ = digest // validated above; the check below queues each due digest
 	tick := c.Schedule(cron.Every(s.cfg.Every), cron.FuncJob(s.runTick))
-	if s.cfg.OnDigest != nil {
-		c.Schedule(digest, cron.FuncJob(s.runDigest))
-	}
 	// The wrapped job shares SkipIfStillRunning with the cron entry, so
 	// this first check cannot overlap the first scheduled one.
 	first := c.Entry(tick).WrappedJob
@@ -249,16 +264,40 @@ func (s *Scheduler) Start(ctx context.Context) error {
 func (s *Scheduler) Done() <-chan struct{} { return s.done }
 
 func (s *Scheduler) runTick() {
-	if _, err := s.Tick(s.cfg.Now()); err != nil {
+	now := s.cfg.Now()
+	if _, err := s.Tick(now); err != nil {
 		s.log.Error("reminder check failed", zap.Error(err))
+	}
+	if _, err := s.TickDigest(now); err != nil {
+		s.log.Error("queueing the daily digest failed", zap.Error(err))
 	}
 }
 
-func (s *Scheduler) runDigest() {
-	now := s.cfg.Now()
-	if err := s.cfg.OnDigest(now); err != nil {
-		s.log.Error("daily digest failed", zap.Error(err))
+// TickDigest queues the digest whose due moment is the latest at or
+// before now (within DigestHorizon), once; it reports whether it queued.
+func (s *Scheduler) TickDigest(now time.Time) (bool, error) {
+	if s.cfg.Digests == nil {
+		return false, nil
 	}
+	sched, err := s.digestSchedule()
+	if err != nil {
+		return false, err
+	}
+	var due time.Time
+	for t := now.In(s.loc).Add(-s.cfg.DigestHorizon); ; {
+		next := sched.Next(t)
+		if next.IsZero() || next.After(now) {
+			break
+		}
+		due, t = next, next
+	}
+	if due.IsZero() {
+		return false, nil
+	}
+	at := due.UTC().Format(time.RFC3339)
+	return s.cfg.Digests.EnqueueOnce("digest:"+at, incident.Effect{
+		Kind: incident.EffAnnounce, Msg: incident.MsgDigest, Fields: map[string]string{"due": at},
+	})
 }
 
 // DigestItem is one open incident as the daily digest lists it.

@@ -355,7 +355,7 @@ func TestNextDigest(t *testing.T) {
 }
 
 func TestBadDigestCronIsRefused(t *testing.T) {
-	s := schedule.New(newMem(), schedule.Config{DigestCron: "at nine", OnDigest: func(time.Time) error { return nil }}, nil)
+	s := schedule.New(newMem(), schedule.Config{DigestCron: "at nine", Digests: &digestQueue{}}, nil)
 	if _, err := s.NextDigest(t0); err == nil || !strings.Contains(err.Error(), "at nine") {
 		t.Fatalf("NextDigest err = %v", err)
 	}
@@ -405,7 +405,7 @@ func TestStartChecksAtOnceAndStops(t *testing.T) {
 		Every:     time.Second,
 		Now:       clk.Now,
 		Sent:      func(incident.ReminderKind) { counted.Add(1) },
-		OnDigest:  func(time.Time) error { return nil },
+		Digests:   &digestQueue{},
 	}, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -462,4 +462,64 @@ func BenchmarkTick(b *testing.B) {
 		}
 	}
 	b.ReportMetric(open, "incidents/op")
+}
+
+// digestQueue is an in-memory DigestQueue.
+type digestQueue struct {
+	mu   sync.Mutex
+	keys map[string]bool
+	effs []incident.Effect
+}
+
+func (q *digestQueue) EnqueueOnce(key string, eff incident.Effect) (bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.keys[key] {
+		return false, nil
+	}
+	if q.keys == nil {
+		q.keys = map[string]bool{}
+	}
+	q.keys[key] = true
+	q.effs = append(q.effs, eff)
+	return true, nil
+}
+
+// TestDigestQueuedOncePerDueMoment: the digest due at 09:00 on a weekday
+// is queued once however many checks run, still goes out if the bot came
+// back within the horizon, and not at all on a weekend.
+func TestDigestQueuedOncePerDueMoment(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &digestQueue{}
+	rc := incident.DefaultReminderConfig()
+	rc.Location = ny
+	s := schedule.New(newMem(), schedule.Config{Reminders: rc, Digests: q}, nil)
+	mon := time.Date(2026, 11, 23, 8, 59, 0, 0, ny) // a Monday
+	cases := []struct {
+		name string
+		at   time.Time
+		want bool
+	}{
+		{"before nine", mon, false},
+		{"at nine", mon.Add(time.Minute), true},
+		{"a later check the same morning", mon.Add(5 * time.Minute), false},
+		{"after a restart at half past ten", mon.Add(91 * time.Minute), false},
+		{"next morning, bot back late but within the horizon", time.Date(2026, 11, 24, 13, 0, 0, 0, ny), true},
+		{"saturday", time.Date(2026, 11, 28, 9, 30, 0, 0, ny), false},
+	}
+	for _, c := range cases {
+		got, err := s.TickDigest(c.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Fatalf("%s: queued %v, want %v", c.name, got, c.want)
+		}
+	}
+	if len(q.effs) != 2 || q.effs[0].Msg != incident.MsgDigest || q.effs[0].Fields["due"] != "2026-11-23T14:00:00Z" {
+		t.Fatalf("queued: %+v", q.effs)
+	}
 }

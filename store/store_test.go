@@ -510,3 +510,27 @@ func TestStats(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestEnqueueOnce(t *testing.T) {
+	d, _ := newDB(t)
+	eff := incident.Effect{Kind: incident.EffAnnounce, Msg: incident.MsgDigest}
+	for i, want := range []bool{true, false, false} {
+		added, err := d.EnqueueOnce("digest:2026-11-23T09:00:00Z", eff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if added != want {
+			t.Fatalf("call %d: added %v, want %v", i, added, want)
+		}
+	}
+	items, err := d.Pending(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 || items[0].Incident != 0 || items[0].Effect.Msg != incident.MsgDigest {
+		t.Fatalf("outbox: %+v", items)
+	}
+	if added, _ := d.EnqueueOnce("digest:2026-11-24T09:00:00Z", eff); !added {
+		t.Fatal("the next day's digest was not queued")
+	}
+}

@@ -186,6 +186,44 @@ func (d *DB) SeenOnce(key string) (bool, error) {
 	return seen, err
 }
 
+// EnqueueOnce adds an outbox row that belongs to no incident (the daily
+// digest) unless key was seen in the last DedupeTTL; remembering the key
+// and adding the row are one transaction, so the effect is queued once
+// however often, and across however many restarts, it is asked for.
+func (d *DB) EnqueueOnce(key string, eff incident.Effect) (bool, error) {
+	if key == "" || len(key) > MaxDedupeKey {
+		return false, fmt.Errorf("store: dedupe key must be 1–%d bytes", MaxDedupeKey)
+	}
+	now := d.now()
+	var added bool
+	err := d.write(func(tx *bolt.Tx) error {
+		if seenTx(tx, key, now) {
+			return nil
+		}
+		if err := rememberTx(tx, key, now); err != nil {
+			return err
+		}
+		xb := tx.Bucket(bOutbox)
+		id, err := xb.NextSequence()
+		if err != nil {
+			return err
+		}
+		v, err := json.Marshal(OutboxItem{ID: id, Effect: eff, Created: now.UTC()})
+		if err != nil {
+			return err
+		}
+		added = true
+		return xb.Put(u64(id), v)
+	})
+	if err != nil {
+		return false, err
+	}
+	if added {
+		d.signal(1)
+	}
+	return added, nil
+}
+
 // PruneDedupe removes every expired dedupe key and reports how many. Dedupe
 // writes already prune a few each; this is for a periodic sweep.
 func (d *DB) PruneDedupe() (int, error) {

@@ -18,7 +18,6 @@ import (
 	"github.com/firebreak-hq/firebreak/playbooks"
 	"github.com/firebreak-hq/firebreak/schedule"
 	"github.com/firebreak-hq/firebreak/store"
-	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // Options adjust an App beyond the environment; tests and the demo use them.
@@ -133,7 +132,7 @@ func New(cfg Config, opt Options) (*App, error) {
 		Sent:       a.Metrics.reminderSent,
 	}
 	if cfg.AnnounceChannel != "" {
-		scfg.OnDigest = a.PostDigest
+		scfg.Digests = db
 	}
 	a.Sched = schedule.New(db, scfg, log)
 
@@ -187,17 +186,6 @@ func (a *App) Run(ctx context.Context) error {
 func (a *App) Close() error {
 	var err error
 	a.closeOnce.Do(func() { err = a.DB.Close() })
-	return err
-}
-
-// PostDigest posts the daily digest of open incidents to the announce channel.
-func (a *App) PostDigest(now time.Time) error {
-	incs, err := a.DB.OpenIncidents()
-	if err != nil {
-		return err
-	}
-	text := templates.Digest(incs, now)
-	_, _, err = a.api.PostMessage(a.Cfg.AnnounceChannel, slack.MsgOptionText(text, false))
 	return err
 }
 

@@ -76,18 +76,27 @@ func TestDailyDigest(t *testing.T) {
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Slow reports")
 	h.ready(1)
 	h.ready(2)
-	if err := h.app.PostDigest(h.clock.Now()); err != nil {
-		t.Fatal(err)
-	}
-	var digest string
-	for _, m := range h.slack.Messages(h.announce) {
-		if strings.Contains(m.Text, "Search down") && strings.Contains(m.Text, "Slow reports") {
-			digest = m.Text
+	monday := time.Date(2026, 11, 23, 9, 0, 30, 0, time.UTC) // FIREBREAK_DIGEST_CRON default: weekdays 09:00
+	for range 2 {
+		if _, err := h.app.Sched.TickDigest(monday); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if digest == "" {
-		t.Fatal("no digest listing both open incidents")
+	h.restart()
+	if queued, err := h.app.Sched.TickDigest(monday.Add(time.Minute)); err != nil || queued {
+		t.Fatalf("digest queued again after a restart: %v %v", queued, err)
 	}
+	var digest string
+	h.eventually("one digest listing both open incidents", func() bool {
+		n := 0
+		for _, m := range h.slack.Messages(h.announce) {
+			if strings.Contains(m.Text, "Search down") && strings.Contains(m.Text, "Slow reports") {
+				digest = m.Text
+				n++
+			}
+		}
+		return n == 1
+	})
 	if strings.Index(digest, "Search down") > strings.Index(digest, "Slow reports") {
 		t.Error("the digest should list the worst severity first")
 	}
