@@ -91,7 +91,8 @@ func New(cfg Config, opt Options) (*App, error) {
 	}
 	sock := socketmode.New(a.api, sockOpts...)
 
-	pm, err := newPostmortems(cfg, hc, log)
+	ghClient := &http.Client{Timeout: hc.Timeout, Transport: countingTransport{next: hc.Transport, count: a.Metrics.GitHubCall}}
+	pm, err := newPostmortems(cfg, ghClient, log)
 	if err != nil {
 		_ = db.Close()
 		return nil, err

@@ -81,6 +81,20 @@ func TestHTTPEndpoints(t *testing.T) {
 		}
 	}
 
+	// GitHub requests are counted by route and outcome once a
+	// postmortem is filed.
+	h.slash(alice, inc.Channel, "close --force drill over")
+	h.eventually("postmortem filed", func() bool { return h.incident(2).PostmortemURL != "" })
+	_, body = get(t, base+"/metrics")
+	for _, want := range []string{
+		`firebreak_github_calls_total{method="POST /repos/:repo/issues",outcome="201"} 1`,
+		`firebreak_github_calls_total{method="GET /repos/:repo/issues",outcome="200"}`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	// Not ready once Slack is gone: the socket drops and cannot come back.
 	h.slack.Close()
 	h.eventually("readyz reports the lost connection", func() bool {

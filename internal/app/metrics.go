@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -170,4 +172,48 @@ func (a *App) freeze(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusLocked)
 	_ = json.NewEncoder(w).Encode(map[string]any{"frozen": true, "incidents": active})
+}
+
+// countingTransport counts GitHub requests by route and outcome for
+// /metrics. Routes are templated ("POST /repos/:repo/issues/:n") so the
+// series stay few however many issues there are.
+type countingTransport struct {
+	next  http.RoundTripper
+	count func(method, outcome string)
+}
+
+func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	next := c.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(r)
+	outcome := "error"
+	if err == nil {
+		outcome = strconv.Itoa(resp.StatusCode)
+	}
+	c.count(r.Method+" "+githubRoute(r.URL.Path), outcome)
+	return resp, err
+}
+
+func githubRoute(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	// A GitHub Enterprise base such as /api/v3 is not part of the route.
+	for i, p := range parts {
+		if p == "repos" || p == "search" || p == "user" {
+			parts = parts[i:]
+			break
+		}
+	}
+	if len(parts) >= 3 && parts[0] == "repos" {
+		parts = append([]string{"repos", ":repo"}, parts[3:]...)
+	}
+	for i, p := range parts {
+		if _, err := strconv.Atoi(p); err == nil {
+			parts[i] = ":n"
+		} else if i > 0 && parts[i-1] == "labels" {
+			parts[i] = ":name"
+		}
+	}
+	return "/" + strings.Join(parts, "/")
 }
