@@ -171,13 +171,19 @@ func (s *Server) writable(p params) (*channel, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	return c, botCanWrite(c)
+}
+
+// botCanWrite is Slack's check before the bot changes a conversation:
+// not archived, and the bot is in it.
+func botCanWrite(c *channel) *apiError {
 	if c.IsArchived {
-		return nil, slackErr("is_archived")
+		return slackErr("is_archived")
 	}
 	if !c.members[BotUserID] {
-		return nil, slackErr("not_in_channel")
+		return slackErr("not_in_channel")
 	}
-	return c, nil
+	return nil
 }
 
 func (s *Server) chanFor(p params, key string) (*channel, *apiError) {
@@ -614,14 +620,11 @@ func (s *Server) postTarget(p params) (*channel, *apiError) {
 
 func (s *Server) chatPostMessage(p params, ch *[]Change) (map[string]any, *apiError) {
 	c, err := s.postTarget(p)
+	if err == nil {
+		err = botCanWrite(c)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if c.IsArchived {
-		return nil, slackErr("is_archived")
-	}
-	if !c.members[BotUserID] {
-		return nil, slackErr("not_in_channel")
 	}
 	text, blocks := p.str("text"), p.raw("blocks")
 	if text == "" && !hasBlocks(blocks) && !hasBlocks(p.raw("attachments")) {
@@ -713,14 +716,11 @@ func (s *Server) chatUpdate(p params, ch *[]Change) (map[string]any, *apiError) 
 
 func (s *Server) chatPostEphemeral(p params, ch *[]Change) (map[string]any, *apiError) {
 	c, err := s.postTarget(p)
+	if err == nil {
+		err = botCanWrite(c)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if c.IsArchived {
-		return nil, slackErr("is_archived")
-	}
-	if !c.members[BotUserID] {
-		return nil, slackErr("not_in_channel")
 	}
 	user := p.str("user")
 	if s.st.users[user] == nil {
