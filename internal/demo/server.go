@@ -359,7 +359,8 @@ type sendReq struct {
 }
 
 // handleSend posts what was typed in the composer: `/incident …` goes to
-// the bot as the slash command, any other text is a message.
+// the bot as the slash command, any other text is a message. Either way the
+// text is first rewritten as Slack's client would (see slackify).
 func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 	var req sendReq
 	if !s.decode(w, r, &req) {
@@ -376,14 +377,14 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
 			fail(w, http.StatusBadRequest, fmt.Errorf("%s is not a command in this workspace; try %s help", cmd, slackfake.SlashCommand))
 			return
 		}
-		if _, err := s.slack.Slash(req.User, req.Channel, strings.TrimSpace(rest)); err != nil {
+		if _, err := s.slack.Slash(req.User, req.Channel, s.slackify(req.User, strings.TrimSpace(rest), true)); err != nil {
 			fail(w, http.StatusBadGateway, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
 		return
 	}
-	ts, err := s.slack.PostAsUser(req.User, req.Channel, text)
+	ts, err := s.slack.PostAsUser(req.User, req.Channel, s.slackify(req.User, text, false))
 	if err != nil {
 		fail(w, http.StatusBadRequest, err)
 		return
