@@ -213,6 +213,7 @@ func TestPageAndAssets(t *testing.T) {
 		{"page", "/", "text/html", `<script src="app.js">`},
 		{"script", "/app.js", "javascript", "function mrkdwn("},
 		{"styles", "/app.css", "text/css", ".bk-button"},
+		{"emoji table", "/emoji.json", "application/json", `"mega": "📣"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

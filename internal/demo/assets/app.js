@@ -16,16 +16,10 @@ const ui = {
   again: false,
 };
 
-const EMOJI = {
-  pushpin: "📌", white_check_mark: "✅", white_large_square: "⬜", white_circle: "⚪", warning: "⚠️",
-  lock: "🔒", unlock: "🔓", red_circle: "🔴", large_orange_circle: "🟠", large_yellow_circle: "🟡",
-  large_green_circle: "🟢", large_blue_circle: "🔵", hourglass_flowing_sand: "⏳", fire: "🔥",
-  fast_forward: "⏩", arrow_up: "⬆️", arrow_down: "⬇️", adhesive_bandage: "🩹", rotating_light: "🚨",
-  tada: "🎉", memo: "📝", bell: "🔔", zzz: "💤", eyes: "👀", x: "❌", heavy_check_mark: "✔️",
-  mag: "🔍", wrench: "🔧", clock1: "🕐", stopwatch: "⏱️", link: "🔗", bust_in_silhouette: "👤",
-  busts_in_silhouette: "👥", speech_balloon: "💬", loudspeaker: "📢", thumbsup: "👍", "+1": "👍",
-  no_entry: "⛔", information_source: "ℹ️", clipboard: "📋", calendar: "📅", ballot_box_with_check: "☑️",
-};
+// EMOJI maps Slack's emoji codes to characters; it is read from emoji.json
+// (whose completeness a test checks against every code the bot can send)
+// before the first render.
+const EMOJI = {};
 
 // ---------- text helpers ----------
 
@@ -56,6 +50,20 @@ function emoji(text) {
   return text.replace(/:([a-z0-9_+-]+):/g, (m, name) => EMOJI[name] || m);
 }
 
+// keepSpaces shows runs of spaces as typed, as Slack does ("*Severity:* x    *Status:* y"),
+// while still letting the line wrap at the last space of a run.
+function keepSpaces(html) {
+  return html.replace(/ {2,}/g, (m) => "\u00a0".repeat(m.length - 1) + " ");
+}
+
+// A bare URL in text: up to whitespace or markup, without the punctuation
+// that ends a sentence.
+const BARE_URL = /\bhttps?:\/\/[^\s<>"\u0000\u0001]+/g;
+function trimURL(u) {
+  const m = u.match(/[.,;:!?)\]}'"]+$/);
+  return m ? [u.slice(0, -m[0].length), m[0]] : [u, ""];
+}
+
 // mrkdwn renders Slack's mrkdwn as HTML. Links and mentions are lifted out
 // first (they may hold characters the formatting rules would touch), the rest
 // is HTML-escaped before any markup is added, so no text can inject HTML.
@@ -84,11 +92,17 @@ function mrkdwn(src) {
   s = esc(unSlack(s));
   s = s.replace(/```([\s\S]*?)```/g, (m, code) => slot(`<pre><code>${code.replace(/^\n/, "")}</code></pre>`));
   s = s.replace(/`([^`\n]+)`/g, (m, code) => slot(`<code>${code}</code>`));
+  // Slack links a URL even when it was not sent as <url>.
+  s = s.replace(BARE_URL, (m) => {
+    const [url, rest] = trimURL(m);
+    const href = url.replace(/&amp;/g, "&");
+    return slot(`<a href="${esc(href)}" target="_blank" rel="noopener">${url}</a>`) + rest;
+  });
   s = s.replace(/(^|[\s(\u0001~_])\*([^*\n]+?)\*(?=$|[\s.,:;!?)\u0000~_])/gm, "$1<b>$2</b>");
   s = s.replace(/(^|[\s(\u0001*~>])_([^_\n]+?)_(?=$|[\s.,:;!?)\u0000*~<])/gm, "$1<i>$2</i>");
   s = s.replace(/(^|[\s(\u0001*_>])~([^~\n]+?)~(?=$|[\s.,:;!?)\u0000*_<])/gm, "$1<s>$2</s>");
   s = s.replace(/^&gt; ?(.*)$/gm, "<blockquote>$1</blockquote>");
-  s = emoji(s).replace(/\n/g, "<br>").replace(/<\/blockquote><br>/g, "</blockquote>");
+  s = keepSpaces(emoji(s)).replace(/\n/g, "<br>").replace(/<\/blockquote><br>/g, "</blockquote>");
   return s.replace(/\u0000(\d+)\u0001/g, (m, i) => slots[+i]);
 }
 
@@ -107,8 +121,14 @@ function plainText(t) {
 function mdInline(src) {
   const slots = [];
   const slot = (html) => "\u0000" + (slots.push(html) - 1) + "\u0001";
-  let s = esc(src);
-  s = s.replace(/`([^`]+)`/g, (m, code) => slot(`<code>${code}</code>`));
+  let s = String(src ?? "");
+  // A code span opens at a backtick that is not escaped; inside it a
+  // backslash is just a backslash.
+  s = s.replace(/(?<!\\)`([^`]+)`/g, (m, code) => slot(`<code>${esc(code)}</code>`));
+  // Outside code, a backslash before ASCII punctuation makes that character
+  // literal (CommonMark "backslash escapes"): GitHub shows "\|" as "|".
+  s = s.replace(/\\([!-\/:-@\[-`{-~])/g, (m, c) => slot(esc(c)));
+  s = esc(s);
   s = s.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (m, label, url) => {
     const u = safeURL(url.replace(/&amp;/g, "&"));
     return u ? slot(`<a href="${esc(u)}" target="_blank" rel="noopener">${label}</a>`) : m;
@@ -159,7 +179,8 @@ function markdown(src) {
       for (; i < lines.length && /^\s*\|/.test(lines[i]); i++) {
         html += "<tr>" + tableRow(lines[i]).map((c) => `<td>${mdInline(c)}</td>`).join("") + "</tr>";
       }
-      out.push(html + "</tbody></table>");
+      // A wide table scrolls in its own box, not the whole pane.
+      out.push(`<div class="table-wrap">${html}</tbody></table></div>`);
       continue;
     }
     if (/^\s*>/.test(line)) {
@@ -490,6 +511,7 @@ async function refresh() {
 }
 
 function openChannel(id) {
+  showConversation();
   ui.channel = id;
   ui.forceBottom = true;
   refresh();
@@ -514,7 +536,45 @@ $("#as").addEventListener("change", (e) => {
   refresh();
 });
 
-$("#toggle-gh").addEventListener("click", () => document.body.classList.toggle("no-gh"));
+// Panes. Wide windows show the channel list, the conversation and the
+// GitHub pane side by side (the GitHub pane can be hidden); narrower ones
+// show the GitHub pane, and below 700 px the channel list, instead of the
+// conversation when asked to (see app.css).
+const narrow = matchMedia("(max-width: 1099px)");
+const tiny = matchMedia("(max-width: 699px)");
+const shown = (el) => getComputedStyle(el).display !== "none";
+
+function syncToggles() {
+  $("#toggle-gh").setAttribute("aria-pressed", String(shown($("#github"))));
+  $("#toggle-nav").setAttribute("aria-pressed", String(tiny.matches && shown($("#sidebar"))));
+}
+
+function showGitHub(on) {
+  const cl = document.body.classList;
+  if (narrow.matches) {
+    cl.toggle("gh-open", on);
+    if (on) cl.remove("nav-open");
+  } else {
+    cl.toggle("no-gh", !on);
+  }
+  syncToggles();
+}
+
+function showConversation() {
+  document.body.classList.remove("gh-open", "nav-open");
+  syncToggles();
+}
+
+$("#toggle-gh").addEventListener("click", () => showGitHub(!shown($("#github"))));
+$("#toggle-nav").addEventListener("click", () => {
+  const open = !document.body.classList.contains("nav-open");
+  document.body.classList.toggle("nav-open", open);
+  if (open) document.body.classList.remove("gh-open");
+  syncToggles();
+});
+narrow.addEventListener("change", syncToggles);
+tiny.addEventListener("change", syncToggles);
+syncToggles();
 
 $("#issues").addEventListener("click", (e) => {
   const t = e.target.closest("[data-issue]");
@@ -533,7 +593,7 @@ $("#messages").addEventListener("click", async (e) => {
   const m = link && link.getAttribute("href").match(/\/issues\/(\d+)$/);
   if (m && document.querySelector(`#issues [data-issue="${m[1]}"]`)) {
     e.preventDefault();
-    document.body.classList.remove("no-gh");
+    showGitHub(true);
     ui.openIssue = +m[1];
     renderIssues();
     return;
@@ -597,19 +657,25 @@ const input = $("#input");
 input.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("#composer").requestSubmit(); }
 });
-input.addEventListener("input", () => { input.style.height = "auto"; input.style.height = Math.min(input.scrollHeight, 160) + "px"; });
+// The box grows with what is typed, up to eight lines, then scrolls.
+function fitInput() {
+  input.style.height = "auto";
+  input.style.height = Math.min(input.scrollHeight, 164) + "px";
+}
+input.addEventListener("input", fitInput);
 
 $("#composer").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = input.value.trim();
   if (!text) return;
   input.value = "";
-  input.style.height = "auto";
+  input.style.height = "";
   ui.forceBottom = true;
   try {
     await post("/api/send", { channel: ui.channel, text });
   } catch (err) {
     input.value = text;
+    fitInput();
   }
 });
 
@@ -627,5 +693,10 @@ function connect() {
   es.addEventListener("open", soon);
 }
 
-connect();
-refresh();
+// The emoji table comes first so that the first render already shows them;
+// without it the page still works, showing the codes as text.
+fetch("emoji.json")
+  .then((res) => (res.ok ? res.json() : {}))
+  .then((table) => Object.assign(EMOJI, table))
+  .catch(() => {})
+  .finally(() => { connect(); refresh(); });
