@@ -82,6 +82,8 @@ type demoOptions struct {
 	Log    *zap.Logger
 	// CardInterval overrides the bot's least time between card updates.
 	CardInterval time.Duration
+	// Now is the bot's clock (default: the real one).
+	Now func() time.Time
 }
 
 // demoRun is the whole product running against the fakes, with the UI.
@@ -181,7 +183,7 @@ func startDemo(ctx context.Context, o demoOptions) (d *demoRun, err error) {
 		return d, err
 	}
 	cfg.NoSync = true
-	d.App, err = app.New(cfg, app.Options{Logger: o.Log, NoHTTP: true, CardInterval: o.CardInterval})
+	d.App, err = app.New(cfg, app.Options{Logger: o.Log, NoHTTP: true, CardInterval: o.CardInterval, Now: o.Now})
 	if err != nil {
 		return d, err
 	}
