@@ -186,14 +186,11 @@ func TestDemoInBrowser(t *testing.T) {
 		)
 	}
 	// typed sends text from the composer as a person types it; the box
-	// empties once the workspace took it. (The DevTools protocol types the
-	// Enter key's character even though the page cancelled the key, so the
-	// box may hold a newline.)
+	// empties once the workspace took it, and is one line high again.
 	typed := func(text string) chromedp.Action[chromedp.Void] {
 		return chromedp.Steps(
 			chromedp.SendKeys(chromedp.CSS(`#input`), text+kb.Enter),
-			chromedp.Poll[chromedp.Void](`document.querySelector('#input').value.trim() === ""`),
-			chromedp.Evaluate[chromedp.Void](`(() => { const i = document.querySelector('#input'); i.value = ""; i.dispatchEvent(new Event('input')); })()`),
+			chromedp.Poll[chromedp.Void](`document.querySelector('#input').value === "" && document.querySelector('#input').getBoundingClientRect().height <= 40`),
 		)
 	}
 	// cardTop scrolls the conversation to the top of the pinned card.

@@ -654,8 +654,20 @@ document.addEventListener("keydown", (e) => {
 $("#join").addEventListener("click", () => post("/api/join", { channel: ui.channel }).catch(() => {}));
 
 const input = $("#input");
+// Enter sends, Shift+Enter starts a new line. The line break an Enter
+// would insert is refused too, so a sent message never leaves an empty
+// second line behind in the box.
+let newlineWanted = false;
 input.addEventListener("keydown", (e) => {
-  if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("#composer").requestSubmit(); }
+  if (e.key !== "Enter") return;
+  newlineWanted = e.shiftKey;
+  if (!e.shiftKey) { e.preventDefault(); $("#composer").requestSubmit(); }
+});
+input.addEventListener("beforeinput", (e) => {
+  const lineBreak = e.inputType === "insertLineBreak" || e.inputType === "insertParagraph" ||
+    (e.inputType === "insertText" && /[\r\n]/.test(e.data || ""));
+  if (lineBreak && !newlineWanted) e.preventDefault();
+  newlineWanted = false;
 });
 // The box grows with what is typed, up to eight lines, then scrolls.
 function fitInput() {
