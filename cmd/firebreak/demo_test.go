@@ -349,10 +349,17 @@ func TestDemoInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(step("fix")+` button[data-action-id="step.done"]`)),
 		shot("approved.png"),
 	)
-	run("carol finishes the checklist",
+	run("carol runs the fix; bob tells everyone",
 		actAs(slackfake.Carol),
 		clock.Advance(3*time.Minute), done("fix"),
-		clock.Advance(4*time.Minute), done("guard"),
+		actAs(slackfake.Bob),
+		clock.Advance(time.Minute),
+		typed("/incident update Deploy 4812 is rolled back in eu-west; checkout errors are back to normal."),
+		chromedp.WaitVisible(chromedp.Search(`//div[@data-testid="message"]//div[contains(@class, "msg-text") or contains(@class, "bk-text")][starts-with(., "📣 Status update from @bob")][contains(., "rolled back")]`)),
+	)
+	run("carol finishes the checklist",
+		actAs(slackfake.Carol),
+		clock.Advance(3*time.Minute), done("guard"),
 		clock.Advance(5*time.Minute), done("verify-metrics"),
 		clock.Advance(2*time.Minute), done("verify-users"),
 	)
