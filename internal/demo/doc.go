@@ -8,6 +8,10 @@
 //     modal, the filed issues) and the things a person does (type a slash
 //     command or a message, click a button or pick an option, submit or close
 //     a modal, add a reaction, pin a message, join a channel);
+//   - turning what a person typed into what Slack's client sends an app:
+//     entities escaped, @name, #channel and URLs made into Slack markup
+//     (slacktext.go), so that `/incident lead @carol` reaches the bot as
+//     `lead <@UCAROL|carol>`, as it would from Slack;
 //   - a Server-Sent Events stream fed by both fakes' change feeds, so that
 //     the page re-reads the state as soon as the bot changes something;
 //   - the page itself (HTML, CSS and JavaScript embedded in the binary: there
