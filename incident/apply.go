@@ -17,6 +17,8 @@ var transitions = map[Status]map[CommandKind]bool{
 	// The text of a message pinned before the close still belongs in
 	// the record, even when Slack was too slow to hand it over in time.
 	StatusClosed: {CmdPinnedText: true},
+	// A cancelled incident's channel is archived: nothing more applies.
+	StatusCancelled: {},
 }
 
 func allowAll(except ...CommandKind) map[CommandKind]bool {
@@ -41,6 +43,10 @@ func Allowed(s Status, kind CommandKind) error {
 
 func refusalFor(s Status, kind CommandKind) error {
 	switch {
+	case s == StatusCancelled:
+		return refuse(CodeCancelled, "this incident was cancelled as declared by mistake, so `%s` no longer applies. Declare a new incident with `/incident new <title>` if there is a real problem.", kind)
+	case s == StatusClosed && kind == CmdCancel:
+		return refuse(CodeClosed, "this incident is closed, so it can no longer be cancelled.")
 	case s == StatusClosed:
 		return refuse(CodeClosed, "this incident is closed, so `%s` no longer applies. Declare a new incident with `/incident <title>` if the problem is back.", kind)
 	case kind == CmdReopen:
@@ -244,6 +250,11 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		c.Reminders.SnoozedUntil = Stamp(cmd.Until)
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvSnoozed, "", "until", c.Reminders.SnoozedUntil.Format(time.RFC3339)))
 		r.Reply = "Status-update reminder snoozed until " + c.Reminders.SnoozedUntil.Format("15:04 UTC") + "."
+
+	case CmdCancel:
+		if err := applyCancel(&c, &r, cmd, now); err != nil {
+			return Result{}, err
+		}
 
 	default:
 		return r, refuse(CodeBadInput, "unknown command %q", cmd.Kind)
