@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // Config wires the bot. API, Store, Reader, Outbox and Playbooks are required.
@@ -336,8 +337,11 @@ func clipAck(s string) string {
 	return string(r) + "\n… (cut to fit Slack's limit)"
 }
 
-// userText turns an error into what the user reads.
-func userText(err error) string {
+// userText turns an error into what the user reads: one escaped
+// sentence, whatever produced it.
+func userText(err error) string { return templates.Sentence(rawUserText(err)) }
+
+func rawUserText(err error) string {
 	var ue *UserError
 	if errors.As(err, &ue) {
 		return ue.Msg

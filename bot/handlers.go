@@ -16,7 +16,7 @@ import (
 	"github.com/firebreak-hq/firebreak/templates"
 )
 
-const notInIncident = "run this in an incident channel: `%s` works only inside a channel that Firebreak opened for an incident. Use `/incident list` to find them."
+const notInIncident = "Run this in an incident channel: `%s` works only inside a channel that Firebreak opened for an incident. Use `/incident list` to find them."
 
 func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incident.Incident, start time.Time) {
 	p, err := ParseSlash(sc.Text)
@@ -24,8 +24,13 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 		b.ack(req, start, slashReply(userText(err)))
 		return
 	}
+	if suggest, confirm := typoCheck(p, sc.Text, inc != nil); confirm {
+		text, blocks := typoReply(sc.Text, suggest, inc != nil)
+		b.ack(req, start, slashBlocks(text, blocks))
+		return
+	}
 	if needsIncident[p.Sub] && inc == nil {
-		b.ack(req, start, slashReply(fmt.Sprintf(notInIncident, "/incident "+string(p.Sub))))
+		b.ack(req, start, slashReply(templates.Sentence(fmt.Sprintf(notInIncident, "/incident "+string(p.Sub)))))
 		return
 	}
 	switch p.Sub {
@@ -50,7 +55,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 	case SubDeclareModal:
 		// The trigger expires in 3 s: ack first, then open the modal.
 		b.ack(req, start, nil)
-		b.openView(sc.TriggerID, DeclareModal(sc.ChannelID, b.cfg.Playbooks.All()), sc.ChannelID, sc.UserID)
+		b.openView(sc.TriggerID, DeclareModal(declareOrigin{Channel: sc.ChannelID, ResponseURL: sc.ResponseURL}.String(), b.cfg.Playbooks.All()), sc.ChannelID, sc.UserID)
 	case SubDeclare:
 		res, err := b.declare(p.Title, "", p.Severity, p.Playbook, sc.UserID, sc.ChannelID, sc.ResponseURL)
 		if err != nil {
@@ -81,6 +86,8 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			cmd.Kind = incident.CmdReopen
 		case SubClose:
 			cmd.Kind = incident.CmdClose
+		case SubCancel:
+			cmd.Kind = incident.CmdCancel
 		}
 		res, err := b.apply(inc.Number, cmd)
 		if err != nil {
@@ -131,6 +138,13 @@ func (b *Bot) routeInteraction(req socketmode.Request, cb slack.InteractionCallb
 			return
 		}
 		act := cb.ActionCallback.BlockActions[0]
+		if act.ActionID == ActDeclareTyped {
+			b.serial("free:"+req.EnvelopeID, func() {
+				defer b.recoverAck(req)
+				b.onDeclareTyped(req, cb, act, start)
+			})
+			return
+		}
 		n, stepID, err := parseActionValue(act.Value)
 		if err != nil {
 			b.ack(req, start, nil)
@@ -251,6 +265,10 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 	b.ack(req, start, nil)
 	if err != nil {
 		b.tell(channel, user, userText(err))
+		return
+	}
+	if act.ActionID == ActSnooze {
+		b.respond(cb.ResponseURL, channel, user, templates.Snoozed(inc, cmd.Until, b.loc))
 	}
 }
 
@@ -292,14 +310,15 @@ func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, sta
 	}
 	user := cb.User.ID
 	fail := func(block string, err error) {
-		b.ack(req, start, slack.NewErrorsViewSubmissionResponse(map[string]string{block: clipPlain(userText(err), 1000)}))
+		b.ack(req, start, slack.NewErrorsViewSubmissionResponse(map[string]string{block: clipPlain(templates.Plain(userText(err)), 1000)}))
 	}
 	switch v.CallbackID {
 	case ViewDeclare:
 		b.serial("free:"+req.EnvelopeID, func() {
 			defer b.recoverAck(req)
 			sev := incident.Severity(val("severity", "severity"))
-			if _, err := b.declare(val("title", "title"), val("impact", "impact"), sev, val("playbook", "playbook"), user, v.PrivateMetadata, ""); err != nil {
+			origin := parseDeclareOrigin(v.PrivateMetadata)
+			if _, err := b.declare(val("title", "title"), val("impact", "impact"), sev, val("playbook", "playbook"), user, origin.Channel, origin.ResponseURL); err != nil {
 				fail("title", err)
 				return
 			}
@@ -317,6 +336,10 @@ func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, sta
 			cmd.Kind, cmd.Text = incident.CmdStepSkip, val("reason", "reason")
 		case ViewApproval:
 			cmd.Kind, cmd.What, cmd.Where = incident.CmdRequestApproval, val("what", "what"), val("where", "where")
+			if errs := approvalFieldErrors(cmd.What, cmd.Where); len(errs) > 0 {
+				b.ack(req, start, slack.NewErrorsViewSubmissionResponse(errs))
+				return
+			}
 		case ViewUpdate:
 			cmd.Kind, cmd.Text = incident.CmdUpdate, val("text", "text")
 		case ViewReopen:

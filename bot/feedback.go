@@ -1,0 +1,91 @@
+package bot
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/firebreak-hq/firebreak/templates"
+)
+
+// declareOrigin is what the declare modal carries in private_metadata:
+// where /incident was typed, and that command's response_url, so the
+// confirmation reaches the person there as an ephemeral message even in
+// a channel the bot is not in. A slash command's response_url may be
+// used five times within thirty minutes.
+// https://api.slack.com/interactivity/handling#message_responses
+type declareOrigin struct {
+	Channel     string `json:"channel"`
+	ResponseURL string `json:"response_url,omitempty"`
+}
+
+// maxPrivateMetadata is Slack's limit on a view's private_metadata.
+// https://api.slack.com/reference/surfaces/views
+const maxPrivateMetadata = 3000
+
+func (o declareOrigin) String() string {
+	b, err := json.Marshal(o)
+	if err != nil || len(b) > maxPrivateMetadata {
+		return o.Channel
+	}
+	return string(b)
+}
+
+// parseDeclareOrigin reads private_metadata; a modal opened by an older
+// version carries the bare channel id.
+func parseDeclareOrigin(meta string) declareOrigin {
+	var o declareOrigin
+	if strings.HasPrefix(meta, "{") && json.Unmarshal([]byte(meta), &o) == nil {
+		return o
+	}
+	return declareOrigin{Channel: meta}
+}
+
+// approvalFieldErrors checks both fields of the approval form at once,
+// so each error shows under its own field and none waits for a second
+// submit. The limits are the form's own max_length.
+func approvalFieldErrors(what, where string) map[string]string {
+	errs := map[string]string{}
+	check := func(block, text, empty string, max int) {
+		t := strings.TrimSpace(text)
+		switch {
+		case t == "":
+			errs[block] = empty
+		case utf8.RuneCountInString(t) > max:
+			errs[block] = "This is too long: keep it under " + itoa(uint64(max)) + " characters."
+		}
+	}
+	check("what", what, "Say exactly what will be run, for example the command you will paste.", 2000)
+	check("where", where, "Say where it will be run: which host, cluster or database.", 500)
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+// slashBlocks is an ephemeral answer to a slash command with blocks.
+func slashBlocks(text string, blocks []slack.Block) map[string]any {
+	return map[string]any{"response_type": "ephemeral", "text": clipAck(text), "blocks": blocks}
+}
+
+// onDeclareTyped declares, after all, the text that looked like a typo:
+// the person pressed the button under "did you mean".
+func (b *Bot) onDeclareTyped(req socketmode.Request, cb slack.InteractionCallback, act *slack.BlockAction, start time.Time) {
+	user, channel := cb.User.ID, cb.Channel.ID
+	b.ack(req, start, nil)
+	p, err := parseDeclare(act.Value)
+	if err != nil {
+		b.respond(cb.ResponseURL, channel, user, userText(err))
+		return
+	}
+	res, err := b.declare(p.Title, "", p.Severity, p.Playbook, user, channel, cb.ResponseURL)
+	if err != nil {
+		b.respond(cb.ResponseURL, channel, user, userText(err))
+		return
+	}
+	b.respond(cb.ResponseURL, channel, user, templates.Sentence(res.Reply))
+}
