@@ -292,7 +292,7 @@ func (b *Bot) route(channel string, fn func(inc *incident.Incident), req socketm
 			defer b.recoverAck(req)
 			cur, err := b.cfg.Store.Get(n)
 			if err != nil {
-				b.ack(req, b.now(), slashReply("Firebreak could not read this incident from its database: "+err.Error()+". Nothing was changed; try again."))
+				b.ack(req, b.now(), slashReply(refuseDBRead(err, true)))
 				return
 			}
 			fn(&cur)
@@ -303,7 +303,7 @@ func (b *Bot) route(channel string, fn func(inc *incident.Incident), req socketm
 			fn(nil)
 		})
 	default:
-		b.ack(req, b.now(), slashReply("Firebreak could not read its database: "+err.Error()+". Nothing was changed; try again."))
+		b.ack(req, b.now(), slashReply(refuseDBRead(err, false)))
 	}
 }
 
@@ -313,7 +313,7 @@ func (b *Bot) recoverAck(req socketmode.Request) {
 	if r := recover(); r != nil {
 		b.log.Error("handler panicked", zap.String("envelope", req.EnvelopeID), zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
 		if req.Type == string(socketmode.EventTypeSlashCommand) {
-			b.ack(req, b.now(), slashReply("Something went wrong inside Firebreak while handling that; it was logged. Check `/incident status` before trying again."))
+			b.ack(req, b.now(), slashReply(refusePanic()))
 		} else {
 			_ = b.sock.Ack(req)
 		}
@@ -374,6 +374,7 @@ func (b *Bot) tell(channel, user, text string, blocks ...slack.Block) {
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
+		text = templates.Sentence(text)
 		opts := []slack.MsgOption{slack.MsgOptionText(clipAck(text), false)}
 		if len(blocks) > 0 {
 			opts = append(opts, slack.MsgOptionBlocks(blocks...))

@@ -30,7 +30,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 		return
 	}
 	if needsIncident[p.Sub] && inc == nil {
-		b.ack(req, start, slashReply(templates.Sentence(fmt.Sprintf(notInIncident, "/incident "+string(p.Sub)))))
+		b.ack(req, start, slashReply(refuseNotInIncident(p.Sub)))
 		return
 	}
 	switch p.Sub {
@@ -106,7 +106,7 @@ func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, use
 	}
 	pb, ok := b.cfg.Playbooks.Get(playbook)
 	if !ok {
-		return incident.Result{}, userErr(fmt.Sprintf("there is no playbook %q. Playbooks: %s.", templates.Clip(playbook, 40), strings.Join(b.cfg.Playbooks.Names(), ", ")))
+		return incident.Result{}, refuseNoPlaybook(playbook, b.cfg.Playbooks.Names())
 	}
 	now := b.now()
 	d := incident.Declaration{
@@ -125,7 +125,7 @@ func (b *Bot) openView(trigger string, v slack.ModalViewRequest, channel, user s
 	}, 1)
 	if err != nil {
 		b.log.Warn("views.open failed", zap.Error(err))
-		b.tell(channel, user, "Firebreak could not open the form ("+err.Error()+"). Try again, or type the command with text, e.g. `/incident new sev2 Checkout errors`.")
+		b.tell(channel, user, refuseFormFailed(err))
 	}
 }
 
@@ -148,7 +148,7 @@ func (b *Bot) routeInteraction(req socketmode.Request, cb slack.InteractionCallb
 		n, stepID, err := parseActionValue(act.Value)
 		if err != nil {
 			b.ack(req, start, nil)
-			b.tell(cb.Channel.ID, cb.User.ID, "This button is not one Firebreak understands ("+userText(err)+"). The card may be from an older version; use `/incident status`.")
+			b.tell(cb.Channel.ID, cb.User.ID, refuseBadButton(err))
 			return
 		}
 		b.serial(fmt.Sprintf("inc-%d", n), func() {
@@ -174,7 +174,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 	if err != nil {
 		b.ack(req, start, nil)
 		if b.cfg.NotFound(err) {
-			b.tell(channel, user, fmt.Sprintf("%s does not exist in this Firebreak's database; this card is stale.", incident.ID(n)))
+			b.tell(channel, user, refuseStaleCard(n))
 		} else {
 			b.tell(channel, user, userText(err))
 		}
@@ -183,7 +183,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 	if inc.Channel != "" && channel == inc.Channel {
 		if member, ok := b.isMember(b.ctx(), inc.Channel, user); ok && !member {
 			b.ack(req, start, nil)
-			b.respond(cb.ResponseURL, channel, user, fmt.Sprintf("Only members of this channel can act on %s. Join the channel first; joining is recorded on the timeline.", inc.ID()))
+			b.respond(cb.ResponseURL, channel, user, refuseNotMember(inc))
 			return
 		}
 	}
@@ -194,7 +194,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 		st, _, ok = inc.Step(stepID)
 		if !ok {
 			b.ack(req, start, nil)
-			b.tell(channel, user, fmt.Sprintf("%s has no step %q; this card is out of date.", inc.ID(), templates.Clip(stepID, 64)))
+			b.tell(channel, user, refuseUnknownStep(inc, stepID))
 			return
 		}
 	}
@@ -258,7 +258,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 		cmd.Kind = incident.CmdReopen
 	default:
 		b.ack(req, start, nil)
-		b.tell(channel, user, "Firebreak does not know the button `"+templates.Clip(act.ActionID, 60)+"`; the message may be from a newer version.")
+		b.tell(channel, user, refuseUnknownButton(act.ActionID))
 		return
 	}
 	_, err = b.apply(n, cmd)
@@ -276,6 +276,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 // reaches people chat.postEphemeral cannot: Slack refuses an ephemeral
 // for someone who is not in the channel (user_not_in_channel).
 func (b *Bot) respond(url, channel, user, text string) {
+	text = templates.Sentence(text)
 	if url == "" {
 		b.tell(channel, user, text)
 		return

@@ -94,6 +94,9 @@ func ParseSlash(text string) (Parsed, error) {
 	case "cancel":
 		return textSub(SubCancel, rest, "`/incident cancel <why it was declared by mistake>`")
 	case "sev", "severity":
+		if rest == "" {
+			return Parsed{}, userErr("Say which severity: `/incident sev 1` up to `/incident sev 4` (sev1 is the worst).")
+		}
 		sev, err := incident.ParseSeverity(rest)
 		if err != nil {
 			return Parsed{}, err

@@ -48,7 +48,7 @@ func refusalFor(s Status, kind CommandKind) error {
 	case s == StatusClosed && kind == CmdCancel:
 		return refuse(CodeClosed, "this incident is closed, so it can no longer be cancelled.")
 	case s == StatusClosed:
-		return refuse(CodeClosed, "this incident is closed, so `%s` no longer applies. Declare a new incident with `/incident <title>` if the problem is back.", kind)
+		return refuse(CodeClosed, "this incident is closed, so `%s` no longer applies. Declare a new incident with `/incident new <title>` if the problem is back.", kind)
 	case kind == CmdReopen:
 		return refuse(CodeInvalidTransition, "only a resolved incident can be reopened; this one is %s.", s)
 	case kind == CmdMitigated && s == StatusMitigated:
@@ -56,7 +56,7 @@ func refusalFor(s Status, kind CommandKind) error {
 	case kind == CmdMitigated || kind == CmdResolve:
 		return refuse(CodeInvalidTransition, "the incident is already %s; use `reopen <reason>` if the fix did not hold.", s)
 	}
-	return refuse(CodeInvalidTransition, "`%s` is not possible while the incident is %s.", kind, s)
+	return refuse(CodeInvalidTransition, "the `%s` command is not possible while the incident is %s.", kind, s)
 }
 
 var roleName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,29}$`)
@@ -222,7 +222,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 
 	case CmdMemberJoined:
 		if cmd.User == "" {
-			return r, refuse(CodeBadInput, "member_joined needs a user")
+			return r, refuse(CodeBadInput, "a member_joined event needs a user")
 		}
 		r.Events = append(r.Events, ev(now, cmd.User, EvMemberJoined, "", "inviter", cmd.Actor))
 
@@ -257,7 +257,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		}
 
 	default:
-		return r, refuse(CodeBadInput, "unknown command %q", cmd.Kind)
+		return r, refusalFor(c.Status, cmd.Kind)
 	}
 	r.Incident = c
 	return r, nil
