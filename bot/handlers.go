@@ -62,7 +62,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			b.ack(req, start, slashReply(userText(err)))
 			return
 		}
-		b.ack(req, start, slashReply(res.Reply))
+		b.ack(req, start, slashReply(templates.Sentence(res.Reply)))
 	default:
 		cmd := incident.Command{Actor: sc.UserID, Text: p.Text, Severity: p.Severity, User: p.User, Role: p.Role, Force: p.Force}
 		switch p.Sub {
@@ -94,7 +94,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			b.ack(req, start, slashReply(userText(err)))
 			return
 		}
-		b.ack(req, start, slashReply(res.Reply))
+		b.ack(req, start, slashReply(templates.Sentence(res.Reply)))
 	}
 }
 
