@@ -64,6 +64,9 @@ type Bot struct {
 	queues map[string]*serialQueue
 
 	names   sync.Map // user id → display name
+	// typoDeclared remembers which "did you mean" messages already
+	// declared an incident (key → INC-n), so a second press does not.
+	typoDeclared sync.Map
 	members *members
 	exec    *executor
 	connMu  sync.Mutex

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+	"go.uber.org/zap"
 
 	"github.com/firebreak-hq/firebreak/templates"
 )
@@ -74,9 +76,18 @@ func slashBlocks(text string, blocks []slack.Block) map[string]any {
 
 // onDeclareTyped declares, after all, the text that looked like a typo:
 // the person pressed the button under "did you mean".
+//
+// A second press of the same button (a double click, or a press before
+// the answer replaced the message) declares nothing more: it is answered
+// with the incident the first press declared.
 func (b *Bot) onDeclareTyped(req socketmode.Request, cb slack.InteractionCallback, act *slack.BlockAction, start time.Time) {
 	user, channel := cb.User.ID, cb.Channel.ID
 	b.ack(req, start, nil)
+	key := typoKey(cb, act)
+	if v, ok := b.typoDeclared.Load(key); ok {
+		b.replace(cb.ResponseURL, channel, user, templates.Sentence(v.(string)+" was already declared from this message; nothing more was declared."))
+		return
+	}
 	p, err := parseDeclare(act.Value)
 	if err != nil {
 		b.respond(cb.ResponseURL, channel, user, userText(err))
@@ -87,5 +98,32 @@ func (b *Bot) onDeclareTyped(req socketmode.Request, cb slack.InteractionCallbac
 		b.respond(cb.ResponseURL, channel, user, userText(err))
 		return
 	}
-	b.respond(cb.ResponseURL, channel, user, templates.Sentence(res.Reply))
+	b.typoDeclared.Store(key, res.Incident.ID())
+	b.replace(cb.ResponseURL, channel, user, templates.Sentence(res.Reply))
+}
+
+// typoKey names one "did you mean" message's button for one person.
+func typoKey(cb slack.InteractionCallback, act *slack.BlockAction) string {
+	return cb.User.ID + "/" + cb.Channel.ID + "/" + cb.Container.MessageTs + "/" + act.Value
+}
+
+// replace answers a click on an ephemeral message by replacing it, so its
+// button cannot be pressed again; without a response_url it tells.
+// https://api.slack.com/interactivity/handling#updating_message_response
+func (b *Bot) replace(url, channel, user, text string) {
+	if url == "" {
+		b.tell(channel, user, text)
+		return
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		err := b.exec.call(b.ctx(), "response_url", func(ctx context.Context) error {
+			return slack.PostWebhookContext(ctx, url, &slack.WebhookMessage{Text: clipAck(text), ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: true})
+		}, 3)
+		if err != nil {
+			b.log.Warn("could not answer through response_url", zap.String("user", user), zap.Error(err))
+			b.tell(channel, user, text)
+		}
+	}()
 }

@@ -139,7 +139,9 @@ func (b *Bot) routeInteraction(req socketmode.Request, cb slack.InteractionCallb
 		}
 		act := cb.ActionCallback.BlockActions[0]
 		if act.ActionID == ActDeclareTyped {
-			b.serial("free:"+req.EnvelopeID, func() {
+			// Presses of one button queue behind each other, so a double
+			// click declares once.
+			b.serial("typo:"+typoKey(cb, act), func() {
 				defer b.recoverAck(req)
 				b.onDeclareTyped(req, cb, act, start)
 			})

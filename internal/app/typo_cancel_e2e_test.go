@@ -88,6 +88,24 @@ func TestTypoDeclaresNothing(t *testing.T) {
 	if inc.Title != "frobnicate" || inc.Declarer != alice || inc.Status != incident.StatusActive {
 		t.Fatalf("declared from the button: %+v", inc)
 	}
+	// A second press declares nothing more and says so.
+	before := len(h.slack.Ephemerals(alice))
+	if _, err := h.slack.ClickEphemeral(alice, eph.TS, "incident.declare_typed"); err != nil {
+		t.Fatal(err)
+	}
+	want = "INC-2 was already declared from this message; nothing more was declared."
+	h.eventually("answer to the second press", func() bool {
+		for _, e := range h.slack.Ephemerals(alice)[before:] {
+			if e.Text == want && e.Channel == ch {
+				return true
+			}
+		}
+		return false
+	})
+	h.settled()
+	if n := h.incidentCount(); n != 2 {
+		t.Fatalf("a second press declared again: %d incidents", n)
+	}
 }
 
 // TestCancelMistakenIncident: /incident cancel within ten minutes archives
