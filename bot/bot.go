@@ -63,16 +63,17 @@ type Bot struct {
 	qmu    sync.Mutex
 	queues map[string]*serialQueue
 
-	names sync.Map // user id → display name
+	names   sync.Map // user id → display name
+	members *members
+	exec    *executor
+	connMu  sync.Mutex
+	conn    bool
+	wg      sync.WaitGroup
+	baseCtx context.Context
+
 	// typoDeclared remembers which "did you mean" messages already
 	// declared an incident (key → INC-n), so a second press does not.
 	typoDeclared sync.Map
-	members      *members
-	exec         *executor
-	connMu       sync.Mutex
-	conn         bool
-	wg           sync.WaitGroup
-	baseCtx      context.Context
 }
 
 // New checks the configuration and builds a bot; Run starts it.
