@@ -127,7 +127,7 @@ func ParseSlash(text string) (Parsed, error) {
 			if reason == "" {
 				return Parsed{}, userErr("A forced close needs a reason: `/incident close --force <reason>`.")
 			}
-			return Parsed{Sub: SubClose, Force: true, Text: reason}, nil
+			return Parsed{Sub: SubClose, Force: true, Text: fromSlack(reason)}, nil
 		}
 		if rest != "" {
 			return Parsed{}, userErr("The `close` subcommand takes no text; to close with open verify steps use `/incident close --force <reason>`.")
@@ -173,7 +173,7 @@ func parseDeclare(s string) (Parsed, error) {
 		}
 		break
 	}
-	p.Title = strings.TrimSpace(s)
+	p.Title = fromSlack(strings.TrimSpace(s))
 	if p.Title == "" {
 		return Parsed{}, userErr("A new incident needs a title: `/incident new sev2 Checkout errors`, or run `/incident` alone for the form.")
 	}
@@ -199,7 +199,16 @@ func textSub(sub Sub, rest, usage string) (Parsed, error) {
 	if strings.TrimSpace(rest) == "" {
 		return Parsed{}, userErr("This needs some text: " + usage + ".")
 	}
-	return Parsed{Sub: sub, Text: rest}, nil
+	return Parsed{Sub: sub, Text: fromSlack(rest)}, nil
+}
+
+// fromSlack undoes the escaping Slack applies to the text of a command
+// (it sends &, < and > as &amp;, &lt; and &gt;), so a title is stored as
+// typed and escaped once, when it is shown. Mentions arrive as real
+// <@U…> markup and are left alone.
+// https://api.slack.com/reference/surfaces/formatting#escaping
+func fromSlack(s string) string {
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
 
 func cut(s string) (string, string) {

@@ -63,6 +63,9 @@ func TestParseSlash(t *testing.T) {
 		{name: "a severity alone changes the severity", in: "SEV2", want: Parsed{Sub: SubSev, Severity: incident.Sev2}},
 		{name: "a typo is an implicit title", in: "stauts", want: Parsed{Sub: SubDeclare, Title: "stauts", Implicit: true}},
 		{name: "new is explicit", in: "new stauts", want: Parsed{Sub: SubDeclare, Title: "stauts"}},
+		{name: "Slack's escaping is undone in a title", in: "new Checkout &amp; cart &lt;500&gt;", want: Parsed{Sub: SubDeclare, Title: "Checkout & cart <500>"}},
+		{name: "Slack's escaping is undone in a note", in: "note p99 &gt; 2s &amp;&amp; rising", want: Parsed{Sub: SubNote, Text: "p99 > 2s && rising"}},
+		{name: "an escaped entity typed literally survives once", in: "note &amp;lt;b&amp;gt;", want: Parsed{Sub: SubNote, Text: "&lt;b&gt;"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
