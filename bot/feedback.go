@@ -58,7 +58,7 @@ func approvalFieldErrors(what, where string) map[string]string {
 		case t == "":
 			errs[block] = empty
 		case utf8.RuneCountInString(t) > max:
-			errs[block] = "This is too long: keep it under " + itoa(uint64(max)) + " characters."
+			errs[block] = "This is " + itoa(uint64(utf8.RuneCountInString(t))) + " characters; keep it to " + itoa(uint64(max)) + " or fewer."
 		}
 	}
 	check("what", what, "Say exactly what will be run, for example the command you will paste.", 2000)

@@ -66,6 +66,18 @@ func everyRefusal(t *testing.T) []refusalCase {
 		refusalCase{"unknown button", refuseUnknownButton("step.<frob>")},
 	)
 	add("unknown playbook", refuseNoPlaybook("<bad>", []string{"general", "bad-deploy"}))
+	for _, c := range []struct {
+		text       string
+		inIncident bool
+	}{{"stauts", true}, {"<frob> & co", true}, {"udpate", false}, {strings.Repeat("y ", maxButtonValue), true}} {
+		text, _ := typoReply(c.text, Suggest(strings.Fields(c.text)[0]), c.inIncident)
+		out = append(out, refusalCase{fmt.Sprintf("typo %.20q (in an incident channel: %v)", c.text, c.inIncident), text})
+	}
+	errs := approvalFieldErrors("", strings.Repeat("x", 501))
+	for _, block := range []string{"what", "where"} {
+		// Modal errors are plain text: still sentences.
+		out = append(out, refusalCase{"approval form: " + block, errs[block]})
+	}
 	add("storage", boom)
 
 	// The domain: declarations.
