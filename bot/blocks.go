@@ -81,7 +81,7 @@ func CardBlocks(inc incident.Incident, loc *time.Location) []slack.Block {
 		slack.NewHeaderBlock(plain(header, maxHeader), slack.HeaderBlockOptionBlockID("card:"+inc.ID())),
 		slack.NewSectionBlock(mrkdwn(templates.CardSummary(inc, loc)), nil, nil, slack.SectionBlockOptionBlockID("summary")),
 	}
-	if inc.Status != incident.StatusClosed {
+	if inc.Status.Open() {
 		var els []slack.BlockElement
 		if inc.Status != incident.StatusResolved {
 			els = append(els, button(ActResolve, "Resolve", inc.ID(), slack.StylePrimary))
@@ -96,14 +96,14 @@ func CardBlocks(inc incident.Incident, loc *time.Location) []slack.Block {
 		var lines []string
 		var open []incident.Step
 		for _, st := range steps {
-			if st.Finished() || inc.Status == incident.StatusClosed {
+			if st.Finished() || !inc.Status.Open() {
 				lines = append(lines, templates.StepLine(st))
 			} else {
 				open = append(open, st)
 			}
 		}
 		title := "*" + ph.Title() + "*"
-		if ph == inc.CurrentPhase() && inc.Status != incident.StatusClosed {
+		if ph == inc.CurrentPhase() && inc.Status.Open() {
 			title += "  ← current phase"
 		}
 		var overflow []string
@@ -182,8 +182,9 @@ func textInput(actionID, placeholder string, multiline bool, max int) *slack.Pla
 	return el
 }
 
-// DeclareModal asks for what /incident with no text needs.
-func DeclareModal(originChannel string, playbooks []incident.Playbook) slack.ModalViewRequest {
+// DeclareModal asks for what /incident with no text needs; meta is the
+// view's private_metadata (where the command was typed).
+func DeclareModal(meta string, playbooks []incident.Playbook) slack.ModalViewRequest {
 	var sevOpts []*slack.OptionBlockObject
 	for _, s := range incident.Severities {
 		sevOpts = append(sevOpts, slack.NewOptionBlockObject(string(s), plain(sevLabel(s), 75), nil))
@@ -201,7 +202,7 @@ func DeclareModal(originChannel string, playbooks []incident.Playbook) slack.Mod
 	if len(pbOpts) > 0 {
 		pb.InitialOption = pbOpts[0]
 	}
-	return modal(ViewDeclare, "Declare an incident", "Declare", originChannel,
+	return modal(ViewDeclare, "Declare an incident", "Declare", meta,
 		input("title", "Title", textInput("title", "Checkout returns 500 for EU users", false, incident.MaxTitle), false),
 		input("severity", "Severity", sev, false),
 		input("playbook", "Playbook", pb, false),

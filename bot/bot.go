@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // Config wires the bot. API, Store, Reader, Outbox and Playbooks are required.
@@ -69,6 +70,10 @@ type Bot struct {
 	conn    bool
 	wg      sync.WaitGroup
 	baseCtx context.Context
+
+	// typoDeclared remembers which "did you mean" messages already
+	// declared an incident (key → INC-n), so a second press does not.
+	typoDeclared sync.Map
 }
 
 // New checks the configuration and builds a bot; Run starts it.
@@ -291,7 +296,7 @@ func (b *Bot) route(channel string, fn func(inc *incident.Incident), req socketm
 			defer b.recoverAck(req)
 			cur, err := b.cfg.Store.Get(n)
 			if err != nil {
-				b.ack(req, b.now(), slashReply("Firebreak could not read this incident from its database: "+err.Error()+". Nothing was changed; try again."))
+				b.ack(req, b.now(), slashReply(refuseDBRead(err, true)))
 				return
 			}
 			fn(&cur)
@@ -302,7 +307,7 @@ func (b *Bot) route(channel string, fn func(inc *incident.Incident), req socketm
 			fn(nil)
 		})
 	default:
-		b.ack(req, b.now(), slashReply("Firebreak could not read its database: "+err.Error()+". Nothing was changed; try again."))
+		b.ack(req, b.now(), slashReply(refuseDBRead(err, false)))
 	}
 }
 
@@ -312,7 +317,7 @@ func (b *Bot) recoverAck(req socketmode.Request) {
 	if r := recover(); r != nil {
 		b.log.Error("handler panicked", zap.String("envelope", req.EnvelopeID), zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
 		if req.Type == string(socketmode.EventTypeSlashCommand) {
-			b.ack(req, b.now(), slashReply("Something went wrong inside Firebreak while handling that; it was logged. Check `/incident status` before trying again."))
+			b.ack(req, b.now(), slashReply(refusePanic()))
 		} else {
 			_ = b.sock.Ack(req)
 		}
@@ -336,8 +341,11 @@ func clipAck(s string) string {
 	return string(r) + "\n… (cut to fit Slack's limit)"
 }
 
-// userText turns an error into what the user reads.
-func userText(err error) string {
+// userText turns an error into what the user reads: one escaped
+// sentence, whatever produced it.
+func userText(err error) string { return templates.Sentence(rawUserText(err)) }
+
+func rawUserText(err error) string {
 	var ue *UserError
 	if errors.As(err, &ue) {
 		return ue.Msg
@@ -370,6 +378,7 @@ func (b *Bot) tell(channel, user, text string, blocks ...slack.Block) {
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
+		text = templates.Sentence(text)
 		opts := []slack.MsgOption{slack.MsgOptionText(clipAck(text), false)}
 		if len(blocks) > 0 {
 			opts = append(opts, slack.MsgOptionBlocks(blocks...))

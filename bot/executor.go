@@ -404,6 +404,9 @@ func (e *executor) perform(ctx context.Context, it OutboxItem) error {
 		return err
 	}
 	eff := it.Effect
+	if skipEffect(inc, eff) {
+		return nil
+	}
 	if eff.Kind != incident.EffCreateChannel && inc.Channel == "" && eff.Kind != incident.EffAnnounce {
 		// The channel does not exist yet: the create effect is ahead of us
 		// and has not succeeded; wait for it.
@@ -439,6 +442,9 @@ func (e *executor) perform(ctx context.Context, it OutboxItem) error {
 		text, err := templates.Announcement(inc, eff)
 		if err != nil {
 			return err
+		}
+		if eff.Msg == incident.MsgDeclared {
+			return e.announceDeclared(ctx, it, inc, text)
 		}
 		err = e.postOnce(ctx, it, b.cfg.AnnounceChannel, text, nil)
 		if slackCode(err) == "not_in_channel" {
@@ -490,6 +496,10 @@ func (e *executor) perform(ctx context.Context, it OutboxItem) error {
 		return e.publish(ctx, inc)
 	case incident.EffFetchPinned:
 		return e.fetchPinned(ctx, inc, eff.Fields["ts"])
+	case incident.EffCorrectAnnouncement:
+		return e.correctAnnouncement(ctx, it, inc)
+	case incident.EffArchiveChannel:
+		return e.archiveChannel(ctx, inc)
 	}
 	return fmt.Errorf("unknown effect %q", eff.Kind)
 }
@@ -529,7 +539,13 @@ func (e *executor) channelMessage(inc incident.Incident, eff incident.Effect) (s
 	if eff.Msg == incident.MsgClosed {
 		return templates.ClosedWithLink(inc, eff.Fields["url"]), nil, nil
 	}
-	text, err := templates.ChannelMessage(inc, eff)
+	var text string
+	var err error
+	if eff.Msg == incident.MsgReminder {
+		text, err = templates.Reminder(inc, eff, e.b.now())
+	} else {
+		text, err = templates.ChannelMessage(inc, eff)
+	}
 	if err != nil {
 		return "", nil, err
 	}

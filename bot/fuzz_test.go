@@ -30,7 +30,7 @@ func seeds(f *testing.F, add func(string)) {
 var knownSubs = map[Sub]bool{
 	SubDeclareModal: true, SubDeclare: true, SubHelp: true, SubList: true, SubStatus: true, SubTimeline: true,
 	SubNote: true, SubUpdate: true, SubSev: true, SubLead: true, SubRole: true, SubFollowup: true,
-	SubMitigated: true, SubResolve: true, SubReopen: true, SubClose: true,
+	SubMitigated: true, SubResolve: true, SubReopen: true, SubClose: true, SubCancel: true,
 }
 
 var userID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
@@ -65,13 +65,14 @@ func FuzzParseSlash(f *testing.F) {
 				t.Fatalf("invalid UTF-8 in %+v", p)
 			}
 		}
-		valid := strings.ToValidUTF8(in, "\uFFFD")
+		// Slack's escaping of &, < and > is undone in titles and texts.
+		valid := fromSlack(strings.ToValidUTF8(in, "\uFFFD"))
 		switch p.Sub {
 		case SubDeclare:
 			if p.Title == "" || p.Title != strings.TrimSpace(p.Title) || !strings.Contains(valid, p.Title) {
 				t.Fatalf("title %q from %q", p.Title, in)
 			}
-		case SubNote, SubUpdate, SubFollowup, SubReopen:
+		case SubNote, SubUpdate, SubFollowup, SubReopen, SubCancel:
 			if strings.TrimSpace(p.Text) == "" || !strings.Contains(valid, p.Text) {
 				t.Fatalf("text %q from %q", p.Text, in)
 			}

@@ -16,7 +16,7 @@ import (
 	"github.com/firebreak-hq/firebreak/templates"
 )
 
-const notInIncident = "run this in an incident channel: `%s` works only inside a channel that Firebreak opened for an incident. Use `/incident list` to find them."
+const notInIncident = "Run this in an incident channel: `%s` works only inside a channel that Firebreak opened for an incident. Use `/incident list` to find them."
 
 func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incident.Incident, start time.Time) {
 	p, err := ParseSlash(sc.Text)
@@ -24,8 +24,13 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 		b.ack(req, start, slashReply(userText(err)))
 		return
 	}
+	if suggest, confirm := typoCheck(p, sc.Text, inc != nil); confirm {
+		text, blocks := typoReply(sc.Text, suggest, inc != nil)
+		b.ack(req, start, slashBlocks(text, blocks))
+		return
+	}
 	if needsIncident[p.Sub] && inc == nil {
-		b.ack(req, start, slashReply(fmt.Sprintf(notInIncident, "/incident "+string(p.Sub))))
+		b.ack(req, start, slashReply(refuseNotInIncident(p.Sub)))
 		return
 	}
 	switch p.Sub {
@@ -50,14 +55,14 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 	case SubDeclareModal:
 		// The trigger expires in 3 s: ack first, then open the modal.
 		b.ack(req, start, nil)
-		b.openView(sc.TriggerID, DeclareModal(sc.ChannelID, b.cfg.Playbooks.All()), sc.ChannelID, sc.UserID)
+		b.openView(sc.TriggerID, DeclareModal(declareOrigin{Channel: sc.ChannelID, ResponseURL: sc.ResponseURL}.String(), b.cfg.Playbooks.All()), sc.ChannelID, sc.UserID)
 	case SubDeclare:
 		res, err := b.declare(p.Title, "", p.Severity, p.Playbook, sc.UserID, sc.ChannelID, sc.ResponseURL)
 		if err != nil {
 			b.ack(req, start, slashReply(userText(err)))
 			return
 		}
-		b.ack(req, start, slashReply(res.Reply))
+		b.ack(req, start, slashReply(templates.Sentence(res.Reply)))
 	default:
 		cmd := incident.Command{Actor: sc.UserID, Text: p.Text, Severity: p.Severity, User: p.User, Role: p.Role, Force: p.Force}
 		switch p.Sub {
@@ -81,13 +86,15 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			cmd.Kind = incident.CmdReopen
 		case SubClose:
 			cmd.Kind = incident.CmdClose
+		case SubCancel:
+			cmd.Kind = incident.CmdCancel
 		}
 		res, err := b.apply(inc.Number, cmd)
 		if err != nil {
 			b.ack(req, start, slashReply(userText(err)))
 			return
 		}
-		b.ack(req, start, slashReply(res.Reply))
+		b.ack(req, start, slashReply(templates.Sentence(res.Reply)))
 	}
 }
 
@@ -99,7 +106,7 @@ func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, use
 	}
 	pb, ok := b.cfg.Playbooks.Get(playbook)
 	if !ok {
-		return incident.Result{}, userErr(fmt.Sprintf("there is no playbook %q. Playbooks: %s.", templates.Clip(playbook, 40), strings.Join(b.cfg.Playbooks.Names(), ", ")))
+		return incident.Result{}, refuseNoPlaybook(playbook, b.cfg.Playbooks.Names())
 	}
 	now := b.now()
 	d := incident.Declaration{
@@ -118,7 +125,7 @@ func (b *Bot) openView(trigger string, v slack.ModalViewRequest, channel, user s
 	}, 1)
 	if err != nil {
 		b.log.Warn("views.open failed", zap.Error(err))
-		b.tell(channel, user, "Firebreak could not open the form ("+err.Error()+"). Try again, or type the command with text, e.g. `/incident new sev2 Checkout errors`.")
+		b.tell(channel, user, refuseFormFailed(err))
 	}
 }
 
@@ -131,10 +138,19 @@ func (b *Bot) routeInteraction(req socketmode.Request, cb slack.InteractionCallb
 			return
 		}
 		act := cb.ActionCallback.BlockActions[0]
+		if act.ActionID == ActDeclareTyped {
+			// Presses of one button queue behind each other, so a double
+			// click declares once.
+			b.serial("typo:"+typoKey(cb, act), func() {
+				defer b.recoverAck(req)
+				b.onDeclareTyped(req, cb, act, start)
+			})
+			return
+		}
 		n, stepID, err := parseActionValue(act.Value)
 		if err != nil {
 			b.ack(req, start, nil)
-			b.tell(cb.Channel.ID, cb.User.ID, "This button is not one Firebreak understands ("+userText(err)+"). The card may be from an older version; use `/incident status`.")
+			b.tell(cb.Channel.ID, cb.User.ID, refuseBadButton(err))
 			return
 		}
 		b.serial(fmt.Sprintf("inc-%d", n), func() {
@@ -160,7 +176,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 	if err != nil {
 		b.ack(req, start, nil)
 		if b.cfg.NotFound(err) {
-			b.tell(channel, user, fmt.Sprintf("%s does not exist in this Firebreak's database; this card is stale.", incident.ID(n)))
+			b.tell(channel, user, refuseStaleCard(n))
 		} else {
 			b.tell(channel, user, userText(err))
 		}
@@ -169,7 +185,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 	if inc.Channel != "" && channel == inc.Channel {
 		if member, ok := b.isMember(b.ctx(), inc.Channel, user); ok && !member {
 			b.ack(req, start, nil)
-			b.respond(cb.ResponseURL, channel, user, fmt.Sprintf("Only members of this channel can act on %s. Join the channel first; joining is recorded on the timeline.", inc.ID()))
+			b.respond(cb.ResponseURL, channel, user, refuseNotMember(inc))
 			return
 		}
 	}
@@ -180,7 +196,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 		st, _, ok = inc.Step(stepID)
 		if !ok {
 			b.ack(req, start, nil)
-			b.tell(channel, user, fmt.Sprintf("%s has no step %q; this card is out of date.", inc.ID(), templates.Clip(stepID, 64)))
+			b.tell(channel, user, refuseUnknownStep(inc, stepID))
 			return
 		}
 	}
@@ -244,13 +260,17 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 		cmd.Kind = incident.CmdReopen
 	default:
 		b.ack(req, start, nil)
-		b.tell(channel, user, "Firebreak does not know the button `"+templates.Clip(act.ActionID, 60)+"`; the message may be from a newer version.")
+		b.tell(channel, user, refuseUnknownButton(act.ActionID))
 		return
 	}
 	_, err = b.apply(n, cmd)
 	b.ack(req, start, nil)
 	if err != nil {
 		b.tell(channel, user, userText(err))
+		return
+	}
+	if act.ActionID == ActSnooze {
+		b.respond(cb.ResponseURL, channel, user, templates.Snoozed(inc, cmd.Until, b.loc))
 	}
 }
 
@@ -258,6 +278,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 // reaches people chat.postEphemeral cannot: Slack refuses an ephemeral
 // for someone who is not in the channel (user_not_in_channel).
 func (b *Bot) respond(url, channel, user, text string) {
+	text = templates.Sentence(text)
 	if url == "" {
 		b.tell(channel, user, text)
 		return
@@ -292,14 +313,15 @@ func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, sta
 	}
 	user := cb.User.ID
 	fail := func(block string, err error) {
-		b.ack(req, start, slack.NewErrorsViewSubmissionResponse(map[string]string{block: clipPlain(userText(err), 1000)}))
+		b.ack(req, start, slack.NewErrorsViewSubmissionResponse(map[string]string{block: clipPlain(templates.Plain(userText(err)), 1000)}))
 	}
 	switch v.CallbackID {
 	case ViewDeclare:
 		b.serial("free:"+req.EnvelopeID, func() {
 			defer b.recoverAck(req)
 			sev := incident.Severity(val("severity", "severity"))
-			if _, err := b.declare(val("title", "title"), val("impact", "impact"), sev, val("playbook", "playbook"), user, v.PrivateMetadata, ""); err != nil {
+			origin := parseDeclareOrigin(v.PrivateMetadata)
+			if _, err := b.declare(val("title", "title"), val("impact", "impact"), sev, val("playbook", "playbook"), user, origin.Channel, origin.ResponseURL); err != nil {
 				fail("title", err)
 				return
 			}
@@ -317,6 +339,10 @@ func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, sta
 			cmd.Kind, cmd.Text = incident.CmdStepSkip, val("reason", "reason")
 		case ViewApproval:
 			cmd.Kind, cmd.What, cmd.Where = incident.CmdRequestApproval, val("what", "what"), val("where", "where")
+			if errs := approvalFieldErrors(cmd.What, cmd.Where); len(errs) > 0 {
+				b.ack(req, start, slack.NewErrorsViewSubmissionResponse(errs))
+				return
+			}
 		case ViewUpdate:
 			cmd.Kind, cmd.Text = incident.CmdUpdate, val("text", "text")
 		case ViewReopen:

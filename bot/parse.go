@@ -30,13 +30,14 @@ const (
 	SubResolve      Sub = "resolve"
 	SubReopen       Sub = "reopen"
 	SubClose        Sub = "close"
+	SubCancel       Sub = "cancel"
 )
 
 // needsIncident lists the subcommands that only make sense in an incident channel.
 var needsIncident = map[Sub]bool{
 	SubStatus: true, SubTimeline: true, SubNote: true, SubUpdate: true, SubSev: true,
 	SubLead: true, SubRole: true, SubFollowup: true, SubMitigated: true, SubResolve: true,
-	SubReopen: true, SubClose: true,
+	SubReopen: true, SubClose: true, SubCancel: true,
 }
 
 // Parsed is the result of reading the text typed after /incident.
@@ -49,6 +50,9 @@ type Parsed struct {
 	User     string
 	Role     string
 	Force    bool
+	// Implicit: the text did not start with a subcommand, so it was read
+	// as a title. The caller decides whether that may declare at once.
+	Implicit bool
 }
 
 var mention = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
@@ -87,7 +91,12 @@ func ParseSlash(text string) (Parsed, error) {
 		return textSub(SubUpdate, rest, "`/incident update <what is happening now>`")
 	case "followup", "follow-up":
 		return textSub(SubFollowup, rest, "`/incident followup <action item>`")
+	case "cancel":
+		return textSub(SubCancel, rest, "`/incident cancel <why it was declared by mistake>`")
 	case "sev", "severity":
+		if rest == "" {
+			return Parsed{}, userErr("Say which severity: `/incident sev 1` up to `/incident sev 4` (sev1 is the worst).")
+		}
 		sev, err := incident.ParseSeverity(rest)
 		if err != nil {
 			return Parsed{}, err
@@ -96,14 +105,14 @@ func ParseSlash(text string) (Parsed, error) {
 	case "lead":
 		u, ok := ParseMention(rest)
 		if !ok {
-			return Parsed{}, userErr("name the lead with a mention: `/incident lead @name`.")
+			return Parsed{}, userErr("Name the lead with a mention: `/incident lead @name`.")
 		}
 		return Parsed{Sub: SubLead, User: u}, nil
 	case "role":
 		role, who := cut(rest)
 		u, ok := ParseMention(who)
 		if role == "" || !ok {
-			return Parsed{}, userErr("give a role and a person: `/incident role comms @name`.")
+			return Parsed{}, userErr("Give a role and a person: `/incident role comms @name`.")
 		}
 		return Parsed{Sub: SubRole, Role: strings.ToLower(role), User: u}, nil
 	case "mitigated", "mitigate":
@@ -116,18 +125,29 @@ func ParseSlash(text string) (Parsed, error) {
 		f, reason := cut(rest)
 		if f == "--force" || f == "-f" || f == "force" {
 			if reason == "" {
-				return Parsed{}, userErr("a forced close needs a reason: `/incident close --force <reason>`.")
+				return Parsed{}, userErr("A forced close needs a reason: `/incident close --force <reason>`.")
 			}
-			return Parsed{Sub: SubClose, Force: true, Text: reason}, nil
+			return Parsed{Sub: SubClose, Force: true, Text: fromSlack(reason)}, nil
 		}
 		if rest != "" {
-			return Parsed{}, userErr("`close` takes no text; to close with open verify steps use `/incident close --force <reason>`.")
+			return Parsed{}, userErr("The `close` subcommand takes no text; to close with open verify steps use `/incident close --force <reason>`.")
 		}
 		return Parsed{Sub: SubClose}, nil
 	case "new", "declare":
 		return parseDeclare(rest)
 	}
-	return parseDeclare(text)
+	if rest == "" && sevWord.MatchString(strings.ToLower(first)) {
+		// "/incident sev2" alone is a severity change, not a declaration
+		// without a title.
+		sev, err := incident.ParseSeverity(first)
+		if err != nil {
+			return Parsed{}, err
+		}
+		return Parsed{Sub: SubSev, Severity: sev}, nil
+	}
+	p, err := parseDeclare(text)
+	p.Implicit = err == nil
+	return p, err
 }
 
 func parseDeclare(s string) (Parsed, error) {
@@ -146,16 +166,16 @@ func parseDeclare(s string) (Parsed, error) {
 		case p.Playbook == "" && strings.HasPrefix(lw, "playbook:"):
 			p.Playbook = strings.TrimPrefix(lw, "playbook:")
 			if p.Playbook == "" {
-				return Parsed{}, userErr("`playbook:` needs a name, for example `playbook:bad-deploy`.")
+				return Parsed{}, userErr("The `playbook:` option needs a name, for example `playbook:bad-deploy`.")
 			}
 			s = rest
 			continue
 		}
 		break
 	}
-	p.Title = strings.TrimSpace(s)
+	p.Title = fromSlack(strings.TrimSpace(s))
 	if p.Title == "" {
-		return Parsed{}, userErr("a new incident needs a title: `/incident new sev2 Checkout errors` (or run `/incident` alone for the form).")
+		return Parsed{}, userErr("A new incident needs a title: `/incident new sev2 Checkout errors`, or run `/incident` alone for the form.")
 	}
 	return p, nil
 }
@@ -171,15 +191,24 @@ func bare(sub Sub, word, rest string) (Parsed, error) {
 	if rest == "" {
 		return Parsed{Sub: sub}, nil
 	}
-	return Parsed{}, userErr("`" + templates.Clip(templates.EscapeMrkdwn(word), 20) + "` takes no text. To declare an incident with that title use `/incident new " +
+	return Parsed{}, userErr("The `" + templates.Clip(templates.EscapeMrkdwn(strings.ToLower(word)), 20) + "` subcommand takes no text. To declare an incident with that title use `/incident new " +
 		templates.Clip(templates.EscapeMrkdwn(word+" "+rest), 80) + "`; to add a note use `/incident note …`.")
 }
 
 func textSub(sub Sub, rest, usage string) (Parsed, error) {
 	if strings.TrimSpace(rest) == "" {
-		return Parsed{}, userErr("this needs some text: " + usage + ".")
+		return Parsed{}, userErr("This needs some text: " + usage + ".")
 	}
-	return Parsed{Sub: sub, Text: rest}, nil
+	return Parsed{Sub: sub, Text: fromSlack(rest)}, nil
+}
+
+// fromSlack undoes the escaping Slack applies to the text of a command
+// (it sends &, < and > as &amp;, &lt; and &gt;), so a title is stored as
+// typed and escaped once, when it is shown. Mentions arrive as real
+// <@U…> markup and are left alone.
+// https://api.slack.com/reference/surfaces/formatting#escaping
+func fromSlack(s string) string {
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
 
 func cut(s string) (string, string) {

@@ -17,6 +17,8 @@ var transitions = map[Status]map[CommandKind]bool{
 	// The text of a message pinned before the close still belongs in
 	// the record, even when Slack was too slow to hand it over in time.
 	StatusClosed: {CmdPinnedText: true},
+	// A cancelled incident's channel is archived: nothing more applies.
+	StatusCancelled: {},
 }
 
 func allowAll(except ...CommandKind) map[CommandKind]bool {
@@ -41,8 +43,12 @@ func Allowed(s Status, kind CommandKind) error {
 
 func refusalFor(s Status, kind CommandKind) error {
 	switch {
+	case s == StatusCancelled:
+		return refuse(CodeCancelled, "this incident was cancelled as declared by mistake, so `%s` no longer applies. Declare a new incident with `/incident new <title>` if there is a real problem.", kind)
+	case s == StatusClosed && kind == CmdCancel:
+		return refuse(CodeClosed, "this incident is closed, so it can no longer be cancelled.")
 	case s == StatusClosed:
-		return refuse(CodeClosed, "this incident is closed, so `%s` no longer applies. Declare a new incident with `/incident <title>` if the problem is back.", kind)
+		return refuse(CodeClosed, "this incident is closed, so `%s` no longer applies. Declare a new incident with `/incident new <title>` if the problem is back.", kind)
 	case kind == CmdReopen:
 		return refuse(CodeInvalidTransition, "only a resolved incident can be reopened; this one is %s.", s)
 	case kind == CmdMitigated && s == StatusMitigated:
@@ -50,7 +56,7 @@ func refusalFor(s Status, kind CommandKind) error {
 	case kind == CmdMitigated || kind == CmdResolve:
 		return refuse(CodeInvalidTransition, "the incident is already %s; use `reopen <reason>` if the fix did not hold.", s)
 	}
-	return refuse(CodeInvalidTransition, "`%s` is not possible while the incident is %s.", kind, s)
+	return refuse(CodeInvalidTransition, "the `%s` command is not possible while the incident is %s.", kind, s)
 }
 
 var roleName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,29}$`)
@@ -216,7 +222,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 
 	case CmdMemberJoined:
 		if cmd.User == "" {
-			return r, refuse(CodeBadInput, "member_joined needs a user")
+			return r, refuse(CodeBadInput, "a member_joined event needs a user")
 		}
 		r.Events = append(r.Events, ev(now, cmd.User, EvMemberJoined, "", "inviter", cmd.Actor))
 
@@ -245,8 +251,13 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvSnoozed, "", "until", c.Reminders.SnoozedUntil.Format(time.RFC3339)))
 		r.Reply = "Status-update reminder snoozed until " + c.Reminders.SnoozedUntil.Format("15:04 UTC") + "."
 
+	case CmdCancel:
+		if err := applyCancel(&c, &r, cmd, now); err != nil {
+			return Result{}, err
+		}
+
 	default:
-		return r, refuse(CodeBadInput, "unknown command %q", cmd.Kind)
+		return r, refusalFor(c.Status, cmd.Kind)
 	}
 	r.Incident = c
 	return r, nil

@@ -36,6 +36,8 @@ func inStatus(t *testing.T, s Status) Incident {
 		step(Command{Kind: CmdResolve, Actor: "UALICE"})
 	case StatusClosed:
 		step(Command{Kind: CmdClose, Actor: "UALICE", Force: true, Text: "test"})
+	case StatusCancelled:
+		step(Command{Kind: CmdCancel, Actor: "UALICE", Text: "declared by mistake"})
 	}
 	if inc.Status != s {
 		t.Fatalf("built %s, want %s", inc.Status, s)
@@ -64,10 +66,10 @@ func validCommand(inc Incident, k CommandKind) Command {
 func TestTransitionTableEveryPair(t *testing.T) {
 	want := map[Status]map[CommandKind]Status{
 		StatusActive: {
-			CmdMitigated: StatusMitigated, CmdResolve: StatusResolved, CmdClose: StatusClosed,
+			CmdMitigated: StatusMitigated, CmdResolve: StatusResolved, CmdClose: StatusClosed, CmdCancel: StatusCancelled,
 		},
-		StatusMitigated: {CmdResolve: StatusResolved, CmdClose: StatusClosed},
-		StatusResolved:  {CmdReopen: StatusActive, CmdClose: StatusClosed},
+		StatusMitigated: {CmdResolve: StatusResolved, CmdClose: StatusClosed, CmdCancel: StatusCancelled},
+		StatusResolved:  {CmdReopen: StatusActive, CmdClose: StatusClosed, CmdCancel: StatusCancelled},
 	}
 	refused := map[Status]map[CommandKind]Code{
 		StatusActive:    {CmdReopen: CodeInvalidTransition},
@@ -81,7 +83,7 @@ func TestTransitionTableEveryPair(t *testing.T) {
 				cmd := validCommand(inc, k)
 				if k == CmdApprove {
 					// an approval needs a request by someone else first
-					if s != StatusClosed {
+					if s != StatusClosed && s != StatusCancelled {
 						r, err := Apply(inc, Command{Kind: CmdRequestApproval, Actor: "UBOB", StepID: "fix", What: "x", Where: "y"}, t0)
 						if err != nil {
 							t.Fatal(err)
@@ -94,6 +96,12 @@ func TestTransitionTableEveryPair(t *testing.T) {
 					// a late pinned text still joins the record
 					if err != nil || len(res.Events) != 1 {
 						t.Fatalf("late pinned text refused: %v", err)
+					}
+					return
+				}
+				if s == StatusCancelled {
+					if !HasCode(err, CodeCancelled) {
+						t.Fatalf("cancelled incident accepted %s: %v", k, err)
 					}
 					return
 				}

@@ -29,6 +29,7 @@ const (
 	CmdPinned          CommandKind = "pinned"
 	CmdSnooze          CommandKind = "snooze"
 	CmdPinnedText      CommandKind = "pinned_text"
+	CmdCancel          CommandKind = "cancel"
 )
 
 // CommandKinds lists every command, for exhaustive tests.
@@ -36,6 +37,7 @@ var CommandKinds = []CommandKind{
 	CmdNote, CmdUpdate, CmdSeverity, CmdLead, CmdRole, CmdFollowup,
 	CmdMitigated, CmdResolve, CmdReopen, CmdClose, CmdStepDone, CmdStepSkip,
 	CmdStepAssign, CmdRequestApproval, CmdApprove, CmdMemberJoined, CmdPinned, CmdSnooze, CmdPinnedText,
+	CmdCancel,
 }
 
 // Command is one request to change an incident. Only the fields its Kind

@@ -25,6 +25,8 @@ const (
 	CodeNotApprovalStep   Code = "not_approval_step"
 	CodeNotAuthorized     Code = "not_authorized"
 	CodeNoop              Code = "noop"
+	CodeCancelled         Code = "cancelled"
+	CodeCancelTooLate     Code = "cancel_too_late"
 )
 
 // Error is a refusal: the command was valid Slack input but the incident's

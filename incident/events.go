@@ -33,6 +33,7 @@ const (
 	EvSnoozed          EventKind = "snoozed"
 	EvPostmortem       EventKind = "postmortem_published"
 	EvPostmortemFailed EventKind = "postmortem_failed"
+	EvCancelled        EventKind = "cancelled"
 )
 
 // Event is one line of the timeline. At is UTC with millisecond precision.
@@ -89,6 +90,11 @@ const (
 	// EffFetchPinned fetches the text of a pinned message (Fields["ts"])
 	// and records it with CmdPinnedText.
 	EffFetchPinned EffectKind = "pin.fetch"
+	// EffArchiveChannel archives the incident channel (after a cancel).
+	EffArchiveChannel EffectKind = "channel.archive"
+	// EffCorrectAnnouncement rewrites the declaration's message in the
+	// announce channel (after a cancel).
+	EffCorrectAnnouncement EffectKind = "announce.correct"
 )
 
 // MessageKind picks the template used to render a posted message.
@@ -106,6 +112,7 @@ const (
 	MsgApproved        MessageKind = "approval_granted"
 	MsgClosed          MessageKind = "closed"
 	MsgReminder        MessageKind = "reminder"
+	MsgCancelled       MessageKind = "cancelled"
 	// MsgDigest is the daily digest of open incidents (no incident).
 	MsgDigest MessageKind = "digest"
 	MsgText   MessageKind = "text"

@@ -182,6 +182,9 @@ func Due(inc Incident, now time.Time, cfg ReminderConfig) []Reminder {
 		out = append(out, Reminder{Kind: kind, Key: key, Due: Stamp(due), User: user, StepID: step})
 	}
 
+	if inc.Status == StatusCancelled {
+		return nil // declared by mistake: nobody is reminded of anything
+	}
 	if inc.Status == StatusClosed {
 		if n := cfg.FollowupBusinessDays; n > 0 && len(inc.Followups) > 0 && !inc.ClosedAt.IsZero() {
 			add(ReminderFollowup, AddBusinessDays(inc.ClosedAt, n, cfg.Location).UTC(), inc.owner(), "")
@@ -265,6 +268,9 @@ func MarkReminded(inc Incident, r Reminder, now time.Time) (Result, error) {
 	}
 	if _, sent := inc.Reminders.Sent[r.Key]; sent {
 		return Result{}, refuse(CodeNoop, "reminder %s of %s was already sent", r.Key, inc.ID())
+	}
+	if inc.Status == StatusCancelled {
+		return Result{}, refuse(CodeCancelled, "%s was cancelled, so its %s reminder is no longer sent", inc.ID(), r.Kind)
 	}
 	if inc.Status == StatusClosed && r.Kind != ReminderFollowup {
 		return Result{}, refuse(CodeClosed, "%s is closed, so its %s reminder is no longer sent", inc.ID(), r.Kind)

@@ -65,10 +65,13 @@ const (
 	StatusMitigated Status = "mitigated"
 	StatusResolved  Status = "resolved"
 	StatusClosed    Status = "closed"
+	// StatusCancelled ends an incident declared by mistake: no
+	// postmortem, and nothing more happens to it.
+	StatusCancelled Status = "cancelled"
 )
 
 // Statuses lists every status in lifecycle order.
-var Statuses = []Status{StatusActive, StatusMitigated, StatusResolved, StatusClosed}
+var Statuses = []Status{StatusActive, StatusMitigated, StatusResolved, StatusClosed, StatusCancelled}
 
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool {
@@ -81,7 +84,7 @@ func (s Status) Valid() bool {
 }
 
 // Open reports whether the incident still needs people.
-func (s Status) Open() bool { return s != StatusClosed }
+func (s Status) Open() bool { return s != StatusClosed && s != StatusCancelled }
 
 // Phase groups checklist steps; responders work through them in order.
 type Phase string
@@ -287,6 +290,11 @@ type Incident struct {
 	// ReopenCount counts false resolutions.
 	ReopenCount int    `json:"reopen_count,omitempty"`
 	ForceReason string `json:"force_reason,omitempty"`
+	// CancelledAt and CancelReason record a cancel (declared by mistake).
+	CancelledAt  time.Time `json:"cancelled_at,omitzero"`
+	CancelReason string    `json:"cancel_reason,omitempty"`
+	// AnnounceTS is the declaration's message in the announce channel.
+	AnnounceTS string `json:"announce_ts,omitempty"`
 	// PostmortemURL is where the postmortem was filed, once it was.
 	PostmortemURL string `json:"postmortem_url,omitempty"`
 

@@ -148,6 +148,9 @@ func statusEmoji(s incident.Status) string {
 	case incident.StatusResolved:
 		return ":white_check_mark:"
 	}
+	if s == incident.StatusCancelled {
+		return ":no_entry_sign:"
+	}
 	return ":lock:"
 }
 
@@ -202,7 +205,7 @@ func (v *effView) severity(f map[string]string) {
 
 // Announcement renders an EffAnnounce effect for the announce channel.
 func Announcement(inc incident.Incident, e incident.Effect) (string, error) {
-	if e.Kind != incident.EffAnnounce {
+	if e.Kind != incident.EffAnnounce && !(e.Kind == incident.EffCorrectAnnouncement && e.Msg == incident.MsgCancelled) {
 		return "", fmt.Errorf("announcement: effect kind %q is not %q", e.Kind, incident.EffAnnounce)
 	}
 	v := effViewOf(inc, e)
@@ -221,6 +224,9 @@ func Announcement(inc incident.Incident, e incident.Effect) (string, error) {
 	case incident.MsgStatusUpdate:
 		v.Quote = quote(e.Text)
 		name = "announce_status_update"
+	case incident.MsgCancelled:
+		v.Text = sentenceEnd(v.Text)
+		name = "announce_cancelled"
 	default:
 		return "", fmt.Errorf("announcement: no template for message %q", e.Msg)
 	}
@@ -266,7 +272,10 @@ func ChannelMessage(inc incident.Incident, e incident.Effect) (string, error) {
 		v.User = mention(f["requested_by"])
 		name = "post_approval_granted"
 	case incident.MsgReminder:
-		return reminder(inc, e, v)
+		return reminder(inc, e, v, time.Time{})
+	case incident.MsgCancelled:
+		v.Text = sentenceEnd(v.Text)
+		name = "post_cancelled"
 	default:
 		return "", fmt.Errorf("channel message: no template for message %q", e.Msg)
 	}
@@ -285,14 +294,27 @@ func stepTitle(inc incident.Incident, id, fallback string) string {
 	return EscapeMrkdwn(id)
 }
 
-func reminder(inc incident.Incident, e incident.Effect, v effView) (string, error) {
+// Reminder renders a reminder as it is posted at now: how long the
+// incident went without an update is measured to the moment people read
+// it, not to when the reminder fell due.
+func Reminder(inc incident.Incident, e incident.Effect, now time.Time) (string, error) {
+	if e.Kind != incident.EffPost || e.Msg != incident.MsgReminder {
+		return "", fmt.Errorf("reminder: effect %q/%q is not a reminder post", e.Kind, e.Msg)
+	}
+	return reminder(inc, e, effViewOf(inc, e), now)
+}
+
+func reminder(inc incident.Incident, e incident.Effect, v effView, now time.Time) (string, error) {
 	f := e.Fields
-	due, _ := time.Parse(time.RFC3339, f["due"])
+	at, _ := time.Parse(time.RFC3339, f["due"])
+	if !now.IsZero() && now.After(at) {
+		at = now
+	}
 	since := func(t time.Time) string {
-		if due.IsZero() || t.IsZero() || due.Before(t) {
+		if at.IsZero() || t.IsZero() || at.Before(t) {
 			return ""
 		}
-		return human(due.Sub(t))
+		return Elapsed(at.Sub(t))
 	}
 	who := func(ids ...string) string {
 		for _, id := range ids {
@@ -557,10 +579,7 @@ func describeEvent(inc incident.Incident, e incident.Event, loc *time.Location) 
 	case incident.EvPinnedText:
 		what = "· text of a message pinned earlier"
 	case incident.EvReminderSent:
-		what = "was reminded"
-		if k := f["reminder"]; k != "" {
-			what += " (" + EscapeMrkdwn(k) + ")"
-		}
+		what = reminded(inc, f)
 	case incident.EvSnoozed:
 		what = "snoozed the update reminder"
 		if t, err := time.Parse(time.RFC3339, f["until"]); err == nil {
@@ -570,6 +589,8 @@ func describeEvent(inc incident.Incident, e incident.Event, loc *time.Location) 
 		what = "published the postmortem"
 	case incident.EvPostmortemFailed:
 		what = "could not publish the postmortem"
+	case incident.EvCancelled:
+		what = "cancelled it as declared by mistake"
 	default:
 		what = EscapeMrkdwn(string(e.Kind))
 	}

@@ -20,6 +20,7 @@ var MethodScopes = map[string]string{
 	"conversations.create":   "channels:manage",
 	"conversations.invite":   "channels:manage",
 	"conversations.setTopic": "channels:manage",
+	"conversations.archive":  "channels:manage",
 	"conversations.join":     "channels:join",
 	"conversations.history":  "channels:history",
 	"conversations.list":     "channels:read",

@@ -410,6 +410,10 @@ func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if req.Select {
 		_, err = s.slack.ClickSelect(req.User, req.Channel, req.TS, req.ActionID, req.Value)
+	} else if s.isEphemeral(req.User, req.TS) {
+		// A button on a message only this person sees, such as the
+		// "did you mean" answer to a typo.
+		_, err = s.slack.ClickEphemeral(req.User, req.TS, req.ActionID)
 	} else {
 		_, err = s.slack.Click(req.User, req.Channel, req.TS, req.ActionID, req.Value)
 	}
@@ -418,6 +422,15 @@ func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
+func (s *Server) isEphemeral(user, ts string) bool {
+	for _, e := range s.slack.Ephemerals(user) {
+		if e.TS == ts {
+			return true
+		}
+	}
+	return false
 }
 
 type submitReq struct {

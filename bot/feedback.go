@@ -1,0 +1,129 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+	"go.uber.org/zap"
+
+	"github.com/firebreak-hq/firebreak/templates"
+)
+
+// declareOrigin is what the declare modal carries in private_metadata:
+// where /incident was typed, and that command's response_url, so the
+// confirmation reaches the person there as an ephemeral message even in
+// a channel the bot is not in. A slash command's response_url may be
+// used five times within thirty minutes.
+// https://api.slack.com/interactivity/handling#message_responses
+type declareOrigin struct {
+	Channel     string `json:"channel"`
+	ResponseURL string `json:"response_url,omitempty"`
+}
+
+// maxPrivateMetadata is Slack's limit on a view's private_metadata.
+// https://api.slack.com/reference/surfaces/views
+const maxPrivateMetadata = 3000
+
+func (o declareOrigin) String() string {
+	b, err := json.Marshal(o)
+	if err != nil || len(b) > maxPrivateMetadata {
+		return o.Channel
+	}
+	return string(b)
+}
+
+// parseDeclareOrigin reads private_metadata; a modal opened by an older
+// version carries the bare channel id.
+func parseDeclareOrigin(meta string) declareOrigin {
+	var o declareOrigin
+	if strings.HasPrefix(meta, "{") && json.Unmarshal([]byte(meta), &o) == nil {
+		return o
+	}
+	return declareOrigin{Channel: meta}
+}
+
+// approvalFieldErrors checks both fields of the approval form at once,
+// so each error shows under its own field and none waits for a second
+// submit. The limits are the form's own max_length.
+func approvalFieldErrors(what, where string) map[string]string {
+	errs := map[string]string{}
+	check := func(block, text, empty string, max int) {
+		t := strings.TrimSpace(text)
+		switch {
+		case t == "":
+			errs[block] = empty
+		case utf8.RuneCountInString(t) > max:
+			errs[block] = "This is " + itoa(uint64(utf8.RuneCountInString(t))) + " characters; keep it to " + itoa(uint64(max)) + " or fewer."
+		}
+	}
+	check("what", what, "Say exactly what will be run, for example the command you will paste.", 2000)
+	check("where", where, "Say where it will be run: which host, cluster or database.", 500)
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+// slashBlocks is an ephemeral answer to a slash command with blocks.
+func slashBlocks(text string, blocks []slack.Block) map[string]any {
+	return map[string]any{"response_type": "ephemeral", "text": clipAck(text), "blocks": blocks}
+}
+
+// onDeclareTyped declares, after all, the text that looked like a typo:
+// the person pressed the button under "did you mean".
+//
+// A second press of the same button (a double click, or a press before
+// the answer replaced the message) declares nothing more: it is answered
+// with the incident the first press declared.
+func (b *Bot) onDeclareTyped(req socketmode.Request, cb slack.InteractionCallback, act *slack.BlockAction, start time.Time) {
+	user, channel := cb.User.ID, cb.Channel.ID
+	b.ack(req, start, nil)
+	key := typoKey(cb, act)
+	if v, ok := b.typoDeclared.Load(key); ok {
+		b.replace(cb.ResponseURL, channel, user, templates.Sentence(v.(string)+" was already declared from this message; nothing more was declared."))
+		return
+	}
+	p, err := parseDeclare(act.Value)
+	if err != nil {
+		b.respond(cb.ResponseURL, channel, user, userText(err))
+		return
+	}
+	res, err := b.declare(p.Title, "", p.Severity, p.Playbook, user, channel, cb.ResponseURL)
+	if err != nil {
+		b.respond(cb.ResponseURL, channel, user, userText(err))
+		return
+	}
+	b.typoDeclared.Store(key, res.Incident.ID())
+	b.replace(cb.ResponseURL, channel, user, templates.Sentence(res.Reply))
+}
+
+// typoKey names one "did you mean" message's button for one person.
+func typoKey(cb slack.InteractionCallback, act *slack.BlockAction) string {
+	return cb.User.ID + "/" + cb.Channel.ID + "/" + cb.Container.MessageTs + "/" + act.Value
+}
+
+// replace answers a click on an ephemeral message by replacing it, so its
+// button cannot be pressed again; without a response_url it tells.
+// https://api.slack.com/interactivity/handling#updating_message_response
+func (b *Bot) replace(url, channel, user, text string) {
+	if url == "" {
+		b.tell(channel, user, text)
+		return
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		err := b.exec.call(b.ctx(), "response_url", func(ctx context.Context) error {
+			return slack.PostWebhookContext(ctx, url, &slack.WebhookMessage{Text: clipAck(text), ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: true})
+		}, 3)
+		if err != nil {
+			b.log.Warn("could not answer through response_url", zap.String("user", user), zap.Error(err))
+			b.tell(channel, user, text)
+		}
+	}()
+}

@@ -1,0 +1,51 @@
+package slackfake
+
+import "fmt"
+
+// ClickEphemeral presses the button action_id on an ephemeral message the person sees (found
+// by its ts in Ephemerals) and waits for the ack. As in Slack, the payload's container says
+// is_ephemeral and carries no stored message: the app answers through the response_url.
+// https://api.slack.com/reference/interaction-payloads/block-actions
+func (s *Server) ClickEphemeral(user, ephemeralTS, actionID string) (Ack, error) {
+	s.mu.Lock()
+	var eph *Ephemeral
+	for i := range s.st.ephemerals {
+		if e := &s.st.ephemerals[i]; e.User == user && e.TS == ephemeralTS {
+			eph = e
+			break
+		}
+	}
+	if eph == nil {
+		s.mu.Unlock()
+		return Ack{}, fmt.Errorf("slackfake: no ephemeral %s for %s", ephemeralTS, user)
+	}
+	blockID, el, ok := findAction(decodeBlocks(eph.Blocks), actionID)
+	if !ok {
+		s.mu.Unlock()
+		return Ack{}, fmt.Errorf("slackfake: ephemeral %s has no action_id %q", ephemeralTS, actionID)
+	}
+	elType, _ := el["type"].(string)
+	action := map[string]any{"action_id": actionID, "block_id": blockID, "type": elType, "action_ts": s.st.nextTS(), "value": el["value"]}
+	if t, ok := el["text"]; ok {
+		action["text"] = t
+	}
+	channelID := eph.Channel
+	payload := map[string]any{
+		"type":                  "block_actions",
+		"token":                 "verification-token",
+		"api_app_id":            AppID,
+		"user":                  s.userObj(user),
+		"team":                  map[string]any{"id": TeamID, "domain": TeamDomain},
+		"enterprise":            nil,
+		"is_enterprise_install": false,
+		"channel":               map[string]any{"id": channelID, "name": s.channelName(channelID)},
+		"container":             map[string]any{"type": "message", "message_ts": eph.TS, "channel_id": channelID, "is_ephemeral": true},
+		"state":                 map[string]any{"values": map[string]any{}},
+		"trigger_id":            s.newTriggerLocked(user, channelID),
+		"response_url":          s.newResponseURLLocked(user, channelID, ""),
+		"actions":               []any{action},
+	}
+	s.mu.Unlock()
+	id, w := s.enqueueKind(EnvelopeInteractive, "block_actions", user, channelID, "", payload)
+	return s.wait(id, w)
+}
