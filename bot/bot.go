@@ -154,6 +154,13 @@ func (b *Bot) Run(ctx context.Context) error {
 			b.log.Warn("cannot join the announce channel; announcements will be retried", zap.String("channel", ch), zap.Error(err))
 		}
 	}
+	if open, err := b.cfg.Reader.OpenIncidents(); err == nil {
+		for _, inc := range open {
+			if inc.Channel != "" {
+				b.warmMembers(inc.Channel)
+			}
+		}
+	}
 	execDone := make(chan struct{})
 	go func() { b.exec.run(ctx); close(execDone) }()
 

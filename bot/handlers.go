@@ -568,6 +568,12 @@ func (b *Bot) onEvent(req socketmode.Request) {
 		} // else: leave unacked so Slack redelivers once storage is back
 		return
 	}
+	if head.Type == "member_joined_channel" {
+		// Someone joined an incident channel (the invitations right after
+		// it is created, typically): learn its members now, before the
+		// first command needs them.
+		b.warmMembers(channel)
+	}
 	n := inc.Number
 	b.serial(fmt.Sprintf("inc-%d", n), func() {
 		defer b.recoverAck(req)

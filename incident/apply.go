@@ -129,8 +129,10 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		prev := c.Lead
 		c.Lead = cmd.User
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvLeadAssigned, "", "user", cmd.User, "previous", prev))
+		// The new lead is invited: only members act on an incident.
 		r.Effects = append(r.Effects, card, topic,
-			eff(EffPost, MsgLeadAssigned, "", "user", cmd.User, "by", cmd.Actor))
+			eff(EffPost, MsgLeadAssigned, "", "user", cmd.User, "by", cmd.Actor),
+			Effect{Kind: EffInvite, Users: []string{cmd.User}})
 		r.Reply = "Lead assigned."
 
 	case CmdRole:
@@ -153,7 +155,8 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		c.Roles[role] = cmd.User
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvRoleAssigned, "", "role", role, "user", cmd.User))
 		r.Effects = append(r.Effects, card,
-			eff(EffPost, MsgRoleAssigned, "", "role", role, "user", cmd.User, "by", cmd.Actor))
+			eff(EffPost, MsgRoleAssigned, "", "role", role, "user", cmd.User, "by", cmd.Actor),
+			Effect{Kind: EffInvite, Users: []string{cmd.User}})
 		r.Reply = "Role " + role + " assigned."
 
 	case CmdFollowup:
