@@ -297,10 +297,10 @@ func TestForgedPayloadsRefused(t *testing.T) {
 	}
 	click := map[string]any{
 		"type": "block_actions", "token": "verification-token", "api_app_id": slackfake.AppID,
-		"user":    map[string]any{"id": alice, "username": "alice", "name": "alice", "team_id": "T0EVIL"},
-		"team":    map[string]any{"id": "T0EVIL", "domain": "evil"},
-		"channel": map[string]any{"id": inc1.Channel, "name": inc1.ChannelName},
-		"container": map[string]any{"type": "message", "message_ts": inc1.CardTS, "channel_id": inc1.Channel, "is_ephemeral": false},
+		"user":       map[string]any{"id": alice, "username": "alice", "name": "alice", "team_id": "T0EVIL"},
+		"team":       map[string]any{"id": "T0EVIL", "domain": "evil"},
+		"channel":    map[string]any{"id": inc1.Channel, "name": inc1.ChannelName},
+		"container":  map[string]any{"type": "message", "message_ts": inc1.CardTS, "channel_id": inc1.Channel, "is_ephemeral": false},
 		"trigger_id": "1.2.forged", "response_url": "",
 		"actions": []any{map[string]any{"action_id": "step.done", "block_id": "act:" + first.ID, "type": "button", "value": "INC-1:" + first.ID, "action_ts": "1.2"}},
 	}
