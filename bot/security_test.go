@@ -3,8 +3,13 @@ package bot
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/firebreak-hq/firebreak/incident"
 )
 
 // TestPersonProblem: only people lead or hold roles.
@@ -76,5 +81,21 @@ func TestSplitRequest(t *testing.T) {
 		if s != want.step || r != want.req || (err == nil) != want.ok {
 			t.Errorf("splitRequest(%q) = %q, %d, %v", in, s, r, err)
 		}
+	}
+}
+
+// TestClockStepBackIsLogged: a backwards step of the clock absorbed by
+// the domain is logged with how far it went.
+func TestClockStepBackIsLogged(t *testing.T) {
+	core, logs := observer.New(zap.WarnLevel)
+	b := &Bot{log: zap.New(core)}
+	b.noteClockBack(7, incident.Result{})
+	if logs.Len() != 0 {
+		t.Fatal("logged without a step back")
+	}
+	b.noteClockBack(7, incident.Result{ClockBack: 90 * time.Second})
+	all := logs.All()
+	if len(all) != 1 || all[0].ContextMap()["incident"] != "INC-7" || all[0].ContextMap()["behind"] != 90*time.Second {
+		t.Fatalf("logged %+v", all)
 	}
 }
