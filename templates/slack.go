@@ -386,7 +386,12 @@ func StepLine(st incident.Step) string {
 			// Who asked and who approved are two facts, beside who ran it.
 			v.Approval = ":unlock: asked by " + mention(a.RequestedBy) + ", approved by " + mention(a.ApprovedBy)
 		case a != nil:
+			// The card's Approve button answers this request, so the card
+			// shows what it would approve: the same render gives both.
 			v.Approval = ":hourglass_flowing_sand: awaiting approval (asked by " + mention(a.RequestedBy) + ")"
+			if a.What != "" {
+				v.Approval += " to run `" + clipText(oneLine(a.What), 200) + "` on `" + clipText(oneLine(a.Where), 100) + "`"
+			}
 		default:
 			v.Approval = ":lock: needs approval"
 		}

@@ -99,6 +99,12 @@ func TestApprovalCannotBeBypassed(t *testing.T) {
 		t.Fatalf("bob's request: %v %v", err, ack.Errors)
 	}
 	req2 := h.requestMessage(inc, "INC-1:fix:2")
+	// The card shows the request its Approve button answers, from one render.
+	pending := ":white_large_square: Apply the fix · :hourglass_flowing_sand: awaiting approval (asked by <@" + bob + ">) to run `DROP DATABASE payments` on `payments-db`"
+	h.eventually("card shows request 2 with its button", func() bool {
+		c := h.card(h.incident(1))
+		return cardLine(c, ":white_large_square: Apply the fix") == pending && actionValue(c, "step.approve", "INC-1:fix:") == "INC-1:fix:2"
+	})
 	withdrawn := ":no_entry_sign: *Withdrawn:* <@" + bob + "> replaced this request by <@" + carol + "> for step *Apply the fix* with a new one. It can no longer be approved; read the new request before approving that.\n*It asked to run:*\n```SELECT 1```\n*Where:*\n```payments-db```"
 	h.eventually("request 1's message withdrawn", func() bool {
 		m, ok := h.slack.Message(ch, req1.TS)
