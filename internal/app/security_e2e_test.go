@@ -399,7 +399,7 @@ func TestMembershipUnknownFailsClosed(t *testing.T) {
 	h.waitEphemeral(carol, "Only members of this channel can act on INC-1. Join the channel first; joining is recorded on the timeline.")
 }
 
-// TestInputEdges: negative severities, invisible reasons.
+// TestInputEdges: negative severities, invisible reasons, huge pins.
 func TestInputEdges(t *testing.T) {
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Reports late")
@@ -416,6 +416,24 @@ func TestInputEdges(t *testing.T) {
 	}
 	if got := h.incident(1); got.Severity != incident.Sev3 || got.Status != incident.StatusActive {
 		t.Fatalf("severity %s, status %s", got.Severity, got.Status)
+	}
+	// A pin_added event carrying a huge text is capped as notes are.
+	long := strings.Repeat("pinned ", 5000) // 35,000 characters
+	id := h.slack.Event(map[string]any{"type": "pin_added", "user": alice, "channel_id": inc.Channel,
+		"item": map[string]any{"type": "message", "channel": inc.Channel, "created": 1, "created_by": alice,
+			"message": map[string]any{"type": "message", "user": alice, "text": long, "ts": "1700000000.000100"}}})
+	h.eventually("pin acked", func() bool { return ackedEvent(h.slack, id) > 0 })
+	var pinned []incident.Event
+	for _, e := range h.events(1) {
+		if e.Kind == incident.EvMessagePinned {
+			pinned = append(pinned, e)
+		}
+	}
+	if len(pinned) != 1 {
+		t.Fatalf("%d pins recorded", len(pinned))
+	}
+	if n := len([]rune(pinned[0].Text)); n != incident.MaxText+1 || !strings.HasSuffix(pinned[0].Text, "…") {
+		t.Fatalf("pinned text of %d runes recorded", n)
 	}
 }
 
