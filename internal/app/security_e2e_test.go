@@ -376,8 +376,9 @@ func TestMembershipUnknownFailsClosed(t *testing.T) {
 	first := inc.PhaseSteps(incident.PhaseStopBleeding)[0]
 
 	// A restart forgets who is in the channel; Slack now answers
-	// conversations.members only after 4 s.
-	h.slack.SetLatency("conversations.members", 4*time.Second)
+	// conversations.members only after 8 s (well past the 1 s a command
+	// may wait for it, however slowly the bot boots).
+	h.slack.SetLatency("conversations.members", 8*time.Second)
 	h.restart()
 	unknown := "Firebreak could not check that you are a member of INC-1's channel (Slack did not answer in time), so nothing was changed. Try again in a moment."
 	h.click(carol, inc, "step.done", "INC-1:"+first.ID)
