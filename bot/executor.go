@@ -500,6 +500,8 @@ func (e *executor) perform(ctx context.Context, it OutboxItem) error {
 		return e.correctAnnouncement(ctx, it, inc)
 	case incident.EffArchiveChannel:
 		return e.archiveChannel(ctx, inc)
+	case incident.EffWithdrawApproval:
+		return e.withdrawApproval(ctx, inc, eff)
 	}
 	return fmt.Errorf("unknown effect %q", eff.Kind)
 }
@@ -555,7 +557,7 @@ func (e *executor) channelMessage(inc incident.Incident, eff incident.Effect) (s
 	case incident.MsgApprovalAsked:
 		// The button stays on the message; a press after approval or
 		// close is answered with the reason it no longer applies.
-		return text, ApprovalBlocks(inc, eff.Fields["step"], text), nil
+		return text, ApprovalBlocks(inc, eff, text), nil
 	}
 	return text, nil, nil
 }

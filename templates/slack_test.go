@@ -139,6 +139,7 @@ func goldenCases(inc, closed incident.Incident, evs []incident.Event) map[string
 		"post_role_assigned":        must(ChannelMessage(inc, eff(P, incident.MsgRoleAssigned, "", "role", "comms", "user", "U0COMM1", "by", "U0LEAD1"))),
 		"post_approval_requested":   must(ChannelMessage(inc, eff(P, incident.MsgApprovalAsked, "Repair data", "step", "repair-data", "by", "U0DEPL1", "what", "psql -f fix.sql\n-- touches 1,204 rows", "where", "orders-db (primary, eu-1)"))),
 		"post_approval_granted":     must(ChannelMessage(inc, eff(P, incident.MsgApproved, "Roll back", "step", "rollback", "by", "U0LEAD1", "requested_by", "U0DEPL1"))),
+		"approval_withdrawn":        must(ApprovalWithdrawn(inc, eff(incident.EffWithdrawApproval, "", "Repair data", "step", "repair-data", "request", "1", "requested_by", "U0DEPL1", "by", "U0LEAD1", "what", "psql -f fix.sql", "where", "orders-db"))),
 		"post_text":                 must(ChannelMessage(inc, eff(P, incident.MsgText, "Postmortem drafting has started."))),
 		"reminder_update":           must(ChannelMessage(inc, eff(P, incident.MsgReminder, "", "reminder", "update", "due", "2026-03-14T10:31:00Z"))),
 		"reminder_lead":             must(ChannelMessage(inc, eff(P, incident.MsgReminder, "", "reminder", "lead"))),
