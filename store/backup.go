@@ -28,27 +28,63 @@ func (d *DB) Backup(w io.Writer) (int64, error) {
 	return n, err
 }
 
-// BackupFile writes a backup to path atomically: path.tmp, fsync, rename,
-// fsync of the directory. A reader never sees a half-written backup.
+// BackupFile writes a backup to path atomically: a temporary file in
+// path's directory, fsync, rename, fsync of the directory. A reader never
+// sees a half-written backup. It refuses (ErrRefused) a path that is the
+// database itself, also through a symbolic or hard link, a directory, or
+// anything else that is not a regular file (such as the backup socket).
 func (d *DB) BackupFile(path string) error {
+	if err := CheckBackupTarget(d.path, path); err != nil {
+		return err
+	}
 	return writeAtomic(path, func(w io.Writer) error {
 		_, err := d.Backup(w)
 		return err
 	})
 }
 
+// CheckBackupTarget reports why out cannot receive a backup of the
+// database db: out is db (compared with os.SameFile, so links count), a
+// directory, or an existing file that is not a regular file. A missing
+// out is fine; its directory is checked when the backup is written.
+func CheckBackupTarget(db, out string) error {
+	fo, err := os.Stat(out)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if fo.IsDir() {
+		return refusedf("backup: %s is a directory; name the backup file, such as %s",
+			out, filepath.Join(out, "firebreak-backup.db"))
+	}
+	if fd, err := os.Stat(db); err == nil && os.SameFile(fo, fd) {
+		return refusedf("backup: %s is the database itself; write the backup to another file", out)
+	}
+	if !fo.Mode().IsRegular() {
+		return refusedf("backup: %s exists and is not a regular file", out)
+	}
+	return nil
+}
+
+// writeAtomic fills a new temporary file beside path and renames it over
+// path, so path is either its old content or the whole new one.
 func writeAtomic(path string, fill func(io.Writer) error) (err error) {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
 	defer func() {
 		if err != nil {
 			_ = f.Close()
 			_ = os.Remove(tmp)
 		}
 	}()
+	if err = f.Chmod(0o600); err != nil {
+		return err
+	}
 	if err = fill(f); err != nil {
 		return fmt.Errorf("write %s: %w", tmp, err)
 	}
@@ -166,21 +202,8 @@ func Restore(from, to string, force bool) error {
 		return fmt.Errorf("restore: %w", err)
 	}
 
-	sdb, err := openBolt(from, &bolt.Options{ReadOnly: true, Timeout: verifyTimeout})
-	if err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
 	tmp := to + ".restore"
-	err = writeAtomic(tmp, func(w io.Writer) error {
-		return sdb.View(func(tx *bolt.Tx) error {
-			_, err := tx.WriteTo(w)
-			return err
-		})
-	})
-	if cerr := sdb.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := copyDB(from, tmp); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	if _, err := Verify(tmp); err != nil {
@@ -192,6 +215,36 @@ func Restore(from, to string, force bool) error {
 		return fmt.Errorf("restore: %w", err)
 	}
 	return syncDir(filepath.Dir(to))
+}
+
+// Snapshot copies the database file at from, which must exist, to the new
+// file to through a read-only transaction; from is neither created nor
+// migrated. It fails with ErrLocked while another process holds from.
+func Snapshot(from, to string) error {
+	if _, err := os.Stat(from); err != nil {
+		return err
+	}
+	return copyDB(from, to)
+}
+
+// copyDB writes a consistent copy of the bbolt file from to to.
+func copyDB(from, to string) (err error) {
+	defer guardFaults()()
+	defer recoverFault(from, &err)
+	sdb, err := openBolt(from, &bolt.Options{ReadOnly: true, Timeout: verifyTimeout})
+	if err != nil {
+		return err
+	}
+	err = writeAtomic(to, func(w io.Writer) error {
+		return sdb.View(func(tx *bolt.Tx) error {
+			_, err := tx.WriteTo(w)
+			return err
+		})
+	})
+	if cerr := sdb.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func sameFile(a, b string) bool {

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -112,6 +113,10 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum),
 		errors.Is(err, berrors.ErrVersionMismatch):
 		return nil, fmt.Errorf("open %s: %v: %w", path, err, ErrCorrupt)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return nil, err // names the file already
 	}
 	return nil, fmt.Errorf("open %s: %w", path, err)
 }
