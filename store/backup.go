@@ -129,8 +129,14 @@ type VerifyReport struct {
 // holds. Any problem is an error: missing, empty or garbage file
 // (ErrCorrupt), a live database (ErrLocked), a schema newer than this
 // binary (ErrNewerSchema). Files of older schema versions verify too.
-func Verify(path string) (VerifyReport, error) {
-	r := VerifyReport{Path: path}
+//
+// A file whose pages would lead bbolt outside it is reported as ErrCorrupt
+// before bbolt maps it, and a memory fault while reading is an error, not
+// a crash.
+func Verify(path string) (r VerifyReport, err error) {
+	defer guardFaults()()
+	defer recoverFault(path, &err)
+	r = VerifyReport{Path: path}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return r, fmt.Errorf("verify: %w", err)
@@ -142,6 +148,9 @@ func Verify(path string) (VerifyReport, error) {
 		return r, fmt.Errorf("verify %s: empty file: %w", path, ErrCorrupt)
 	}
 	r.SizeBytes = fi.Size()
+	if err := scanPages(path); err != nil {
+		return r, fmt.Errorf("verify %w", err)
+	}
 	bdb, err := openBolt(path, &bolt.Options{ReadOnly: true, Timeout: verifyTimeout})
 	if err != nil {
 		return r, fmt.Errorf("verify: %w", err)

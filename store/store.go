@@ -53,7 +53,17 @@ func Open(path string, opt Options) (*DB, error) {
 	return open(path, opt, false)
 }
 
-func open(path string, opt Options, readOnly bool) (*DB, error) {
+func open(path string, opt Options, readOnly bool) (d *DB, err error) {
+	defer guardFaults()()
+	var bdb *bolt.DB
+	defer func() {
+		if r := recover(); r != nil {
+			if bdb != nil {
+				_ = bdb.Close()
+			}
+			d, err = nil, fmt.Errorf("open %s: reading the file failed (%v): %w", path, r, ErrCorrupt)
+		}
+	}()
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout
 	}
@@ -64,11 +74,11 @@ func open(path string, opt Options, readOnly bool) (*DB, error) {
 		opt.Now = time.Now
 	}
 	log := opt.Logger.Named("store")
-	bdb, err := openBolt(path, &bolt.Options{Timeout: opt.Timeout, NoSync: opt.NoSync, ReadOnly: readOnly})
+	bdb, err = openBolt(path, &bolt.Options{Timeout: opt.Timeout, NoSync: opt.NoSync, ReadOnly: readOnly})
 	if err != nil {
 		return nil, err
 	}
-	d := &DB{db: bdb, path: path, log: log, now: opt.Now, notify: make(chan struct{}, 1)}
+	d = &DB{db: bdb, path: path, log: log, now: opt.Now, notify: make(chan struct{}, 1)}
 	if readOnly {
 		err = bdb.View(func(tx *bolt.Tx) error {
 			v, err := schemaOf(tx)
@@ -98,6 +108,7 @@ func open(path string, opt Options, readOnly bool) (*DB, error) {
 
 // openBolt opens the bbolt file and turns bbolt's errors into ours.
 func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	defer guardFaults()()
 	defer func() {
 		// A garbage file can make bbolt panic while reading its meta pages.
 		if r := recover(); r != nil {
