@@ -15,7 +15,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-
 )
 
 // flipFixture writes a database with every kind of record through the
@@ -299,5 +298,3 @@ func trunc(s string) string {
 	}
 	return s
 }
-
-
