@@ -188,7 +188,9 @@ func readIncident(db string, n uint64) (incident.Incident, []incident.Event, err
 		}
 	}
 	if _, err := store.Verify(snap); err != nil {
-		return incident.Incident{}, nil, fmt.Errorf("database %s: %w", db, err)
+		// The snapshot is a page-for-page copy: its damage is db's.
+		msg := strings.TrimPrefix(err.Error(), "verify "+snap+": ")
+		return incident.Incident{}, nil, fmt.Errorf("database %s is damaged: %s; restore it from a backup", db, msg)
 	}
 	d, err := store.Open(snap, store.Options{NoSync: true})
 	if err != nil {
