@@ -144,10 +144,33 @@ func New(cfg Config, opt Options) (*App, error) {
 			return nil, fmt.Errorf("FIREBREAK_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 		}
 		a.ln = ln
-		a.http = &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		a.http = NewHTTPServer(a.Handler())
 	}
 	return a, nil
 }
+
+// HTTP server timeouts: a client gets ReadHeaderTimeout to send its
+// headers and ReadTimeout for the whole request, and an idle keep-alive
+// connection is closed after IdleTimeout, so slow or silent clients
+// cannot hold connections open.
+const (
+	HTTPReadHeaderTimeout = 5 * time.Second
+	HTTPReadTimeout       = 30 * time.Second
+	HTTPIdleTimeout       = 60 * time.Second
+)
+
+// NewHTTPServer is the http.Server every Firebreak listener uses.
+func NewHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: HTTPReadHeaderTimeout,
+		ReadTimeout:       HTTPReadTimeout,
+		IdleTimeout:       HTTPIdleTimeout,
+	}
+}
+
+// HTTPServer is the health and metrics server (nil with NoHTTP).
+func (a *App) HTTPServer() *http.Server { return a.http }
 
 // HTTPAddr is where health and metrics are served ("" when disabled).
 func (a *App) HTTPAddr() string {
