@@ -89,8 +89,8 @@ type demoOptions struct {
 
 // demoRun is the whole product running against the fakes, with the UI.
 type demoRun struct {
-	URL      string
-	DBPath   string
+	URL    string
+	DBPath string
 	// Loopback is whether the UI listens on a loopback address only.
 	Loopback bool
 	Slack    *slackfake.Server

@@ -30,14 +30,14 @@ type Config struct {
 	HTTPToken string
 	// FreezeDetails shows titles, status and channels on /freeze;
 	// without it /freeze gives incident numbers and severities only.
-	FreezeDetails bool
-	Location           *time.Location
-	UpdateReminders    map[incident.Severity]time.Duration
-	VerifyWindow       time.Duration
-	BackupDir          string
-	BackupCron         string
-	BackupKeep         int
-	DigestCron         string
+	FreezeDetails   bool
+	Location        *time.Location
+	UpdateReminders map[incident.Severity]time.Duration
+	VerifyWindow    time.Duration
+	BackupDir       string
+	BackupCron      string
+	BackupKeep      int
+	DigestCron      string
 
 	// NoSync trades durability for speed; only the throwaway demo uses it.
 	NoSync bool
