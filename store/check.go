@@ -208,7 +208,10 @@ func (c *checker) channels() {
 
 func (c *checker) open() {
 	ob := c.tx.Bucket(bOpen)
-	_ = ob.ForEach(func(k, _ []byte) error {
+	_ = ob.ForEach(func(k, v []byte) error {
+		if len(v) != 0 {
+			c.fail("open %x: value %x where there is none", k, v)
+		}
 		n, ok := btou(k)
 		inc, exists := c.incs[n]
 		switch {
@@ -332,7 +335,10 @@ func (c *checker) dedupe() {
 		}
 		return nil
 	})
-	_ = xb.ForEach(func(k, _ []byte) error {
+	_ = xb.ForEach(func(k, v []byte) error {
+		if len(v) != 0 {
+			c.fail("dedupe_exp %x: value %x where there is none", k, v)
+		}
 		if len(k) < 8 {
 			c.fail("dedupe_exp: bad key %x", k)
 		} else if exp, ok, _ := c.lookup(db, k[8:]); !ok || exp != binary.BigEndian.Uint64(k) {
