@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -83,6 +84,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		BackupDir:       get("FIREBREAK_BACKUP_DIR", ""),
 		BackupCron:      get("FIREBREAK_BACKUP_CRON", "0 * * * *"),
 		DigestCron:      get("FIREBREAK_DIGEST_CRON", "0 9 * * 1-5"),
+	}
+	for _, u := range []struct{ name, value, example string }{
+		{"SLACK_API_URL", c.SlackAPIURL, DefaultSlackAPIURL},
+		{"GITHUB_API_URL", c.GitHubAPIURL, DefaultGitHubAPIURL},
+	} {
+		if p, err := url.Parse(u.value); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" {
+			return c, fmt.Errorf("%s must be an http(s) URL such as %s, not %q", u.name, u.example, u.value)
+		}
 	}
 	if !strings.HasSuffix(c.SlackAPIURL, "/") {
 		c.SlackAPIURL += "/"
