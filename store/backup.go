@@ -186,7 +186,22 @@ func Verify(path string) (r VerifyReport, err error) {
 //   - is newer than the backup — a higher incident number or more events
 //     (ErrRefused);
 //   - cannot be read or verified (ErrRefused).
+//
+// A database that is replaced is kept beside it (see RestoreKeeping).
 func Restore(from, to string, force bool) error {
+	_, err := RestoreKeeping(from, to, force)
+	return err
+}
+
+// RestoreKeeping is Restore that also returns where the replaced database
+// was kept: to.replaced-<UTC time>, a hard link to (or, where links are
+// not possible, a copy of) the file that was at to. kept is "" when to did
+// not exist.
+func RestoreKeeping(from, to string, force bool) (kept string, err error) {
+	return kept, restore(from, to, force, &kept)
+}
+
+func restore(from, to string, force bool, kept *string) error {
 	src, err := Verify(from)
 	if err != nil {
 		return fmt.Errorf("restore: backup %s is not usable: %w", from, err)
@@ -219,11 +234,61 @@ func Restore(from, to string, force bool) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("restore: copy failed verification: %w", err)
 	}
+	if _, err := os.Stat(to); err == nil {
+		k, err := keepReplaced(to, time.Now())
+		if err != nil {
+			_ = os.Remove(tmp)
+			return fmt.Errorf("restore: keeping the database it replaces: %w", err)
+		}
+		*kept = k
+	}
 	if err := os.Rename(tmp, to); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("restore: %w", err)
 	}
 	return syncDir(filepath.Dir(to))
+}
+
+// keepReplaced links (or copies) path to a new path.replaced-<time> name.
+func keepReplaced(path string, now time.Time) (string, error) {
+	base := path + ".replaced-" + now.UTC().Format("20060102T150405Z")
+	for i := 1; ; i++ {
+		name := base
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", base, i)
+		}
+		err := os.Link(path, name)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			err = copyPlain(path, name)
+		}
+		return name, err
+	}
+}
+
+// copyPlain copies a file byte for byte into a new file, 0600.
+func copyPlain(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		_ = dst.Close()
+		_ = os.Remove(to)
+		return err
+	}
+	if err := dst.Sync(); err != nil {
+		_ = dst.Close()
+		return err
+	}
+	return dst.Close()
 }
 
 // Snapshot copies the database file at from, which must exist, to the new

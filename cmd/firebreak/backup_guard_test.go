@@ -270,3 +270,36 @@ func TestPostmortemPreviewWhileRunning(t *testing.T) {
 		t.Fatalf("preview left files beside the database: %v", entries)
 	}
 }
+
+// TestRestoreForceKeepsTheReplacedFile: the database a restore replaces
+// is kept beside it, and the output says where.
+func TestRestoreForceKeepsTheReplacedFile(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fb.db")
+	seedDB(t, db, 2)
+	backup := filepath.Join(dir, "backup.db")
+	if code, _, errOut := cli(t, nil, "backup", "--db", db, "--out", backup); code != 0 {
+		t.Fatal(errOut)
+	}
+	seedDB(t, db, 1) // the live database moves on: 3 incidents
+	code, out, errOut := cli(t, nil, "restore", "--from", backup, "--db", db, "--force")
+	first := "restored " + backup + " into " + db + "\n"
+	keptPrefix := "the database it replaced is kept as " + db + ".replaced-"
+	rest, ok := strings.CutPrefix(out, first+keptPrefix)
+	if code != 0 || !ok || len(rest) != len("20060102T150405Z\n") || !strings.HasSuffix(rest, "Z\n") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want %q then %q<UTC time>", code, out, errOut, first, keptPrefix)
+	}
+	kept := db + ".replaced-" + strings.TrimSuffix(rest, "\n")
+	if _, err := time.Parse("20060102T150405Z", strings.TrimPrefix(kept, db+".replaced-")); err != nil {
+		t.Fatalf("kept file name %s: %v", kept, err)
+	}
+	for _, tc := range []struct {
+		file string
+		want int
+	}{{db, 2}, {kept, 3}} {
+		rep, err := store.Verify(tc.file)
+		if err != nil || rep.Incidents != tc.want {
+			t.Fatalf("%s: %d incidents (%v), want %d", tc.file, rep.Incidents, err, tc.want)
+		}
+	}
+}

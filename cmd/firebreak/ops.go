@@ -92,10 +92,14 @@ func cmdRestore(args []string, w io.Writer) error {
 	if *from == "" || *db == "" {
 		return errors.New("restore needs --from BACKUP and --db FILE")
 	}
-	if err := store.Restore(*from, *db, *force); err != nil {
+	kept, err := store.RestoreKeeping(*from, *db, *force)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "restored %s into %s\n", *from, *db)
+	if kept != "" {
+		fmt.Fprintf(w, "the database it replaced is kept as %s\n", kept)
+	}
 	return nil
 }
 

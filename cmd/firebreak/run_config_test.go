@@ -37,6 +37,13 @@ func TestRunCreatesNothingUntilConfigIsValid(t *testing.T) {
 		{"short HTTP token", map[string]string{"FIREBREAK_HTTP_TOKEN": "secret"},
 			"firebreak: FIREBREAK_HTTP_TOKEN must be at least 16 characters (for example the output of `openssl rand -hex 32`)\n"},
 	}
+	missingDir := filepath.Join(t.TempDir(), "no-such-dir", "fb.db")
+	cases = append(cases, struct {
+		name string
+		env  map[string]string
+		want string
+	}{"database in a missing directory", map[string]string{"FIREBREAK_DB": missingDir},
+		"firebreak: open " + missingDir + ": no such file or directory\n"})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -48,6 +55,13 @@ func TestRunCreatesNothingUntilConfigIsValid(t *testing.T) {
 			}
 			for k, v := range tc.env {
 				env[k] = v
+			}
+			if tc.env["FIREBREAK_DB"] != "" {
+				defer func() {
+					if _, err := os.Stat(filepath.Dir(tc.env["FIREBREAK_DB"])); !os.IsNotExist(err) {
+						t.Errorf("run created %s", filepath.Dir(tc.env["FIREBREAK_DB"]))
+					}
+				}()
 			}
 			code, out, errOut := runCLI(t, env, "run")
 			if code != 1 || out != "" || errOut != tc.want {
