@@ -8,8 +8,8 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
