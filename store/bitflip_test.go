@@ -171,7 +171,9 @@ func readAll(path string, want map[string]bool) (out string, err error) {
 // anything the file says (a key, a value, a bucket sequence, what a lookup
 // finds) or made it unreadable, verify-backup reports it; and a file it
 // passes reads exactly as the original. FIREBREAK_BITFLIPS=all flips every
-// bit of the file, FIREBREAK_BITFLIPS=N a sample of N; by default a seeded
+// bit of the file, FIREBREAK_BITFLIPS=N a sample of N, and
+// FIREBREAK_BITFLIPS_REGION=B flips every bit of the first B bytes of the
+// leaf page (4096: all of it); by default a seeded
 // sample of 1,000 bits plus every bit of the first 128 bytes of the first
 // leaf page holding records.
 func TestVerifyDetectsEveryBitFlip(t *testing.T) {
@@ -269,7 +271,12 @@ func flipSample(t *testing.T, file []byte) []int {
 	const ps = 4096
 	for off := 2 * ps; off+ps <= len(file); off += ps {
 		if file[off+8]&leafPage != 0 && bytes.Contains(file[off:off+ps], []byte(`"title":"incident 1`)) {
-			for i := off * 8; i < (off+128)*8; i++ {
+			region := 128
+			if s := os.Getenv("FIREBREAK_BITFLIPS_REGION"); s != "" {
+				region, _ = strconv.Atoi(s)
+				region = min(max(region, 0), ps)
+			}
+			for i := off * 8; i < (off+region)*8; i++ {
 				bits = append(bits, i)
 			}
 			return bits
