@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -163,5 +164,20 @@ func TestHTTPServerTimeouts(t *testing.T) {
 	if srv.ReadHeaderTimeout != app.HTTPReadHeaderTimeout || srv.ReadTimeout != app.HTTPReadTimeout || srv.IdleTimeout != app.HTTPIdleTimeout ||
 		srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.IdleTimeout <= 0 {
 		t.Fatalf("server timeouts: header %v, read %v, idle %v", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.IdleTimeout)
+	}
+	// A client that never finishes its headers is cut off.
+	conn, err := net.Dial("tcp", h.app.HTTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	if _, err := conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(app.HTTPReadHeaderTimeout + 10*time.Second))
+	_, err = io.ReadAll(conn)
+	if took := time.Since(start); err != nil || took < app.HTTPReadHeaderTimeout || took > app.HTTPReadHeaderTimeout+5*time.Second {
+		t.Fatalf("a silent client kept its connection for %v (%v); want it closed after %v", took, err, app.HTTPReadHeaderTimeout)
 	}
 }
