@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -35,6 +36,9 @@ type DB struct {
 	now    func() time.Time
 	notify chan struct{}
 	com    *committer
+
+	// file is the database file as opened, to notice it being replaced.
+	file os.FileInfo
 
 	// noBatch makes writes use one Update each (benchmark comparison).
 	noBatch bool
@@ -102,6 +106,9 @@ func open(path string, opt Options, readOnly bool) (d *DB, err error) {
 	if !readOnly {
 		d.com = newCommitter(bdb)
 	}
+	if fi, err := os.Stat(path); err == nil {
+		d.file = fi
+	}
 	log.Debug("opened", zap.String("path", path), zap.Int("schema", SchemaVersion))
 	return d, nil
 }
@@ -139,6 +146,18 @@ func (d *DB) Close() error {
 		d.com.close()
 	}
 	return d.db.Close()
+}
+
+// Replaced reports whether the file at Path is no longer the one this DB
+// opened: removed, or another file renamed over it (a restore with
+// --force, a copy by hand). Writes then go to the old, unlinked file, and
+// whoever opens Path next does not see them.
+func (d *DB) Replaced() bool {
+	if d.file == nil {
+		return false
+	}
+	fi, err := os.Stat(d.path)
+	return err != nil || !os.SameFile(fi, d.file)
 }
 
 // Path is the database file.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
+	"github.com/firebreak-hq/firebreak/internal/slackfake"
 	"github.com/firebreak-hq/firebreak/store"
 )
 
@@ -301,5 +302,100 @@ func TestRestoreForceKeepsTheReplacedFile(t *testing.T) {
 		if err != nil || rep.Incidents != tc.want {
 			t.Fatalf("%s: %d incidents (%v), want %d", tc.file, rep.Incidents, err, tc.want)
 		}
+	}
+}
+
+// TestRunStopsWhenItsDatabaseIsReplaced: a forced restore over the
+// database of a running bot replaces the file under it. The bot notices
+// and stops (its writes would go to the unlinked file), and what it wrote
+// until then is in the kept file.
+func TestRunStopsWhenItsDatabaseIsReplaced(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fb.db")
+	seedDB(t, db, 1)
+	backup := filepath.Join(dir, "backup.db")
+	if code, _, errOut := cli(t, nil, "backup", "--db", db, "--out", backup); code != 0 {
+		t.Fatal(errOut)
+	}
+	a := newApp(t, map[string]string{"FIREBREAK_DB": db})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := make(chan struct{})
+	replaced := watchDatabase(ctx, a.DB, 10*time.Millisecond, func() { close(stopped) })
+	if a.DB.Replaced() || replaced() {
+		t.Fatal("the database counts as replaced before anything happened")
+	}
+	code, out, errOut := cli(t, nil, "restore", "--from", backup, "--db", db, "--force")
+	if code != 0 {
+		t.Fatalf("forced restore: %q %q", out, errOut)
+	}
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the running bot did not notice its database was replaced")
+	}
+	if !replaced() {
+		t.Fatal("watchDatabase does not report the replacement")
+	}
+	// A write the old process still makes lands in the kept file, not lost.
+	if _, err := a.DB.Create(func(n uint64) (incident.Result, error) {
+		return incident.Declare(n, incident.Declaration{Title: "written after the restore", Declarer: "UALICE"}, time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_ = a.Close()
+	kept := strings.TrimSpace(strings.TrimPrefix(strings.SplitN(out, "\n", 2)[1], "the database it replaced is kept as "))
+	rep, err := store.Verify(kept)
+	if err != nil || rep.Incidents != 2 {
+		t.Fatalf("kept file %s: %d incidents (%v), want 2", kept, rep.Incidents, err)
+	}
+}
+
+// TestRunExitsWhenItsDatabaseIsReplaced runs `firebreak run` against the
+// fake Slack: a forced restore under it makes it exit with a message that
+// says why, instead of writing on into the unlinked file.
+func TestRunExitsWhenItsDatabaseIsReplaced(t *testing.T) {
+	fs, err := slackfake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fb.db")
+	seedDB(t, db, 1)
+	backup := filepath.Join(dir, "backup.db")
+	if code, _, errOut := cli(t, nil, "backup", "--db", db, "--out", backup); code != 0 {
+		t.Fatal(errOut)
+	}
+	env := map[string]string{
+		"SLACK_APP_TOKEN": fs.AppToken(), "SLACK_BOT_TOKEN": fs.BotToken(), "SLACK_API_URL": fs.APIURL(),
+		"FIREBREAK_DB": db, "FIREBREAK_HTTP_ADDR": "127.0.0.1:0", "FIREBREAK_POSTMORTEM_DIR": filepath.Join(dir, "pm"),
+	}
+	type result struct {
+		code   int
+		stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var out, errb syncBuffer
+		code := run([]string{"run"}, &out, &errb, func(k string) string { return env[k] })
+		done <- result{code, errb.String()}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := fs.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := cli(t, nil, "restore", "--from", backup, "--db", db, "--force"); code != 0 {
+		t.Fatalf("forced restore: %q %q", out, errOut)
+	}
+	select {
+	case r := <-done:
+		want := "firebreak: database " + db + " was replaced or removed while firebreak ran; it stopped so that no write went to the old file: start it again to use the file now at that path\n"
+		if r.code != 1 || !strings.HasSuffix(r.stderr, want) {
+			t.Fatalf("run exited %d with\n%s\nwant it to end with %q", r.code, r.stderr, want)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run kept running on a replaced database")
 	}
 }
