@@ -180,9 +180,10 @@ func Verify(path string) (r VerifyReport, err error) {
 //
 // Without force it refuses to overwrite an existing to that:
 //   - a running process holds (ErrLocked). Stop the bot first. With force
-//     the file is replaced anyway, but the running process keeps writing
-//     into the unlinked old file until it restarts, and those writes are
-//     lost: force exists for a wedged process, not a healthy one;
+//     the file is replaced anyway; the running process would write on
+//     into the old file, which is kept beside it (a hard link), and
+//     `firebreak run` stops when it notices (DB.Replaced). Force exists
+//     for a wedged process, not a healthy one;
 //   - is newer than the backup — a higher incident number or more events
 //     (ErrRefused);
 //   - cannot be read or verified (ErrRefused).
