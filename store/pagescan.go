@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -25,15 +26,39 @@ import (
 // u32, with pos relative to the element; a bucket value starts with root
 // u64, sequence u64, followed by the page of an inline bucket (root 0).
 func scanPages(path string) error {
-	buf, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	s := &pageScan{buf: buf, seen: map[uint64]bool{}}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	s := &pageScan{f: f, size: uint64(fi.Size()), seen: map[uint64]bool{}}
 	if err := s.scan(); err != nil {
+		var rerr readError
+		if errors.As(err, &rerr) {
+			return fmt.Errorf("%s: %w", path, rerr.err)
+		}
 		return fmt.Errorf("%s: %w: %w", path, err, ErrCorrupt)
 	}
 	return nil
+}
+
+// readError is a failure to read the file, as opposed to damage in it.
+type readError struct{ err error }
+
+func (e readError) Error() string { return e.err.Error() }
+
+// read returns n bytes at off; the caller has checked they lie inside the
+// file.
+func (s *pageScan) read(off, n uint64) ([]byte, error) {
+	b := make([]byte, n)
+	if _, err := s.f.ReadAt(b, int64(off)); err != nil {
+		return nil, readError{err}
+	}
+	return b, nil
 }
 
 const (
@@ -57,7 +82,8 @@ type meta struct {
 }
 
 type pageScan struct {
-	buf  []byte
+	f    *os.File
+	size uint64
 	ps   uint64
 	hwm  uint64
 	seen map[uint64]bool
@@ -66,12 +92,15 @@ type pageScan struct {
 var le = binary.LittleEndian
 
 // readMeta decodes and validates the meta page at byte offset off.
-func readMeta(buf []byte, off uint64) (meta, bool) {
+func (s *pageScan) readMeta(off uint64) (meta, bool) {
 	const size = 64 // magic … checksum
-	if off+pageHeaderSize+size > uint64(len(buf)) {
+	if off+pageHeaderSize+size > s.size {
 		return meta{}, false
 	}
-	m := buf[off+pageHeaderSize : off+pageHeaderSize+size]
+	m, err := s.read(off+pageHeaderSize, size)
+	if err != nil {
+		return meta{}, false
+	}
 	h := fnv.New64a()
 	_, _ = h.Write(m[:56])
 	if le.Uint32(m[0:]) != metaMagic || le.Uint32(m[4:]) != metaVersion || le.Uint64(m[56:]) != h.Sum64() {
@@ -87,15 +116,15 @@ func readMeta(buf []byte, off uint64) (meta, bool) {
 // valid meta page (bbolt probes page 1 at 1 KiB…16 MiB), then of the two
 // metas the valid one with the higher txid.
 func (s *pageScan) current() (meta, error) {
-	m0, ok0 := readMeta(s.buf, 0)
+	m0, ok0 := s.readMeta(0)
 	ps := uint64(m0.pageSize)
 	if !ok0 {
 		for i := 0; i <= 14; i++ {
 			pos := uint64(1024) << i
-			if pos+1024 >= uint64(len(s.buf)) {
+			if pos+1024 >= s.size {
 				break
 			}
-			if m, ok := readMeta(s.buf, pos); ok {
+			if m, ok := s.readMeta(pos); ok {
 				ps = uint64(m.pageSize)
 				break
 			}
@@ -105,7 +134,7 @@ func (s *pageScan) current() (meta, error) {
 		return meta{}, fmt.Errorf("no valid meta page")
 	}
 	s.ps = ps
-	m1, ok1 := readMeta(s.buf, ps)
+	m1, ok1 := s.readMeta(ps)
 	if ok0 && uint64(m0.pageSize) != ps {
 		ok0 = false
 	}
@@ -131,8 +160,8 @@ func (s *pageScan) scan() error {
 		return err
 	}
 	s.hwm = m.hw
-	if s.hwm < 3 || s.hwm > uint64(len(s.buf))/s.ps {
-		return fmt.Errorf("high water mark %d pages, file holds %d", s.hwm, uint64(len(s.buf))/s.ps)
+	if s.hwm < 3 || s.hwm > s.size/s.ps {
+		return fmt.Errorf("high water mark %d pages, file holds %d", s.hwm, s.size/s.ps)
 	}
 	if m.freelist == noFreelist {
 		return fmt.Errorf("no freelist page")
@@ -154,7 +183,10 @@ func (s *pageScan) page(id uint64) ([]byte, error) {
 	}
 	s.seen[id] = true
 	start := id * s.ps
-	hdr := s.buf[start : start+pageHeaderSize]
+	hdr, err := s.read(start, pageHeaderSize)
+	if err != nil {
+		return nil, err
+	}
 	if le.Uint64(hdr) != id {
 		return nil, fmt.Errorf("page %d says it is page %d", id, le.Uint64(hdr))
 	}
@@ -162,12 +194,16 @@ func (s *pageScan) page(id uint64) ([]byte, error) {
 	if id+n > s.hwm {
 		return nil, fmt.Errorf("page %d overflows past the high water mark", id)
 	}
-	return s.buf[start : start+n*s.ps], nil
+	return s.read(start, n*s.ps)
 }
 
 func (s *pageScan) freelist(id uint64) error {
 	p, err := s.page(id)
 	if err != nil {
+		var rerr readError
+		if errors.As(err, &rerr) {
+			return err
+		}
 		return fmt.Errorf("freelist: %w", err)
 	}
 	if le.Uint16(p[8:])&freelistPage == 0 {
