@@ -207,6 +207,9 @@ func restore(from, to string, force bool, kept *string) error {
 	if err != nil {
 		return fmt.Errorf("restore: backup %s is not usable: %w", from, err)
 	}
+	if dir := filepath.Dir(to); !isDir(dir) {
+		return fmt.Errorf("restore: the directory %s of %s does not exist; create it first", dir, to)
+	}
 	if sameFile(from, to) {
 		return fmt.Errorf("restore: %s and %s are the same file: %w", from, to, ErrRefused)
 	}
@@ -320,6 +323,11 @@ func copyDB(from, to string) (err error) {
 		err = cerr
 	}
 	return err
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 func sameFile(a, b string) bool {

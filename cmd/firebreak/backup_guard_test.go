@@ -230,6 +230,8 @@ func TestCommandsNeverCreateADatabase(t *testing.T) {
 		{"postmortem preview", []string{"postmortem", "preview", "INC-1", "--db", typo}, missing},
 		{"verify-backup", []string{"verify-backup", typo}, "firebreak: verify: stat " + typo + ": no such file or directory\n"},
 		{"restore --from", []string{"restore", "--from", typo, "--db", good}, "firebreak: restore: backup " + typo + " is not usable: verify: stat " + typo + ": no such file or directory\n"},
+		{"restore into a missing directory", []string{"restore", "--from", good, "--db", filepath.Join(dir, "nope", "fb.db")},
+			"firebreak: restore: the directory " + filepath.Join(dir, "nope") + " of " + filepath.Join(dir, "nope", "fb.db") + " does not exist; create it first\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -269,6 +271,10 @@ func TestPostmortemPreviewWhileRunning(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Fatalf("preview left files beside the database: %v", entries)
+	}
+	code, out, errOut := cli(t, nil, "postmortem", "preview", "INC-9", "--db", db)
+	if want := "firebreak: INC-9 is not in " + db + "\n"; code != 1 || out != "" || errOut != want {
+		t.Fatalf("unknown incident: exit %d, %q %q; want %q", code, out, errOut, want)
 	}
 }
 

@@ -202,6 +202,9 @@ func readIncident(db string, n uint64) (incident.Incident, []incident.Event, err
 	}
 	defer d.Close()
 	inc, err := d.Get(n)
+	if errors.Is(err, store.ErrNotFound) {
+		return incident.Incident{}, nil, fmt.Errorf("%s is not in %s", incident.ID(n), db)
+	}
 	if err != nil {
 		return incident.Incident{}, nil, err
 	}
