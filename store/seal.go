@@ -81,16 +81,21 @@ var sealedNested = [][]byte{bEvents, bPubmeta}
 // covers: a flipped bit there would reuse or skip numbers unnoticed.
 var kSequences = []byte("sequences")
 
-// sealSequences records the current incidents and outbox sequences; every
-// transaction that may advance them calls it.
-func sealSequences(tx *bolt.Tx) error {
+// syncSequences records the current incidents and outbox sequences when
+// they moved. Every write transaction ends with it (the group committer,
+// and DB.submit without it).
+func syncSequences(tx *bolt.Tx) error {
+	inc, out := tx.Bucket(bIncidents).Sequence(), tx.Bucket(bOutbox).Sequence()
+	if si, so, err := sealedSequences(tx); err == nil && si == inc && so == out {
+		return nil
+	}
 	v := make([]byte, 16)
-	binary.BigEndian.PutUint64(v, tx.Bucket(bIncidents).Sequence())
-	binary.BigEndian.PutUint64(v[8:], tx.Bucket(bOutbox).Sequence())
+	binary.BigEndian.PutUint64(v, inc)
+	binary.BigEndian.PutUint64(v[8:], out)
 	return tx.Bucket(bMeta).Put(kSequences, seal(kSequences, v))
 }
 
-// sealedSequences reads what sealSequences stored.
+// sealedSequences reads what syncSequences stored.
 func sealedSequences(tx *bolt.Tx) (incidents, outbox uint64, err error) {
 	sv := tx.Bucket(bMeta).Get(kSequences)
 	if sv == nil {
@@ -111,7 +116,7 @@ func upV3(tx *bolt.Tx) error {
 	if err := rewriteRecords(tx, func(k, v []byte) ([]byte, error) { return seal(k, v), nil }); err != nil {
 		return err
 	}
-	return sealSequences(tx)
+	return syncSequences(tx)
 }
 
 // downV3 checks and strips every record's checksum.

@@ -192,7 +192,12 @@ func (d *DB) write(fn func(tx *bolt.Tx) error) error {
 func (d *DB) submit(fn func(tx *bolt.Tx) error, after func(error)) *writeReq {
 	if d.noBatch || d.com == nil {
 		r := &writeReq{done: make(chan struct{}), after: after}
-		err := d.db.Update(fn)
+		err := d.db.Update(func(tx *bolt.Tx) error {
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return syncSequences(tx)
+		})
 		var ce cleanError
 		if errors.As(err, &ce) {
 			err = ce.err

@@ -213,10 +213,7 @@ func (d *DB) EnqueueOnce(key string, eff incident.Effect) (bool, error) {
 			return err
 		}
 		added = true
-		if err := xb.Put(u64(id), seal(u64(id), v)); err != nil {
-			return err
-		}
-		return sealSequences(tx)
+		return xb.Put(u64(id), seal(u64(id), v))
 	})
 	if err != nil {
 		return false, err
@@ -357,11 +354,6 @@ func (d *DB) persist(tx *bolt.Tx, prev *incident.Incident, n uint64, res *incide
 	}
 	if err := d.hook("outbox"); err != nil {
 		return 0, err
-	}
-	if prev == nil || len(res.Effects) > 0 {
-		if err := sealSequences(tx); err != nil {
-			return 0, err
-		}
 	}
 	return len(res.Effects), nil
 }
