@@ -405,3 +405,27 @@ func TestRunExitsWhenItsDatabaseIsReplaced(t *testing.T) {
 		t.Fatal("run kept running on a replaced database")
 	}
 }
+
+// TestLockedWithoutSocketIsExplained: when another process holds the
+// database and nothing answers on the backup socket, backup and preview
+// say so, instead of suggesting a different --db.
+func TestLockedWithoutSocketIsExplained(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fb.db")
+	seedDB(t, db, 1)
+	holder, err := store.Open(db, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	want := "firebreak: database " + db + " is in use by another process, and no firebreak answers on its backup socket " + db + ".sock; if that process is firebreak, run this command as the same user and with the same database path, or stop it first\n"
+	for _, args := range [][]string{
+		{"backup", "--db", db, "--out", filepath.Join(dir, "b.db")},
+		{"postmortem", "preview", "INC-1", "--db", db},
+	} {
+		code, out, errOut := cli(t, nil, args...)
+		if code != 1 || out != "" || errOut != want {
+			t.Fatalf("%s: exit %d, %q %q; want %q", args[0], code, out, errOut, want)
+		}
+	}
+}

@@ -62,6 +62,9 @@ func cmdBackup(args []string, w io.Writer, getenv func(string) string) error {
 		return nil
 	}
 	d, err := store.Open(*db, store.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, store.ErrLocked) {
+		return noSocketError(*db)
+	}
 	if err != nil {
 		return err
 	}
@@ -187,7 +190,11 @@ func readIncident(db string, n uint64) (incident.Incident, []incident.Event, err
 		return incident.Incident{}, nil, err
 	}
 	if !online {
-		if err := store.Snapshot(db, snap); err != nil {
+		err := store.Snapshot(db, snap)
+		if errors.Is(err, store.ErrLocked) {
+			return incident.Incident{}, nil, noSocketError(db)
+		}
+		if err != nil {
 			return incident.Incident{}, nil, err
 		}
 	}
@@ -350,6 +357,12 @@ func previewNames(cfg app.Config, inc incident.Incident, events []incident.Event
 		names[id] = bot.DisplayName(u)
 	}
 	return names
+}
+
+// noSocketError explains a database locked by a process that does not
+// answer on the backup socket.
+func noSocketError(db string) error {
+	return fmt.Errorf("database %s is in use by another process, and no firebreak answers on its backup socket %s; if that process is firebreak, run this command as the same user and with the same database path, or stop it first", db, socketPath(db))
 }
 
 // mustExist refuses a database path that does not name an existing file,
