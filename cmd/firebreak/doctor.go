@@ -138,19 +138,26 @@ func innermost(err error) error {
 
 func dbWritable(path string) (bool, string, string) {
 	if _, err := os.Stat(path); err == nil {
-		d, err := store.Open(path, store.Options{Timeout: time.Second})
-		if err != nil {
+		// Read-only: doctor neither migrates nor changes the file.
+		rep, err := store.Verify(path)
+		if errors.Is(err, store.ErrLocked) {
 			if conn, cerr := os.Stat(socketPath(path)); cerr == nil && conn != nil {
 				return true, "database", inUse + path + " (a running firebreak holds its lock)"
 			}
-			return false, "database", err.Error()
 		}
-		defer d.Close()
-		st, err := d.Stats()
 		if err != nil {
 			return false, "database", err.Error()
 		}
-		return true, "database", fmt.Sprintf("%s opens (schema %d, %d incidents)", path, st.Schema, st.Incidents)
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return false, "database", fmt.Sprintf("%s verifies but cannot be written: %v", path, err)
+		}
+		_ = f.Close()
+		detail := fmt.Sprintf("%s verifies (schema %d, %d incidents)", path, rep.Schema, rep.Incidents)
+		if rep.Schema < store.SchemaVersion {
+			detail = fmt.Sprintf("%s verifies (schema %d, %d incidents; `firebreak run` migrates it to schema %d)", path, rep.Schema, rep.Incidents, store.SchemaVersion)
+		}
+		return true, "database", detail
 	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".firebreak-doctor-*")

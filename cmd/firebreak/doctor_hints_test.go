@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +15,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/store"
 )
 
 // closedURL is an http URL on a loopback port nothing listens on.
@@ -98,5 +103,26 @@ func TestDoctorSaysNotCheckedAndWhyUnreachable(t *testing.T) {
 				t.Logf("doctor printed:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestDoctorLeavesTheDatabaseAsItIs: doctor checks an existing database
+// read-only; a file of an older schema is reported, not migrated.
+func TestDoctorLeavesTheDatabaseAsItIs(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "fb.db")
+	old, err := os.ReadFile(filepath.Join("..", "..", "store", "testdata", "schema-v2.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ := cli(t, map[string]string{"FIREBREAK_DB": db}, "doctor")
+	want := fmt.Sprintf("ok   database               %s verifies (schema 2, 4 incidents; `firebreak run` migrates it to schema %d)", db, store.SchemaVersion)
+	if !slices.Contains(strings.Split(out, "\n"), want) {
+		t.Fatalf("doctor printed:\n%s\nwant the line %q", out, want)
+	}
+	if now, _ := os.ReadFile(db); !bytes.Equal(now, old) {
+		t.Fatal("doctor changed the database file")
 	}
 }
