@@ -153,7 +153,7 @@ func New(opts ...Option) (*Server, error) {
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/ws", s.serveWS)
 	mux.HandleFunc("/response/", s.serveResponseURL)
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
