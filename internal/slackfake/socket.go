@@ -23,6 +23,8 @@ const (
 	ReasonWarning          = "warning"
 	ReasonRefreshRequested = "refresh_requested"
 	ReasonLinkDisabled     = "link_disabled"
+	// ReasonTooManyWebsockets turns away a connection beyond the app's limit.
+	ReasonTooManyWebsockets = "too_many_websockets"
 )
 
 // Ack is the app's acknowledgement of an envelope.
@@ -88,6 +90,7 @@ type sockets struct {
 	eventAcked map[string]bool
 	connected  chan struct{}
 	envN       int
+	refused    int // connections turned away as too many
 }
 
 func (sm *sockets) init() {
@@ -120,14 +123,25 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	s.mu.Lock()
-	s.sm.connN++
-	c := &wsConn{id: s.sm.connN, ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	n := 0
 	for _, o := range s.sm.conns {
 		if !o.draining {
 			n++
 		}
 	}
+	if n >= lim("too_many_websockets") {
+		// Row "too_many_websockets": Slack turns away a connection beyond its limit.
+		s.sm.refused++
+		s.mu.Unlock()
+		b, _ := json.Marshal(map[string]any{"type": "disconnect", "reason": ReasonTooManyWebsockets,
+			"debug_info": map[string]any{"host": "applink-slackfake"}})
+		_ = ws.WriteMessage(websocket.TextMessage, b)
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		_ = ws.Close()
+		return
+	}
+	s.sm.connN++
+	c := &wsConn{id: s.sm.connN, ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.mu.Unlock()
 	hello, _ := json.Marshal(map[string]any{
 		"type":            "hello",
@@ -261,15 +275,32 @@ func (s *Server) writer(c *wsConn) {
 }
 
 func (e *envelope) frame() []byte {
-	b, _ := json.Marshal(map[string]any{
+	f := map[string]any{
 		"type":                     e.Type,
 		"envelope_id":              e.ID,
 		"payload":                  e.Payload,
-		"accepts_response_payload": e.Type != EnvelopeEvents,
-		"retry_attempt":            e.RetryAttempt,
-		"retry_reason":             e.RetryReason,
-	})
+		"accepts_response_payload": acceptsResponsePayload(e.Type, e.kind),
+	}
+	// Row "retry_fields": only Events API envelopes are redelivered, so only they say so.
+	if e.Type == EnvelopeEvents {
+		f["retry_attempt"] = e.RetryAttempt
+		f["retry_reason"] = e.RetryReason
+	}
+	b, _ := json.Marshal(f)
 	return b
+}
+
+// acceptsResponsePayload is row "accepts_response_payload": an ack may carry a payload for a
+// slash command (the reply) and a view submission (response_action), not for events or
+// block actions.
+func acceptsResponsePayload(typ, kind string) bool {
+	switch typ {
+	case EnvelopeSlash:
+		return true
+	case EnvelopeInteractive:
+		return kind == "view_submission"
+	}
+	return false
 }
 
 // afterSend arms redelivery: Slack resends an unacked events_api envelope, with the same
@@ -480,4 +511,11 @@ func (s *Server) handleAck(id string, payload json.RawMessage) {
 		w <- copyAck(a)
 	}
 	s.publish(changes...)
+}
+
+// RefusedConnections is how many sockets were turned away with too_many_websockets.
+func (s *Server) RefusedConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sm.refused
 }

@@ -168,6 +168,7 @@ type state struct {
 	calls      []Call
 	unknown    []string
 	blockErrs  []BlockError
+	dropped    []string // event types not delivered for want of a subscription
 }
 
 func (st *state) init() {
