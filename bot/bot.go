@@ -67,6 +67,7 @@ type Bot struct {
 	exec    *executor
 	connMu  sync.Mutex
 	conn    bool
+	problem string // why Slack refuses the bot's work, for /readyz
 	wg      sync.WaitGroup
 	baseCtx context.Context
 }
