@@ -478,6 +478,14 @@ func (e *executor) performEffect(ctx context.Context, it OutboxItem) error {
 		if inc.Channel == "" {
 			return &retryLater{d: time.Second, why: "incident channel not created yet"}
 		}
+		if eff.Msg == incident.MsgStatusChanged && eff.Fields["to"] == string(incident.StatusClosed) && b.cfg.Postmortems != nil {
+			// The closure is announced once, with its postmortem link,
+			// when the postmortem is filed (or could not be).
+			return nil
+		}
+		if eff.Msg == incident.MsgClosed {
+			eff = e.withCloser(inc, eff)
+		}
 		text, err := templates.Announcement(inc, eff)
 		if err != nil {
 			return err
@@ -938,6 +946,13 @@ func (e *executor) publish(ctx context.Context, inc incident.Incident) error {
 		_, aerr := b.cfg.Store.Apply(inc.Number, func(cur incident.Incident) (incident.Result, error) {
 			return incident.RecordPostmortemFailure(cur, err.Error(), now), nil
 		})
+		if aerr == nil && b.cfg.AnnounceChannel != "" {
+			// No link will come: announce the closure without one.
+			closed := e.withCloser(inc, incident.Effect{Kind: incident.EffAnnounce, Msg: incident.MsgClosed})
+			if text, terr := templates.Announcement(inc, closed); terr == nil {
+				e.announceOnce(ctx, fmt.Sprintf("closed:%d", inc.Number), text)
+			}
+		}
 		return aerr
 	}
 	now := b.now()
@@ -961,6 +976,26 @@ func (e *executor) publish(ctx context.Context, inc incident.Incident) error {
 		}
 	}
 	return nil
+}
+
+// withCloser adds to a closure announcement who closed the incident and, for a forced
+// close, the reason, from the timeline.
+func (e *executor) withCloser(inc incident.Incident, eff incident.Effect) incident.Effect {
+	fields := map[string]string{}
+	for k, v := range eff.Fields {
+		fields[k] = v
+	}
+	if evs, err := e.b.cfg.Reader.Events(inc.Number); err == nil {
+		for i := len(evs) - 1; i >= 0; i-- {
+			if evs[i].Kind == incident.EvClosed {
+				fields["by"] = evs[i].Actor
+				fields["reason"] = evs[i].Text
+				break
+			}
+		}
+	}
+	eff.Fields = fields
+	return eff
 }
 
 // fetchPinned records the text of a pinned message that Slack did not
