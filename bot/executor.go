@@ -117,6 +117,9 @@ func (e *executor) drain(ctx context.Context) {
 
 func (e *executor) runIncident(ctx context.Context, n uint64, items []OutboxItem) {
 	log := e.b.log.With(zap.String("incident", incident.ID(n)))
+	if e.channelless(log, n, items) {
+		return
+	}
 	for i := 0; i < len(items); i++ {
 		if ctx.Err() != nil {
 			return

@@ -63,9 +63,9 @@ func (b *Bot) noteAuth(method string, err error) {
 		if errors.As(err, &se) {
 			needed = se.Needed
 		}
-		what = fmt.Sprintf("Slack refuses %s: the app lacks the %s scope. Add it (slack-app-manifest.yaml lists every scope), reinstall the app and restart with the new SLACK_BOT_TOKEN; nothing waiting is lost", method, needed)
+		what = fmt.Sprintf("Slack refuses %s: the app lacks the %s scope. Add it (slack-app-manifest.yaml lists every scope), reinstall the app and restart with the new SLACK_BOT_TOKEN; nothing waiting is lost.", method, needed)
 	} else {
-		what = fmt.Sprintf("Slack refuses the bot token (%s: %s). Reinstall the app (or reactivate it), put the new xoxb- token in SLACK_BOT_TOKEN and restart; nothing waiting is lost", code, authCodes[code])
+		what = fmt.Sprintf("Slack refuses the bot token (%s: %s). Reinstall the app (or reactivate it), put the new xoxb- token in SLACK_BOT_TOKEN and restart; nothing waiting is lost.", code, authCodes[code])
 	}
 	b.connMu.Lock()
 	changed := b.problem != what
@@ -120,6 +120,30 @@ func refusedText(inc incident.Incident, err error) string {
 func gaveUpText(inc incident.Incident, err error) string {
 	return fmt.Sprintf(":x: Slack still refuses to create the channel for %s (%s) after %s, so Firebreak stopped trying. %s stays recorded (see `/incident list`); once an admin has fixed the permission, declare it again to get a channel.",
 		inc.ID(), slackCode(err), channelWait.Round(time.Hour), inc.ID())
+}
+
+// channelless drops the effects of an incident that has no channel and never will (its
+// creation was given up): they would otherwise wait for it forever. It reports whether it did.
+func (e *executor) channelless(log *zap.Logger, n uint64, items []OutboxItem) bool {
+	if n == 0 {
+		return false
+	}
+	for _, it := range items {
+		if it.Effect.Kind == incident.EffCreateChannel {
+			return false
+		}
+	}
+	inc, err := e.b.cfg.Store.Get(n)
+	if err != nil || inc.Channel != "" {
+		return false
+	}
+	ids := make([]uint64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	log.Warn("dropping effects of an incident whose channel could not be created", zap.Int("effects", len(ids)))
+	_ = e.b.cfg.Outbox.Done(ids...)
+	return true
 }
 
 // needsChannel are the effects that act in the incident's channel.
@@ -195,9 +219,7 @@ func (e *executor) refusedCreate(ctx context.Context, log *zap.Logger, it Outbox
 	e.announceOnce(ctx, fmt.Sprintf("fx:%d:gaveup", it.ID), text)
 	ids := []uint64{it.ID}
 	for _, l := range later {
-		if needsChannel(l.Effect.Kind) {
-			ids = append(ids, l.ID)
-		}
+		ids = append(ids, l.ID)
 	}
 	log.Error("gave up creating the incident channel", zap.String("error", slackCode(err)), zap.Int("effects_dropped", len(ids)))
 	_ = e.b.cfg.Outbox.Done(ids...)
@@ -256,8 +278,14 @@ func (e *executor) dm(ctx context.Context, inc incident.Incident, user, text str
 	}, 3)
 }
 
-// channelGone is an answer that means the bot is no longer in the incident channel.
+// channelGone is an answer that means the bot is no longer in the incident channel: Slack
+// says not_in_channel for a public channel and channel_not_found for a private one (which
+// the bot no longer sees).
 func channelGone(err error) bool {
-	return slackCode(err) == "not_in_channel"
+	switch slackCode(err) {
+	case "not_in_channel", "channel_not_found":
+		return true
+	}
+	return false
 }
 

@@ -913,3 +913,18 @@ func (s *Server) Archive(channelID string) error {
 	s.publish(Change{Kind: ChangeChannel, Channel: channelID})
 	return nil
 }
+
+// MakePrivate turns channelID into a private channel, as a workspace admin can; from then on
+// it is invisible to the bot unless the bot is a member.
+func (s *Server) MakePrivate(channelID string) error {
+	s.mu.Lock()
+	c := s.st.channels[channelID]
+	if c == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("slackfake: channel_not_found")
+	}
+	c.IsPrivate = true
+	s.mu.Unlock()
+	s.publish(Change{Kind: ChangeChannel, Channel: channelID})
+	return nil
+}
