@@ -288,4 +288,3 @@ func channelGone(err error) bool {
 	}
 	return false
 }
-
