@@ -190,7 +190,7 @@ func TestManifestScopesAreWhatTheCallsNeed(t *testing.T) {
 func botCalls(t *testing.T) map[string]string {
 	t.Helper()
 	calls := map[string]string{}
-	for _, dir := range []string{filepath.Join(repoRoot, "bot"), "."} {
+	for _, dir := range []string{filepath.Join(repoRoot, "bot"), ".", filepath.Join(repoRoot, "cmd", "firebreak")} {
 		for name, pos := range apiCalls(t, dir) {
 			calls[name] = pos
 		}
@@ -223,6 +223,7 @@ var webAPI = map[string]string{
 	"InviteUsersToConversation":      "conversations.invite",
 	"ForceInviteUsersToConversation": "conversations.invite",
 	"GetConversationsForUser":        "users.conversations",
+	"StartSocketMode":                "apps.connections.open",
 	"SetTopicOfConversation":         "conversations.setTopic",
 	"SetPurposeOfConversation":       "conversations.setPurpose",
 	"JoinConversation":               "conversations.join",
