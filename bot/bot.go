@@ -68,8 +68,10 @@ type Bot struct {
 	connMu  sync.Mutex
 	conn    bool
 	problem string // why Slack refuses the bot's work, for /readyz
-	wg      sync.WaitGroup
-	baseCtx context.Context
+	// problemMethod is the method a missing scope was reported for ("" for the token).
+	problemMethod string
+	wg            sync.WaitGroup
+	baseCtx       context.Context
 }
 
 // New checks the configuration and builds a bot; Run starts it.

@@ -389,7 +389,7 @@ func (e *executor) call(ctx context.Context, method string, fn func(context.Cont
 		}
 		if err == nil {
 			if method != "response_url" {
-				e.b.clearAuth()
+				e.b.clearAuth(method)
 			}
 			return nil
 		}

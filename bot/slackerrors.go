@@ -63,24 +63,33 @@ func (b *Bot) noteAuth(method string, err error) {
 		if errors.As(err, &se) {
 			needed = se.Needed
 		}
-		what = fmt.Sprintf("Slack refuses %s: the app lacks the %s scope. Add it (slack-app-manifest.yaml lists every scope), reinstall the app and restart with the new SLACK_BOT_TOKEN; nothing waiting is lost.", method, needed)
+		what = fmt.Sprintf("Slack refuses %s: the app lacks the %s scope. Add it (slack-app-manifest.yaml lists every scope) and reinstall the app; what waits is done as soon as Slack accepts it, nothing is lost.", method, needed)
 	} else {
 		what = fmt.Sprintf("Slack refuses the bot token (%s: %s). Reinstall the app (or reactivate it), put the new xoxb- token in SLACK_BOT_TOKEN and restart; nothing waiting is lost.", code, authCodes[code])
 	}
+	scopeOf := ""
+	if code == "missing_scope" {
+		scopeOf = method
+	}
 	b.connMu.Lock()
 	changed := b.problem != what
-	b.problem = what
+	b.problem, b.problemMethod = what, scopeOf
 	b.connMu.Unlock()
 	if changed {
 		b.log.Error(what, zap.String("method", method), zap.String("error", code))
 	}
 }
 
-// clearAuth notes that Slack accepted the bot's work again.
-func (b *Bot) clearAuth() {
+// clearAuth notes that Slack accepted a call of method: the token works again, and a
+// missing scope is cleared once the method that lacked it succeeds.
+func (b *Bot) clearAuth(method string) {
 	b.connMu.Lock()
 	was := b.problem
-	b.problem = ""
+	if was == "" || (b.problemMethod != "" && b.problemMethod != method) {
+		b.connMu.Unlock()
+		return
+	}
+	b.problem, b.problemMethod = "", ""
 	b.connMu.Unlock()
 	if was != "" {
 		b.log.Info("Slack accepts the bot token again")

@@ -327,3 +327,35 @@ func TestRealSlackLongTitleThroughSlash(t *testing.T) {
 		t.Fatalf("Slack refused: %+v", errs)
 	}
 }
+
+// TestRealSlackMissingScope: the app was installed without pins:write. The card is posted
+// but cannot be pinned; the pin is kept, /readyz names the scope and what to do, and once
+// the scope is granted the card is pinned.
+func TestRealSlackMissingScope(t *testing.T) {
+	h := startHarness(t)
+	var without []string
+	for _, s := range app.RequiredScopes() {
+		if s != "pins:write" {
+			without = append(without, s)
+		}
+	}
+	h.slack.SetScopes(without...)
+	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Pins refused")
+	var body string
+	h.eventually("/readyz names the missing scope", func() bool {
+		var c int
+		c, body = h.readyz()
+		return c == http.StatusServiceUnavailable
+	})
+	golden(t, "realslack/readyz_missing_scope", body)
+	if h.pending() == 0 {
+		t.Fatal("the pin was dropped")
+	}
+	h.slack.SetScopes(app.RequiredScopes()...)
+	h.clock.Advance(2 * time.Minute)
+	h.ready(1)
+	h.drainOutbox()
+	if c, b := h.readyz(); c != http.StatusOK {
+		t.Fatalf("/readyz once the scope is granted: %d %q", c, b)
+	}
+}
