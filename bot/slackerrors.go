@@ -255,7 +255,7 @@ func (e *executor) rejoin(ctx context.Context, inc incident.Incident) bool {
 		if lead == "" {
 			lead = inc.Declarer
 		}
-		text := fmt.Sprintf("Firebreak was removed from <#%s>, the private channel of %s, and cannot rejoin it by itself. Invite it back there (`/invite @firebreak`): the card and the updates waiting for it are posted then; nothing is lost.", inc.Channel, inc.ID())
+		text := fmt.Sprintf("Firebreak is no longer in <#%s>, the channel of %s, and cannot rejoin it by itself (a private channel needs an invitation). Invite it back there with `/invite @firebreak`: the card and the updates waiting for it are posted then; nothing is lost.", inc.Channel, inc.ID())
 		if perr := e.post(ctx, lead, text, nil); perr != nil {
 			e.b.log.Warn("could not tell the lead that the bot was removed", zap.String("incident", inc.ID()), zap.Error(perr))
 		}
