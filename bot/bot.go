@@ -141,6 +141,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.baseCtx = ctx
 	auth, err := b.api.AuthTestContext(ctx)
 	if err != nil {
+		if code, ok := authProblem(err); ok {
+			b.noteAuth("auth.test", err)
+			return fmt.Errorf("slack refuses SLACK_BOT_TOKEN (%s: %s): reinstall the app, set the new xoxb- token and start again; work already queued is kept and sent then: %w", code, authCodes[code], err)
+		}
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
 	b.botUser = auth.UserID

@@ -1,10 +1,13 @@
 package app_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap/zaptest"
 
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
@@ -357,5 +360,39 @@ func TestRealSlackMissingScope(t *testing.T) {
 	h.drainOutbox()
 	if c, b := h.readyz(); c != http.StatusOK {
 		t.Fatalf("/readyz once the scope is granted: %d %q", c, b)
+	}
+}
+
+// TestRealSlackStartWithRefusedToken: started with a revoked token, Firebreak stops with one
+// line saying what to do, keeps what was queued, and sends it once started with a valid one.
+func TestRealSlackStartWithRefusedToken(t *testing.T) {
+	h := startHarness(t)
+	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Queue stalled")
+	inc := h.ready(1)
+	h.drainOutbox()
+	h.slack.RevokeBotToken("token_revoked", "")
+	update := "Consumers restarted"
+	h.slash(alice, inc.Channel, "update "+update)
+	h.stop()
+
+	a, err := app.New(h.cfg, app.Options{NoHTTP: true, Logger: zaptest.NewLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	runErr := a.Run(ctx)
+	_ = a.Close()
+	if runErr == nil {
+		t.Fatal("started with a revoked token")
+	}
+	golden(t, "realslack/start_token_revoked", runErr.Error())
+
+	h.slack.RevokeBotToken("token_revoked", "xoxb-reinstalled")
+	h.cfg.BotToken = "xoxb-reinstalled"
+	h.boot()
+	h.drainOutbox()
+	if a, c := h.messagesContaining(h.announce, update), h.messagesContaining(inc.Channel, update); a != 1 || c != 1 {
+		t.Fatalf("update announced %d times and posted %d times, want once each", a, c)
 	}
 }
