@@ -29,7 +29,7 @@ type executor struct {
 	gate      map[string]time.Time // method → not before, after a 429
 	lastCard  map[uint64]time.Time
 	delayTold map[uint64]bool
-	kickTold  map[uint64]bool // leads told the bot cannot rejoin their channel
+	kickTold  map[string]bool // "<incident>:<reason>" the lead was told about
 	kick      chan struct{}
 	wg        sync.WaitGroup
 }
@@ -41,7 +41,7 @@ func newExecutor(b *Bot) *executor {
 		gate:      map[string]time.Time{},
 		lastCard:  map[uint64]time.Time{},
 		delayTold: map[uint64]bool{},
-		kickTold:  map[uint64]bool{},
+		kickTold:  map[string]bool{},
 		kick:      make(chan struct{}, 1),
 	}
 }
@@ -423,12 +423,16 @@ func (e *executor) call(ctx context.Context, method string, fn func(context.Cont
 // channel it gets back in (or has the lead invite it) and the effect is done then.
 func (e *executor) perform(ctx context.Context, it OutboxItem) error {
 	err := e.performEffect(ctx, it)
-	if !channelGone(err) || it.Incident == 0 || !needsChannel(it.Effect.Kind) {
+	restricted := slackCode(err) == "restricted_action"
+	if !(channelGone(err) || restricted) || it.Incident == 0 || !needsChannel(it.Effect.Kind) {
 		return err
 	}
 	inc, gerr := e.b.cfg.Store.Get(it.Incident)
 	if gerr != nil || inc.Channel == "" {
 		return err
+	}
+	if restricted {
+		return e.postingRefused(ctx, inc, it)
 	}
 	if !e.rejoin(ctx, inc) {
 		return &retryLater{d: channelRetry(it.Attempts), why: "removed from the incident channel: " + err.Error()}

@@ -246,21 +246,36 @@ func (e *executor) rejoin(ctx context.Context, inc incident.Incident) bool {
 		e.b.log.Info("rejoined the incident channel it was removed from", zap.String("incident", inc.ID()))
 		return true
 	}
-	e.mu.Lock()
-	told := e.kickTold[inc.Number]
-	e.kickTold[inc.Number] = true
-	e.mu.Unlock()
-	if !told {
-		lead := inc.Lead
-		if lead == "" {
-			lead = inc.Declarer
-		}
-		text := fmt.Sprintf("Firebreak is no longer in <#%s>, the channel of %s, and cannot rejoin it by itself (a private channel needs an invitation). Invite it back there with `/invite @firebreak`: the card and the updates waiting for it are posted then; nothing is lost.", inc.Channel, inc.ID())
-		if perr := e.post(ctx, lead, text, nil); perr != nil {
-			e.b.log.Warn("could not tell the lead that the bot was removed", zap.String("incident", inc.ID()), zap.Error(perr))
-		}
-	}
+	e.tellLead(ctx, inc, "removed", fmt.Sprintf("Firebreak is no longer in <#%s>, the channel of %s, and cannot rejoin it by itself (a private channel needs an invitation). Invite it back there with `/invite @firebreak`: the card and the updates waiting for it are posted then; nothing is lost.", inc.Channel, inc.ID()))
 	return false
+}
+
+// tellLead sends the incident's lead (or its declarer) a DM once per incident and reason, in
+// this run.
+func (e *executor) tellLead(ctx context.Context, inc incident.Incident, reason, text string) {
+	key := fmt.Sprintf("%d:%s", inc.Number, reason)
+	e.mu.Lock()
+	told := e.kickTold[key]
+	e.kickTold[key] = true
+	e.mu.Unlock()
+	if told {
+		return
+	}
+	lead := inc.Lead
+	if lead == "" {
+		lead = inc.Declarer
+	}
+	if err := e.post(ctx, lead, text, nil); err != nil {
+		e.b.log.Warn("could not tell the lead", zap.String("incident", inc.ID()), zap.String("reason", reason), zap.Error(err))
+	}
+}
+
+// postingRefused tells the lead that Slack does not let the bot post in the incident
+// channel (a posting permission), and keeps the effect for when it does.
+// https://api.slack.com/methods/chat.postMessage (errors: restricted_action)
+func (e *executor) postingRefused(ctx context.Context, inc incident.Incident, it OutboxItem) error {
+	e.tellLead(ctx, inc, "restricted", fmt.Sprintf("Slack does not let Firebreak post in <#%s>, the channel of %s (restricted_action): a channel manager or admin must let it post there (channel settings → Posting permissions). The card and the updates waiting are posted as soon as it may; nothing is lost.", inc.Channel, inc.ID()))
+	return &retryLater{d: channelRetry(it.Attempts), why: "posting in the incident channel is restricted"}
 }
 
 // refusedDM is an answer that means this person cannot get a DM from the app.

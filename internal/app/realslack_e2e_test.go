@@ -396,3 +396,32 @@ func TestRealSlackStartWithRefusedToken(t *testing.T) {
 		t.Fatalf("update announced %d times and posted %d times, want once each", a, c)
 	}
 }
+
+// TestRealSlackPostingRestricted: the incident channel's posting permissions keep the bot
+// out (restricted_action). The lead is told what to change; once it is changed, what waited
+// is posted once.
+func TestRealSlackPostingRestricted(t *testing.T) {
+	h := startHarness(t)
+	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Cache evictions")
+	inc := h.ready(1)
+	h.slash(alice, inc.Channel, "lead <@UCAROL|carol>")
+	h.drainOutbox()
+	if err := h.slack.RestrictPosting(inc.Channel, true); err != nil {
+		t.Fatal(err)
+	}
+	update := "Cache size doubled; evictions stopped"
+	h.slash(carol, inc.Channel, "update "+update)
+	h.eventually("the lead told", func() bool { return len(h.dmsTo(carol)) == 1 })
+	if h.pending() == 0 {
+		t.Fatal("the update was dropped")
+	}
+	if err := h.slack.RestrictPosting(inc.Channel, false); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(10 * time.Minute)
+	h.drainOutbox()
+	if a, c := h.messagesContaining(h.announce, update), h.messagesContaining(inc.Channel, update); a != 1 || c != 1 {
+		t.Fatalf("update announced %d times and posted %d times, want once each", a, c)
+	}
+	golden(t, "realslack/posting_restricted", h.transcript(nil, carol))
+}

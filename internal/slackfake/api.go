@@ -658,6 +658,10 @@ func (s *Server) chatPostMessage(p params, ch *[]Change) (map[string]any, *apiEr
 		// Row "messages_tab_disabled": the app's DMs live in its App Home Messages tab.
 		err = slackErr(rule("messages_tab_disabled").Code)
 	}
+	if err == nil && c.postingRestricted {
+		// Row "posting_restricted".
+		err = slackErr(rule("posting_restricted").Code)
+	}
 	if err == nil {
 		err = botCanWrite(c)
 	}

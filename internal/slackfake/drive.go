@@ -928,3 +928,16 @@ func (s *Server) MakePrivate(channelID string) error {
 	s.publish(Change{Kind: ChangeChannel, Channel: channelID})
 	return nil
 }
+
+// RestrictPosting sets whether only admins may post in channelID, as the channel's posting
+// permissions can; the bot's chat.postMessage there then answers restricted_action.
+func (s *Server) RestrictPosting(channelID string, on bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.channels[channelID]
+	if c == nil {
+		return fmt.Errorf("slackfake: channel_not_found")
+	}
+	c.postingRestricted = on
+	return nil
+}

@@ -88,6 +88,7 @@ var Reference = []Rule{
 	// Errors answered with HTTP 200.
 	{ID: "rate_limited", Code: "rate_limited", What: "chat.postMessage can answer HTTP 200 rate_limited (besides HTTP 429 ratelimited)", Ref: refPost},
 	{ID: "restricted_action", Code: "restricted_action", What: "conversations.create answers restricted_action where the workspace limits who may create channels", Ref: refCreate},
+	{ID: "posting_restricted", Code: "restricted_action", What: "chat.postMessage answers restricted_action in a channel where a workspace preference keeps the bot from posting", Ref: refPost},
 	{ID: "missing_scope", Code: "missing_scope", What: "a method called without its scope answers missing_scope with needed and provided", Ref: refScopes},
 	{ID: "token_revoked", Code: "token_revoked", What: "every method answers token_revoked once the token is revoked", Ref: refAuth},
 	{ID: "account_inactive", Code: "account_inactive", What: "every method answers account_inactive once the bot user is deactivated", Ref: refAuth},

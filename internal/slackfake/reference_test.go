@@ -247,6 +247,13 @@ var probes = map[string]func(e refEnv, r Rule){
 			e.t.Fatalf("%s: needed/provided missing: %v", r.ID, out)
 		}
 	},
+	"posting_restricted": func(e refEnv, r Rule) {
+		e.within(r, e.call("chat.postMessage", url.Values{"channel": {e.ch}, "text": {"hi"}}))
+		if err := e.f.RestrictPosting(e.ch, true); err != nil {
+			e.t.Fatal(err)
+		}
+		e.beyond(r, e.call("chat.postMessage", url.Values{"channel": {e.ch}, "text": {"hi"}}), r.Code)
+	},
 	"token_revoked":    revokedProbe,
 	"account_inactive": revokedProbe,
 	"messages_tab_disabled": func(e refEnv, r Rule) {

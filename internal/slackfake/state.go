@@ -131,6 +131,9 @@ type channel struct {
 	pins    []Pin
 	books   []Bookmark
 	lastSet time.Time
+	// postingRestricted: only admins may post (the bot's chat.postMessage answers
+	// restricted_action).
+	postingRestricted bool
 }
 
 type view struct {
