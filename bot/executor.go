@@ -423,7 +423,8 @@ func (e *executor) call(ctx context.Context, method string, fn func(context.Cont
 // channel it gets back in (or has the lead invite it) and the effect is done then.
 func (e *executor) perform(ctx context.Context, it OutboxItem) error {
 	err := e.performEffect(ctx, it)
-	restricted := slackCode(err) == "restricted_action"
+	k := it.Effect.Kind
+	restricted := slackCode(err) == "restricted_action" && (k == incident.EffPost || k == incident.EffPostCard || k == incident.EffUpdateCard)
 	if !(channelGone(err) || restricted) || it.Incident == 0 || !needsChannel(it.Effect.Kind) {
 		return err
 	}

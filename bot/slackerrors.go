@@ -211,15 +211,17 @@ func (e *executor) refusedCreate(ctx context.Context, log *zap.Logger, it Outbox
 		_ = e.b.cfg.Outbox.Retry(it.ID, e.b.now().Add(channelRetry(it.Attempts)), err.Error())
 		return
 	}
-	if it.Attempts == 0 {
-		text := refusedText(inc, err)
-		e.tellDeclarer(ctx, inc, text)
-		e.announceOnce(ctx, fmt.Sprintf("fx:%d:refused", it.ID), text)
-	}
 	if e.b.now().Sub(it.Created) < channelWait {
+		// The retry is recorded first, then people are told: what they
+		// read is already true.
 		log.Warn("Slack refused to create the incident channel; retrying", zap.String("error", slackCode(err)), zap.Duration("retry_in", channelRetry(it.Attempts)))
 		if rerr := e.b.cfg.Outbox.Retry(it.ID, e.b.now().Add(channelRetry(it.Attempts)), err.Error()); rerr != nil {
 			log.Warn("could not postpone an effect", zap.Error(rerr))
+		}
+		if it.Attempts == 0 {
+			text := refusedText(inc, err)
+			e.tellDeclarer(ctx, inc, text)
+			e.announceOnce(ctx, fmt.Sprintf("fx:%d:refused", it.ID), text)
 		}
 		return
 	}

@@ -27,6 +27,24 @@ func (h *harness) callsWith(method, code string) int {
 	return n
 }
 
+// waitPostponed waits until a failed effect has been put back in the outbox for later, so
+// that advancing the clock reaches its retry.
+func (h *harness) waitPostponed() {
+	h.t.Helper()
+	h.eventually("a failed effect postponed", func() bool {
+		items, err := h.db().Pending(1000)
+		if err != nil {
+			return false
+		}
+		for _, it := range items {
+			if it.Attempts > 0 {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 func (h *harness) readyz() (int, string) {
 	h.t.Helper()
 	return get(h.t, "http://"+h.app.HTTPAddr()+"/readyz")
@@ -68,6 +86,7 @@ func TestRealSlackChannelCreationRefused(t *testing.T) {
 			}
 
 			// An admin fixes the workspace; the next try (a minute later) succeeds.
+			h.waitPostponed()
 			h.slack.ClearFailures()
 			h.clock.Advance(2 * time.Minute)
 			inc := h.ready(1)
@@ -238,6 +257,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 		if h.pending() == 0 {
 			t.Fatal("the update was dropped")
 		}
+		h.waitPostponed()
 		if err := h.slack.Invite(carol, inc.Channel, slackfake.BotUserID); err != nil {
 			t.Fatal(err)
 		}
@@ -354,6 +374,7 @@ func TestRealSlackMissingScope(t *testing.T) {
 	if h.pending() == 0 {
 		t.Fatal("the pin was dropped")
 	}
+	h.waitPostponed()
 	h.slack.SetScopes(app.RequiredScopes()...)
 	h.clock.Advance(2 * time.Minute)
 	h.ready(1)
@@ -415,6 +436,7 @@ func TestRealSlackPostingRestricted(t *testing.T) {
 	if h.pending() == 0 {
 		t.Fatal("the update was dropped")
 	}
+	h.waitPostponed()
 	if err := h.slack.RestrictPosting(inc.Channel, false); err != nil {
 		t.Fatal(err)
 	}
