@@ -91,6 +91,7 @@ type sockets struct {
 	connected  chan struct{}
 	envN       int
 	refused    int // connections turned away as too many
+	opening    int // connections upgraded but not yet registered
 }
 
 func (sm *sockets) init() {
@@ -129,7 +130,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 			n++
 		}
 	}
-	if n >= lim("too_many_websockets") {
+	// Connections between upgrade and registration count too, so that a burst of dials cannot
+	// slip past the limit.
+	if n+s.sm.opening >= lim("too_many_websockets") {
 		// Row "too_many_websockets": Slack turns away a connection beyond its limit.
 		s.sm.refused++
 		s.mu.Unlock()
@@ -141,6 +144,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sm.connN++
+	s.sm.opening++
 	c := &wsConn{id: s.sm.connN, ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.mu.Unlock()
 	hello, _ := json.Marshal(map[string]any{
@@ -151,10 +155,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	})
 	// hello goes first: nothing else is queued on this connection until it is registered.
 	if err := ws.WriteMessage(websocket.TextMessage, hello); err != nil {
+		s.mu.Lock()
+		s.sm.opening--
+		s.mu.Unlock()
 		_ = ws.Close()
 		return
 	}
 	s.mu.Lock()
+	s.sm.opening--
 	s.sm.conns[c.id] = c
 	if len(s.sm.conns) == 1 {
 		close(s.sm.connected)
