@@ -187,10 +187,17 @@ func modal(callbackID, title, submit, meta string, blocks ...slack.Block) slack.
 	}
 }
 
-func textInput(actionID, placeholder string, multiline bool, max int) *slack.PlainTextInputBlockElement {
+// maxInputLength is the largest max_length Slack accepts on a plain_text_input (1–3000); a
+// larger one makes views.open refuse the whole modal.
+// https://api.slack.com/reference/block-kit/block-elements#input
+const maxInputLength = 3000
+
+// textInput is a plain_text_input taking at most most characters, or Slack's limit when that is
+// beyond it (longer texts still come in through the slash command).
+func textInput(actionID, placeholder string, multiline bool, most int) *slack.PlainTextInputBlockElement {
 	el := slack.NewPlainTextInputBlockElement(plain(placeholder, 150), actionID)
 	el.Multiline = multiline
-	el.MaxLength = max
+	el.MaxLength = min(max(most, 1), maxInputLength)
 	return el
 }
 

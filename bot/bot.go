@@ -72,8 +72,11 @@ type Bot struct {
 	exec    *executor
 	connMu  sync.Mutex
 	conn    bool
-	wg      sync.WaitGroup
-	baseCtx context.Context
+	problem string // why Slack refuses the bot's work, for /readyz
+	// problemMethod is the method a missing scope was reported for ("" for the token).
+	problemMethod string
+	wg            sync.WaitGroup
+	baseCtx       context.Context
 
 	// typoDeclared remembers which "did you mean" messages already
 	// declared an incident (key → INC-n), so a second press does not.
@@ -147,6 +150,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.baseCtx = ctx
 	auth, err := b.api.AuthTestContext(ctx)
 	if err != nil {
+		if code, ok := authProblem(err); ok {
+			b.noteAuth("auth.test", err)
+			return fmt.Errorf("slack refuses SLACK_BOT_TOKEN (%s: %s): reinstall the app, set the new xoxb- token and start again; work already queued is kept and sent then: %w", code, authCodes[code], err)
+		}
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
 	b.botUser = auth.UserID

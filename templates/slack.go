@@ -176,6 +176,7 @@ type effView struct {
 	Arrow, Word, Role, Step  string
 	What, Where, Quote       string
 	Since, Window            string
+	Link                     string
 }
 
 func effViewOf(inc incident.Incident, e incident.Effect) effView {
@@ -219,8 +220,14 @@ func Announcement(inc incident.Incident, e incident.Effect) (string, error) {
 	case incident.MsgStatusChanged:
 		name = "announce_status_changed"
 	case incident.MsgClosed:
+		// The one closure announcement: who closed it (fields by and, for
+		// a forced close, reason) with the postmortem link (field url).
 		v.To = string(incident.StatusClosed)
-		name = "announce_status_changed"
+		v.Text = clipText(oneLine(e.Fields["reason"]), maxReasonLen)
+		if u := e.Fields["url"]; u != "" {
+			v.Link = link(u, "Postmortem: "+inc.ID())
+		}
+		name = "announce_closed"
 	case incident.MsgStatusUpdate:
 		v.Quote = quote(e.Text)
 		name = "announce_status_update"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	firebreak "github.com/firebreak-hq/firebreak"
 	"io"
 	"net"
 	"net/http"
@@ -141,7 +142,7 @@ func startDemo(ctx context.Context, o demoOptions) (d *demoRun, err error) {
 	if d.DBPath == "" {
 		d.DBPath = filepath.Join(d.tmp, "firebreak.db")
 	}
-	if d.Slack, err = slackfake.New(); err != nil {
+	if d.Slack, err = slackfake.New(slackfake.WithManifest(firebreak.Manifest)); err != nil {
 		return d, fmt.Errorf("fake Slack: %w", err)
 	}
 	if d.GitHub, err = githubfake.New(demoGitHubToken); err != nil {

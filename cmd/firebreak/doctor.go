@@ -60,10 +60,11 @@ func cmdDoctor(ctx context.Context, w io.Writer, getenv func(string) string) err
 			case !known:
 				notChecked("slack scopes", "Slack did not report the token's scopes; compare the app's OAuth scopes with slack-app-manifest.yaml")
 			case len(missing) > 0:
-				report(false, "slack scopes", fmt.Sprintf("missing %v — add them from slack-app-manifest.yaml and reinstall the app", missing))
+				report(false, "slack scopes", fmt.Sprintf("the bot token lacks %s — add them under OAuth & Permissions → Bot Token Scopes (or recreate the app from slack-app-manifest.yaml), reinstall the app and use the new xoxb- token", strings.Join(missing, ", ")))
 			default:
-				report(true, "slack scopes", "every scope the bot uses is granted")
+				report(true, "slack scopes", "the token has every scope slack-app-manifest.yaml asks for")
 			}
+			report(announceCheck(ctx, api, cfg.AnnounceChannel))
 		}
 		cctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 		_, _, err = api.StartSocketModeContext(cctx)
@@ -134,6 +135,38 @@ func innermost(err error) error {
 		}
 		err = next
 	}
+}
+
+// announceCheck makes sure the bot can post in the announce channel: it exists, is not
+// archived, and the bot is in it (joining a public channel now, as the bot would at start).
+func announceCheck(ctx context.Context, api *slack.Client, id string) (bool, string, string) {
+	const what = "announce channel"
+	if id == "" {
+		return true, what, "FIREBREAK_ANNOUNCE_CHANNEL not set: declarations, updates and closures are not announced"
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ch, err := api.GetConversationInfoContext(cctx, &slack.GetConversationInfoInput{ChannelID: id})
+	if err != nil {
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && se.Err == "channel_not_found" {
+			return false, what, id + " was not found: check FIREBREAK_ANNOUNCE_CHANNEL (channel details → the ID at the bottom); if it is a private channel, invite @firebreak to it first"
+		}
+		return false, what, "conversations.info " + id + " failed: " + err.Error()
+	}
+	name := "#" + ch.Name + " (" + id + ")"
+	switch {
+	case ch.IsArchived:
+		return false, what, name + " is archived: unarchive it or set FIREBREAK_ANNOUNCE_CHANNEL to another channel"
+	case ch.IsMember:
+		return true, what, "the bot can post in " + name
+	case ch.IsPrivate:
+		return false, what, name + " is private and the bot is not in it: invite @firebreak there"
+	}
+	if _, _, _, err := api.JoinConversationContext(cctx, id); err != nil {
+		return false, what, "the bot is not in " + name + " and could not join it (" + err.Error() + "): invite @firebreak there, or grant channels:join"
+	}
+	return true, what, "the bot joined " + name + " and can post there"
 }
 
 func dbWritable(path string) (bool, string, string) {

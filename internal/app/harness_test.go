@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	firebreak "github.com/firebreak-hq/firebreak"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -83,7 +84,8 @@ type workspace struct {
 
 func newWorkspace(t *testing.T, slackOpts ...slackfake.Option) workspace {
 	t.Helper()
-	fs, err := slackfake.New(append([]slackfake.Option{slackfake.WithPingInterval(time.Second)}, slackOpts...)...)
+	// The workspace has the app installed from the shipped manifest: its scopes, its events.
+	fs, err := slackfake.New(append([]slackfake.Option{slackfake.WithPingInterval(time.Second), slackfake.WithManifest(firebreak.Manifest)}, slackOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

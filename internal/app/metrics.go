@@ -130,6 +130,12 @@ func (a *App) Handler() http.Handler {
 			_, _ = w.Write([]byte("database not readable: " + err.Error() + "\n"))
 			return
 		}
+		if p := a.Bot.SlackProblem(); p != "" {
+			// A revoked token or a missing scope: work is kept, not done.
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(p + "\n"))
+			return
+		}
 		if !a.Bot.Connected() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("slack socket mode not connected\n"))
