@@ -5,6 +5,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -72,7 +76,7 @@ func TestDoctorSaysNotCheckedAndWhyUnreachable(t *testing.T) {
 		wantCode int
 		want     []string // lines that must appear exactly
 	}{
-		{"scopes and a database in use", env(nil), 0, []string{
+		{"scopes and a database in use", env(map[string]string{"SLACK_API_URL": withoutScopesHeader(t, fs.APIURL())}), 0, []string{
 			"--   slack scopes           not checked: Slack did not report the token's scopes; compare the app's OAuth scopes with slack-app-manifest.yaml",
 			"--   database               not checked: in use: " + db + " (a running firebreak holds its lock)",
 		}},
@@ -125,4 +129,22 @@ func TestDoctorLeavesTheDatabaseAsItIs(t *testing.T) {
 	if now, _ := os.ReadFile(db); !bytes.Equal(now, old) {
 		t.Fatal("doctor changed the database file")
 	}
+}
+
+// withoutScopesHeader is Slack's API at api as seen through a proxy that
+// drops the X-OAuth-Scopes header, so doctor cannot know the token's scopes.
+func withoutScopesHeader(t *testing.T, api string) string {
+	t.Helper()
+	target, err := url.Parse(api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	rp.ModifyResponse = func(r *http.Response) error {
+		r.Header.Del("X-OAuth-Scopes")
+		return nil
+	}
+	srv := httptest.NewServer(rp)
+	t.Cleanup(srv.Close)
+	return srv.URL + target.Path
 }

@@ -407,9 +407,9 @@ func TestInputEdges(t *testing.T) {
 	inc := h.ready(1)
 	h.waitJoined(1, alice)
 	for _, c := range []struct{ text, want string }{
-		{"sev -1", `Severity must be sev1–sev4 (sev1 is the worst), not "-1"`},
-		{"close --force \u200b\u2060", "A forced close needs a reason: `/incident close --force <reason>`."},
-		{"note \u200b\u3164", "The note is empty"},
+		{"sev -1", `Severity must be sev1–sev4 (sev1 is the worst), not "-1".`},
+		{"close --force \u200b\u2060", "A forced close needs a reason: `/incident close --force &lt;reason&gt;`."},
+		{"note \u200b\u3164", "The note is empty."},
 	} {
 		if r := h.slash(alice, inc.Channel, c.text); r != c.want {
 			t.Errorf("/incident %q → %q\nwant %q", c.text, r, c.want)
