@@ -1,0 +1,259 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/slack-go/slack"
+	"go.uber.org/zap"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
+)
+
+func (e *executor) channelMessage(inc incident.Incident, eff incident.Effect) (string, []slack.Block, error) {
+	if eff.Msg == incident.MsgText {
+		if eff.Fields["postmortem_failed"] == "true" {
+			return templates.PostmortemFailed(inc, eff.Text), nil, nil
+		}
+		return eff.Text, nil, nil
+	}
+	if eff.Msg == incident.MsgClosed {
+		return templates.ClosedWithLink(inc, eff.Fields["url"]), nil, nil
+	}
+	var text string
+	var err error
+	if eff.Msg == incident.MsgReminder {
+		text, err = templates.Reminder(inc, eff, e.b.now())
+	} else {
+		text, err = templates.ChannelMessage(inc, eff)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	switch eff.Msg {
+	case incident.MsgReminder:
+		return text, ReminderBlocks(inc, eff.Fields["reminder"], text), nil
+	case incident.MsgApprovalAsked:
+		// The button stays on the message; a press after approval or
+		// close is answered with the reason it no longer applies.
+		return text, ApprovalBlocks(inc, eff, text), nil
+	}
+	return text, nil, nil
+}
+
+// post sends a message (a DM when channel is a user id).
+func (e *executor) post(ctx context.Context, channel, text string, blocks []slack.Block) error {
+	_, err := e.postTS(ctx, channel, text, blocks, 3)
+	return err
+}
+
+func (e *executor) postTS(ctx context.Context, channel, text string, blocks []slack.Block, attempts int) (string, error) {
+	opts := []slack.MsgOption{slack.MsgOptionText(templates.Clip(text, maxFallback), false)}
+	if len(blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	var ts string
+	err := e.call(ctx, "chat.postMessage", func(ctx context.Context) error {
+		var err error
+		_, ts, err = e.b.api.PostMessageContext(ctx, channel, opts...)
+		return err
+	}, attempts)
+	return ts, err
+}
+
+// postOnce posts an outbox effect's message so that it appears once even
+// when Slack's answer is lost (a 5xx or timeout after the write, or a
+// crash before the effect left the outbox): the message carries the
+// effect's id as a block_id, and before any repeat the channel's recent
+// history is searched for it.
+func (e *executor) postOnce(ctx context.Context, it OutboxItem, channel, text string, blocks []slack.Block) error {
+	_, err := e.postOnceTS(ctx, it, channel, text, blocks)
+	return err
+}
+
+// postOnceTS is postOnce that also returns the message's ts.
+func (e *executor) postOnceTS(ctx context.Context, it OutboxItem, channel, text string, blocks []slack.Block) (string, error) {
+	marker := fmt.Sprintf("fx:%d", it.ID)
+	blocks = markedBlocks(text, blocks, marker)
+	if e.maybeCrashed(it) {
+		if ts, _ := e.findMarked(ctx, channel, marker, false); ts != "" {
+			return ts, nil
+		}
+	}
+	ts, err := e.postTS(ctx, channel, text, blocks, 1)
+	if err != nil && ambiguous(err) {
+		if found, _ := e.findMarked(ctx, channel, marker, false); found != "" {
+			return found, nil
+		}
+	}
+	return ts, err
+}
+
+// historyDepth is how many recent messages are searched for a marked one.
+const historyDepth = 200
+
+// findMarked returns the ts of the newest recent message in channel with
+// a block whose id is marker ("" when there is none), among the bot's own
+// messages when botOnly.
+func (e *executor) findMarked(ctx context.Context, channel, marker string, botOnly bool) (string, error) {
+	var h *slack.GetConversationHistoryResponse
+	err := e.call(ctx, "conversations.history", func(ctx context.Context) error {
+		var err error
+		h, err = e.b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: historyDepth})
+		return err
+	}, 3)
+	if err != nil || h == nil {
+		return "", err
+	}
+	for _, m := range h.Messages {
+		if botOnly && m.User != e.b.botUser && m.BotID == "" {
+			continue
+		}
+		for _, bl := range m.Blocks.BlockSet {
+			if bl.ID() == marker {
+				return m.Timestamp, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// markedBlocks returns blocks whose first block carries marker. Plain
+// text becomes sections of at most maxText characters, cut at line or
+// word ends, so a long status update is posted whole rather than clipped.
+func markedBlocks(text string, blocks []slack.Block, marker string) []slack.Block {
+	if len(blocks) == 0 {
+		for _, chunk := range splitMrkdwn(text, maxText-100, maxBlocks) {
+			blocks = append(blocks, slack.NewSectionBlock(mrkdwn(chunk), nil, nil))
+		}
+	}
+	if len(blocks) == 0 {
+		return blocks
+	}
+	switch b := blocks[0].(type) {
+	case *slack.SectionBlock:
+		b.BlockID = marker
+	case *slack.ActionBlock:
+		b.BlockID = marker
+	case *slack.ContextBlock:
+		b.BlockID = marker
+	case *slack.HeaderBlock:
+		b.BlockID = marker
+	}
+	return blocks
+}
+
+// splitMrkdwn cuts s into at most max pieces of at most size runes,
+// preferring line and word ends and never cutting inside <…> or &…;.
+func splitMrkdwn(s string, size, max int) []string {
+	var out []string
+	r := []rune(s)
+	for len(r) > 0 && len(out) < max {
+		if len(r) <= size || len(out) == max-1 {
+			out = append(out, templates.Clip(string(r), size))
+			break
+		}
+		cut := lastBreak(r, size, '\n')
+		if cut == size {
+			cut = lastBreak(r, size, ' ')
+		}
+		// Do not split an entity or a <…> token.
+		for i := cut - 1; i >= 0 && i > cut-40; i-- {
+			if r[i] == '>' || r[i] == ';' {
+				break
+			}
+			if r[i] == '<' || r[i] == '&' {
+				cut = i
+				break
+			}
+		}
+		if cut == 0 {
+			cut = size
+		}
+		out = append(out, string(r[:cut]))
+		r = r[cut:]
+		for len(r) > 0 && (r[0] == '\n' || r[0] == ' ') {
+			r = r[1:]
+		}
+	}
+	return out
+}
+
+// lastBreak is the last index of sep in r's second half up to size, or size.
+func lastBreak(r []rune, size int, sep rune) int {
+	for i := size; i > size/2; i-- {
+		if r[i] == sep {
+			return i
+		}
+	}
+	return size
+}
+
+// privately is where a private answer can reach someone: the slash
+// command's response_url (which works wherever they typed, even where the
+// bot is not), an ephemeral in channel, and their DMs.
+type privately struct {
+	replyURL, channel, user string
+}
+
+// tellPrivately reaches to.user by the first way that works: the
+// response_url, an ephemeral, then (when the ephemeral is refused, say in
+// a channel the bot is not in) a DM. A passing failure of the ephemeral is
+// returned, to be tried again.
+func (e *executor) tellPrivately(ctx context.Context, to privately, text string) error {
+	if to.replyURL != "" {
+		err := e.call(ctx, "response_url", func(ctx context.Context) error {
+			return slack.PostWebhookContext(ctx, to.replyURL, &slack.WebhookMessage{Text: text, ResponseType: slack.ResponseTypeEphemeral})
+		}, 2)
+		if err == nil {
+			return nil
+		}
+	}
+	if to.channel != "" {
+		err := e.call(ctx, "chat.postEphemeral", func(ctx context.Context) error {
+			_, err := e.b.api.PostEphemeralContext(ctx, to.channel, to.user, slack.MsgOptionText(text, false))
+			return err
+		}, 3)
+		if err == nil {
+			return nil
+		}
+		if _, transient := retryable(err); transient {
+			return err
+		}
+	}
+	return e.post(ctx, to.user, text, nil)
+}
+
+// tellDeclarer reaches the declarer wherever they are: the slash command's response_url,
+// an ephemeral where they typed, or a DM.
+func (e *executor) tellDeclarer(ctx context.Context, inc incident.Incident, text string) {
+	to := privately{replyURL: inc.ReplyURL, channel: inc.OriginChannel, user: inc.Declarer}
+	if err := e.tellPrivately(ctx, to, text); err != nil {
+		e.b.log.Warn("could not tell the declarer", zap.String("incident", inc.ID()), zap.Error(err))
+	}
+}
+
+// refusedDM is an answer that means this person cannot get a DM from the app.
+// https://api.slack.com/methods/chat.postMessage (errors: messages_tab_disabled, …)
+func refusedDM(err error) bool {
+	switch slackCode(err) {
+	case "messages_tab_disabled", "cannot_dm_bot", "channel_not_found", "not_in_channel", "is_archived", "restricted_action":
+		return true
+	}
+	return false
+}
+
+// dm sends a direct message, or, when Slack refuses it, the same text as an ephemeral in the
+// incident channel.
+func (e *executor) dm(ctx context.Context, inc incident.Incident, user, text string) error {
+	err := e.post(ctx, user, text, nil)
+	if err == nil || !refusedDM(err) || inc.Channel == "" {
+		return err
+	}
+	e.b.log.Info("a direct message was refused; sending it in the incident channel instead", zap.String("user", user), zap.String("error", slackCode(err)))
+	return e.call(ctx, "chat.postEphemeral", func(ctx context.Context) error {
+		_, err := e.b.api.PostEphemeralContext(ctx, inc.Channel, user, slack.MsgOptionText(text, false))
+		return err
+	}, 3)
+}
