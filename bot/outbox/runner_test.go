@@ -36,10 +36,18 @@ type recorded struct {
 
 func (r *recorded) events() Events {
 	return Events{
-		Postponed: func(it Item, err error, at time.Time) { r.mu.Lock(); r.postponed = append(r.postponed, it.ID); r.mu.Unlock() },
-		Failed:    func(it Item, err error) { r.mu.Lock(); r.failed = append(r.failed, it.ID); r.mu.Unlock() },
-		Dropped:   func(n uint64, ids []uint64, err error) { r.mu.Lock(); r.dropped = append(r.dropped, ids...); r.mu.Unlock() },
-		Problem:   func(what string, err error) { r.mu.Lock(); r.problems = append(r.problems, what); r.mu.Unlock() },
+		Postponed: func(it Item, err error, at time.Time) {
+			r.mu.Lock()
+			r.postponed = append(r.postponed, it.ID)
+			r.mu.Unlock()
+		},
+		Failed: func(it Item, err error) { r.mu.Lock(); r.failed = append(r.failed, it.ID); r.mu.Unlock() },
+		Dropped: func(n uint64, ids []uint64, err error) {
+			r.mu.Lock()
+			r.dropped = append(r.dropped, ids...)
+			r.mu.Unlock()
+		},
+		Problem: func(what string, err error) { r.mu.Lock(); r.problems = append(r.problems, what); r.mu.Unlock() },
 	}
 }
 
