@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
@@ -18,8 +17,7 @@ import (
 // found in the channel's recent history (long gone, or deleted) is left
 // as it is.
 func (e *executor) withdrawApproval(ctx context.Context, inc incident.Incident, eff incident.Effect) error {
-	req, _ := strconv.Atoi(eff.Fields["request"])
-	want := approvalBlockID(eff.Fields["step"], req)
+	want := approvalBlockID(eff.Fields.Step, eff.Fields.Request)
 	ts, err := e.findMarked(ctx, inc.Channel, want, true)
 	if err != nil {
 		return err

@@ -20,7 +20,7 @@ func (e *executor) announce(ctx context.Context, inc incident.Incident, it Outbo
 	if inc.Channel == "" {
 		return errNoChannelYet
 	}
-	if eff.Msg == incident.MsgStatusChanged && eff.Fields["to"] == string(incident.StatusClosed) && e.b.cfg.Postmortems != nil {
+	if eff.Msg == incident.MsgStatusChanged && incident.Status(eff.Fields.To) == incident.StatusClosed && e.b.cfg.Postmortems != nil {
 		// The closure is announced once, with its postmortem link,
 		// when the postmortem is filed (or could not be).
 		return nil
@@ -159,19 +159,14 @@ func (e *executor) publish(ctx context.Context, inc incident.Incident) (incident
 // withCloser adds to a closure announcement who closed the incident and, for a forced
 // close, the reason, from the timeline.
 func (e *executor) withCloser(inc incident.Incident, eff incident.Effect) incident.Effect {
-	fields := map[string]string{}
-	for k, v := range eff.Fields {
-		fields[k] = v
-	}
 	if evs, err := e.b.cfg.Reader.Events(inc.Number); err == nil {
 		for i := len(evs) - 1; i >= 0; i-- {
 			if evs[i].Kind == incident.EvClosed {
-				fields["by"] = evs[i].Actor
-				fields["reason"] = evs[i].Text
+				eff.Fields.By = evs[i].Actor
+				eff.Fields.Reason = evs[i].Text
 				break
 			}
 		}
 	}
-	eff.Fields = fields
 	return eff
 }

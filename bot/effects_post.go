@@ -13,13 +13,13 @@ import (
 
 func (e *executor) channelMessage(inc incident.Incident, eff incident.Effect) (string, []slack.Block, error) {
 	if eff.Msg == incident.MsgText {
-		if eff.Fields["postmortem_failed"] == "true" {
+		if eff.Fields.PostmortemFailed {
 			return templates.PostmortemFailed(inc, eff.Text), nil, nil
 		}
 		return eff.Text, nil, nil
 	}
 	if eff.Msg == incident.MsgClosed {
-		return templates.ClosedWithLink(inc, eff.Fields["url"]), nil, nil
+		return templates.ClosedWithLink(inc, eff.Fields.URL), nil, nil
 	}
 	var text string
 	var err error
@@ -33,7 +33,7 @@ func (e *executor) channelMessage(inc incident.Incident, eff incident.Effect) (s
 	}
 	switch eff.Msg {
 	case incident.MsgReminder:
-		return text, ReminderBlocks(inc, eff.Fields["reminder"], text), nil
+		return text, ReminderBlocks(inc, string(eff.Fields.Reminder), text), nil
 	case incident.MsgApprovalAsked:
 		// The button stays on the message; a press after approval or
 		// close is answered with the reason it no longer applies.

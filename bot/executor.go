@@ -174,7 +174,7 @@ func (e *executor) performEffect(ctx context.Context, inc incident.Incident, it 
 	case incident.EffPublishPostmortem:
 		return e.publish(ctx, inc)
 	case incident.EffFetchPinned:
-		return inc, e.fetchPinned(ctx, inc, eff.Fields["ts"])
+		return inc, e.fetchPinned(ctx, inc, eff.Fields.TS)
 	}
 	return inc, e.performMessage(ctx, inc, it)
 }
@@ -214,8 +214,8 @@ func (e *executor) performMessage(ctx context.Context, inc incident.Incident, it
 		text := eff.Text
 		switch {
 		case eff.Msg == incident.MsgClosed:
-			text = templates.ClosedWithLink(inc, eff.Fields["url"])
-		case eff.Msg == incident.MsgReminder && eff.Fields["reminder"] == "followup":
+			text = templates.ClosedWithLink(inc, eff.Fields.URL)
+		case eff.Msg == incident.MsgReminder && eff.Fields.Reminder == incident.ReminderFollowup:
 			text = templates.FollowupReminder(inc, inc.PostmortemURL)
 		}
 		return e.dm(ctx, inc, eff.User, text)
