@@ -162,7 +162,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.log.Warn("auth.test named no workspace; payloads cannot be checked against it")
 	}
 	if ch := b.cfg.AnnounceChannel; ch != "" {
-		if _, _, _, err := b.api.JoinConversationContext(ctx, ch); err != nil {
+		if err := b.exec.join(ctx, ch); err != nil {
 			b.log.Warn("cannot join the announce channel; announcements will be retried", zap.String("channel", ch), zap.Error(err))
 		}
 	}

@@ -198,7 +198,7 @@ func (e *executor) invite(ctx context.Context, inc incident.Incident, users []st
 		}
 		// Any other answer names a refused user: who is in is checked below.
 	}
-	in, err := e.members(ctx, inc.Channel)
+	in, err := e.members(ctx, inc.Channel, 100, 3)
 	if err != nil {
 		return err
 	}
@@ -231,18 +231,18 @@ func (e *executor) invite(ctx context.Context, inc incident.Incident, users []st
 	return nil
 }
 
-// members is the set of users in channel.
-func (e *executor) members(ctx context.Context, channel string) (map[string]bool, error) {
+// members is the set of users in channel, read over at most pages pages.
+func (e *executor) members(ctx context.Context, channel string, pages, attempts int) (map[string]bool, error) {
 	in := map[string]bool{}
 	cursor := ""
-	for page := 0; page < 100; page++ {
+	for page := 0; page < pages; page++ {
 		var ids []string
 		var next string
 		err := e.call(ctx, "conversations.members", func(ctx context.Context) error {
 			var err error
 			ids, next, err = e.b.api.GetUsersInConversationContext(ctx, &slack.GetUsersInConversationParameters{ChannelID: channel, Cursor: cursor, Limit: 1000})
 			return err
-		}, 3)
+		}, attempts)
 		if err != nil {
 			return nil, err
 		}
