@@ -109,14 +109,14 @@ type Runner[S any] struct {
 	policy Policy
 	ev     Events
 
-	mu        sync.Mutex
-	busy      map[uint64]bool
-	lastCoal  map[uint64]time.Time
-	kick      chan struct{}
-	wg        sync.WaitGroup
-	ctx       context.Context
-	started   bool
-	startedMu sync.Mutex
+	mu       sync.Mutex
+	busy     map[uint64]bool
+	lastCoal map[uint64]time.Time
+	kick     chan struct{}
+	wg       sync.WaitGroup
+	// ctxMu guards ctx, the context background tasks run under.
+	ctxMu sync.Mutex
+	ctx   context.Context
 }
 
 // New builds a runner.
@@ -139,12 +139,14 @@ func (r *Runner[S]) Poke() {
 	}
 }
 
-// Go runs fn in a goroutine the runner waits for when it stops.
+// Go runs fn in a goroutine the runner waits for when it stops. It is for
+// a Port's work that must not hold up the effect being performed, and is
+// called while one is (so the runner has not stopped yet).
 func (r *Runner[S]) Go(fn func(ctx context.Context)) {
-	r.startedMu.Lock()
+	r.ctxMu.Lock()
 	ctx := r.ctx
 	r.wg.Add(1)
-	r.startedMu.Unlock()
+	r.ctxMu.Unlock()
 	go func() {
 		defer r.wg.Done()
 		defer r.recover("background task", 0)
@@ -155,9 +157,9 @@ func (r *Runner[S]) Go(fn func(ctx context.Context)) {
 // Run drains the queue until ctx ends, then waits for every goroutine
 // it started.
 func (r *Runner[S]) Run(ctx context.Context) {
-	r.startedMu.Lock()
+	r.ctxMu.Lock()
 	r.ctx = ctx
-	r.startedMu.Unlock()
+	r.ctxMu.Unlock()
 	notify := r.q.Notify()
 	for {
 		r.drain(ctx)
