@@ -4,14 +4,13 @@ import (
 	"context"
 
 	"github.com/slack-go/slack"
-
-	"github.com/firebreak-hq/firebreak/incident"
 )
 
 // postCard posts and pins the card. After a restart it first looks for
 // a card posted before the crash, so there is never a second card.
-func (e *executor) postCard(ctx context.Context, inc incident.Incident, it OutboxItem) (incident.Incident, error) {
-	ts := inc.CardTS
+func (e *executor) postCard(ctx context.Context, s subject, it OutboxItem) (subject, error) {
+	inc := s.Incident
+	ts := s.slack.CardTS
 	if ts == "" && e.maybeCrashed(it) {
 		ts, _ = e.findMarked(ctx, inc.Channel, "card:"+inc.ID(), true)
 	}
@@ -24,15 +23,13 @@ func (e *executor) postCard(ctx context.Context, inc incident.Incident, it Outbo
 			return err
 		}, 3)
 		if err != nil {
-			return inc, err
+			return s, err
 		}
 	}
-	if inc.CardTS == "" {
+	if s.slack.CardTS == "" {
 		var err error
-		if inc, err = e.record(inc.Number, func(cur incident.Incident) (incident.Result, error) {
-			return incident.RecordCard(cur, ts), nil
-		}); err != nil {
-			return inc, err
+		if s, err = e.recordSlack(s, func(r SlackRecord) SlackRecord { r.CardTS = ts; return r }); err != nil {
+			return s, err
 		}
 	}
 	err := e.call(ctx, "pins.add", func(ctx context.Context) error {
@@ -45,30 +42,29 @@ func (e *executor) postCard(ctx context.Context, inc incident.Incident, it Outbo
 		// The card may have changed between the render above and now.
 		e.runner.Poke()
 	}
-	return inc, err
+	return s, err
 }
 
-func (e *executor) updateCard(ctx context.Context, inc incident.Incident) (incident.Incident, error) {
-	if inc.CardTS == "" {
-		return inc, nil // the pending card.post will render the current state
+func (e *executor) updateCard(ctx context.Context, s subject) (subject, error) {
+	inc := s.Incident
+	if s.slack.CardTS == "" {
+		return s, nil // the pending card.post will render the current state
 	}
 	err := e.call(ctx, "chat.update", func(ctx context.Context) error {
-		_, _, _, err := e.b.api.UpdateMessageContext(ctx, inc.Channel, inc.CardTS,
+		_, _, _, err := e.b.api.UpdateMessageContext(ctx, inc.Channel, s.slack.CardTS,
 			slack.MsgOptionText(CardFallback(inc), false),
 			slack.MsgOptionBlocks(CardBlocks(inc, e.b.loc)...))
 		return err
 	}, 5)
 	if gone(err) {
 		// Someone deleted the card: post a fresh one.
-		inc, err := e.record(inc.Number, func(cur incident.Incident) (incident.Result, error) {
-			return incident.RecordCard(cur, ""), nil
-		})
+		s, err := e.recordSlack(s, func(r SlackRecord) SlackRecord { r.CardTS = ""; return r })
 		if err != nil {
-			return inc, err
+			return s, err
 		}
-		return e.postCard(ctx, inc, OutboxItem{})
+		return e.postCard(ctx, s, OutboxItem{})
 	}
-	return inc, err
+	return s, err
 }
 
 // gone is chat.update's answer for a message that is no longer there.

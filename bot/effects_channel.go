@@ -18,13 +18,14 @@ import (
 // A channel of ours left by a crash between create and record is
 // adopted instead of creating a second one. A refusal only an admin can
 // fix is handled by refusedCreate.
-func (e *executor) createChannel(ctx context.Context, inc incident.Incident, it OutboxItem) (incident.Incident, error) {
+func (e *executor) createChannel(ctx context.Context, s subject, it OutboxItem) (incident.Incident, error) {
+	inc := s.Incident
 	if inc.Channel != "" {
 		return inc, nil
 	}
-	ch, err := e.newChannel(ctx, inc, it)
+	ch, err := e.newChannel(ctx, s, it)
 	if channelRefusal(err) {
-		return inc, e.refusedCreate(ctx, inc, it, err)
+		return inc, e.refusedCreate(ctx, s, it, err)
 	}
 	if err != nil {
 		return inc, err
@@ -45,7 +46,8 @@ func (e *executor) createChannel(ctx context.Context, inc incident.Incident, it 
 // out in place; a longer wait gives the worker back.
 const createGate = 30 * time.Second
 
-func (e *executor) newChannel(ctx context.Context, inc incident.Incident, it OutboxItem) (*slack.Channel, error) {
+func (e *executor) newChannel(ctx context.Context, s subject, it OutboxItem) (*slack.Channel, error) {
+	inc := s.Incident
 	const method = "conversations.create"
 	for suffix := 1; suffix <= 50; suffix++ {
 		name := ChannelName(inc.Number, inc.Title, suffix)
@@ -53,7 +55,7 @@ func (e *executor) newChannel(ctx context.Context, inc incident.Incident, it Out
 		// declarer now rather than after the wait, and do not hold a
 		// worker for a long one.
 		if gated := e.gated(method); gated > 0 {
-			e.tellDelay(inc, gated)
+			e.tellDelay(s, gated)
 			if gated > createGate {
 				return nil, &outbox.Later{D: gated, Why: method + " is rate-limited"}
 			}
@@ -68,7 +70,7 @@ func (e *executor) newChannel(ctx context.Context, inc incident.Incident, it Out
 			var rl *slack.RateLimitedError
 			if errors.As(err, &rl) {
 				e.holdBack(method, d)
-				e.tellDelay(inc, d)
+				e.tellDelay(s, d)
 				if d <= createGate && e.sleep(ctx, d) {
 					suffix--
 					continue
@@ -98,21 +100,22 @@ func (e *executor) newChannel(ctx context.Context, inc incident.Incident, it Out
 // announce channel hear what to change (once, after the retry is recorded, so what they read
 // is already true), the creation is tried again at a slow pace, and after channelWait the
 // incident's channel work is given up, saying so.
-func (e *executor) refusedCreate(ctx context.Context, inc incident.Incident, it OutboxItem, err error) error {
+func (e *executor) refusedCreate(ctx context.Context, s subject, it OutboxItem, err error) error {
+	inc := s.Incident
 	if e.b.now().Sub(it.Created) < channelWait {
 		e.b.log.Warn("Slack refused to create the incident channel; retrying", zap.String("incident", inc.ID()), zap.String("error", slackCode(err)), zap.Duration("retry_in", channelRetry(it.Attempts)))
 		later := &outbox.Later{D: channelRetry(it.Attempts), Why: err.Error()}
 		if it.Attempts == 0 {
 			later.Then = func(ctx context.Context) {
 				text := refusedText(inc, err)
-				e.tellDeclarer(ctx, inc, text)
+				e.tellDeclarer(ctx, s, text)
 				e.announceOnce(ctx, fmt.Sprintf("fx:%d:refused", it.ID), text)
 			}
 		}
 		return later
 	}
 	text := gaveUpText(inc, err)
-	e.tellDeclarer(ctx, inc, text)
+	e.tellDeclarer(ctx, s, text)
 	e.announceOnce(ctx, fmt.Sprintf("fx:%d:gaveup", it.ID), text)
 	e.b.log.Error("gave up creating the incident channel", zap.String("incident", inc.ID()), zap.String("error", slackCode(err)))
 	return fmt.Errorf("slack refused to create the channel for %d days: %w: %w", int(channelWait.Hours()/24), err, outbox.ErrDrop)
@@ -120,7 +123,8 @@ func (e *executor) refusedCreate(ctx context.Context, inc incident.Incident, it 
 
 // tellDelay lets the declarer know once that Slack is slowing us down,
 // without holding up the creation.
-func (e *executor) tellDelay(inc incident.Incident, d time.Duration) {
+func (e *executor) tellDelay(s subject, d time.Duration) {
+	inc := s.Incident
 	e.mu.Lock()
 	told := e.delayTold[inc.Number]
 	e.delayTold[inc.Number] = true
@@ -129,7 +133,7 @@ func (e *executor) tellDelay(inc incident.Incident, d time.Duration) {
 		return
 	}
 	text := fmt.Sprintf("Slack is rate-limiting channel creation, so the channel for %s will be created in about %s. Your declaration is saved; nothing is lost.", inc.ID(), d.Round(time.Second))
-	e.runner.Go(func(ctx context.Context) { e.tellDeclarer(ctx, inc, text) })
+	e.runner.Go(func(ctx context.Context) { e.tellDeclarer(ctx, s, text) })
 }
 
 // findOwnChannel looks for a channel named name that this bot created for inc, among the

@@ -227,8 +227,9 @@ func (e *executor) tellPrivately(ctx context.Context, to privately, text string)
 
 // tellDeclarer reaches the declarer wherever they are: the slash command's response_url,
 // an ephemeral where they typed, or a DM.
-func (e *executor) tellDeclarer(ctx context.Context, inc incident.Incident, text string) {
-	to := privately{replyURL: inc.ReplyURL, channel: inc.OriginChannel, user: inc.Declarer}
+func (e *executor) tellDeclarer(ctx context.Context, s subject, text string) {
+	inc := s.Incident
+	to := privately{replyURL: s.slack.ReplyURL, channel: s.slack.OriginChannel, user: inc.Declarer}
 	if err := e.tellPrivately(ctx, to, text); err != nil {
 		e.b.log.Warn("could not tell the declarer", zap.String("incident", inc.ID()), zap.Error(err))
 	}
@@ -259,7 +260,8 @@ func (e *executor) dm(ctx context.Context, inc incident.Incident, user, text str
 }
 
 // announce posts an EffAnnounce effect in the announce channel.
-func (e *executor) announce(ctx context.Context, inc incident.Incident, it OutboxItem) error {
+func (e *executor) announce(ctx context.Context, s subject, it OutboxItem) error {
+	inc := s.Incident
 	eff := it.Effect
 	if e.b.cfg.AnnounceChannel == "" {
 		return nil
@@ -280,14 +282,12 @@ func (e *executor) announce(ctx context.Context, inc incident.Incident, it Outbo
 		return err
 	}
 	ts, err := e.postAnnounce(ctx, it, text)
-	if eff.Msg != incident.MsgDeclared || err != nil || ts == "" || inc.AnnounceTS == ts {
+	if eff.Msg != incident.MsgDeclared || err != nil || ts == "" || s.slack.AnnounceTS == ts {
 		return err
 	}
 	// The declaration's ts is recorded, so that a cancel can correct it
 	// in place.
-	_, err = e.record(inc.Number, func(cur incident.Incident) (incident.Result, error) {
-		return incident.RecordAnnouncement(cur, ts), nil
-	})
+	_, err = e.recordSlack(s, func(r SlackRecord) SlackRecord { r.AnnounceTS = ts; return r })
 	return err
 }
 
@@ -328,7 +328,8 @@ func (e *executor) announceOnce(ctx context.Context, marker, text string) {
 // edited (it was never posted, or someone deleted it), the correction is
 // posted instead, so the channel is never left announcing an incident
 // that is not one.
-func (e *executor) correctAnnouncement(ctx context.Context, it OutboxItem, inc incident.Incident) error {
+func (e *executor) correctAnnouncement(ctx context.Context, it OutboxItem, s subject) error {
+	inc := s.Incident
 	ch := e.b.cfg.AnnounceChannel
 	if ch == "" {
 		return nil
@@ -337,9 +338,9 @@ func (e *executor) correctAnnouncement(ctx context.Context, it OutboxItem, inc i
 	if err != nil {
 		return err
 	}
-	if inc.AnnounceTS != "" {
+	if s.slack.AnnounceTS != "" {
 		err := e.call(ctx, "chat.update", func(ctx context.Context) error {
-			_, _, _, err := e.b.api.UpdateMessageContext(ctx, ch, inc.AnnounceTS,
+			_, _, _, err := e.b.api.UpdateMessageContext(ctx, ch, s.slack.AnnounceTS,
 				slack.MsgOptionText(templates.Clip(text, maxFallback), false),
 				slack.MsgOptionBlocks(slack.NewSectionBlock(mrkdwn(text), nil, nil, slack.SectionBlockOptionBlockID("cancelled:"+inc.ID()))))
 			return err

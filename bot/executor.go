@@ -19,7 +19,7 @@ import (
 // through call.
 type executor struct {
 	b      *Bot
-	runner *outbox.Runner[incident.Incident]
+	runner *outbox.Runner[subject]
 
 	mu        sync.Mutex
 	gate      map[string]time.Time // method → not before, after a 429
@@ -63,7 +63,7 @@ func newExecutor(b *Bot) *executor {
 	}
 	p := effectPolicy
 	p.CoalesceInterval = b.cfg.CardInterval
-	e.runner = outbox.New[incident.Incident](b.cfg.Outbox, e, botClock{b.now}, p, outbox.Events{
+	e.runner = outbox.New[subject](b.cfg.Outbox, e, botClock{b.now}, p, outbox.Events{
 		Postponed: func(it outbox.Item, err error, at time.Time) {
 			log := b.log.With(zap.String("incident", incident.ID(it.Incident)), zap.String("effect", string(it.Effect.Kind)), zap.Duration("retry_in", at.Sub(b.now())))
 			if code, ok := authProblem(err); ok {
@@ -85,30 +85,41 @@ func newExecutor(b *Bot) *executor {
 
 func (e *executor) run(ctx context.Context) { e.runner.Run(ctx) }
 
-// Load reads the incident a batch of effects acts on. A batch for an
-// incident that is gone, or whose channel creation was given up (no
-// create effect waits and there is no channel), is dropped: it would
-// otherwise wait forever.
-func (e *executor) Load(n uint64, batch []OutboxItem) (incident.Incident, error) {
+// subject is what a batch of one incident's effects acts on: the
+// incident and its Slack record.
+type subject struct {
+	incident.Incident
+	slack SlackRecord
+}
+
+// Load reads the incident a batch of effects acts on, with its Slack
+// record. A batch for an incident that is gone, or whose channel creation
+// was given up (no create effect waits and there is no channel), is
+// dropped: it would otherwise wait forever.
+func (e *executor) Load(n uint64, batch []OutboxItem) (subject, error) {
 	if n == 0 {
-		return incident.Incident{}, nil
+		return subject{}, nil
 	}
 	inc, err := e.b.cfg.Store.Get(n)
 	if err != nil {
 		if e.b.cfg.NotFound(err) {
-			return inc, fmt.Errorf("incident %d not found: %w", n, outbox.ErrDrop)
+			return subject{}, fmt.Errorf("incident %d not found: %w", n, outbox.ErrDrop)
 		}
-		return inc, err
+		return subject{}, err
+	}
+	s := subject{Incident: inc}
+	if s.slack, err = e.b.cfg.Store.Slack(n); err != nil {
+		return s, err
 	}
 	if inc.Channel == "" && len(batch) > 0 {
 		for _, it := range batch {
 			if it.Effect.Kind == incident.EffCreateChannel {
-				return inc, nil
+				return s, nil
 			}
 		}
-		return inc, fmt.Errorf("the incident channel could not be created: %w", outbox.ErrDrop)
+		return s, fmt.Errorf("the incident channel could not be created: %w", outbox.ErrDrop)
 	}
-	return inc, nil
+	return s, nil
 }
 
 // Classify keeps an effect that failed for a passing reason, or because
@@ -123,20 +134,20 @@ func (e *executor) Classify(err error) (time.Duration, bool) {
 
 // Perform carries out one effect against Slack. When the bot was removed from the incident
 // channel it gets back in (or has the lead invite it) and the effect is done then.
-func (e *executor) Perform(ctx context.Context, inc incident.Incident, it OutboxItem) (incident.Incident, error) {
-	inc, err := e.performEffect(ctx, inc, it)
+func (e *executor) Perform(ctx context.Context, s subject, it OutboxItem) (subject, error) {
+	s, err := e.performEffect(ctx, s, it)
 	k := it.Effect.Kind
 	restricted := slackCode(err) == "restricted_action" && (k == incident.EffPost || k == incident.EffPostCard || k == incident.EffUpdateCard)
-	if !(channelGone(err) || restricted) || it.Incident == 0 || !needsChannel(k) || inc.Channel == "" {
-		return inc, err
+	if !(channelGone(err) || restricted) || it.Incident == 0 || !needsChannel(k) || s.Channel == "" {
+		return s, err
 	}
 	if restricted {
-		return inc, e.postingRefused(ctx, inc, it)
+		return s, e.postingRefused(ctx, s.Incident, it)
 	}
-	if !e.rejoin(ctx, inc) {
-		return inc, &outbox.Later{D: channelRetry(it.Attempts), Why: "removed from the incident channel: " + err.Error()}
+	if !e.rejoin(ctx, s.Incident) {
+		return s, &outbox.Later{D: channelRetry(it.Attempts), Why: "removed from the incident channel: " + err.Error()}
 	}
-	return e.performEffect(ctx, inc, it)
+	return e.performEffect(ctx, s, it)
 }
 
 // record writes back what an effect learnt (a channel id, a card ts…) and
@@ -146,41 +157,56 @@ func (e *executor) record(n uint64, fn func(cur incident.Incident) (incident.Res
 	return res.Incident, err
 }
 
+// recordSlack writes back a Slack answer (a card or announcement ts) to
+// the incident's Slack record and returns s with the record as stored.
+func (e *executor) recordSlack(s subject, fn func(SlackRecord) SlackRecord) (subject, error) {
+	rec, err := e.b.cfg.Store.UpdateSlack(s.Number, fn)
+	if err != nil {
+		return s, err
+	}
+	s.slack = rec
+	return s, nil
+}
+
 // keep is a write-back that leaves the incident as it is.
 func keep(cur incident.Incident) incident.Result { return incident.Result{Incident: cur} }
 
 var errNoChannelYet = &outbox.Later{D: time.Second, Why: "incident channel not created yet"}
 
-func (e *executor) performEffect(ctx context.Context, inc incident.Incident, it OutboxItem) (incident.Incident, error) {
+func (e *executor) performEffect(ctx context.Context, s subject, it OutboxItem) (subject, error) {
 	if it.Incident == 0 {
-		return inc, e.performGlobal(ctx, it)
+		return s, e.performGlobal(ctx, it)
 	}
 	eff := it.Effect
-	if skipEffect(inc, eff) {
-		return inc, nil
+	if skipEffect(s.Incident, eff) {
+		return s, nil
 	}
-	if eff.Kind != incident.EffCreateChannel && inc.Channel == "" && eff.Kind != incident.EffAnnounce {
+	if eff.Kind != incident.EffCreateChannel && s.Channel == "" && eff.Kind != incident.EffAnnounce {
 		// The channel does not exist yet: the create effect is ahead of us
 		// and has not succeeded; wait for it.
-		return inc, errNoChannelYet
+		return s, errNoChannelYet
 	}
+	var err error
 	switch eff.Kind {
 	case incident.EffCreateChannel:
-		return e.createChannel(ctx, inc, it)
+		s.Incident, err = e.createChannel(ctx, s, it)
+		return s, err
 	case incident.EffPostCard:
-		return e.postCard(ctx, inc, it)
+		return e.postCard(ctx, s, it)
 	case incident.EffUpdateCard:
-		return e.updateCard(ctx, inc)
+		return e.updateCard(ctx, s)
 	case incident.EffPublishPostmortem:
-		return e.publish(ctx, inc)
+		s.Incident, err = e.publish(ctx, s.Incident)
+		return s, err
 	case incident.EffFetchPinned:
-		return inc, e.fetchPinned(ctx, inc, eff.Fields.TS)
+		return s, e.fetchPinned(ctx, s.Incident, eff.Fields.TS)
 	}
-	return inc, e.performMessage(ctx, inc, it)
+	return s, e.performMessage(ctx, s, it)
 }
 
 // performMessage carries out the effects that only send or change messages.
-func (e *executor) performMessage(ctx context.Context, inc incident.Incident, it OutboxItem) error {
+func (e *executor) performMessage(ctx context.Context, s subject, it OutboxItem) error {
+	inc := s.Incident
 	eff := it.Effect
 	switch eff.Kind {
 	case incident.EffInvite:
@@ -197,15 +223,15 @@ func (e *executor) performMessage(ctx context.Context, inc incident.Incident, it
 		}
 		return e.postOnce(ctx, it, inc.Channel, text, blocks)
 	case incident.EffAnnounce:
-		return e.announce(ctx, inc, it)
+		return e.announce(ctx, s, it)
 	case incident.EffEphemeral:
 		text, reply := eff.Text, ""
 		if eff.Msg == incident.MsgDeclared {
 			// The response_url reaches the declarer wherever they typed,
 			// even in channels the bot is not in.
-			text, reply = templates.DeclaredEphemeral(inc), inc.ReplyURL
+			text, reply = templates.DeclaredEphemeral(inc), s.slack.ReplyURL
 		}
-		ch := inc.OriginChannel
+		ch := s.slack.OriginChannel
 		if ch == "" {
 			ch = inc.Channel
 		}
@@ -220,7 +246,7 @@ func (e *executor) performMessage(ctx context.Context, inc incident.Incident, it
 		}
 		return e.dm(ctx, inc, eff.User, text)
 	case incident.EffCorrectAnnouncement:
-		return e.correctAnnouncement(ctx, it, inc)
+		return e.correctAnnouncement(ctx, it, s)
 	case incident.EffArchiveChannel:
 		return e.archiveChannel(ctx, inc)
 	case incident.EffWithdrawApproval:
@@ -273,4 +299,4 @@ func (e *executor) maybeCrashed(it OutboxItem) bool {
 	return it.Attempts > 0 || it.Created.Before(e.b.started)
 }
 
-var _ outbox.Port[incident.Incident] = (*executor)(nil)
+var _ outbox.Port[subject] = (*executor)(nil)

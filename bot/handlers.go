@@ -116,7 +116,8 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 }
 
 // declare opens an incident: one transaction allocates the number and
-// stores the incident with its channel-creation effects.
+// stores the incident with its channel-creation effects, and where to
+// answer the declarer.
 func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, user, origin, replyURL string) (incident.Result, error) {
 	if playbook == "" {
 		playbook = "general"
@@ -128,9 +129,9 @@ func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, use
 	now := b.now()
 	d := incident.Declaration{
 		Title: title, Impact: impact, Severity: sev, Playbook: pb, Declarer: user,
-		OriginChannel: origin, ReplyURL: replyURL, Responders: b.cfg.Responders, VerifyWindow: b.cfg.VerifyWindow,
+		Responders: b.cfg.Responders, VerifyWindow: b.cfg.VerifyWindow,
 	}
-	return b.cfg.Store.Create(func(n uint64) (incident.Result, error) {
+	return b.cfg.Store.Create(SlackRecord{OriginChannel: origin, ReplyURL: replyURL}, func(n uint64) (incident.Result, error) {
 		return incident.Declare(n, d, now)
 	})
 }

@@ -11,12 +11,37 @@ import (
 // Incidents is the transactional storage the bot commits commands to.
 // Every method runs fn inside one transaction together with the state,
 // timeline events and outbox rows it returns.
+//
+// Beside each incident it keeps the incident's SlackRecord, which the
+// domain knows nothing of.
 type Incidents interface {
-	Create(fn func(n uint64) (incident.Result, error)) (incident.Result, error)
+	// Create declares: it stores the new incident and its Slack record
+	// in one transaction.
+	Create(slack SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, error)
 	Apply(n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, error)
 	ApplyOnce(key string, n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, bool, error)
 	Get(n uint64) (incident.Incident, error)
 	ByChannel(channelID string) (incident.Incident, error)
+	// Slack reads incident n's Slack record (zero when none was stored).
+	Slack(n uint64) (SlackRecord, error)
+	// UpdateSlack changes incident n's Slack record in one write and
+	// returns it as stored; fn may be called more than once.
+	UpdateSlack(n uint64, fn func(SlackRecord) SlackRecord) (SlackRecord, error)
+}
+
+// SlackRecord is the Slack side of an incident: where it was declared
+// and how to answer there, and the messages the bot edits later.
+type SlackRecord struct {
+	// CardTS is the incident card in the incident channel.
+	CardTS string
+	// OriginChannel is where /incident was typed, for replies before the
+	// incident channel exists.
+	OriginChannel string
+	// ReplyURL answers the declarer privately where they typed the
+	// command (Slack's response_url; short-lived).
+	ReplyURL string
+	// AnnounceTS is the declaration's message in the announce channel.
+	AnnounceTS string
 }
 
 // Reader answers the read-only questions of list, status and timeline.

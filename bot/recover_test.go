@@ -21,8 +21,12 @@ var errNotFound = errors.New("not found")
 // buggyStore panics on every write, standing in for a bug in a handler.
 type buggyStore struct{}
 
-func (buggyStore) Create(func(uint64) (incident.Result, error)) (incident.Result, error) {
+func (buggyStore) Create(bot.SlackRecord, func(uint64) (incident.Result, error)) (incident.Result, error) {
 	panic("bug: nil map in declare")
+}
+func (buggyStore) Slack(uint64) (bot.SlackRecord, error) { return bot.SlackRecord{}, errNotFound }
+func (buggyStore) UpdateSlack(uint64, func(bot.SlackRecord) bot.SlackRecord) (bot.SlackRecord, error) {
+	panic("bug")
 }
 func (buggyStore) Apply(uint64, func(incident.Incident) (incident.Result, error)) (incident.Result, error) {
 	panic("bug")

@@ -50,11 +50,3 @@ func roundMinutes(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d minutes", m)
 }
-
-// RecordAnnouncement stores the ts of the declaration's message in the
-// announce channel, so that a cancel can correct it in place.
-func RecordAnnouncement(inc Incident, ts string) Result {
-	c := inc.Clone()
-	c.AnnounceTS = ts
-	return Result{Incident: c}
-}

@@ -83,15 +83,13 @@ type Result struct {
 
 // Declaration is everything needed to open an incident.
 type Declaration struct {
-	Title         string
-	Impact        string
-	Severity      Severity // empty: the playbook's, else sev3
-	Playbook      Playbook
-	Declarer      string
-	OriginChannel string
-	ReplyURL      string
-	Responders    []string // invited besides the declarer and the playbook's list
-	VerifyWindow  time.Duration
+	Title        string
+	Impact       string
+	Severity     Severity // empty: the playbook's, else sev3
+	Playbook     Playbook
+	Declarer     string
+	Responders   []string // invited besides the declarer and the playbook's list
+	VerifyWindow time.Duration
 }
 
 // Declare opens incident number n.
@@ -130,19 +128,17 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 	}
 	now = Stamp(now)
 	inc := Incident{
-		Number:        n,
-		Title:         title,
-		Impact:        impact,
-		Severity:      sev,
-		Status:        StatusActive,
-		Playbook:      pb.Name,
-		Declarer:      d.Declarer,
-		OriginChannel: d.OriginChannel,
-		ReplyURL:      d.ReplyURL,
-		VerifyWindow:  window,
-		LeadChange:    pb.LeadChange,
-		DeclaredAt:    now,
-		LastEventAt:   now,
+		Number:       n,
+		Title:        title,
+		Impact:       impact,
+		Severity:     sev,
+		Status:       StatusActive,
+		Playbook:     pb.Name,
+		Declarer:     d.Declarer,
+		VerifyWindow: window,
+		LeadChange:   pb.LeadChange,
+		DeclaredAt:   now,
+		LastEventAt:  now,
 	}
 	for _, s := range pb.Steps {
 		inc.Steps = append(inc.Steps, Step{StepDef: s, State: StepOpen})
@@ -212,11 +208,4 @@ func (i Incident) latest() time.Time {
 		}
 	}
 	return t
-}
-
-// RecordCard stores the ts of the posted card.
-func RecordCard(inc Incident, ts string) Result {
-	c := inc.Clone()
-	c.CardTS = ts
-	return Result{Incident: c}
 }

@@ -295,25 +295,18 @@ func ParseID(s string) (uint64, error) {
 
 // Incident is the whole state of one incident.
 type Incident struct {
-	Number      uint64            `json:"number"`
-	Title       string            `json:"title"`
-	Impact      string            `json:"impact,omitempty"`
-	Severity    Severity          `json:"severity"`
-	Status      Status            `json:"status"`
-	Playbook    string            `json:"playbook"`
-	Declarer    string            `json:"declarer"`
-	Lead        string            `json:"lead,omitempty"`
-	Roles       map[string]string `json:"roles,omitempty"`
-	Channel     string            `json:"channel,omitempty"`
-	ChannelName string            `json:"channel_name,omitempty"`
-	CardTS      string            `json:"card_ts,omitempty"`
-	// OriginChannel is where /incident was typed, for replies before the
-	// incident channel exists.
-	OriginChannel string `json:"origin_channel,omitempty"`
-	// ReplyURL answers the declarer privately where they typed the
-	// command (Slack's response_url; short-lived).
-	ReplyURL     string        `json:"reply_url,omitempty"`
-	VerifyWindow time.Duration `json:"verify_window,omitempty"`
+	Number       uint64            `json:"number"`
+	Title        string            `json:"title"`
+	Impact       string            `json:"impact,omitempty"`
+	Severity     Severity          `json:"severity"`
+	Status       Status            `json:"status"`
+	Playbook     string            `json:"playbook"`
+	Declarer     string            `json:"declarer"`
+	Lead         string            `json:"lead,omitempty"`
+	Roles        map[string]string `json:"roles,omitempty"`
+	Channel      string            `json:"channel,omitempty"`
+	ChannelName  string            `json:"channel_name,omitempty"`
+	VerifyWindow time.Duration     `json:"verify_window,omitempty"`
 	// LeadChange is the playbook's lead-change policy, kept with the
 	// incident so a playbook edited later does not change running ones.
 	LeadChange string `json:"lead_change,omitempty"`
@@ -333,8 +326,6 @@ type Incident struct {
 	// CancelledAt and CancelReason record a cancel (declared by mistake).
 	CancelledAt  time.Time `json:"cancelled_at,omitzero"`
 	CancelReason string    `json:"cancel_reason,omitempty"`
-	// AnnounceTS is the declaration's message in the announce channel.
-	AnnounceTS string `json:"announce_ts,omitempty"`
 	// PostmortemURL is where the postmortem was filed, once it was.
 	PostmortemURL string `json:"postmortem_url,omitempty"`
 

@@ -120,6 +120,7 @@ type VerifyReport struct {
 	Open        int
 	Events      int
 	Outbox      int
+	Slack       int // incidents with a Slack record (schema v4 on)
 	MaxIncident uint64
 	SizeBytes   int64
 }
@@ -164,8 +165,8 @@ func Verify(path string) (r VerifyReport, err error) {
 		if err != nil {
 			return err
 		}
-		r.Schema, r.Incidents, r.Open, r.Events, r.Outbox, r.MaxIncident =
-			s.Schema, s.Incidents, s.Open, s.Events, s.Outbox, s.MaxIncident
+		r.Schema, r.Incidents, r.Open, r.Events, r.Outbox, r.Slack, r.MaxIncident =
+			s.Schema, s.Incidents, s.Open, s.Events, s.Outbox, s.Slack, s.MaxIncident
 		return nil
 	})
 	if err != nil {

@@ -103,6 +103,9 @@ func (c *checker) run() {
 	if c.version >= 2 {
 		names = append(names, bOpen)
 	}
+	if c.version >= 4 {
+		names = append(names, bSlack)
+	}
 	for _, n := range names {
 		if c.bucket(n) == nil {
 			return
@@ -120,6 +123,38 @@ func (c *checker) run() {
 	if c.version >= 3 {
 		c.sequences()
 	}
+	if c.version >= 4 {
+		c.slack()
+	}
+}
+
+// slack checks that every Slack record belongs to an incident and decodes.
+func (c *checker) slack() {
+	sb := c.tx.Bucket(bSlack)
+	if seq := sb.Sequence(); seq != 0 {
+		c.fail("bucket %s has sequence %d", bSlack, seq)
+	}
+	_ = sb.ForEach(func(k, v []byte) error {
+		n, ok := btou(k)
+		if !ok || v == nil {
+			c.fail("slack: bad key %x", k)
+			return nil
+		}
+		if _, exists := c.incs[n]; !exists {
+			c.fail("slack: missing %s", incident.ID(n))
+		}
+		raw, ok := c.value("slack "+incident.ID(n), k, v)
+		if !ok {
+			return nil
+		}
+		var rec SlackRecord
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			c.fail("slack %s: %v", incident.ID(n), err)
+		} else if rec == (SlackRecord{}) {
+			c.fail("slack %s: empty record", incident.ID(n))
+		}
+		return nil
+	})
 }
 
 // sequences checks the sealed copy of the incidents and outbox sequences

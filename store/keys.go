@@ -2,7 +2,7 @@ package store
 
 import "encoding/binary"
 
-// Bucket names. Layout of the current schema (v3). Every value marked
+// Bucket names. Layout of the current schema (v4). Every value marked
 // sealed starts with the CRC-32C of its key and value (seal.go):
 //
 //	meta        "schema" → uint64 version; "sequences" → sealed copy of
@@ -15,6 +15,7 @@ import "encoding/binary"
 //	open        n → empty, for every incident that is not closed
 //	channels    Slack channel id → sealed n
 //	pubmeta     n → nested bucket: key → sealed value
+//	slack       n → sealed SlackRecord JSON (card ts, reply URL…), when any
 var (
 	bMeta      = []byte("meta")
 	bIncidents = []byte("incidents")
@@ -25,6 +26,7 @@ var (
 	bOpen      = []byte("open")
 	bChannels  = []byte("channels")
 	bPubmeta   = []byte("pubmeta")
+	bSlack     = []byte("slack")
 
 	kSchema = []byte("schema")
 )

@@ -18,7 +18,10 @@ import (
 //	    sequence is the last seq) and the `open` index of non-closed
 //	    incidents, so start-up and OpenIncidents never scan history.
 //	v3: every record sealed with a CRC-32C of its key and value (seal.go).
-const SchemaVersion = 3
+//	v4: the Slack side of an incident (card ts, origin channel, reply URL,
+//	    announce ts) in its own sealed record in the slack bucket, not in
+//	    the incident record (schema_v4.go).
+const SchemaVersion = 4
 
 // migration moves the database between Version-1 and Version. Up and Down
 // each run inside the caller's single read-write transaction.
@@ -34,6 +37,7 @@ type migration struct {
 var migrations = []migration{
 	{Version: 2, Name: "nested events bucket per incident; open index", Up: upV2, Down: downV2},
 	{Version: 3, Name: "CRC-32C checksum on every record", Up: upV3, Down: downV3},
+	{Version: 4, Name: "Slack-side fields in their own record beside the incident", Up: upV4, Down: downV4},
 }
 
 // Migrate moves an open bbolt database to schema version to (1 ≤ to ≤

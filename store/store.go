@@ -223,6 +223,7 @@ type Stats struct {
 	Events      int    // timeline events, all incidents
 	Outbox      int    // effects not yet performed
 	Dedupe      int    // remembered dedupe keys (including expired, not yet pruned)
+	Slack       int    // incidents with a Slack record (card ts, reply URL…)
 	MaxIncident uint64 // highest incident number allocated
 	SizeBytes   int64  // file size
 }
@@ -255,6 +256,7 @@ func statsTx(tx *bolt.Tx) (Stats, error) {
 	s.Incidents = count(bIncidents)
 	s.Outbox = count(bOutbox)
 	s.Dedupe = count(bDedupe)
+	s.Slack = count(bSlack)
 	if b := tx.Bucket(bIncidents); b != nil {
 		s.MaxIncident = b.Sequence()
 	}

@@ -393,7 +393,9 @@ func TestNotifyIsNonBlocking(t *testing.T) {
 	if !drained(d) || drained(d) {
 		t.Fatal("want exactly one buffered signal")
 	}
-	_, err := d.Apply(1, func(inc incident.Incident) (incident.Result, error) { return incident.RecordCard(inc, "1.2"), nil })
+	_, err := d.Apply(1, func(inc incident.Incident) (incident.Result, error) {
+		return incident.RecordChannel(inc, "C9", "inc-1-x", t0), nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

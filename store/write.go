@@ -40,6 +40,12 @@ func (d *DB) Create(fn func(n uint64) (incident.Result, error)) (incident.Result
 // group committer and returns at once. Wait on the Commit before telling
 // anyone the incident exists.
 func (d *DB) CreateAsync(fn func(n uint64) (incident.Result, error)) *Commit {
+	return d.createAsync(nil, fn)
+}
+
+// createAsync is CreateAsync that also stores slack, when not nil, as the
+// new incident's Slack record.
+func (d *DB) createAsync(slack *SlackRecord, fn func(n uint64) (incident.Result, error)) *Commit {
 	c := &Commit{}
 	c.req = d.submit(func(tx *bolt.Tx) error {
 		c.res, c.added = incident.Result{}, 0
@@ -58,6 +64,11 @@ func (d *DB) CreateAsync(fn func(n uint64) (incident.Result, error)) *Commit {
 		}
 		if c.added, err = d.persist(tx, nil, n, &r); err != nil {
 			return err
+		}
+		if slack != nil {
+			if err := putSlackTx(tx, n, *slack); err != nil {
+				return err
+			}
 		}
 		d.keepState(tx, r.Incident)
 		c.res = r

@@ -38,12 +38,22 @@ func incidentIn(payload json.RawMessage) (uint64, error) {
 	return strconv.ParseUint(m[1], 10, 64)
 }
 
+// declared is an incident with the ts of its card.
+type declared struct {
+	incident.Incident
+	CardTS string
+}
+
 // ready waits until incident n has its channel and card.
-func (e *env) ready(n uint64, limit time.Duration) (incident.Incident, error) {
-	var inc incident.Incident
+func (e *env) ready(n uint64, limit time.Duration) (declared, error) {
+	var inc declared
 	err := waitFor(limit, func() bool {
 		var err error
-		inc, err = e.app.DB.Get(n)
+		if inc.Incident, err = e.app.DB.Get(n); err != nil {
+			return false
+		}
+		rec, err := e.app.DB.Slack(n)
+		inc.CardTS = rec.CardTS
 		return err == nil && inc.Channel != "" && inc.CardTS != ""
 	})
 	return inc, err
@@ -110,7 +120,7 @@ func runAck(rate int, d time.Duration) ([]figure, error) {
 	}
 	defer e.stop()
 	const incidents = 4
-	var incs []incident.Incident
+	var incs []declared
 	var clickers []*assigner
 	for i := range incidents {
 		n, err := e.declare(slackfake.Alice, fmt.Sprintf("ack load %d", i))
@@ -126,7 +136,7 @@ func runAck(rate int, d time.Duration) ([]figure, error) {
 			return nil, err
 		}
 		incs = append(incs, inc)
-		clickers = append(clickers, &assigner{users: users, steps: stepIDs(inc)})
+		clickers = append(clickers, &assigner{users: users, steps: stepIDs(inc.Incident)})
 	}
 	if err := e.quiet(30 * time.Second); err != nil {
 		return nil, err
@@ -277,7 +287,7 @@ func runClicks(clicks int, window time.Duration) ([]figure, error) {
 	}
 	before := len(e.fs.Calls("chat.update"))
 	evBefore, _ := e.app.DB.Events(n)
-	as := &assigner{users: users, steps: stepIDs(inc)}
+	as := &assigner{users: users, steps: stepIDs(inc.Incident)}
 	var ids []string
 	tick := time.NewTicker(window / time.Duration(clicks))
 	began := time.Now()
@@ -307,7 +317,7 @@ func runClicks(clicks int, window time.Duration) ([]figure, error) {
 	}
 	evs, _ := e.app.DB.Events(n)
 	assigned := countKind(evs[len(evBefore):], incident.EvStepAssigned)
-	right, why := cardMatches(e, final)
+	right, why := cardMatches(e, final, inc.CardTS)
 	return []figure{
 		{"clicks", fmt.Sprintf("%d in %s from %d people", clicks, sent.Round(time.Millisecond), len(users)), "step.assign on one card"},
 		{"chat.update calls", strconv.Itoa(updates), "target ≤ 10"},
@@ -329,8 +339,8 @@ func countKind(evs []incident.Event, k incident.EventKind) int {
 }
 
 // cardMatches compares the card Slack holds with a fresh render of inc.
-func cardMatches(e *env, inc incident.Incident) (bool, string) {
-	m, ok := e.fs.Message(inc.Channel, inc.CardTS)
+func cardMatches(e *env, inc incident.Incident, cardTS string) (bool, string) {
+	m, ok := e.fs.Message(inc.Channel, cardTS)
 	if !ok {
 		return false, " (card missing)"
 	}

@@ -171,7 +171,7 @@ func TestBackupSocketBoundsTheRequest(t *testing.T) {
 		t.Fatalf("relative path: %q, want %q", got, want)
 	}
 	out := filepath.Join(dir, "ok.db")
-	if got, want := socketRequest(t, sock, "backup "+out+"\n"), out+" (schema "+fmt.Sprint(store.SchemaVersion)+", 1 incidents, 2 events, 6 pending effects)"; got != want {
+	if got, want := socketRequest(t, sock, "backup "+out+"\n"), out+" (schema "+fmt.Sprint(store.SchemaVersion)+", 1 incidents, 2 events, 6 pending effects, 1 Slack records)"; got != want {
 		t.Fatalf("valid request: %q, want %q", got, want)
 	}
 }
@@ -207,7 +207,7 @@ func TestLongDatabasePathKeepsOnlineBackups(t *testing.T) {
 	}
 	out := filepath.Join(base, "online.db")
 	code, stdout, errOut := cli(t, nil, "backup", "--db", db, "--out", out)
-	want := "backup written by the running bot: " + out + " (schema " + fmt.Sprint(store.SchemaVersion) + ", 1 incidents, 2 events, 6 pending effects)\n"
+	want := "backup written by the running bot: " + out + " (schema " + fmt.Sprint(store.SchemaVersion) + ", 1 incidents, 2 events, 6 pending effects, 1 Slack records)\n"
 	if code != 0 || stdout != want {
 		t.Fatalf("online backup with a long path: exit %d, %q %q; want %q", code, stdout, errOut, want)
 	}

@@ -81,7 +81,11 @@ func cmdBackup(args []string, w io.Writer, getenv func(string) string) error {
 }
 
 func describe(r store.VerifyReport) string {
-	return fmt.Sprintf("schema %d, %d incidents, %d events, %d pending effects", r.Schema, r.Incidents, r.Events, r.Outbox)
+	s := fmt.Sprintf("schema %d, %d incidents, %d events, %d pending effects", r.Schema, r.Incidents, r.Events, r.Outbox)
+	if r.Schema >= 4 {
+		s += fmt.Sprintf(", %d Slack records", r.Slack)
+	}
+	return s
 }
 
 func cmdRestore(args []string, w io.Writer) error {

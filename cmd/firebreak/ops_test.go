@@ -36,7 +36,7 @@ func seedDB(t *testing.T, path string, n int) {
 	defer d.Close()
 	now := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
 	for range n {
-		res, err := d.Create(func(k uint64) (incident.Result, error) {
+		res, err := d.CreateWithSlack(store.SlackRecord{OriginChannel: "CGENERAL"}, func(k uint64) (incident.Result, error) {
 			return incident.Declare(k, incident.Declaration{Title: fmt.Sprintf("incident %d", k), Declarer: "UALICE"}, now)
 		})
 		if err != nil {
@@ -88,7 +88,7 @@ func TestBackupVerifyRestoreCLI(t *testing.T) {
 		t.Fatalf("backup file: %v %v", fi.Mode(), err)
 	}
 	code, out, _ = cli(t, nil, "verify-backup", backup)
-	if code != 0 || !strings.Contains(out, "ok: schema 3, 2 incidents, 4 events") {
+	if code != 0 || out != "ok: schema 4, 2 incidents, 4 events, 12 pending effects, 2 Slack records\n" {
 		t.Fatalf("verify-backup: exit %d, %q", code, out)
 	}
 

@@ -89,7 +89,7 @@ func TestAuthorization(t *testing.T) {
 	for _, s := range stale {
 		t.Run(s.name, func(t *testing.T) {
 			before := h.ephemeralsContaining(carol, s.want)
-			if _, err := h.slack.Click(carol, ch, inc.CardTS, "step.assign", s.value); err != nil {
+			if _, err := h.slack.Click(carol, ch, h.cardTS(inc.Number), "step.assign", s.value); err != nil {
 				t.Fatal(err)
 			}
 			h.eventually("answer for "+s.name, func() bool { return h.ephemeralsContaining(carol, s.want) > before })
@@ -132,7 +132,7 @@ func TestAuthorization(t *testing.T) {
 	// The Approve button on the approval request is now stale.
 	var reqTS string
 	for _, m := range h.slack.Messages(ch) {
-		if m.TS != inc.CardTS && cardHasAction(m, "step.approve", aval) {
+		if m.TS != h.cardTS(inc.Number) && cardHasAction(m, "step.approve", aval) {
 			reqTS = m.TS
 		}
 	}

@@ -85,7 +85,7 @@ func TestClickStormCoalesced(t *testing.T) {
 		// Consecutive clicks on one step come from different people, so
 		// the domain accepts every one.
 		user := users[(i/len(steps))%len(users)]
-		id, err := h.slack.SendClick(user, inc.Channel, inc.CardTS, bot.ActStepAssign, inc.ID()+":"+steps[i%len(steps)])
+		id, err := h.slack.SendClick(user, inc.Channel, h.cardTS(inc.Number), bot.ActStepAssign, inc.ID()+":"+steps[i%len(steps)])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +121,7 @@ func acked(h *harness, ids []string) int {
 
 // cardIsRender compares the card in Slack with a fresh render of inc.
 func cardIsRender(h *harness, inc incident.Incident) (bool, string) {
-	m, ok := h.slack.Message(inc.Channel, inc.CardTS)
+	m, ok := h.slack.Message(inc.Channel, h.cardTS(inc.Number))
 	if !ok {
 		return false, "card missing"
 	}

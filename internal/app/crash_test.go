@@ -470,6 +470,7 @@ func TestCrashSafety(t *testing.T) {
 	// The card must end showing the stored state. Stop cleanly, compare,
 	// and give the executor another run if it had not finished.
 	var evs []incident.Event
+	var storedCard string
 	for attempt := 0; ; attempt++ {
 		r.stop()
 		db, err := store.Open(r.db, store.Options{})
@@ -480,6 +481,11 @@ func TestCrashSafety(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		rec, err := db.Slack(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		storedCard = rec.CardTS
 		evs, err = db.Events(1)
 		if err != nil {
 			t.Fatal(err)
@@ -489,7 +495,7 @@ func TestCrashSafety(t *testing.T) {
 			t.Errorf("bbolt consistency: %v", err)
 		}
 		_ = db.Close()
-		card, ok := r.slack.Message(ch.ID, inc.CardTS)
+		card, ok := r.slack.Message(ch.ID, storedCard)
 		if ok && len(pending) == 0 && sameBlocks(t, card.BlocksDecoded, bot.CardBlocks(inc, time.UTC)) {
 			break
 		}
@@ -539,14 +545,14 @@ func TestCrashSafety(t *testing.T) {
 	for _, m := range r.slack.Messages(ch.ID) {
 		if m.User == slackfake.BotUserID && strings.Contains(string(m.Blocks), `"card:INC-1"`) {
 			cards++
-			if m.TS != inc.CardTS {
-				t.Errorf("a second card %s besides %s", m.TS, inc.CardTS)
+			if m.TS != storedCard {
+				t.Errorf("a second card %s besides %s", m.TS, storedCard)
 			}
 		}
 	}
 	pinned := 0
 	for _, p := range r.slack.Pins(ch.ID) {
-		if p.TS == inc.CardTS {
+		if p.TS == storedCard {
 			pinned++
 		}
 	}

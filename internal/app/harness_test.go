@@ -243,16 +243,30 @@ func (h *harness) incident(n uint64) incident.Incident {
 	return inc
 }
 
+// slackRecord is what the bot keeps about incident n's Slack side.
+func (h *harness) slackRecord(n uint64) store.SlackRecord {
+	h.t.Helper()
+	rec, err := h.db().Slack(n)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return rec
+}
+
+// cardTS is the ts of incident n's card, "" before it is posted.
+func (h *harness) cardTS(n uint64) string { return h.slackRecord(n).CardTS }
+
 // ready waits until incident n has its channel and pinned card.
 func (h *harness) ready(n uint64) incident.Incident {
 	h.t.Helper()
 	var inc incident.Incident
 	h.eventually(fmt.Sprintf("INC-%d channel and card", n), func() bool {
 		inc = h.incident(n)
-		if inc.Channel == "" || inc.CardTS == "" {
+		ts := h.cardTS(n)
+		if inc.Channel == "" || ts == "" {
 			return false
 		}
-		m, ok := h.slack.Message(inc.Channel, inc.CardTS)
+		m, ok := h.slack.Message(inc.Channel, ts)
 		return ok && m.Pinned
 	})
 	return inc
@@ -260,7 +274,7 @@ func (h *harness) ready(n uint64) incident.Incident {
 
 func (h *harness) card(inc incident.Incident) slackfake.Message {
 	h.t.Helper()
-	m, ok := h.slack.Message(inc.Channel, inc.CardTS)
+	m, ok := h.slack.Message(inc.Channel, h.cardTS(inc.Number))
 	if !ok {
 		h.t.Fatalf("card of %s not found", inc.ID())
 	}
@@ -270,7 +284,7 @@ func (h *harness) card(inc incident.Incident) slackfake.Message {
 // click presses a button on the card and fails on a late ack.
 func (h *harness) click(user string, inc incident.Incident, action, value string) {
 	h.t.Helper()
-	ack, err := h.slack.Click(user, inc.Channel, inc.CardTS, action, value)
+	ack, err := h.slack.Click(user, inc.Channel, h.cardTS(inc.Number), action, value)
 	if err != nil {
 		h.t.Fatalf("click %s %s: %v", action, value, err)
 	}

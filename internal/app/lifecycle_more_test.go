@@ -192,7 +192,7 @@ func TestTokensNeverLogged(t *testing.T) {
 	h.app = nil
 	runAndStop(t, a, func() {
 		h.slack.Slash(alice, slackfake.GeneralChannelID, "Token leak check")
-		h.eventually("incident ready", func() bool { i, err := a.DB.Get(1); return err == nil && i.CardTS != "" })
+		h.eventually("incident ready", func() bool { r, err := a.DB.Slack(1); return err == nil && r.CardTS != "" })
 	})
 	for _, tok := range []string{h.cfg.BotToken, h.cfg.AppToken, h.cfg.GitHubToken} {
 		if strings.Contains(buf.String(), tok) {
@@ -264,7 +264,7 @@ func TestAmbiguousPostNotRepeated(t *testing.T) {
 		return h.messagesContaining(inc.Channel, "Purges queue up") > 0 && h.messagesContaining(h.announce, "Purges queue up") > 0
 	})
 	h.slash(alice, inc.Channel, "note after the update")
-	h.eventually("later effects ran", func() bool { return h.incident(1).CardTS != "" && countKind(h.events(1), incident.EvNote) == 1 })
+	h.eventually("later effects ran", func() bool { return h.cardTS(1) != "" && countKind(h.events(1), incident.EvNote) == 1 })
 	time.Sleep(300 * time.Millisecond)
 	if n := h.messagesContaining(inc.Channel, "Purges queue up"); n != 1 {
 		t.Errorf("the update was posted %d times in the incident channel", n)

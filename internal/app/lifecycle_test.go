@@ -202,7 +202,7 @@ func TestIncidentLifecycle(t *testing.T) {
 	// pressing it answers clearly instead of failing silently.
 	var reqTS string
 	for _, m := range h.slack.Messages(ch) {
-		if cardHasAction(m, "step.approve", aval) && m.TS != inc.CardTS {
+		if cardHasAction(m, "step.approve", aval) && m.TS != h.cardTS(inc.Number) {
 			reqTS = m.TS
 		}
 	}

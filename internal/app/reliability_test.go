@@ -267,7 +267,7 @@ func TestSlackFaultsKeepAcksFastAndEffectsOrdered(t *testing.T) {
 	h.eventuallyWithin(120*time.Second, "updates announced in order", func() bool { return inOrder(h.announce) })
 	h.eventuallyWithin(120*time.Second, "card shows the final state", func() bool {
 		cur := h.incident(1)
-		m, ok := fs.Message(ch, cur.CardTS)
+		m, ok := fs.Message(ch, h.cardTS(1))
 		return ok && sameBlocks(t, m.BlocksDecoded, bot.CardBlocks(cur, time.UTC))
 	})
 	evs := h.events(1)

@@ -38,7 +38,7 @@ func (h *harness) requestMessage(inc incident.Incident, value string) slackfake.
 	var out slackfake.Message
 	h.eventually("approval request message "+value, func() bool {
 		for _, m := range h.slack.Messages(inc.Channel) {
-			if m.TS != inc.CardTS && actionValue(m, "step.approve", value) == value {
+			if m.TS != h.cardTS(inc.Number) && actionValue(m, "step.approve", value) == value {
 				out = m
 				return true
 			}
@@ -283,7 +283,7 @@ func TestForgedPayloadsRefused(t *testing.T) {
 	}
 
 	// A click on INC-2's card whose value names INC-1.
-	if _, err := h.slack.Click(alice, inc2.Channel, inc2.CardTS, "step.done", "INC-1:"+first.ID); err != nil {
+	if _, err := h.slack.Click(alice, inc2.Channel, h.cardTS(2), "step.done", "INC-1:"+first.ID); err != nil {
 		t.Fatal(err)
 	}
 	h.waitEphemeral(alice, "This button belongs to INC-1, but it was pressed outside INC-1's channel, so Firebreak did nothing. Use the card in the incident's own channel.")
@@ -306,7 +306,7 @@ func TestForgedPayloadsRefused(t *testing.T) {
 		"user":       map[string]any{"id": alice, "username": "alice", "name": "alice", "team_id": "T0EVIL"},
 		"team":       map[string]any{"id": "T0EVIL", "domain": "evil"},
 		"channel":    map[string]any{"id": inc1.Channel, "name": inc1.ChannelName},
-		"container":  map[string]any{"type": "message", "message_ts": inc1.CardTS, "channel_id": inc1.Channel, "is_ephemeral": false},
+		"container":  map[string]any{"type": "message", "message_ts": h.cardTS(1), "channel_id": inc1.Channel, "is_ephemeral": false},
 		"trigger_id": "1.2.forged", "response_url": "",
 		"actions": []any{map[string]any{"action_id": "step.done", "block_id": "act:" + first.ID, "type": "button", "value": "INC-1:" + first.ID, "action_ts": "1.2"}},
 	}

@@ -116,7 +116,7 @@ func TestCancelMistakenIncident(t *testing.T) {
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 frobnicate")
 	inc := h.ready(1)
-	h.eventually("announcement recorded", func() bool { return h.incident(1).AnnounceTS != "" })
+	h.eventually("announcement recorded", func() bool { return h.slackRecord(1).AnnounceTS != "" })
 	h.settled()
 
 	h.clock.Advance(4 * time.Minute)
@@ -131,7 +131,7 @@ func TestCancelMistakenIncident(t *testing.T) {
 	if cur.Status != incident.StatusCancelled || cur.CancelReason != "typed in the wrong place, meant status" {
 		t.Fatalf("after cancel: %s %q", cur.Status, cur.CancelReason)
 	}
-	ann, ok := h.slack.Message(h.announce, cur.AnnounceTS)
+	ann, ok := h.slack.Message(h.announce, h.slackRecord(1).AnnounceTS)
 	wantAnn := ":no_entry_sign: *INC-1 · SEV1* “frobnicate”, declared by <@" + alice + ">, was cancelled by <@" + alice + ">: it was declared by mistake, so there is no incident to follow. Reason: typed in the wrong place, meant status."
 	if !ok || !ann.Edited || ann.Text != wantAnn {
 		t.Fatalf("announcement\n got %q (edited %v)\nwant %q", ann.Text, ann.Edited, wantAnn)
