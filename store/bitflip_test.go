@@ -32,6 +32,12 @@ func flipFixture(t *testing.T) string {
 	for i := 1; i <= 6; i++ {
 		n := declare(t, d, fmt.Sprintf("incident %d: payments API 5xx", i)).Incident.Number
 		setChannel(t, d, n, fmt.Sprintf("C%03d", n))
+		if _, err := d.UpdateSlack(n, func(r SlackRecord) SlackRecord {
+			r.CardTS, r.ReplyURL = fmt.Sprintf("1741064767.%06d", n), fmt.Sprintf("https://hooks.example/commands/T1/%d", n)
+			return r
+		}); err != nil {
+			t.Fatal(err)
+		}
 		for j := range 8 {
 			mustApply(t, d, n, note(fmt.Sprintf("note %d of INC-%d: %s", j, n, strings.Repeat("x", j*7))))
 		}
