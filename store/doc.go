@@ -14,6 +14,10 @@
 //     (JSON, for readability and forward compatibility), each record
 //     sealed with a CRC-32C of its key and value that every read checks
 //     (seal.go): bbolt checksums only its meta pages.
+//   - Beside each incident, the Slack side's record of it (card and
+//     announcement ts, where it was declared and how to answer there;
+//     slack.go), stored with the declaration and updated on its own, so the
+//     incident record holds only what the domain decides.
 //   - Indexes that keep start-up cheap: `open` (non-closed incidents) so
 //     the bot never scans history, and `channels` (Slack channel → incident).
 //   - The schema version and its migrations, up and down (schema.go).
@@ -23,7 +27,8 @@
 //     crash of the process.
 //
 // What store must not do: it knows nothing about Slack, GitHub or the
-// domain's rules. It never decides whether a command is allowed — that is
+// domain's rules (it stores the Slack record without reading meaning into
+// it). It never decides whether a command is allowed — that is
 // incident's job — and it never performs an effect; it only records them for
 // the workers that drain the outbox. It performs no network I/O and never
 // holds a read transaction open while a caller does.
