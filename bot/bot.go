@@ -75,7 +75,7 @@ type Bot struct {
 	problem string // why Slack refuses the bot's work, for /readyz
 	// problemMethod is the method a missing scope was reported for ("" for the token).
 	problemMethod string
-	wg            sync.WaitGroup
+	wg            workGroup
 	baseCtx       context.Context
 
 	// typoDeclared remembers which "did you mean" messages already

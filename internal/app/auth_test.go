@@ -225,7 +225,7 @@ func TestHostileTitles(t *testing.T) {
 		h.slash(alice, inc.Channel, "note "+titles[i-1].title)
 	}
 	h.eventually("updates announced", func() bool { return len(h.slack.Messages(h.announce)) >= int(2*n) })
-	h.drainOutbox()
+	h.settle()
 
 	if errs := h.slack.BlockErrors(); len(errs) > 0 {
 		t.Fatalf("Slack refused blocks: %+v", errs)
@@ -254,13 +254,4 @@ func TestHostileTitles(t *testing.T) {
 			t.Errorf("ephemeral carries user markup %q: %s", f, e.Text)
 		}
 	}
-}
-
-// quiet waits until every committed effect has been performed.
-func (h *harness) drainOutbox() {
-	h.t.Helper()
-	h.eventually("outbox drained", func() bool {
-		d, err := h.db().OutboxDepth()
-		return err == nil && d == 0
-	})
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -72,12 +73,12 @@ func TestBlamelessReviewAndFollowupDM(t *testing.T) {
 }
 
 func TestDailyDigest(t *testing.T) {
-	h := startHarness(t)
+	h := startHarness(t, withConfig(func(c *app.Config) { c.DigestCron = "0 9 * * 1-5" }))
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Search down")
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Slow reports")
 	h.ready(1)
 	h.ready(2)
-	monday := time.Date(2026, 11, 23, 9, 0, 30, 0, time.UTC) // FIREBREAK_DIGEST_CRON default: weekdays 09:00
+	monday := time.Date(2026, 11, 23, 9, 0, 30, 0, time.UTC) // the default FIREBREAK_DIGEST_CRON: weekdays 09:00
 	for range 2 {
 		if _, err := h.app.Sched.TickDigest(monday); err != nil {
 			t.Fatal(err)

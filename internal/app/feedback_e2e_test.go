@@ -21,7 +21,7 @@ func TestSnoozeSaysUntilWhen(t *testing.T) {
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Login failing everywhere")
 	ch := h.ready(1).Channel
 	h.slash(alice, ch, "lead <@"+bob+">")
-	h.settled()
+	h.settle()
 
 	h.clock.Advance(16 * time.Minute)
 	if n := h.tick(); n != 1 {
@@ -66,7 +66,7 @@ func TestDeclareFormConfirmsWhereTyped(t *testing.T) {
 		t.Fatalf("submit: %v %v", err, ack.Errors)
 	}
 	inc := h.ready(1)
-	h.settled()
+	h.settle()
 	var confirmations []slackfake.Ephemeral
 	for _, e := range h.slack.Ephemerals(bob) {
 		if e.Channel == typed {

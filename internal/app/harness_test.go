@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	firebreak "github.com/firebreak-hq/firebreak"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	firebreak "github.com/firebreak-hq/firebreak"
 
 	"go.uber.org/zap/zaptest"
 
@@ -113,8 +114,15 @@ func newWorkspace(t *testing.T, slackOpts ...slackfake.Option) workspace {
 		"GITHUB_REPO":                "acme/ops",
 		"GITHUB_API_URL":             gh.URL(),
 		"FIREBREAK_HTTP_ADDR":        "127.0.0.1:0",
+		// The daily digest would otherwise be posted by whichever test
+		// runs on a weekday morning, changing what it sees; tests of the
+		// digest set the cron they need.
+		"FIREBREAK_DIGEST_CRON": noDigest,
 	}}
 }
+
+// noDigest is a valid cron expression that never fires (30 February).
+const noDigest = "0 9 30 2 *"
 
 // harnessFor builds (but does not boot) a harness over ws.
 func harnessFor(t *testing.T, ws workspace, opts ...harnessOpt) *harness {
@@ -199,14 +207,72 @@ func (h *harness) db() *store.DB { return h.app.DB }
 
 func (h *harness) eventually(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	h.eventuallyWithin(15*time.Second, what, cond)
+}
+
+// eventuallyWithin waits up to d for cond, looking every few milliseconds.
+func (h *harness) eventuallyWithin(d time.Duration, what string, cond func() bool) {
+	h.t.Helper()
+	if !poll(d, cond) {
+		h.t.Fatalf("timed out after %s waiting for: %s", d, what)
 	}
-	h.t.Fatalf("timed out waiting for: %s", what)
+}
+
+// poll reports whether cond held within d.
+func poll(d time.Duration, cond func() bool) bool {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	look := time.NewTicker(5 * time.Millisecond)
+	defer look.Stop()
+	for {
+		if cond() {
+			return true
+		}
+		select {
+		case <-deadline.C:
+			return cond()
+		case <-look.C:
+		}
+	}
+}
+
+// settle waits until the system is at rest: no envelope waiting for its
+// ack and no Web API or response_url request being served (the fake's
+// Quiet), no handler, reply or member fetch running in the bot, no
+// periodic reminder check running, and the outbox empty — seen twice in a
+// row with nothing reaching the fake in between. Only then may a test
+// conclude that something did not happen.
+func (h *harness) settle() {
+	h.t.Helper()
+	var (
+		calm bool
+		last uint64
+		why  string
+	)
+	ok := poll(15*time.Second, func() bool {
+		h.app.Sched.Settle()
+		busy, activity := h.slack.Quiet()
+		depth, err := h.db().OutboxDepth()
+		switch {
+		case err != nil:
+			why = "outbox: " + err.Error()
+		case busy > 0:
+			why = fmt.Sprintf("%d envelopes or requests under way in Slack", busy)
+		case h.app.Bot.Busy() > 0:
+			why = fmt.Sprintf("%d bot tasks running", h.app.Bot.Busy())
+		case depth > 0:
+			why = fmt.Sprintf("%d effects in the outbox", depth)
+		default:
+			settled := calm && activity == last
+			calm, last = true, activity
+			return settled
+		}
+		calm = false
+		return false
+	})
+	if !ok {
+		h.t.Fatalf("the system did not settle within 15s: %s", why)
+	}
 }
 
 // slash runs /incident and returns the text of its ack.

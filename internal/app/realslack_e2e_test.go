@@ -90,7 +90,7 @@ func TestRealSlackChannelCreationRefused(t *testing.T) {
 			h.slack.ClearFailures()
 			h.clock.Advance(2 * time.Minute)
 			inc := h.ready(1)
-			h.drainOutbox()
+			h.settle()
 			if inc.ChannelName != "inc-1-payments-api-down" {
 				t.Fatalf("channel %q", inc.ChannelName)
 			}
@@ -107,7 +107,7 @@ func TestRealSlackChannelCreationRefused(t *testing.T) {
 		h.slash(alice, slackfake.GeneralChannelID, "new sev3 Reports slow")
 		h.eventually("the declarer told", func() bool { return h.ephemeralsContaining(alice, "Slack refused") == 1 })
 		h.clock.Advance(25 * time.Hour)
-		h.drainOutbox()
+		h.settle()
 		golden(t, "realslack/create_gave_up", h.transcript([][2]string{{"incidents", h.announce}}, alice))
 		if h.incident(1).Title != "Reports slow" {
 			t.Fatal("the incident record was lost")
@@ -125,7 +125,7 @@ func TestRealSlackTokenRefused(t *testing.T) {
 			h := startHarness(t)
 			h.slash(alice, slackfake.GeneralChannelID, "new sev2 Login errors")
 			inc := h.ready(1)
-			h.drainOutbox()
+			h.settle()
 
 			h.slack.RevokeBotToken(code, "")
 			update := "Rolled back the auth deploy; errors falling"
@@ -147,7 +147,7 @@ func TestRealSlackTokenRefused(t *testing.T) {
 			h.slack.RevokeBotToken(code, "xoxb-reinstalled")
 			h.cfg.BotToken = "xoxb-reinstalled"
 			h.restart()
-			h.drainOutbox()
+			h.settle()
 			if c, b := h.readyz(); c != http.StatusOK {
 				t.Fatalf("/readyz after the fix: %d %q", c, b)
 			}
@@ -183,7 +183,7 @@ func TestRealSlackInviteOneRefusalDoesNotBlockOthers(t *testing.T) {
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Queue backlog growing")
 	<-joined
 	inc := h.ready(1)
-	h.drainOutbox()
+	h.settle()
 	ch, _ := h.slack.Channel(inc.Channel)
 	for _, u := range []string{alice, bob, carol} {
 		if !contains(ch.Members, u) {
@@ -204,11 +204,11 @@ func TestRealSlackRateLimitedIsRetried(t *testing.T) {
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Webhooks delayed")
 	inc := h.ready(1)
-	h.drainOutbox()
+	h.settle()
 	h.slack.FailWith("chat.postMessage", "rate_limited", 2)
 	update := "Webhook workers scaled from 4 to 12"
 	h.slash(alice, inc.Channel, "update "+update)
-	h.drainOutbox()
+	h.settle()
 	if got := h.callsWith("chat.postMessage", "rate_limited"); got != 2 {
 		t.Fatalf("rate_limited answered %d times, want 2", got)
 	}
@@ -225,13 +225,13 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 		h := startHarness(t)
 		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Search returns nothing")
 		inc := h.ready(1)
-		h.drainOutbox()
+		h.settle()
 		if err := h.slack.Leave(slackfake.BotUserID, inc.Channel); err != nil {
 			t.Fatal(err)
 		}
 		update := "Reindex started, ETA 20 minutes"
 		h.slash(alice, inc.Channel, "update "+update)
-		h.drainOutbox()
+		h.settle()
 		if n := h.messagesContaining(inc.Channel, update); n != 1 {
 			t.Fatalf("update posted %d times, want once", n)
 		}
@@ -244,7 +244,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Billing export stuck")
 		inc := h.ready(1)
 		h.slash(alice, inc.Channel, "lead <@UCAROL|carol>")
-		h.drainOutbox()
+		h.settle()
 		if err := h.slack.MakePrivate(inc.Channel); err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +262,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.clock.Advance(10 * time.Minute)
-		h.drainOutbox()
+		h.settle()
 		if n := h.messagesContaining(inc.Channel, update); n != 1 {
 			t.Fatalf("update posted %d times, want once", n)
 		}
@@ -279,7 +279,7 @@ func TestRealSlackRefusedDM(t *testing.T) {
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Avatars missing")
 	inc := h.ready(1)
 	h.slash(alice, inc.Channel, "close --force CDN config restored")
-	h.drainOutbox()
+	h.settle()
 	if h.callsWith("chat.postMessage", "messages_tab_disabled") == 0 {
 		t.Fatal("no DM was attempted")
 	}
@@ -315,7 +315,7 @@ func TestRealSlackEventsAsSubscribed(t *testing.T) {
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Metrics gap")
 	inc := h.ready(1)
-	h.drainOutbox()
+	h.settle()
 	if err := h.slack.Leave(bob, inc.Channel); err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +378,7 @@ func TestRealSlackMissingScope(t *testing.T) {
 	h.slack.SetScopes(app.RequiredScopes()...)
 	h.clock.Advance(2 * time.Minute)
 	h.ready(1)
-	h.drainOutbox()
+	h.settle()
 	if c, b := h.readyz(); c != http.StatusOK {
 		t.Fatalf("/readyz once the scope is granted: %d %q", c, b)
 	}
@@ -390,7 +390,7 @@ func TestRealSlackStartWithRefusedToken(t *testing.T) {
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Queue stalled")
 	inc := h.ready(1)
-	h.drainOutbox()
+	h.settle()
 	h.slack.RevokeBotToken("token_revoked", "")
 	update := "Consumers restarted"
 	h.slash(alice, inc.Channel, "update "+update)
@@ -412,7 +412,7 @@ func TestRealSlackStartWithRefusedToken(t *testing.T) {
 	h.slack.RevokeBotToken("token_revoked", "xoxb-reinstalled")
 	h.cfg.BotToken = "xoxb-reinstalled"
 	h.boot()
-	h.drainOutbox()
+	h.settle()
 	if a, c := h.messagesContaining(h.announce, update), h.messagesContaining(inc.Channel, update); a != 1 || c != 1 {
 		t.Fatalf("update announced %d times and posted %d times, want once each", a, c)
 	}
@@ -426,7 +426,7 @@ func TestRealSlackPostingRestricted(t *testing.T) {
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Cache evictions")
 	inc := h.ready(1)
 	h.slash(alice, inc.Channel, "lead <@UCAROL|carol>")
-	h.drainOutbox()
+	h.settle()
 	if err := h.slack.RestrictPosting(inc.Channel, true); err != nil {
 		t.Fatal(err)
 	}
@@ -441,7 +441,7 @@ func TestRealSlackPostingRestricted(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.clock.Advance(10 * time.Minute)
-	h.drainOutbox()
+	h.settle()
 	if a, c := h.messagesContaining(h.announce, update), h.messagesContaining(inc.Channel, update); a != 1 || c != 1 {
 		t.Fatalf("update announced %d times and posted %d times, want once each", a, c)
 	}

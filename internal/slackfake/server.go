@@ -105,6 +105,7 @@ type Server struct {
 	app        app
 	inj        map[string]*injected
 	deadTokens map[string]string // token → the error it now answers
+	q          quiet
 
 	subMu sync.Mutex
 	subs  map[int]*subscriber
@@ -153,9 +154,9 @@ func New(opts ...Option) (*Server, error) {
 	s.fl.init()
 	s.fl.tiers = cfg.tierLimits
 	mux := http.NewServeMux()
-	mux.HandleFunc("/api/", s.serveAPI)
+	mux.Handle("/api/", s.counting(http.HandlerFunc(s.serveAPI)))
 	mux.HandleFunc("/ws", s.serveWS)
-	mux.HandleFunc("/response/", s.serveResponseURL)
+	mux.Handle("/response/", s.counting(http.HandlerFunc(s.serveResponseURL)))
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
 	s.wg.Add(1)
 	go func() {
