@@ -15,6 +15,7 @@ import (
 // to the lead or the declarer, stale buttons answer, and every refusal
 // says why.
 func TestAuthorization(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	if r := h.slash(alice, slackfake.GeneralChannelID, "new sev2 Payments timing out"); !strings.Contains(r, "INC-1") {
 		t.Fatalf("declare reply %q", r)
@@ -187,6 +188,7 @@ func blockTexts(v any, out *[]string) {
 // TestHostileTitles declares incidents whose titles try to ping, link,
 // break markup or overflow, and checks everything Firebreak then posted.
 func TestHostileTitles(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	titles := []struct{ name, title string }{
 		{"broadcast", "<!channel> checkout is down"},

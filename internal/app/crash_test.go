@@ -257,6 +257,7 @@ func crashSeed(t *testing.T) uint64 {
 // FIREBREAK_CRASH_RUNS sets the number of kills (default 5) and
 // FIREBREAK_CRASH_SEED replays a run (the seed is logged).
 func TestCrashSafety(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -33,6 +33,7 @@ func anyContains(texts []string, sub string) bool {
 // flagged to the lead (never edited), and five business days after close
 // the lead is reminded of open follow-ups with the issue link.
 func TestBlamelessReviewAndFollowupDM(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Orders table truncated")
 	inc := h.ready(1)
@@ -66,13 +67,14 @@ func TestBlamelessReviewAndFollowupDM(t *testing.T) {
 		t.Fatalf("follow-up DM: %q", last)
 	}
 	h.tick()
-	time.Sleep(100 * time.Millisecond)
+	h.settle()
 	if got := len(h.dmsTo(carol)); got != before+1 {
 		t.Fatalf("follow-up reminder sent %d times", got-before)
 	}
 }
 
 func TestDailyDigest(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, withConfig(func(c *app.Config) { c.DigestCron = "0 9 * * 1-5" }))
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Search down")
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Slow reports")

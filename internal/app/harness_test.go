@@ -3,8 +3,12 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +30,19 @@ const (
 	bob   = slackfake.Bob
 	carol = slackfake.Carol
 )
+
+// TestMain runs the end-to-end tests several at a time even on a machine
+// with few cores: they spend their time waiting on sockets, bbolt syncs
+// and timers, not computing. An explicit -parallel is kept.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", strconv.Itoa(max(4, runtime.GOMAXPROCS(0))))
+	}
+	os.Exit(m.Run())
+}
 
 // harness runs the whole product against the fakes over real sockets,
 // with bbolt on disk.

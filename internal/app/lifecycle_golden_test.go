@@ -12,6 +12,7 @@ import (
 // announce-channel message, each message in the incident channel, each ephemeral and each
 // direct message. A wrong or repeated announcement cannot pass.
 func TestLifecycleTranscript(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	step := func(user, channel, text string) {
 		t.Helper()

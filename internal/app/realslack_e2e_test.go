@@ -64,6 +64,7 @@ func (h *harness) pending() int {
 // change; the creation is retried at a slow pace (not hammered, not dropped); once the admin
 // fixes it the incident gets its channel and everything acknowledged happens once.
 func TestRealSlackChannelCreationRefused(t *testing.T) {
+	t.Parallel()
 	for _, code := range []string{"restricted_action", "missing_scope"} {
 		t.Run(code, func(t *testing.T) {
 			h := startHarness(t)
@@ -120,6 +121,7 @@ func TestRealSlackChannelCreationRefused(t *testing.T) {
 // says why with what to do, and after a restart with a valid token everything is delivered
 // exactly once.
 func TestRealSlackTokenRefused(t *testing.T) {
+	t.Parallel()
 	for _, code := range []string{"token_revoked", "account_inactive", "invalid_auth", "not_authed", "token_expired"} {
 		t.Run(code, func(t *testing.T) {
 			h := startHarness(t)
@@ -165,6 +167,7 @@ func TestRealSlackTokenRefused(t *testing.T) {
 // before the invite (already_in_channel) and a responder no longer exists: everyone else is
 // still invited, and the channel is told who could not be.
 func TestRealSlackInviteOneRefusalDoesNotBlockOthers(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, withConfig(func(c *app.Config) { c.Responders = []string{bob, carol, "UGHOST"} }))
 	changes, stop := h.slack.Subscribe()
 	defer stop()
@@ -201,6 +204,7 @@ func TestRealSlackInviteOneRefusalDoesNotBlockOthers(t *testing.T) {
 // TestRealSlackRateLimitedIsRetried: chat.postMessage answers HTTP 200 rate_limited; the
 // post waits and goes out once.
 func TestRealSlackRateLimitedIsRetried(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Webhooks delayed")
 	inc := h.ready(1)
@@ -221,6 +225,7 @@ func TestRealSlackRateLimitedIsRetried(t *testing.T) {
 // channel. A public channel it rejoins by itself; for a private one the lead is told how to
 // invite it back, and what waited is posted then, once.
 func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
+	t.Parallel()
 	t.Run("public", func(t *testing.T) {
 		h := startHarness(t)
 		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Search returns nothing")
@@ -274,6 +279,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 // (messages_tab_disabled); the closure DM reaches the lead as an ephemeral in the incident
 // channel instead.
 func TestRealSlackRefusedDM(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slack.SetMessagesTab(false)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Avatars missing")
@@ -295,6 +301,7 @@ func TestRealSlackRefusedDM(t *testing.T) {
 // TestRealSlackNameTaken: the channel name is taken by someone else's channel; the next
 // suffix is tried at once, without listing the workspace's channels.
 func TestRealSlackNameTaken(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	if _, err := h.slack.CreateChannel(carol, "inc-1-dns-failures", false, carol); err != nil {
 		t.Fatal(err)
@@ -312,6 +319,7 @@ func TestRealSlackNameTaken(t *testing.T) {
 // TestRealSlackEventsAsSubscribed: member_left_channel reaches the bot (the manifest
 // subscribes to it), and no event the bot handles is held back by the manifest.
 func TestRealSlackEventsAsSubscribed(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Metrics gap")
 	inc := h.ready(1)
@@ -339,6 +347,7 @@ func TestRealSlackEventsAsSubscribed(t *testing.T) {
 // TestRealSlackLongTitleThroughSlash: a title longer than the modal may take (Slack caps a
 // text input at 3000) is still accepted through the slash command.
 func TestRealSlackLongTitleThroughSlash(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	title := strings.Repeat("checkout ", 400) // 3600 characters
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 "+title)
@@ -355,6 +364,7 @@ func TestRealSlackLongTitleThroughSlash(t *testing.T) {
 // but cannot be pinned; the pin is kept, /readyz names the scope and what to do, and once
 // the scope is granted the card is pinned.
 func TestRealSlackMissingScope(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	var without []string
 	for _, s := range app.RequiredScopes() {
@@ -387,6 +397,7 @@ func TestRealSlackMissingScope(t *testing.T) {
 // TestRealSlackStartWithRefusedToken: started with a revoked token, Firebreak stops with one
 // line saying what to do, keeps what was queued, and sends it once started with a valid one.
 func TestRealSlackStartWithRefusedToken(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Queue stalled")
 	inc := h.ready(1)
@@ -422,6 +433,7 @@ func TestRealSlackStartWithRefusedToken(t *testing.T) {
 // out (restricted_action). The lead is told what to change; once it is changed, what waited
 // is posted once.
 func TestRealSlackPostingRestricted(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Cache evictions")
 	inc := h.ready(1)

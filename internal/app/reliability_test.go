@@ -49,6 +49,7 @@ func ackedEvent(fs *slackfake.Server, eventID string) int {
 // Every events_api event delivered twice is acked both times and
 // recorded once, also when the second delivery reaches a restarted bot.
 func TestEventDeliveredTwiceIsRecordedOnce(t *testing.T) {
+	t.Parallel()
 	h := startReliabilityHarness(t, relOpts{})
 	inc := declareReady(h)
 	ch := inc.Channel
@@ -108,6 +109,7 @@ func TestEventDeliveredTwiceIsRecordedOnce(t *testing.T) {
 // acked is recorded exactly once, and a command is unacked only when the
 // socket it was written to died.
 func TestReconnectsLoseNoCommand(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		drop func(fs *slackfake.Server, k int)
@@ -206,6 +208,7 @@ func TestReconnectsLoseNoCommand(t *testing.T) {
 // effect lands in commit order, and the declarer hears that the channel
 // is delayed.
 func TestSlackFaultsKeepAcksFastAndEffectsOrdered(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("waits out injected latency")
 	}
@@ -295,6 +298,7 @@ func TestSlackFaultsKeepAcksFastAndEffectsOrdered(t *testing.T) {
 // person with a retry hint, changes nothing, and leaves reads working;
 // once the disk is back the same action succeeds.
 func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
+	t.Parallel()
 	faults := []struct {
 		name string
 		err  error

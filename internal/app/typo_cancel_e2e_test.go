@@ -38,6 +38,7 @@ func (h *harness) incidentCount() int {
 // subcommands and a button that declares only when pressed. Elsewhere a
 // one-word title close to a subcommand asks the same way.
 func TestTypoDeclaresNothing(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "Checkout returns 500")
 	ch := h.ready(1).Channel
@@ -104,6 +105,7 @@ func TestTypoDeclaresNothing(t *testing.T) {
 // the reminders; the number is not reused, and after ten minutes cancel
 // is refused with the way out.
 func TestCancelMistakenIncident(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 frobnicate")
 	inc := h.ready(1)
