@@ -58,7 +58,9 @@ type harness struct {
 	clock    *clock
 	// callTimeout bounds one Slack call (0: the product's default).
 	callTimeout time.Duration
-	mu          sync.Mutex
+	// ledger, once strict() is called, is what the test expected to be said.
+	ledger *ledger
+	mu     sync.Mutex
 }
 
 type harnessOpt func(*app.Config, *[]slackfake.Option)
