@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,7 +61,9 @@ type harness struct {
 	callTimeout time.Duration
 	// ledger, once strict() is called, is what the test expected to be said.
 	ledger *ledger
-	mu     sync.Mutex
+	// faultHits counts the store faults a test injected, when it counts them.
+	faultHits *atomic.Int64
+	mu        sync.Mutex
 }
 
 type harnessOpt func(*app.Config, *[]slackfake.Option)

@@ -67,6 +67,7 @@ func TestRealSlackChannelCreationRefused(t *testing.T) {
 	t.Parallel()
 	for _, code := range []string{"restricted_action", "missing_scope"} {
 		t.Run(code, func(t *testing.T) {
+			t.Parallel()
 			h := startHarness(t)
 			h.slack.FailWith("conversations.create", code, -1)
 			h.slash(alice, slackfake.GeneralChannelID, "new sev2 Payments API down")
@@ -103,6 +104,7 @@ func TestRealSlackChannelCreationRefused(t *testing.T) {
 		})
 	}
 	t.Run("gives up after a day, saying so", func(t *testing.T) {
+		t.Parallel()
 		h := startHarness(t)
 		h.slack.FailWith("conversations.create", "restricted_action", -1)
 		h.slash(alice, slackfake.GeneralChannelID, "new sev3 Reports slow")
@@ -124,6 +126,7 @@ func TestRealSlackTokenRefused(t *testing.T) {
 	t.Parallel()
 	for _, code := range []string{"token_revoked", "account_inactive", "invalid_auth", "not_authed", "token_expired"} {
 		t.Run(code, func(t *testing.T) {
+			t.Parallel()
 			h := startHarness(t)
 			h.slash(alice, slackfake.GeneralChannelID, "new sev2 Login errors")
 			inc := h.ready(1)
@@ -227,6 +230,7 @@ func TestRealSlackRateLimitedIsRetried(t *testing.T) {
 func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 	t.Parallel()
 	t.Run("public", func(t *testing.T) {
+		t.Parallel()
 		h := startHarness(t)
 		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Search returns nothing")
 		inc := h.ready(1)
@@ -245,6 +249,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 		}
 	})
 	t.Run("private", func(t *testing.T) {
+		t.Parallel()
 		h := startHarness(t)
 		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Billing export stuck")
 		inc := h.ready(1)

@@ -130,6 +130,7 @@ func TestReconnectsLoseNoCommand(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			h := startReliabilityHarness(t, relOpts{})
 			inc := declareReady(h)
 			var (
@@ -368,7 +369,11 @@ func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
 			}
 			id := h.slack.Event(map[string]any{"type": "reaction_added", "user": carol, "reaction": "pushpin", "item_user": carol,
 				"item": map[string]any{"type": "message", "channel": inc.Channel, "ts": ts}, "event_ts": ts})
-			time.Sleep(700 * time.Millisecond)
+			// The bot tried to store the pin and failed, and is done with it;
+			// a status answered over the same socket afterwards means any
+			// ack the bot sent before has reached Slack too.
+			h.eventually("the pin's write refused", func() bool { return h.faultHits.Load() > 0 && h.app.Bot.Busy() == 0 })
+			h.slash(bob, inc.Channel, "status")
 			if ackedEvent(h.slack, id) > 0 {
 				t.Fatal("an event that could not be stored was acked, so Slack will not redeliver it")
 			}
@@ -380,18 +385,22 @@ func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
 	for _, f := range faults {
 		for _, a := range actions {
 			t.Run(f.name+"/"+a.name, func(t *testing.T) {
+				t.Parallel()
 				var armed atomic.Bool
+				var hits atomic.Int64
 				h := startReliabilityHarness(t, relOpts{
 					slack: []slackfake.Option{slackfake.WithRedeliveryDelay(time.Second)},
 					beforeRun: func(a *app.App) {
 						a.DB.SetFault(func(stage string) error {
 							if armed.Load() && stage == "incident" {
+								hits.Add(1)
 								return f.err
 							}
 							return nil
 						})
 					},
 				})
+				h.faultHits = &hits
 				inc := declareReady(h)
 				if err := h.slack.Join(carol, inc.Channel); err != nil {
 					t.Fatal(err)
