@@ -15,14 +15,15 @@ import (
 // text people read: compared whole, not by a fragment).
 func (h *harness) waitEphemeral(user, want string) {
 	h.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	if poll(15*time.Second, func() bool {
 		for _, e := range h.slack.Ephemerals(user) {
 			if e.Text == want {
-				return
+				return true
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		return false
+	}) {
+		return
 	}
 	var got []string
 	for _, e := range h.slack.Ephemerals(user) {
