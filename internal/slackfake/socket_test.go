@@ -169,7 +169,22 @@ func TestReconnectDeliversEverythingOnce(t *testing.T) {
 	mu.Unlock()
 	f.EventWithID("EvNOACK", inner("never acked"))
 	waitFor(t, "3 redeliveries", func() bool { return len(collectEvents(app)["EvNOACK"]) >= 4 })
-	time.Sleep(500 * time.Millisecond) // longer than the redelivery delay: no fifth delivery
+	// The fourth delivery was the last: no redelivery is armed, so no fifth can come.
+	waitFor(t, "the last redelivery timer fired", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.sm.armed == 0
+	})
+	// A timer enqueues its redelivery before it counts itself fired.
+	noAckEnvs := 0
+	for _, e := range f.Envelopes() {
+		if e.EventID == "EvNOACK" {
+			noAckEnvs++
+		}
+	}
+	if noAckEnvs != 4 {
+		t.Fatalf("EvNOACK enqueued %d times, want the first delivery and three redeliveries", noAckEnvs)
+	}
 
 	got := collectEvents(app)
 	for _, id := range ids {
