@@ -144,9 +144,8 @@ func newWorkspace(t *testing.T, slackOpts ...slackfake.Option) workspace {
 		"GITHUB_REPO":                "acme/ops",
 		"GITHUB_API_URL":             gh.URL(),
 		"FIREBREAK_HTTP_ADDR":        "127.0.0.1:0",
-		// The daily digest would otherwise be posted by whichever test
-		// runs on a weekday morning, changing what it sees; tests of the
-		// digest set the cron they need.
+		// A test that advances the clock by days would otherwise see the
+		// daily digest posted; tests of the digest set the cron they need.
 		"FIREBREAK_DIGEST_CRON": noDigest,
 	}}
 }
