@@ -92,11 +92,8 @@ func (s *Server) chatUpdate(p params, ch *[]Change) (map[string]any, *apiError) 
 	if err != nil {
 		return nil, err
 	}
-	if c.IsArchived {
-		return nil, slackErr("is_archived")
-	}
-	if !c.members[BotUserID] {
-		return nil, slackErr("not_in_channel")
+	if err := botCanWrite(c); err != nil {
+		return nil, err
 	}
 	if m.User != BotUserID {
 		return nil, slackErr("cant_update_message")

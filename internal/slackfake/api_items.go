@@ -71,11 +71,8 @@ func (s *Server) bookmarksAdd(p params, ch *[]Change) (map[string]any, *apiError
 	if err != nil {
 		return nil, err
 	}
-	if c.IsArchived {
-		return nil, slackErr("is_archived")
-	}
-	if !c.members[BotUserID] {
-		return nil, slackErr("not_in_channel")
+	if err := botCanWrite(c); err != nil {
+		return nil, err
 	}
 	title, typ, link := p.str("title"), p.str("type"), p.str("link")
 	if title == "" || typ == "" {

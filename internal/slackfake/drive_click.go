@@ -129,8 +129,22 @@ func (s *Server) sendClick(user, channelID, messageTS, actionID, value string, i
 	if m.ThreadTS != "" {
 		msg["thread_ts"] = m.ThreadTS
 	}
-	container := map[string]any{"type": "message", "message_ts": m.TS, "channel_id": channelID, "is_ephemeral": false}
-	payload := map[string]any{
+	payload := s.blockActionsLocked(user, channelID, m.TS, false, action)
+	payload["message"] = msg
+	s.mu.Unlock()
+	id, w := s.enqueueKind(EnvelopeInteractive, "block_actions", user, channelID, "", payload)
+	return id, w, nil
+}
+
+// blockActionsLocked is the block_actions payload of a press on a message at ts in channelID:
+// an ephemeral one carries no stored message and its response_url is not tied to a message.
+// https://api.slack.com/reference/interaction-payloads/block-actions
+func (s *Server) blockActionsLocked(user, channelID, ts string, ephemeral bool, action map[string]any) map[string]any {
+	responseTS := ts
+	if ephemeral {
+		responseTS = ""
+	}
+	return map[string]any{
 		"type":                  "block_actions",
 		"token":                 "verification-token",
 		"api_app_id":            AppID,
@@ -139,14 +153,10 @@ func (s *Server) sendClick(user, channelID, messageTS, actionID, value string, i
 		"enterprise":            nil,
 		"is_enterprise_install": false,
 		"channel":               map[string]any{"id": channelID, "name": s.channelName(channelID)},
-		"container":             container,
-		"message":               msg,
+		"container":             map[string]any{"type": "message", "message_ts": ts, "channel_id": channelID, "is_ephemeral": ephemeral},
 		"state":                 map[string]any{"values": map[string]any{}},
 		"trigger_id":            s.newTriggerLocked(user, channelID),
-		"response_url":          s.newResponseURLLocked(user, channelID, m.TS),
+		"response_url":          s.newResponseURLLocked(user, channelID, responseTS),
 		"actions":               []any{action},
 	}
-	s.mu.Unlock()
-	id, w := s.enqueueKind(EnvelopeInteractive, "block_actions", user, channelID, "", payload)
-	return id, w, nil
 }
