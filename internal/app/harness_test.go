@@ -375,34 +375,27 @@ func (h *harness) events(n uint64) []incident.Event {
 	return evs
 }
 
-func countKind(evs []incident.Event, k incident.EventKind) int {
+// count is how many of xs ok accepts.
+func count[T any](xs []T, ok func(T) bool) int {
 	n := 0
-	for _, e := range evs {
-		if e.Kind == k {
+	for _, x := range xs {
+		if ok(x) {
 			n++
 		}
 	}
 	return n
+}
+
+func countKind(evs []incident.Event, k incident.EventKind) int {
+	return count(evs, func(e incident.Event) bool { return e.Kind == k })
 }
 
 func (h *harness) ephemeralsContaining(user, substr string) int {
-	n := 0
-	for _, e := range h.slack.Ephemerals(user) {
-		if strings.Contains(e.Text, substr) {
-			n++
-		}
-	}
-	return n
+	return count(h.slack.Ephemerals(user), func(e slackfake.Ephemeral) bool { return strings.Contains(e.Text, substr) })
 }
 
 func (h *harness) messagesContaining(channel, substr string) int {
-	n := 0
-	for _, m := range h.slack.Messages(channel) {
-		if strings.Contains(m.Text, substr) {
-			n++
-		}
-	}
-	return n
+	return count(h.slack.Messages(channel), func(m slackfake.Message) bool { return strings.Contains(m.Text, substr) })
 }
 
 func (h *harness) openView(user, callback string) slackfake.View {
