@@ -29,7 +29,7 @@ type said struct {
 }
 
 // strict makes the test fail on anything the bot says that it did not
-// expect with expectMessage, expectDM, expectEphemeral or expectCard.
+// expect with expectMessage, expectEphemeral or expectCard.
 func (h *harness) strict() {
 	h.t.Helper()
 	h.mu.Lock()
@@ -138,19 +138,6 @@ func (h *harness) expect(what, prefix string, match func(said) bool) said {
 func (h *harness) expectMessage(channel, want string) {
 	h.t.Helper()
 	h.expect(fmt.Sprintf("%q in %s", want, channel), "msg:"+channel+"/", func(s said) bool { return s.text == want })
-}
-
-// expectMessageWith consumes the bot's message in channel that match
-// accepts, for texts with a part the test cannot know (a time, a link).
-func (h *harness) expectMessageWith(channel, what string, match func(text string) bool) string {
-	h.t.Helper()
-	return h.expect(what+" in "+channel, "msg:"+channel+"/", func(s said) bool { return match(s.text) }).text
-}
-
-// expectDM consumes the bot's direct message to user that match accepts.
-func (h *harness) expectDM(user, what string, match func(text string) bool) string {
-	h.t.Helper()
-	return h.expect(what+" to "+user, "msg:D", func(s said) bool { return s.where == "to "+user+" (DM)" && match(s.text) }).text
 }
 
 // expectEphemeral consumes what user was shown privately (by
