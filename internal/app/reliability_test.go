@@ -168,8 +168,26 @@ func TestReconnectsLoseNoCommand(t *testing.T) {
 			if d := time.Since(began); d > time.Minute {
 				t.Fatalf("20 reconnects took %s", d)
 			}
-			// Slack's 3 s ack clock has run out for every envelope after this.
-			time.Sleep(4 * time.Second)
+			// Every command is acked or Slack's 3 s ack clock has run out for
+			// it, and the bot has finished with what it received.
+			h.eventuallyWithin(30*time.Second, "every command acked or past Slack's ack clock", func() bool {
+				acked := map[string]bool{}
+				for _, a := range h.slack.Acks() {
+					acked[a.EnvelopeID] = true
+				}
+				sent := map[string]time.Time{}
+				for _, e := range h.slack.Envelopes() {
+					sent[e.ID] = e.Sent
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for id := range ids {
+					if s := sent[id]; !acked[id] && (s.IsZero() || time.Since(s) <= 3*time.Second) {
+						return false
+					}
+				}
+				return h.app.Bot.Busy() == 0
+			})
 
 			evs := h.events(1)
 			notes := map[string]int{}
