@@ -109,6 +109,16 @@ func (s *Server) viewPayloadLocked(v *view) map[string]any {
 	return out
 }
 
+// selectedKey is the field of view state holding a one-value element's choice.
+// https://api.slack.com/reference/interaction-payloads/views#view_submission_fields
+var selectedKey = map[string]string{
+	"users_select":         "selected_user",
+	"conversations_select": "selected_conversation",
+	"channels_select":      "selected_channel",
+	"datepicker":           "selected_date",
+	"timepicker":           "selected_time",
+}
+
 func nilIfEmpty(s string) any {
 	if s == "" {
 		return nil
@@ -159,18 +169,10 @@ func viewState(blocks []map[string]any, values map[string]map[string]string) (ma
 					opt = map[string]any{"text": map[string]any{"type": "plain_text", "text": val}, "value": val}
 				}
 				entry["selected_option"] = opt
-			case "users_select":
-				entry["selected_user"] = nilIfEmpty(val)
-			case "conversations_select":
-				entry["selected_conversation"] = nilIfEmpty(val)
-			case "channels_select":
-				entry["selected_channel"] = nilIfEmpty(val)
+			case "users_select", "conversations_select", "channels_select", "datepicker", "timepicker":
+				entry[selectedKey[typ]] = nilIfEmpty(val)
 			case "multi_users_select":
 				entry["selected_users"] = splitList(val)
-			case "datepicker":
-				entry["selected_date"] = nilIfEmpty(val)
-			case "timepicker":
-				entry["selected_time"] = nilIfEmpty(val)
 			case "checkboxes", "multi_static_select":
 				var opts []any
 				for _, v := range splitList(val) {
