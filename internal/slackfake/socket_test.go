@@ -157,6 +157,9 @@ func TestReconnectDeliversEverythingOnce(t *testing.T) {
 
 	// abrupt drop
 	waitFor(t, "refresh deliveries", func() bool { return len(collectEvents(app)) >= 5 })
+	// Dropped before Slack has read an ack, an event is rightly redelivered; this part is
+	// about what is sent after the drop.
+	waitFor(t, "refresh deliveries acked", func() bool { busy, _ := f.Quiet(); return busy == 0 })
 	before = connOpens()
 	f.DropSockets()
 	for i := 0; i < 5; i++ {
