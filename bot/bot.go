@@ -442,7 +442,7 @@ func rawUserText(err error) string {
 		return ue.Msg
 	}
 	if r, ok := incident.IsRefusal(err); ok {
-		return upperFirst(r.Msg)
+		return templates.RefusalText(r)
 	}
 	// The two storage failures an operator must fix get plain words; the
 	// person can do nothing but retry later, and must know nothing half

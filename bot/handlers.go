@@ -63,7 +63,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			b.ack(req, start, slashReply(userText(err)))
 			return
 		}
-		b.ack(req, start, slashReply(templates.Sentence(res.Reply)))
+		b.ack(req, start, slashReply(templates.ReplyText(res.Reply)))
 	default:
 		// Every command that changes an incident is for members of its
 		// channel only, and is refused when membership cannot be known.
@@ -111,7 +111,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			b.ack(req, start, slashReply(userText(err)))
 			return
 		}
-		b.ack(req, start, slashReply(templates.Sentence(res.Reply)))
+		b.ack(req, start, slashReply(templates.ReplyText(res.Reply)))
 	}
 }
 

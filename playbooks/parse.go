@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // MaxFileSize bounds a playbook file. A checklist is a few kilobytes; a
@@ -211,7 +212,7 @@ func (p *parser) parse(data []byte) (incident.Playbook, int) {
 	// file to avoid reporting one mistake twice.
 	if len(p.errs) == 0 {
 		if err := pb.Validate(); err != nil {
-			p.errf(nameLine, "%v", err)
+			p.errf(nameLine, "%s", templates.ErrorText(err))
 		}
 	}
 	return pb, nameLine
