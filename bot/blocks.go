@@ -114,7 +114,7 @@ func CardBlocks(inc incident.Incident, loc *time.Location) []slack.Block {
 				open = append(open, st)
 			}
 		}
-		title := "*" + ph.Title() + "*"
+		title := "*" + templates.PhaseTitle(ph) + "*"
 		if ph == inc.CurrentPhase() && inc.Status.Open() {
 			title += "  ← current phase"
 		}

@@ -180,7 +180,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 
 	case CmdResolve:
 		if c.Status == StatusActive {
-			markMitigated(&c, &r, cmd.Actor, now, "implied by resolve")
+			markMitigated(&c, &r, cmd.Actor, now, TextImpliedByResolve)
 			r.Effects = nil // one card/topic/announce set below is enough
 		}
 		setStatus(&c, &r, cmd.Actor, now, StatusResolved, EvResolved, "")
@@ -262,7 +262,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		}
 		t := strings.TrimSpace(cmd.Text)
 		if Blank(t) {
-			t = "(no text: the message has none, or is no longer available)"
+			t = TextPinnedNone
 		}
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvPinnedText, clip(t, MaxText), "ts", cmd.Ref, "author", cmd.User))
 
@@ -469,7 +469,7 @@ func applyStep(c *Incident, r *Result, cmd Command, now time.Time) error {
 	c.Steps[k] = st
 	if cmd.Kind == CmdStepDone || cmd.Kind == CmdStepSkip {
 		if c.Status == StatusActive && phaseFinished(*c, PhaseStopBleeding) {
-			markMitigated(c, r, cmd.Actor, now, "every stop-the-bleeding step is finished")
+			markMitigated(c, r, cmd.Actor, now, TextStopStepsDone)
 		}
 	}
 	return nil

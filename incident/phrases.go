@@ -102,3 +102,11 @@ const (
 	ReplyCancelled         Phrase = "reply.cancelled"
 	ReplyDeclared          Phrase = "reply.declared"
 )
+
+// Texts the domain records on an event (and its messages) when nobody
+// typed one. They are keys, not words: templates.RecordedText words them.
+const (
+	TextImpliedByResolve = "~implied_by_resolve"
+	TextStopStepsDone    = "~stop_the_bleeding_done"
+	TextPinnedNone       = "~pinned_no_text"
+)

@@ -233,7 +233,7 @@ func TestPinnedTextCappedAndEmptyPinRefused(t *testing.T) {
 		t.Fatalf("blank pin: %+v %+v", r.Events, r.Effects)
 	}
 	r = must(t, inc, Command{Kind: CmdPinnedText, Actor: "UBOB", Ref: "1.000002", Text: "\u2060"}, t0)
-	if r.Events[0].Text != "(no text: the message has none, or is no longer available)" {
+	if r.Events[0].Text != TextPinnedNone {
 		t.Fatalf("empty pinned text: %q", r.Events[0].Text)
 	}
 }

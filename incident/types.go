@@ -116,21 +116,6 @@ func (p Phase) Valid() bool {
 	return false
 }
 
-// Title is the phase name as people read it.
-func (p Phase) Title() string {
-	switch p {
-	case PhaseStopBleeding:
-		return "Stop the bleeding"
-	case PhaseUnderstand:
-		return "Understand"
-	case PhaseFixForward:
-		return "Fix forward"
-	case PhaseVerify:
-		return "Verify"
-	}
-	return string(p)
-}
-
 // StepState is the progress of one checklist step.
 type StepState string
 

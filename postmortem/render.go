@@ -131,6 +131,7 @@ func newRenderer(inc incident.Incident, events []incident.Event, names map[strin
 		events = append([]incident.Event(nil), events...)
 		sort.SliceStable(events, func(i, j int) bool { return less(events[i], events[j]) })
 	}
+	events = recordedTexts(events)
 	r := &renderer{inc: inc, events: events, names: names, loc: loc, steps: map[string]string{}}
 	for _, s := range inc.Steps {
 		r.steps[s.ID] = s.Title
@@ -568,7 +569,7 @@ func (r *renderer) checklist(c caps) ([]templates.PostmortemPhase, string) {
 		if len(steps) == 0 {
 			continue
 		}
-		p := templates.PostmortemPhase{Title: ph.Title()}
+		p := templates.PostmortemPhase{Title: templates.PhaseTitle(ph)}
 		for _, s := range steps {
 			row := r.step(s, c)
 			size := len(row.Title) + len(row.Outcome) + len(row.By) + len(row.When) + len(row.Notes) + 16

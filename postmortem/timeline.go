@@ -325,3 +325,20 @@ func kindPlural(k incident.EventKind) string {
 	}
 	return strings.ReplaceAll(string(k), "_", " ") + " events"
 }
+
+// recordedTexts words the texts the domain records when nobody typed
+// one (templates.RecordedText); events is copied only if one has such a
+// text.
+func recordedTexts(events []incident.Event) []incident.Event {
+	copied := false
+	for i, e := range events {
+		if t := templates.RecordedText(e.Text); t != e.Text {
+			if !copied {
+				events = append([]incident.Event(nil), events...)
+				copied = true
+			}
+			events[i].Text = t
+		}
+	}
+	return events
+}

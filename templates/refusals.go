@@ -94,3 +94,34 @@ func upperFirst(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// PhaseTitle is a checklist phase's name as people read it.
+func PhaseTitle(p incident.Phase) string {
+	switch p {
+	case incident.PhaseStopBleeding:
+		return "Stop the bleeding"
+	case incident.PhaseUnderstand:
+		return "Understand"
+	case incident.PhaseFixForward:
+		return "Fix forward"
+	case incident.PhaseVerify:
+		return "Verify"
+	}
+	return string(p)
+}
+
+// recorded words the texts the domain records when nobody typed one.
+var recorded = map[string]string{
+	incident.TextImpliedByResolve: "implied by resolve",
+	incident.TextStopStepsDone:    "every stop-the-bleeding step is finished",
+	incident.TextPinnedNone:       "(no text: the message has none, or is no longer available)",
+}
+
+// RecordedText is an event's or a message's text as people read it: what
+// someone typed, or the words for what the domain recorded on its own.
+func RecordedText(s string) string {
+	if w, ok := recorded[s]; ok {
+		return w
+	}
+	return s
+}

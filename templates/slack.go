@@ -99,7 +99,7 @@ func viewOf(inc incident.Incident, loc *time.Location, now time.Time) incView {
 		Channel:     channelLink(inc.Channel),
 		Declared:    when(inc.DeclaredAt, loc),
 		Impact:      clipText(strings.TrimSpace(inc.Impact), maxImpactLen),
-		Phase:       inc.CurrentPhase().Title(),
+		Phase:       PhaseTitle(inc.CurrentPhase()),
 		Total:       len(inc.Steps),
 		LongTitle:   len([]rune(inc.ID()+" · "+strings.Join(strings.Fields(inc.Title), " "))) > 150,
 	}
@@ -187,7 +187,7 @@ func effViewOf(inc incident.Incident, e incident.Effect) effView {
 		User: mention(f["user"]),
 		From: EscapeMrkdwn(f["from"]),
 		To:   EscapeMrkdwn(f["to"]),
-		Text: clipText(oneLine(e.Text), maxReasonLen),
+		Text: clipText(oneLine(RecordedText(e.Text)), maxReasonLen),
 	}
 	if inc.VerifyWindow > 0 {
 		v.Window = human(inc.VerifyWindow)
@@ -559,7 +559,7 @@ func describeEvent(inc incident.Incident, e incident.Event, loc *time.Location) 
 	if e.Actor == "" {
 		who = "Firebreak"
 	}
-	text := clipText(oneLine(e.Text), maxReasonLen)
+	text := clipText(oneLine(RecordedText(e.Text)), maxReasonLen)
 	step := func() string { return "“" + stepTitle(inc, f["step"], e.Text) + "”" }
 	var what string
 	switch e.Kind {
