@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -387,7 +386,8 @@ func (b *Bot) route(channel string, fn func(inc *incident.Incident), req socketm
 			defer b.recoverAck(req)
 			cur, err := b.cfg.Store.Get(n)
 			if err != nil {
-				b.ack(req, b.now(), slashReply(refuseDBRead(err, true)))
+				b.log.Warn("reading the incident failed", zap.Uint64("incident", n), zap.Error(err))
+				b.ack(req, b.now(), slashReply(refuseDBRead(true)))
 				return
 			}
 			fn(&cur)
@@ -398,7 +398,8 @@ func (b *Bot) route(channel string, fn func(inc *incident.Incident), req socketm
 			fn(nil)
 		})
 	default:
-		b.ack(req, b.now(), slashReply(refuseDBRead(err, false)))
+		b.log.Warn("reading the channel's incident failed", zap.Error(err))
+		b.ack(req, b.now(), slashReply(refuseDBRead(false)))
 	}
 }
 
@@ -436,6 +437,16 @@ func clipAck(s string) string {
 // sentence, whatever produced it.
 func userText(err error) string { return templates.Sentence(rawUserText(err)) }
 
+// userText is userText, with the cause of a failure that is not a
+// refusal logged: the person is told only that nothing was saved.
+func (b *Bot) userText(err error) string {
+	var ue *UserError
+	if _, refused := incident.IsRefusal(err); !refused && !errors.As(err, &ue) {
+		b.log.Warn("not saved", zap.Error(err))
+	}
+	return userText(err)
+}
+
 func rawUserText(err error) string {
 	var ue *UserError
 	if errors.As(err, &ue) {
@@ -446,14 +457,14 @@ func rawUserText(err error) string {
 	}
 	// The two storage failures an operator must fix get plain words; the
 	// person can do nothing but retry later, and must know nothing half
-	// happened.
+	// happened. The cause of any other failure is for the log, not them.
 	switch {
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return "Firebreak could not save that: the disk holding its database is full. Nothing was changed; tell whoever runs Firebreak, and try again once it has space."
-	case errors.Is(err, syscall.EROFS), strings.Contains(err.Error(), "database is in read-only mode"):
-		return "Firebreak could not save that: its database file is read-only. Nothing was changed; tell whoever runs Firebreak, and try again once it is writable."
+	case errors.Is(err, ErrStorageFull):
+		return templates.NotSaved(templates.StorageFull)
+	case errors.Is(err, ErrStorageReadOnly):
+		return templates.NotSaved(templates.StorageReadOnly)
 	}
-	return "Firebreak could not save that: " + err.Error() + ". Nothing was changed; please try again."
+	return templates.NotSaved(templates.StorageFailed)
 }
 
 func upperFirst(s string) string {

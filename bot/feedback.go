@@ -90,12 +90,12 @@ func (b *Bot) onDeclareTyped(req socketmode.Request, cb slack.InteractionCallbac
 	}
 	p, err := parseDeclare(act.Value)
 	if err != nil {
-		b.respond(cb.ResponseURL, channel, user, userText(err))
+		b.respond(cb.ResponseURL, channel, user, b.userText(err))
 		return
 	}
 	res, err := b.declare(p.Title, "", p.Severity, p.Playbook, user, channel, cb.ResponseURL)
 	if err != nil {
-		b.respond(cb.ResponseURL, channel, user, userText(err))
+		b.respond(cb.ResponseURL, channel, user, b.userText(err))
 		return
 	}
 	b.typoDeclared.Store(key, res.Incident.ID())

@@ -17,12 +17,10 @@ import (
 	"github.com/firebreak-hq/firebreak/templates"
 )
 
-const notInIncident = "Run this in an incident channel: `%s` works only inside a channel that Firebreak opened for an incident. Use `/incident list` to find them."
-
 func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incident.Incident, start time.Time) {
 	p, err := ParseSlash(sc.Text)
 	if err != nil {
-		b.ack(req, start, slashReply(userText(err)))
+		b.ack(req, start, slashReply(b.userText(err)))
 		return
 	}
 	if suggest, confirm := typoCheck(p, sc.Text, inc != nil); confirm {
@@ -40,7 +38,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 	case SubList:
 		incs, err := b.cfg.Reader.OpenIncidents()
 		if err != nil {
-			b.ack(req, start, slashReply(userText(err)))
+			b.ack(req, start, slashReply(b.userText(err)))
 			return
 		}
 		b.ack(req, start, slashReply(templates.List(incs, b.now())))
@@ -49,7 +47,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 	case SubTimeline:
 		evs, err := b.cfg.Reader.Events(inc.Number)
 		if err != nil {
-			b.ack(req, start, slashReply(userText(err)))
+			b.ack(req, start, slashReply(b.userText(err)))
 			return
 		}
 		b.ack(req, start, slashReply(templates.Timeline(*inc, evs, b.loc, 3500)))
@@ -60,7 +58,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 	case SubDeclare:
 		res, err := b.declare(p.Title, "", p.Severity, p.Playbook, sc.UserID, sc.ChannelID, sc.ResponseURL)
 		if err != nil {
-			b.ack(req, start, slashReply(userText(err)))
+			b.ack(req, start, slashReply(b.userText(err)))
 			return
 		}
 		b.ack(req, start, slashReply(templates.ReplyText(res.Reply)))
@@ -108,7 +106,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 		}
 		res, err := b.apply(inc.Number, cmd)
 		if err != nil {
-			b.ack(req, start, slashReply(userText(err)))
+			b.ack(req, start, slashReply(b.userText(err)))
 			return
 		}
 		b.ack(req, start, slashReply(templates.ReplyText(res.Reply)))
@@ -142,7 +140,7 @@ func (b *Bot) openView(trigger string, v slack.ModalViewRequest, channel, user s
 	}, 1)
 	if err != nil {
 		b.log.Warn("views.open failed", zap.Error(err))
-		b.tell(channel, user, refuseFormFailed(err))
+		b.tell(channel, user, refuseFormFailed())
 	}
 }
 
@@ -269,7 +267,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 		if b.cfg.NotFound(err) {
 			b.tell(channel, user, refuseStaleCard(n))
 		} else {
-			b.tell(channel, user, userText(err))
+			b.tell(channel, user, b.userText(err))
 		}
 		return
 	}
@@ -370,7 +368,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 	_, err = b.apply(n, cmd)
 	b.ack(req, start, nil)
 	if err != nil {
-		b.tell(channel, user, userText(err))
+		b.tell(channel, user, b.userText(err))
 		return
 	}
 	if act.ActionID == ActSnooze {
@@ -417,7 +415,7 @@ func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, sta
 	}
 	user := cb.User.ID
 	fail := func(block string, err error) {
-		b.ack(req, start, slack.NewErrorsViewSubmissionResponse(map[string]string{block: clipPlain(templates.Plain(userText(err)), 1000)}))
+		b.ack(req, start, slack.NewErrorsViewSubmissionResponse(map[string]string{block: clipPlain(templates.Plain(b.userText(err)), 1000)}))
 	}
 	switch v.CallbackID {
 	case ViewDeclare:
