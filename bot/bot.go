@@ -582,10 +582,8 @@ func ReferencedUsers(inc incident.Incident, events []incident.Event) []string {
 		if e.Actor != "" {
 			ids[e.Actor] = true
 		}
-		for _, k := range []string{"user", "requested_by", "approved_by", "author", "previous", "inviter", "lead"} {
-			if v := e.Fields[k]; v != "" {
-				ids[v] = true
-			}
+		for _, u := range templates.EventPeople(e) {
+			ids[u] = true
 		}
 	}
 	for _, f := range inc.Followups {

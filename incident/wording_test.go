@@ -81,3 +81,46 @@ func TestDefaultPlaybook(t *testing.T) {
 		t.Fatalf("fix step %+v", fix)
 	}
 }
+
+// TestEventKindsListed: EventKinds holds every EventKind constant, once.
+func TestEventKindsListed(t *testing.T) {
+	file, err := parser.ParseFile(token.NewFileSet(), "events.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[EventKind]bool{}
+	ast.Inspect(file, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok {
+			return true
+		}
+		if id, ok := vs.Type.(*ast.Ident); ok && id.Name == "EventKind" {
+			for _, v := range vs.Values {
+				s, err := strconv.Unquote(v.(*ast.BasicLit).Value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				declared[EventKind(s)] = true
+			}
+		}
+		return false
+	})
+	listed := map[EventKind]bool{}
+	for _, k := range EventKinds {
+		if listed[k] {
+			t.Errorf("%s listed twice", k)
+		}
+		listed[k] = true
+		if !declared[k] {
+			t.Errorf("%s listed but not declared in events.go", k)
+		}
+	}
+	for k := range declared {
+		if !listed[k] {
+			t.Errorf("%s declared in events.go but missing from EventKinds", k)
+		}
+	}
+	if len(declared) < 20 {
+		t.Fatalf("found only %d event kinds in events.go", len(declared))
+	}
+}

@@ -256,30 +256,17 @@ func (r *renderer) writings() []written {
 		if e.Text == "" {
 			continue
 		}
-		what := ""
-		switch e.Kind {
-		case incident.EvNote:
-			what = "note"
-		case incident.EvStatusUpdate:
-			what = "status update"
-		case incident.EvFollowup:
-			what = "follow-up"
-		case incident.EvStepSkipped:
-			what = "skip reason"
-		case incident.EvReopened:
-			what = "reopen reason"
-		case incident.EvClosed:
-			what = "close reason"
-		case incident.EvMessagePinned, incident.EvPinnedText:
-			what = "pinned message"
-			if a := e.Fields["author"]; a != "" {
-				out = append(out, written{what, a, e.At, e.Text})
-				continue
-			}
-		default:
+		what := templates.WrittenAs(e.Kind)
+		if what == "" {
 			continue
 		}
-		out = append(out, written{what, e.Actor, e.At, e.Text})
+		// A pinned message was written by its author, not by whoever
+		// pinned it.
+		who := e.Actor
+		if a := e.Fields["author"]; a != "" && (e.Kind == incident.EvMessagePinned || e.Kind == incident.EvPinnedText) {
+			who = a
+		}
+		out = append(out, written{what, who, e.At, e.Text})
 	}
 	return out
 }

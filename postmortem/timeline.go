@@ -12,14 +12,6 @@ import (
 
 const tableHead = "| Time | Who | What |\n|---|---|---|\n"
 
-// noise is what may be left out of a very long timeline first: it says
-// little about what happened.
-var noise = map[incident.EventKind]string{
-	incident.EvMemberJoined: "channel joins",
-	incident.EvReminderSent: "reminders",
-	incident.EvSnoozed:      "reminder snoozes",
-}
-
 // row is one timeline table line.
 func (r *renderer) row(e incident.Event) string {
 	what := r.what(e)
@@ -35,94 +27,12 @@ func (r *renderer) row(e incident.Event) string {
 	return b.String()
 }
 
-// what describes an event in plain text (escaped later, as a whole).
+// what describes an event in plain text (escaped later, as a whole),
+// in the words of templates' event vocabulary.
 func (r *renderer) what(e incident.Event) string {
-	f := e.Fields
-	text := r.plain(e.Text)
-	with := func(s string) string {
-		if text == "" {
-			return s
-		}
-		return s + ": " + text
-	}
-	step := func() string {
-		if t := r.steps[f["step"]]; t != "" {
-			return "“" + t + "”"
-		}
-		if f["step"] != "" {
-			return "“" + f["step"] + "”"
-		}
-		return "a step"
-	}
-	switch e.Kind {
-	case incident.EvDeclared:
-		return fmt.Sprintf("Declared “%s” (%s, playbook %s)", text, f["severity"], f["playbook"])
-	case incident.EvChannelCreated:
-		return "Channel #" + text + " created"
-	case incident.EvSeverityChanged:
-		return "Severity " + f["from"] + " → " + f["to"]
-	case incident.EvMitigated:
-		return with("Mitigated")
-	case incident.EvResolved:
-		return with("Resolved")
-	case incident.EvReopened:
-		return with("Reopened (false resolution)")
-	case incident.EvClosed:
-		if text != "" {
-			return "Closed with verify steps open: " + text
-		}
-		return "Closed"
-	case incident.EvLeadAssigned:
-		s := "Lead: " + r.name(f["user"])
-		if f["previous"] != "" {
-			s += " (was " + r.name(f["previous"]) + ")"
-		}
-		return s
-	case incident.EvRoleAssigned:
-		return "Role " + f["role"] + ": " + r.name(f["user"])
-	case incident.EvNote:
-		return with("Note")
-	case incident.EvStatusUpdate:
-		return with("Status update")
-	case incident.EvFollowup:
-		return with("Follow-up")
-	case incident.EvStepDone:
-		return "Done " + step()
-	case incident.EvStepSkipped:
-		return with("Skipped " + step())
-	case incident.EvStepAssigned:
-		return "Assigned " + step() + " to " + r.name(f["user"])
-	case incident.EvApprovalRequested:
-		return "Asked for approval of " + step() + " to run “" + r.plain(f["what"]) + "” on “" + r.plain(f["where"]) + "”"
-	case incident.EvApprovalGranted:
-		s := "Approved " + step() + " (asked by " + r.name(f["requested_by"]) + ")"
-		if f["what"] != "" {
-			s += " to run “" + r.plain(f["what"]) + "” on “" + r.plain(f["where"]) + "”"
-		}
-		return s
-	case incident.EvApprovalWithdrawn:
-		return "Withdrew the approval request of " + step() + " by " + r.name(f["requested_by"]) + " with a new request"
-	case incident.EvLeadRefused:
-		return "Refused: tried to make " + r.name(f["user"]) + " the lead instead of " + r.name(f["lead"])
-	case incident.EvMemberJoined:
-		return "Joined the channel"
-	case incident.EvPinnedText:
-		return with("Text of the message pinned earlier")
-	case incident.EvMessagePinned:
-		if a := f["author"]; a != "" && a != e.Actor {
-			return with("Pinned a message by " + r.name(a))
-		}
-		return with("Pinned a message")
-	case incident.EvReminderSent:
-		return with("Reminder sent")
-	case incident.EvSnoozed:
-		return "Update reminder snoozed until " + f["until"]
-	case incident.EvPostmortem:
-		return with("Postmortem published")
-	case incident.EvPostmortemFailed:
-		return with("Postmortem publishing failed")
-	}
-	return with(strings.ReplaceAll(string(e.Kind), "_", " "))
+	return templates.PostmortemEventLine(templates.PostmortemEvent{
+		Event: e, Text: r.plain(e.Text), Step: r.steps[e.Fields["step"]], Name: r.name, Plain: r.plain,
+	})
 }
 
 // fit renders the body with as much of the timeline as fits, continues
@@ -165,7 +75,7 @@ func (r *renderer) fit(findings []Finding) (string, []string, error) {
 		var kevents []incident.Event
 		ktotal := 0
 		for i, e := range r.events {
-			if _, ok := noise[e.Kind]; ok {
+			if templates.Noise(e.Kind) != "" {
 				counts[e.Kind]++
 				continue
 			}
@@ -174,7 +84,7 @@ func (r *renderer) fit(findings []Finding) (string, []string, error) {
 			ktotal += len(rows[i])
 		}
 		for _, k := range sortedKinds(counts) {
-			summary = append(summary, fmt.Sprintf("the table leaves out %s %s", thousands(counts[k]), noise[k]))
+			summary = append(summary, fmt.Sprintf("the table leaves out %s %s", thousands(counts[k]), templates.Noise(k)))
 		}
 		rows, kept, total = krows, kevents, ktotal
 	}
