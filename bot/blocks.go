@@ -108,7 +108,7 @@ func CardBlocks(inc incident.Incident, loc *time.Location) []slack.Block {
 		var lines []string
 		var open []incident.Step
 		for _, st := range steps {
-			if st.Finished() || !inc.Status.Open() {
+			if len(inc.StepActions(st)) == 0 {
 				lines = append(lines, templates.StepLine(st))
 			} else {
 				open = append(open, st)
@@ -151,16 +151,24 @@ func CardBlocks(inc incident.Incident, loc *time.Location) []slack.Block {
 func stepButtons(inc incident.Incident, st incident.Step) []slack.BlockElement {
 	v := stepValue(inc, st.ID)
 	var els []slack.BlockElement
-	switch {
-	case st.Approval && st.Signoff == nil:
-		els = append(els, button(ActRequestApproval, "Request approval", v, slack.StylePrimary))
-	case st.Approval && !st.Signoff.Approved():
-		els = append(els, button(ActApprove, "Approve", approvalValue(inc, st.ID, st.Signoff.ID), slack.StylePrimary))
-	default:
-		els = append(els, button(ActStepDone, "Done", v, slack.StylePrimary))
+	for i, kind := range inc.StepActions(st) {
+		style := slack.Style("")
+		if i == 0 {
+			style = slack.StylePrimary
+		}
+		switch kind {
+		case incident.CmdRequestApproval:
+			els = append(els, button(ActRequestApproval, "Request approval", v, style))
+		case incident.CmdApprove:
+			els = append(els, button(ActApprove, "Approve", approvalValue(inc, st.ID, st.Signoff.ID), style))
+		case incident.CmdStepDone:
+			els = append(els, button(ActStepDone, "Done", v, style))
+		case incident.CmdStepSkip:
+			els = append(els, button(ActStepSkip, "Skip", v, style))
+		case incident.CmdStepAssign:
+			els = append(els, button(ActStepAssign, "Assign me", v, style))
+		}
 	}
-	els = append(els, button(ActStepSkip, "Skip", v, ""))
-	els = append(els, button(ActStepAssign, "Assign me", v, ""))
 	return els
 }
 

@@ -117,7 +117,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 // stores the incident with its channel-creation effects.
 func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, user, origin, replyURL string) (incident.Result, error) {
 	if playbook == "" {
-		playbook = "general"
+		playbook = incident.DefaultPlaybookName
 	}
 	pb, ok := b.cfg.Playbooks.Get(playbook)
 	if !ok {
@@ -300,38 +300,11 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 			return
 		}
 	}
-	// Buttons that open a modal must use the trigger at once.
-	var view *slack.ModalViewRequest
-	switch act.ActionID {
-	case ActStepSkip:
-		if err := incident.Allowed(inc.Status, incident.CmdStepSkip); err != nil {
-			break
-		}
-		if st.Finished() {
-			break
-		}
-		v := SkipModal(inc, st)
-		view = &v
-	case ActRequestApproval:
-		if err := incident.Allowed(inc.Status, incident.CmdRequestApproval); err != nil || st.Finished() || !st.Approval || st.Signoff.Approved() {
-			break
-		}
-		v := ApprovalModal(inc, st)
-		view = &v
-	case ActUpdateNow:
-		if incident.Allowed(inc.Status, incident.CmdUpdate) == nil {
-			v := UpdateModal(inc)
-			view = &v
-		}
-	case ActReopen:
-		if incident.Allowed(inc.Status, incident.CmdReopen) == nil {
-			v := ReopenModal(inc)
-			view = &v
-		}
-	}
-	if view != nil {
+	// Buttons that open a modal must use the trigger at once; the domain
+	// says whether the command needs the form's text first.
+	if form, ok := forms[act.ActionID]; ok && inc.NeedsForm(form.kind, stepID) {
 		b.ack(req, start, nil)
-		b.openView(cb.TriggerID, *view, channel, user)
+		b.openView(cb.TriggerID, form.view(inc, st), channel, user)
 		return
 	}
 	cmd := incident.Command{Actor: user, StepID: stepID}
@@ -355,7 +328,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 		// lead from someone who took it since.
 		cmd.Kind, cmd.User, cmd.OnlyIfNoLead = incident.CmdLead, user, true
 	case ActSnooze:
-		cmd.Kind, cmd.Until = incident.CmdSnooze, b.now().Add(15*time.Minute)
+		cmd.Kind, cmd.Until = incident.CmdSnooze, b.now().Add(incident.SnoozeFor)
 	case ActUpdateNow:
 		cmd.Kind = incident.CmdUpdate
 	case ActReopen:
@@ -658,4 +631,16 @@ func (b *Bot) fetchMessage(ctx context.Context, channel, ts string, attempts int
 		return "", "", false, nil
 	}
 	return h.Messages[0].Text, h.Messages[0].User, true, nil
+}
+
+// forms are the buttons that ask for text in a modal before their
+// command can be tried.
+var forms = map[string]struct {
+	kind incident.CommandKind
+	view func(incident.Incident, incident.Step) slack.ModalViewRequest
+}{
+	ActStepSkip:        {incident.CmdStepSkip, SkipModal},
+	ActRequestApproval: {incident.CmdRequestApproval, ApprovalModal},
+	ActUpdateNow:       {incident.CmdUpdate, func(inc incident.Incident, _ incident.Step) slack.ModalViewRequest { return UpdateModal(inc) }},
+	ActReopen:          {incident.CmdReopen, func(inc incident.Incident, _ incident.Step) slack.ModalViewRequest { return ReopenModal(inc) }},
 }

@@ -1,7 +1,6 @@
 package incident
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -58,8 +57,6 @@ func refusalFor(s Status, kind CommandKind) error {
 	}
 	return refuse(CodeInvalidTransition, RefuseNotNow, kind, s)
 }
-
-var roleName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,29}$`)
 
 // Apply validates cmd against inc and returns the new state, events and
 // effects. inc is never modified.
@@ -142,7 +139,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 
 	case CmdRole:
 		role := strings.ToLower(strings.TrimSpace(cmd.Role))
-		if !roleName.MatchString(role) {
+		if !ValidRole(role) {
 			return r, refuse(CodeBadInput, RefuseRoleName)
 		}
 		if cmd.User == "" {

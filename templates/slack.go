@@ -353,7 +353,7 @@ func reminder(inc incident.Incident, e incident.Effect, v effView, now time.Time
 		if last.IsZero() {
 			last = inc.DeclaredAt
 		}
-		v.User, v.Since = who(f["user"], inc.Lead, inc.Declarer), since(last)
+		v.User, v.Since = who(f["user"], inc.Owner()), since(last)
 		name = "reminder_update"
 	case "lead":
 		v.User = who(f["user"], inc.Declarer)
@@ -364,7 +364,7 @@ func reminder(inc incident.Incident, e incident.Effect, v effView, now time.Time
 		v.User, v.Since = who(f["user"], st.Assignee, inc.Lead), since(st.AssignedAt)
 		name = "reminder_stale_step"
 	case "verify":
-		v.User = who(f["user"], inc.Lead, inc.Declarer)
+		v.User = who(f["user"], inc.Owner())
 		name = "reminder_verify"
 	default:
 		return "", fmt.Errorf("channel message: unknown reminder %q", f["reminder"])
@@ -647,8 +647,6 @@ func PostmortemFailed(inc incident.Incident, reason string) string {
 		Inc    incView
 		Reason string
 	}{Inc: viewOf(inc, nil, time.Time{}), Reason: clipText(oneLine(reason), 500)}
-	if inc.Lead == "" {
-		v.Inc.Lead = mention(inc.Declarer)
-	}
+	v.Inc.Lead = mention(inc.Owner())
 	return mustSlack("publish_failed", v, maxMessage)
 }
