@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 	"github.com/slack-go/slack"
 )
 
@@ -70,6 +71,8 @@ func everyRefusal(t *testing.T) []refusalCase {
 		refusalCase{"lead is deactivated", personProblem("UOLD", "lead INC-7", &slack.User{ID: "UOLD", Deleted: true}, nil)},
 		refusalCase{"lead is Slackbot", personProblem("USLACKBOT", "lead INC-7", &slack.User{ID: "USLACKBOT"}, nil)},
 		refusalCase{"lead lookup failed", personProblem("UX", "lead INC-7", nil, boom)},
+		refusalCase{"lead unknown to Slack", personProblem("UNOPE", "lead INC-7", nil, slack.SlackErrorResponse{Err: "user_not_found"})},
+		refusalCase{"role holder is a bot", personProblem("UBOT", templates.PersonTask("INC-7", "comms"), &slack.User{ID: "UBOT", IsBot: true}, nil)},
 		refusalCase{"unknown step", refuseUnknownStep(inc1, "<drop-table>")},
 		refusalCase{"unknown button", refuseUnknownButton("step.<frob>")},
 	)

@@ -104,3 +104,54 @@ func NoPlaybook(name string, names []string) string {
 	}
 	return fmt.Sprintf("There is no playbook %q. Playbooks: %s.", Clip(name, 40), list)
 }
+
+// PersonTask is what someone named for the lead or a role would take on
+// in incident id ("lead INC-7", "hold the comms role in INC-7").
+func PersonTask(id, role string) string {
+	if role == "lead" {
+		return "lead " + id
+	}
+	return "hold the " + Clip(EscapeMrkdwn(role), 30) + " role in " + id
+}
+
+// PersonProblem is why someone cannot be the lead or hold a role.
+type PersonProblem int
+
+// Person problems.
+const (
+	PersonUnknown      PersonProblem = iota + 1 // Slack knows no such user
+	PersonLookupFailed                          // Slack did not answer in time
+	PersonSlackbot
+	PersonBot
+	PersonDeactivated
+)
+
+// PersonRefusal refuses naming user for task (PersonTask).
+func PersonRefusal(p PersonProblem, user, task string) string {
+	who := "<@" + user + ">"
+	switch p {
+	case PersonUnknown:
+		return "Slack knows no user " + EscapeMrkdwn(user) + ", so they cannot " + task + ". Pick the person from the @-mention list."
+	case PersonLookupFailed:
+		return "Firebreak could not look up " + who + " in Slack (it did not answer in time), so nothing was changed. Try again in a moment."
+	case PersonSlackbot:
+		return "Slackbot cannot " + task + ": name a person."
+	case PersonBot:
+		return Sentence("The user " + who + " is a bot, so it cannot " + task + ": name a person.")
+	case PersonDeactivated:
+		return Sentence("The account of " + who + " is deactivated, so they cannot " + task + ": name someone who can act.")
+	}
+	return ""
+}
+
+// ForeignWorkspace answers a slash command from another workspace than
+// the one Firebreak is installed in.
+func ForeignWorkspace() string {
+	return "This Firebreak serves another Slack workspace, so it did nothing with this command."
+}
+
+// UnreadableCommand answers a slash command whose payload could not be
+// read.
+func UnreadableCommand() string {
+	return "Firebreak could not read that command, so it did nothing: Slack delivered it in a form Firebreak does not understand. Type it again; if this keeps happening, tell whoever runs Firebreak (its log has the details)."
+}
