@@ -52,6 +52,14 @@ type clock struct {
 	offset time.Duration
 }
 
+// harnessEpoch is where every harness clock starts: a Saturday noon, so no
+// weekday schedule (the 09:00 digest) falls due by the time of day the
+// tests happen to run at; a test that wants one advances the clock.
+var harnessEpoch = time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)
+
+// newClock starts at harnessEpoch and runs at the real pace from there.
+func newClock() *clock { return &clock{offset: time.Until(harnessEpoch)} }
+
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -127,7 +135,7 @@ func harnessFor(t *testing.T, ws workspace, opts ...harnessOpt) *harness {
 	for _, o := range opts {
 		o(&cfg, &sopts)
 	}
-	return &harness{t: t, slack: ws.slack, gh: ws.gh, cfg: cfg, announce: ws.announce, clock: &clock{}}
+	return &harness{t: t, slack: ws.slack, gh: ws.gh, cfg: cfg, announce: ws.announce, clock: newClock()}
 }
 
 func startHarness(t *testing.T, opts ...harnessOpt) *harness {
