@@ -75,6 +75,8 @@ func everyRefusal(t *testing.T) []refusalCase {
 		refusalCase{"role holder is a bot", personProblem("UBOT", templates.PersonTask("INC-7", "comms"), &slack.User{ID: "UBOT", IsBot: true}, nil)},
 		refusalCase{"unknown step", refuseUnknownStep(inc1, "<drop-table>")},
 		refusalCase{"unknown button", refuseUnknownButton("step.<frob>")},
+		refusalCase{"foreign workspace", templates.ForeignWorkspace()},
+		refusalCase{"unreadable command", templates.UnreadableCommand()},
 	)
 	add("unknown playbook", refuseNoPlaybook("<bad>", []string{"general", "bad-deploy"}))
 	for _, c := range []struct {
