@@ -214,7 +214,7 @@ func textInput(actionID, placeholder string, multiline bool, most int) *slack.Pl
 func DeclareModal(meta string, playbooks []incident.Playbook) slack.ModalViewRequest {
 	var sevOpts []*slack.OptionBlockObject
 	for _, s := range incident.Severities {
-		sevOpts = append(sevOpts, slack.NewOptionBlockObject(string(s), plain(sevLabel(s), 75), nil))
+		sevOpts = append(sevOpts, slack.NewOptionBlockObject(string(s), plain(templates.SeverityOption(s), 75), nil))
 	}
 	sev := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Severity", 75), "severity", sevOpts...)
 	sev.InitialOption = sevOpts[2]
@@ -235,18 +235,6 @@ func DeclareModal(meta string, playbooks []incident.Playbook) slack.ModalViewReq
 		input("playbook", "Playbook", pb, false),
 		input("impact", "Impact", textInput("impact", "Who is affected and how?", true, 3000), true),
 	)
-}
-
-func sevLabel(s incident.Severity) string {
-	switch s {
-	case incident.Sev1:
-		return "SEV1 · critical, customers down"
-	case incident.Sev2:
-		return "SEV2 · major, degraded"
-	case incident.Sev3:
-		return "SEV3 · minor"
-	}
-	return "SEV4 · low, no customer impact"
 }
 
 // SkipModal asks why a step is skipped.

@@ -79,30 +79,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			}
 		}
 		cmd := incident.Command{Actor: sc.UserID, Text: p.Text, Severity: p.Severity, User: p.User, Role: p.Role, Force: p.Force}
-		switch p.Sub {
-		case SubNote:
-			cmd.Kind = incident.CmdNote
-		case SubUpdate:
-			cmd.Kind = incident.CmdUpdate
-		case SubSev:
-			cmd.Kind = incident.CmdSeverity
-		case SubLead:
-			cmd.Kind = incident.CmdLead
-		case SubRole:
-			cmd.Kind = incident.CmdRole
-		case SubFollowup:
-			cmd.Kind = incident.CmdFollowup
-		case SubMitigated:
-			cmd.Kind = incident.CmdMitigated
-		case SubResolve:
-			cmd.Kind = incident.CmdResolve
-		case SubReopen:
-			cmd.Kind = incident.CmdReopen
-		case SubClose:
-			cmd.Kind = incident.CmdClose
-		case SubCancel:
-			cmd.Kind = incident.CmdCancel
-		}
+		cmd.Kind = subCommands[p.Sub]
 		res, err := b.apply(inc.Number, cmd)
 		if err != nil {
 			b.ack(req, start, slashReply(b.userText(err)))
@@ -354,22 +331,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 // reaches people chat.postEphemeral cannot: Slack refuses an ephemeral
 // for someone who is not in the channel (user_not_in_channel).
 func (b *Bot) respond(url, channel, user, text string) {
-	text = templates.Sentence(text)
-	if url == "" {
-		b.tell(channel, user, text)
-		return
-	}
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
-		err := b.exec.call(b.ctx(), "response_url", func(ctx context.Context) error {
-			return slack.PostWebhookContext(ctx, url, &slack.WebhookMessage{Text: clipAck(text), ResponseType: slack.ResponseTypeEphemeral})
-		}, 3)
-		if err != nil {
-			b.log.Warn("could not answer through response_url", zap.String("user", user), zap.Error(err))
-			b.tell(channel, user, text)
-		}
-	}()
+	b.answer(url, channel, user, templates.Sentence(text), false)
 }
 
 func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, start time.Time) {
@@ -471,4 +433,13 @@ var forms = map[string]struct {
 	ActRequestApproval: {incident.CmdRequestApproval, ApprovalModal},
 	ActUpdateNow:       {incident.CmdUpdate, func(inc incident.Incident, _ incident.Step) slack.ModalViewRequest { return UpdateModal(inc) }},
 	ActReopen:          {incident.CmdReopen, func(inc incident.Incident, _ incident.Step) slack.ModalViewRequest { return ReopenModal(inc) }},
+}
+
+// subCommands are the slash subcommands that change an incident, with
+// the domain command each issues.
+var subCommands = map[Sub]incident.CommandKind{
+	SubNote: incident.CmdNote, SubUpdate: incident.CmdUpdate, SubSev: incident.CmdSeverity,
+	SubLead: incident.CmdLead, SubRole: incident.CmdRole, SubFollowup: incident.CmdFollowup,
+	SubMitigated: incident.CmdMitigated, SubResolve: incident.CmdResolve, SubReopen: incident.CmdReopen,
+	SubClose: incident.CmdClose, SubCancel: incident.CmdCancel,
 }

@@ -84,3 +84,25 @@ func (b *Bot) tell(channel, user, text string, blocks ...slack.Block) {
 		}
 	}()
 }
+
+// answer tells user text through a click's response_url (replacing the
+// clicked message when replace is set), falling back to an ephemeral
+// message when there is no response_url or it fails.
+// https://api.slack.com/interactivity/handling#message_responses
+func (b *Bot) answer(url, channel, user, text string, replace bool) {
+	if url == "" {
+		b.tell(channel, user, text)
+		return
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		err := b.exec.call(b.ctx(), "response_url", func(ctx context.Context) error {
+			return slack.PostWebhookContext(ctx, url, &slack.WebhookMessage{Text: clipAck(text), ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: replace})
+		}, 3)
+		if err != nil {
+			b.log.Warn("could not answer through response_url", zap.String("user", user), zap.Error(err))
+			b.tell(channel, user, text)
+		}
+	}()
+}

@@ -97,17 +97,27 @@ func upperFirst(s string) string {
 
 // PhaseTitle is a checklist phase's name as people read it.
 func PhaseTitle(p incident.Phase) string {
-	switch p {
-	case incident.PhaseStopBleeding:
-		return "Stop the bleeding"
-	case incident.PhaseUnderstand:
-		return "Understand"
-	case incident.PhaseFixForward:
-		return "Fix forward"
-	case incident.PhaseVerify:
-		return "Verify"
+	if t, ok := phaseTitles[p]; ok {
+		return t
 	}
 	return string(p)
+}
+
+var phaseTitles = map[incident.Phase]string{
+	incident.PhaseStopBleeding: "Stop the bleeding", incident.PhaseUnderstand: "Understand",
+	incident.PhaseFixForward: "Fix forward", incident.PhaseVerify: "Verify",
+}
+
+// SeverityOption is a severity as the declaration form offers it.
+func SeverityOption(s incident.Severity) string {
+	if t, ok := severityOptions[s]; ok {
+		return t
+	}
+	return "SEV4 · low, no customer impact"
+}
+
+var severityOptions = map[incident.Severity]string{
+	incident.Sev1: "SEV1 · critical, customers down", incident.Sev2: "SEV2 · major, degraded", incident.Sev3: "SEV3 · minor",
 }
 
 // recorded words the texts the domain records when nobody typed one.
