@@ -1,6 +1,10 @@
 package incident
 
-import "regexp"
+import (
+	"regexp"
+	"sort"
+	"time"
+)
 
 // The rules the edges ask about, answered once here.
 
@@ -70,4 +74,41 @@ func (c Incident) NeedsForm(kind CommandKind, stepID string) bool {
 		return kind == CmdStepSkip || st.Approval && !st.Signoff.Approved()
 	}
 	return false
+}
+
+// QuietAfter is how long an active incident may go without a status
+// update before the daily digest flags it.
+const QuietAfter = 4 * time.Hour
+
+// Quiet reports whether inc is active and has had no status update yet,
+// or none for longer than QuietAfter at now, and since when (the last
+// update, else the declaration).
+func (c Incident) Quiet(now time.Time) (bool, time.Time) {
+	last := c.LastUpdateAt
+	if c.Status != StatusActive || !last.IsZero() && now.Sub(last) <= QuietAfter {
+		return false, time.Time{}
+	}
+	if last.Before(c.DeclaredAt) {
+		last = c.DeclaredAt
+	}
+	return true, last
+}
+
+// DigestWindow is how far back the daily digest lists closed incidents.
+const DigestWindow = 24 * time.Hour
+
+// ClosedWithin reports whether inc closed no longer than d before now.
+func (c Incident) ClosedWithin(d time.Duration, now time.Time) bool {
+	return !c.ClosedAt.IsZero() && now.Sub(c.ClosedAt) <= d
+}
+
+// ByUrgency orders incidents worst severity first, then oldest first.
+func ByUrgency(incs []Incident) {
+	sort.SliceStable(incs, func(i, j int) bool {
+		a, b := incs[i].Severity.Rank(), incs[j].Severity.Rank()
+		if a != b {
+			return a < b
+		}
+		return incs[i].Number < incs[j].Number
+	})
 }

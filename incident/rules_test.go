@@ -80,3 +80,36 @@ func TestValidUserIDAndRole(t *testing.T) {
 		}
 	}
 }
+
+func TestQuietAndDigestRules(t *testing.T) {
+	inc := declared(t) // declared at t0
+	// Without any status update an active incident is flagged, since its
+	// declaration.
+	if quiet, since := inc.Quiet(t0.Add(time.Minute)); !quiet || !since.Equal(inc.DeclaredAt) {
+		t.Fatalf("no update yet: quiet %v since %v", quiet, since)
+	}
+	updated := must(t, inc, Command{Kind: CmdUpdate, Actor: "UALICE", Text: "x"}, t0.Add(time.Hour)).Incident
+	if quiet, _ := updated.Quiet(t0.Add(time.Hour + QuietAfter)); quiet {
+		t.Fatal("quiet within QuietAfter of an update")
+	}
+	if quiet, since := updated.Quiet(t0.Add(time.Hour + QuietAfter + time.Minute)); !quiet || !since.Equal(updated.LastUpdateAt) {
+		t.Fatalf("quiet since %v, want the last update", since)
+	}
+	mitigated := must(t, inc, Command{Kind: CmdMitigated, Actor: "UALICE"}, t0).Incident
+	if quiet, _ := mitigated.Quiet(t0.Add(48 * time.Hour)); quiet {
+		t.Fatal("a mitigated incident is flagged as quiet")
+	}
+	closed := Incident{ClosedAt: t0}
+	if !closed.ClosedWithin(DigestWindow, t0.Add(DigestWindow)) || closed.ClosedWithin(DigestWindow, t0.Add(DigestWindow+time.Second)) || (Incident{}).ClosedWithin(DigestWindow, t0) {
+		t.Fatal("ClosedWithin")
+	}
+	incs := []Incident{{Number: 3, Severity: Sev2}, {Number: 1, Severity: Sev3}, {Number: 2, Severity: Sev2}, {Number: 4, Severity: Sev1}}
+	ByUrgency(incs)
+	var got []uint64
+	for _, c := range incs {
+		got = append(got, c.Number)
+	}
+	if !reflect.DeepEqual(got, []uint64{4, 2, 3, 1}) {
+		t.Fatalf("by urgency: %v", got)
+	}
+}

@@ -49,16 +49,6 @@ func listRow(inc incident.Incident, now time.Time) string {
 	return mustSlack("list_row", v, 600)
 }
 
-func byUrgency(incs []incident.Incident) {
-	sort.SliceStable(incs, func(i, j int) bool {
-		a, b := incs[i].Severity.Rank(), incs[j].Severity.Rank()
-		if a != b {
-			return a < b
-		}
-		return incs[i].Number < incs[j].Number
-	})
-}
-
 // List answers `/incident list`: the open incidents, worst first.
 func List(incs []incident.Incident, now time.Time) string {
 	var open []incident.Incident
@@ -67,7 +57,7 @@ func List(incs []incident.Incident, now time.Time) string {
 			open = append(open, inc)
 		}
 	}
-	byUrgency(open)
+	incident.ByUrgency(open)
 	v := struct {
 		Rows        []string
 		Total, More int
@@ -142,12 +132,12 @@ func Digest(incs []incident.Incident, now time.Time) string {
 		switch {
 		case inc.Status.Open():
 			open = append(open, inc)
-		case !inc.ClosedAt.IsZero() && now.Sub(inc.ClosedAt) <= 24*time.Hour:
+		case inc.ClosedWithin(incident.DigestWindow, now):
 			closed = append(closed, inc)
 		}
 	}
-	byUrgency(open)
-	byUrgency(closed)
+	incident.ByUrgency(open)
+	incident.ByUrgency(closed)
 	v := struct {
 		Date         string
 		Open, Closed []string
@@ -159,8 +149,8 @@ func Digest(incs []incident.Incident, now time.Time) string {
 			continue
 		}
 		row := listRow(inc, now)
-		if last := inc.LastUpdateAt; inc.Status == incident.StatusActive && (last.IsZero() || now.Sub(last) > 4*time.Hour) {
-			row += " · :warning: no update for " + human(now.Sub(maxTime(last, inc.DeclaredAt)))
+		if quiet, since := inc.Quiet(now); quiet {
+			row += " · :warning: no update for " + human(now.Sub(since))
 		}
 		v.Open = append(v.Open, row)
 	}
@@ -172,11 +162,4 @@ func Digest(incs []incident.Incident, now time.Time) string {
 		v.Closed = append(v.Closed, listRow(inc, now))
 	}
 	return mustSlack("digest", v, maxMessage)
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
