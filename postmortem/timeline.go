@@ -216,25 +216,7 @@ func thousands(n int) string {
 	return s
 }
 
-var plurals = map[incident.EventKind]string{
-	incident.EvNote:            "notes",
-	incident.EvStatusUpdate:    "status updates",
-	incident.EvFollowup:        "follow-ups",
-	incident.EvStepDone:        "steps done",
-	incident.EvStepSkipped:     "steps skipped",
-	incident.EvStepAssigned:    "step assignments",
-	incident.EvMessagePinned:   "pinned messages",
-	incident.EvSeverityChanged: "severity changes",
-	incident.EvRoleAssigned:    "role changes",
-	incident.EvLeadAssigned:    "lead changes",
-}
-
-func kindPlural(k incident.EventKind) string {
-	if p, ok := plurals[k]; ok {
-		return p
-	}
-	return strings.ReplaceAll(string(k), "_", " ") + " events"
-}
+func kindPlural(k incident.EventKind) string { return templates.EventsCounted(k) }
 
 // recordedTexts words the texts the domain records when nobody typed
 // one (templates.RecordedText); events is copied only if one has such a

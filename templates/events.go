@@ -26,6 +26,9 @@ type eventWords struct {
 	// noise names the kind when a very long postmortem timeline leaves
 	// it out first; "" when it is always kept.
 	noise string
+	// counted names many events of the kind where they are counted;
+	// "" for "<kind> events".
+	counted string
 }
 
 // slackEvent is one event as the Slack timeline words it.
@@ -104,6 +107,7 @@ var vocabulary = map[incident.EventKind]eventWords{
 			return fmt.Sprintf("changed severity from %s to %s", sevLabel(incident.Severity(x.f["from"])), sevLabel(incident.Severity(x.f["to"]))), x.text
 		},
 		postmortem: func(x PostmortemEvent) string { return "Severity " + x.f("from") + " → " + x.f("to") },
+		counted:    "severity changes",
 	},
 	incident.EvMitigated: {slack: said("marked it mitigated"), postmortem: with("Mitigated")},
 	incident.EvResolved:  {slack: said("resolved it"), postmortem: with("Resolved")},
@@ -135,7 +139,8 @@ var vocabulary = map[incident.EventKind]eventWords{
 			}
 			return s
 		},
-		people: []string{"user", "previous"},
+		people:  []string{"user", "previous"},
+		counted: "lead changes",
 	},
 	incident.EvRoleAssigned: {
 		slack: func(x slackEvent) (string, string) {
@@ -143,26 +148,30 @@ var vocabulary = map[incident.EventKind]eventWords{
 		},
 		postmortem: func(x PostmortemEvent) string { return "Role " + x.f("role") + ": " + x.Name(x.f("user")) },
 		people:     []string{"user"},
+		counted:    "role changes",
 	},
-	incident.EvNote:         {slack: said("noted"), postmortem: with("Note"), written: "note"},
-	incident.EvStatusUpdate: {slack: said("posted an update"), postmortem: with("Status update"), written: "status update"},
-	incident.EvFollowup:     {slack: said("added a follow-up"), postmortem: with("Follow-up"), written: "follow-up"},
+	incident.EvNote:         {slack: said("noted"), postmortem: with("Note"), written: "note", counted: "notes"},
+	incident.EvStatusUpdate: {slack: said("posted an update"), postmortem: with("Status update"), written: "status update", counted: "status updates"},
+	incident.EvFollowup:     {slack: said("added a follow-up"), postmortem: with("Follow-up"), written: "follow-up", counted: "follow-ups"},
 	incident.EvStepDone: {
 		slack:      func(x slackEvent) (string, string) { return "finished " + x.step(), "" },
 		postmortem: func(x PostmortemEvent) string { return "Done " + x.step() },
 		people:     []string{"requested_by", "approved_by"},
+		counted:    "steps done",
 	},
 	incident.EvStepSkipped: {
 		slack:      func(x slackEvent) (string, string) { return "skipped " + x.step(), x.text },
 		postmortem: func(x PostmortemEvent) string { return x.with("Skipped " + x.step()) },
 		written:    "skip reason",
+		counted:    "steps skipped",
 	},
 	incident.EvStepAssigned: {
 		slack: func(x slackEvent) (string, string) { return "assigned " + x.step() + " to " + mention(x.f["user"]), "" },
 		postmortem: func(x PostmortemEvent) string {
 			return "Assigned " + x.step() + " to " + x.Name(x.f("user"))
 		},
-		people: []string{"user"},
+		people:  []string{"user"},
+		counted: "step assignments",
 	},
 	incident.EvApprovalRequested: {
 		slack: func(x slackEvent) (string, string) {
@@ -223,6 +232,7 @@ var vocabulary = map[incident.EventKind]eventWords{
 		},
 		people:  []string{"author"},
 		written: "pinned message",
+		counted: "pinned messages",
 	},
 	incident.EvPinnedText: {
 		slack:      said("· text of a message pinned earlier"),
@@ -292,6 +302,15 @@ func EventPeople(e incident.Event) []string {
 // WrittenAs names an event's text in the postmortem's record of what
 // people wrote (which is linted), or "" when its text is not part of it.
 func WrittenAs(k incident.EventKind) string { return vocabulary[k].written }
+
+// EventsCounted names many events of kind k, where they are counted
+// ("notes", "steps done").
+func EventsCounted(k incident.EventKind) string {
+	if c := vocabulary[k].counted; c != "" {
+		return c
+	}
+	return strings.ReplaceAll(string(k), "_", " ") + " events"
+}
 
 // Noise names an event kind a very long postmortem timeline leaves out
 // first, or "" when it is always kept.

@@ -34,6 +34,9 @@ func TestEveryEventKindWorded(t *testing.T) {
 		if pm == "" || strings.Contains(pm, "_") {
 			t.Errorf("event kind %q: postmortem says %q", k, pm)
 		}
+		if c := EventsCounted(k); c == "" || strings.Contains(c, "_") {
+			t.Errorf("event kind %q: counted as %q", k, c)
+		}
 	}
 	for k := range vocabulary {
 		if !known[k] {
@@ -58,6 +61,16 @@ func TestEventPeople(t *testing.T) {
 	} {
 		if got := strings.Join(EventPeople(c.e), " "); got != c.want {
 			t.Errorf("%s: people %q, want %q", c.e.Kind, got, c.want)
+		}
+	}
+}
+
+func TestEventsCounted(t *testing.T) {
+	for k, want := range map[incident.EventKind]string{
+		incident.EvNote: "notes", incident.EvStepDone: "steps done", incident.EvMemberJoined: "member joined events",
+	} {
+		if got := EventsCounted(k); got != want {
+			t.Errorf("EventsCounted(%s) = %q, want %q", k, got, want)
 		}
 	}
 }
