@@ -411,15 +411,14 @@ func (r *renderer) falseResolutions(c caps) []string {
 		case incident.EvResolved:
 			resolved = e
 		case incident.EvReopened:
-			s := "Reopened at " + r.full(e.At) + " by " + r.person(e.Actor)
+			var at, by, after, why string
 			if resolved != nil {
-				s = "Resolved at " + r.full(resolved.At) + " by " + r.person(resolved.Actor) +
-					"; reopened " + duration(e.At.Sub(resolved.At)) + " later by " + r.person(e.Actor)
+				at, by, after = r.full(resolved.At), r.person(resolved.Actor), duration(e.At.Sub(resolved.At))
 			}
 			if e.Text != "" {
-				s += ": “" + cell(r.plain(e.Text), c.n(clipStepNote)) + "”"
+				why = cell(r.plain(e.Text), c.n(clipStepNote))
 			}
-			out = append(out, s)
+			out = append(out, templates.FalseResolution(at, by, after, r.full(e.At), r.person(e.Actor), why))
 			resolved = nil
 		}
 	}
@@ -436,17 +435,17 @@ func (r *renderer) severityHistory(c caps) []string {
 		switch e.Kind {
 		case incident.EvDeclared:
 			if sev := e.Fields["severity"]; sev != "" {
-				out = append(out, fmt.Sprintf("%s at declaration, %s by %s", inline(sev), r.clock(e.At), r.person(e.Actor)))
+				out = append(out, templates.SeverityDeclared(inline(sev), r.clock(e.At), r.person(e.Actor)))
 				declared = true
 			}
 		case incident.EvSeverityChanged:
-			out = append(out, fmt.Sprintf("%s → %s at %s by %s", inline(e.Fields["from"]), inline(e.Fields["to"]), r.clock(e.At), r.person(e.Actor)))
+			out = append(out, templates.SeverityChanged(inline(e.Fields["from"]), inline(e.Fields["to"]), r.clock(e.At), r.person(e.Actor)))
 		}
 	}
 	if !declared {
-		out = append([]string{"declared; the timeline does not say at which severity"}, out...)
+		out = append([]string{templates.SeverityUnknownAtDeclaration()}, out...)
 		if len(out) == 1 {
-			out = []string{string(r.inc.Severity) + " throughout"}
+			out = []string{templates.SeverityThroughout(string(r.inc.Severity))}
 		}
 	}
 	return capLines(out, c.n(budgetSevHist), "severity changes")

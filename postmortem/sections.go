@@ -95,44 +95,32 @@ func (r *renderer) checklist(c caps) ([]templates.PostmortemPhase, string) {
 	}
 	note := ""
 	if left > 0 {
-		note = fmt.Sprintf("%d more steps are not shown here; what was done to them is in the timeline.", left)
+		note = templates.MoreSteps(left)
 	}
 	return out, note
 }
 
 func (r *renderer) step(s incident.Step, c caps) templates.PostmortemStep {
 	row := templates.PostmortemStep{Title: cell(s.Title, 200), By: "—", When: "—"}
-	switch s.State {
-	case incident.StepDone:
-		row.Outcome = "done"
-	case incident.StepSkipped:
-		row.Outcome = "skipped"
-	default:
-		row.Outcome = "not done"
-	}
+	row.Outcome = templates.StepOutcome(s.State == incident.StepDone, s.State == incident.StepSkipped)
 	if s.Finished() {
 		row.By, row.When = r.person(s.By), r.clock(s.At)
 	}
-	var notes []string
+	n := templates.StepNotes{NeedsApproval: s.Approval}
 	if s.State == incident.StepSkipped && s.SkipReason != "" {
-		notes = append(notes, "Reason: "+cell(r.plain(s.SkipReason), c.n(clipStepNote)))
+		n.SkipReason = cell(r.plain(s.SkipReason), c.n(clipStepNote))
 	}
 	if s.Assignee != "" && s.Assignee != s.By {
-		notes = append(notes, "assigned to "+r.person(s.Assignee))
+		n.Assignee = r.person(s.Assignee)
 	}
 	if a := s.Signoff; a != nil {
-		n := "approval requested by " + r.person(a.RequestedBy) + " at " + r.clock(a.RequestedAt) +
-			" to run “" + cell(r.plain(a.What), c.n(300)) + "” on “" + cell(r.plain(a.Where), c.n(100)) + "”"
+		n.Requested, n.RequestedBy, n.RequestedAt = true, r.person(a.RequestedBy), r.clock(a.RequestedAt)
+		n.What, n.Where = cell(r.plain(a.What), c.n(300)), cell(r.plain(a.Where), c.n(100))
 		if a.Approved() {
-			n += "; approved by " + r.person(a.ApprovedBy) + " at " + r.clock(a.ApprovedAt)
-		} else {
-			n += "; not approved"
+			n.ApprovedBy, n.ApprovedAt = r.person(a.ApprovedBy), r.clock(a.ApprovedAt)
 		}
-		notes = append(notes, n)
-	} else if s.Approval {
-		notes = append(notes, "needs a second person's approval; none was requested")
 	}
-	row.Notes = strings.Join(notes, "; ")
+	row.Notes = n.Notes()
 	return row
 }
 
@@ -142,7 +130,7 @@ func (r *renderer) followups(c caps) ([]string, string) {
 	for i, f := range r.inc.Followups {
 		s := fmt.Sprintf("%s (#%d, %s, %s)", cell(r.plain(f.Text), c.n(clipFollowup)), f.N, r.person(f.By), r.clock(f.At))
 		if used+len(s) > c.n(budgetFollowups) && i > 0 || c.scale == 0 {
-			return out, fmt.Sprintf("%d more follow-ups are in the timeline.", len(r.inc.Followups)-i)
+			return out, templates.MoreFollowups(len(r.inc.Followups) - i)
 		}
 		used += len(s) + 7
 		out = append(out, s)
@@ -162,7 +150,7 @@ func (r *renderer) reviewed(fs []Finding, c caps) ([]templates.PostmortemFinding
 		}
 		size := len(p.Source) + len(p.Quote) + len(p.Pattern) + len(p.Suggestion) + 40
 		if used+size > c.n(budgetFindings) {
-			return out, fmt.Sprintf("%d more findings are not shown here.", len(fs)-i)
+			return out, templates.MoreFindings(len(fs) - i)
 		}
 		used += size
 		out = append(out, p)

@@ -74,3 +74,95 @@ func MoreLines(n int, what string) string {
 func ReopenedNoDetails(n int) string {
 	return fmt.Sprintf("Reopened %s (the timeline holds no details).", Times(n))
 }
+
+// The postmortem's sentences and notes; every value is plain text fit
+// for a Markdown cell, already shortened by the caller.
+
+// FalseResolution says when the incident was resolved and reopened, and
+// why (resolvedAt is "" when the timeline holds no resolution before it).
+func FalseResolution(resolvedAt, resolvedBy, after, reopenedAt, reopenedBy, why string) string {
+	s := "Reopened at " + reopenedAt + " by " + reopenedBy
+	if resolvedAt != "" {
+		s = "Resolved at " + resolvedAt + " by " + resolvedBy + "; reopened " + after + " later by " + reopenedBy
+	}
+	if why != "" {
+		s += ": “" + why + "”"
+	}
+	return s
+}
+
+// SeverityDeclared is the first line of the severity history.
+func SeverityDeclared(sev, at, by string) string {
+	return fmt.Sprintf("%s at declaration, %s by %s", sev, at, by)
+}
+
+// SeverityChanged is one change in the severity history.
+func SeverityChanged(from, to, at, by string) string {
+	return fmt.Sprintf("%s → %s at %s by %s", from, to, at, by)
+}
+
+// SeverityUnknownAtDeclaration opens a severity history whose timeline
+// lacks the declaration's severity; SeverityThroughout stands alone when
+// nothing else is known.
+func SeverityUnknownAtDeclaration() string {
+	return "declared; the timeline does not say at which severity"
+}
+
+// SeverityThroughout says the severity never changed.
+func SeverityThroughout(sev string) string { return sev + " throughout" }
+
+// StepOutcome words a step's state in the checklist table.
+func StepOutcome(done, skipped bool) string {
+	switch {
+	case done:
+		return "done"
+	case skipped:
+		return "skipped"
+	}
+	return "not done"
+}
+
+// StepNotes are the checklist table's notes on one step: why it was
+// skipped, who it was assigned to, and its approval.
+type StepNotes struct {
+	SkipReason, Assignee string
+	// Approval: whether the step needs one, and the request, if any.
+	NeedsApproval, Requested              bool
+	RequestedBy, RequestedAt, What, Where string
+	ApprovedBy, ApprovedAt                string
+}
+
+// Notes joins the notes on a step.
+func (n StepNotes) Notes() string {
+	var notes []string
+	if n.SkipReason != "" {
+		notes = append(notes, "Reason: "+n.SkipReason)
+	}
+	if n.Assignee != "" {
+		notes = append(notes, "assigned to "+n.Assignee)
+	}
+	switch {
+	case n.Requested:
+		s := "approval requested by " + n.RequestedBy + " at " + n.RequestedAt + " to run “" + n.What + "” on “" + n.Where + "”"
+		if n.ApprovedBy != "" {
+			s += "; approved by " + n.ApprovedBy + " at " + n.ApprovedAt
+		} else {
+			s += "; not approved"
+		}
+		notes = append(notes, s)
+	case n.NeedsApproval:
+		notes = append(notes, "needs a second person's approval; none was requested")
+	}
+	return strings.Join(notes, "; ")
+}
+
+// MoreSteps, MoreFollowups and MoreFindings end a section cut short.
+func MoreSteps(n int) string {
+	return fmt.Sprintf("%d more steps are not shown here; what was done to them is in the timeline.", n)
+}
+
+// MoreFollowups ends the follow-ups cut short.
+func MoreFollowups(n int) string { return fmt.Sprintf("%d more follow-ups are in the timeline.", n) }
+
+// MoreFindings ends the review findings cut short.
+func MoreFindings(n int) string { return fmt.Sprintf("%d more findings are not shown here.", n) }
