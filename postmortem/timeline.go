@@ -1,7 +1,6 @@
 package postmortem
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -84,7 +83,7 @@ func (r *renderer) fit(findings []Finding) (string, []string, error) {
 			ktotal += len(rows[i])
 		}
 		for _, k := range sortedKinds(counts) {
-			summary = append(summary, fmt.Sprintf("the table leaves out %s %s", thousands(counts[k]), templates.Noise(k)))
+			summary = append(summary, templates.TimelineLeavesOut(thousands(counts[k]), templates.Noise(k)))
 		}
 		rows, kept, total = krows, kevents, ktotal
 	}
@@ -104,10 +103,9 @@ func (r *renderer) fit(findings []Finding) (string, []string, error) {
 			tail--
 		}
 		omitted := kept[head:tail]
-		gap = fmt.Sprintf("| %s – %s | | … %s events are not shown: %s |\n",
-			r.clock(omitted[0].At), r.clock(omitted[len(omitted)-1].At), thousands(len(omitted)), kindCounts(omitted))
+		gap = templates.TimelineGapRow(r.clock(omitted[0].At), r.clock(omitted[len(omitted)-1].At), thousands(len(omitted)), kindCounts(omitted))
 		rows = append(append(rows[:head:head], gap), rows[tail:]...)
-		summary = append(summary, thousands(len(omitted))+" events in the middle of the incident are counted by kind in the row that stands for them")
+		summary = append(summary, templates.TimelineGapNote(thousands(len(omitted))))
 	}
 
 	// Rows for the body, then comments.
@@ -142,19 +140,11 @@ func (r *renderer) fit(findings []Finding) (string, []string, error) {
 
 func commentHeader(inc incident.Incident, part, of int) string {
 	return commentMarker(inc.Number, part) + "\n" +
-		fmt.Sprintf("**Timeline of %s, continued (part %d of %d)**\n\n", inc.ID(), part, of) + tableHead
+		templates.TimelineContinued(inc.ID(), part, of) + tableHead
 }
 
 func timelineNote(events, inBody, comments int, summary []string) string {
-	var s []string
-	if comments > 0 {
-		s = append(s, fmt.Sprintf("The timeline has %s events; the first %s are below and the rest continue in %d comments on this issue.",
-			thousands(events), thousands(inBody), comments))
-	}
-	if len(summary) > 0 {
-		s = append(s, "To stay readable, "+strings.Join(summary, "; ")+".")
-	}
-	return strings.Join(s, " ")
+	return templates.TimelineNote(thousands(events), thousands(inBody), comments, summary)
 }
 
 func render(d templates.PostmortemData) (string, error) {
@@ -173,7 +163,7 @@ func limit(s string) string {
 	if len(s) <= MaxBody {
 		return s
 	}
-	const note = "\n\n_This text was shortened to fit GitHub's limit._\n"
+	const note = templates.Shortened
 	cut := strings.LastIndexByte(s[:MaxBody-len(note)], '\n')
 	if cut < 0 {
 		cut = MaxBody - len(note)

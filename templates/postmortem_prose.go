@@ -166,3 +166,45 @@ func MoreFollowups(n int) string { return fmt.Sprintf("%d more follow-ups are in
 
 // MoreFindings ends the review findings cut short.
 func MoreFindings(n int) string { return fmt.Sprintf("%d more findings are not shown here.", n) }
+
+// The notes of a timeline too long for the issue body. Counts are
+// already written with thousands separators.
+
+// TimelineLeavesOut says the table leaves out count events of a noisy
+// kind (Noise names it).
+func TimelineLeavesOut(count, what string) string {
+	return "the table leaves out " + count + " " + what
+}
+
+// TimelineGapRow is the table row standing for the events left out of
+// the middle, from and to the times given, with their counts by kind.
+func TimelineGapRow(from, to, count, byKind string) string {
+	return fmt.Sprintf("| %s – %s | | … %s events are not shown: %s |\n", from, to, count, byKind)
+}
+
+// TimelineGapNote explains the gap row.
+func TimelineGapNote(count string) string {
+	return count + " events in the middle of the incident are counted by kind in the row that stands for them"
+}
+
+// TimelineContinued heads a comment that continues the timeline.
+func TimelineContinued(id string, part, of int) string {
+	return fmt.Sprintf("**Timeline of %s, continued (part %d of %d)**\n\n", id, part, of)
+}
+
+// TimelineNote says where the rest of the timeline is and what was left
+// out of it (the notes above).
+func TimelineNote(events, inBody string, comments int, left []string) string {
+	var s []string
+	if comments > 0 {
+		s = append(s, fmt.Sprintf("The timeline has %s events; the first %s are below and the rest continue in %d comments on this issue.",
+			events, inBody, comments))
+	}
+	if len(left) > 0 {
+		s = append(s, "To stay readable, "+strings.Join(left, "; ")+".")
+	}
+	return strings.Join(s, " ")
+}
+
+// Shortened ends a text cut to fit GitHub's limit.
+const Shortened = "\n\n_This text was shortened to fit GitHub's limit._\n"
