@@ -62,13 +62,7 @@ func List(incs []incident.Incident, now time.Time) string {
 		Rows        []string
 		Total, More int
 	}{Total: len(open)}
-	for _, inc := range open {
-		if len(v.Rows) == maxListRows {
-			v.More++
-			continue
-		}
-		v.Rows = append(v.Rows, listRow(inc, now))
-	}
+	v.Rows, v.More = rows(open, func(inc incident.Incident) string { return listRow(inc, now) })
 	return mustSlack("list", v, maxMessage)
 }
 
@@ -143,23 +137,24 @@ func Digest(incs []incident.Incident, now time.Time) string {
 		Open, Closed []string
 		More         int
 	}{Date: now.UTC().Format("2006-01-02")}
-	for _, inc := range open {
-		if len(v.Open) == maxListRows {
-			v.More++
-			continue
-		}
+	var moreOpen, moreClosed int
+	v.Open, moreOpen = rows(open, func(inc incident.Incident) string {
 		row := listRow(inc, now)
 		if quiet, since := inc.Quiet(now); quiet {
 			row += " · :warning: no update for " + human(now.Sub(since))
 		}
-		v.Open = append(v.Open, row)
-	}
-	for _, inc := range closed {
-		if len(v.Closed) == maxListRows {
-			v.More++
-			continue
-		}
-		v.Closed = append(v.Closed, listRow(inc, now))
-	}
+		return row
+	})
+	v.Closed, moreClosed = rows(closed, func(inc incident.Incident) string { return listRow(inc, now) })
+	v.More = moreOpen + moreClosed
 	return mustSlack("digest", v, maxMessage)
+}
+
+// rows renders at most maxListRows incidents and counts the rest.
+func rows(incs []incident.Incident, row func(incident.Incident) string) ([]string, int) {
+	var out []string
+	for _, inc := range incs[:min(len(incs), maxListRows)] {
+		out = append(out, row(inc))
+	}
+	return out, len(incs) - len(out)
 }
