@@ -114,7 +114,7 @@ func mustRead(t *testing.T, path string) []byte {
 func handledEvents(t *testing.T) []string {
 	t.Helper()
 	fset := token.NewFileSet()
-	file, err := parser.ParseFile(fset, filepath.Join(repoRoot, "bot", "handlers.go"), nil, 0)
+	file, err := parser.ParseFile(fset, filepath.Join(repoRoot, "bot", "events.go"), nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
