@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/firebreak-hq/firebreak/bot/outbox"
@@ -43,6 +44,14 @@ type SlackRecord struct {
 	// AnnounceTS is the declaration's message in the announce channel.
 	AnnounceTS string
 }
+
+// The storage failures a person is told about in their own words. The
+// Incidents implementation wraps its errors with these (errors.Is); any
+// other failure is "not saved, try again", and its cause is only logged.
+var (
+	ErrStorageReadOnly = errors.New("storage is read-only")
+	ErrStorageFull     = errors.New("storage is full")
+)
 
 // Reader answers the read-only questions of list, status and timeline.
 type Reader interface {
