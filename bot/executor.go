@@ -150,8 +150,8 @@ func (e *executor) Perform(ctx context.Context, s subject, it OutboxItem) (subje
 	return e.performEffect(ctx, s, it)
 }
 
-// record writes back what an effect learnt (a channel id, a card ts…) and
-// returns the incident as stored.
+// record writes back what an effect learnt about the incident (a channel
+// id, a postmortem URL…) and returns the incident as stored.
 func (e *executor) record(n uint64, fn func(cur incident.Incident) (incident.Result, error)) (incident.Incident, error) {
 	res, err := e.b.cfg.Store.Apply(n, fn)
 	return res.Incident, err
