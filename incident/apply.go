@@ -173,6 +173,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		}
 		setStatus(&c, &r, cmd.Actor, now, StatusResolved, EvResolved, "")
 		c.ResolvedAt = now
+		resolvePages(&c, &r)
 		r.Reply = c.ID() + " resolved. Finish the verify steps, then close it."
 
 	case CmdReopen:
@@ -212,6 +213,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		setStatus(&c, &r, cmd.Actor, now, StatusClosed, EvClosed, c.ForceReason)
 		c.ClosedAt = now
 		r.Effects = append(r.Effects, Effect{Kind: EffPublishPostmortem})
+		resolvePages(&c, &r)
 		r.Reply = c.ID() + " closed. The postmortem draft is being filed."
 
 	case CmdStepDone, CmdStepSkip, CmdStepAssign, CmdRequestApproval, CmdApprove:
@@ -253,6 +255,12 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 
 	case CmdCancel:
 		if err := applyCancel(&c, &r, cmd, now); err != nil {
+			return Result{}, err
+		}
+		resolvePages(&c, &r)
+
+	case CmdPage:
+		if err := applyPage(&c, &r, cmd, now); err != nil {
 			return Result{}, err
 		}
 
