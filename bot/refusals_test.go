@@ -42,7 +42,7 @@ func everyRefusal(t *testing.T) []refusalCase {
 		"note", "update", "followup", "reopen", "cancel", "sev", "sev 9", "sev banana <b>", "lead", "lead @carol",
 		"role comms", "close -f", "close now please", "new", "new sev2", "new sev9 x", "new playbook: x",
 		"status page is down", "list open", "timeline please", "mitigated by the rollback", "resolve it",
-		"status <!channel> & <@U123|x>",
+		"status <!channel> & <@U123|x>", "page",
 	} {
 		_, err := ParseSlash(in)
 		add("parse "+strconv.Quote(in), err)
@@ -66,6 +66,8 @@ func everyRefusal(t *testing.T) []refusalCase {
 		refusalCase{"unknown button", refuseUnknownButton("step.<frob>")},
 	)
 	add("unknown playbook", refuseNoPlaybook("<bad>", []string{"general", "bad-deploy"}))
+	add("paging not set up", (&Bot{}).checkPageTarget("db"))
+	add("unknown page target", (&Bot{cfg: Config{PageTargets: []string{"pagerduty", "db-oncall"}}}).checkPageTarget("<dba>"))
 	for _, c := range []struct {
 		text       string
 		inIncident bool
@@ -179,6 +181,9 @@ func everyRefusal(t *testing.T) []refusalCase {
 		{"note on a closed incident", closed, with(cmd(incident.CmdNote), func(c *incident.Command) { c.Text = "x" }), 0},
 		{"cancel a closed incident", closed, with(cmd(incident.CmdCancel), func(c *incident.Command) { c.Text = "x" }), 0},
 		{"note on a cancelled incident", cancelled, with(cmd(incident.CmdNote), func(c *incident.Command) { c.Text = "x" }), 0},
+		{"page without target", active, cmd(incident.CmdPage), 0},
+		{"page message too long", active, with(cmd(incident.CmdPage), func(c *incident.Command) { c.Ref = "db"; c.Text = strings.Repeat("x", 1001) }), 0},
+		{"page twice", then(active, with(cmd(incident.CmdPage), func(c *incident.Command) { c.Ref = "db" })), with(cmd(incident.CmdPage), func(c *incident.Command) { c.Ref = "db" }), 0},
 	}
 	for _, c := range cases {
 		_, err := incident.Apply(c.inc, c.cmd, r0.Add(time.Minute+c.at))
@@ -226,7 +231,7 @@ func TestRefusalsCovered(t *testing.T) {
 	}
 	rendered := all.String()
 	lit := regexp.MustCompile(`(?:refuse\(Code\w+,|userErr\((?:fmt\.Sprintf\()?)\s*("(?:[^"\\]|\\.)*")`)
-	files := []string{"../incident/apply.go", "../incident/cancel.go", "../incident/commands.go", "parse.go", "refusals.go"}
+	files := []string{"../incident/apply.go", "../incident/cancel.go", "../incident/commands.go", "../incident/pages.go", "parse.go", "refusals.go", "page.go"}
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {

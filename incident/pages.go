@@ -106,7 +106,7 @@ func applyPage(c *Incident, r *Result, cmd Command, now time.Time) error {
 		return refuse(CodeBadInput, "the page message is %d characters; the limit is 1000", len([]rune(msg)))
 	}
 	if c.paged(target) {
-		return refuse(CodeNoop, "%s is already paged for %s.", target, c.ID())
+		return refuse(CodeNoop, "%s already has a page out to %s.", c.ID(), target)
 	}
 	addPage(c, r, target, msg, cmd.Actor, now)
 	r.Effects = append(r.Effects, Effect{Kind: EffUpdateCard})

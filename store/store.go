@@ -34,6 +34,8 @@ type DB struct {
 	now    func() time.Time
 	notify chan struct{}
 	com    *committer
+	// pages is the outbox lane of page effects (see lane.go).
+	pages lane
 
 	// noBatch makes writes use one Update each (benchmark comparison).
 	noBatch bool
@@ -68,6 +70,7 @@ func open(path string, opt Options, readOnly bool) (*DB, error) {
 		return nil, err
 	}
 	d := &DB{db: bdb, path: path, log: log, now: opt.Now, notify: make(chan struct{}, 1)}
+	d.pages = lane{d: d, bucket: bPageOutbox, notify: make(chan struct{}, 1)}
 	if readOnly {
 		err = bdb.View(func(tx *bolt.Tx) error {
 			v, err := schemaOf(tx)
