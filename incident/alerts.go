@@ -242,12 +242,15 @@ func AttachAlert(inc Incident, a Alert, now time.Time) (Result, error) {
 		r.Incident = c
 		return r, nil
 	}
+	r.Events = append(r.Events, alertEvent(now, a))
+	if a.Status == AlertResolved {
+		// One alert of the group cleared: on the timeline only.
+		r.Incident = c
+		return r, nil
+	}
 	st.Count++
 	st.Last, st.LastAt = clip(a.Title, 120), now
-	if a.Status == AlertFiring {
-		st.ResolvedPosted = false
-	}
-	r.Events = append(r.Events, alertEvent(now, a))
+	st.ResolvedPosted = false
 	r.Effects = append(r.Effects, Effect{Kind: EffUpdateCard})
 	if summaryDue(st.Summarised, st.Count) {
 		r.Effects = append(r.Effects, eff(EffPost, MsgAlertSummary, st.Last,

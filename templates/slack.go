@@ -277,6 +277,9 @@ func ChannelMessage(inc incident.Incident, e incident.Effect) (string, error) {
 		v.Text = sentenceEnd(v.Text)
 		name = "post_cancelled"
 	default:
+		if text, ok, err := alertMessage(inc, e); ok {
+			return text, err
+		}
 		return "", fmt.Errorf("channel message: no template for message %q", e.Msg)
 	}
 	return renderSlack(name, v, maxMessage)
@@ -592,7 +595,11 @@ func describeEvent(inc incident.Incident, e incident.Event, loc *time.Location) 
 	case incident.EvCancelled:
 		what = "cancelled it as declared by mistake"
 	default:
-		what = EscapeMrkdwn(string(e.Kind))
+		if w, ok := describeAlertEvent(e); ok {
+			what = w
+		} else {
+			what = EscapeMrkdwn(string(e.Kind))
+		}
 	}
 	if text != "" {
 		what += ": " + text
