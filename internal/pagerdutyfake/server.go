@@ -31,6 +31,9 @@ const (
 	// TimeoutAfterWrite processes the event, then never answers: the
 	// client times out although the page went out.
 	TimeoutAfterWrite
+	// Hang holds the request without processing it until the client
+	// gives up or the server closes: a pager that never got the event.
+	Hang
 )
 
 // Alert is one PagerDuty alert as the fake keeps it.
@@ -62,6 +65,7 @@ type Server struct {
 	open     map[string]*Alert // routing key + dedup key → open alert
 	faults   []Fault
 	requests int
+	inflight int
 	hold     chan struct{}
 }
 
@@ -116,6 +120,13 @@ func (s *Server) Alerts() []Alert {
 	return out
 }
 
+// InFlight is how many requests are being answered (or held) now.
+func (s *Server) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inflight
+}
+
 // Requests is how many enqueue requests arrived, failed ones included.
 func (s *Server) Requests() int {
 	s.mu.Lock()
@@ -137,12 +148,24 @@ type event struct {
 func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
+	s.inflight++
+	defer func() {
+		s.mu.Lock()
+		s.inflight--
+		s.mu.Unlock()
+	}()
 	var fault Fault
 	if len(s.faults) > 0 {
 		fault, s.faults = s.faults[0], s.faults[1:]
 	}
 	s.mu.Unlock()
 	switch fault {
+	case Hang:
+		select {
+		case <-r.Context().Done():
+		case <-s.hold:
+		}
+		return
 	case ServerError:
 		http.Error(w, `{"status":"error","message":"internal error"}`, http.StatusInternalServerError)
 		return
