@@ -161,6 +161,8 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch fault {
 	case Hang:
+		// Reading the body lets the server notice the client going away.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxBody))
 		select {
 		case <-r.Context().Done():
 		case <-s.hold:
