@@ -164,39 +164,48 @@ func ParseRoutes(file string, data []byte, playbooks Playbooks) (*Routes, error)
 		p.fail(list.Line, "`routes` must be a list of rules")
 	} else {
 		names := map[string]int{}
+		pageNames := map[string]bool{}
 		for _, n := range list.Content {
 			r, ok := p.route(n)
-			if !ok {
-				continue
-			}
 			if r.Name != "" {
 				if prev, dup := names[r.Name]; dup {
 					p.fail(r.Line, "route name %q is already used on line %d", r.Name, prev)
 				}
 				names[r.Name] = r.Line
-			}
-			rs.Routes = append(rs.Routes, r)
-		}
-		for _, r := range rs.Routes {
-			for _, t := range r.PageTargets {
-				if !reserved[t] {
-					if _, ok := names[t]; !ok {
-						p.fail(r.Line, "page target %q is neither pagerduty, opsgenie nor the name of a route with its own `page`", t)
-					}
+				if r.PagerDutyKey != "" || r.OpsgenieTeam != "" {
+					pageNames[r.Name] = true
 				}
+			}
+			if ok {
+				rs.Routes = append(rs.Routes, r)
+			}
+		}
+		for _, pt := range p.targets {
+			if !pageNames[pt.name] && !reserved[pt.name] {
+				p.fail(pt.line, "page target %q is neither pagerduty, opsgenie nor the name of a route with its own `page`", pt.name)
 			}
 		}
 	}
 	if len(p.errs) > 0 {
+		sort.SliceStable(p.errs, func(i, j int) bool {
+			var a, b *LineError
+			errors.As(p.errs[i], &a)
+			errors.As(p.errs[j], &b)
+			return a.Line < b.Line
+		})
 		return nil, errors.Join(p.errs...)
 	}
 	return rs, nil
 }
 
 type routeParser struct {
-	file string
-	pbs  Playbooks
-	errs []error
+	file    string
+	pbs     Playbooks
+	errs    []error
+	targets []struct {
+		name string
+		line int
+	}
 }
 
 func (p *routeParser) fail(line int, format string, args ...any) {
@@ -302,11 +311,11 @@ func (p *routeParser) match(r *Route, v *yaml.Node) {
 		}
 		m := Matcher{Label: k.Value, Value: val.Value}
 		if s := val.Value; len(s) >= 2 && strings.HasPrefix(s, "/") && strings.HasSuffix(s, "/") {
-			re, err := regexp.Compile("^(?:" + s[1:len(s)-1] + ")$")
-			if err != nil {
+			if _, err := regexp.Compile(s[1 : len(s)-1]); err != nil {
 				p.fail(val.Line, "label %q: bad regular expression %s: %v", k.Value, s, err)
 				continue
 			}
+			re := regexp.MustCompile("^(?:" + s[1:len(s)-1] + ")$")
 			m.Re = re
 		}
 		r.Match = append(r.Match, m)
@@ -325,7 +334,12 @@ func (p *routeParser) page(r *Route, v *yaml.Node) {
 		r.PageDefault = b
 	case yaml.SequenceNode:
 		for _, t := range v.Content {
-			r.PageTargets = append(r.PageTargets, strings.ToLower(t.Value))
+			name := strings.ToLower(t.Value)
+			r.PageTargets = append(r.PageTargets, name)
+			p.targets = append(p.targets, struct {
+				name string
+				line int
+			}{name, t.Line})
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(v.Content); i += 2 {
