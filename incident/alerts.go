@@ -44,8 +44,10 @@ type AlertState struct {
 	Group  string `json:"group"`
 	// Count is the number of alerts recorded on the timeline.
 	Count int `json:"count"`
-	// Summarised is Count when the channel was last told about alerts.
+	// Summarised is Count when the channel was last told about alerts;
+	// Carded when the card was last asked to show it.
 	Summarised int `json:"summarised,omitempty"`
+	Carded     int `json:"carded,omitempty"`
 	// ResolvedPosted: the group's resolution was posted; a firing alert
 	// after it clears the flag, so each resolution is posted once.
 	ResolvedPosted bool      `json:"resolved_posted,omitempty"`
@@ -109,7 +111,7 @@ func DeclareFromAlert(n uint64, d AlertDeclaration, now time.Time) (Result, erro
 			addPage(&inc, &res, t, "", declarer, now)
 		}
 	}
-	inc.Alerts = &AlertState{Source: a.Source, Group: a.Group, Count: 1, Summarised: 1, Last: clip(a.Title, 120), LastAt: now}
+	inc.Alerts = &AlertState{Source: a.Source, Group: a.Group, Count: 1, Summarised: 1, Carded: 1, Last: clip(a.Title, 120), LastAt: now}
 	effs := res.Effects[:0:0]
 	for _, e := range res.Effects {
 		switch e.Kind {
@@ -216,9 +218,11 @@ func summaryDue(prev, n int) bool {
 	return false
 }
 
-// AttachAlert records one more alert of the incident's group. Firing
-// alerts count on the card; the channel is told at growing intervals;
-// the group's resolution is posted once and never closes the incident.
+// AttachAlert records one more alert of the incident's group on the
+// timeline and in the count. It posts nothing and leaves the card alone:
+// FlushAlerts does that once per delivery, so a storm of alerts costs a
+// few card updates and messages, not one per alert. The group's
+// resolution is posted once and never closes the incident.
 func AttachAlert(inc Incident, a Alert, now time.Time) (Result, error) {
 	if !inc.Status.Open() {
 		return Result{}, refuse(CodeClosed, "%s is %s, so alerts no longer attach to it", inc.ID(), inc.Status)
@@ -243,22 +247,34 @@ func AttachAlert(inc Incident, a Alert, now time.Time) (Result, error) {
 		return r, nil
 	}
 	r.Events = append(r.Events, alertEvent(now, a))
-	if a.Status == AlertResolved {
-		// One alert of the group cleared: on the timeline only.
-		r.Incident = c
-		return r, nil
-	}
-	st.Count++
-	st.Last, st.LastAt = clip(a.Title, 120), now
-	st.ResolvedPosted = false
-	r.Effects = append(r.Effects, Effect{Kind: EffUpdateCard})
-	if summaryDue(st.Summarised, st.Count) {
-		r.Effects = append(r.Effects, eff(EffPost, MsgAlertSummary, st.Last,
-			"count", strconv.Itoa(st.Count), "new", strconv.Itoa(st.Count-st.Summarised), "source", a.Source))
-		st.Summarised = st.Count
+	if a.Status == AlertFiring {
+		st.Count++
+		st.Last, st.LastAt = clip(a.Title, 120), now
+		st.ResolvedPosted = false
 	}
 	r.Incident = c
 	return r, nil
+}
+
+// FlushAlerts brings the card and the channel up to date with the alerts
+// attached since the last flush: one card update, and a summary in the
+// channel when the count passed the next step (2, 10, 100, 1000…). It
+// does nothing when nothing changed.
+func FlushAlerts(inc Incident) Result {
+	st := inc.Alerts
+	if st == nil || !inc.Status.Open() || st.Carded == st.Count {
+		return Result{Incident: inc}
+	}
+	c := inc.Clone()
+	st = c.Alerts
+	st.Carded = st.Count
+	r := Result{Incident: c, Effects: []Effect{{Kind: EffUpdateCard}}}
+	if summaryDue(st.Summarised, st.Count) {
+		r.Effects = append(r.Effects, eff(EffPost, MsgAlertSummary, st.Last,
+			"count", strconv.Itoa(st.Count), "new", strconv.Itoa(st.Count-st.Summarised), "source", st.Source))
+		st.Summarised = st.Count
+	}
+	return r
 }
 
 func (s *AlertState) clone() *AlertState {

@@ -156,7 +156,7 @@ func (h *Hooks) serve(w http.ResponseWriter, r *http.Request, source string) int
 		return http.StatusBadRequest
 	}
 	now := h.cfg.Now()
-	pend := make([]Pending, len(d.Alerts))
+	pend := make([]Pending, len(d.Alerts), len(d.Alerts)+1)
 	for i, a := range d.Alerts {
 		route := h.cfg.Routes.Match(a.Labels)
 		first := i == 0
@@ -164,9 +164,21 @@ func (h *Hooks) serve(w http.ResponseWriter, r *http.Request, source string) int
 			return h.decide(a, route, first, len(d.Alerts), open, next, now)
 		})
 	}
+	// One card update and at most one summary per delivery, committed
+	// behind its alerts and before the answer: however many alerts a
+	// delivery (or a redelivery) carries, Slack hears about them once.
+	flush := h.cfg.Recorder.RecordAlert("", d.Group, func(open *incident.Incident, _ uint64) (Decision, error) {
+		if open == nil {
+			return Decision{}, nil
+		}
+		return Decision{Result: incident.FlushAlerts(*open)}, nil
+	})
 	ans := Answer{}
 	seen := map[uint64]bool{}
 	var failed error
+	if _, _, err := flush.Wait(); err != nil {
+		failed = err
+	}
 	for _, p := range pend {
 		res, dup, err := p.Wait()
 		switch {

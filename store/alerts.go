@@ -30,7 +30,8 @@ type AlertDecision struct {
 // RecordAlert records one alert in one transaction: its dedupe key (so a
 // redelivery is recorded once), the group index, the incident it opens or
 // attaches to, its timeline event and outbox rows. dup is true when key
-// was seen within DedupeTTL; decide is then not called. decide may run
+// was seen within DedupeTTL; decide is then not called. An empty key
+// records no dedupe key (a write that is the same however often it runs). decide may run
 // more than once (group commit) and must be pure.
 func (d *DB) RecordAlert(key, group string, decide func(open *incident.Incident, next uint64) (AlertDecision, error)) (res incident.Result, dup bool, err error) {
 	c := d.RecordAlertAsync(key, group, decide)
@@ -42,15 +43,15 @@ func (d *DB) RecordAlert(key, group string, decide func(open *incident.Incident,
 // before acknowledging the alert.
 func (d *DB) RecordAlertAsync(key, group string, decide func(open *incident.Incident, next uint64) (AlertDecision, error)) *AlertCommit {
 	c := &AlertCommit{}
-	if key == "" || len(key) > MaxDedupeKey {
+	if len(key) > MaxDedupeKey {
 		c.Commit.req = &writeReq{done: make(chan struct{})}
-		c.req.finish(fmt.Errorf("store: alert dedupe key must be 1–%d bytes", MaxDedupeKey))
+		c.req.finish(fmt.Errorf("store: alert dedupe key is over %d bytes", MaxDedupeKey))
 		return c
 	}
 	now := d.now()
 	c.req = d.submit(func(tx *bolt.Tx) error {
 		c.res, c.added, c.dup = incident.Result{}, 0, false
-		if seenTx(tx, key, now) {
+		if key != "" && seenTx(tx, key, now) {
 			c.dup = true
 			return nil
 		}
@@ -120,8 +121,10 @@ func (d *DB) RecordAlertAsync(key, group string, decide func(open *incident.Inci
 				c.added++
 			}
 		}
-		if err := rememberTx(tx, key, now); err != nil {
-			return err
+		if key != "" {
+			if err := rememberTx(tx, key, now); err != nil {
+				return err
+			}
 		}
 		c.res = r
 		return nil
