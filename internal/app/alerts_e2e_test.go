@@ -193,7 +193,9 @@ func TestAlertmanagerAlertDeclaresPagesAttachesAndResolvesOnce(t *testing.T) {
 		}
 	}
 	want := ":white_check_mark: Alertmanager reports the alerts of this group resolved. The incident stays open until someone resolves it with `/incident resolve`."
-	r.eventually("resolved posted", func() bool { return r.messagesContaining(inc.Channel, "reports the alerts of this group resolved") >= 1 })
+	r.eventually("resolved posted", func() bool {
+		return r.messagesContaining(inc.Channel, "reports the alerts of this group resolved") >= 1
+	})
 	r.waitOutboxEmpty()
 	if n := r.messagesContaining(inc.Channel, "reports the alerts of this group resolved"); n != 1 {
 		t.Fatalf("resolved posted %d times", n)

@@ -41,7 +41,7 @@ type harness struct {
 	callTimeout time.Duration
 	// pageTimeout and pageBackoff tune the pager client (0: defaults).
 	pageTimeout, pageBackoff time.Duration
-	mu          sync.Mutex
+	mu                       sync.Mutex
 }
 
 type harnessOpt func(*app.Config, *[]slackfake.Option)
