@@ -48,6 +48,10 @@ COPY --from=build /out/firebreak /firebreak
 # The volume's mount point must belong to the nonroot user (65532): a new
 # named volume copies this ownership, and bbolt needs to create its file.
 COPY --from=build --chown=65532:65532 /out/data /data
+# The HTTP port is bound on every interface so the orchestrator can probe
+# it: /freeze gives incident numbers and severities only (titles need
+# FIREBREAK_FREEZE_DETAILS=true), and setting FIREBREAK_HTTP_TOKEN puts
+# /metrics behind a bearer token.
 ENV FIREBREAK_DB=/data/firebreak.db \
     FIREBREAK_POSTMORTEM_DIR=/data/postmortems \
     FIREBREAK_HTTP_ADDR=0.0.0.0:9090

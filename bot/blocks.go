@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,17 @@ const (
 )
 
 func stepValue(inc incident.Incident, stepID string) string { return inc.ID() + ":" + stepID }
+
+// approvalValue is an Approve button's value: INC-<n>:<step-id>:<request>,
+// naming the request the approver is shown, so that an approval can never
+// land on a request that replaced it. A request stored before requests
+// were numbered (0) keeps the old form.
+func approvalValue(inc incident.Incident, stepID string, request int) string {
+	if request <= 0 {
+		return stepValue(inc, stepID)
+	}
+	return stepValue(inc, stepID) + ":" + strconv.Itoa(request)
+}
 
 func mrkdwn(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, templates.Clip(s, maxText), false, false)
@@ -146,7 +158,7 @@ func stepButtons(inc incident.Incident, st incident.Step) []slack.BlockElement {
 	case st.Approval && st.Signoff == nil:
 		els = append(els, button(ActRequestApproval, "Request approval", v, slack.StylePrimary))
 	case st.Approval && !st.Signoff.Approved():
-		els = append(els, button(ActApprove, "Approve", v, slack.StylePrimary))
+		els = append(els, button(ActApprove, "Approve", approvalValue(inc, st.ID, st.Signoff.ID), slack.StylePrimary))
 	default:
 		els = append(els, button(ActStepDone, "Done", v, slack.StylePrimary))
 	}
@@ -178,10 +190,17 @@ func modal(callbackID, title, submit, meta string, blocks ...slack.Block) slack.
 	}
 }
 
-func textInput(actionID, placeholder string, multiline bool, max int) *slack.PlainTextInputBlockElement {
+// maxInputLength is the largest max_length Slack accepts on a plain_text_input (1–3000); a
+// larger one makes views.open refuse the whole modal.
+// https://api.slack.com/reference/block-kit/block-elements#input
+const maxInputLength = 3000
+
+// textInput is a plain_text_input taking at most most characters, or Slack's limit when that is
+// beyond it (longer texts still come in through the slash command).
+func textInput(actionID, placeholder string, multiline bool, most int) *slack.PlainTextInputBlockElement {
 	el := slack.NewPlainTextInputBlockElement(plain(placeholder, 150), actionID)
 	el.Multiline = multiline
-	el.MaxLength = max
+	el.MaxLength = min(max(most, 1), maxInputLength)
 	return el
 }
 
@@ -274,10 +293,30 @@ func ReminderBlocks(inc incident.Incident, kind, text string) []slack.Block {
 	return blocks
 }
 
-// ApprovalBlocks puts an Approve button under an approval request.
-func ApprovalBlocks(inc incident.Incident, stepID, text string) []slack.Block {
+// ApprovalBlocks puts an Approve button under an approval request. The
+// button and its block name the request (the effect's "request" field),
+// not whatever request is current when the message is posted: a request
+// made in between must not inherit this message's text.
+func ApprovalBlocks(inc incident.Incident, eff incident.Effect, text string) []slack.Block {
+	stepID := eff.Fields["step"]
+	req, _ := strconv.Atoi(eff.Fields["request"])
 	return []slack.Block{
 		slack.NewSectionBlock(mrkdwn(text), nil, nil),
-		slack.NewActionBlock("approval:"+stepID, button(ActApprove, "Approve", stepValue(inc, stepID), slack.StylePrimary)),
+		slack.NewActionBlock(approvalBlockID(stepID, req), button(ActApprove, "Approve", approvalValue(inc, stepID, req), slack.StylePrimary)),
 	}
+}
+
+// approvalBlockID names the actions block of one approval request, so the
+// message can be found again when the request is withdrawn.
+func approvalBlockID(stepID string, request int) string {
+	if request <= 0 {
+		return "approval:" + stepID
+	}
+	return "approval:" + stepID + ":" + strconv.Itoa(request)
+}
+
+// WithdrawnApprovalBlocks replace a withdrawn request's message: the
+// request is struck through and its Approve button is gone.
+func WithdrawnApprovalBlocks(text string) []slack.Block {
+	return []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}
 }

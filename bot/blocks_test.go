@@ -359,9 +359,10 @@ func TestModalsWithinLimits(t *testing.T) {
 				}
 			}
 			for name, bs := range map[string][]slack.Block{
-				"approval request": ApprovalBlocks(inc, st.ID, "please approve"),
-				"update reminder":  ReminderBlocks(inc, "update", "post an update"),
-				"verify reminder":  ReminderBlocks(inc, "verify", "still healthy?"),
+				"approval request":  ApprovalBlocks(inc, incident.Effect{Kind: incident.EffPost, Msg: incident.MsgApprovalAsked, Fields: map[string]string{"step": st.ID, "request": "12"}}, "please approve"),
+				"withdrawn request": WithdrawnApprovalBlocks("withdrawn"),
+				"update reminder":   ReminderBlocks(inc, "update", "post an update"),
+				"verify reminder":   ReminderBlocks(inc, "verify", "still healthy?"),
 			} {
 				if bad := kitCheck(bs, kitMessageBlocks); len(bad) > 0 {
 					t.Errorf("%s breaks Block Kit:\n%s", name, strings.Join(bad, "\n"))

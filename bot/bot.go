@@ -63,6 +63,10 @@ type Bot struct {
 	started time.Time
 
 	botUser string
+	// team and enterprise are the workspace (and Enterprise Grid org)
+	// the bot is installed in, from auth.test; payloads from anywhere
+	// else are refused.
+	team, enterprise string
 
 	qmu    sync.Mutex
 	queues map[string]*serialQueue
@@ -72,8 +76,11 @@ type Bot struct {
 	exec    *executor
 	connMu  sync.Mutex
 	conn    bool
-	wg      sync.WaitGroup
-	baseCtx context.Context
+	problem string // why Slack refuses the bot's work, for /readyz
+	// problemMethod is the method a missing scope was reported for ("" for the token).
+	problemMethod string
+	wg            sync.WaitGroup
+	baseCtx       context.Context
 
 	// typoDeclared remembers which "did you mean" messages already
 	// declared an incident (key → INC-n), so a second press does not.
@@ -147,12 +154,27 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.baseCtx = ctx
 	auth, err := b.api.AuthTestContext(ctx)
 	if err != nil {
+		if code, ok := authProblem(err); ok {
+			b.noteAuth("auth.test", err)
+			return fmt.Errorf("slack refuses SLACK_BOT_TOKEN (%s: %s): reinstall the app, set the new xoxb- token and start again; work already queued is kept and sent then: %w", code, authCodes[code], err)
+		}
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
 	b.botUser = auth.UserID
+	b.team, b.enterprise = auth.TeamID, auth.EnterpriseID
+	if b.team == "" {
+		b.log.Warn("auth.test named no workspace; payloads cannot be checked against it")
+	}
 	if ch := b.cfg.AnnounceChannel; ch != "" {
 		if _, _, _, err := b.api.JoinConversationContext(ctx, ch); err != nil {
 			b.log.Warn("cannot join the announce channel; announcements will be retried", zap.String("channel", ch), zap.Error(err))
+		}
+	}
+	if open, err := b.cfg.Reader.OpenIncidents(); err == nil {
+		for _, inc := range open {
+			if inc.Channel != "" {
+				b.warmMembers(inc.Channel)
+			}
 		}
 	}
 	execDone := make(chan struct{})
@@ -194,6 +216,8 @@ func (b *Bot) handle(evt socketmode.Event) {
 	case socketmode.EventTypeInvalidAuth:
 		b.setConnected(false)
 		b.log.Error("slack rejected the app token")
+	case socketmode.EventTypeErrorBadMessage:
+		b.onBadMessage(evt)
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
 		if !ok || evt.Request == nil {
@@ -201,6 +225,11 @@ func (b *Bot) handle(evt socketmode.Event) {
 			return
 		}
 		start := b.now()
+		if b.foreign(cmd.TeamID, cmd.EnterpriseID) {
+			b.log.Warn("slash command from another workspace refused", zap.String("team", cmd.TeamID), zap.String("enterprise", cmd.EnterpriseID), zap.String("user", cmd.UserID))
+			b.ack(*evt.Request, start, slashReply(foreignWorkspace))
+			return
+		}
 		b.route(cmd.ChannelID, func(inc *incident.Incident) {
 			b.onSlash(*evt.Request, cmd, inc, start)
 		}, *evt.Request)
@@ -211,13 +240,75 @@ func (b *Bot) handle(evt socketmode.Event) {
 			return
 		}
 		start := b.now()
+		if b.foreign(cb.Team.ID, cb.Enterprise.ID) {
+			// Nothing is posted back: the response_url of a payload that
+			// did not come from our workspace is not ours to call.
+			b.log.Warn("interaction from another workspace refused", zap.String("team", cb.Team.ID), zap.String("enterprise", cb.Enterprise.ID), zap.String("user", cb.User.ID))
+			b.ack(*evt.Request, start, nil)
+			return
+		}
 		b.routeInteraction(*evt.Request, cb, start)
 	case socketmode.EventTypeEventsAPI:
 		if evt.Request == nil {
 			return
 		}
+		if team, ent := rawField(evt.Request.Payload, "team_id"), rawField(evt.Request.Payload, "enterprise_id"); b.foreign(team, ent) {
+			b.log.Warn("event from another workspace refused", zap.String("team", team), zap.String("enterprise", ent))
+			b.ack(*evt.Request, b.now(), nil)
+			return
+		}
 		b.onEvent(*evt.Request)
 	}
+}
+
+// foreignWorkspace answers a slash command that did not come from the
+// workspace the bot is installed in.
+const foreignWorkspace = "This Firebreak serves another Slack workspace, so it did nothing with this command."
+
+// foreign reports whether a payload's team and enterprise ids are not the
+// installed workspace's (auth.test). An org-wide install matches on the
+// Enterprise Grid org. When auth.test named no workspace there is nothing
+// to compare with.
+func (b *Bot) foreign(team, enterprise string) bool {
+	switch {
+	case b.team == "":
+		return false
+	case team == b.team:
+		return false
+	case b.enterprise != "" && enterprise == b.enterprise:
+		return false
+	}
+	return true
+}
+
+// badSlash answers a slash command whose payload slack-go could not read.
+const badSlash = "Firebreak could not read that command, so it did nothing: Slack delivered it in a form Firebreak does not understand. Type it again; if this keeps happening, tell whoever runs Firebreak (its log has the details)."
+
+// onBadMessage acks an envelope slack-go could not parse (for example a
+// slash command whose text is a JSON number). Unacked, the person would
+// only see Slack's timeout; a slash command is told plainly that nothing
+// was done. Redelivering an unreadable event cannot make it readable, so
+// events are acked too, and logged.
+func (b *Bot) onBadMessage(evt socketmode.Event) {
+	bm, ok := evt.Data.(*socketmode.ErrorBadMessage)
+	if !ok || bm == nil {
+		return
+	}
+	var env struct {
+		Type       string `json:"type"`
+		EnvelopeID string `json:"envelope_id"`
+	}
+	if json.Unmarshal(bm.Message, &env) != nil || env.EnvelopeID == "" {
+		b.log.Warn("unreadable Socket Mode message without an envelope id", zap.Error(bm.Cause))
+		return
+	}
+	b.log.Warn("unreadable Socket Mode envelope acked", zap.String("type", env.Type), zap.String("envelope", env.EnvelopeID), zap.Error(bm.Cause))
+	req := socketmode.Request{Type: env.Type, EnvelopeID: env.EnvelopeID}
+	if env.Type == string(socketmode.RequestTypeSlashCommands) {
+		b.ack(req, b.now(), slashReply(badSlash))
+		return
+	}
+	b.ack(req, b.now(), nil)
 }
 
 func (b *Bot) ackBad(evt socketmode.Event) {
@@ -407,9 +498,27 @@ func (b *Bot) ctx() context.Context {
 // apply commits cmd on incident n.
 func (b *Bot) apply(n uint64, cmd incident.Command) (incident.Result, error) {
 	now := b.now()
-	return b.cfg.Store.Apply(n, func(cur incident.Incident) (incident.Result, error) {
+	res, err := b.cfg.Store.Apply(n, func(cur incident.Incident) (incident.Result, error) {
 		return incident.Apply(cur, cmd, now)
 	})
+	if err != nil {
+		return res, err
+	}
+	b.noteClockBack(n, res)
+	if res.Refused != nil {
+		// Recorded on the timeline, and still a refusal for the person.
+		return res, res.Refused
+	}
+	return res, nil
+}
+
+// noteClockBack logs a backwards step of the clock that the domain
+// absorbed by stamping events just after the incident's latest one.
+func (b *Bot) noteClockBack(n uint64, res incident.Result) {
+	if res.ClockBack > 0 {
+		b.log.Warn("the system clock stepped back behind the incident's latest event; events are stamped just after it",
+			zap.String("incident", incident.ID(n)), zap.Duration("behind", res.ClockBack))
+	}
 }
 
 // displayName resolves a user id to a display name, cached.
@@ -466,7 +575,7 @@ func ReferencedUsers(inc incident.Incident, events []incident.Event) []string {
 		if e.Actor != "" {
 			ids[e.Actor] = true
 		}
-		for _, k := range []string{"user", "requested_by", "author", "previous", "inviter"} {
+		for _, k := range []string{"user", "requested_by", "approved_by", "author", "previous", "inviter", "lead"} {
 			if v := e.Fields[k]; v != "" {
 				ids[v] = true
 			}

@@ -29,6 +29,7 @@ type executor struct {
 	gate      map[string]time.Time // method → not before, after a 429
 	lastCard  map[uint64]time.Time
 	delayTold map[uint64]bool
+	kickTold  map[string]bool // "<incident>:<reason>" the lead was told about
 	kick      chan struct{}
 	wg        sync.WaitGroup
 }
@@ -40,6 +41,7 @@ func newExecutor(b *Bot) *executor {
 		gate:      map[string]time.Time{},
 		lastCard:  map[uint64]time.Time{},
 		delayTold: map[uint64]bool{},
+		kickTold:  map[string]bool{},
 		kick:      make(chan struct{}, 1),
 	}
 }
@@ -115,6 +117,9 @@ func (e *executor) drain(ctx context.Context) {
 
 func (e *executor) runIncident(ctx context.Context, n uint64, items []OutboxItem) {
 	log := e.b.log.With(zap.String("incident", incident.ID(n)))
+	if e.channelless(log, n, items) {
+		return
+	}
 	for i := 0; i < len(items); i++ {
 		if ctx.Err() != nil {
 			return
@@ -146,6 +151,12 @@ func (e *executor) runIncident(ctx context.Context, n uint64, items []OutboxItem
 			ids = append(ids, e.laterCardUpdates(n, ids)...)
 		}
 		err := e.perform(ctx, it)
+		if it.Effect.Kind == incident.EffCreateChannel && channelRefusal(err) {
+			// Only an admin can fix this: people are told, and the
+			// incident's channel work waits for the fix, at a slow pace.
+			e.refusedCreate(ctx, log, it, items[i+1:], err)
+			return
+		}
 		if err == nil && it.Effect.Kind == incident.EffCreateChannel {
 			// Re-running a create is a no-op once the channel is recorded,
 			// so its removal need not hold up the card (the critical path
@@ -173,6 +184,17 @@ func (e *executor) settle(ctx context.Context, log *zap.Logger, it OutboxItem, i
 		return true
 	}
 	if ctx.Err() != nil {
+		return false
+	}
+	if code, ok := authProblem(err); ok {
+		// The token or a scope is refused: keep the effect until an
+		// operator fixes it (noteAuth told them how), trying again at a
+		// pace that notices the fix.
+		d := backoff(it.Attempts)
+		log.Warn("effect kept until Slack accepts the bot again", zap.String("effect", string(it.Effect.Kind)), zap.String("error", code), zap.Duration("retry_in", d))
+		if rerr := e.b.cfg.Outbox.Retry(it.ID, e.b.now().Add(d), err.Error()); rerr != nil {
+			log.Warn("could not postpone an effect", zap.Error(rerr))
+		}
 		return false
 	}
 	if d, transient := retryable(err); transient {
@@ -360,13 +382,20 @@ func (e *executor) call(ctx context.Context, method string, fn func(context.Cont
 			}
 		}
 		cctx, cancel := context.WithTimeout(ctx, e.b.cfg.CallTimeout)
-		err = fn(cctx)
+		err = asRateLimit(fn(cctx))
 		cancel()
 		if h := e.b.cfg.Hooks.SlackCall; h != nil {
 			h(method, err)
 		}
 		if err == nil {
+			if method != "response_url" {
+				e.b.clearAuth(method)
+			}
 			return nil
+		}
+		if _, ok := authProblem(err); ok {
+			e.b.noteAuth(method, err)
+			return err
 		}
 		d, transient := retryable(err)
 		if !transient || a+1 >= attempts || ctx.Err() != nil {
@@ -390,8 +419,29 @@ func (e *executor) call(ctx context.Context, method string, fn func(context.Cont
 	}
 }
 
-// perform carries out one effect against Slack.
+// perform carries out one effect against Slack. When the bot was removed from the incident
+// channel it gets back in (or has the lead invite it) and the effect is done then.
 func (e *executor) perform(ctx context.Context, it OutboxItem) error {
+	err := e.performEffect(ctx, it)
+	k := it.Effect.Kind
+	restricted := slackCode(err) == "restricted_action" && (k == incident.EffPost || k == incident.EffPostCard || k == incident.EffUpdateCard)
+	if !(channelGone(err) || restricted) || it.Incident == 0 || !needsChannel(it.Effect.Kind) {
+		return err
+	}
+	inc, gerr := e.b.cfg.Store.Get(it.Incident)
+	if gerr != nil || inc.Channel == "" {
+		return err
+	}
+	if restricted {
+		return e.postingRefused(ctx, inc, it)
+	}
+	if !e.rejoin(ctx, inc) {
+		return &retryLater{d: channelRetry(it.Attempts), why: "removed from the incident channel: " + err.Error()}
+	}
+	return e.performEffect(ctx, it)
+}
+
+func (e *executor) performEffect(ctx context.Context, it OutboxItem) error {
 	b := e.b
 	if it.Incident == 0 {
 		return e.performGlobal(ctx, it)
@@ -438,6 +488,14 @@ func (e *executor) perform(ctx context.Context, it OutboxItem) error {
 		}
 		if inc.Channel == "" {
 			return &retryLater{d: time.Second, why: "incident channel not created yet"}
+		}
+		if eff.Msg == incident.MsgStatusChanged && eff.Fields["to"] == string(incident.StatusClosed) && b.cfg.Postmortems != nil {
+			// The closure is announced once, with its postmortem link,
+			// when the postmortem is filed (or could not be).
+			return nil
+		}
+		if eff.Msg == incident.MsgClosed {
+			eff = e.withCloser(inc, eff)
 		}
 		text, err := templates.Announcement(inc, eff)
 		if err != nil {
@@ -491,7 +549,7 @@ func (e *executor) perform(ctx context.Context, it OutboxItem) error {
 		case eff.Msg == incident.MsgReminder && eff.Fields["reminder"] == "followup":
 			text = templates.FollowupReminder(inc, inc.PostmortemURL)
 		}
-		return e.post(ctx, eff.User, text, nil)
+		return e.dm(ctx, inc, eff.User, text)
 	case incident.EffPublishPostmortem:
 		return e.publish(ctx, inc)
 	case incident.EffFetchPinned:
@@ -500,6 +558,8 @@ func (e *executor) perform(ctx context.Context, it OutboxItem) error {
 		return e.correctAnnouncement(ctx, it, inc)
 	case incident.EffArchiveChannel:
 		return e.archiveChannel(ctx, inc)
+	case incident.EffWithdrawApproval:
+		return e.withdrawApproval(ctx, inc, eff)
 	}
 	return fmt.Errorf("unknown effect %q", eff.Kind)
 }
@@ -559,7 +619,7 @@ func (e *executor) channelMessage(inc incident.Incident, eff incident.Effect) (s
 	case incident.MsgApprovalAsked:
 		// The button stays on the message; a press after approval or
 		// close is answered with the reason it no longer applies.
-		return text, ApprovalBlocks(inc, eff.Fields["step"], text), nil
+		return text, ApprovalBlocks(inc, eff, text), nil
 	}
 	return text, nil, nil
 }
@@ -620,9 +680,15 @@ func (e *executor) createChannel(ctx context.Context, inc incident.Incident, it 
 			return err
 		}
 		if slackCode(err) == "name_taken" {
-			if own := e.findOwnChannel(ctx, inc, name); own != nil {
-				ch, err = own, nil
-			} else {
+			// Try the next suffix at once. Only when a crash may have
+			// come between a create and its record is the bot's own
+			// channel list (not the workspace's) searched for it.
+			if maybeCrashed(it, b.started) {
+				if own := e.findOwnChannel(ctx, inc, name); own != nil {
+					ch, err = own, nil
+				}
+			}
+			if err != nil {
 				continue
 			}
 		}
@@ -670,14 +736,23 @@ func (e *executor) tellDelay(ctx context.Context, inc incident.Incident, d time.
 	}()
 }
 
+// maybeCrashed says whether an effect may have been performed by an earlier run that did not
+// live to record it.
+func maybeCrashed(it OutboxItem, started time.Time) bool {
+	return it.Attempts > 0 || it.Created.Before(started)
+}
+
+// findOwnChannel looks for a channel named name that this bot created for inc, among the
+// channels the bot is in (users.conversations: a few pages at most, unlike the workspace's
+// list).
 func (e *executor) findOwnChannel(ctx context.Context, inc incident.Incident, name string) *slack.Channel {
 	cursor := ""
 	for page := 0; page < 50; page++ {
 		var chans []slack.Channel
 		var next string
-		err := e.call(ctx, "conversations.list", func(ctx context.Context) error {
+		err := e.call(ctx, "users.conversations", func(ctx context.Context) error {
 			var err error
-			chans, next, err = e.b.api.GetConversationsContext(ctx, &slack.GetConversationsParameters{Cursor: cursor, Limit: 1000, ExcludeArchived: true, Types: []string{"public_channel"}})
+			chans, next, err = e.b.api.GetConversationsForUserContext(ctx, &slack.GetConversationsForUserParameters{Cursor: cursor, Limit: 1000, ExcludeArchived: true, Types: []string{"public_channel"}})
 			return err
 		}, 3)
 		if err != nil {
@@ -785,48 +860,100 @@ func (e *executor) updateCard(ctx context.Context, inc incident.Incident) error 
 	return err
 }
 
+// inviteBatch is how many users one conversations.invite names (Slack takes up to 1000).
+const inviteBatch = 100
+
+// invite adds users to the incident channel with force=true, so that one refused user (say,
+// already in the channel) does not keep the others out, then checks who is in and tells the
+// channel who could not be added and why.
+// https://api.slack.com/methods/conversations.invite
 func (e *executor) invite(ctx context.Context, inc incident.Incident, users []string) error {
 	b := e.b
 	var want []string
+	seen := map[string]bool{}
 	for _, u := range users {
-		if u != "" && u != b.botUser {
+		if u != "" && u != b.botUser && !seen[u] {
+			seen[u] = true
 			want = append(want, u)
 		}
 	}
 	if len(want) == 0 {
 		return nil
 	}
-	err := e.call(ctx, "conversations.invite", func(ctx context.Context) error {
-		_, err := b.api.InviteUsersToConversationContext(ctx, inc.Channel, want...)
-		return err
-	}, 5)
-	switch slackCode(err) {
-	case "already_in_channel", "cant_invite_self":
-		return nil
-	case "user_not_found", "user_is_deactivated", "cant_invite":
-		// Invite the rest one by one so one bad id does not keep everyone out.
-		var bad []string
-		for _, u := range want {
-			err := e.call(ctx, "conversations.invite", func(ctx context.Context) error {
-				_, err := b.api.InviteUsersToConversationContext(ctx, inc.Channel, u)
-				return err
-			}, 5)
-			if err != nil {
-				if c := slackCode(err); c != "already_in_channel" && c != "cant_invite_self" {
-					if _, transient := retryable(err); transient {
-						return err
-					}
-					bad = append(bad, u+" ("+c+")")
-				}
-			}
+	for start := 0; start < len(want); start += inviteBatch {
+		batch := want[start:min(start+inviteBatch, len(want))]
+		err := e.call(ctx, "conversations.invite", func(ctx context.Context) error {
+			_, err := b.api.ForceInviteUsersToConversationContext(ctx, inc.Channel, batch...)
+			return err
+		}, 5)
+		if err != nil && (slackCode(err) == "" || channelGone(err)) {
+			return err
 		}
-		if len(bad) > 0 {
-			b.log.Warn("some responders could not be invited", zap.Strings("users", bad))
-			return e.post(ctx, inc.Channel, "Firebreak could not invite: "+strings.Join(bad, ", ")+". Check FIREBREAK_RESPONDERS and the playbook's invite list.", nil)
+		if _, auth := authProblem(err); auth {
+			return err
 		}
-		return nil
+		if _, transient := retryable(err); err != nil && transient {
+			return err
+		}
+		// Any other answer names a refused user: who is in is checked below.
 	}
-	return err
+	in, err := e.members(ctx, inc.Channel)
+	if err != nil {
+		return err
+	}
+	var bad []string
+	for _, u := range want {
+		if in[u] {
+			continue
+		}
+		// Ask for this one alone, to learn why Slack refuses them.
+		err := e.call(ctx, "conversations.invite", func(ctx context.Context) error {
+			_, err := b.api.InviteUsersToConversationContext(ctx, inc.Channel, u)
+			return err
+		}, 5)
+		code := slackCode(err)
+		switch {
+		case err == nil, code == "already_in_channel", code == "cant_invite_self":
+			continue
+		case code == "":
+			return err
+		}
+		if _, auth := authProblem(err); auth {
+			return err
+		}
+		bad = append(bad, fmt.Sprintf("<@%s> (%s)", u, code))
+	}
+	if len(bad) > 0 {
+		b.log.Warn("some responders could not be invited", zap.Strings("users", bad))
+		return e.post(ctx, inc.Channel, "Firebreak could not invite "+strings.Join(bad, ", ")+"; everyone else is in. Check FIREBREAK_RESPONDERS and the playbook's invite list, or invite them by hand.", nil)
+	}
+	return nil
+}
+
+// members is the set of users in channel.
+func (e *executor) members(ctx context.Context, channel string) (map[string]bool, error) {
+	in := map[string]bool{}
+	cursor := ""
+	for page := 0; page < 100; page++ {
+		var ids []string
+		var next string
+		err := e.call(ctx, "conversations.members", func(ctx context.Context) error {
+			var err error
+			ids, next, err = e.b.api.GetUsersInConversationContext(ctx, &slack.GetUsersInConversationParameters{ChannelID: channel, Cursor: cursor, Limit: 1000})
+			return err
+		}, 3)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			in[id] = true
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	return in, nil
 }
 
 // publish writes the postmortem and records where it went.
@@ -849,6 +976,13 @@ func (e *executor) publish(ctx context.Context, inc incident.Incident) error {
 		_, aerr := b.cfg.Store.Apply(inc.Number, func(cur incident.Incident) (incident.Result, error) {
 			return incident.RecordPostmortemFailure(cur, err.Error(), now), nil
 		})
+		if aerr == nil && b.cfg.AnnounceChannel != "" {
+			// No link will come: announce the closure without one.
+			closed := e.withCloser(inc, incident.Effect{Kind: incident.EffAnnounce, Msg: incident.MsgClosed})
+			if text, terr := templates.Announcement(inc, closed); terr == nil {
+				e.announceOnce(ctx, fmt.Sprintf("closed:%d", inc.Number), text)
+			}
+		}
 		return aerr
 	}
 	now := b.now()
@@ -867,11 +1001,31 @@ func (e *executor) publish(ctx context.Context, inc incident.Incident) error {
 		if lead == "" {
 			lead = inc.Declarer
 		}
-		if perr := e.post(ctx, lead, review, nil); perr != nil {
+		if perr := e.dm(ctx, inc, lead, review); perr != nil {
 			b.log.Warn("could not send the blameless review to the lead", zap.Error(perr))
 		}
 	}
 	return nil
+}
+
+// withCloser adds to a closure announcement who closed the incident and, for a forced
+// close, the reason, from the timeline.
+func (e *executor) withCloser(inc incident.Incident, eff incident.Effect) incident.Effect {
+	fields := map[string]string{}
+	for k, v := range eff.Fields {
+		fields[k] = v
+	}
+	if evs, err := e.b.cfg.Reader.Events(inc.Number); err == nil {
+		for i := len(evs) - 1; i >= 0; i-- {
+			if evs[i].Kind == incident.EvClosed {
+				fields["by"] = evs[i].Actor
+				fields["reason"] = evs[i].Text
+				break
+			}
+		}
+	}
+	eff.Fields = fields
+	return eff
 }
 
 // fetchPinned records the text of a pinned message that Slack did not

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,6 +65,22 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 		}
 		b.ack(req, start, slashReply(templates.Sentence(res.Reply)))
 	default:
+		// Every command that changes an incident is for members of its
+		// channel only, and is refused when membership cannot be known.
+		if msg := b.memberRefusal(b.ctx(), *inc, sc.UserID); msg != "" {
+			b.ack(req, start, slashReply(msg))
+			return
+		}
+		if p.Sub == SubLead || p.Sub == SubRole {
+			what := "lead " + inc.ID()
+			if p.Sub == SubRole && p.Role != "lead" {
+				what = "hold the " + templates.Clip(templates.EscapeMrkdwn(p.Role), 30) + " role in " + inc.ID()
+			}
+			if msg := b.personRefusal(b.ctx(), p.User, what); msg != "" {
+				b.ack(req, start, slashReply(msg))
+				return
+			}
+		}
 		cmd := incident.Command{Actor: sc.UserID, Text: p.Text, Severity: p.Severity, User: p.User, Role: p.Role, Force: p.Force}
 		switch p.Sub {
 		case SubNote:
@@ -177,6 +194,80 @@ func parseActionValue(v string) (uint64, string, error) {
 	return n, step, err
 }
 
+// splitRequest splits "<step-id>:<request>" (an Approve button's value
+// after the incident) into the step and the approval request it answers;
+// 0 when the value names no request.
+func splitRequest(v string) (string, int, error) {
+	step, rs, ok := strings.Cut(v, ":")
+	if !ok {
+		return step, 0, nil
+	}
+	r, err := strconv.Atoi(rs)
+	if err != nil || r <= 0 || len(rs) > 9 {
+		return "", 0, userErr(fmt.Sprintf("%q does not name an approval request", templates.Clip(rs, 20)))
+	}
+	return step, r, nil
+}
+
+// memberRefusal is why user may not change inc, or "" when they may: only
+// members of the incident channel act on an incident, and when Slack
+// cannot say in time whether user is one, the answer is no (fail closed)
+// with the reason, never a silent yes.
+func (b *Bot) memberRefusal(ctx context.Context, inc incident.Incident, user string) string {
+	if inc.Channel == "" {
+		return refuseChannelPending(inc)
+	}
+	member, ok := b.isMember(ctx, inc.Channel, user)
+	switch {
+	case !ok:
+		return refuseMembershipUnknown(inc)
+	case !member:
+		return refuseNotMember(inc)
+	}
+	return ""
+}
+
+// personBudget bounds the users.info call that vets a new lead, within
+// Slack's 3 s for the whole command.
+const personBudget = time.Second
+
+// personRefusal is why user cannot take on what (the lead, a role), or
+// "" when they can: a lead or role holder must be a person — not a bot,
+// not Slackbot, not a deactivated account, not an id Slack does not
+// know. When Slack cannot be asked in time the answer is no, with why.
+func (b *Bot) personRefusal(ctx context.Context, user, what string) string {
+	if user == "USLACKBOT" {
+		return "Slackbot cannot " + what + ": name a person."
+	}
+	ctx, cancel := context.WithTimeout(ctx, personBudget)
+	defer cancel()
+	var u *slack.User
+	err := b.exec.call(ctx, "users.info", func(ctx context.Context) error {
+		var err error
+		u, err = b.api.GetUserInfoContext(ctx, user)
+		return err
+	}, 2)
+	return personProblem(user, what, u, err)
+}
+
+// personProblem judges users.info's answer about user (see personRefusal).
+func personProblem(user, what string, u *slack.User, err error) string {
+	who := "<@" + user + ">"
+	switch {
+	case slackCode(err) == "user_not_found":
+		return "Slack knows no user " + templates.EscapeMrkdwn(user) + ", so they cannot " + what + ". Pick the person from the @-mention list."
+	case err != nil || u == nil:
+		return "Firebreak could not look up " + who + " in Slack (it did not answer in time), so nothing was changed. Try again in a moment."
+	case u.ID == "USLACKBOT":
+		return "Slackbot cannot " + what + ": name a person."
+	case u.IsBot || u.IsAppUser:
+		return templates.Sentence("The user " + who + " is a bot, so it cannot " + what + ": name a person.")
+	case u.Deleted:
+		return templates.Sentence("The account of " + who + " is deactivated, so they cannot " + what + ": name someone who can act.")
+	}
+	return ""
+}
+
 func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act *slack.BlockAction, n uint64, stepID string, start time.Time) {
 	user, channel := cb.User.ID, cb.Channel.ID
 	inc, err := b.cfg.Store.Get(n)
@@ -189,12 +280,23 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 		}
 		return
 	}
-	if inc.Channel != "" && channel == inc.Channel {
-		if member, ok := b.isMember(b.ctx(), inc.Channel, user); ok && !member {
-			b.ack(req, start, nil)
-			b.respond(cb.ResponseURL, channel, user, refuseNotMember(inc))
-			return
-		}
+	// A button acts only in its incident's channel: a value naming another
+	// incident (a forged payload, or a card copied elsewhere) is refused.
+	if inc.Channel == "" || channel != inc.Channel {
+		b.ack(req, start, nil)
+		b.tell(channel, user, refuseWrongChannel(inc))
+		return
+	}
+	if msg := b.memberRefusal(b.ctx(), inc, user); msg != "" {
+		b.ack(req, start, nil)
+		b.respond(cb.ResponseURL, channel, user, msg)
+		return
+	}
+	stepID, request, err := splitRequest(stepID)
+	if err != nil {
+		b.ack(req, start, nil)
+		b.tell(channel, user, refuseBadButton(err))
+		return
 	}
 	stepNeeded := strings.HasPrefix(act.ActionID, "step.")
 	var st incident.Step
@@ -252,13 +354,15 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 	case ActRequestApproval:
 		cmd.Kind = incident.CmdRequestApproval
 	case ActApprove:
-		cmd.Kind = incident.CmdApprove
+		cmd.Kind, cmd.Request = incident.CmdApprove, request
 	case ActResolve:
 		cmd.Kind = incident.CmdResolve
 	case ActClose:
 		cmd.Kind = incident.CmdClose
 	case ActTakeLead:
-		cmd.Kind, cmd.User = incident.CmdLead, user
+		// The reminder's button offers an empty lead; it never moves the
+		// lead from someone who took it since.
+		cmd.Kind, cmd.User, cmd.OnlyIfNoLead = incident.CmdLead, user, true
 	case ActSnooze:
 		cmd.Kind, cmd.Until = incident.CmdSnooze, b.now().Add(15*time.Minute)
 	case ActUpdateNow:
@@ -357,6 +461,20 @@ func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, sta
 		}
 		b.serial(fmt.Sprintf("inc-%d", n), func() {
 			defer b.recoverAck(req)
+			// A submission changes the incident its metadata names, so
+			// it is held to the same rule as a click: members only.
+			inc, err := b.cfg.Store.Get(n)
+			if err != nil {
+				if b.cfg.NotFound(err) {
+					err = userErr(fmt.Sprintf("%s does not exist in this Firebreak's database.", incident.ID(n)))
+				}
+				fail(firstBlock(v.CallbackID), err)
+				return
+			}
+			if msg := b.memberRefusal(b.ctx(), inc, user); msg != "" {
+				fail(firstBlock(v.CallbackID), userErr(msg))
+				return
+			}
 			if _, err := b.apply(n, cmd); err != nil {
 				fail(firstBlock(v.CallbackID), err)
 				return
@@ -481,6 +599,12 @@ func (b *Bot) onEvent(req socketmode.Request) {
 		} // else: leave unacked so Slack redelivers once storage is back
 		return
 	}
+	if head.Type == "member_joined_channel" {
+		// Someone joined an incident channel (the invitations right after
+		// it is created, typically): learn its members now, before the
+		// first command needs them.
+		b.warmMembers(channel)
+	}
 	n := inc.Number
 	b.serial(fmt.Sprintf("inc-%d", n), func() {
 		defer b.recoverAck(req)
@@ -494,9 +618,10 @@ func (b *Bot) onEvent(req socketmode.Request) {
 		if eventID == "" {
 			key = "envelope:" + req.EnvelopeID
 		}
-		_, _, err := b.cfg.Store.ApplyOnce(key, n, func(cur incident.Incident) (incident.Result, error) {
+		res, _, err := b.cfg.Store.ApplyOnce(key, n, func(cur incident.Incident) (incident.Result, error) {
 			return incident.Apply(cur, cmd, now)
 		})
+		b.noteClockBack(n, res)
 		if err != nil {
 			if _, refused := incident.IsRefusal(err); !refused {
 				b.log.Warn("event not stored; Slack will redeliver it", zap.String("event_id", eventID), zap.Error(err))

@@ -17,6 +17,14 @@ type members struct {
 	ttl      time.Duration
 	m        map[string]memberSet
 	fetching map[string]chan struct{} // channel → closed when its fetch ends
+	// during holds the joins and leaves seen while a channel's fetch was
+	// running; they are applied over its answer, which may predate them.
+	during map[string][]memberNote
+}
+
+type memberNote struct {
+	user string
+	in   bool
 }
 
 type memberSet struct {
@@ -32,12 +40,15 @@ type memberSet struct {
 const memberCheckBudget = time.Second
 
 func newMembers(ttl time.Duration) *members {
-	return &members{ttl: ttl, m: map[string]memberSet{}, fetching: map[string]chan struct{}{}}
+	return &members{ttl: ttl, m: map[string]memberSet{}, fetching: map[string]chan struct{}{}, during: map[string][]memberNote{}}
 }
 
 func (ms *members) note(channel, user string, in bool) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
+	if _, running := ms.fetching[channel]; running {
+		ms.during[channel] = append(ms.during[channel], memberNote{user, in})
+	}
 	s, ok := ms.m[channel]
 	if !ok {
 		return
@@ -50,31 +61,14 @@ func (ms *members) note(channel, user string, in bool) {
 }
 
 // isMember reports membership; ok is false when Slack could not be asked
-// in time, in which case the caller lets the action through rather than
-// locking responders out during a Slack hiccup. An expired entry is still
-// answered from (joins and leaves kept it current) while it is refreshed.
+// in time, and callers then refuse (fail closed): a slow Slack must not
+// let a non-member act. An expired entry is still answered from (joins
+// and leaves kept it current) while it is refreshed.
 func (b *Bot) isMember(ctx context.Context, channel, user string) (member, ok bool) {
 	ms := b.members
 	ms.mu.Lock()
 	s, cached := ms.m[channel]
-	fresh := cached && time.Since(s.fetched) < ms.ttl
-	wait, inflight := ms.fetching[channel]
-	if !fresh && !inflight {
-		wait = make(chan struct{})
-		ms.fetching[channel] = wait
-		b.wg.Add(1)
-		go func() {
-			defer b.wg.Done()
-			users, err := b.fetchMembers(b.ctx(), channel)
-			ms.mu.Lock()
-			if err == nil {
-				ms.m[channel] = memberSet{users: users, fetched: time.Now()}
-			}
-			delete(ms.fetching, channel)
-			ms.mu.Unlock()
-			close(wait)
-		}()
-	}
+	wait := b.fetchLocked(channel, cached && time.Since(s.fetched) < ms.ttl)
 	if cached {
 		member = s.users[user]
 	}
@@ -98,6 +92,51 @@ func (b *Bot) isMember(ctx context.Context, channel, user string) (member, ok bo
 		return false, false
 	}
 	return s.users[user], true
+}
+
+// warmMembers fetches channel's members in the background unless they
+// are known, so that the first command in an incident channel is not
+// the one that waits for Slack (or is refused when Slack is slow).
+func (b *Bot) warmMembers(channel string) {
+	ms := b.members
+	ms.mu.Lock()
+	_, cached := ms.m[channel]
+	b.fetchLocked(channel, cached)
+	ms.mu.Unlock()
+}
+
+// fetchLocked starts a fetch of channel's members unless fresh is true or
+// one is already running, and returns a channel closed when the running
+// fetch ends (nil when none runs). ms.mu must be held.
+func (b *Bot) fetchLocked(channel string, fresh bool) chan struct{} {
+	ms := b.members
+	wait, inflight := ms.fetching[channel]
+	if fresh || inflight {
+		return wait
+	}
+	wait = make(chan struct{})
+	ms.fetching[channel] = wait
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		users, err := b.fetchMembers(b.ctx(), channel)
+		ms.mu.Lock()
+		if err == nil {
+			for _, n := range ms.during[channel] {
+				if n.in {
+					users[n.user] = true
+				} else {
+					delete(users, n.user)
+				}
+			}
+			ms.m[channel] = memberSet{users: users, fetched: time.Now()}
+		}
+		delete(ms.during, channel)
+		delete(ms.fetching, channel)
+		ms.mu.Unlock()
+		close(wait)
+	}()
+	return wait
 }
 
 func (b *Bot) fetchMembers(ctx context.Context, channel string) (map[string]bool, error) {

@@ -44,6 +44,18 @@ func refuseNotMember(inc incident.Incident) string {
 	return templates.Sentence("Only members of this channel can act on " + inc.ID() + ". Join the channel first; joining is recorded on the timeline.")
 }
 
+func refuseWrongChannel(inc incident.Incident) string {
+	return templates.Sentence("This button belongs to " + inc.ID() + ", but it was pressed outside " + inc.ID() + "'s channel, so Firebreak did nothing. Use the card in the incident's own channel.")
+}
+
+func refuseChannelPending(inc incident.Incident) string {
+	return templates.Sentence(inc.ID() + "'s channel is still being created, so nobody can change it yet. Try again in a moment.")
+}
+
+func refuseMembershipUnknown(inc incident.Incident) string {
+	return templates.Sentence("Firebreak could not check that you are a member of " + inc.ID() + "'s channel (Slack did not answer in time), so nothing was changed. Try again in a moment.")
+}
+
 func refuseUnknownStep(inc incident.Incident, stepID string) string {
 	return templates.Sentence(fmt.Sprintf("%s has no step %q; this card is out of date.", inc.ID(), templates.Clip(stepID, 64)))
 }

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/slack-go/slack"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -62,6 +63,13 @@ func everyRefusal(t *testing.T) []refusalCase {
 		refusalCase{"bad button", refuseBadButton(func() error { _, _, err := parseActionValue("<!here>:x"); return err }())},
 		refusalCase{"stale card", refuseStaleCard(9)},
 		refusalCase{"not a member", refuseNotMember(inc1)},
+		refusalCase{"membership unknown", refuseMembershipUnknown(inc1)},
+		refusalCase{"channel pending", refuseChannelPending(inc1)},
+		refusalCase{"wrong channel", refuseWrongChannel(inc1)},
+		refusalCase{"lead is a bot", personProblem("UBOT", "lead INC-7", &slack.User{ID: "UBOT", IsBot: true}, nil)},
+		refusalCase{"lead is deactivated", personProblem("UOLD", "lead INC-7", &slack.User{ID: "UOLD", Deleted: true}, nil)},
+		refusalCase{"lead is Slackbot", personProblem("USLACKBOT", "lead INC-7", &slack.User{ID: "USLACKBOT"}, nil)},
+		refusalCase{"lead lookup failed", personProblem("UX", "lead INC-7", nil, boom)},
 		refusalCase{"unknown step", refuseUnknownStep(inc1, "<drop-table>")},
 		refusalCase{"unknown button", refuseUnknownButton("step.<frob>")},
 	)
@@ -123,7 +131,7 @@ func everyRefusal(t *testing.T) []refusalCase {
 		incident.Command{Kind: incident.CmdStepDone, Actor: "UBOB", StepID: "assess-impact"},
 		incident.Command{Kind: incident.CmdStepAssign, Actor: "UBOB", StepID: "timeline"})
 	asked := then(active, incident.Command{Kind: incident.CmdRequestApproval, Actor: "UBOB", StepID: "fix", What: "rollback.sh", Where: "prod"})
-	approved := then(asked, incident.Command{Kind: incident.CmdApprove, Actor: "UCAROL", StepID: "fix"})
+	approved := then(asked, incident.Command{Kind: incident.CmdApprove, Actor: "UCAROL", StepID: "fix", Request: asked.Steps[stepIndex(t, asked, "fix")].Signoff.ID})
 	mitigated := then(active, incident.Command{Kind: incident.CmdMitigated, Actor: "UALICE"})
 	resolved := then(active, incident.Command{Kind: incident.CmdResolve, Actor: "UALICE"})
 	closed := then(active, incident.Command{Kind: incident.CmdClose, Actor: "UALICE", Force: true, Text: "done"})
@@ -170,7 +178,11 @@ func everyRefusal(t *testing.T) []refusalCase {
 		{"approve an ordinary step", active, with(cmd(incident.CmdApprove), func(c *incident.Command) { c.StepID = "timeline" }), 0},
 		{"approve without request", active, with(cmd(incident.CmdApprove), func(c *incident.Command) { c.StepID = "fix" }), 0},
 		{"approve twice", approved, with(cmd(incident.CmdApprove), func(c *incident.Command) { c.StepID = "fix"; c.Actor = "UDAVE" }), 0},
-		{"approve own request", asked, with(cmd(incident.CmdApprove), func(c *incident.Command) { c.StepID = "fix" }), 0},
+		{"approve own request", asked, with(cmd(incident.CmdApprove), func(c *incident.Command) { c.StepID = "fix"; c.Request = 1 }), 0},
+		{"approve a withdrawn request", asked, with(cmd(incident.CmdApprove), func(c *incident.Command) { c.StepID = "fix"; c.Actor = "UCAROL"; c.Request = 7 }), 0},
+		{"approve with a button naming no request", asked, with(cmd(incident.CmdApprove), func(c *incident.Command) { c.StepID = "fix"; c.Actor = "UCAROL" }), 0},
+		{"approver runs the step", approved, with(cmd(incident.CmdStepDone), func(c *incident.Command) { c.StepID = "fix"; c.Actor = "UCAROL" }), 0},
+		{"pin without ts", active, cmd(incident.CmdPinned), 0},
 		{"join without user", active, cmd(incident.CmdMemberJoined), 0},
 		{"pinned text without ts", active, cmd(incident.CmdPinnedText), 0},
 		{"snooze into the past", active, cmd(incident.CmdSnooze), 0},
@@ -193,6 +205,17 @@ func everyRefusal(t *testing.T) []refusalCase {
 	_, err := incident.ParseSeverity("<9>")
 	add("severity word", err)
 	return out
+}
+
+func stepIndex(t *testing.T, inc incident.Incident, id string) int {
+	t.Helper()
+	for i, st := range inc.Steps {
+		if st.ID == id {
+			return i
+		}
+	}
+	t.Fatalf("%s has no step %q", inc.ID(), id)
+	return -1
 }
 
 // allowedSlack is the markup Firebreak writes on purpose.

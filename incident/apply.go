@@ -3,6 +3,7 @@ package incident
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -70,9 +71,9 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 	if cmd.Actor == "" {
 		return Result{}, refuse(CodeBadInput, "a command needs an acting user")
 	}
-	now = Stamp(now)
 	c := inc.Clone()
-	r := Result{}
+	now, back := c.eventTime(now)
+	r := Result{ClockBack: back}
 	card := Effect{Kind: EffUpdateCard}
 	topic := Effect{Kind: EffSetTopic}
 
@@ -119,14 +120,25 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		if cmd.User == "" {
 			return r, refuse(CodeBadInput, "name the new lead with a mention: `/incident lead @name`.")
 		}
+		if why := leadChangeRefusal(c, cmd); why != nil {
+			// A refused attempt is itself part of the record: it is
+			// committed with the incident unchanged.
+			r.Events = append(r.Events, ev(now, cmd.Actor, EvLeadRefused, why.Msg, "user", cmd.User, "lead", c.Lead))
+			r.Refused = why
+			r.Incident = inc.Clone()
+			r.Incident.LastEventAt = now
+			return r, nil
+		}
 		if cmd.User == c.Lead {
 			return r, refuse(CodeNoop, "that person is already the lead.")
 		}
 		prev := c.Lead
 		c.Lead = cmd.User
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvLeadAssigned, "", "user", cmd.User, "previous", prev))
+		// The new lead is invited: only members act on an incident.
 		r.Effects = append(r.Effects, card, topic,
-			eff(EffPost, MsgLeadAssigned, "", "user", cmd.User, "by", cmd.Actor))
+			eff(EffPost, MsgLeadAssigned, "", "user", cmd.User, "by", cmd.Actor),
+			Effect{Kind: EffInvite, Users: []string{cmd.User}})
 		r.Reply = "Lead assigned."
 
 	case CmdRole:
@@ -138,7 +150,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 			return r, refuse(CodeBadInput, "name who takes the role with a mention: `/incident role %s @name`.", role)
 		}
 		if role == "lead" {
-			return Apply(inc, Command{Kind: CmdLead, Actor: cmd.Actor, User: cmd.User}, now)
+			return Apply(inc, Command{Kind: CmdLead, Actor: cmd.Actor, User: cmd.User, OnlyIfNoLead: cmd.OnlyIfNoLead}, now)
 		}
 		if c.Roles == nil {
 			c.Roles = map[string]string{}
@@ -149,7 +161,8 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		c.Roles[role] = cmd.User
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvRoleAssigned, "", "role", role, "user", cmd.User))
 		r.Effects = append(r.Effects, card,
-			eff(EffPost, MsgRoleAssigned, "", "role", role, "user", cmd.User, "by", cmd.Actor))
+			eff(EffPost, MsgRoleAssigned, "", "role", role, "user", cmd.User, "by", cmd.Actor),
+			Effect{Kind: EffInvite, Users: []string{cmd.User}})
 		r.Reply = "Role " + role + " assigned."
 
 	case CmdFollowup:
@@ -229,8 +242,19 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		r.Events = append(r.Events, ev(now, cmd.User, EvMemberJoined, "", "inviter", cmd.Actor))
 
 	case CmdPinned:
-		r.Events = append(r.Events, ev(now, cmd.Actor, EvMessagePinned, cmd.Text, "ts", cmd.Ref, "author", cmd.User))
-		if strings.TrimSpace(cmd.Text) == "" && cmd.Ref != "" {
+		if cmd.Ref == "" {
+			// Nothing names the message: there is nothing to record, and
+			// no way to fetch its text later.
+			return r, refuse(CodeBadInput, "a pin needs the pinned message's ts")
+		}
+		// Pinned text is capped as notes are; it comes from Slack, so it
+		// is cut rather than refused.
+		t := strings.TrimSpace(cmd.Text)
+		if Blank(t) {
+			t = ""
+		}
+		r.Events = append(r.Events, ev(now, cmd.Actor, EvMessagePinned, clip(t, MaxText), "ts", cmd.Ref, "author", cmd.User))
+		if t == "" {
 			r.Effects = append(r.Effects, Effect{Kind: EffFetchPinned, Fields: map[string]string{"ts": cmd.Ref}})
 		}
 		r.Reply = "Pinned to the timeline."
@@ -240,8 +264,8 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 			return r, refuse(CodeBadInput, "pinned text needs the message ts")
 		}
 		t := strings.TrimSpace(cmd.Text)
-		if t == "" {
-			t = "(the message is no longer available)"
+		if Blank(t) {
+			t = "(no text: the message has none, or is no longer available)"
 		}
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvPinnedText, clip(t, MaxText), "ts", cmd.Ref, "author", cmd.User))
 
@@ -267,8 +291,36 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 	default:
 		return r, refusalFor(c.Status, cmd.Kind)
 	}
+	if len(r.Events) > 0 {
+		c.LastEventAt = now
+	}
 	r.Incident = c
 	return r, nil
+}
+
+// leadChangeRefusal says why actor may not make cmd.User the lead, or nil.
+// While nobody leads anyone may take or give the lead; after that the
+// lead and the declarer may hand it on, and everyone else is refused
+// unless the playbook says lead_change: anyone. A reminder's "Take lead"
+// button only ever fills an empty lead: pressed after someone took it, it
+// is refused even for them, so an old button cannot move the lead.
+func leadChangeRefusal(c Incident, cmd Command) *Error {
+	switch {
+	case c.Lead == "":
+		return nil
+	case cmd.OnlyIfNoLead:
+		if cmd.Actor == c.Lead {
+			return nil // pressing it again changes nothing; answered as a no-op
+		}
+		return &Error{Code: CodeNotAuthorized, Msg: fmt.Sprintf(
+			"<@%s> has led %s since this reminder was sent, so its button no longer applies. To change the lead, <@%s> or the person who declared it runs `/incident lead @name`.",
+			c.Lead, c.ID(), c.Lead)}
+	case cmd.Actor == c.Lead || cmd.Actor == c.Declarer || c.LeadChange == LeadChangeAnyone:
+		return nil
+	}
+	return &Error{Code: CodeNotAuthorized, Msg: fmt.Sprintf(
+		"only the current lead (<@%s>) or the person who declared %s may change its lead. Ask <@%s> to run `/incident lead @name`; this attempt is recorded on the timeline.",
+		c.Lead, c.ID(), c.Lead)}
 }
 
 func leadOrDeclarer(c Incident, actor, what string) error {
@@ -331,8 +383,18 @@ func applyStep(c *Incident, r *Result, cmd Command, now time.Time) error {
 			}
 			return refuse(CodeNeedsApproval, "step %s is waiting for approval from someone other than <@%s>.", label, st.Signoff.RequestedBy)
 		}
+		e := ev(now, cmd.Actor, EvStepDone, st.Title, "step", st.ID, "phase", string(st.Phase))
+		if st.Approval {
+			a := st.Signoff
+			if a.ApprovedBy == cmd.Actor {
+				return refuse(CodeApproverRuns, "you approved step %s, so someone else must run it and mark it done: usually <@%s>, who asked for the approval. Two people are needed: one runs, one approves.", label, a.RequestedBy)
+			}
+			// The record names who ran it, who asked and who approved.
+			e.Fields["requested_by"], e.Fields["approved_by"] = a.RequestedBy, a.ApprovedBy
+			e.Fields["request"] = strconv.Itoa(a.ID)
+		}
 		st.State, st.By, st.At = StepDone, cmd.Actor, now
-		r.Events = append(r.Events, ev(now, cmd.Actor, EvStepDone, st.Title, "step", st.ID, "phase", string(st.Phase)))
+		r.Events = append(r.Events, e)
 		r.Reply = "Done: " + label + "."
 	case CmdStepSkip:
 		reason, err := checkText("the reason for skipping", cmd.Text, MaxText)
@@ -368,9 +430,25 @@ func applyStep(c *Incident, r *Result, cmd Command, now time.Time) error {
 		if err != nil {
 			return refuse(CodeBadInput, "say where (which host, cluster or database) step %s will be run.", label)
 		}
-		st.Signoff = &Approval{RequestedBy: cmd.Actor, RequestedAt: now, What: what, Where: where}
-		r.Events = append(r.Events, ev(now, cmd.Actor, EvApprovalRequested, st.Title, "step", st.ID, "what", what, "where", where))
-		r.Effects = append(r.Effects, eff(EffPost, MsgApprovalAsked, st.Title, "step", st.ID, "by", cmd.Actor, "what", what, "where", where))
+		id := st.Requests + 1
+		if old := st.Signoff; old != nil && old.ID >= id {
+			id = old.ID + 1
+		}
+		if old := st.Signoff; old != nil {
+			// The pending request is withdrawn: its Approve button stops
+			// working and is replaced, so nobody approves a command that
+			// is no longer the one that will be run.
+			oid := strconv.Itoa(old.ID)
+			r.Events = append(r.Events, ev(now, cmd.Actor, EvApprovalWithdrawn, st.Title, "step", st.ID, "request", oid,
+				"requested_by", old.RequestedBy, "replaced_by", strconv.Itoa(id)))
+			r.Effects = append(r.Effects, eff(EffWithdrawApproval, "", st.Title, "step", st.ID, "request", oid,
+				"requested_by", old.RequestedBy, "by", cmd.Actor, "what", old.What, "where", old.Where))
+		}
+		st.Requests = id
+		rid := strconv.Itoa(id)
+		st.Signoff = &Approval{ID: id, RequestedBy: cmd.Actor, RequestedAt: now, What: what, Where: where}
+		r.Events = append(r.Events, ev(now, cmd.Actor, EvApprovalRequested, st.Title, "step", st.ID, "what", what, "where", where, "request", rid))
+		r.Effects = append(r.Effects, eff(EffPost, MsgApprovalAsked, st.Title, "step", st.ID, "by", cmd.Actor, "what", what, "where", where, "request", rid))
 		r.Reply = "Approval requested for " + label + "; someone else must approve it."
 	case CmdApprove:
 		a := st.Signoff
@@ -383,12 +461,22 @@ func applyStep(c *Incident, r *Result, cmd Command, now time.Time) error {
 		if a.Approved() {
 			return refuse(CodeAlreadyApproved, "step %s is already approved by <@%s>.", label, a.ApprovedBy)
 		}
+		if cmd.Request != a.ID {
+			if cmd.Request == 0 {
+				return refuse(CodeWithdrawn, "this Approve button does not say which request for step %s it answers, so it cannot be used. Read the current request on the card (asked by <@%s>), then press Approve there.", label, a.RequestedBy)
+			}
+			return refuse(CodeWithdrawn, "the request you are approving for step %s was withdrawn: <@%s> replaced it with a new one (request #%d), which may run something else. Nothing was approved. Read the new request in the channel, then press Approve under it.",
+				label, a.RequestedBy, a.ID)
+		}
 		if a.RequestedBy == cmd.Actor {
 			return refuse(CodeSelfApproval, "you requested approval for step %s, so a different person must approve it.", label)
 		}
 		a.ApprovedBy, a.ApprovedAt = cmd.Actor, now
-		r.Events = append(r.Events, ev(now, cmd.Actor, EvApprovalGranted, st.Title, "step", st.ID, "requested_by", a.RequestedBy))
-		r.Effects = append(r.Effects, eff(EffPost, MsgApproved, st.Title, "step", st.ID, "by", cmd.Actor, "requested_by", a.RequestedBy))
+		// The approval records exactly what the approver was shown.
+		rid := strconv.Itoa(a.ID)
+		r.Events = append(r.Events, ev(now, cmd.Actor, EvApprovalGranted, st.Title, "step", st.ID, "requested_by", a.RequestedBy,
+			"request", rid, "what", a.What, "where", a.Where))
+		r.Effects = append(r.Effects, eff(EffPost, MsgApproved, st.Title, "step", st.ID, "by", cmd.Actor, "requested_by", a.RequestedBy, "request", rid))
 		r.Reply = "Approved: " + label + "."
 	}
 	c.Steps[k] = st

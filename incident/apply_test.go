@@ -56,7 +56,7 @@ func validCommand(inc Incident, k CommandKind) Command {
 	case CmdRequestApproval:
 		c.StepID = "fix"
 	case CmdApprove:
-		c.StepID = "fix"
+		c.StepID, c.Request = "fix", 1
 	case CmdPinnedText, CmdPinned:
 		c.Ref = "1700000000.000100"
 	case CmdPage:
@@ -217,13 +217,13 @@ func TestTwoPersonRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	inc = r.Incident
-	if _, err := apply(Command{Kind: CmdApprove, Actor: "UALICE", StepID: "fix"}); !HasCode(err, CodeSelfApproval) {
+	if _, err := apply(Command{Kind: CmdApprove, Actor: "UALICE", StepID: "fix", Request: 1}); !HasCode(err, CodeSelfApproval) {
 		t.Fatalf("self approval: %v", err)
 	}
 	if _, err := apply(Command{Kind: CmdStepDone, Actor: "UALICE", StepID: "fix"}); !HasCode(err, CodeNeedsApproval) {
 		t.Fatalf("done while pending: %v", err)
 	}
-	r, err = apply(Command{Kind: CmdApprove, Actor: "UBOB", StepID: "fix"})
+	r, err = apply(Command{Kind: CmdApprove, Actor: "UBOB", StepID: "fix", Request: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

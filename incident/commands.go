@@ -52,9 +52,16 @@ type Command struct {
 	StepID   string
 	What     string // approval: what will be run
 	Where    string // approval: where it will be run
-	Force    bool   // close --force
-	Until    time.Time
-	Ref      string // pinned message ts, reaction name…
+	// Request is the approval request an approval answers (the number
+	// its button carries); 0 when the button named none.
+	Request int
+	// OnlyIfNoLead marks a lead command from a reminder's "Take lead"
+	// button: it offers the lead while nobody has it, and never takes it
+	// from someone who took it since.
+	OnlyIfNoLead bool
+	Force        bool // close --force
+	Until        time.Time
+	Ref          string // pinned message ts, reaction name…
 }
 
 // Result is what a command produced: the new state, the timeline events,
@@ -64,6 +71,14 @@ type Result struct {
 	Events   []Event
 	Effects  []Effect
 	Reply    string
+	// Refused, when set, is a refusal that is itself recorded: the events
+	// (say, a refused attempt to take the lead) are committed, the state
+	// is unchanged, and the person is answered with this refusal.
+	Refused error
+	// ClockBack is how far the clock had stepped back behind the
+	// incident's latest event; the events were stamped just after that
+	// event instead. Zero normally.
+	ClockBack time.Duration
 }
 
 // Declaration is everything needed to open an incident.
@@ -127,7 +142,9 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 		OriginChannel: d.OriginChannel,
 		ReplyURL:      d.ReplyURL,
 		VerifyWindow:  window,
+		LeadChange:    pb.LeadChange,
 		DeclaredAt:    now,
+		LastEventAt:   now,
 	}
 	for _, s := range pb.Steps {
 		inc.Steps = append(inc.Steps, Step{StepDef: s, State: StepOpen})
@@ -173,8 +190,37 @@ func uniq(in []string) []string {
 // RecordChannel stores the channel the executor created.
 func RecordChannel(inc Incident, id, name string, now time.Time) Result {
 	c := inc.Clone()
+	now, back := c.eventTime(now)
 	c.Channel, c.ChannelName = id, name
-	return Result{Incident: c, Events: []Event{ev(now, "", EvChannelCreated, name, "channel", id)}}
+	c.LastEventAt = now
+	return Result{Incident: c, Events: []Event{ev(now, "", EvChannelCreated, name, "channel", id)}, ClockBack: back}
+}
+
+// eventTime is the time to stamp the incident's next events with: now,
+// unless the clock stepped back behind the latest moment on record, in
+// which case one millisecond after that moment, so the timeline stays in
+// order and no duration comes out negative or zero. The step back is
+// returned for the caller to log.
+func (i Incident) eventTime(now time.Time) (time.Time, time.Duration) {
+	now = Stamp(now)
+	last := i.latest()
+	if now.Before(last) {
+		return last.Add(time.Millisecond), last.Sub(now)
+	}
+	return now, 0
+}
+
+// latest is the latest moment on the incident's record. LastEventAt
+// covers it for incidents stored since it exists; the key times cover
+// older ones.
+func (i Incident) latest() time.Time {
+	t := i.LastEventAt
+	for _, x := range []time.Time{i.DeclaredAt, i.MitigatedAt, i.ResolvedAt, i.ClosedAt, i.LastUpdateAt} {
+		if x.After(t) {
+			t = x
+		}
+	}
+	return t
 }
 
 // RecordCard stores the ts of the posted card.

@@ -23,6 +23,8 @@ const (
 	CodeNoRequest         Code = "no_approval_request"
 	CodeAlreadyApproved   Code = "already_approved"
 	CodeNotApprovalStep   Code = "not_approval_step"
+	CodeWithdrawn         Code = "approval_withdrawn"
+	CodeApproverRuns      Code = "approver_runs"
 	CodeNotAuthorized     Code = "not_authorized"
 	CodeNoop              Code = "noop"
 	CodeCancelled         Code = "cancelled"

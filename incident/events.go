@@ -24,8 +24,14 @@ const (
 	EvStepAssigned      EventKind = "step_assigned"
 	EvApprovalRequested EventKind = "approval_requested"
 	EvApprovalGranted   EventKind = "approval_granted"
-	EvMemberJoined      EventKind = "member_joined"
-	EvMessagePinned     EventKind = "message_pinned"
+	// EvApprovalWithdrawn: a newer request for the same step replaced a
+	// pending one (Fields: step, request, requested_by, replaced_by).
+	EvApprovalWithdrawn EventKind = "approval_withdrawn"
+	// EvLeadRefused records an attempt to change the lead that the rules
+	// did not allow (Fields: user, lead, reason).
+	EvLeadRefused   EventKind = "lead_refused"
+	EvMemberJoined  EventKind = "member_joined"
+	EvMessagePinned EventKind = "message_pinned"
 	// EvPinnedText carries the text of a pinned message that could not be
 	// fetched within Slack's ack deadline; Fields["ts"] names the pin.
 	EvPinnedText       EventKind = "pinned_text"
@@ -95,6 +101,10 @@ const (
 	// EffCorrectAnnouncement rewrites the declaration's message in the
 	// announce channel (after a cancel).
 	EffCorrectAnnouncement EffectKind = "announce.correct"
+	// EffWithdrawApproval replaces the Approve button of a withdrawn
+	// approval request (Fields: step, request, requested_by, by) with a
+	// note that it was withdrawn.
+	EffWithdrawApproval EffectKind = "approval.withdraw"
 )
 
 // MessageKind picks the template used to render a posted message.

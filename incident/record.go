@@ -10,14 +10,17 @@ func RecordPostmortem(inc Incident, url string, findings int, now time.Time) (Re
 		return Result{}, refuse(CodeNoop, "the postmortem of %s is already filed at %s", inc.ID(), inc.PostmortemURL)
 	}
 	c := inc.Clone()
+	now, back := c.eventTime(now)
+	c.LastEventAt = now
 	c.PostmortemURL = url
 	lead := c.Lead
 	if lead == "" {
 		lead = c.Declarer
 	}
 	return Result{
-		Incident: c,
-		Events:   []Event{ev(now, "", EvPostmortem, url)},
+		ClockBack: back,
+		Incident:  c,
+		Events:    []Event{ev(now, "", EvPostmortem, url)},
 		Effects: []Effect{
 			{Kind: EffUpdateCard},
 			eff(EffPost, MsgClosed, url, "url", url),
@@ -31,9 +34,12 @@ func RecordPostmortem(inc Incident, url string, findings int, now time.Time) (Re
 // the lead in the channel what to fix.
 func RecordPostmortemFailure(inc Incident, reason string, now time.Time) Result {
 	c := inc.Clone()
+	now, back := c.eventTime(now)
+	c.LastEventAt = now
 	return Result{
-		Incident: c,
-		Events:   []Event{ev(now, "", EvPostmortemFailed, reason)},
-		Effects:  []Effect{eff(EffPost, MsgText, reason, "postmortem_failed", "true")},
+		ClockBack: back,
+		Incident:  c,
+		Events:    []Event{ev(now, "", EvPostmortemFailed, reason)},
+		Effects:   []Effect{eff(EffPost, MsgText, reason, "postmortem_failed", "true")},
 	}
 }

@@ -275,8 +275,9 @@ func MarkReminded(inc Incident, r Reminder, now time.Time) (Result, error) {
 	if inc.Status == StatusClosed && r.Kind != ReminderFollowup {
 		return Result{}, refuse(CodeClosed, "%s is closed, so its %s reminder is no longer sent", inc.ID(), r.Kind)
 	}
-	now = Stamp(now)
 	c := inc.Clone()
+	now, back := c.eventTime(now)
+	c.LastEventAt = now
 	if c.Reminders.Sent == nil {
 		c.Reminders.Sent = map[string]time.Time{}
 	}
@@ -311,7 +312,7 @@ func MarkReminded(inc Incident, r Reminder, now time.Time) (Result, error) {
 	default:
 		return Result{}, refuse(CodeBadInput, "unknown reminder kind %q", r.Kind)
 	}
-	return Result{Incident: c, Events: []Event{e}, Effects: []Effect{out}}, nil
+	return Result{Incident: c, Events: []Event{e}, Effects: []Effect{out}, ClockBack: back}, nil
 }
 
 // pruneSent forgets keys that Due can never produce again, so the record

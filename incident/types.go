@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Severity is how bad an incident is: sev1 is the worst.
@@ -24,14 +25,19 @@ var Severities = []Severity{Sev1, Sev2, Sev3, Sev4}
 // DefaultSeverity is used when a declaration names none.
 const DefaultSeverity = Sev3
 
-// ParseSeverity accepts "1", "sev1", "SEV1", "sev-1" and "S1".
+// ParseSeverity accepts "1", "sev1", "SEV1", "sev-1" and "S1". A hyphen
+// is read only after "sev" or "s": a bare "-1" is a negative number, not
+// sev1, and is refused.
 func ParseSeverity(s string) (Severity, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimPrefix(t, "sev")
-	t = strings.TrimPrefix(t, "s")
-	t = strings.TrimPrefix(t, "-")
-	if n, err := strconv.Atoi(t); err == nil && n >= 1 && n <= 4 && len(t) == 1 {
-		return Severities[n-1], nil
+	switch {
+	case strings.HasPrefix(t, "sev"):
+		t = strings.TrimPrefix(t[3:], "-")
+	case strings.HasPrefix(t, "s"):
+		t = strings.TrimPrefix(t[1:], "-")
+	}
+	if len(t) == 1 && t[0] >= '1' && t[0] <= '4' {
+		return Severities[t[0]-'1'], nil
 	}
 	return "", refuse(CodeBadInput, "severity must be sev1–sev4 (sev1 is the worst), not %q", clip(s, 20))
 }
@@ -146,8 +152,26 @@ type StepDef struct {
 	Role     string `json:"role,omitempty"`
 }
 
-// Approval records the two-person rule for a risky step.
+// Who may change an incident's lead once it has one (Playbook.LeadChange).
+const (
+	// LeadChangeLead lets the current lead and the declarer hand the lead
+	// on; anyone may take it while nobody leads. The default.
+	LeadChangeLead = "lead"
+	// LeadChangeAnyone lets any member of the channel take or give the
+	// lead at any time, for teams that prefer it.
+	LeadChangeAnyone = "anyone"
+)
+
+// ValidLeadChange reports whether s is a lead-change policy ("" is the default).
+func ValidLeadChange(s string) bool { return s == "" || s == LeadChangeLead || s == LeadChangeAnyone }
+
+// Approval records the two-person rule for a risky step. ID numbers the
+// requests made for the step (1, 2, …); an approval names the request it
+// answers, so a request replaced after the approver read it can never be
+// approved by mistake. Requests stored before requests were numbered have
+// ID 0.
 type Approval struct {
+	ID          int       `json:"id,omitempty"`
 	RequestedBy string    `json:"requested_by"`
 	RequestedAt time.Time `json:"requested_at"`
 	What        string    `json:"what"`
@@ -169,6 +193,9 @@ type Step struct {
 	At         time.Time `json:"at,omitzero"`
 	SkipReason string    `json:"skip_reason,omitempty"`
 	Signoff    *Approval `json:"signoff,omitempty"`
+	// Requests counts the approval requests made for the step, withdrawn
+	// ones included; the next request is numbered Requests+1.
+	Requests int `json:"requests,omitempty"`
 }
 
 // Finished reports whether the step is done or skipped.
@@ -191,7 +218,10 @@ type Playbook struct {
 	Invite       []string      `json:"invite,omitempty"`
 	Roles        []string      `json:"roles,omitempty"`
 	VerifyWindow time.Duration `json:"verify_window,omitempty"`
-	Steps        []StepDef     `json:"steps"`
+	// LeadChange says who may change the lead once there is one:
+	// LeadChangeLead (the default, also when empty) or LeadChangeAnyone.
+	LeadChange string    `json:"lead_change,omitempty"`
+	Steps      []StepDef `json:"steps"`
 }
 
 // Validate checks the invariants every playbook must hold, whatever file
@@ -202,6 +232,9 @@ func (p Playbook) Validate() error {
 	}
 	if p.Severity != "" && !p.Severity.Valid() {
 		return refuse(CodeBadInput, "playbook %s: severity %q is not sev1–sev4", p.Name, p.Severity)
+	}
+	if !ValidLeadChange(p.LeadChange) {
+		return refuse(CodeBadInput, "playbook %s: lead_change %q is not %q or %q", p.Name, clip(p.LeadChange, 20), LeadChangeLead, LeadChangeAnyone)
 	}
 	seen := map[string]bool{}
 	phases := map[Phase]int{}
@@ -281,12 +314,19 @@ type Incident struct {
 	// command (Slack's response_url; short-lived).
 	ReplyURL     string        `json:"reply_url,omitempty"`
 	VerifyWindow time.Duration `json:"verify_window,omitempty"`
+	// LeadChange is the playbook's lead-change policy, kept with the
+	// incident so a playbook edited later does not change running ones.
+	LeadChange string `json:"lead_change,omitempty"`
 
 	DeclaredAt   time.Time `json:"declared_at"`
 	MitigatedAt  time.Time `json:"mitigated_at,omitzero"`
 	ResolvedAt   time.Time `json:"resolved_at,omitzero"`
 	ClosedAt     time.Time `json:"closed_at,omitzero"`
 	LastUpdateAt time.Time `json:"last_update_at,omitzero"`
+	// LastEventAt is the time of the latest timeline event. The next
+	// event is never stamped earlier, so the timeline stays in order and
+	// durations stay positive when the system clock steps back.
+	LastEventAt time.Time `json:"last_event_at,omitzero"`
 	// ReopenCount counts false resolutions.
 	ReopenCount int    `json:"reopen_count,omitempty"`
 	ForceReason string `json:"force_reason,omitempty"`
@@ -438,13 +478,35 @@ const (
 
 func checkText(what, s string, max int) (string, error) {
 	t := strings.TrimSpace(s)
-	if t == "" {
+	if Blank(t) {
 		return "", refuse(CodeBadInput, "%s is empty", what)
 	}
 	if len([]rune(t)) > max {
 		return "", refuse(CodeBadInput, "%s is %d characters; the limit is %d", what, len([]rune(t)), max)
 	}
 	return t, nil
+}
+
+// Blank reports whether s shows nothing: only white space and characters
+// that render as nothing (format characters such as zero-width spaces and
+// joiners, soft hyphens, bidi marks, tag characters; lone combining marks;
+// Hangul fillers and the braille blank). Such text would pass an
+// emptiness check while saying nothing, e.g. as the reason of a forced close.
+func Blank(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) && !invisible(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func invisible(r rune) bool {
+	switch r {
+	case '\u115f', '\u1160', '\u3164', '\uffa0', '\u2800', '\u034f':
+		return true
+	}
+	return unicode.In(r, unicode.Cf, unicode.Mn, unicode.Variation_Selector)
 }
 
 // String makes Severity print nicely in messages.

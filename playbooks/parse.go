@@ -55,7 +55,7 @@ var (
 // builtinRoles can be named by a step without being listed under roles.
 var builtinRoles = []string{"lead", "comms", "scribe"}
 
-var topKeys = []string{"name", "title", "description", "severity", "invite", "roles", "verify_window", "phases"}
+var topKeys = []string{"name", "title", "description", "severity", "invite", "roles", "verify_window", "lead_change", "phases"}
 var stepKeys = []string{"id", "title", "detail", "link", "role", "approval"}
 
 // parser collects every problem in one file instead of stopping at the
@@ -190,6 +190,14 @@ func (p *parser) parse(data []byte) (incident.Playbook, int) {
 			default:
 				pb.VerifyWindow = d
 			}
+		}
+	}
+	if n, ok := fields["lead_change"]; ok {
+		s := p.str(n, "lead_change")
+		if !incident.ValidLeadChange(s) {
+			p.errf(n.val.Line, "lead_change %q is not %q (the lead or the declarer may change the lead; the default) or %q (any member may)", clipS(s), incident.LeadChangeLead, incident.LeadChangeAnyone)
+		} else {
+			pb.LeadChange = s
 		}
 	}
 	if n, ok := fields["phases"]; ok {

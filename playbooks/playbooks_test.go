@@ -147,6 +147,7 @@ severity: SEV1
 invite: [U0123ABC, W0999ZZZ]
 roles: [db-owner]
 verify_window: 1h30m
+lead_change: anyone
 phases:
   stop-the-bleeding:
     - id: stop
@@ -166,7 +167,7 @@ phases:
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	if line != 1 || pb.Name != "db" || pb.Severity != incident.Sev1 || pb.VerifyWindow != 90*time.Minute ||
+	if line != 1 || pb.Name != "db" || pb.Severity != incident.Sev1 || pb.VerifyWindow != 90*time.Minute || pb.LeadChange != incident.LeadChangeAnyone ||
 		strings.Join(pb.Invite, ",") != "U0123ABC,W0999ZZZ" || strings.Join(pb.Roles, ",") != "db-owner" {
 		t.Fatalf("unexpected playbook %+v (line %d)", pb, line)
 	}
@@ -194,7 +195,7 @@ func TestBrokenFiles(t *testing.T) {
 		{"tab indent", "name: a\n\ttitle: b\n", []string{"x.yaml:2: not valid YAML: found a tab character that violates indentation"}},
 		{"two documents", valid + "---\nname: other\n", []string{"x.yaml:17: a file holds one playbook; found a second YAML document"}},
 		{"unknown top key", strings.Replace(valid, "title: Tiny\n", "title: Tiny\nseverty: sev2\n", 1),
-			[]string{`x.yaml:3: unknown key "severty" in playbook (known: name, title, description, severity, invite, roles, verify_window, phases)`}},
+			[]string{`x.yaml:3: unknown key "severty" in playbook (known: name, title, description, severity, invite, roles, verify_window, lead_change, phases)`}},
 		{"unknown step key", strings.Replace(valid, "      title: C\n", "      title: C\n      aproval: true\n", 1),
 			[]string{`x.yaml:13: unknown key "aproval" in step (known: id, title, detail, link, role, approval)`}},
 		{"duplicate key", strings.Replace(valid, "title: Tiny\n", "title: Tiny\ntitle: Again\n", 1),
@@ -235,6 +236,8 @@ func TestBrokenFiles(t *testing.T) {
 			[]string{`x.yaml:13: link "runbooks/x" must be an absolute http(s) URL`}},
 		{"bad verify window", strings.Replace(valid, "title: Tiny\n", "title: Tiny\nverify_window: soon\n", 1),
 			[]string{`x.yaml:3: verify_window "soon" is not a duration like 30m or 2h`}},
+		{"bad lead_change", strings.Replace(valid, "title: Tiny\n", "title: Tiny\nlead_change: whoever\n", 1),
+			[]string{`x.yaml:3: lead_change "whoever" is not "lead" (the lead or the declarer may change the lead; the default) or "anyone" (any member may)`}},
 		{"negative verify window", strings.Replace(valid, "title: Tiny\n", "title: Tiny\nverify_window: -5m\n", 1),
 			[]string{`x.yaml:3: verify_window -5m must be more than 0 and at most 168h`}},
 		{"bad invite", strings.Replace(valid, "title: Tiny\n", "title: Tiny\ninvite: [\"@carol\"]\n", 1),
@@ -248,7 +251,7 @@ func TestBrokenFiles(t *testing.T) {
 		{"several problems", "name: a\ntitle: A\nseverity: bad\nfoo: 1\n",
 			[]string{`x.yaml:1: missing key "phases" (stop-the-bleeding, understand, fix-forward, verify)`,
 				`x.yaml:3: severity "bad" is not one of sev1, sev2, sev3, sev4 (sev1 is the worst)`,
-				`x.yaml:4: unknown key "foo" in playbook (known: name, title, description, severity, invite, roles, verify_window, phases)`}},
+				`x.yaml:4: unknown key "foo" in playbook (known: name, title, description, severity, invite, roles, verify_window, lead_change, phases)`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -81,7 +81,7 @@ func richIncident(t testing.TB) (incident.Incident, []incident.Event) {
 	b.do(time.Minute, incident.Command{Kind: incident.CmdStepSkip, Actor: "UBOB", StepID: "timeline", Text: "Dan should have written it down; no time."})
 	b.do(time.Minute, incident.Command{Kind: incident.CmdStepDone, Actor: "UDAN", StepID: "hypothesis"})
 	b.do(time.Minute, incident.Command{Kind: incident.CmdRequestApproval, Actor: "UDAN", StepID: "fix", What: "kubectl rollout undo deploy/pay", Where: "prod-eu"})
-	b.do(time.Minute, incident.Command{Kind: incident.CmdApprove, Actor: "UBOB", StepID: "fix"})
+	b.do(time.Minute, incident.Command{Kind: incident.CmdApprove, Actor: "UBOB", StepID: "fix", Request: 1})
 	b.do(time.Minute, incident.Command{Kind: incident.CmdStepDone, Actor: "UDAN", StepID: "fix"})
 	b.do(time.Minute, incident.Command{Kind: incident.CmdResolve, Actor: "UBOB"})
 	b.do(12*time.Minute, incident.Command{Kind: incident.CmdReopen, Actor: "UBOB", Text: "errors came back when traffic rose"})

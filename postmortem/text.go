@@ -1,6 +1,7 @@
 package postmortem
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -109,6 +110,7 @@ func inline(s string) string {
 		}
 		return r
 	}, s)
+	s = crossRefs(s)
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/8)
 	prev := ' '
@@ -149,6 +151,27 @@ func inline(s string) string {
 		prev = r
 	}
 	return b.String()
+}
+
+var (
+	// ghRef is GitHub's GH-<n> shorthand for an issue of the same repository.
+	ghRef = regexp.MustCompile(`(?i)\b(gh)-([0-9])`)
+	// issueURL is a link to an issue, pull request or discussion, which
+	// GitHub turns into a link and a cross-reference on the issue it names.
+	issueURL = regexp.MustCompile(`(?i)\b(https?):(//[^\s/]+/[^\s]*?/(?:issues|pulls?|discussions)/[0-9])`)
+)
+
+// crossRefs neutralises what would make GitHub cross-link the postmortem
+// into another issue's timeline (and notify its subscribers): GH-<n> and
+// full issue or pull request URLs. A zero-width space after "GH-" or the
+// scheme's colon keeps the text reading the same while GitHub no longer
+// sees a reference. ("#<n>" is handled with "@" in inline.)
+func crossRefs(s string) string {
+	if !strings.ContainsAny(s, "gG:") {
+		return s
+	}
+	s = ghRef.ReplaceAllString(s, "${1}-"+zwsp+"${2}")
+	return issueURL.ReplaceAllString(s, "${1}:"+zwsp+"${2}")
 }
 
 // cell is user text for a table cell, clipped to n runes first so that a

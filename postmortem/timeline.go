@@ -95,7 +95,15 @@ func (r *renderer) what(e incident.Event) string {
 	case incident.EvApprovalRequested:
 		return "Asked for approval of " + step() + " to run “" + r.plain(f["what"]) + "” on “" + r.plain(f["where"]) + "”"
 	case incident.EvApprovalGranted:
-		return "Approved " + step() + " (asked by " + r.name(f["requested_by"]) + ")"
+		s := "Approved " + step() + " (asked by " + r.name(f["requested_by"]) + ")"
+		if f["what"] != "" {
+			s += " to run “" + r.plain(f["what"]) + "” on “" + r.plain(f["where"]) + "”"
+		}
+		return s
+	case incident.EvApprovalWithdrawn:
+		return "Withdrew the approval request of " + step() + " by " + r.name(f["requested_by"]) + " with a new request"
+	case incident.EvLeadRefused:
+		return "Refused: tried to make " + r.name(f["user"]) + " the lead instead of " + r.name(f["lead"])
 	case incident.EvMemberJoined:
 		return "Joined the channel"
 	case incident.EvPinnedText:

@@ -186,7 +186,7 @@ func (s *Scheduler) recentlyClosed(now time.Time) ([]incident.Incident, error) {
 }
 
 func (s *Scheduler) send(n uint64, r incident.Reminder, now time.Time) (bool, error) {
-	_, err := s.st.Apply(n, func(cur incident.Incident) (incident.Result, error) {
+	res, err := s.st.Apply(n, func(cur incident.Incident) (incident.Result, error) {
 		for _, d := range incident.Due(cur, now, s.cfg.Reminders) {
 			if d.Key == r.Key {
 				return incident.MarkReminded(cur, d, now)
@@ -199,6 +199,10 @@ func (s *Scheduler) send(n uint64, r incident.Reminder, now time.Time) (bool, er
 		return false, nil
 	case err != nil:
 		return false, err
+	}
+	if res.ClockBack > 0 {
+		s.log.Warn("the system clock stepped back behind the incident's latest event; the reminder is stamped just after it",
+			zap.String("incident", incident.ID(n)), zap.Duration("behind", res.ClockBack))
 	}
 	s.log.Info("reminder sent", zap.String("incident", incident.ID(n)), zap.String("reminder", string(r.Kind)),
 		zap.String("user", r.User), zap.Time("due", r.Due))

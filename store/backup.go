@@ -28,27 +28,63 @@ func (d *DB) Backup(w io.Writer) (int64, error) {
 	return n, err
 }
 
-// BackupFile writes a backup to path atomically: path.tmp, fsync, rename,
-// fsync of the directory. A reader never sees a half-written backup.
+// BackupFile writes a backup to path atomically: a temporary file in
+// path's directory, fsync, rename, fsync of the directory. A reader never
+// sees a half-written backup. It refuses (ErrRefused) a path that is the
+// database itself, also through a symbolic or hard link, a directory, or
+// anything else that is not a regular file (such as the backup socket).
 func (d *DB) BackupFile(path string) error {
+	if err := CheckBackupTarget(d.path, path); err != nil {
+		return err
+	}
 	return writeAtomic(path, func(w io.Writer) error {
 		_, err := d.Backup(w)
 		return err
 	})
 }
 
+// CheckBackupTarget reports why out cannot receive a backup of the
+// database db: out is db (compared with os.SameFile, so links count), a
+// directory, or an existing file that is not a regular file. A missing
+// out is fine; its directory is checked when the backup is written.
+func CheckBackupTarget(db, out string) error {
+	fo, err := os.Stat(out)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if fo.IsDir() {
+		return refusedf("backup: %s is a directory; name the backup file, such as %s",
+			out, filepath.Join(out, "firebreak-backup.db"))
+	}
+	if fd, err := os.Stat(db); err == nil && os.SameFile(fo, fd) {
+		return refusedf("backup: %s is the database itself; write the backup to another file", out)
+	}
+	if !fo.Mode().IsRegular() {
+		return refusedf("backup: %s exists and is not a regular file", out)
+	}
+	return nil
+}
+
+// writeAtomic fills a new temporary file beside path and renames it over
+// path, so path is either its old content or the whole new one.
 func writeAtomic(path string, fill func(io.Writer) error) (err error) {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
 	defer func() {
 		if err != nil {
 			_ = f.Close()
 			_ = os.Remove(tmp)
 		}
 	}()
+	if err = f.Chmod(0o600); err != nil {
+		return err
+	}
 	if err = fill(f); err != nil {
 		return fmt.Errorf("write %s: %w", tmp, err)
 	}
@@ -93,8 +129,14 @@ type VerifyReport struct {
 // holds. Any problem is an error: missing, empty or garbage file
 // (ErrCorrupt), a live database (ErrLocked), a schema newer than this
 // binary (ErrNewerSchema). Files of older schema versions verify too.
-func Verify(path string) (VerifyReport, error) {
-	r := VerifyReport{Path: path}
+//
+// A file whose pages would lead bbolt outside it is reported as ErrCorrupt
+// before bbolt maps it, and a memory fault while reading is an error, not
+// a crash.
+func Verify(path string) (r VerifyReport, err error) {
+	defer guardFaults()()
+	defer recoverFault(path, &err)
+	r = VerifyReport{Path: path}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return r, fmt.Errorf("verify: %w", err)
@@ -106,6 +148,9 @@ func Verify(path string) (VerifyReport, error) {
 		return r, fmt.Errorf("verify %s: empty file: %w", path, ErrCorrupt)
 	}
 	r.SizeBytes = fi.Size()
+	if err := scanPages(path); err != nil {
+		return r, fmt.Errorf("verify %w", err)
+	}
 	bdb, err := openBolt(path, &bolt.Options{ReadOnly: true, Timeout: verifyTimeout})
 	if err != nil {
 		return r, fmt.Errorf("verify: %w", err)
@@ -135,16 +180,35 @@ func Verify(path string) (VerifyReport, error) {
 //
 // Without force it refuses to overwrite an existing to that:
 //   - a running process holds (ErrLocked). Stop the bot first. With force
-//     the file is replaced anyway, but the running process keeps writing
-//     into the unlinked old file until it restarts, and those writes are
-//     lost: force exists for a wedged process, not a healthy one;
+//     the file is replaced anyway; the running process would write on
+//     into the old file, which is kept beside it (a hard link), and
+//     `firebreak run` stops when it notices (DB.Replaced). Force exists
+//     for a wedged process, not a healthy one;
 //   - is newer than the backup — a higher incident number or more events
 //     (ErrRefused);
 //   - cannot be read or verified (ErrRefused).
+//
+// A database that is replaced is kept beside it (see RestoreKeeping).
 func Restore(from, to string, force bool) error {
+	_, err := RestoreKeeping(from, to, force)
+	return err
+}
+
+// RestoreKeeping is Restore that also returns where the replaced database
+// was kept: to.replaced-<UTC time>, a hard link to (or, where links are
+// not possible, a copy of) the file that was at to. kept is "" when to did
+// not exist.
+func RestoreKeeping(from, to string, force bool) (kept string, err error) {
+	return kept, restore(from, to, force, &kept)
+}
+
+func restore(from, to string, force bool, kept *string) error {
 	src, err := Verify(from)
 	if err != nil {
 		return fmt.Errorf("restore: backup %s is not usable: %w", from, err)
+	}
+	if dir := filepath.Dir(to); !isDir(dir) {
+		return fmt.Errorf("restore: the directory %s of %s does not exist; create it first", dir, to)
 	}
 	if sameFile(from, to) {
 		return fmt.Errorf("restore: %s and %s are the same file: %w", from, to, ErrRefused)
@@ -166,12 +230,90 @@ func Restore(from, to string, force bool) error {
 		return fmt.Errorf("restore: %w", err)
 	}
 
-	sdb, err := openBolt(from, &bolt.Options{ReadOnly: true, Timeout: verifyTimeout})
-	if err != nil {
+	tmp := to + ".restore"
+	if err := copyDB(from, tmp); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	tmp := to + ".restore"
-	err = writeAtomic(tmp, func(w io.Writer) error {
+	if _, err := Verify(tmp); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("restore: copy failed verification: %w", err)
+	}
+	if _, err := os.Stat(to); err == nil {
+		k, err := keepReplaced(to, time.Now())
+		if err != nil {
+			_ = os.Remove(tmp)
+			return fmt.Errorf("restore: keeping the database it replaces: %w", err)
+		}
+		*kept = k
+	}
+	if err := os.Rename(tmp, to); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("restore: %w", err)
+	}
+	return syncDir(filepath.Dir(to))
+}
+
+// keepReplaced links (or copies) path to a new path.replaced-<time> name.
+func keepReplaced(path string, now time.Time) (string, error) {
+	base := path + ".replaced-" + now.UTC().Format("20060102T150405Z")
+	for i := 1; ; i++ {
+		name := base
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", base, i)
+		}
+		err := os.Link(path, name)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			err = copyPlain(path, name)
+		}
+		return name, err
+	}
+}
+
+// copyPlain copies a file byte for byte into a new file, 0600.
+func copyPlain(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		_ = dst.Close()
+		_ = os.Remove(to)
+		return err
+	}
+	if err := dst.Sync(); err != nil {
+		_ = dst.Close()
+		return err
+	}
+	return dst.Close()
+}
+
+// Snapshot copies the database file at from, which must exist, to the new
+// file to through a read-only transaction; from is neither created nor
+// migrated. It fails with ErrLocked while another process holds from.
+func Snapshot(from, to string) error {
+	if _, err := os.Stat(from); err != nil {
+		return err
+	}
+	return copyDB(from, to)
+}
+
+// copyDB writes a consistent copy of the bbolt file from to to.
+func copyDB(from, to string) (err error) {
+	defer guardFaults()()
+	defer recoverFault(from, &err)
+	sdb, err := openBolt(from, &bolt.Options{ReadOnly: true, Timeout: verifyTimeout})
+	if err != nil {
+		return err
+	}
+	err = writeAtomic(to, func(w io.Writer) error {
 		return sdb.View(func(tx *bolt.Tx) error {
 			_, err := tx.WriteTo(w)
 			return err
@@ -180,18 +322,12 @@ func Restore(from, to string, force bool) error {
 	if cerr := sdb.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
-	if _, err := Verify(tmp); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("restore: copy failed verification: %w", err)
-	}
-	if err := os.Rename(tmp, to); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("restore: %w", err)
-	}
-	return syncDir(filepath.Dir(to))
+	return err
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 func sameFile(a, b string) bool {

@@ -146,7 +146,7 @@ func BenchmarkOpenStartup(b *testing.B) {
 				inc = r.Incident
 			}
 		}
-		return nil
+		return syncSequences(tx)
 	})
 	if err != nil {
 		b.Fatal(err)

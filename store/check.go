@@ -63,6 +63,33 @@ func (c *checker) fail(format string, args ...any) {
 	}
 }
 
+// value returns a record's value, checking its seal from v3 on; ok is
+// false (and the problem reported) when the seal is wrong.
+func (c *checker) value(where string, k, v []byte) ([]byte, bool) {
+	if c.version < 3 {
+		return v, true
+	}
+	raw, err := unseal(k, v)
+	if err != nil {
+		c.fail("%s: %v", where, err)
+		return nil, false
+	}
+	return raw, true
+}
+
+// number is value for records that hold a big-endian number.
+func (c *checker) number(where string, k, v []byte) (uint64, bool) {
+	raw, ok := c.value(where, k, v)
+	if !ok {
+		return 0, false
+	}
+	n, ok := btou(raw)
+	if !ok {
+		c.fail("%s: bad value %x", where, raw)
+	}
+	return n, ok
+}
+
 func (c *checker) bucket(name []byte) *bolt.Bucket {
 	b := c.tx.Bucket(name)
 	if b == nil {
@@ -90,6 +117,37 @@ func (c *checker) run() {
 	if c.version >= 2 {
 		c.open()
 	}
+	if c.version >= 3 {
+		c.sequences()
+	}
+}
+
+// sequences checks the sealed copy of the incidents and outbox sequences
+// and that no other bucket has one (bbolt's bucket headers carry no
+// checksum).
+func (c *checker) sequences() {
+	inc, out, err := sealedSequences(c.tx)
+	if err != nil {
+		c.fail("%v", err)
+	} else {
+		if got := c.tx.Bucket(bIncidents).Sequence(); got != inc {
+			c.fail("incidents sequence %d, sealed %d", got, inc)
+		}
+		if got := c.tx.Bucket(bOutbox).Sequence(); got != out {
+			c.fail("outbox sequence %d, sealed %d", got, out)
+		}
+	}
+	for _, name := range [][]byte{bMeta, bChannels, bDedupe, bDedupeExp, bOpen, bEvents, bPubmeta} {
+		if seq := c.tx.Bucket(name).Sequence(); seq != 0 {
+			c.fail("bucket %s has sequence %d", name, seq)
+		}
+	}
+	_ = c.tx.Bucket(bMeta).ForEach(func(k, v []byte) error {
+		if string(k) != string(kSchema) && string(k) != string(kSequences) {
+			c.fail("meta: unknown key %q", k)
+		}
+		return nil
+	})
 }
 
 func (c *checker) incidents() {
@@ -101,8 +159,12 @@ func (c *checker) incidents() {
 			c.fail("incidents: bad key %x", k)
 			return nil
 		}
+		raw, ok := c.value(incident.ID(n), k, v)
+		if !ok {
+			return nil
+		}
 		var inc incident.Incident
-		if err := json.Unmarshal(v, &inc); err != nil {
+		if err := json.Unmarshal(raw, &inc); err != nil {
 			c.fail("%s: %v", incident.ID(n), err)
 			return nil
 		}
@@ -123,11 +185,10 @@ func (c *checker) incidents() {
 func (c *checker) channels() {
 	cb := c.tx.Bucket(bChannels)
 	_ = cb.ForEach(func(k, v []byte) error {
-		n, ok := btou(v)
+		n, ok := c.number("channels: "+string(k), k, v)
 		inc, exists := c.incs[n]
 		switch {
 		case !ok:
-			c.fail("channels: %s → bad value %x", k, v)
 		case !exists:
 			c.fail("channels: %s → missing %s", k, incident.ID(n))
 		case inc.Channel != string(k):
@@ -139,7 +200,7 @@ func (c *checker) channels() {
 		if inc.Channel == "" {
 			continue
 		}
-		if got, ok := btou(cb.Get([]byte(inc.Channel))); !ok || got != n {
+		if got, ok, _ := c.lookup(cb, []byte(inc.Channel)); !ok || got != n {
 			c.fail("%s: channel %s not indexed", incident.ID(n), inc.Channel)
 		}
 	}
@@ -147,7 +208,10 @@ func (c *checker) channels() {
 
 func (c *checker) open() {
 	ob := c.tx.Bucket(bOpen)
-	_ = ob.ForEach(func(k, _ []byte) error {
+	_ = ob.ForEach(func(k, v []byte) error {
+		if len(v) != 0 {
+			c.fail("open %x: value %x where there is none", k, v)
+		}
 		n, ok := btou(k)
 		inc, exists := c.incs[n]
 		switch {
@@ -167,9 +231,23 @@ func (c *checker) open() {
 	}
 }
 
-func (c *checker) event(n, seq uint64, v []byte) {
+// lookup reads the number stored under k, sealed from v3 on.
+func (c *checker) lookup(b *bolt.Bucket, k []byte) (uint64, bool, error) {
+	if c.version >= 3 {
+		return getU64(b, k)
+	}
+	n, ok := btou(b.Get(k))
+	return n, ok, nil
+}
+
+func (c *checker) event(n, seq uint64, k, v []byte) {
+	where := fmt.Sprintf("%s event %d", incident.ID(n), seq)
+	raw, ok := c.value(where, k, v)
+	if !ok {
+		return
+	}
 	var e incident.Event
-	if err := json.Unmarshal(v, &e); err != nil {
+	if err := json.Unmarshal(raw, &e); err != nil {
 		c.fail("%s event %d: %v", incident.ID(n), seq, err)
 	} else if e.Seq != seq {
 		c.fail("%s event %d: record says seq %d", incident.ID(n), seq, e.Seq)
@@ -187,7 +265,7 @@ func (c *checker) events() {
 				c.fail("events: bad v1 key %x", k)
 				return nil
 			}
-			c.event(binary.BigEndian.Uint64(k), binary.BigEndian.Uint64(k[8:]), v)
+			c.event(binary.BigEndian.Uint64(k), binary.BigEndian.Uint64(k[8:]), k, v)
 			return nil
 		})
 		return
@@ -199,7 +277,8 @@ func (c *checker) events() {
 			c.fail("events: %x is not a per-incident bucket", k)
 			return nil
 		}
-		return nb.ForEach(func(sk, sv []byte) error {
+		var last uint64
+		err := nb.ForEach(func(sk, sv []byte) error {
 			seq, ok := btou(sk)
 			if !ok || sv == nil {
 				c.fail("%s events: bad key %x", incident.ID(n), sk)
@@ -208,9 +287,15 @@ func (c *checker) events() {
 			if seq > nb.Sequence() {
 				c.fail("%s event %d above sequence %d", incident.ID(n), seq, nb.Sequence())
 			}
-			c.event(n, seq, sv)
+			last = seq
+			c.event(n, seq, sk, sv)
 			return nil
 		})
+		// Events are never deleted, so the sequence is the last seq.
+		if c.version >= 3 && last != nb.Sequence() {
+			c.fail("%s events: sequence %d, last event %d", incident.ID(n), nb.Sequence(), last)
+		}
+		return err
 	})
 }
 
@@ -222,8 +307,12 @@ func (c *checker) outbox() {
 			c.fail("outbox: bad key %x", k)
 			return nil
 		}
-		it, err := decodeItem(k, v)
-		if err != nil {
+		var it OutboxItem
+		raw, ok := c.value(fmt.Sprintf("outbox %d", id), k, v)
+		if !ok {
+			return nil
+		}
+		if err := json.Unmarshal(raw, &it); err != nil {
 			c.fail("outbox %d: %v", id, err)
 			return nil
 		}
@@ -240,18 +329,19 @@ func (c *checker) outbox() {
 func (c *checker) dedupe() {
 	db, xb := c.tx.Bucket(bDedupe), c.tx.Bucket(bDedupeExp)
 	_ = db.ForEach(func(k, v []byte) error {
-		exp, ok := btou(v)
-		if !ok {
-			c.fail("dedupe %q: bad expiry %x", k, v)
-		} else if xb.Get(expKey(exp, k)) == nil {
+		exp, ok := c.number(fmt.Sprintf("dedupe %q", k), k, v)
+		if ok && xb.Get(expKey(exp, k)) == nil {
 			c.fail("dedupe %q: not in the expiry index", k)
 		}
 		return nil
 	})
-	_ = xb.ForEach(func(k, _ []byte) error {
+	_ = xb.ForEach(func(k, v []byte) error {
+		if len(v) != 0 {
+			c.fail("dedupe_exp %x: value %x where there is none", k, v)
+		}
 		if len(k) < 8 {
 			c.fail("dedupe_exp: bad key %x", k)
-		} else if exp, ok := btou(db.Get(k[8:])); !ok || exp != binary.BigEndian.Uint64(k) {
+		} else if exp, ok, _ := c.lookup(db, k[8:]); !ok || exp != binary.BigEndian.Uint64(k) {
 			c.fail("dedupe_exp: %q has no matching key", k[8:])
 		}
 		return nil
@@ -266,6 +356,19 @@ func (c *checker) pubmeta() {
 			c.fail("pubmeta: %x is not a per-incident bucket", k)
 		} else if _, exists := c.incs[n]; !exists {
 			c.fail("pubmeta: missing %s", incident.ID(n))
+		} else {
+			nb := pb.Bucket(k)
+			if c.version >= 3 && nb.Sequence() != 0 {
+				c.fail("pubmeta %s: sequence %d", incident.ID(n), nb.Sequence())
+			}
+			_ = nb.ForEach(func(mk, mv []byte) error {
+				if mv == nil {
+					c.fail("pubmeta %s: %q is a bucket", incident.ID(n), mk)
+				} else {
+					c.value(fmt.Sprintf("pubmeta %s %q", incident.ID(n), mk), mk, mv)
+				}
+				return nil
+			})
 		}
 		return nil
 	})

@@ -150,7 +150,7 @@ func (c *committer) commit(group []*writeReq) {
 				errs[i], dirty = e, i
 				return e
 			}
-			return nil
+			return syncSequences(tx)
 		})
 		if dirty >= 0 {
 			group[dirty].finish(errs[dirty])

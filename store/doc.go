@@ -11,11 +11,16 @@
 //     rows) together. If the process dies after the commit the outbox still
 //     holds the effects; if it dies before, nothing happened.
 //   - Buckets, keys (big-endian uint64 so they sort) and record encoding
-//     (JSON, for readability and forward compatibility).
+//     (JSON, for readability and forward compatibility), each record
+//     sealed with a CRC-32C of its key and value that every read checks
+//     (seal.go): bbolt checksums only its meta pages.
 //   - Indexes that keep start-up cheap: `open` (non-closed incidents) so
 //     the bot never scans history, and `channels` (Slack channel → incident).
 //   - The schema version and its migrations, up and down (schema.go).
 //   - Backup, verification and restore of database files (backup.go).
+//     Verification scans bbolt's page structure with plain reads before
+//     mapping a file (pagescan.go), so a damaged file is an error, not a
+//     crash of the process.
 //
 // What store must not do: it knows nothing about Slack, GitHub or the
 // domain's rules. It never decides whether a command is allowed — that is

@@ -42,3 +42,14 @@ func (e *lockedError) Error() string {
 }
 
 func (e *lockedError) Unwrap() error { return ErrLocked }
+
+// refusal is an ErrRefused whose message is complete on its own.
+type refusal struct{ msg string }
+
+func refusedf(format string, args ...any) error {
+	return &refusal{msg: fmt.Sprintf(format, args...)}
+}
+
+func (e *refusal) Error() string { return e.msg }
+
+func (e *refusal) Unwrap() error { return ErrRefused }

@@ -2,17 +2,19 @@ package store
 
 import "encoding/binary"
 
-// Bucket names. Layout of the current schema (v2):
+// Bucket names. Layout of the current schema (v3). Every value marked
+// sealed starts with the CRC-32C of its key and value (seal.go):
 //
-//	meta        "schema" → uint64 version
-//	incidents   n → Incident JSON; bucket sequence = last incident number
-//	events      n → nested bucket: seq → Event JSON (sequence = last seq)
-//	outbox      id → OutboxItem JSON; sequence = last id
-//	dedupe      key → uint64 expiry (unix nanoseconds)
+//	meta        "schema" → uint64 version; "sequences" → sealed copy of
+//	            the incidents and outbox sequences
+//	incidents   n → sealed Incident JSON; bucket sequence = last incident number
+//	events      n → nested bucket: seq → sealed Event JSON (sequence = last seq)
+//	outbox      id → sealed OutboxItem JSON; sequence = last id
+//	dedupe      key → sealed uint64 expiry (unix nanoseconds)
 //	dedupe_exp  expiry|key → empty (lets pruning start at the oldest key)
 //	open        n → empty, for every incident that is not closed
-//	channels    Slack channel id → n
-//	pubmeta     n → nested bucket: key → value
+//	channels    Slack channel id → sealed n
+//	pubmeta     n → nested bucket: key → sealed value
 var (
 	bMeta      = []byte("meta")
 	bIncidents = []byte("incidents")

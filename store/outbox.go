@@ -22,8 +22,13 @@ type OutboxItem struct {
 	LastError string          `json:"last_error,omitempty"`
 }
 
-func decodeItem(k, v []byte) (OutboxItem, error) {
+// decodeItem checks and decodes a sealed outbox row.
+func decodeItem(k, sv []byte) (OutboxItem, error) {
 	var it OutboxItem
+	v, err := unseal(k, sv)
+	if err != nil {
+		return it, fmt.Errorf("outbox: %w", err)
+	}
 	if err := json.Unmarshal(v, &it); err != nil {
 		return it, fmt.Errorf("decode outbox row %x: %v: %w", k, err, ErrCorrupt)
 	}
@@ -105,7 +110,7 @@ func (d *DB) Retry(id uint64, notBefore time.Time, lastErr string) error {
 		if err != nil {
 			return err
 		}
-		return b.Put(u64(id), nv)
+		return b.Put(u64(id), seal(u64(id), nv))
 	})
 }
 

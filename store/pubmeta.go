@@ -23,7 +23,7 @@ func (d *DB) SetMeta(n uint64, key, value string) error {
 		if err != nil {
 			return err
 		}
-		return b.Put([]byte(key), []byte(value))
+		return b.Put([]byte(key), seal([]byte(key), []byte(value)))
 	})
 }
 
@@ -37,7 +37,13 @@ func (d *DB) Meta(n uint64, key string) (string, error) {
 			return fmt.Errorf("%s: %w", incident.ID(n), ErrNotFound)
 		}
 		if b := tx.Bucket(bPubmeta).Bucket(u64(n)); b != nil {
-			val = string(b.Get([]byte(key))) // string() copies
+			if sv := b.Get([]byte(key)); sv != nil {
+				v, err := unseal([]byte(key), sv)
+				if err != nil {
+					return fmt.Errorf("%s meta %q: %w", incident.ID(n), key, err)
+				}
+				val = string(v) // string() copies
+			}
 		}
 		return nil
 	})

@@ -18,8 +18,13 @@ func getTx(tx *bolt.Tx, n uint64) (incident.Incident, error) {
 	return decodeIncident(n, v)
 }
 
-func decodeIncident(n uint64, v []byte) (incident.Incident, error) {
+// decodeIncident checks and decodes the sealed record of incident n.
+func decodeIncident(n uint64, sv []byte) (incident.Incident, error) {
 	var inc incident.Incident
+	v, err := unseal(u64(n), sv)
+	if err != nil {
+		return inc, fmt.Errorf("%s: %w", incident.ID(n), err)
+	}
 	if err := json.Unmarshal(v, &inc); err != nil {
 		return incident.Incident{}, fmt.Errorf("decode %s: %v: %w", incident.ID(n), err, ErrCorrupt)
 	}
@@ -42,11 +47,13 @@ func (d *DB) Get(n uint64) (incident.Incident, error) {
 func (d *DB) ByChannel(channelID string) (incident.Incident, error) {
 	var inc incident.Incident
 	err := d.db.View(func(tx *bolt.Tx) error {
-		n, ok := btou(tx.Bucket(bChannels).Get([]byte(channelID)))
+		n, ok, err := getU64(tx.Bucket(bChannels), []byte(channelID))
+		if err != nil {
+			return fmt.Errorf("channel %s: %w", channelID, err)
+		}
 		if !ok {
 			return fmt.Errorf("channel %s: %w", channelID, ErrNotFound)
 		}
-		var err error
 		inc, err = getTx(tx, n)
 		return err
 	})
@@ -106,8 +113,12 @@ func (d *DB) Events(n uint64) ([]incident.Event, error) {
 			return nil
 		}
 		out = make([]incident.Event, 0, eb.Stats().KeyN)
-		return eb.ForEach(func(k, v []byte) error {
+		return eb.ForEach(func(k, sv []byte) error {
 			var e incident.Event
+			v, err := unseal(k, sv)
+			if err != nil {
+				return fmt.Errorf("%s event: %w", incident.ID(n), err)
+			}
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("decode %s event %x: %v: %w", incident.ID(n), k, err, ErrCorrupt)
 			}

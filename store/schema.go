@@ -17,7 +17,8 @@ import (
 //	v2: one nested events bucket per incident (seq → event, the bucket's
 //	    sequence is the last seq) and the `open` index of non-closed
 //	    incidents, so start-up and OpenIncidents never scan history.
-const SchemaVersion = 2
+//	v3: every record sealed with a CRC-32C of its key and value (seal.go).
+const SchemaVersion = 3
 
 // migration moves the database between Version-1 and Version. Up and Down
 // each run inside the caller's single read-write transaction.
@@ -32,6 +33,7 @@ type migration struct {
 // the base layout created by initV1.
 var migrations = []migration{
 	{Version: 2, Name: "nested events bucket per incident; open index", Up: upV2, Down: downV2},
+	{Version: 3, Name: "CRC-32C checksum on every record", Up: upV3, Down: downV3},
 }
 
 // Migrate moves an open bbolt database to schema version to (1 ≤ to ≤

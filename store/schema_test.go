@@ -225,9 +225,9 @@ func TestMigrateUpDownUp(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
-	v2 := dump(t, path)
-	if v2["meta/"+hex.EncodeToString(kSchema)] != string(u64(2)) {
-		t.Fatal("schema not 2 after Open")
+	latest := dump(t, path)
+	if latest["meta/"+hex.EncodeToString(kSchema)] != string(u64(SchemaVersion)) {
+		t.Fatalf("schema not %d after Open", SchemaVersion)
 	}
 
 	steps := []struct {
@@ -237,9 +237,9 @@ func TestMigrateUpDownUp(t *testing.T) {
 	}{
 		{name: "down to v1", to: 1, want: v1},
 		{name: "down again is a no-op", to: 1, want: v1},
-		{name: "up to v2", to: 2, want: v2},
+		{name: "up to latest", to: SchemaVersion, want: latest},
 		{name: "down to v1 again", to: 1, want: v1},
-		{name: "up again", to: 2, want: v2},
+		{name: "up again", to: SchemaVersion, want: latest},
 	}
 	for _, s := range steps {
 		if err := MigrateFile(path, s.to, Options{NoSync: true}); err != nil {

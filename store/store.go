@@ -3,6 +3,8 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -37,6 +39,9 @@ type DB struct {
 	// pages is the outbox lane of page effects (see lane.go).
 	pages lane
 
+	// file is the database file as opened, to notice it being replaced.
+	file os.FileInfo
+
 	// noBatch makes writes use one Update each (benchmark comparison).
 	noBatch bool
 	// fault, when set, is called at named points inside write
@@ -54,7 +59,17 @@ func Open(path string, opt Options) (*DB, error) {
 	return open(path, opt, false)
 }
 
-func open(path string, opt Options, readOnly bool) (*DB, error) {
+func open(path string, opt Options, readOnly bool) (d *DB, err error) {
+	defer guardFaults()()
+	var bdb *bolt.DB
+	defer func() {
+		if r := recover(); r != nil {
+			if bdb != nil {
+				_ = bdb.Close()
+			}
+			d, err = nil, fmt.Errorf("open %s: reading the file failed (%v): %w", path, r, ErrCorrupt)
+		}
+	}()
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultTimeout
 	}
@@ -65,11 +80,11 @@ func open(path string, opt Options, readOnly bool) (*DB, error) {
 		opt.Now = time.Now
 	}
 	log := opt.Logger.Named("store")
-	bdb, err := openBolt(path, &bolt.Options{Timeout: opt.Timeout, NoSync: opt.NoSync, ReadOnly: readOnly})
+	bdb, err = openBolt(path, &bolt.Options{Timeout: opt.Timeout, NoSync: opt.NoSync, ReadOnly: readOnly})
 	if err != nil {
 		return nil, err
 	}
-	d := &DB{db: bdb, path: path, log: log, now: opt.Now, notify: make(chan struct{}, 1)}
+	d = &DB{db: bdb, path: path, log: log, now: opt.Now, notify: make(chan struct{}, 1)}
 	d.pages = lane{d: d, bucket: bPageOutbox, notify: make(chan struct{}, 1)}
 	if readOnly {
 		err = bdb.View(func(tx *bolt.Tx) error {
@@ -94,12 +109,16 @@ func open(path string, opt Options, readOnly bool) (*DB, error) {
 	if !readOnly {
 		d.com = newCommitter(bdb)
 	}
+	if fi, err := os.Stat(path); err == nil {
+		d.file = fi
+	}
 	log.Debug("opened", zap.String("path", path), zap.Int("schema", SchemaVersion))
 	return d, nil
 }
 
 // openBolt opens the bbolt file and turns bbolt's errors into ours.
 func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	defer guardFaults()()
 	defer func() {
 		// A garbage file can make bbolt panic while reading its meta pages.
 		if r := recover(); r != nil {
@@ -116,6 +135,10 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
 		errors.Is(err, berrors.ErrVersionMismatch):
 		return nil, fmt.Errorf("open %s: %v: %w", path, err, ErrCorrupt)
 	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return nil, err // names the file already
+	}
 	return nil, fmt.Errorf("open %s: %w", path, err)
 }
 
@@ -126,6 +149,18 @@ func (d *DB) Close() error {
 		d.com.close()
 	}
 	return d.db.Close()
+}
+
+// Replaced reports whether the file at Path is no longer the one this DB
+// opened: removed, or another file renamed over it (a restore with
+// --force, a copy by hand). Writes then go to the old, unlinked file, and
+// whoever opens Path next does not see them.
+func (d *DB) Replaced() bool {
+	if d.file == nil {
+		return false
+	}
+	fi, err := os.Stat(d.path)
+	return err != nil || !os.SameFile(fi, d.file)
 }
 
 // Path is the database file.
@@ -160,7 +195,12 @@ func (d *DB) write(fn func(tx *bolt.Tx) error) error {
 func (d *DB) submit(fn func(tx *bolt.Tx) error, after func(error)) *writeReq {
 	if d.noBatch || d.com == nil {
 		r := &writeReq{done: make(chan struct{}), after: after}
-		err := d.db.Update(fn)
+		err := d.db.Update(func(tx *bolt.Tx) error {
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return syncSequences(tx)
+		})
 		var ce cleanError
 		if errors.As(err, &ce) {
 			err = ce.err

@@ -214,7 +214,7 @@ func (d *DB) EnqueueOnce(key string, eff incident.Effect) (bool, error) {
 			return err
 		}
 		added = true
-		return xb.Put(u64(id), v)
+		return xb.Put(u64(id), seal(u64(id), v))
 	})
 	if err != nil {
 		return false, err
@@ -259,10 +259,11 @@ func (d *DB) persist(tx *bolt.Tx, prev *incident.Incident, n uint64, res *incide
 		return 0, fmt.Errorf("store: INC-%d: invalid status %q: %w", n, inc.Status, ErrConflict)
 	}
 	key := u64(n)
-	rec, err := json.Marshal(inc)
+	enc, err := json.Marshal(inc)
 	if err != nil {
 		return 0, fmt.Errorf("store: encode INC-%d: %w", n, err)
 	}
+	rec := seal(key, enc)
 	// Most commands (notes, pins, joins) only append to the timeline;
 	// skipping an identical rewrite keeps those commits small.
 	ib := tx.Bucket(bIncidents)
@@ -284,17 +285,21 @@ func (d *DB) persist(tx *bolt.Tx, prev *incident.Incident, n uint64, res *incide
 	}
 	cb := tx.Bucket(bChannels)
 	if prev != nil && prev.Channel != "" && prev.Channel != inc.Channel {
-		if owner, ok := btou(cb.Get([]byte(prev.Channel))); ok && owner == n {
+		if owner, ok, _ := getU64(cb, []byte(prev.Channel)); ok && owner == n {
 			if err := cb.Delete([]byte(prev.Channel)); err != nil {
 				return 0, err
 			}
 		}
 	}
 	if inc.Channel != "" {
-		if owner, ok := btou(cb.Get([]byte(inc.Channel))); ok && owner != n {
+		owner, ok, err := getU64(cb, []byte(inc.Channel))
+		if err != nil {
+			return 0, fmt.Errorf("store: channel %s: %w", inc.Channel, err)
+		}
+		if ok && owner != n {
 			return 0, fmt.Errorf("store: channel %s already belongs to %s: %w", inc.Channel, incident.ID(owner), ErrConflict)
 		}
-		if err := cb.Put([]byte(inc.Channel), key); err != nil {
+		if err := cb.Put([]byte(inc.Channel), seal([]byte(inc.Channel), key)); err != nil {
 			return 0, err
 		}
 	}
@@ -319,7 +324,7 @@ func (d *DB) persist(tx *bolt.Tx, prev *incident.Incident, n uint64, res *incide
 			if err != nil {
 				return 0, fmt.Errorf("store: encode INC-%d event: %w", n, err)
 			}
-			if err := eb.Put(u64(seq), v); err != nil {
+			if err := eb.Put(u64(seq), seal(u64(seq), v)); err != nil {
 				return 0, err
 			}
 			evs[i] = e
@@ -350,7 +355,7 @@ func (d *DB) persist(tx *bolt.Tx, prev *incident.Incident, n uint64, res *incide
 			if err != nil {
 				return 0, fmt.Errorf("store: encode INC-%d effect: %w", n, err)
 			}
-			if err := xb.Put(u64(id), v); err != nil {
+			if err := xb.Put(u64(id), seal(u64(id), v)); err != nil {
 				return 0, err
 			}
 		}
@@ -363,7 +368,9 @@ func (d *DB) persist(tx *bolt.Tx, prev *incident.Incident, n uint64, res *incide
 
 // seenTx reports whether key is remembered and not expired at now.
 func seenTx(tx *bolt.Tx, key string, now time.Time) bool {
-	exp, ok := btou(tx.Bucket(bDedupe).Get([]byte(key)))
+	// A damaged entry counts as unseen: the command is applied again
+	// rather than dropped.
+	exp, ok, _ := getU64(tx.Bucket(bDedupe), []byte(key))
 	return ok && int64(exp) > now.UnixNano()
 }
 
@@ -371,13 +378,13 @@ func seenTx(tx *bolt.Tx, key string, now time.Time) bool {
 func rememberTx(tx *bolt.Tx, key string, now time.Time) error {
 	db, xb := tx.Bucket(bDedupe), tx.Bucket(bDedupeExp)
 	k := []byte(key)
-	if old, ok := btou(db.Get(k)); ok {
+	if old, ok, _ := getU64(db, k); ok {
 		if err := xb.Delete(expKey(old, k)); err != nil {
 			return err
 		}
 	}
 	exp := uint64(now.Add(DedupeTTL).UnixNano())
-	if err := db.Put(k, u64(exp)); err != nil {
+	if err := db.Put(k, seal(k, u64(exp))); err != nil {
 		return err
 	}
 	if err := xb.Put(expKey(exp, k), nil); err != nil {
@@ -411,7 +418,7 @@ func pruneTx(tx *bolt.Tx, now time.Time, max int) (int, error) {
 			return 0, err
 		}
 		// Only drop the key if it still points at this expiry.
-		if exp, ok := btou(db.Get(k[8:])); ok && exp == binary.BigEndian.Uint64(k) {
+		if exp, ok, _ := getU64(db, k[8:]); ok && exp == binary.BigEndian.Uint64(k) {
 			if err := db.Delete(k[8:]); err != nil {
 				return 0, err
 			}

@@ -176,6 +176,7 @@ type effView struct {
 	Arrow, Word, Role, Step  string
 	What, Where, Quote       string
 	Since, Window            string
+	Link                     string
 }
 
 func effViewOf(inc incident.Incident, e incident.Effect) effView {
@@ -219,8 +220,14 @@ func Announcement(inc incident.Incident, e incident.Effect) (string, error) {
 	case incident.MsgStatusChanged:
 		name = "announce_status_changed"
 	case incident.MsgClosed:
+		// The one closure announcement: who closed it (fields by and, for
+		// a forced close, reason) with the postmortem link (field url).
 		v.To = string(incident.StatusClosed)
-		name = "announce_status_changed"
+		v.Text = clipText(oneLine(e.Fields["reason"]), maxReasonLen)
+		if u := e.Fields["url"]; u != "" {
+			v.Link = link(u, "Postmortem: "+inc.ID())
+		}
+		name = "announce_closed"
 	case incident.MsgStatusUpdate:
 		v.Quote = quote(e.Text)
 		name = "announce_status_update"
@@ -283,6 +290,21 @@ func ChannelMessage(inc incident.Incident, e incident.Effect) (string, error) {
 		return "", fmt.Errorf("channel message: no template for message %q", e.Msg)
 	}
 	return renderSlack(name, v, maxMessage)
+}
+
+// ApprovalWithdrawn is what a withdrawn approval request's message is
+// replaced with: the request it made, struck, and why it no longer counts.
+func ApprovalWithdrawn(inc incident.Incident, e incident.Effect) (string, error) {
+	if e.Kind != incident.EffWithdrawApproval {
+		return "", fmt.Errorf("withdrawn approval: effect kind %q is not %q", e.Kind, incident.EffWithdrawApproval)
+	}
+	v := effViewOf(inc, e)
+	f := e.Fields
+	v.Step = stepTitle(inc, f["step"], e.Text)
+	v.User = mention(f["requested_by"])
+	v.What = codeBlock(Clip(f["what"], maxCodeLen))
+	v.Where = codeBlock(Clip(f["where"], maxCodeLen))
+	return renderSlack("approval_withdrawn", v, maxMessage)
 }
 
 // stepTitle prefers the title in the incident's checklist, so a message
@@ -393,9 +415,15 @@ func StepLine(st incident.Step) string {
 	if st.Approval {
 		switch a := st.Signoff; {
 		case a.Approved():
-			v.Approval = ":unlock: approved by " + mention(a.ApprovedBy)
+			// Who asked and who approved are two facts, beside who ran it.
+			v.Approval = ":unlock: asked by " + mention(a.RequestedBy) + ", approved by " + mention(a.ApprovedBy)
 		case a != nil:
+			// The card's Approve button answers this request, so the card
+			// shows what it would approve: the same render gives both.
 			v.Approval = ":hourglass_flowing_sand: awaiting approval (asked by " + mention(a.RequestedBy) + ")"
+			if a.What != "" {
+				v.Approval += " to run `" + clipText(oneLine(a.What), 200) + "` on `" + clipText(oneLine(a.Where), 100) + "`"
+			}
 		default:
 			v.Approval = ":lock: needs approval"
 		}
@@ -575,6 +603,13 @@ func describeEvent(inc incident.Incident, e incident.Event, loc *time.Location) 
 		what, text = "asked for approval of "+step()+": `"+clipText(oneLine(f["what"]), 200)+"` on `"+clipText(oneLine(f["where"]), 100)+"`", ""
 	case incident.EvApprovalGranted:
 		what, text = "approved "+step(), ""
+		if w := f["what"]; w != "" {
+			what += " (asked by " + mention(f["requested_by"]) + "): `" + clipText(oneLine(w), 200) + "` on `" + clipText(oneLine(f["where"]), 100) + "`"
+		}
+	case incident.EvApprovalWithdrawn:
+		what, text = "withdrew the approval request of "+step()+" by "+mention(f["requested_by"])+" with a new request", ""
+	case incident.EvLeadRefused:
+		what, text = "tried to make "+mention(f["user"])+" the lead instead of "+mention(f["lead"])+" (refused)", ""
 	case incident.EvMemberJoined:
 		what = "joined the channel"
 	case incident.EvMessagePinned:

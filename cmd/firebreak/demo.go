@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	firebreak "github.com/firebreak-hq/firebreak"
 	"io"
 	"net"
 	"net/http"
@@ -62,6 +63,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
+	if !d.Loopback {
+		fmt.Fprint(stderr, demoExposedWarning(*addr))
+	}
 	fmt.Fprintf(stdout, "Firebreak demo is running: open %s\n", d.URL)
 	fmt.Fprintf(stdout, "database: %s (press Ctrl-C to stop)\n", d.DBPath)
 	select {
@@ -88,8 +92,10 @@ type demoOptions struct {
 
 // demoRun is the whole product running against the fakes, with the UI.
 type demoRun struct {
-	URL      string
-	DBPath   string
+	URL    string
+	DBPath string
+	// Loopback is whether the UI listens on a loopback address only.
+	Loopback bool
 	Slack    *slackfake.Server
 	GitHub   *githubfake.Server
 	App      *app.App
@@ -136,7 +142,7 @@ func startDemo(ctx context.Context, o demoOptions) (d *demoRun, err error) {
 	if d.DBPath == "" {
 		d.DBPath = filepath.Join(d.tmp, "firebreak.db")
 	}
-	if d.Slack, err = slackfake.New(); err != nil {
+	if d.Slack, err = slackfake.New(slackfake.WithManifest(firebreak.Manifest)); err != nil {
 		return d, fmt.Errorf("fake Slack: %w", err)
 	}
 	if d.GitHub, err = githubfake.New(demoGitHubToken); err != nil {
@@ -207,7 +213,8 @@ func startDemo(ctx context.Context, o demoOptions) (d *demoRun, err error) {
 		return d, fmt.Errorf("demo UI on %s (set --addr or FIREBREAK_DEMO_ADDR): %w", o.Addr, err)
 	}
 	d.ui = demo.New(d.Slack, d.GitHub, demoOwner, demoRepo)
-	d.srv = &http.Server{Handler: d.ui, ReadHeaderTimeout: 5 * time.Second}
+	d.Loopback = isLoopback(ln.Addr())
+	d.srv = app.NewHTTPServer(demo.Guard(d.ui, d.Loopback))
 	go func() {
 		if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.fail(fmt.Errorf("demo UI: %w", err))
@@ -215,6 +222,20 @@ func startDemo(ctx context.Context, o demoOptions) (d *demoRun, err error) {
 	}()
 	d.URL = "http://" + browsable(ln.Addr()) + "/"
 	return d, nil
+}
+
+// isLoopback reports whether a listener is reachable from this machine
+// only.
+func isLoopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
+}
+
+// demoExposedWarning is printed when the demo listens beyond loopback.
+func demoExposedWarning(addr string) string {
+	return "WARNING: the demo listens on " + addr + ", which other machines can reach.\n" +
+		"WARNING: anyone who reaches it can act as every person of the demo workspace; it has no login.\n" +
+		"WARNING: use --addr " + defaultDemoAddr + " unless you mean to share it on a trusted network.\n"
 }
 
 // browsable turns a listen address into one a browser can open.

@@ -299,9 +299,9 @@ func TestDemoInBrowser(t *testing.T) {
 		botSays("👥 @bob has the comms role (assigned by @alice)."),
 	)
 
-	run("carol, the lead, joins and assesses",
+	run("carol, invited when named lead, assesses",
 		actAs(slackfake.Carol),
-		click(`#join`),
+		// Naming her lead invited her: no join bar to click.
 		chromedp.WaitNotVisible(chromedp.CSS(`#join-bar`)),
 		chromedp.WaitVisible(chromedp.CSS(step("assess-impact")+` button[data-action-id="step.done"]`)),
 		clock.Advance(3*time.Minute), done("assess-impact"),

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -27,6 +31,11 @@ func cmdDoctor(ctx context.Context, w io.Writer, getenv func(string) string) err
 		}
 		fmt.Fprintf(w, "%s %-22s %s\n", mark, what, detail)
 	}
+	// notChecked is for a check that could not be made: neither ok nor a
+	// failure of the setup.
+	notChecked := func(what, why string) {
+		fmt.Fprintf(w, "%s %-22s not checked: %s\n", "--  ", what, why)
+	}
 	cfg, err := app.FromEnv(getenv)
 	if err != nil {
 		report(false, "configuration", err.Error())
@@ -40,24 +49,29 @@ func cmdDoctor(ctx context.Context, w io.Writer, getenv func(string) string) err
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		auth, err := api.AuthTestContext(cctx)
 		cancel()
-		if err != nil {
+		if hint, unreachable := unreachableHint(err, "Slack", "SLACK_API_URL", cfg.SlackAPIURL); unreachable {
+			report(false, "slack bot token", hint)
+		} else if err != nil {
 			report(false, "slack bot token", "auth.test failed: "+err.Error()+" — reinstall the app and copy the xoxb- token")
 		} else {
 			report(true, "slack bot token", "authenticated as "+auth.User+" in "+auth.Team)
 			missing, known := app.MissingScopesAt(cfg.SlackAPIURL, cfg.BotToken)
 			switch {
 			case !known:
-				report(true, "slack scopes", "Slack did not report the token's scopes, so they could not be checked; compare the app's OAuth scopes with slack-app-manifest.yaml")
+				notChecked("slack scopes", "Slack did not report the token's scopes; compare the app's OAuth scopes with slack-app-manifest.yaml")
 			case len(missing) > 0:
-				report(false, "slack scopes", fmt.Sprintf("missing %v — add them from slack-app-manifest.yaml and reinstall the app", missing))
+				report(false, "slack scopes", fmt.Sprintf("the bot token lacks %s — add them under OAuth & Permissions → Bot Token Scopes (or recreate the app from slack-app-manifest.yaml), reinstall the app and use the new xoxb- token", strings.Join(missing, ", ")))
 			default:
-				report(true, "slack scopes", "every scope the bot uses is granted")
+				report(true, "slack scopes", "the token has every scope slack-app-manifest.yaml asks for")
 			}
+			report(announceCheck(ctx, api, cfg.AnnounceChannel))
 		}
 		cctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 		_, _, err = api.StartSocketModeContext(cctx)
 		cancel()
-		if err != nil {
+		if hint, unreachable := unreachableHint(err, "Slack", "SLACK_API_URL", cfg.SlackAPIURL); unreachable {
+			report(false, "slack app token", hint)
+		} else if err != nil {
 			report(false, "slack app token", "apps.connections.open failed: "+err.Error()+" — enable Socket Mode and create an app-level token with connections:write")
 		} else {
 			report(true, "slack app token", "Socket Mode connection can be opened")
@@ -72,13 +86,19 @@ func cmdDoctor(ctx context.Context, w io.Writer, getenv func(string) string) err
 			err = gh.Check(cctx)
 			cancel()
 		}
-		if err != nil {
+		if hint, unreachable := unreachableHint(err, "GitHub", "GITHUB_API_URL", cfg.GitHubAPIURL); unreachable {
+			report(false, "github", hint)
+		} else if err != nil {
 			report(false, "github", err.Error())
 		} else {
 			report(true, "github", "repository "+cfg.GitHubRepo+" reachable, labels ready")
 		}
 	}
-	report(dbWritable(cfg.DBPath))
+	if ok, what, detail := dbWritable(cfg.DBPath); ok && strings.HasPrefix(detail, inUse) {
+		notChecked(what, detail)
+	} else {
+		report(ok, what, detail)
+	}
 	if errs := playbooks.Check(cfg.PlaybooksDir); len(errs) > 0 {
 		report(false, "playbooks", fmt.Sprintf("%d problem(s), first: %v — run `firebreak playbooks check %s`", len(errs), errs[0], cfg.PlaybooksDir))
 	} else {
@@ -90,21 +110,87 @@ func cmdDoctor(ctx context.Context, w io.Writer, getenv func(string) string) err
 	return nil
 }
 
+const inUse = "in use: "
+
+// unreachableHint explains an error that is a failure to reach service
+// (DNS, refused or reset connection, timeout, TLS) rather than an answer
+// from it: the credentials were not checked, and the place to look is the
+// network or the URL variable.
+func unreachableHint(err error, service, variable, base string) (string, bool) {
+	var ue *url.Error
+	var ne net.Error
+	if err == nil || (!errors.As(err, &ue) && !errors.As(err, &ne)) {
+		return "", false
+	}
+	return fmt.Sprintf("could not reach %s at %s (%v) — check the network, proxy settings and %s; the token was not checked",
+		service, base, innermost(err), variable), true
+}
+
+// innermost is the root cause of a chain of wrapped errors.
+func innermost(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+// announceCheck makes sure the bot can post in the announce channel: it exists, is not
+// archived, and the bot is in it (joining a public channel now, as the bot would at start).
+func announceCheck(ctx context.Context, api *slack.Client, id string) (bool, string, string) {
+	const what = "announce channel"
+	if id == "" {
+		return true, what, "FIREBREAK_ANNOUNCE_CHANNEL not set: declarations, updates and closures are not announced"
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ch, err := api.GetConversationInfoContext(cctx, &slack.GetConversationInfoInput{ChannelID: id})
+	if err != nil {
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && se.Err == "channel_not_found" {
+			return false, what, id + " was not found: check FIREBREAK_ANNOUNCE_CHANNEL (channel details → the ID at the bottom); if it is a private channel, invite @firebreak to it first"
+		}
+		return false, what, "conversations.info " + id + " failed: " + err.Error()
+	}
+	name := "#" + ch.Name + " (" + id + ")"
+	switch {
+	case ch.IsArchived:
+		return false, what, name + " is archived: unarchive it or set FIREBREAK_ANNOUNCE_CHANNEL to another channel"
+	case ch.IsMember:
+		return true, what, "the bot can post in " + name
+	case ch.IsPrivate:
+		return false, what, name + " is private and the bot is not in it: invite @firebreak there"
+	}
+	if _, _, _, err := api.JoinConversationContext(cctx, id); err != nil {
+		return false, what, "the bot is not in " + name + " and could not join it (" + err.Error() + "): invite @firebreak there, or grant channels:join"
+	}
+	return true, what, "the bot joined " + name + " and can post there"
+}
+
 func dbWritable(path string) (bool, string, string) {
 	if _, err := os.Stat(path); err == nil {
-		d, err := store.Open(path, store.Options{Timeout: time.Second})
-		if err != nil {
+		// Read-only: doctor neither migrates nor changes the file.
+		rep, err := store.Verify(path)
+		if errors.Is(err, store.ErrLocked) {
 			if conn, cerr := os.Stat(socketPath(path)); cerr == nil && conn != nil {
-				return true, "database", path + " is in use by a running firebreak (its lock is held)"
+				return true, "database", inUse + path + " (a running firebreak holds its lock)"
 			}
-			return false, "database", err.Error()
 		}
-		defer d.Close()
-		st, err := d.Stats()
 		if err != nil {
 			return false, "database", err.Error()
 		}
-		return true, "database", fmt.Sprintf("%s opens (schema %d, %d incidents)", path, st.Schema, st.Incidents)
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return false, "database", fmt.Sprintf("%s verifies but cannot be written: %v", path, err)
+		}
+		_ = f.Close()
+		detail := fmt.Sprintf("%s verifies (schema %d, %d incidents)", path, rep.Schema, rep.Incidents)
+		if rep.Schema < store.SchemaVersion {
+			detail = fmt.Sprintf("%s verifies (schema %d, %d incidents; `firebreak run` migrates it to schema %d)", path, rep.Schema, rep.Incidents, store.SchemaVersion)
+		}
+		return true, "database", detail
 	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".firebreak-doctor-*")

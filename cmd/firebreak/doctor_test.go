@@ -1,6 +1,7 @@
 package main
 
 import (
+	firebreak "github.com/firebreak-hq/firebreak"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -36,11 +37,28 @@ func scopeProxy(t *testing.T, apiURL string, scopes []string) string {
 }
 
 func TestDoctor(t *testing.T) {
-	fs, err := slackfake.New()
+	// The workspace has the app installed from the shipped manifest, so the fake reports its
+	// scopes in X-OAuth-Scopes as Slack does.
+	fs, err := slackfake.New(slackfake.WithManifest(firebreak.Manifest))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = fs.Close() })
+	announce, err := fs.CreateChannel(slackfake.Alice, "incidents", false, slackfake.Alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archived, err := fs.CreateChannel(slackfake.Alice, "old-incidents", false, slackfake.Alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Archive(archived); err != nil {
+		t.Fatal(err)
+	}
+	private, err := fs.CreateChannel(slackfake.Alice, "secret-incidents", true, slackfake.Alice)
+	if err != nil {
+		t.Fatal(err)
+	}
 	gh, err := githubfake.New("ghp_doctor")
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +80,7 @@ func TestDoctor(t *testing.T) {
 			"SLACK_APP_TOKEN": fs.AppToken(), "SLACK_BOT_TOKEN": fs.BotToken(), "SLACK_API_URL": fs.APIURL(),
 			"GITHUB_TOKEN": "ghp_doctor", "GITHUB_REPO": "acme/ops", "GITHUB_API_URL": gh.URL(),
 			"FIREBREAK_DB": filepath.Join(t.TempDir(), "fb.db"), "FIREBREAK_PLAYBOOKS": goodPlaybooks,
+			"FIREBREAK_ANNOUNCE_CHANNEL": announce,
 		}
 	}
 	cases := []struct {
@@ -79,6 +98,10 @@ func TestDoctor(t *testing.T) {
 		{name: "missing scopes", change: func(env map[string]string) {
 			env["SLACK_API_URL"] = scopeProxy(t, fs.APIURL(), []string{"chat:write", "commands"})
 		}, fail: "slack scopes", fix: "pins:write"},
+		{name: "announce channel not set", change: func(env map[string]string) { delete(env, "FIREBREAK_ANNOUNCE_CHANNEL") }},
+		{name: "announce channel missing", change: func(env map[string]string) { env["FIREBREAK_ANNOUNCE_CHANNEL"] = "C0NOPE" }, fail: "announce channel", fix: "check FIREBREAK_ANNOUNCE_CHANNEL"},
+		{name: "announce channel archived", change: func(env map[string]string) { env["FIREBREAK_ANNOUNCE_CHANNEL"] = archived }, fail: "announce channel", fix: "unarchive it"},
+		{name: "announce channel private without the bot", change: func(env map[string]string) { env["FIREBREAK_ANNOUNCE_CHANNEL"] = private }, fail: "announce channel", fix: "invite @firebreak"},
 		{name: "missing repo", change: func(env map[string]string) { env["GITHUB_REPO"] = "acme/missing" }, fail: "github", fix: "acme/missing"},
 		{name: "bad github token", change: func(env map[string]string) { env["GITHUB_TOKEN"] = "ghp_wrong" }, fail: "github", fix: "token"},
 		{name: "invalid playbook dir", change: func(env map[string]string) { env["FIREBREAK_PLAYBOOKS"] = badPlaybooks }, fail: "playbooks", fix: "firebreak playbooks check " + badPlaybooks},
@@ -105,13 +128,16 @@ func TestDoctor(t *testing.T) {
 				switch {
 				case strings.HasPrefix(l, "FAIL "):
 					failed = append(failed, l)
-				case !strings.HasPrefix(l, "ok   "):
-					t.Errorf("line is neither ok nor FAIL: %q", l)
+				case !strings.HasPrefix(l, "ok   ") && !strings.HasPrefix(l, "--   "):
+					t.Errorf("line is neither ok, FAIL nor not checked: %q", l)
 				}
 			}
 			if tc.fail == "" {
-				if code != 0 || len(failed) > 0 || len(lines) < 7 {
-					t.Fatalf("exit %d, want 0 with seven ok lines:\n%s", code, out)
+				if code != 0 || len(failed) > 0 || len(lines) < 8 {
+					t.Fatalf("exit %d, want 0 with eight ok lines:\n%s", code, out)
+				}
+				if env["FIREBREAK_ANNOUNCE_CHANNEL"] != "" && !strings.Contains(out, "can post") {
+					t.Fatalf("the announce channel was not checked:\n%s", out)
 				}
 				return
 			}

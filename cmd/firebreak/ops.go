@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -30,10 +29,6 @@ func cmdVersion(w io.Writer) {
 	fmt.Fprintf(w, "firebreak %s (commit %s, schema %d)\n", version, commit, store.SchemaVersion)
 }
 
-// socketPath is where a running bot listens for backup requests; it sits
-// beside the database so that file permissions guard both alike.
-func socketPath(db string) string { return db + ".sock" }
-
 func cmdBackup(args []string, w io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	db := fs.String("db", "", "database file (default $FIREBREAK_DB or firebreak.db)")
@@ -51,23 +46,25 @@ func cmdBackup(args []string, w io.Writer, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
+	if err := mustExist(*db); err != nil {
+		return err
+	}
+	if err := store.CheckBackupTarget(*db, abs); err != nil {
+		return err
+	}
 	// A running bot holds bbolt's lock: ask it to take the snapshot.
-	if conn, err := net.DialTimeout("unix", socketPath(*db), 2*time.Second); err == nil {
-		defer conn.Close()
-		_ = conn.SetDeadline(time.Now().Add(5 * time.Minute))
-		fmt.Fprintf(conn, "backup %s\n", abs)
-		line, err := bufio.NewReader(conn).ReadString('\n')
-		if err != nil {
-			return fmt.Errorf("the running firebreak did not answer the backup request: %w", err)
-		}
-		line = strings.TrimSpace(line)
-		if msg, ok := strings.CutPrefix(line, "error "); ok {
-			return errors.New(msg)
-		}
-		fmt.Fprintf(w, "backup written by the running bot: %s\n", line)
+	answer, online, err := requestBackup(socketPath(*db), abs)
+	if err != nil {
+		return err
+	}
+	if online {
+		fmt.Fprintf(w, "backup written by the running bot: %s\n", answer)
 		return nil
 	}
 	d, err := store.Open(*db, store.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, store.ErrLocked) {
+		return noSocketError(*db)
+	}
 	if err != nil {
 		return err
 	}
@@ -98,10 +95,14 @@ func cmdRestore(args []string, w io.Writer) error {
 	if *from == "" || *db == "" {
 		return errors.New("restore needs --from BACKUP and --db FILE")
 	}
-	if err := store.Restore(*from, *db, *force); err != nil {
+	kept, err := store.RestoreKeeping(*from, *db, *force)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "restored %s into %s\n", *from, *db)
+	if kept != "" {
+		fmt.Fprintf(w, "the database it replaced is kept as %s\n", kept)
+	}
 	return nil
 }
 
@@ -157,16 +158,7 @@ func cmdPostmortem(args []string, w, stderr io.Writer, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	d, err := store.Open(*db, store.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	inc, err := d.Get(n)
-	if err != nil {
-		return fmt.Errorf("%s: %w", incident.ID(n), err)
-	}
-	events, err := d.Events(n)
+	inc, events, err := readIncident(*db, n)
 	if err != nil {
 		return err
 	}
@@ -177,6 +169,54 @@ func cmdPostmortem(args []string, w, stderr io.Writer, getenv func(string) strin
 	}
 	_, err = io.WriteString(w, out)
 	return err
+}
+
+// readIncident reads incident n from a snapshot of db, taken by the
+// running bot through the backup socket when one holds the database, or
+// read-only from the file otherwise. The database itself is never created
+// nor migrated; a damaged one is an error, not a crash.
+func readIncident(db string, n uint64) (incident.Incident, []incident.Event, error) {
+	if err := mustExist(db); err != nil {
+		return incident.Incident{}, nil, err
+	}
+	tmp, err := os.MkdirTemp("", "firebreak-preview-")
+	if err != nil {
+		return incident.Incident{}, nil, err
+	}
+	defer os.RemoveAll(tmp)
+	snap := filepath.Join(tmp, "snapshot.db")
+	_, online, err := requestBackup(socketPath(db), snap)
+	if err != nil {
+		return incident.Incident{}, nil, err
+	}
+	if !online {
+		err := store.Snapshot(db, snap)
+		if errors.Is(err, store.ErrLocked) {
+			return incident.Incident{}, nil, noSocketError(db)
+		}
+		if err != nil {
+			return incident.Incident{}, nil, err
+		}
+	}
+	if _, err := store.Verify(snap); err != nil {
+		// The snapshot is a page-for-page copy: its damage is db's.
+		msg := strings.TrimPrefix(err.Error(), "verify "+snap+": ")
+		return incident.Incident{}, nil, fmt.Errorf("database %s is damaged: %s; restore it from a backup", db, msg)
+	}
+	d, err := store.Open(snap, store.Options{NoSync: true})
+	if err != nil {
+		return incident.Incident{}, nil, fmt.Errorf("database %s: %w", db, err)
+	}
+	defer d.Close()
+	inc, err := d.Get(n)
+	if errors.Is(err, store.ErrNotFound) {
+		return incident.Incident{}, nil, fmt.Errorf("%s is not in %s", incident.ID(n), db)
+	}
+	if err != nil {
+		return incident.Incident{}, nil, err
+	}
+	events, err := d.Events(n)
+	return inc, events, err
 }
 
 func envOr(getenv func(string) string, k, def string) string {
@@ -190,13 +230,13 @@ func envOr(getenv func(string) string, k, def string) string {
 // with FIREBREAK_BACKUP_DIR set, writes verified backups on a cron.
 func startBackups(ctx context.Context, a *app.App, log *zap.Logger) (func(), error) {
 	path := socketPath(a.Cfg.DBPath)
-	_ = os.Remove(path) // we hold the DB lock, so no other bot owns it
-	ln, err := net.Listen("unix", path)
+	ln, err := listenBackups(path)
 	if err != nil {
-		log.Warn("online backups disabled: cannot listen beside the database", zap.String("socket", path), zap.Error(err))
+		log.Warn("online backups are off: `firebreak backup` cannot reach this process while it runs; use FIREBREAK_BACKUP_DIR or stop the bot to back up",
+			zap.String("socket", path), zap.Error(err))
 		ln = nil
 	} else {
-		_ = os.Chmod(path, 0o600)
+		log.Info("online backups listen on the backup socket", zap.String("socket", path))
 		go serveBackups(ln, a, log)
 	}
 	var c *cron.Cron
@@ -226,6 +266,23 @@ func startBackups(ctx context.Context, a *app.App, log *zap.Logger) (func(), err
 	}, nil
 }
 
+// listenBackups listens on the backup socket at path, 0600.
+func listenBackups(path string) (net.Listener, error) {
+	if err := prepareSocketDir(path); err != nil {
+		return nil, err
+	}
+	_ = os.Remove(path) // we hold the DB lock, so no other bot owns it
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
 func serveBackups(ln net.Listener, a *app.App, log *zap.Logger) {
 	for {
 		conn, err := ln.Accept()
@@ -235,26 +292,20 @@ func serveBackups(ln net.Listener, a *app.App, log *zap.Logger) {
 		go func() {
 			defer conn.Close()
 			_ = conn.SetDeadline(time.Now().Add(5 * time.Minute))
-			line, err := bufio.NewReader(conn).ReadString('\n')
-			if err != nil {
-				return
-			}
-			out, ok := strings.CutPrefix(strings.TrimSpace(line), "backup ")
-			if !ok || !filepath.IsAbs(out) {
-				fmt.Fprintln(conn, "error expected: backup /absolute/path")
-				return
-			}
-			if err := a.DB.BackupFile(out); err != nil {
-				fmt.Fprintf(conn, "error %v\n", err)
-				return
-			}
-			rep, err := store.Verify(out)
-			if err != nil {
-				fmt.Fprintf(conn, "error backup failed verification: %v\n", err)
-				return
-			}
-			log.Info("online backup written", zap.String("file", out))
-			fmt.Fprintf(conn, "%s (%s)\n", out, describe(rep))
+			serveBackupConn(conn, func(out string) (string, error) {
+				if out == socketPath(a.Cfg.DBPath) {
+					return "", fmt.Errorf("backup: %s is the backup socket", out)
+				}
+				if err := a.DB.BackupFile(out); err != nil {
+					return "", err
+				}
+				rep, err := store.Verify(out)
+				if err != nil {
+					return "", fmt.Errorf("backup failed verification: %w", err)
+				}
+				log.Info("online backup written", zap.String("file", out))
+				return fmt.Sprintf("%s (%s)", out, describe(rep)), nil
+			})
 		}()
 	}
 }
@@ -306,4 +357,26 @@ func previewNames(cfg app.Config, inc incident.Incident, events []incident.Event
 		names[id] = bot.DisplayName(u)
 	}
 	return names
+}
+
+// noSocketError explains a database locked by a process that does not
+// answer on the backup socket.
+func noSocketError(db string) error {
+	return fmt.Errorf("database %s is in use by another process, and no firebreak answers on its backup socket %s; if that process is firebreak, run this command as the same user and with the same database path, or stop it first", db, socketPath(db))
+}
+
+// mustExist refuses a database path that does not name an existing file,
+// so a typo in --db or FIREBREAK_DB is reported instead of creating an
+// empty database.
+func mustExist(db string) error {
+	fi, err := os.Stat(db)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("database %s does not exist; check --db or FIREBREAK_DB", db)
+	case err != nil:
+		return err
+	case fi.IsDir():
+		return fmt.Errorf("database %s is a directory; --db names the database file", db)
+	}
+	return nil
 }

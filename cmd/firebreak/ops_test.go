@@ -88,7 +88,7 @@ func TestBackupVerifyRestoreCLI(t *testing.T) {
 		t.Fatalf("backup file: %v %v", fi.Mode(), err)
 	}
 	code, out, _ = cli(t, nil, "verify-backup", backup)
-	if code != 0 || !strings.Contains(out, "ok: schema 2, 2 incidents, 4 events") {
+	if code != 0 || !strings.Contains(out, "ok: schema 3, 2 incidents, 4 events") {
 		t.Fatalf("verify-backup: exit %d, %q", code, out)
 	}
 

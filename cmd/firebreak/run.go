@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -44,9 +46,47 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 	defer stopBackups()
 	log.Info("firebreak starting", zap.String("version", version), zap.String("db", cfg.DBPath),
 		zap.String("http", a.HTTPAddr()), zap.Int("schema", store.SchemaVersion))
-	if err := a.Run(ctx); err != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	replaced := watchDatabase(ctx, a.DB, dbWatchEvery, func() {
+		log.Error("the database file was replaced or removed while running; stopping, so that nothing more is written to the old file",
+			zap.String("db", cfg.DBPath))
+		cancel()
+	})
+	if err := a.Run(ctx); err != nil && !replaced() {
 		return fmt.Errorf("%w (check SLACK_APP_TOKEN and SLACK_BOT_TOKEN)", err)
+	}
+	if replaced() {
+		return fmt.Errorf("database %s was replaced or removed while firebreak ran; it stopped so that no write went to the old file: start it again to use the file now at that path", cfg.DBPath)
 	}
 	log.Info("firebreak stopped")
 	return nil
+}
+
+// dbWatchEvery is how often run checks that its database file is still
+// the one it opened.
+const dbWatchEvery = 2 * time.Second
+
+// watchDatabase calls onReplaced once if db's file is replaced or removed,
+// checking every interval until ctx ends. The returned function reports
+// whether it was.
+func watchDatabase(ctx context.Context, db *store.DB, every time.Duration, onReplaced func()) func() bool {
+	var hit atomic.Bool
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if db.Replaced() {
+					hit.Store(true)
+					onReplaced()
+					return
+				}
+			}
+		}
+	}()
+	return hit.Load
 }

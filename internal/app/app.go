@@ -80,17 +80,36 @@ func New(cfg Config, opt Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("playbooks: %w", err)
 	}
-	db, err := store.Open(cfg.DBPath, store.Options{NoSync: cfg.NoSync, Logger: log.Named("store"), Now: now})
-	if err != nil {
-		return nil, err
-	}
-	a := &App{Cfg: cfg, DB: db, Playbooks: pbs, log: log, now: now}
-	a.Metrics = newMetrics(a)
-
+	// Everything that can refuse the configuration comes before the
+	// database is opened, so a mistake creates no file.
+	a := &App{Cfg: cfg, Playbooks: pbs, log: log, now: now}
 	hc := opt.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 20 * time.Second}
 	}
+	ghClient := &http.Client{Timeout: hc.Timeout, Transport: countingTransport{next: hc.Transport,
+		count: func(method, outcome string) { a.Metrics.GitHubCall(method, outcome) }}}
+	pm, err := newPostmortems(cfg, ghClient, log)
+	if err != nil {
+		return nil, err
+	}
+	if !opt.NoHTTP {
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return nil, fmt.Errorf("FIREBREAK_HTTP_ADDR: %w", err)
+		}
+		a.ln = ln
+	}
+	db, err := store.Open(cfg.DBPath, store.Options{NoSync: cfg.NoSync, Logger: log.Named("store"), Now: now})
+	if err != nil {
+		if a.ln != nil {
+			_ = a.ln.Close()
+		}
+		return nil, err
+	}
+	a.DB = db
+	a.Metrics = newMetrics(a)
+
 	a.api = slack.New(cfg.BotToken,
 		slack.OptionAPIURL(cfg.SlackAPIURL),
 		slack.OptionAppLevelToken(cfg.AppToken),
@@ -101,15 +120,12 @@ func New(cfg Config, opt Options) (*App, error) {
 	}
 	sock := socketmode.New(a.api, sockOpts...)
 
-	ghClient := &http.Client{Timeout: hc.Timeout, Transport: countingTransport{next: hc.Transport, count: a.Metrics.GitHubCall}}
-	pm, err := newPostmortems(cfg, ghClient, log)
-	if err != nil {
-		_ = db.Close()
-		return nil, err
-	}
 	a.alertMx = newAlertMetrics(a.Metrics.reg)
 	policy, targets, err := a.setupAlerts(cfg, opt)
 	if err != nil {
+		if a.ln != nil {
+			_ = a.ln.Close()
+		}
 		_ = db.Close()
 		return nil, err
 	}
@@ -135,6 +151,9 @@ func New(cfg Config, opt Options) (*App, error) {
 		CallTimeout:     opt.CallTimeout,
 	})
 	if err != nil {
+		if a.ln != nil {
+			_ = a.ln.Close()
+		}
 		_ = db.Close()
 		return nil, err
 	}
@@ -155,17 +174,34 @@ func New(cfg Config, opt Options) (*App, error) {
 	}
 	a.Sched = schedule.New(db, scfg, log)
 
-	if !opt.NoHTTP {
-		ln, err := net.Listen("tcp", cfg.HTTPAddr)
-		if err != nil {
-			_ = db.Close()
-			return nil, fmt.Errorf("FIREBREAK_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
-		}
-		a.ln = ln
-		a.http = &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	if a.ln != nil {
+		a.http = NewHTTPServer(a.Handler())
 	}
 	return a, nil
 }
+
+// HTTP server timeouts: a client gets ReadHeaderTimeout to send its
+// headers and ReadTimeout for the whole request, and an idle keep-alive
+// connection is closed after IdleTimeout, so slow or silent clients
+// cannot hold connections open.
+const (
+	HTTPReadHeaderTimeout = 5 * time.Second
+	HTTPReadTimeout       = 30 * time.Second
+	HTTPIdleTimeout       = 60 * time.Second
+)
+
+// NewHTTPServer is the http.Server every Firebreak listener uses.
+func NewHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: HTTPReadHeaderTimeout,
+		ReadTimeout:       HTTPReadTimeout,
+		IdleTimeout:       HTTPIdleTimeout,
+	}
+}
+
+// HTTPServer is the health and metrics server (nil with NoHTTP).
+func (a *App) HTTPServer() *http.Server { return a.http }
 
 // HTTPAddr is where health and metrics are served ("" when disabled).
 func (a *App) HTTPAddr() string {

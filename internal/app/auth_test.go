@@ -66,13 +66,13 @@ func TestAuthorization(t *testing.T) {
 		"what": {"what": "ALTER TABLE payments DROP INDEX slow_idx"}, "where": {"where": "prod-db-1"}}); err != nil {
 		t.Fatal(err)
 	}
-	h.eventually("approve button", func() bool { return cardHasAction(h.card(h.incident(1)), "step.approve", rval) })
-	h.click(bob, inc, "step.approve", rval)
+	aval := h.approveButton(1, risky.ID)
+	h.click(bob, inc, "step.approve", aval)
 	h.eventually("self-approval refused", func() bool { return h.ephemeralsContaining(bob, "different person") > 0 })
 	if st, _, _ := h.incident(1).Step(risky.ID); st.Signoff.Approved() {
 		t.Fatal("the requester approved their own step")
 	}
-	h.click(carol, inc, "step.approve", rval)
+	h.click(carol, inc, "step.approve", aval)
 	h.eventually("second person approves", func() bool {
 		st, _, _ := h.incident(1).Step(risky.ID)
 		return st.Signoff.Approved() && st.Signoff.ApprovedBy == carol
@@ -132,14 +132,14 @@ func TestAuthorization(t *testing.T) {
 	// The Approve button on the approval request is now stale.
 	var reqTS string
 	for _, m := range h.slack.Messages(ch) {
-		if m.TS != inc.CardTS && cardHasAction(m, "step.approve", rval) {
+		if m.TS != inc.CardTS && cardHasAction(m, "step.approve", aval) {
 			reqTS = m.TS
 		}
 	}
 	if reqTS == "" {
 		t.Fatal("approval request message not found")
 	}
-	if _, err := h.slack.Click(bob, ch, reqTS, "step.approve", rval); err != nil {
+	if _, err := h.slack.Click(bob, ch, reqTS, "step.approve", aval); err != nil {
 		t.Fatal(err)
 	}
 	h.eventually("stale approve on a closed incident answered", func() bool { return h.ephemeralsContaining(bob, "closed") > 0 })

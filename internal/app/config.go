@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,14 +27,19 @@ type Config struct {
 	GitHubRepo         string
 	GitHubAPIURL       string
 	HTTPAddr           string
-	Location           *time.Location
-	UpdateReminders    map[incident.Severity]time.Duration
-	VerifyWindow       time.Duration
-	BackupDir          string
-	BackupCron         string
-	BackupKeep         int
-	DigestCron         string
-	Alerts             AlertConfig
+	// HTTPToken, when set, is the bearer token /metrics requires.
+	HTTPToken string
+	// FreezeDetails shows titles, status and channels on /freeze;
+	// without it /freeze gives incident numbers and severities only.
+	FreezeDetails   bool
+	Location        *time.Location
+	UpdateReminders map[incident.Severity]time.Duration
+	VerifyWindow    time.Duration
+	BackupDir       string
+	BackupCron      string
+	BackupKeep      int
+	DigestCron      string
+	Alerts          AlertConfig
 
 	// NoSync trades durability for speed; only the throwaway demo uses it.
 	NoSync bool
@@ -75,9 +81,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		GitHubRepo:      get("GITHUB_REPO", ""),
 		GitHubAPIURL:    get("GITHUB_API_URL", DefaultGitHubAPIURL),
 		HTTPAddr:        get("FIREBREAK_HTTP_ADDR", DefaultHTTPAddr),
+		HTTPToken:       get("FIREBREAK_HTTP_TOKEN", ""),
 		BackupDir:       get("FIREBREAK_BACKUP_DIR", ""),
 		BackupCron:      get("FIREBREAK_BACKUP_CRON", "0 * * * *"),
 		DigestCron:      get("FIREBREAK_DIGEST_CRON", "0 9 * * 1-5"),
+	}
+	for _, u := range []struct{ name, value, example string }{
+		{"SLACK_API_URL", c.SlackAPIURL, DefaultSlackAPIURL},
+		{"GITHUB_API_URL", c.GitHubAPIURL, DefaultGitHubAPIURL},
+	} {
+		if p, err := url.Parse(u.value); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.RawQuery != "" || p.Fragment != "" {
+			return c, fmt.Errorf("%s must be an http(s) URL such as %s, not %q", u.name, u.example, u.value)
+		}
 	}
 	if !strings.HasSuffix(c.SlackAPIURL, "/") {
 		c.SlackAPIURL += "/"
@@ -101,8 +116,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if (c.GitHubToken == "") != (c.GitHubRepo == "") {
 		return c, fmt.Errorf("GITHUB_TOKEN and GITHUB_REPO go together: set both to file postmortems as issues, or neither to write them to FIREBREAK_POSTMORTEM_DIR")
 	}
-	if c.GitHubRepo != "" && !repoName.MatchString(c.GitHubRepo) {
-		return c, fmt.Errorf("GITHUB_REPO must be owner/name, not %q", c.GitHubRepo)
+	if c.GitHubRepo != "" && !validRepo(c.GitHubRepo) {
+		return c, fmt.Errorf("GITHUB_REPO must be owner/name (letters, digits, '-', '_' and '.', neither part \".\" nor \"..\"), not %q", c.GitHubRepo)
+	}
+	switch v := get("FIREBREAK_FREEZE_DETAILS", "false"); v {
+	case "true":
+		c.FreezeDetails = true
+	case "false":
+	default:
+		return c, fmt.Errorf("FIREBREAK_FREEZE_DETAILS must be true or false, not %q", v)
+	}
+	if len(c.HTTPToken) > 0 && len(c.HTTPToken) < 16 {
+		return c, fmt.Errorf("FIREBREAK_HTTP_TOKEN must be at least 16 characters (for example the output of `openssl rand -hex 32`)")
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return c, fmt.Errorf("FIREBREAK_HTTP_ADDR must be host:port, not %q", c.HTTPAddr)
@@ -135,6 +160,22 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// validRepo reports whether s is a GitHub owner/name that stays one path
+// segment each inside the API's /repos/ path: no "." or ".." parts, which
+// an HTTP client would resolve out of it.
+func validRepo(s string) bool {
+	if !repoName.MatchString(s) {
+		return false
+	}
+	owner, name, _ := strings.Cut(s, "/")
+	for _, part := range []string{owner, name} {
+		if part == "." || part == ".." || strings.Trim(part, ".") == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // RequireTokens checks what `run` needs and says how to get it.

@@ -37,6 +37,7 @@ func TestBlamelessReviewAndFollowupDM(t *testing.T) {
 	inc := h.ready(1)
 	ch := inc.Channel
 	h.slash(alice, ch, "lead <@UCAROL|carol>")
+	h.waitJoined(1, carol) // the new lead is invited, and can act
 	note := "Root cause: human error, Bob was careless and ran the reset script on prod"
 	h.slash(alice, ch, "note "+note)
 	h.slash(carol, ch, "followup Make the reset script refuse to run against production")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	firebreak "github.com/firebreak-hq/firebreak"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -53,6 +54,14 @@ type clock struct {
 	offset time.Duration
 }
 
+// harnessEpoch is where every harness clock starts: a Saturday noon, so no
+// weekday schedule (the 09:00 digest) falls due by the time of day the
+// tests happen to run at; a test that wants one advances the clock.
+var harnessEpoch = time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC)
+
+// newClock starts at harnessEpoch and runs at the real pace from there.
+func newClock() *clock { return &clock{offset: time.Until(harnessEpoch)} }
+
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -85,7 +94,8 @@ type workspace struct {
 
 func newWorkspace(t *testing.T, slackOpts ...slackfake.Option) workspace {
 	t.Helper()
-	fs, err := slackfake.New(append([]slackfake.Option{slackfake.WithPingInterval(time.Second)}, slackOpts...)...)
+	// The workspace has the app installed from the shipped manifest: its scopes, its events.
+	fs, err := slackfake.New(append([]slackfake.Option{slackfake.WithPingInterval(time.Second), slackfake.WithManifest(firebreak.Manifest)}, slackOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +137,7 @@ func harnessFor(t *testing.T, ws workspace, opts ...harnessOpt) *harness {
 	for _, o := range opts {
 		o(&cfg, &sopts)
 	}
-	return &harness{t: t, slack: ws.slack, gh: ws.gh, cfg: cfg, announce: ws.announce, clock: &clock{}}
+	return &harness{t: t, slack: ws.slack, gh: ws.gh, cfg: cfg, announce: ws.announce, clock: newClock()}
 }
 
 func startHarness(t *testing.T, opts ...harnessOpt) *harness {

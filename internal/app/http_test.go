@@ -1,13 +1,14 @@
 package app_test
 
 import (
-	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -43,18 +44,10 @@ func TestHTTPEndpoints(t *testing.T) {
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
 	inc := h.ready(2)
 	h.ready(1)
+	// Only numbers and severities: the port may be reachable by anyone.
 	code, body = get(t, base+"/freeze")
-	var fr struct {
-		Frozen    bool `json:"frozen"`
-		Incidents []struct {
-			ID, Severity, Status, Channel string
-		} `json:"incidents"`
-	}
-	if err := json.Unmarshal([]byte(body), &fr); err != nil {
-		t.Fatalf("/freeze body %q: %v", body, err)
-	}
-	if code != http.StatusLocked || !fr.Frozen || len(fr.Incidents) != 1 || fr.Incidents[0].ID != "INC-2" || fr.Incidents[0].Channel != inc.Channel {
-		t.Fatalf("/freeze during a sev2: %d %+v", code, fr)
+	if want := `{"frozen":true,"incidents":[{"id":"INC-2","severity":"sev2"}]}`; code != http.StatusLocked || strings.TrimSpace(body) != want {
+		t.Fatalf("/freeze during a sev2: %d %s, want 423 %s", code, body, want)
 	}
 	h.slash(alice, inc.Channel, "resolve")
 	if code, _ := get(t, base+"/freeze"); code != 200 {
@@ -101,4 +94,90 @@ func TestHTTPEndpoints(t *testing.T) {
 		code, _ := get(t, base+"/readyz")
 		return code == http.StatusServiceUnavailable
 	})
+}
+
+// getWith is get with request headers.
+func getWith(t *testing.T, url string, hdr map[string]string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// TestHTTPTokenAndFreezeDetails: with FIREBREAK_HTTP_TOKEN set, /metrics
+// needs it as a bearer token while /healthz, /readyz and /freeze stay
+// open; FIREBREAK_FREEZE_DETAILS=true adds titles and channels to /freeze.
+func TestHTTPTokenAndFreezeDetails(t *testing.T) {
+	const token = "0123456789abcdef0123456789abcdef"
+	h := startHarness(t, withConfig(func(c *app.Config) { c.HTTPToken, c.FreezeDetails = token, true }))
+	base := "http://" + h.app.HTTPAddr()
+	const refusal = "This endpoint needs the header Authorization: Bearer <FIREBREAK_HTTP_TOKEN>.\n"
+	for _, tc := range []struct {
+		name string
+		hdr  map[string]string
+	}{
+		{"no header", nil},
+		{"wrong token", map[string]string{"Authorization": "Bearer " + token[:31] + "0"}},
+		{"token prefix", map[string]string{"Authorization": "Bearer " + token[:16]}},
+		{"not bearer", map[string]string{"Authorization": "Basic " + token}},
+	} {
+		code, hdr, body := getWith(t, base+"/metrics", tc.hdr)
+		if code != http.StatusUnauthorized || body != refusal || hdr.Get("WWW-Authenticate") != `Bearer realm="firebreak"` {
+			t.Fatalf("/metrics with %s: %d %q %v", tc.name, code, body, hdr)
+		}
+	}
+	if code, _, body := getWith(t, base+"/metrics", map[string]string{"Authorization": "Bearer " + token}); code != 200 || !strings.Contains(body, "firebreak_slack_connected 1") {
+		t.Fatalf("/metrics with the token: %d %.200q", code, body)
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/freeze"} {
+		if code, _ := get(t, base+path); code != 200 {
+			t.Fatalf("%s without a token: %d", path, code)
+		}
+	}
+
+	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Checkout errors")
+	inc := h.ready(1)
+	code, body := get(t, base+"/freeze")
+	want := `{"frozen":true,"incidents":[{"id":"INC-1","severity":"sev1","title":"Checkout errors","status":"active","channel":"` +
+		inc.Channel + `","since":"` + inc.DeclaredAt.Format(time.RFC3339) + `"}]}`
+	if code != http.StatusLocked || strings.TrimSpace(body) != want {
+		t.Fatalf("/freeze with details: %d %s, want %s", code, body, want)
+	}
+}
+
+// TestHTTPServerTimeouts: the health and metrics server closes silent,
+// slow and idle connections.
+func TestHTTPServerTimeouts(t *testing.T) {
+	h := startHarness(t)
+	srv := h.app.HTTPServer()
+	if srv.ReadHeaderTimeout != app.HTTPReadHeaderTimeout || srv.ReadTimeout != app.HTTPReadTimeout || srv.IdleTimeout != app.HTTPIdleTimeout ||
+		srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.IdleTimeout <= 0 {
+		t.Fatalf("server timeouts: header %v, read %v, idle %v", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.IdleTimeout)
+	}
+	// A client that never finishes its headers is cut off.
+	conn, err := net.Dial("tcp", h.app.HTTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	if _, err := conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(app.HTTPReadHeaderTimeout + 10*time.Second))
+	_, err = io.ReadAll(conn)
+	if took := time.Since(start); err != nil || took < app.HTTPReadHeaderTimeout || took > app.HTTPReadHeaderTimeout+5*time.Second {
+		t.Fatalf("a silent client kept its connection for %v (%v); want it closed after %v", took, err, app.HTTPReadHeaderTimeout)
+	}
 }

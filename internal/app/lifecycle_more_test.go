@@ -60,6 +60,14 @@ func TestSubcommandsAndRefusals(t *testing.T) {
 		t.Fatalf("double mitigated: %q", r)
 	}
 	h.slash(alice, ch, "resolve")
+	// A non-member changes nothing, whatever the command.
+	if r := h.slash(carol, ch, "reopen errors are back"); r != "Only members of this channel can act on INC-1. Join the channel first; joining is recorded on the timeline." {
+		t.Fatalf("reopen by a non-member: %q", r)
+	}
+	if err := h.slack.Join(carol, ch); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("carol's join recorded", func() bool { return countKind(h.events(1), incident.EvMemberJoined) > 0 })
 	if r := h.slash(carol, ch, "reopen errors are back"); !strings.Contains(strings.ToLower(r), "lead or the person who declared") {
 		t.Fatalf("reopen by a bystander: %q", r)
 	}

@@ -49,6 +49,7 @@ func TestIncidentLifecycle(t *testing.T) {
 	}
 	h.slash(alice, ch, "sev 1")
 	h.slash(alice, ch, "lead <@UCAROL|carol>")
+	h.waitJoined(1, carol) // the new lead is invited
 	h.slash(carol, ch, "role comms <@UBOB|bob>")
 	h.slash(bob, ch, "followup Add a canary stage for checkout deploys")
 	h.eventually("card shows sev1 and the lead", func() bool {
@@ -134,10 +135,10 @@ func TestIncidentLifecycle(t *testing.T) {
 		"what": {"what": "kubectl rollout undo deploy/checkout -n prod"}, "where": {"where": "prod-eu-1"}}); err != nil {
 		t.Fatal(err)
 	}
-	h.eventually("approve button", func() bool { return cardHasAction(h.card(h.incident(1)), "step.approve", val) })
-	h.click(carol, inc, "step.approve", val)
+	aval := h.approveButton(1, risky.ID)
+	h.click(carol, inc, "step.approve", aval)
 	h.eventually("self-approval refused", func() bool { return h.ephemeralsContaining(carol, "different person") > 0 })
-	h.click(bob, inc, "step.approve", val)
+	h.click(bob, inc, "step.approve", aval)
 	h.eventually("approved", func() bool {
 		st, _, _ := h.incident(1).Step(risky.ID)
 		return st.Signoff != nil && st.Signoff.ApprovedBy == bob
@@ -201,14 +202,14 @@ func TestIncidentLifecycle(t *testing.T) {
 	// pressing it answers clearly instead of failing silently.
 	var reqTS string
 	for _, m := range h.slack.Messages(ch) {
-		if cardHasAction(m, "step.approve", val) && m.TS != inc.CardTS {
+		if cardHasAction(m, "step.approve", aval) && m.TS != inc.CardTS {
 			reqTS = m.TS
 		}
 	}
 	if reqTS == "" {
 		t.Fatal("the approval request message with its Approve button is missing")
 	}
-	if _, err := h.slack.Click(bob, ch, reqTS, "step.approve", val); err != nil {
+	if _, err := h.slack.Click(bob, ch, reqTS, "step.approve", aval); err != nil {
 		t.Fatal(err)
 	}
 	h.eventually("stale click answered", func() bool { return h.ephemeralsContaining(bob, "closed") > 0 })

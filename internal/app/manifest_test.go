@@ -12,11 +12,17 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
 // manifest is the part of slack-app-manifest.yaml the bot depends on.
 type manifest struct {
 	Features struct {
+		AppHome struct {
+			MessagesTabEnabled         bool `yaml:"messages_tab_enabled"`
+			MessagesTabReadOnlyEnabled bool `yaml:"messages_tab_read_only_enabled"`
+		} `yaml:"app_home"`
 		SlashCommands []struct {
 			Command      string `yaml:"command"`
 			ShouldEscape bool   `yaml:"should_escape"`
@@ -67,12 +73,13 @@ func TestManifest(t *testing.T) {
 		got  any
 		want any
 	}{
-		{"bot scopes are exactly the required ones", sorted(m.OAuth.Scopes.Bot), RequiredScopes()},
-		{"bot events", sorted(m.Settings.EventSubscriptions.BotEvents),
-			[]string{"member_joined_channel", "message.channels", "pin_added", "reaction_added"}},
+		{"RequiredScopes reads the manifest", sorted(m.OAuth.Scopes.Bot), RequiredScopes()},
+		{"bot events are exactly those the bot handles", sorted(m.Settings.EventSubscriptions.BotEvents), handledEvents(t)},
 		{"socket mode is on", m.Settings.SocketModeEnabled, true},
 		{"interactivity is on", m.Settings.Interactivity.IsEnabled, true},
 		{"one slash command", len(m.Features.SlashCommands), 1},
+		// Slack refuses an app's DMs (messages_tab_disabled) unless its Messages tab is on.
+		{"the App Home messages tab is on", m.Features.AppHome.MessagesTabEnabled, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,6 +95,107 @@ func TestManifest(t *testing.T) {
 			}
 		}
 	})
+	if _, err := slackfake.ParseManifest(mustRead(t, filepath.Join(repoRoot, "slack-app-manifest.yaml"))); err != nil {
+		t.Errorf("Slack would refuse the manifest: %v", err)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// handledEvents lists, sorted, the event types the bot's onEvent switches on.
+func handledEvents(t *testing.T) []string {
+	t.Helper()
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, filepath.Join(repoRoot, "bot", "handlers.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	ast.Inspect(file, func(n ast.Node) bool {
+		fn, ok := n.(*ast.FuncDecl)
+		if !ok || fn.Name.Name != "onEvent" {
+			return true
+		}
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			sw, ok := n.(*ast.SwitchStmt)
+			if !ok {
+				return true
+			}
+			if sel, ok := sw.Tag.(*ast.SelectorExpr); !ok || sel.Sel.Name != "Type" {
+				return true
+			}
+			for _, c := range sw.Body.List {
+				for _, e := range c.(*ast.CaseClause).List {
+					if lit, ok := e.(*ast.BasicLit); ok {
+						out = append(out, strings.Trim(lit.Value, `"`))
+					}
+				}
+			}
+			return false
+		})
+		return false
+	})
+	if len(out) == 0 {
+		t.Fatal("found no event types in bot.onEvent: the scan no longer recognises it")
+	}
+	return sorted(out)
+}
+
+// TestManifestScopesAreWhatTheCallsNeed: the manifest asks for exactly the scopes that the
+// Web API methods Firebreak calls and the events it subscribes to require, per Slack's
+// reference (the fake's MethodScopes and EventScopes tables), plus commands for /incident.
+func TestManifestScopesAreWhatTheCallsNeed(t *testing.T) {
+	m := readManifest(t)
+	need := map[string]string{"commands": "the /incident command"}
+	for name, pos := range botCalls(t) {
+		method, ok := webAPI[strings.TrimSuffix(name, "Context")]
+		if !ok {
+			t.Errorf("%s: api.%s is not in this test's webAPI table: add its Web API method there", pos, name)
+			continue
+		}
+		scope, ok := slackfake.MethodScopes[method]
+		if !ok {
+			t.Errorf("%s: %s has no row in slackfake.MethodScopes: add the scope its reference page names", pos, method)
+			continue
+		}
+		if scope != "" {
+			need[scope] = method
+		}
+	}
+	for _, ev := range m.Settings.EventSubscriptions.BotEvents {
+		scope, ok := slackfake.EventScopes[ev]
+		if !ok {
+			t.Errorf("event %s has no row in slackfake.EventScopes", ev)
+		}
+		if scope != "" {
+			need[scope] = ev
+		}
+	}
+	var want []string
+	for s := range need {
+		want = append(want, s)
+	}
+	if got := sorted(m.OAuth.Scopes.Bot); !slices.Equal(got, sorted(want)) {
+		t.Errorf("manifest scopes %v, the calls and events need %v (%v)", got, sorted(want), need)
+	}
+}
+
+func botCalls(t *testing.T) map[string]string {
+	t.Helper()
+	calls := map[string]string{}
+	for _, dir := range []string{filepath.Join(repoRoot, "bot"), ".", filepath.Join(repoRoot, "cmd", "firebreak")} {
+		for name, pos := range apiCalls(t, dir) {
+			calls[name] = pos
+		}
+	}
+	return calls
 }
 
 func equal(a, b any) bool {
@@ -101,41 +209,44 @@ func equal(a, b any) bool {
 
 // webAPI maps slack-go client methods (without their Context suffix) to the
 // Web API method they call. A call to a method missing here fails
-// TestEveryCallHasItsScope: add it, with its Web API name, and add that to
-// MethodScopes with its scope (and the scope to the manifest).
+// TestEveryCallHasItsScope: add it, with its Web API name (slackfake.MethodScopes gives
+// its scope, which the manifest must then ask for).
 var webAPI = map[string]string{
-	"AuthTest":                  "auth.test",
-	"PostMessage":               "chat.postMessage",
-	"SendMessage":               "chat.postMessage",
-	"UpdateMessage":             "chat.update",
-	"PostEphemeral":             "chat.postEphemeral",
-	"DeleteMessage":             "chat.delete",
-	"GetPermalink":              "chat.getPermalink",
-	"CreateConversation":        "conversations.create",
-	"InviteUsersToConversation": "conversations.invite",
-	"SetTopicOfConversation":    "conversations.setTopic",
-	"SetPurposeOfConversation":  "conversations.setPurpose",
-	"JoinConversation":          "conversations.join",
-	"GetConversationHistory":    "conversations.history",
-	"GetConversationReplies":    "conversations.replies",
-	"GetConversations":          "conversations.list",
-	"GetConversationInfo":       "conversations.info",
-	"GetUsersInConversation":    "conversations.members",
-	"ArchiveConversation":       "conversations.archive",
-	"RenameConversation":        "conversations.rename",
-	"OpenConversation":          "conversations.open",
-	"AddPin":                    "pins.add",
-	"RemovePin":                 "pins.remove",
-	"ListPins":                  "pins.list",
-	"AddReaction":               "reactions.add",
-	"AddBookmark":               "bookmarks.add",
-	"ListBookmarks":             "bookmarks.list",
-	"GetUserInfo":               "users.info",
-	"GetUsers":                  "users.list",
-	"GetTeamInfo":               "team.info",
-	"OpenView":                  "views.open",
-	"UpdateView":                "views.update",
-	"PushView":                  "views.push",
+	"AuthTest":                       "auth.test",
+	"PostMessage":                    "chat.postMessage",
+	"SendMessage":                    "chat.postMessage",
+	"UpdateMessage":                  "chat.update",
+	"PostEphemeral":                  "chat.postEphemeral",
+	"DeleteMessage":                  "chat.delete",
+	"GetPermalink":                   "chat.getPermalink",
+	"CreateConversation":             "conversations.create",
+	"InviteUsersToConversation":      "conversations.invite",
+	"ForceInviteUsersToConversation": "conversations.invite",
+	"GetConversationsForUser":        "users.conversations",
+	"StartSocketMode":                "apps.connections.open",
+	"SetTopicOfConversation":         "conversations.setTopic",
+	"SetPurposeOfConversation":       "conversations.setPurpose",
+	"JoinConversation":               "conversations.join",
+	"GetConversationHistory":         "conversations.history",
+	"GetConversationReplies":         "conversations.replies",
+	"GetConversations":               "conversations.list",
+	"GetConversationInfo":            "conversations.info",
+	"GetUsersInConversation":         "conversations.members",
+	"ArchiveConversation":            "conversations.archive",
+	"RenameConversation":             "conversations.rename",
+	"OpenConversation":               "conversations.open",
+	"AddPin":                         "pins.add",
+	"RemovePin":                      "pins.remove",
+	"ListPins":                       "pins.list",
+	"AddReaction":                    "reactions.add",
+	"AddBookmark":                    "bookmarks.add",
+	"ListBookmarks":                  "bookmarks.list",
+	"GetUserInfo":                    "users.info",
+	"GetUsers":                       "users.list",
+	"GetTeamInfo":                    "team.info",
+	"OpenView":                       "views.open",
+	"UpdateView":                     "views.update",
+	"PushView":                       "views.push",
 }
 
 // apiCalls finds every call of the form api.X(…), b.api.X(…), e.b.api.X(…)
@@ -182,12 +293,7 @@ func apiCalls(t *testing.T, dir string) map[string]string {
 }
 
 func TestEveryCallHasItsScope(t *testing.T) {
-	calls := map[string]string{}
-	for _, dir := range []string{filepath.Join(repoRoot, "bot"), "."} {
-		for name, pos := range apiCalls(t, dir) {
-			calls[name] = pos
-		}
-	}
+	calls := botCalls(t)
 	// The bot posts, updates the card and opens channels: a scan that
 	// finds none of these has stopped seeing the calls.
 	for _, want := range []string{"PostMessageContext", "UpdateMessageContext", "CreateConversationContext"} {
@@ -198,11 +304,11 @@ func TestEveryCallHasItsScope(t *testing.T) {
 	for name, pos := range calls {
 		method, ok := webAPI[strings.TrimSuffix(name, "Context")]
 		if !ok {
-			t.Errorf("%s: api.%s is not in this test's webAPI table: add its Web API method there and its scope to MethodScopes", pos, name)
+			t.Errorf("%s: api.%s is not in this test's webAPI table: add its Web API method there", pos, name)
 			continue
 		}
-		if _, ok := MethodScopes[method]; !ok {
-			t.Errorf("%s: api.%s calls %s, which MethodScopes does not list: add it with the bot scope it needs, and the scope to slack-app-manifest.yaml", pos, name, method)
+		if _, ok := slackfake.MethodScopes[method]; !ok {
+			t.Errorf("%s: api.%s calls %s, which slackfake.MethodScopes does not list: add it with the scope its reference page names, and the scope to slack-app-manifest.yaml", pos, name, method)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"sort"
@@ -128,6 +130,12 @@ func (a *App) Handler() http.Handler {
 			_, _ = w.Write([]byte("database not readable: " + err.Error() + "\n"))
 			return
 		}
+		if p := a.Bot.SlackProblem(); p != "" {
+			// A revoked token or a missing scope: work is kept, not done.
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(p + "\n"))
+			return
+		}
 		if !a.Bot.Connected() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("slack socket mode not connected\n"))
@@ -135,7 +143,7 @@ func (a *App) Handler() http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", a.requireToken(promhttp.HandlerFor(a.Metrics.reg, promhttp.HandlerOpts{})))
 	mux.HandleFunc("GET /freeze", a.freeze)
 	if a.hooks != nil {
 		a.hooks.Register(mux)
@@ -143,13 +151,38 @@ func (a *App) Handler() http.Handler {
 	return mux
 }
 
+// requireToken guards next with FIREBREAK_HTTP_TOKEN when one is set:
+// `Authorization: Bearer <token>`, compared in constant time. /healthz,
+// /readyz and /freeze stay open for probes and deploy pipelines.
+func (a *App) requireToken(next http.Handler) http.Handler {
+	if a.Cfg.HTTPToken == "" {
+		return next
+	}
+	want := sha256.Sum256([]byte(a.Cfg.HTTPToken))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(got))
+		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="firebreak"`)
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte("This endpoint needs the header Authorization: Bearer <FIREBREAK_HTTP_TOKEN>.\n"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// frozenIncident is one incident on /freeze. Title, status, channel and
+// start appear only with FIREBREAK_FREEZE_DETAILS=true: the endpoint is
+// open to anyone who can reach the port.
 type frozenIncident struct {
 	ID       string `json:"id"`
-	Title    string `json:"title"`
 	Severity string `json:"severity"`
-	Status   string `json:"status"`
+	Title    string `json:"title,omitempty"`
+	Status   string `json:"status,omitempty"`
 	Channel  string `json:"channel,omitempty"`
-	Since    string `json:"since"`
+	Since    string `json:"since,omitempty"`
 }
 
 // freeze lets a deploy pipeline refuse to ship during a sev1/sev2.
@@ -164,8 +197,11 @@ func (a *App) freeze(w http.ResponseWriter, r *http.Request) {
 	var active []frozenIncident
 	for _, inc := range open {
 		if inc.Severity.Rank() <= 2 && inc.Status != incident.StatusResolved {
-			active = append(active, frozenIncident{ID: inc.ID(), Title: inc.Title, Severity: string(inc.Severity),
-				Status: string(inc.Status), Channel: inc.Channel, Since: inc.DeclaredAt.Format(time.RFC3339)})
+			fi := frozenIncident{ID: inc.ID(), Severity: string(inc.Severity)}
+			if a.Cfg.FreezeDetails {
+				fi.Title, fi.Status, fi.Channel, fi.Since = inc.Title, string(inc.Status), inc.Channel, inc.DeclaredAt.Format(time.RFC3339)
+			}
+			active = append(active, fi)
 		}
 	}
 	sort.Slice(active, func(i, j int) bool { return active[i].ID < active[j].ID })

@@ -27,8 +27,7 @@ func (h *harness) walk(n uint64) {
 				"what": {"what": "runbook step " + st.ID}, "where": {"where": "prod"}}); err != nil {
 				h.t.Fatal(err)
 			}
-			h.eventually("approve button for "+st.ID, func() bool { return cardHasAction(h.card(h.incident(n)), "step.approve", val) })
-			h.click(bob, inc, "step.approve", val)
+			h.click(bob, inc, "step.approve", h.approveButton(n, st.ID))
 			h.eventually("done button for "+st.ID, func() bool { return cardHasAction(h.card(h.incident(n)), "step.done", val) })
 		}
 		h.click(alice, inc, "step.done", val)

@@ -1,61 +1,40 @@
 package app
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
+
+	firebreak "github.com/firebreak-hq/firebreak"
 )
 
-// MethodScopes maps every Slack Web API method Firebreak calls to the bot
-// scope it needs ("" when none). slack-app-manifest.yaml must list each
-// scope; a test keeps the two in step.
-var MethodScopes = map[string]string{
-	"auth.test":              "",
-	"apps.connections.open":  "",
-	"chat.postMessage":       "chat:write",
-	"chat.update":            "chat:write",
-	"chat.postEphemeral":     "chat:write",
-	"conversations.create":   "channels:manage",
-	"conversations.invite":   "channels:manage",
-	"conversations.setTopic": "channels:manage",
-	"conversations.archive":  "channels:manage",
-	"conversations.join":     "channels:join",
-	"conversations.history":  "channels:history",
-	"conversations.list":     "channels:read",
-	"conversations.members":  "channels:read",
-	"response_url":           "",
-	"pins.add":               "pins:write",
-	"users.info":             "users:read",
-	"views.open":             "",
-}
-
-// EventScopes are the scopes the subscribed events and the command need.
-var EventScopes = []string{"commands", "reactions:read", "pins:read", "channels:history", "channels:read"}
-
-// RequiredScopes is every bot scope, sorted.
+// RequiredScopes is every bot scope slack-app-manifest.yaml asks for, sorted: exactly the
+// scopes Firebreak's Web API calls and subscribed events need (a test keeps the manifest in
+// step with the code).
 func RequiredScopes() []string {
-	set := map[string]bool{}
-	for _, s := range MethodScopes {
-		if s != "" {
-			set[s] = true
-		}
+	var m struct {
+		OAuth struct {
+			Scopes struct {
+				Bot []string `yaml:"bot"`
+			} `yaml:"scopes"`
+		} `yaml:"oauth_config"`
 	}
-	for _, s := range EventScopes {
-		set[s] = true
+	if err := yaml.Unmarshal(firebreak.Manifest, &m); err != nil {
+		panic(fmt.Sprintf("the embedded slack-app-manifest.yaml does not parse: %v", err))
 	}
-	out := make([]string, 0, len(set))
-	for s := range set {
-		out = append(out, s)
-	}
+	out := append([]string(nil), m.OAuth.Scopes.Bot...)
 	sort.Strings(out)
 	return out
 }
 
-// MissingScopesAt asks Slack which scopes the bot token has (auth.test
-// reports them in X-OAuth-Scopes) and returns the required ones absent;
-// known is false when Slack did not say.
+// MissingScopesAt asks Slack which scopes the bot token has (every Web API answer lists them
+// in X-OAuth-Scopes, https://api.slack.com/authentication/oauth-v2#scopes) and returns the
+// manifest's scopes that are absent; known is false when Slack did not say.
 func MissingScopesAt(base, token string) (missing []string, known bool) {
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).PostForm(base+"auth.test", url.Values{"token": {token}})
 	if err != nil {

@@ -113,6 +113,7 @@ func New(token string, opts ...Option) (*Server, error) {
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       60 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
 	go func() { _ = s.srv.Serve(ln) }()

@@ -42,6 +42,7 @@ var handlers = map[string]apiHandler{
 	"reactions.add":            (*Server).reactionsAdd,
 	"users.info":               (*Server).usersInfo,
 	"users.list":               (*Server).usersList,
+	"users.conversations":      (*Server).usersConversations,
 	"views.open":               (*Server).viewsOpen,
 	"views.update":             (*Server).viewsUpdate,
 	"views.push":               (*Server).viewsPush,
@@ -210,9 +211,15 @@ func (s *Server) imFor(user string) *channel {
 	return c
 }
 
+// blocksErr records a broken Block Kit rule and answers as Slack does: invalid_blocks for a
+// message, invalid_arguments for a view (views.open refuses the whole view).
 func (s *Server) blocksErr(method string, v *blockViolation) *apiError {
 	s.st.blockErrs = append(s.st.blockErrs, BlockError{Method: method, Limit: v.limit, Detail: v.detail, Time: time.Now()})
-	return &apiError{code: "invalid_blocks", extra: map[string]any{
+	code := "invalid_blocks"
+	if strings.HasPrefix(method, "views.") {
+		code = "invalid_arguments"
+	}
+	return &apiError{code: code, extra: map[string]any{
 		"response_metadata": map[string]any{"messages": []string{"[ERROR] " + v.detail + " (" + v.limit + ")"}},
 	}}
 }
@@ -229,7 +236,7 @@ func (s *Server) checkMessageBlocks(method string, text string, blocks json.RawM
 		return s.blocksErr(method, v)
 	}
 	if runeLen(text) > maxMessageText {
-		return slackErr("msg_too_long")
+		return slackErr(rule("message_text_length").Code)
 	}
 	return nil
 }
@@ -281,6 +288,28 @@ func (s *Server) usersList(p params, _ *[]Change) (map[string]any, *apiError) {
 	return map[string]any{"members": page, "response_metadata": map[string]any{"next_cursor": next}}, nil
 }
 
+// usersConversations lists the conversations the calling bot is a member of
+// (https://api.slack.com/methods/users.conversations); only public channels unless types
+// asks for more.
+func (s *Server) usersConversations(p params, _ *[]Change) (map[string]any, *apiError) {
+	types := splitList(p.str("types"))
+	if len(types) == 0 {
+		types = []string{"public_channel"}
+	}
+	var all []any
+	for _, id := range s.st.chanOrder {
+		c := s.st.channels[id]
+		if !c.members[BotUserID] || c.IsIM || (c.IsArchived && p.boolean("exclude_archived")) {
+			continue
+		}
+		if (c.IsPrivate && contains(types, "private_channel")) || (!c.IsPrivate && contains(types, "public_channel")) {
+			all = append(all, s.convJSON(c))
+		}
+	}
+	page, next := paginate(all, p)
+	return map[string]any{"channels": page, "response_metadata": map[string]any{"next_cursor": next}}, nil
+}
+
 // paginate applies Slack's cursor paging; the cursor is an opaque offset.
 func paginate(all []any, p params) ([]any, string) {
 	limit := p.integer("limit", 100)
@@ -327,6 +356,9 @@ func (s *Server) convInvite(p params, ch *[]Change) (map[string]any, *apiError) 
 	if len(users) == 0 {
 		return nil, slackErr("no_user")
 	}
+	if max := lim("invite_users_per_call"); len(users) > max {
+		return nil, slackErr(rule("invite_users_per_call").Code)
+	}
 	var errs []any
 	var ok []string
 	first := ""
@@ -349,8 +381,10 @@ func (s *Server) convInvite(p params, ch *[]Change) (map[string]any, *apiError) 
 		}
 		errs = append(errs, map[string]any{"user": u, "ok": false, "error": code})
 	}
-	// Without force Slack invites nobody when any invitee is refused.
-	if first != "" && !p.boolean("force") {
+	// Rows "invite_without_force" and "invite_with_force": without force (or with a single
+	// user) Slack invites nobody when any invitee is refused; with force the valid ones are
+	// invited and the others listed in errors.
+	if first != "" && (!p.boolean("force") || len(ok) == 0) {
 		e := slackErr(first)
 		if len(users) > 1 {
 			e.extra = map[string]any{"errors": errs}
@@ -620,6 +654,14 @@ func (s *Server) postTarget(p params) (*channel, *apiError) {
 
 func (s *Server) chatPostMessage(p params, ch *[]Change) (map[string]any, *apiError) {
 	c, err := s.postTarget(p)
+	if err == nil && c.IsIM && !s.app.messagesTab {
+		// Row "messages_tab_disabled": the app's DMs live in its App Home Messages tab.
+		err = slackErr(rule("messages_tab_disabled").Code)
+	}
+	if err == nil && c.postingRestricted {
+		// Row "posting_restricted".
+		err = slackErr(rule("posting_restricted").Code)
+	}
 	if err == nil {
 		err = botCanWrite(c)
 	}

@@ -6,32 +6,38 @@ import (
 	"unicode/utf8"
 )
 
-// Block Kit limits, from Slack's reference (docs/SLACK-PLATFORM.md).
-const (
-	maxMessageBlocks   = 50
-	maxModalBlocks     = 100
-	maxTextLen         = 3000
-	maxHeaderLen       = 150
-	maxBlockIDLen      = 255
-	maxActionIDLen     = 255
-	maxButtonTextLen   = 75
-	maxButtonValueLen  = 2000
-	maxActionsElements = 25
-	maxContextElements = 10
-	maxSelectOptions   = 100
-	maxOptionTextLen   = 75
-	maxOptionValueLen  = 75
-	maxModalTitleLen   = 24
-	maxPrivateMetadata = 3000
-	maxSectionFields   = 10
-	maxFieldTextLen    = 2000
-	maxPlaceholderLen  = 150
-	maxCallbackIDLen   = 255
-	maxMessageText     = 40000
-	// msgBlocksMaxBytes is where chat.postMessage answers msg_blocks_too_long. Slack does not
-	// publish the number; this is a generous stand-in so the error path can be exercised.
-	msgBlocksMaxBytes = 100_000
+// Block Kit limits: each is a row of Reference, which cites Slack's page for it.
+var (
+	maxMessageBlocks   = lim("blocks_per_message")
+	maxModalBlocks     = lim("blocks_per_modal")
+	maxTextLen         = lim("text_length")
+	maxHeaderLen       = lim("header_length")
+	maxBlockIDLen      = lim("block_id_length")
+	maxActionIDLen     = lim("action_id_length")
+	maxButtonTextLen   = lim("button_text_length")
+	maxButtonValueLen  = lim("button_value_length")
+	maxActionsElements = lim("actions_elements")
+	maxContextElements = lim("context_elements")
+	maxSelectOptions   = lim("select_options")
+	maxOptionTextLen   = lim("option_text_length")
+	maxOptionValueLen  = lim("option_value_length")
+	maxModalTitleLen   = lim("modal_title_length")
+	maxModalSubmitLen  = lim("modal_submit_length")
+	maxModalCloseLen   = lim("modal_close_length")
+	maxPrivateMetadata = lim("private_metadata_length")
+	maxSectionFields   = lim("section_fields")
+	maxFieldTextLen    = lim("field_text_length")
+	maxPlaceholderLen  = lim("placeholder_length")
+	maxInputLabelLen   = lim("input_label_length")
+	maxCallbackIDLen   = lim("callback_id_length")
+	maxMessageText     = lim("message_text_length")
+	textInputMax       = rule("text_input_max_length")
+	textInputMin       = rule("text_input_min_length")
 )
+
+// msgBlocksMaxBytes is where chat.postMessage answers msg_blocks_too_long. Slack does not
+// publish the number; this is a generous stand-in so the error path can be exercised.
+const msgBlocksMaxBytes = 100_000
 
 // blockViolation is the first limit a block list breaks.
 type blockViolation struct {
@@ -126,7 +132,7 @@ func validateBlocks(raw json.RawMessage, maxBlocks int) *blockViolation {
 				bc.text(fmt.Sprintf("%s.elements[%d]", where, j), e, maxTextLen, "text_length")
 			}
 		case "input":
-			bc.text(where+".label", b["label"], maxTextLen, "text_length")
+			bc.text(where+".label", b["label"], maxInputLabelLen, "input_label_length")
 			if e, ok := b["element"].(map[string]any); ok {
 				bc.element(where+".element", e, map[string]bool{})
 			} else {
@@ -151,6 +157,18 @@ func (bc *blockChecker) element(where string, e map[string]any, ids map[string]b
 		bc.text(where+".placeholder", e["placeholder"], maxPlaceholderLen, "placeholder_length")
 	}
 	switch e["type"] {
+	case "plain_text_input":
+		// Slack refuses the whole view when these are out of range.
+		if v, ok := e["max_length"]; ok {
+			if n, isNum := v.(float64); !isNum || int(n) < textInputMax.Min || int(n) > textInputMax.Max {
+				bc.fail(textInputMax.ID, "%s.max_length: %v, must be %d-%d", where, v, textInputMax.Min, textInputMax.Max)
+			}
+		}
+		if v, ok := e["min_length"]; ok {
+			if n, isNum := v.(float64); !isNum || int(n) < textInputMin.Min || int(n) > textInputMin.Max {
+				bc.fail(textInputMin.ID, "%s.min_length: %v, must be %d-%d", where, v, textInputMin.Min, textInputMin.Max)
+			}
+		}
 	case "button":
 		bc.text(where+".text", e["text"], maxButtonTextLen, "button_text_length")
 		if v, _ := e["value"].(string); runeLen(v) > maxButtonValueLen {
@@ -186,8 +204,8 @@ func validateModal(v map[string]any) *blockViolation {
 		bc.fail("modal_title_required", "view.title is required")
 	}
 	bc.text("view.title", v["title"], maxModalTitleLen, "modal_title_length")
-	bc.text("view.submit", v["submit"], maxModalTitleLen, "modal_submit_length")
-	bc.text("view.close", v["close"], maxModalTitleLen, "modal_close_length")
+	bc.text("view.submit", v["submit"], maxModalSubmitLen, "modal_submit_length")
+	bc.text("view.close", v["close"], maxModalCloseLen, "modal_close_length")
 	if pm, _ := v["private_metadata"].(string); runeLen(pm) > maxPrivateMetadata {
 		bc.fail("private_metadata_length", "view.private_metadata: %d characters, more than %d", runeLen(pm), maxPrivateMetadata)
 	}

@@ -21,7 +21,12 @@
 // references to its internal state (every inspection returns a copy, so callers may read
 // concurrently with the bot).
 //
-// Facts it relies on are in docs/SLACK-PLATFORM.md. Where Slack's behaviour is not documented
-// (for example the exact size that triggers msg_blocks_too_long) the choice is noted beside
-// the code.
+// Every limit and behaviour it holds to is a row of Reference (reference.go), citing the Slack
+// reference page it comes from; the validation reads its numbers from there and
+// TestReference walks every row. The installed app is described by its manifest
+// (WithManifest): the bot token's scopes (reported in X-OAuth-Scopes; a method needing
+// another answers missing_scope, per MethodScopes), the events delivered, the Messages tab.
+// FailWith injects any HTTP-200 error code. Where Slack's behaviour is not documented (for
+// example the exact size that triggers msg_blocks_too_long) the choice is noted beside the
+// code.
 package slackfake

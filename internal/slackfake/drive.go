@@ -646,6 +646,11 @@ func (s *Server) EventWithID(eventID string, inner map[string]any) {
 }
 
 func (s *Server) eventLocked(eventID string, inner map[string]any) {
+	// Row "event_subscriptions": Slack sends only the events the app subscribes to.
+	if !s.app.subscribed(inner) {
+		s.st.dropped = append(s.st.dropped, subscription(inner))
+		return
+	}
 	ev := map[string]any{}
 	for k, v := range inner {
 		ev[k] = v
@@ -865,4 +870,74 @@ func (s *Server) joinLocked(c *channel, user, inviter string) {
 		ev["inviter"] = inviter
 	}
 	s.emitLocked(c, ev)
+}
+
+// Leave removes user from channelID, as leaving or being removed does; the bot gets
+// member_left_channel if it is still in the channel (and subscribes to it). Removing the bot
+// itself is how a test takes it out of a channel.
+func (s *Server) Leave(user, channelID string) error {
+	s.mu.Lock()
+	c := s.st.channels[channelID]
+	if c == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("slackfake: channel_not_found")
+	}
+	if !c.members[user] {
+		s.mu.Unlock()
+		return fmt.Errorf("slackfake: not_in_channel")
+	}
+	delete(c.members, user)
+	for i, m := range c.Members {
+		if m == user {
+			c.Members = append(c.Members[:i:i], c.Members[i+1:]...)
+			break
+		}
+	}
+	s.emitLocked(c, map[string]any{"type": "member_left_channel", "user": user, "channel": c.ID,
+		"channel_type": map[bool]string{true: "G", false: "C"}[c.IsPrivate], "team": TeamID})
+	s.mu.Unlock()
+	s.publish(Change{Kind: ChangeChannel, Channel: channelID})
+	return nil
+}
+
+// Archive archives channelID, as a person doing so in Slack would.
+func (s *Server) Archive(channelID string) error {
+	s.mu.Lock()
+	c := s.st.channels[channelID]
+	if c == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("slackfake: channel_not_found")
+	}
+	c.IsArchived = true
+	s.mu.Unlock()
+	s.publish(Change{Kind: ChangeChannel, Channel: channelID})
+	return nil
+}
+
+// MakePrivate turns channelID into a private channel, as a workspace admin can; from then on
+// it is invisible to the bot unless the bot is a member.
+func (s *Server) MakePrivate(channelID string) error {
+	s.mu.Lock()
+	c := s.st.channels[channelID]
+	if c == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("slackfake: channel_not_found")
+	}
+	c.IsPrivate = true
+	s.mu.Unlock()
+	s.publish(Change{Kind: ChangeChannel, Channel: channelID})
+	return nil
+}
+
+// RestrictPosting sets whether only admins may post in channelID, as the channel's posting
+// permissions can; the bot's chat.postMessage there then answers restricted_action.
+func (s *Server) RestrictPosting(channelID string, on bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.channels[channelID]
+	if c == nil {
+		return fmt.Errorf("slackfake: channel_not_found")
+	}
+	c.postingRestricted = on
+	return nil
 }

@@ -313,8 +313,8 @@ func TestInvalidBlocks(t *testing.T) {
 			"options": many(101, func(i int) any { return opt("o", fmt.Sprint(i)) })}}}}, "select_options"},
 		{"option text 76", []any{map[string]any{"type": "actions", "elements": []any{map[string]any{"type": "static_select", "action_id": "s",
 			"options": []any{opt(long(76), "v")}}}}}, "option_text_length"},
-		{"option value 76", []any{map[string]any{"type": "actions", "elements": []any{map[string]any{"type": "static_select", "action_id": "s",
-			"options": []any{opt("o", long(76))}}}}}, "option_value_length"},
+		{"option value 151", []any{map[string]any{"type": "actions", "elements": []any{map[string]any{"type": "static_select", "action_id": "s",
+			"options": []any{opt("o", long(151))}}}}}, "option_value_length"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -370,7 +370,7 @@ func TestInvalidBlocks(t *testing.T) {
 			b, _ := json.Marshal(m)
 			trig, _ := slashTrigger(t, f, Alice)
 			_, out := rawCall(t, f, "views.open", url.Values{"token": {f.BotToken()}, "trigger_id": {trig}, "view": {string(b)}})
-			if out["error"] != "invalid_blocks" {
+			if out["error"] != "invalid_arguments" {
 				t.Fatalf("got %v", out)
 			}
 			errs := f.BlockErrors()

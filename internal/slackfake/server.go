@@ -54,6 +54,7 @@ type config struct {
 	responseURLTTL  time.Duration
 	ownEvents       bool
 	tierLimits      bool
+	manifest        *Manifest
 }
 
 // WithAddr listens on addr (for the demo); the default is 127.0.0.1:0.
@@ -101,10 +102,13 @@ type Server struct {
 	base     string
 	upgrader websocket.Upgrader
 
-	mu sync.Mutex
-	st state
-	sm sockets
-	fl faults
+	mu         sync.Mutex
+	st         state
+	sm         sockets
+	fl         faults
+	app        app
+	inj        map[string]*injected
+	deadTokens map[string]string // token → the error it now answers
 
 	subMu sync.Mutex
 	subs  map[int]*subscriber
@@ -147,13 +151,16 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s.st.init()
 	s.sm.init()
+	s.app = newApp(cfg.manifest)
+	s.inj = map[string]*injected{}
+	s.deadTokens = map[string]string{}
 	s.fl.init()
 	s.fl.tiers = cfg.tierLimits
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/ws", s.serveWS)
 	mux.HandleFunc("/response/", s.serveResponseURL)
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -169,7 +176,11 @@ func (s *Server) URL() string { return s.base }
 func (s *Server) APIURL() string { return s.base + "/api/" }
 
 // BotToken is the xoxb- token the Web API accepts.
-func (s *Server) BotToken() string { return s.cfg.botToken }
+func (s *Server) BotToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.botToken
+}
 
 // AppToken is the xapp- token apps.connections.open accepts.
 func (s *Server) AppToken() string { return s.cfg.appToken }
@@ -182,9 +193,14 @@ func (s *Server) Close() error {
 		s.DropSockets()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		err = s.http.Shutdown(ctx)
-		if err != nil {
-			_ = s.http.Close()
+		// Shutdown waits up to 5 s for connections that were dialled but
+		// never sent a request (net/http counts them as active); those are
+		// closed outright, which is no failure of the fake.
+		if serr := s.http.Shutdown(ctx); serr != nil {
+			err = s.http.Close()
+			if !errors.Is(serr, context.DeadlineExceeded) {
+				err = serr
+			}
 		}
 		s.wg.Wait()
 		s.subMu.Lock()
@@ -410,9 +426,25 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
 		return
 	}
-	if code := s.checkAuth(method, r, p); code != "" {
+	code, isBot := s.checkAuth(method, r, p)
+	if code != "" {
 		record(code)
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code})
+		return
+	}
+	if isBot {
+		// Slack reports the token's scopes, and those the method accepts, on every answer.
+		s.mu.Lock()
+		w.Header().Set("X-OAuth-Scopes", s.app.scopeList())
+		s.mu.Unlock()
+		w.Header().Set("X-Accepted-OAuth-Scopes", MethodScopes[method])
+		if e := s.scopeErr(method); e != nil {
+			writeAPIError(w, e, record)
+			return
+		}
+	}
+	if e := s.injectedFor(method); e != nil {
+		writeAPIError(w, e, record)
 		return
 	}
 	if status, retry := s.faultFor(method, p); status != 0 {
@@ -434,12 +466,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	s.publish(changes...)
 	if aerr != nil {
-		record(aerr.code)
-		out := map[string]any{"ok": false, "error": aerr.code}
-		for k, v := range aerr.extra {
-			out[k] = v
-		}
-		writeJSON(w, http.StatusOK, out)
+		writeAPIError(w, aerr, record)
 		return
 	}
 	if status := s.failAfterWrite(method); status != 0 {
@@ -456,26 +483,43 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) checkAuth(method string, r *http.Request, p params) string {
+func writeAPIError(w http.ResponseWriter, e *apiError, record func(string)) {
+	record(e.code)
+	out := map[string]any{"ok": false, "error": e.code}
+	for k, v := range e.extra {
+		out[k] = v
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// checkAuth returns the error for the call's token ("" when accepted) and whether it is the
+// bot token.
+func (s *Server) checkAuth(method string, r *http.Request, p params) (string, bool) {
 	tok := p.str("token")
 	if h := r.Header.Get("Authorization"); tok == "" && strings.HasPrefix(h, "Bearer ") {
 		tok = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
 	}
 	if tok == "" {
-		return "not_authed"
+		return "not_authed", false
 	}
-	if tok != s.cfg.botToken && tok != s.cfg.appToken {
-		return "invalid_auth"
+	s.mu.Lock()
+	bot, appTok, dead := s.cfg.botToken, s.cfg.appToken, s.deadTokens[tok]
+	s.mu.Unlock()
+	if dead != "" {
+		return dead, false
+	}
+	if tok != bot && tok != appTok {
+		return "invalid_auth", false
 	}
 	switch {
-	case method == "apps.connections.open" && tok != s.cfg.appToken:
-		return "not_allowed_token_type"
+	case method == "apps.connections.open" && tok != appTok:
+		return "not_allowed_token_type", false
 	case method == "auth.test":
-		return ""
-	case method != "apps.connections.open" && tok != s.cfg.botToken:
-		return "not_allowed_token_type"
+		return "", tok == bot
+	case method != "apps.connections.open" && tok != bot:
+		return "not_allowed_token_type", false
 	}
-	return ""
+	return "", tok == bot
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -537,6 +581,7 @@ var MethodTiers = map[string]Tier{
 	"chat.getPermalink":        Tier4,
 	"users.info":               Tier4,
 	"users.list":               Tier2,
+	"users.conversations":      Tier3,
 	"views.open":               Tier4,
 	"views.update":             Tier4,
 	"views.push":               Tier4,

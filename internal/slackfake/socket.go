@@ -23,6 +23,8 @@ const (
 	ReasonWarning          = "warning"
 	ReasonRefreshRequested = "refresh_requested"
 	ReasonLinkDisabled     = "link_disabled"
+	// ReasonTooManyWebsockets turns away a connection beyond the app's limit.
+	ReasonTooManyWebsockets = "too_many_websockets"
 )
 
 // Ack is the app's acknowledgement of an envelope.
@@ -88,6 +90,8 @@ type sockets struct {
 	eventAcked map[string]bool
 	connected  chan struct{}
 	envN       int
+	refused    int // connections turned away as too many
+	opening    int // connections upgraded but not yet registered
 }
 
 func (sm *sockets) init() {
@@ -120,14 +124,28 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	s.mu.Lock()
-	s.sm.connN++
-	c := &wsConn{id: s.sm.connN, ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	n := 0
 	for _, o := range s.sm.conns {
 		if !o.draining {
 			n++
 		}
 	}
+	// Connections between upgrade and registration count too, so that a burst of dials cannot
+	// slip past the limit.
+	if n+s.sm.opening >= lim("too_many_websockets") {
+		// Row "too_many_websockets": Slack turns away a connection beyond its limit.
+		s.sm.refused++
+		s.mu.Unlock()
+		b, _ := json.Marshal(map[string]any{"type": "disconnect", "reason": ReasonTooManyWebsockets,
+			"debug_info": map[string]any{"host": "applink-slackfake"}})
+		_ = ws.WriteMessage(websocket.TextMessage, b)
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		_ = ws.Close()
+		return
+	}
+	s.sm.connN++
+	s.sm.opening++
+	c := &wsConn{id: s.sm.connN, ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.mu.Unlock()
 	hello, _ := json.Marshal(map[string]any{
 		"type":            "hello",
@@ -137,10 +155,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	})
 	// hello goes first: nothing else is queued on this connection until it is registered.
 	if err := ws.WriteMessage(websocket.TextMessage, hello); err != nil {
+		s.mu.Lock()
+		s.sm.opening--
+		s.mu.Unlock()
 		_ = ws.Close()
 		return
 	}
 	s.mu.Lock()
+	s.sm.opening--
 	s.sm.conns[c.id] = c
 	if len(s.sm.conns) == 1 {
 		close(s.sm.connected)
@@ -261,15 +283,32 @@ func (s *Server) writer(c *wsConn) {
 }
 
 func (e *envelope) frame() []byte {
-	b, _ := json.Marshal(map[string]any{
+	f := map[string]any{
 		"type":                     e.Type,
 		"envelope_id":              e.ID,
 		"payload":                  e.Payload,
-		"accepts_response_payload": e.Type != EnvelopeEvents,
-		"retry_attempt":            e.RetryAttempt,
-		"retry_reason":             e.RetryReason,
-	})
+		"accepts_response_payload": acceptsResponsePayload(e.Type, e.kind),
+	}
+	// Row "retry_fields": only Events API envelopes are redelivered, so only they say so.
+	if e.Type == EnvelopeEvents {
+		f["retry_attempt"] = e.RetryAttempt
+		f["retry_reason"] = e.RetryReason
+	}
+	b, _ := json.Marshal(f)
 	return b
+}
+
+// acceptsResponsePayload is row "accepts_response_payload": an ack may carry a payload for a
+// slash command (the reply) and a view submission (response_action), not for events or
+// block actions.
+func acceptsResponsePayload(typ, kind string) bool {
+	switch typ {
+	case EnvelopeSlash:
+		return true
+	case EnvelopeInteractive:
+		return kind == "view_submission"
+	}
+	return false
 }
 
 // afterSend arms redelivery: Slack resends an unacked events_api envelope, with the same
@@ -480,4 +519,11 @@ func (s *Server) handleAck(id string, payload json.RawMessage) {
 		w <- copyAck(a)
 	}
 	s.publish(changes...)
+}
+
+// RefusedConnections is how many sockets were turned away with too_many_websockets.
+func (s *Server) RefusedConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sm.refused
 }

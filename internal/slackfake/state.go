@@ -131,6 +131,9 @@ type channel struct {
 	pins    []Pin
 	books   []Bookmark
 	lastSet time.Time
+	// postingRestricted: only admins may post (the bot's chat.postMessage answers
+	// restricted_action).
+	postingRestricted bool
 }
 
 type view struct {
@@ -168,6 +171,7 @@ type state struct {
 	calls      []Call
 	unknown    []string
 	blockErrs  []BlockError
+	dropped    []string // event types not delivered for want of a subscription
 }
 
 func (st *state) init() {

@@ -1,0 +1,316 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/slack-go/slack"
+	"go.uber.org/zap"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+// Slack answers these, with HTTP 200, when it refuses the bot's token. None of them means the
+// work should be thrown away: the token is fixed and the work done then.
+// https://api.slack.com/methods/auth.test (errors)
+var authCodes = map[string]string{
+	"token_revoked":    "the bot token was revoked (the app was uninstalled or the token regenerated)",
+	"account_inactive": "the bot user was deactivated or the app uninstalled",
+	"invalid_auth":     "the bot token is not valid",
+	"not_authed":       "no bot token was sent",
+	"token_expired":    "the bot token expired (token rotation is on; turn it off or refresh the token)",
+}
+
+// authProblem is a refusal of the bot's token or scopes, which an operator must fix.
+func authProblem(err error) (code string, ok bool) {
+	code = slackCode(err)
+	if _, isAuth := authCodes[code]; isAuth || code == "missing_scope" {
+		return code, true
+	}
+	return "", false
+}
+
+// rateLimitedCodes are Slack's HTTP-200 rate-limit answers, handled as a 429.
+// https://api.slack.com/methods/chat.postMessage (errors: rate_limited)
+var rateLimitedCodes = map[string]bool{"rate_limited": true, "ratelimited": true}
+
+// asRateLimit turns an HTTP-200 rate-limit answer into the error a 429 gives, so every path
+// that waits out a 429 waits this out too.
+func asRateLimit(err error) error {
+	if err != nil && rateLimitedCodes[slackCode(err)] {
+		return &slack.RateLimitedError{RetryAfter: time.Second}
+	}
+	return err
+}
+
+// SlackProblem is why Slack currently refuses the bot's work ("" when it does not): a revoked
+// or inactive token or a missing scope, with what to do about it. /readyz reports it.
+func (b *Bot) SlackProblem() string {
+	b.connMu.Lock()
+	defer b.connMu.Unlock()
+	return b.problem
+}
+
+// noteAuth records (and logs once) that Slack refused the token or a scope.
+func (b *Bot) noteAuth(method string, err error) {
+	code, _ := authProblem(err)
+	var what string
+	if code == "missing_scope" {
+		needed := ""
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) {
+			needed = se.Needed
+		}
+		what = fmt.Sprintf("Slack refuses %s: the app lacks the %s scope. Add it (slack-app-manifest.yaml lists every scope) and reinstall the app; what waits is done as soon as Slack accepts it, nothing is lost.", method, needed)
+	} else {
+		what = fmt.Sprintf("Slack refuses the bot token (%s: %s). Reinstall the app (or reactivate it), put the new xoxb- token in SLACK_BOT_TOKEN and restart; nothing waiting is lost.", code, authCodes[code])
+	}
+	scopeOf := ""
+	if code == "missing_scope" {
+		scopeOf = method
+	}
+	b.connMu.Lock()
+	changed := b.problem != what
+	b.problem, b.problemMethod = what, scopeOf
+	b.connMu.Unlock()
+	if changed {
+		b.log.Error(what, zap.String("method", method), zap.String("error", code))
+	}
+}
+
+// clearAuth notes that Slack accepted a call of method: the token works again, and a
+// missing scope is cleared once the method that lacked it succeeds.
+func (b *Bot) clearAuth(method string) {
+	b.connMu.Lock()
+	was := b.problem
+	if was == "" || (b.problemMethod != "" && b.problemMethod != method) {
+		b.connMu.Unlock()
+		return
+	}
+	b.problem, b.problemMethod = "", ""
+	b.connMu.Unlock()
+	if was != "" {
+		b.log.Info("Slack accepts the bot token again")
+	}
+}
+
+// channelRefusal is an answer of conversations.create that only a workspace admin can fix.
+// https://api.slack.com/methods/conversations.create (errors: restricted_action, missing_scope)
+func channelRefusal(err error) bool {
+	switch slackCode(err) {
+	case "restricted_action", "missing_scope":
+		return true
+	}
+	return false
+}
+
+// channelWait is how long a refused channel creation is retried before the incident's
+// channel work is given up (everyone concerned is told both times).
+const channelWait = 24 * time.Hour
+
+// channelRetry is the pace at which a refused creation is tried again: an admin's fix is
+// picked up within minutes, and Slack is not asked more than that.
+func channelRetry(attempt int) time.Duration {
+	return min(time.Minute<<min(attempt, 4), 5*time.Minute)
+}
+
+// refusedText tells people what an admin must change for the incident to get its channel.
+func refusedText(inc incident.Incident, err error) string {
+	fix := "a workspace admin must allow Firebreak to create channels (Workspace settings → Permissions → Channel Management: who may create public channels)"
+	if slackCode(err) == "missing_scope" {
+		fix = "a workspace admin must grant the app the channels:manage scope (it is in slack-app-manifest.yaml) and reinstall it"
+	}
+	return fmt.Sprintf(":warning: Slack refused to create the channel for %s (%s): %s. %s is recorded and nothing is lost: Firebreak tries again every few minutes and sets up the channel as soon as Slack allows it.",
+		inc.ID(), slackCode(err), fix, inc.ID())
+}
+
+func gaveUpText(inc incident.Incident, err error) string {
+	return fmt.Sprintf(":x: Slack still refuses to create the channel for %s (%s) after %s, so Firebreak stopped trying. %s stays recorded (see `/incident list`); once an admin has fixed the permission, declare it again to get a channel.",
+		inc.ID(), slackCode(err), channelWait.Round(time.Hour), inc.ID())
+}
+
+// channelless drops the effects of an incident that has no channel and never will (its
+// creation was given up): they would otherwise wait for it forever. It reports whether it did.
+func (e *executor) channelless(log *zap.Logger, n uint64, items []OutboxItem) bool {
+	if n == 0 {
+		return false
+	}
+	for _, it := range items {
+		if it.Effect.Kind == incident.EffCreateChannel {
+			return false
+		}
+	}
+	inc, err := e.b.cfg.Store.Get(n)
+	if err != nil || inc.Channel != "" {
+		return false
+	}
+	ids := make([]uint64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	log.Warn("dropping effects of an incident whose channel could not be created", zap.Int("effects", len(ids)))
+	_ = e.b.cfg.Outbox.Done(ids...)
+	return true
+}
+
+// needsChannel are the effects that act in the incident's channel.
+func needsChannel(k incident.EffectKind) bool {
+	switch k {
+	case incident.EffCreateChannel, incident.EffAnnounce, incident.EffDM, incident.EffPublishPostmortem:
+		return false
+	}
+	return true
+}
+
+// tellDeclarer reaches the declarer wherever they are: the slash command's response_url,
+// an ephemeral where they typed, or a DM.
+func (e *executor) tellDeclarer(ctx context.Context, inc incident.Incident, text string) {
+	if inc.ReplyURL != "" {
+		if err := slack.PostWebhookContext(ctx, inc.ReplyURL, &slack.WebhookMessage{Text: text, ResponseType: slack.ResponseTypeEphemeral}); err == nil {
+			return
+		}
+	}
+	if inc.OriginChannel != "" {
+		if _, err := e.b.api.PostEphemeralContext(ctx, inc.OriginChannel, inc.Declarer, slack.MsgOptionText(text, false)); err == nil {
+			return
+		}
+	}
+	if err := e.post(ctx, inc.Declarer, text, nil); err != nil {
+		e.b.log.Warn("could not tell the declarer", zap.String("incident", inc.ID()), zap.Error(err))
+	}
+}
+
+// announceOnce posts text in the announce channel once per marker, across restarts.
+func (e *executor) announceOnce(ctx context.Context, marker, text string) {
+	ch := e.b.cfg.AnnounceChannel
+	if ch == "" {
+		return
+	}
+	if e.hasMarker(ctx, ch, marker) {
+		return
+	}
+	blocks := markedBlocks(text, nil, marker)
+	err := e.call(ctx, "chat.postMessage", func(ctx context.Context) error {
+		_, _, err := e.b.api.PostMessageContext(ctx, ch, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+		return err
+	}, 3)
+	if err != nil {
+		e.b.log.Warn("could not announce", zap.String("text", text), zap.Error(err))
+	}
+}
+
+// refusedCreate handles a channel creation only an admin can unblock: the declarer and the
+// announce channel hear what to change (once), the creation is tried again at a slow pace,
+// and after channelWait the incident's channel work is given up, saying so.
+func (e *executor) refusedCreate(ctx context.Context, log *zap.Logger, it OutboxItem, later []OutboxItem, err error) {
+	inc, gerr := e.b.cfg.Store.Get(it.Incident)
+	if gerr != nil {
+		log.Warn("could not read the incident", zap.Error(gerr))
+		_ = e.b.cfg.Outbox.Retry(it.ID, e.b.now().Add(channelRetry(it.Attempts)), err.Error())
+		return
+	}
+	if e.b.now().Sub(it.Created) < channelWait {
+		// The retry is recorded first, then people are told: what they
+		// read is already true.
+		log.Warn("Slack refused to create the incident channel; retrying", zap.String("error", slackCode(err)), zap.Duration("retry_in", channelRetry(it.Attempts)))
+		if rerr := e.b.cfg.Outbox.Retry(it.ID, e.b.now().Add(channelRetry(it.Attempts)), err.Error()); rerr != nil {
+			log.Warn("could not postpone an effect", zap.Error(rerr))
+		}
+		if it.Attempts == 0 {
+			text := refusedText(inc, err)
+			e.tellDeclarer(ctx, inc, text)
+			e.announceOnce(ctx, fmt.Sprintf("fx:%d:refused", it.ID), text)
+		}
+		return
+	}
+	text := gaveUpText(inc, err)
+	e.tellDeclarer(ctx, inc, text)
+	e.announceOnce(ctx, fmt.Sprintf("fx:%d:gaveup", it.ID), text)
+	ids := []uint64{it.ID}
+	for _, l := range later {
+		ids = append(ids, l.ID)
+	}
+	log.Error("gave up creating the incident channel", zap.String("error", slackCode(err)), zap.Int("effects_dropped", len(ids)))
+	_ = e.b.cfg.Outbox.Done(ids...)
+}
+
+// rejoin gets the bot back into the incident channel it was removed from: it joins a public
+// channel itself; for a private one it tells the lead how to invite it back. It reports
+// whether the bot is in again.
+func (e *executor) rejoin(ctx context.Context, inc incident.Incident) bool {
+	err := e.call(ctx, "conversations.join", func(ctx context.Context) error {
+		_, _, _, err := e.b.api.JoinConversationContext(ctx, inc.Channel)
+		return err
+	}, 3)
+	if err == nil {
+		e.b.log.Info("rejoined the incident channel it was removed from", zap.String("incident", inc.ID()))
+		return true
+	}
+	e.tellLead(ctx, inc, "removed", fmt.Sprintf("Firebreak is no longer in <#%s>, the channel of %s, and cannot rejoin it by itself (a private channel needs an invitation). Invite it back there with `/invite @firebreak`: the card and the updates waiting for it are posted then; nothing is lost.", inc.Channel, inc.ID()))
+	return false
+}
+
+// tellLead sends the incident's lead (or its declarer) a DM once per incident and reason, in
+// this run.
+func (e *executor) tellLead(ctx context.Context, inc incident.Incident, reason, text string) {
+	key := fmt.Sprintf("%d:%s", inc.Number, reason)
+	e.mu.Lock()
+	told := e.kickTold[key]
+	e.kickTold[key] = true
+	e.mu.Unlock()
+	if told {
+		return
+	}
+	lead := inc.Lead
+	if lead == "" {
+		lead = inc.Declarer
+	}
+	if err := e.post(ctx, lead, text, nil); err != nil {
+		e.b.log.Warn("could not tell the lead", zap.String("incident", inc.ID()), zap.String("reason", reason), zap.Error(err))
+	}
+}
+
+// postingRefused tells the lead that Slack does not let the bot post in the incident
+// channel (a posting permission), and keeps the effect for when it does.
+// https://api.slack.com/methods/chat.postMessage (errors: restricted_action)
+func (e *executor) postingRefused(ctx context.Context, inc incident.Incident, it OutboxItem) error {
+	e.tellLead(ctx, inc, "restricted", fmt.Sprintf("Slack does not let Firebreak post in <#%s>, the channel of %s (restricted_action): a channel manager or admin must let it post there (channel settings → Posting permissions). The card and the updates waiting are posted as soon as it may; nothing is lost.", inc.Channel, inc.ID()))
+	return &retryLater{d: channelRetry(it.Attempts), why: "posting in the incident channel is restricted"}
+}
+
+// refusedDM is an answer that means this person cannot get a DM from the app.
+// https://api.slack.com/methods/chat.postMessage (errors: messages_tab_disabled, …)
+func refusedDM(err error) bool {
+	switch slackCode(err) {
+	case "messages_tab_disabled", "cannot_dm_bot", "channel_not_found", "not_in_channel", "is_archived", "restricted_action":
+		return true
+	}
+	return false
+}
+
+// dm sends a direct message, or, when Slack refuses it, the same text as an ephemeral in the
+// incident channel.
+func (e *executor) dm(ctx context.Context, inc incident.Incident, user, text string) error {
+	err := e.post(ctx, user, text, nil)
+	if err == nil || !refusedDM(err) || inc.Channel == "" {
+		return err
+	}
+	e.b.log.Info("a direct message was refused; sending it in the incident channel instead", zap.String("user", user), zap.String("error", slackCode(err)))
+	return e.call(ctx, "chat.postEphemeral", func(ctx context.Context) error {
+		_, err := e.b.api.PostEphemeralContext(ctx, inc.Channel, user, slack.MsgOptionText(text, false))
+		return err
+	}, 3)
+}
+
+// channelGone is an answer that means the bot is no longer in the incident channel: Slack
+// says not_in_channel for a public channel and channel_not_found for a private one (which
+// the bot no longer sees).
+func channelGone(err error) bool {
+	switch slackCode(err) {
+	case "not_in_channel", "channel_not_found":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/firebreak-hq/firebreak/internal/githubfake"
+	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/store"
+)
+
+// closedURL is an http URL on a loopback port nothing listens on.
+func closedURL(t *testing.T, path string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return "http://" + addr + path
+}
+
+// TestDoctorSaysNotCheckedAndWhyUnreachable: a check doctor could not
+// make says "not checked" (and does not fail the run), and a service it
+// could not reach gets a network hint, not "reinstall the app".
+func TestDoctorSaysNotCheckedAndWhyUnreachable(t *testing.T) {
+	fs, err := slackfake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fs.Close() })
+	gh, err := githubfake.New("ghp_doctor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gh.Close() })
+	gh.AddRepo("acme", "ops")
+	slackDown, ghDown := closedURL(t, "/api/"), closedURL(t, "/")
+	db := filepath.Join(t.TempDir(), "fb.db")
+	seedDB(t, db, 1)
+	a := newApp(t, map[string]string{"FIREBREAK_DB": db})
+	stop, err := startBackups(context.Background(), a, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+
+	env := func(change map[string]string) map[string]string {
+		e := map[string]string{
+			"SLACK_APP_TOKEN": fs.AppToken(), "SLACK_BOT_TOKEN": fs.BotToken(), "SLACK_API_URL": fs.APIURL(),
+			"GITHUB_TOKEN": "ghp_doctor", "GITHUB_REPO": "acme/ops", "GITHUB_API_URL": gh.URL(),
+			"FIREBREAK_DB": db,
+		}
+		for k, v := range change {
+			e[k] = v
+		}
+		return e
+	}
+	cases := []struct {
+		name     string
+		env      map[string]string
+		wantCode int
+		want     []string // lines that must appear exactly
+	}{
+		{"scopes and a database in use", env(map[string]string{"SLACK_API_URL": withoutScopesHeader(t, fs.APIURL())}), 0, []string{
+			"--   slack scopes           not checked: Slack did not report the token's scopes; compare the app's OAuth scopes with slack-app-manifest.yaml",
+			"--   database               not checked: in use: " + db + " (a running firebreak holds its lock)",
+		}},
+		{"Slack unreachable", env(map[string]string{"SLACK_API_URL": slackDown}), 1, []string{
+			"FAIL slack bot token        could not reach Slack at " + slackDown + " (connection refused) — check the network, proxy settings and SLACK_API_URL; the token was not checked",
+			"FAIL slack app token        could not reach Slack at " + slackDown + " (connection refused) — check the network, proxy settings and SLACK_API_URL; the token was not checked",
+		}},
+		{"GitHub unreachable", env(map[string]string{"GITHUB_API_URL": ghDown}), 1, []string{
+			"FAIL github                 could not reach GitHub at " + ghDown + " (connection refused) — check the network, proxy settings and GITHUB_API_URL; the token was not checked",
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, _ := cli(t, tc.env, "doctor")
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d", code, tc.wantCode)
+			}
+			lines := map[string]bool{}
+			for _, l := range strings.Split(out, "\n") {
+				lines[l] = true
+			}
+			for _, w := range tc.want {
+				if !lines[w] {
+					t.Errorf("missing line %q", w)
+				}
+			}
+			if t.Failed() {
+				t.Logf("doctor printed:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestDoctorLeavesTheDatabaseAsItIs: doctor checks an existing database
+// read-only; a file of an older schema is reported, not migrated.
+func TestDoctorLeavesTheDatabaseAsItIs(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "fb.db")
+	old, err := os.ReadFile(filepath.Join("..", "..", "store", "testdata", "schema-v2.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ := cli(t, map[string]string{"FIREBREAK_DB": db}, "doctor")
+	want := fmt.Sprintf("ok   database               %s verifies (schema 2, 4 incidents; `firebreak run` migrates it to schema %d)", db, store.SchemaVersion)
+	if !slices.Contains(strings.Split(out, "\n"), want) {
+		t.Fatalf("doctor printed:\n%s\nwant the line %q", out, want)
+	}
+	if now, _ := os.ReadFile(db); !bytes.Equal(now, old) {
+		t.Fatal("doctor changed the database file")
+	}
+}
+
+// withoutScopesHeader is Slack's API at api as seen through a proxy that
+// drops the X-OAuth-Scopes header, so doctor cannot know the token's scopes.
+func withoutScopesHeader(t *testing.T, api string) string {
+	t.Helper()
+	target, err := url.Parse(api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	rp.ModifyResponse = func(r *http.Response) error {
+		r.Header.Del("X-OAuth-Scopes")
+		return nil
+	}
+	srv := httptest.NewServer(rp)
+	t.Cleanup(srv.Close)
+	return srv.URL + target.Path
+}

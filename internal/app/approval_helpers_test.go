@@ -1,0 +1,51 @@
+package app_test
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/slackfake"
+)
+
+// actionValue returns the value of the first button action on m whose
+// value starts with prefix, or "".
+func actionValue(m slackfake.Message, action, prefix string) string {
+	for _, b := range m.BlocksDecoded {
+		els, _ := b["elements"].([]any)
+		for _, e := range els {
+			em, _ := e.(map[string]any)
+			if v, _ := em["value"].(string); em["action_id"] == action && strings.HasPrefix(v, prefix) {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// approveButton waits until the card of incident n offers Approve for
+// step and returns that button's value, which names the request it
+// answers (INC-<n>:<step>:<request>).
+func (h *harness) approveButton(n uint64, step string) string {
+	h.t.Helper()
+	var v string
+	h.eventually(fmt.Sprintf("approve button for INC-%d %s", n, step), func() bool {
+		v = actionValue(h.card(h.incident(n)), "step.approve", fmt.Sprintf("INC-%d:%s:", n, step))
+		return v != ""
+	})
+	return v
+}
+
+// waitJoined waits until user's joining incident n's channel is on its
+// timeline (and so known to the bot's member check).
+func (h *harness) waitJoined(n uint64, user string) {
+	h.t.Helper()
+	h.eventually(fmt.Sprintf("%s joined INC-%d", user, n), func() bool {
+		for _, e := range h.events(n) {
+			if e.Kind == incident.EvMemberJoined && e.Actor == user {
+				return true
+			}
+		}
+		return false
+	})
+}

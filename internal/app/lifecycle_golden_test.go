@@ -1,0 +1,52 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/firebreak-hq/firebreak/internal/slackfake"
+)
+
+// TestLifecycleTranscript runs one incident from declaration to the filed postmortem and
+// compares every text people read with testdata/lifecycle_transcript.golden: each
+// announce-channel message, each message in the incident channel, each ephemeral and each
+// direct message. A wrong or repeated announcement cannot pass.
+func TestLifecycleTranscript(t *testing.T) {
+	h := startHarness(t)
+	step := func(user, channel, text string) {
+		t.Helper()
+		h.slash(user, channel, text)
+		h.drainOutbox()
+	}
+	step(alice, slackfake.GeneralChannelID, "new sev2 Checkout returns 500 for EU users")
+	inc := h.ready(1)
+	h.drainOutbox()
+	ch := inc.Channel
+	step(alice, ch, "note error rate spiked after deploy 4812")
+	step(alice, ch, "update Rolling back deploy 4812; checkout failing for 30% of EU users")
+	step(alice, ch, "sev 1")
+	step(alice, ch, "lead <@UCAROL|carol>")
+	step(carol, ch, "role comms <@UBOB|bob>")
+	step(bob, ch, "followup Add a canary stage for checkout deploys")
+	h.walk(1)
+	h.drainOutbox()
+	step(carol, ch, "update Rollback complete; error rate back to baseline")
+	step(carol, ch, "resolve")
+	step(carol, ch, "close")
+	h.eventually("postmortem filed", func() bool { return h.incident(1).PostmortemURL != "" })
+	h.drainOutbox()
+
+	got := h.transcript([][2]string{{"incidents", h.announce}, {"incident", ch}}, alice, bob, carol)
+	golden(t, "lifecycle_transcript", got)
+
+	// The closure is announced once, naming who closed it, with the postmortem link.
+	closures := 0
+	for _, m := range h.slack.Messages(h.announce) {
+		if strings.Contains(m.Text, ":lock:") {
+			closures++
+		}
+	}
+	if closures != 1 {
+		t.Fatalf("%d closure announcements, want 1", closures)
+	}
+}
