@@ -10,8 +10,8 @@ import (
 )
 
 // bAlertGroups maps a firing group (source + group key) to the incident
-// it opened, so one group opens at most one incident while that incident
-// is open. Created by the first alert.
+// it opened (sealed big-endian number), so one group opens at most one
+// incident while that incident is open. Created by the first alert.
 var bAlertGroups = []byte("alert_groups")
 
 // AlertDecision is what intake decided for one alert, given the open
@@ -58,7 +58,9 @@ func (d *DB) RecordAlertAsync(key, group string, decide func(open *incident.Inci
 		var open *incident.Incident
 		gb := tx.Bucket(bAlertGroups)
 		if gb != nil {
-			if n, ok := btou(gb.Get([]byte(group))); ok {
+			if n, ok, err := getU64(gb, []byte(group)); err != nil {
+				return cleanError{err}
+			} else if ok {
 				cur, err := d.stateTx(tx, n)
 				if err == nil && cur.Status.Open() {
 					open = &cur
@@ -98,7 +100,7 @@ func (d *DB) RecordAlertAsync(key, group string, decide func(open *incident.Inci
 					return err
 				}
 			}
-			if err := gb.Put([]byte(group), u64(next)); err != nil {
+			if err := gb.Put([]byte(group), seal([]byte(group), u64(next))); err != nil {
 				return err
 			}
 		default:
@@ -115,7 +117,7 @@ func (d *DB) RecordAlertAsync(key, group string, decide func(open *incident.Inci
 				if err != nil {
 					return err
 				}
-				if err := xb.Put(u64(id), v); err != nil {
+				if err := xb.Put(u64(id), seal(u64(id), v)); err != nil {
 					return err
 				}
 				c.added++
@@ -143,7 +145,9 @@ func (d *DB) AlertGroupIncident(group string) (uint64, error) {
 	var n uint64
 	err := d.db.View(func(tx *bolt.Tx) error {
 		if gb := tx.Bucket(bAlertGroups); gb != nil {
-			n, _ = btou(gb.Get([]byte(group)))
+			var err error
+			n, _, err = getU64(gb, []byte(group))
+			return err
 		}
 		return nil
 	})

@@ -11,7 +11,8 @@ import (
 	"github.com/firebreak-hq/firebreak/incident"
 )
 
-// bPageOutbox holds page effects (id → OutboxItem JSON). Pages are
+// bPageOutbox holds page effects (id → sealed OutboxItem JSON, as the
+// outbox). Pages are
 // committed in the same transaction as the command that asks for them,
 // like every effect, but are drained by their own runner: a pager that is
 // down must not hold up the incident's Slack effects, nor a rate-limited
@@ -115,7 +116,7 @@ func (p *PageLane) Retry(id uint64, notBefore time.Time, lastErr string) error {
 		if err != nil {
 			return err
 		}
-		return b.Put(u64(id), nv)
+		return b.Put(u64(id), seal(u64(id), nv))
 	})
 }
 

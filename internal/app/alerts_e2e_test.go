@@ -208,7 +208,9 @@ func TestAlertmanagerAlertDeclaresPagesAttachesAndResolvesOnce(t *testing.T) {
 	}
 
 	// People resolve the incident: the page is resolved with it.
-	r.slash(alice, inc.Channel, "resolve")
+	if got := r.slash(bob, inc.Channel, "resolve"); got != "INC-1 resolved. Finish the verify steps, then close it." {
+		t.Fatalf("resolve answered %q", got)
+	}
 	r.eventually("PagerDuty alert resolved", func() bool { return r.pd.Alerts()[0].Status == "resolved" })
 	r.eventually("page resolution on the timeline", func() bool { return countKind(r.events(1), incident.EvPageResolved) == 1 })
 	if n := len(r.pd.Alerts()); n != 1 {
