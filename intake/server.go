@@ -213,6 +213,12 @@ func (h *Hooks) serve(w http.ResponseWriter, r *http.Request, source string) int
 
 // decide is pure: it runs inside the store's transaction.
 func (h *Hooks) decide(a incident.Alert, route *Route, first bool, total int, open *incident.Incident, next uint64, now time.Time) (Decision, error) {
+	if open != nil && (a.Status == incident.AlertResolved || a.GroupResolved) {
+		// Whatever the rules say, the group's incident hears that it
+		// cleared (a resolved notification may carry fewer labels).
+		res, err := incident.AttachAlert(*open, a, now)
+		return Decision{Result: res}, err
+	}
 	if route == nil || route.Action == ActIgnore {
 		return Decision{}, nil
 	}
