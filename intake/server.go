@@ -44,6 +44,7 @@ type Hooks struct {
 	cfg    Config
 	log    *zap.Logger
 	tokens []token
+	fl     flusher
 }
 
 type token struct {
@@ -62,7 +63,7 @@ func New(cfg Config) *Hooks {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	h := &Hooks{cfg: cfg, log: cfg.Logger.Named("intake")}
+	h := &Hooks{cfg: cfg, log: cfg.Logger.Named("intake"), fl: flusher{last: map[string]time.Time{}, dirty: map[string]bool{}}}
 	for name, v := range cfg.Tokens {
 		h.tokens = append(h.tokens, token{name: name, sum: sha256.Sum256([]byte(v))})
 	}
@@ -164,20 +165,22 @@ func (h *Hooks) serve(w http.ResponseWriter, r *http.Request, source string) int
 			return h.decide(a, route, first, len(d.Alerts), open, next, now)
 		})
 	}
-	// One card update and at most one summary per delivery, committed
-	// behind its alerts and before the answer: however many alerts a
-	// delivery (or a redelivery) carries, Slack hears about them once.
-	flush := h.cfg.Recorder.RecordAlert("", d.Group, func(open *incident.Incident, _ uint64) (Decision, error) {
-		if open == nil {
-			return Decision{}, nil
-		}
-		return Decision{Result: incident.FlushAlerts(*open)}, nil
-	})
+	// The card and the channel hear about a group's alerts at most once
+	// a FlushEvery (flush.go), however many alerts or deliveries come.
+	var flush Pending
+	if h.fl.due(d.Group, time.Now()) {
+		flush = h.flushWrite(d.Group)
+	}
 	ans := Answer{}
 	seen := map[uint64]bool{}
 	var failed error
-	if _, _, err := flush.Wait(); err != nil {
-		failed = err
+	if flush != nil {
+		if _, _, err := flush.Wait(); err != nil {
+			h.log.Warn("refreshing the alerts' card failed; the next flush retries", zap.Error(err))
+			h.fl.mu.Lock()
+			h.fl.dirty[d.Group] = true
+			h.fl.mu.Unlock()
+		}
 	}
 	for _, p := range pend {
 		res, dup, err := p.Wait()

@@ -161,12 +161,25 @@ func (a *App) setupAlerts(cfg Config, opt Options) (incident.PagePolicy, []strin
 	return policy, paging.TargetNames(targets), nil
 }
 
-// runPager drains the page lane until ctx ends.
+// runPager drains the page lane and refreshes the cards of alert groups
+// until ctx ends.
 func (a *App) runPager(ctx context.Context, wg *sync.WaitGroup) {
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		a.pager.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		var groups []string
+		if open, err := a.DB.OpenIncidents(); err == nil {
+			for _, inc := range open {
+				if inc.Alerts != nil {
+					groups = append(groups, inc.Alerts.Group)
+				}
+			}
+		}
+		a.hooks.Run(ctx, groups)
 	}()
 }
 

@@ -147,3 +147,57 @@ func TestSev1PageLatency(t *testing.T) {
 	}
 	t.Logf("sev1 page latency after the 202: p50 %s p99 %s max %s", percentile(lat, .5), percentile(lat, .99), percentile(lat, 1))
 }
+
+// TestHookLatencyAt1000PerSecond offers 5,000 single-alert deliveries at a
+// steady 1,000 per second (open loop: a slow answer does not slow the
+// sender) to 50 firing groups, and logs the hook's latency percentiles,
+// the commit included, for BENCHMARKS.md.
+func TestHookLatencyAt1000PerSecond(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	const n, rate = 5000, 1000
+	r := startAlertRig(t, "", nil)
+	bodies := make([][]byte, n)
+	for i := range bodies {
+		bodies[i] = amPayload("firing", fmt.Sprintf("g%d", i%50), amAlert("firing", fmt.Sprintf("fp%05d", i), "web"))
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	lat := make([]time.Duration, n)
+	var bad atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range bodies {
+		if d := time.Until(start.Add(time.Duration(i) * time.Second / rate)); d > 0 {
+			time.Sleep(d) // pacing the sender, not waiting for an outcome
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, r.base+"/hooks/alertmanager", bytes.NewReader(bodies[i]))
+			req.Header.Set("Authorization", "Bearer "+amToken)
+			t0 := time.Now()
+			resp, err := client.Do(req)
+			lat[i] = time.Since(t0)
+			if err != nil {
+				bad.Add(1)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusAccepted {
+				bad.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	if b := bad.Load(); b != 0 {
+		t.Fatalf("%d requests not accepted", b)
+	}
+	t.Logf("paced: %d alerts offered at %d/s, all accepted in %s (%.0f/s); hook latency p50 %s p90 %s p99 %s max %s",
+		n, rate, took.Round(time.Millisecond), float64(n)/took.Seconds(), percentile(lat, .5), percentile(lat, .9), percentile(lat, .99), percentile(lat, 1))
+	if c := r.openCount(); c != 50 {
+		t.Fatalf("%d incidents for 50 groups", c)
+	}
+}
