@@ -43,6 +43,12 @@ func (f *flusher) takeDirty(now time.Time) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
+	for g, t := range f.last {
+		// Forget quiet groups, so memory follows the groups that fire.
+		if now.Sub(t) > 10*FlushEvery && !f.dirty[g] {
+			delete(f.last, g)
+		}
+	}
 	for g := range f.dirty {
 		if now.Sub(f.last[g]) >= FlushEvery {
 			out = append(out, g)

@@ -69,7 +69,9 @@ func TestOpsgenieRoutePagesTeamAndClosesOnResolve(t *testing.T) {
 	if code, _ := r.post("/hooks/generic", genericToken, []byte(`{"dedup_key":"pg-replication","status":"resolved","title":"Replication lag 40s"}`)); code != http.StatusAccepted {
 		t.Fatal(code)
 	}
-	r.eventually("resolution posted", func() bool { return r.messagesContaining(inc.Channel, "Monitoring reports the alerts of this group resolved") == 1 })
+	r.eventually("resolution posted", func() bool {
+		return r.messagesContaining(inc.Channel, "Monitoring reports the alerts of this group resolved") == 1
+	})
 	r.slash(bob, inc.Channel, "resolve")
 	r.eventually("Opsgenie alert closed", func() bool { return og.Alerts()[0].Status == "closed" })
 	if n := len(og.Alerts()); n != 1 {
