@@ -1,7 +1,6 @@
 package incident
 
 import (
-	"strconv"
 	"strings"
 	"time"
 )
@@ -241,7 +240,7 @@ func AttachAlert(inc Incident, a Alert, now time.Time) (Result, error) {
 		r.Events = append(r.Events, ev(now, SourceName(a.Source), EvAlertsResolved, clip(a.Title, 500), "source", a.Source, "group", a.Group))
 		if !st.ResolvedPosted {
 			st.ResolvedPosted = true
-			r.Effects = append(r.Effects, eff(EffPost, MsgAlertResolved, "", "source", a.Source), Effect{Kind: EffUpdateCard})
+			r.Effects = append(r.Effects, eff(EffPost, MsgAlertResolved, "", EffectFields{Source: a.Source}), Effect{Kind: EffUpdateCard})
 		}
 		r.Incident = c
 		return r, nil
@@ -271,7 +270,7 @@ func FlushAlerts(inc Incident) Result {
 	r := Result{Incident: c, Effects: []Effect{{Kind: EffUpdateCard}}}
 	if summaryDue(st.Summarised, st.Count) {
 		r.Effects = append(r.Effects, eff(EffPost, MsgAlertSummary, st.Last,
-			"count", strconv.Itoa(st.Count), "new", strconv.Itoa(st.Count-st.Summarised), "source", st.Source))
+			EffectFields{Count: st.Count, New: st.Count - st.Summarised, Source: st.Source}))
 		st.Summarised = st.Count
 	}
 	return r

@@ -14,9 +14,9 @@ const CmdPage CommandKind = "page"
 // executor, so that a slow pager never holds up the channel and a slow
 // Slack never holds up a page.
 const (
-	// EffPageTrigger pages Fields["target"] with dedup key Fields["dedup"].
+	// EffPageTrigger pages Fields.Target with dedup key Fields.Dedup.
 	EffPageTrigger EffectKind = "page.trigger"
-	// EffPageResolve resolves (closes) the page of Fields["target"].
+	// EffPageResolve resolves (closes) the page of Fields.Target.
 	EffPageResolve EffectKind = "page.resolve"
 )
 
@@ -93,7 +93,7 @@ const maxTarget = 64
 func addPage(c *Incident, r *Result, target, msg, by string, now time.Time) {
 	c.Pages = append(c.Pages, Page{Target: target, State: PagePending, Message: msg, By: by, At: now})
 	r.Events = append(r.Events, ev(now, by, EvPageRequested, msg, "target", target))
-	r.Effects = append(r.Effects, eff(EffPageTrigger, "", msg, "target", target, "dedup", DedupKey(c.Number)))
+	r.Effects = append(r.Effects, eff(EffPageTrigger, "", msg, EffectFields{Target: target, Dedup: DedupKey(c.Number)}))
 }
 
 func applyPage(c *Incident, r *Result, cmd Command, now time.Time) error {
@@ -119,7 +119,7 @@ func resolvePages(c *Incident, r *Result) {
 	for i, p := range c.Pages {
 		if p.State == PagePending || p.State == PageSent {
 			c.Pages[i].State = PageResolved
-			r.Effects = append(r.Effects, eff(EffPageResolve, "", "", "target", p.Target, "dedup", DedupKey(c.Number)))
+			r.Effects = append(r.Effects, eff(EffPageResolve, "", "", EffectFields{Target: p.Target, Dedup: DedupKey(c.Number)}))
 		}
 	}
 }
@@ -172,7 +172,7 @@ func RecordPage(inc Incident, o PageOutcome, now time.Time) Result {
 			}
 		}
 		if !o.Sent && !o.Retry && c.Channel != "" {
-			r.Effects = append(r.Effects, eff(EffPost, MsgPageFailed, detail, "target", o.Target))
+			r.Effects = append(r.Effects, eff(EffPost, MsgPageFailed, detail, EffectFields{Target: o.Target}))
 		}
 	}
 	if c.Status.Open() && c.Channel != "" {

@@ -230,7 +230,7 @@ func (h *Hooks) decide(a incident.Alert, route *Route, first bool, total int, op
 			return Decision{}, nil
 		}
 		text := templates.AlertNotice(a, total)
-		return Decision{Global: []incident.Effect{{Kind: incident.EffPost, Msg: incident.MsgText, Text: text, Fields: map[string]string{"channel": route.Channel}}}}, nil
+		return Decision{Global: []incident.Effect{{Kind: incident.EffPost, Msg: incident.MsgText, Text: text, Fields: incident.EffectFields{Channel: route.Channel}}}}, nil
 	}
 	if open != nil {
 		res, err := incident.AttachAlert(*open, a, now)

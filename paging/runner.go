@@ -176,7 +176,7 @@ func (r *Runner) perform(ctx context.Context, it Item) bool {
 		_ = r.cfg.Lane.Retry(it.ID, r.cfg.Now().Add(r.cfg.Backoff), err.Error())
 		return false
 	}
-	target := it.Effect.Fields["target"]
+	target := it.Effect.Fields.Target
 	resolve := it.Effect.Kind == incident.EffPageResolve
 	if !resolve && pageState(inc, target) == incident.PageSent {
 		// Recorded before a crash that came before the row's removal.
@@ -184,7 +184,7 @@ func (r *Runner) perform(ctx context.Context, it Item) bool {
 		return true
 	}
 	provs := r.cfg.Targets[target]
-	pg := Page{DedupKey: it.Effect.Fields["dedup"], Summary: inc.Title, Message: it.Effect.Text, Severity: inc.Severity, Incident: inc.ID()}
+	pg := Page{DedupKey: it.Effect.Fields.Dedup, Summary: inc.Title, Message: it.Effect.Text, Severity: inc.Severity, Incident: inc.ID()}
 	if pg.DedupKey == "" {
 		pg.DedupKey = incident.DedupKey(inc.Number)
 	}

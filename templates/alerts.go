@@ -2,7 +2,6 @@ package templates
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/firebreak-hq/firebreak/incident"
 )
@@ -28,16 +27,15 @@ func AlertNotice(a incident.Alert, total int) string {
 func alertMessage(inc incident.Incident, e incident.Effect) (string, bool, error) {
 	f := e.Fields
 	var name string
-	v := alertView{Source: EscapeMrkdwn(incident.SourceName(f["source"])), Title: clipText(oneLine(e.Text), maxTitleLen)}
+	v := alertView{Source: EscapeMrkdwn(incident.SourceName(f.Source)), Title: clipText(oneLine(e.Text), maxTitleLen)}
 	switch e.Msg {
 	case incident.MsgAlertSummary:
-		v.Count, _ = strconv.Atoi(f["count"])
-		v.New, _ = strconv.Atoi(f["new"])
+		v.Count, v.New = f.Count, f.New
 		name = "post_alert_summary"
 	case incident.MsgAlertResolved:
 		name = "post_alert_resolved"
 	case incident.MsgPageFailed:
-		v.Target, v.Detail = EscapeMrkdwn(f["target"]), clipText(oneLine(e.Text), maxReasonLen)
+		v.Target, v.Detail = EscapeMrkdwn(f.Target), clipText(oneLine(e.Text), maxReasonLen)
 		name = "post_page_failed"
 	default:
 		return "", false, nil

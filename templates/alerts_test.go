@@ -26,11 +26,7 @@ func TestAlertTextsGolden(t *testing.T) {
 			{Target: "opsgenie", State: incident.PageFailed, At: t0},
 			{Target: "web", State: incident.PageResolved, At: t0},
 		}}
-	post := func(msg incident.MessageKind, text string, kv ...string) string {
-		f := map[string]string{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			f[kv[i]] = kv[i+1]
-		}
+	post := func(msg incident.MessageKind, text string, f incident.EffectFields) string {
 		s, err := ChannelMessage(inc, incident.Effect{Kind: incident.EffPost, Msg: msg, Text: text, Fields: f})
 		if err != nil {
 			t.Fatal(err)
@@ -40,10 +36,10 @@ func TestAlertTextsGolden(t *testing.T) {
 	cases := map[string]string{
 		"notice, one alert":       AlertNotice(a, 1),
 		"notice, three alerts":    AlertNotice(a, 3),
-		"summary, one more":       post(incident.MsgAlertSummary, "Disk <full>", "count", "2", "new", "1", "source", "alertmanager"),
-		"summary, many more":      post(incident.MsgAlertSummary, "Disk full", "count", "1000", "new", "900", "source", "grafana"),
-		"group resolved":          post(incident.MsgAlertResolved, "", "source", "generic"),
-		"page failed":             post(incident.MsgPageFailed, "PagerDuty answered 400: <invalid>", "target", "pagerduty"),
+		"summary, one more":       post(incident.MsgAlertSummary, "Disk <full>", incident.EffectFields{Count: 2, New: 1, Source: "alertmanager"}),
+		"summary, many more":      post(incident.MsgAlertSummary, "Disk full", incident.EffectFields{Count: 1000, New: 900, Source: "grafana"}),
+		"group resolved":          post(incident.MsgAlertResolved, "", incident.EffectFields{Source: "generic"}),
+		"page failed":             post(incident.MsgPageFailed, "PagerDuty answered 400: <invalid>", incident.EffectFields{Target: "pagerduty"}),
 		"card line":               CardAlerts(inc),
 		"card line without pages": CardAlerts(incident.Incident{Alerts: &incident.AlertState{Source: "grafana", Count: 1}}),
 	}
