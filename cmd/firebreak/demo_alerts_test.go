@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -97,4 +99,34 @@ func TestDemoFireAlert(t *testing.T) {
 	if n := len(read().Pages); n != 1 {
 		t.Fatalf("%d pages after the second alert", n)
 	}
+}
+
+// TestDemoFireAlertInBrowser presses the "Fire an alert" button as a
+// visitor would: the incident channel appears, and the GitHub pane lists
+// the page PagerDuty received.
+func TestDemoFireAlertInBrowser(t *testing.T) {
+	ctx := browser(t, 2*time.Minute)
+	d, err := startDemo(ctx, demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	do("open the demo",
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate(d.URL), chromedp.WaitVisible(chromedp.CSS(`body[data-ready] #fire-alert`)))
+	do("the pages pane says there are none yet",
+		chromedp.Poll[chromedp.Void](`document.querySelector('#pages .gh-empty') !== null`))
+	do("fire an alert", click(`#fire-alert`),
+		chromedp.WaitVisible(chromedp.CSS(`#channels li[data-name^="inc-1-"]`)))
+	do("the page is listed",
+		chromedp.WaitVisible(chromedp.CSS(`#pages [data-testid="page"]`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#pages [data-testid="page"] code').textContent === "firebreak-INC-1"`))
 }
