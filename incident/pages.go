@@ -171,11 +171,13 @@ func RecordPage(inc Incident, o PageOutcome, now time.Time) Result {
 				p.State = PageFailed
 			}
 		}
-		if !o.Sent && !o.Retry && c.Channel != "" {
+		// The channel may not exist yet (a page is faster than Slack):
+		// the post waits for it in the outbox.
+		if !o.Sent && !o.Retry && c.Status.Open() {
 			r.Effects = append(r.Effects, eff(EffPost, MsgPageFailed, detail, EffectFields{Target: o.Target}))
 		}
 	}
-	if c.Status.Open() && c.Channel != "" {
+	if c.Status.Open() {
 		r.Effects = append(r.Effects, Effect{Kind: EffUpdateCard})
 	}
 	r.Incident = c

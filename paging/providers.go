@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +29,33 @@ type HTTPError struct {
 }
 
 func (e *HTTPError) Error() string {
-	return fmt.Sprintf("%s answered %d: %s", e.Provider, e.Status, e.Body)
+	return fmt.Sprintf("%s answered %d: %s", e.Provider, e.Status, explain(e.Body))
+}
+
+// explain turns a pager's JSON error body into words: its message and
+// its errors (PagerDuty sends a list, Opsgenie a field → text map).
+func explain(body string) string {
+	var v struct {
+		Message string          `json:"message"`
+		Errors  json.RawMessage `json:"errors"`
+	}
+	if json.Unmarshal([]byte(body), &v) != nil || v.Message == "" {
+		return body
+	}
+	var list []string
+	if json.Unmarshal(v.Errors, &list) != nil {
+		var m map[string]string
+		if json.Unmarshal(v.Errors, &m) == nil {
+			for k, msg := range m {
+				list = append(list, k+": "+msg)
+			}
+		}
+	}
+	sort.Strings(list)
+	if len(list) == 0 {
+		return v.Message
+	}
+	return v.Message + ": " + strings.Join(list, "; ")
 }
 
 // Permanent: a 4xx other than 408 and 429 will not succeed by retrying.

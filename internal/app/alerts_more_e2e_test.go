@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,5 +111,34 @@ func TestGrafanaGroupAfterCloseOpensANewIncident(t *testing.T) {
 	}
 	if code, ans := r.post("/hooks/grafana", "ops-token-0123456789abcdef", grafana("b")); code != 202 || fmt.Sprint(ans["incidents"]) != "[INC-2]" {
 		t.Fatalf("after close: %d %v", code, ans)
+	}
+}
+
+// TestPageRefusedForGoodIsSaidInTheChannel: PagerDuty refuses the event
+// (a routing key it does not know): one attempt, `page_failed` on the
+// timeline, the card says so, and the channel is told to page another way.
+func TestPageRefusedForGoodIsSaidInTheChannel(t *testing.T) {
+	r := startAlertRig(t, testRoutes, nil)
+	r.harness.stop()
+	r.harness.cfg.Alerts.PagerDutyKey = "a-key-pagerduty-does-not-know"
+	r.harness.boot()
+	r.base = "http://" + r.app.HTTPAddr()
+	if code, ans := r.post("/hooks/alertmanager", amToken, amPayload("firing", "g", amAlert("firing", "fp1", "web-1"))); code != 202 {
+		t.Fatalf("%d %v", code, ans)
+	}
+	inc := r.ready(1)
+	r.eventually("page failed", func() bool { return countKind(r.events(1), incident.EvPageFailed) == 1 })
+	r.waitOutboxEmpty()
+	if n := r.pd.Requests(); n != 1 {
+		t.Fatalf("%d requests for a page refused for good", n)
+	}
+	want := ":warning: The page to *pagerduty* could not be delivered: PagerDuty answered 400: Event object is invalid: Invalid routing key. Page someone another way, or try `/incident page pagerduty` again."
+	if got := r.lastMessage(inc.Channel, "could not be delivered"); got != want {
+		t.Fatalf("channel says %q\nwant %q", got, want)
+	}
+	r.eventually("card says failed", func() bool { return strings.HasSuffix(r.cardAlerts(1), ":warning: pagerduty failed") })
+	// Paging again is allowed after a failure.
+	if got := r.slash(bob, inc.Channel, "page pagerduty"); got != "Paging pagerduty now; the outcome will be on the card and the timeline." {
+		t.Fatalf("page again answered %q", got)
 	}
 }
