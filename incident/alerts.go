@@ -54,12 +54,6 @@ type AlertState struct {
 	LastAt         time.Time `json:"last_at,omitzero"`
 }
 
-// EvAlert is one alert of the incident's group on the timeline.
-const EvAlert EventKind = "alert"
-
-// EvAlertsResolved records that monitoring reported the group resolved.
-const EvAlertsResolved EventKind = "alerts_resolved"
-
 // Messages about alerts in the incident channel.
 const (
 	MsgAlertSummary  MessageKind = "alert_summary"
@@ -133,7 +127,6 @@ func DeclareFromAlert(n uint64, d AlertDeclaration, now time.Time) (Result, erro
 	res.Effects = effs
 	res.Events = append(res.Events, alertEvent(now, a))
 	res.Incident = inc
-	res.Reply = inc.ID() + " declared from the alert."
 	return res, nil
 }
 
@@ -152,13 +145,13 @@ func SourceName(source string) string {
 
 func checkAlert(a Alert) error {
 	if strings.TrimSpace(a.Group) == "" {
-		return refuse(CodeBadInput, "an alert needs a group")
+		return refuse(CodeBadInput, RefuseAlertNoGroup)
 	}
 	if !a.Status.Valid() {
-		return refuse(CodeBadInput, "an alert's status is firing or resolved, not %q", clip(string(a.Status), 20))
+		return refuse(CodeBadInput, RefuseAlertStatus, clip(string(a.Status), 20))
 	}
 	if strings.TrimSpace(a.Title) == "" {
-		return refuse(CodeBadInput, "an alert needs a title")
+		return refuse(CodeBadInput, RefuseAlertNoTitle)
 	}
 	return nil
 }
@@ -224,7 +217,7 @@ func summaryDue(prev, n int) bool {
 // resolution is posted once and never closes the incident.
 func AttachAlert(inc Incident, a Alert, now time.Time) (Result, error) {
 	if !inc.Status.Open() {
-		return Result{}, refuse(CodeClosed, "%s is %s, so alerts no longer attach to it", inc.ID(), inc.Status)
+		return Result{}, refuse(CodeClosed, RefuseAlertsNoLonger, inc.ID(), inc.Status)
 	}
 	if err := checkAlert(a); err != nil {
 		return Result{}, err

@@ -40,6 +40,16 @@ const (
 	EvPostmortem       EventKind = "postmortem_published"
 	EvPostmortemFailed EventKind = "postmortem_failed"
 	EvCancelled        EventKind = "cancelled"
+	// EvAlert is one alert of the incident's group (alerts.go);
+	// EvAlertsResolved says monitoring reported the group resolved.
+	EvAlert          EventKind = "alert"
+	EvAlertsResolved EventKind = "alerts_resolved"
+	// A page asked for, and what the pager answered (pages.go).
+	EvPageRequested EventKind = "page"
+	EvPageSent      EventKind = "page_sent"
+	EvPageRetry     EventKind = "page_retry"
+	EvPageFailed    EventKind = "page_failed"
+	EvPageResolved  EventKind = "page_resolved"
 )
 
 // Event is one line of the timeline. At is UTC with millisecond precision.

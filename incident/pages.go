@@ -23,15 +23,6 @@ const (
 // IsPageEffect reports whether kind belongs to the paging runner.
 func IsPageEffect(kind EffectKind) bool { return strings.HasPrefix(string(kind), "page.") }
 
-// Timeline events of pages.
-const (
-	EvPageRequested EventKind = "page"
-	EvPageSent      EventKind = "page_sent"
-	EvPageRetry     EventKind = "page_retry"
-	EvPageFailed    EventKind = "page_failed"
-	EvPageResolved  EventKind = "page_resolved"
-)
-
 // MsgPageFailed tells the channel a page could not be delivered.
 const MsgPageFailed MessageKind = "page_failed"
 
@@ -87,8 +78,12 @@ func (p PagePolicy) pages(sev Severity) []string {
 // retry reaches the pager as the same alert.
 func DedupKey(n uint64) string { return "firebreak-" + ID(n) }
 
-// maxTarget bounds a page target's name.
-const maxTarget = 64
+// maxTarget bounds a page target's name; maxPageMessage what may be said
+// with a page.
+const (
+	maxTarget      = 64
+	maxPageMessage = 1000
+)
 
 func addPage(c *Incident, r *Result, target, msg, by string, now time.Time) {
 	c.Pages = append(c.Pages, Page{Target: target, State: PagePending, Message: msg, By: by, At: now})
@@ -99,18 +94,18 @@ func addPage(c *Incident, r *Result, target, msg, by string, now time.Time) {
 func applyPage(c *Incident, r *Result, cmd Command, now time.Time) error {
 	target := strings.ToLower(strings.TrimSpace(cmd.Ref))
 	if target == "" || len(target) > maxTarget {
-		return refuse(CodeBadInput, "say whom to page: `/incident page <route-or-service> [message]`.")
+		return refuse(CodeBadInput, RefusePageTarget)
 	}
 	msg := strings.TrimSpace(cmd.Text)
-	if len([]rune(msg)) > 1000 {
-		return refuse(CodeBadInput, "the page message is %d characters; the limit is 1000", len([]rune(msg)))
+	if len([]rune(msg)) > maxPageMessage {
+		return refuse(CodeBadInput, RefusePageTooLong, len([]rune(msg)), maxPageMessage)
 	}
 	if c.paged(target) {
-		return refuse(CodeNoop, "%s already has a page out to %s.", c.ID(), target)
+		return refuse(CodeNoop, RefuseAlreadyPaged, c.ID(), target)
 	}
 	addPage(c, r, target, msg, cmd.Actor, now)
 	r.Effects = append(r.Effects, Effect{Kind: EffUpdateCard})
-	r.Reply = "Paging " + target + " now; the outcome will be on the card and the timeline."
+	r.Reply = Reply{ReplyPaging, []any{target}}
 	return nil
 }
 

@@ -94,27 +94,48 @@ func pageWord(p incident.Page) string {
 	return "sending"
 }
 
-// describeAlertEvent is what the timeline says for alert and page events.
-func describeAlertEvent(e incident.Event) (string, bool) {
-	f := e.Fields
-	switch e.Kind {
-	case incident.EvAlert:
-		if f["status"] == string(incident.AlertResolved) {
-			return "reported an alert resolved", true
-		}
-		return "fired an alert", true
-	case incident.EvAlertsResolved:
-		return "reported the group resolved", true
-	case incident.EvPageRequested:
-		return "paged " + EscapeMrkdwn(f["target"]), true
-	case incident.EvPageSent:
-		return "delivered the page to " + EscapeMrkdwn(f["target"]), true
-	case incident.EvPageRetry:
-		return "could not deliver the page to " + EscapeMrkdwn(f["target"]) + " (attempt " + EscapeMrkdwn(f["attempt"]) + ")", true
-	case incident.EvPageFailed:
-		return "gave up paging " + EscapeMrkdwn(f["target"]), true
-	case incident.EvPageResolved:
-		return "resolved the page to " + EscapeMrkdwn(f["target"]), true
+// Alert and page events in the event vocabulary: the Slack timeline and
+// the postmortem. A storm's alerts are the first thing a long postmortem
+// timeline leaves out.
+func init() {
+	target := func(x slackEvent) string { return EscapeMrkdwn(x.f["target"]) }
+	vocabulary[incident.EvAlert] = eventWords{
+		slack: func(x slackEvent) (string, string) {
+			if x.f["status"] == string(incident.AlertResolved) {
+				return "reported an alert resolved", x.text
+			}
+			return "fired an alert", x.text
+		},
+		postmortem: func(x PostmortemEvent) string {
+			if x.f("status") == string(incident.AlertResolved) {
+				return x.with("Alert resolved")
+			}
+			return x.with("Alert")
+		},
+		noise: "alerts", counted: "alerts",
 	}
-	return "", false
+	vocabulary[incident.EvAlertsResolved] = eventWords{slack: said("reported the group resolved"), postmortem: with("Monitoring reported the alerts resolved")}
+	vocabulary[incident.EvPageRequested] = eventWords{
+		slack:      func(x slackEvent) (string, string) { return "paged " + target(x), x.text },
+		postmortem: func(x PostmortemEvent) string { return x.with("Paged " + x.f("target")) },
+	}
+	vocabulary[incident.EvPageSent] = eventWords{
+		slack:      func(x slackEvent) (string, string) { return "delivered the page to " + target(x), x.text },
+		postmortem: func(x PostmortemEvent) string { return "Page to " + x.f("target") + " delivered" },
+	}
+	vocabulary[incident.EvPageRetry] = eventWords{
+		slack: func(x slackEvent) (string, string) {
+			return "could not deliver the page to " + target(x) + " (attempt " + EscapeMrkdwn(x.f["attempt"]) + ")", x.text
+		},
+		postmortem: func(x PostmortemEvent) string { return "Page to " + x.f("target") + " not delivered, retried" },
+		noise:      "page retries", counted: "page retries",
+	}
+	vocabulary[incident.EvPageFailed] = eventWords{
+		slack:      func(x slackEvent) (string, string) { return "gave up paging " + target(x), x.text },
+		postmortem: func(x PostmortemEvent) string { return x.with("Page to " + x.f("target") + " failed") },
+	}
+	vocabulary[incident.EvPageResolved] = eventWords{
+		slack:      func(x slackEvent) (string, string) { return "resolved the page to " + target(x), x.text },
+		postmortem: func(x PostmortemEvent) string { return "Page to " + x.f("target") + " resolved" },
+	}
 }

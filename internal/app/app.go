@@ -134,7 +134,7 @@ func New(cfg Config, opt Options) (*App, error) {
 		PageTargets:     targets,
 		API:             a.api,
 		Socket:          sock,
-		Store:           db,
+		Store:           incidents{db},
 		Reader:          db,
 		Outbox:          outbox{db},
 		Playbooks:       pbs,
