@@ -80,6 +80,13 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 		}
 		cmd := incident.Command{Actor: sc.UserID, Text: p.Text, Severity: p.Severity, User: p.User, Role: p.Role, Force: p.Force}
 		cmd.Kind = subCommands[p.Sub]
+		if p.Sub == SubPage {
+			if err := b.checkPageTarget(p.Role); err != nil {
+				b.ack(req, start, slashReply(userText(err)))
+				return
+			}
+			cmd.Kind, cmd.Ref, cmd.Role = incident.CmdPage, p.Role, ""
+		}
 		res, err := b.apply(inc.Number, cmd)
 		if err != nil {
 			b.ack(req, start, slashReply(b.userText(err)))
@@ -104,6 +111,7 @@ func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, use
 	d := incident.Declaration{
 		Title: title, Impact: impact, Severity: sev, Playbook: pb, Declarer: user,
 		Responders: b.cfg.Responders, VerifyWindow: b.cfg.VerifyWindow,
+		Paging: b.cfg.Paging,
 	}
 	return b.cfg.Store.Create(SlackRecord{OriginChannel: origin, ReplyURL: replyURL}, func(n uint64) (incident.Result, error) {
 		return incident.Declare(n, d, now)

@@ -59,6 +59,8 @@ func validCommand(inc Incident, k CommandKind) Command {
 		c.StepID, c.Request = "fix", 1
 	case CmdPinnedText, CmdPinned:
 		c.Ref = "1700000000.000100"
+	case CmdPage:
+		c.Ref = "db-oncall"
 	}
 	return c
 }
