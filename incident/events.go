@@ -40,6 +40,8 @@ const (
 	EvPostmortem       EventKind = "postmortem_published"
 	EvPostmortemFailed EventKind = "postmortem_failed"
 	EvCancelled        EventKind = "cancelled"
+	// EvTimeCorrected records a key-time correction: fields "which", "from", "to".
+	EvTimeCorrected EventKind = "time_corrected"
 )
 
 // Event is one line of the timeline. At is UTC with millisecond precision.

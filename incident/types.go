@@ -207,6 +207,10 @@ type Followup struct {
 	Text string    `json:"text"`
 	By   string    `json:"by"`
 	At   time.Time `json:"at"`
+	// IssueURL is the follow-up's GitHub issue once filed; ClosedAt is
+	// when that issue was seen closed (the follow-up is done).
+	IssueURL string    `json:"issue_url,omitempty"`
+	ClosedAt time.Time `json:"closed_at,omitzero"`
 }
 
 // Playbook is the checklist and defaults for a kind of incident.
@@ -318,7 +322,12 @@ type Incident struct {
 	// incident so a playbook edited later does not change running ones.
 	LeadChange string `json:"lead_change,omitempty"`
 
-	DeclaredAt   time.Time `json:"declared_at"`
+	DeclaredAt time.Time `json:"declared_at"`
+	// StartedAt is when the impact began and DetectedAt when it was
+	// noticed, as corrected with `/incident times`; zero until then (the
+	// declaration stands for both).
+	StartedAt    time.Time `json:"started_at,omitzero"`
+	DetectedAt   time.Time `json:"detected_at,omitzero"`
 	MitigatedAt  time.Time `json:"mitigated_at,omitzero"`
 	ResolvedAt   time.Time `json:"resolved_at,omitzero"`
 	ClosedAt     time.Time `json:"closed_at,omitzero"`
@@ -352,6 +361,15 @@ type Reminders struct {
 	SnoozedUntil time.Time `json:"snoozed_until,omitzero"`
 	// Sent maps a reminder key (kind + due moment) to when it was sent.
 	Sent map[string]time.Time `json:"sent,omitempty"`
+}
+
+// ImpactStart is when the impact began: the corrected start time, or the
+// declaration when nobody corrected it. Durations are measured from it.
+func (i Incident) ImpactStart() time.Time {
+	if !i.StartedAt.IsZero() {
+		return i.StartedAt
+	}
+	return i.DeclaredAt
 }
 
 // ID is the incident's identifier, INC-<n>.
