@@ -105,6 +105,14 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			cmd.Kind = incident.CmdClose
 		case SubCancel:
 			cmd.Kind = incident.CmdCancel
+		case SubTimes:
+			cmd.Kind = incident.CmdTimes
+			at, err := KeyTimeAt(p.Text, b.now(), b.loc)
+			if err != nil {
+				b.ack(req, start, slashReply(userText(err)))
+				return
+			}
+			cmd.At, cmd.Text = at, ""
 		}
 		res, err := b.apply(inc.Number, cmd)
 		if err != nil {

@@ -31,13 +31,14 @@ const (
 	SubReopen       Sub = "reopen"
 	SubClose        Sub = "close"
 	SubCancel       Sub = "cancel"
+	SubTimes        Sub = "times"
 )
 
 // needsIncident lists the subcommands that only make sense in an incident channel.
 var needsIncident = map[Sub]bool{
 	SubStatus: true, SubTimeline: true, SubNote: true, SubUpdate: true, SubSev: true,
 	SubLead: true, SubRole: true, SubFollowup: true, SubMitigated: true, SubResolve: true,
-	SubReopen: true, SubClose: true, SubCancel: true,
+	SubReopen: true, SubClose: true, SubCancel: true, SubTimes: true,
 }
 
 // Parsed is the result of reading the text typed after /incident.
@@ -133,6 +134,8 @@ func ParseSlash(text string) (Parsed, error) {
 			return Parsed{}, userErr("The `close` subcommand takes no text; to close with open verify steps use `/incident close --force <reason>`.")
 		}
 		return Parsed{Sub: SubClose}, nil
+	case "times", "time":
+		return parseTimes(rest)
 	case "new", "declare":
 		return parseDeclare(rest)
 	}
