@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/templates"
@@ -117,6 +118,12 @@ func (r *renderer) what(e incident.Event) string {
 		return with("Reminder sent")
 	case incident.EvSnoozed:
 		return "Update reminder snoozed until " + f["until"]
+	case incident.EvTimeCorrected:
+		s := "Corrected the " + f["which"] + " time to " + r.keyTime(f["to"])
+		if from := r.keyTime(f["from"]); from != "" {
+			s += " (was " + from + ")"
+		}
+		return s
 	case incident.EvPostmortem:
 		return with("Postmortem published")
 	case incident.EvPostmortemFailed:
@@ -324,4 +331,13 @@ func kindPlural(k incident.EventKind) string {
 		return p
 	}
 	return strings.ReplaceAll(string(k), "_", " ") + " events"
+}
+
+// keyTime shows a key time recorded on the timeline (RFC 3339).
+func (r *renderer) keyTime(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return r.full(t)
 }

@@ -626,6 +626,11 @@ func describeEvent(inc incident.Incident, e incident.Event, loc *time.Location) 
 		what = "could not publish the postmortem"
 	case incident.EvCancelled:
 		what = "cancelled it as declared by mistake"
+	case incident.EvTimeCorrected:
+		what = "corrected the " + EscapeMrkdwn(f["which"]) + " time to " + correctedTime(f["to"], loc)
+		if from := correctedTime(f["from"], loc); from != "" {
+			what += " (was " + from + ")"
+		}
 	default:
 		what = EscapeMrkdwn(string(e.Kind))
 	}
@@ -734,4 +739,13 @@ func PostmortemFailed(inc incident.Incident, reason string) string {
 		v.Inc.Lead = mention(inc.Declarer)
 	}
 	return mustSlack("publish_failed", v, maxMessage)
+}
+
+// correctedTime shows a key time recorded on the timeline (RFC 3339) in loc.
+func correctedTime(s string, loc *time.Location) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return EscapeMrkdwn(s)
+	}
+	return when(t, loc)
 }
