@@ -15,7 +15,7 @@ import (
 // Source is what the page reads.
 type Source interface {
 	OpenIncidents() ([]incident.Incident, error)
-	Recent(since time.Time) ([]incident.Incident, error)
+	RecentClosed(since time.Time) ([]incident.Incident, error)
 	LatestEvents(n uint64, kind incident.EventKind, limit int) ([]incident.Event, error)
 }
 
@@ -70,7 +70,7 @@ func Build(src Source, now time.Time) (Page, error) {
 	if err != nil {
 		return p, err
 	}
-	recent, err := src.Recent(now.Add(-ResolvedWindow - longestIncident))
+	recent, err := src.RecentClosed(now.Add(-ResolvedWindow - longestIncident))
 	if err != nil {
 		return p, err
 	}

@@ -114,13 +114,19 @@ func OpenReadOnly(path string, opt Options) (*DB, error) {
 	return open(path, opt, true)
 }
 
-// Recent returns the incidents declared at or after since, newest first,
-// reading backwards from the newest and stopping at the first older one.
-func (d *DB) Recent(since time.Time) ([]incident.Incident, error) {
+// RecentClosed returns the closed incidents declared at or after since,
+// newest first, reading backwards from the newest and stopping at the
+// first older one; open incidents are skipped without being decoded
+// (OpenIncidents has them).
+func (d *DB) RecentClosed(since time.Time) ([]incident.Incident, error) {
 	var out []incident.Incident
 	err := d.db.View(func(tx *bolt.Tx) error {
+		open := tx.Bucket(bOpen)
 		c := tx.Bucket(bIncidents).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			if open.Get(k) != nil {
+				continue
+			}
 			n, _ := btou(k)
 			inc, err := decodeIncident(n, v)
 			if err != nil {
