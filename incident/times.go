@@ -98,6 +98,7 @@ func applyTimes(c *Incident, r *Result, cmd Command, now time.Time) error {
 		return refuse(CodeBadInput, "the incident cannot be resolved (%s) before the impact started (%s).", next.ResolvedAt.Format(keyTimeLayout), start.Format(keyTimeLayout))
 	}
 	*c = next
+	c.TimeCorrections++
 	from := ""
 	if !old.IsZero() {
 		from = old.Format(time.RFC3339Nano)

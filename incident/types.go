@@ -326,12 +326,15 @@ type Incident struct {
 	// StartedAt is when the impact began and DetectedAt when it was
 	// noticed, as corrected with `/incident times`; zero until then (the
 	// declaration stands for both).
-	StartedAt    time.Time `json:"started_at,omitzero"`
-	DetectedAt   time.Time `json:"detected_at,omitzero"`
-	MitigatedAt  time.Time `json:"mitigated_at,omitzero"`
-	ResolvedAt   time.Time `json:"resolved_at,omitzero"`
-	ClosedAt     time.Time `json:"closed_at,omitzero"`
-	LastUpdateAt time.Time `json:"last_update_at,omitzero"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	DetectedAt time.Time `json:"detected_at,omitzero"`
+	// TimeCorrections counts the key-time corrections on the timeline, so
+	// that readers of many incidents open only those timelines.
+	TimeCorrections int       `json:"time_corrections,omitempty"`
+	MitigatedAt     time.Time `json:"mitigated_at,omitzero"`
+	ResolvedAt      time.Time `json:"resolved_at,omitzero"`
+	ClosedAt        time.Time `json:"closed_at,omitzero"`
+	LastUpdateAt    time.Time `json:"last_update_at,omitzero"`
 	// LastEventAt is the time of the latest timeline event. The next
 	// event is never stamped earlier, so the timeline stays in order and
 	// durations stay positive when the system clock steps back.

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -12,7 +13,7 @@ var CSVHeader = []string{
 	"incident", "severity", "playbook", "status",
 	"declared_at", "started_at", "detected_at", "mitigated_at", "resolved_at", "closed_at",
 	"minutes_to_mitigate", "minutes_to_resolve",
-	"steps_skipped", "followups", "followups_done", "time_corrections", "reopened",
+	"steps_skipped", "followups", "followups_done", "time_corrections", "times_corrected", "reopened",
 }
 
 // WriteCSV writes one line per incident of the report, oldest first.
@@ -30,7 +31,7 @@ func WriteCSV(w io.Writer, r *Report) error {
 			ts(x.Declared), ts(x.Started), ts(x.Detected), ts(x.Mitigated), ts(x.Resolved), ts(x.Closed),
 			mins(x.ToMitigate), mins(x.ToResolve),
 			strconv.Itoa(x.Skipped), strconv.Itoa(x.Followups), strconv.Itoa(x.FollowDone),
-			strconv.Itoa(x.Corrections), strconv.Itoa(x.Reopened),
+			strconv.Itoa(x.Corrections), strings.Join(x.Corrected, " "), strconv.Itoa(x.Reopened),
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

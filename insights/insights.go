@@ -47,6 +47,7 @@ type Row struct {
 	Followups   int
 	FollowDone  int
 	Corrections int
+	Corrected   []string // which key times were corrected, in order of first correction
 	Reopened    int
 }
 
@@ -105,8 +106,20 @@ func Collect(src Source, opt Options) (*Report, error) {
 			Mitigated: inc.MitigatedAt, Resolved: inc.ResolvedAt, Closed: inc.ClosedAt,
 			ToMitigate: -1, ToResolve: -1, Reopened: inc.ReopenCount,
 		}
-		if err := events(func(incident.Event) error { row.Corrections++; return nil }); err != nil {
-			return err
+		if inc.TimeCorrections > 0 {
+			// Only these timelines are opened, one event at a time, and
+			// only their corrections decoded: a million-event history
+			// is never read whole.
+			err := events(func(e incident.Event) error {
+				row.Corrections++
+				if w := e.Fields["which"]; w != "" && !slices.Contains(row.Corrected, w) {
+					row.Corrected = append(row.Corrected, w)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
 		}
 		start := inc.ImpactStart()
 		if !inc.MitigatedAt.IsZero() {

@@ -42,6 +42,7 @@ func (d *DB) Scan(kinds []incident.EventKind, fn func(inc incident.Incident, eve
 			for i := 0; k != nil; k, v = c.Next() {
 				if i == scanBatch {
 					done = false
+					releaseMapped(d.db, tx)
 					return nil
 				}
 				i++
