@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
@@ -18,27 +17,10 @@ import (
 // found in the channel's recent history (long gone, or deleted) is left
 // as it is.
 func (e *executor) withdrawApproval(ctx context.Context, inc incident.Incident, eff incident.Effect) error {
-	req, _ := strconv.Atoi(eff.Fields["request"])
-	want := approvalBlockID(eff.Fields["step"], req)
-	var h *slack.GetConversationHistoryResponse
-	err := e.call(ctx, "conversations.history", func(ctx context.Context) error {
-		var err error
-		h, err = e.b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: inc.Channel, Limit: 200})
-		return err
-	}, 3)
+	want := approvalBlockID(eff.Fields.Step, eff.Fields.Request)
+	ts, err := e.findMarked(ctx, inc.Channel, want, true)
 	if err != nil {
 		return err
-	}
-	ts := ""
-	for _, m := range h.Messages {
-		if m.User != e.b.botUser && m.BotID == "" {
-			continue
-		}
-		for _, bl := range m.Blocks.BlockSet {
-			if bl.ID() == want {
-				ts = m.Timestamp
-			}
-		}
 	}
 	if ts == "" {
 		e.b.log.Info("withdrawn approval request's message not found; its button is refused when pressed",
@@ -55,7 +37,7 @@ func (e *executor) withdrawApproval(ctx context.Context, inc incident.Incident, 
 			slack.MsgOptionBlocks(WithdrawnApprovalBlocks(text)...))
 		return err
 	}, 5)
-	if code := slackCode(err); code == "message_not_found" || code == "cant_update_message" {
+	if gone(err) {
 		return nil
 	}
 	return err

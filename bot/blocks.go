@@ -295,8 +295,7 @@ func ReminderBlocks(inc incident.Incident, kind, text string) []slack.Block {
 // not whatever request is current when the message is posted: a request
 // made in between must not inherit this message's text.
 func ApprovalBlocks(inc incident.Incident, eff incident.Effect, text string) []slack.Block {
-	stepID := eff.Fields["step"]
-	req, _ := strconv.Atoi(eff.Fields["request"])
+	stepID, req := eff.Fields.Step, eff.Fields.Request
 	return []slack.Block{
 		slack.NewSectionBlock(mrkdwn(text), nil, nil),
 		slack.NewActionBlock(approvalBlockID(stepID, req), button(ActApprove, "Approve", approvalValue(inc, stepID, req), slack.StylePrimary)),

@@ -359,7 +359,7 @@ func TestModalsWithinLimits(t *testing.T) {
 				}
 			}
 			for name, bs := range map[string][]slack.Block{
-				"approval request":  ApprovalBlocks(inc, incident.Effect{Kind: incident.EffPost, Msg: incident.MsgApprovalAsked, Fields: map[string]string{"step": st.ID, "request": "12"}}, "please approve"),
+				"approval request":  ApprovalBlocks(inc, incident.Effect{Kind: incident.EffPost, Msg: incident.MsgApprovalAsked, Fields: incident.EffectFields{Step: st.ID, Request: 12}}, "please approve"),
 				"withdrawn request": WithdrawnApprovalBlocks("withdrawn"),
 				"update reminder":   ReminderBlocks(inc, "update", "post an update"),
 				"verify reminder":   ReminderBlocks(inc, "verify", "still healthy?"),

@@ -148,10 +148,15 @@ func (b *Bot) setConnected(v bool) {
 func (b *Bot) Run(ctx context.Context) error {
 	b.started = b.now()
 	b.baseCtx = ctx
-	auth, err := b.api.AuthTestContext(ctx)
+	var auth *slack.AuthTestResponse
+	err := b.exec.call(ctx, "auth.test", func(ctx context.Context) error {
+		var err error
+		auth, err = b.api.AuthTestContext(ctx)
+		return err
+	}, 1)
 	if err != nil {
 		if code, ok := authProblem(err); ok {
-			b.noteAuth("auth.test", err)
+			// call has told the operator (noteAuth).
 			return fmt.Errorf("slack refuses SLACK_BOT_TOKEN (%s: %s): reinstall the app, set the new xoxb- token and start again; work already queued is kept and sent then: %w", code, authCodes[code], err)
 		}
 		return fmt.Errorf("slack auth.test: %w", err)
@@ -162,7 +167,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.log.Warn("auth.test named no workspace; payloads cannot be checked against it")
 	}
 	if ch := b.cfg.AnnounceChannel; ch != "" {
-		if _, _, _, err := b.api.JoinConversationContext(ctx, ch); err != nil {
+		if err := b.exec.join(ctx, ch); err != nil {
 			b.log.Warn("cannot join the announce channel; announcements will be retried", zap.String("channel", ch), zap.Error(err))
 		}
 	}

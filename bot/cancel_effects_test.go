@@ -10,8 +10,8 @@ import (
 // outbox when the incident is cancelled is not posted; everything else
 // the cancel itself queued still is.
 func TestQueuedRemindersOfACancelledIncidentStop(t *testing.T) {
-	reminder := incident.Effect{Kind: incident.EffPost, Msg: incident.MsgReminder, Fields: map[string]string{"reminder": "update"}}
-	followup := incident.Effect{Kind: incident.EffDM, Msg: incident.MsgReminder, Fields: map[string]string{"reminder": "followup"}}
+	reminder := incident.Effect{Kind: incident.EffPost, Msg: incident.MsgReminder, Fields: incident.EffectFields{Reminder: incident.ReminderUpdate}}
+	followup := incident.Effect{Kind: incident.EffDM, Msg: incident.MsgReminder, Fields: incident.EffectFields{Reminder: incident.ReminderFollowup}}
 	cases := []struct {
 		name   string
 		status incident.Status

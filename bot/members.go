@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/slack-go/slack"
 )
 
 // members caches who is in each incident channel, so that the
@@ -140,26 +138,5 @@ func (b *Bot) fetchLocked(channel string, fresh bool) chan struct{} {
 }
 
 func (b *Bot) fetchMembers(ctx context.Context, channel string) (map[string]bool, error) {
-	users := map[string]bool{}
-	cursor := ""
-	for page := 0; page < 20; page++ {
-		var ids []string
-		var next string
-		err := b.exec.call(ctx, "conversations.members", func(ctx context.Context) error {
-			var err error
-			ids, next, err = b.api.GetUsersInConversationContext(ctx, &slack.GetUsersInConversationParameters{ChannelID: channel, Cursor: cursor, Limit: 1000})
-			return err
-		}, 2)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			users[id] = true
-		}
-		if next == "" {
-			break
-		}
-		cursor = next
-	}
-	return users, nil
+	return b.exec.members(ctx, channel, 20, 2)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/firebreak-hq/firebreak/bot/outbox"
 	"github.com/firebreak-hq/firebreak/incident"
 )
 
@@ -25,22 +26,10 @@ type Reader interface {
 }
 
 // OutboxItem is one effect waiting to be performed.
-type OutboxItem struct {
-	ID        uint64
-	Incident  uint64
-	Effect    incident.Effect
-	Attempts  int
-	NotBefore time.Time
-	Created   time.Time
-}
+type OutboxItem = outbox.Item
 
 // Outbox is the queue of committed effects.
-type Outbox interface {
-	Pending(limit int) ([]OutboxItem, error)
-	Done(ids ...uint64) error
-	Retry(id uint64, notBefore time.Time, lastErr string) error
-	Notify() <-chan struct{}
-}
+type Outbox = outbox.Queue
 
 // Playbooks lists the checklists an incident can be declared with.
 type Playbooks interface {

@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
+	"github.com/firebreak-hq/firebreak/bot/outbox"
 	"github.com/firebreak-hq/firebreak/incident"
 )
 
@@ -131,30 +132,6 @@ func gaveUpText(inc incident.Incident, err error) string {
 		inc.ID(), slackCode(err), channelWait.Round(time.Hour), inc.ID())
 }
 
-// channelless drops the effects of an incident that has no channel and never will (its
-// creation was given up): they would otherwise wait for it forever. It reports whether it did.
-func (e *executor) channelless(log *zap.Logger, n uint64, items []OutboxItem) bool {
-	if n == 0 {
-		return false
-	}
-	for _, it := range items {
-		if it.Effect.Kind == incident.EffCreateChannel {
-			return false
-		}
-	}
-	inc, err := e.b.cfg.Store.Get(n)
-	if err != nil || inc.Channel != "" {
-		return false
-	}
-	ids := make([]uint64, len(items))
-	for i, it := range items {
-		ids[i] = it.ID
-	}
-	log.Warn("dropping effects of an incident whose channel could not be created", zap.Int("effects", len(ids)))
-	_ = e.b.cfg.Outbox.Done(ids...)
-	return true
-}
-
 // needsChannel are the effects that act in the incident's channel.
 func needsChannel(k incident.EffectKind) bool {
 	switch k {
@@ -164,87 +141,11 @@ func needsChannel(k incident.EffectKind) bool {
 	return true
 }
 
-// tellDeclarer reaches the declarer wherever they are: the slash command's response_url,
-// an ephemeral where they typed, or a DM.
-func (e *executor) tellDeclarer(ctx context.Context, inc incident.Incident, text string) {
-	if inc.ReplyURL != "" {
-		if err := slack.PostWebhookContext(ctx, inc.ReplyURL, &slack.WebhookMessage{Text: text, ResponseType: slack.ResponseTypeEphemeral}); err == nil {
-			return
-		}
-	}
-	if inc.OriginChannel != "" {
-		if _, err := e.b.api.PostEphemeralContext(ctx, inc.OriginChannel, inc.Declarer, slack.MsgOptionText(text, false)); err == nil {
-			return
-		}
-	}
-	if err := e.post(ctx, inc.Declarer, text, nil); err != nil {
-		e.b.log.Warn("could not tell the declarer", zap.String("incident", inc.ID()), zap.Error(err))
-	}
-}
-
-// announceOnce posts text in the announce channel once per marker, across restarts.
-func (e *executor) announceOnce(ctx context.Context, marker, text string) {
-	ch := e.b.cfg.AnnounceChannel
-	if ch == "" {
-		return
-	}
-	if e.hasMarker(ctx, ch, marker) {
-		return
-	}
-	blocks := markedBlocks(text, nil, marker)
-	err := e.call(ctx, "chat.postMessage", func(ctx context.Context) error {
-		_, _, err := e.b.api.PostMessageContext(ctx, ch, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
-		return err
-	}, 3)
-	if err != nil {
-		e.b.log.Warn("could not announce", zap.String("text", text), zap.Error(err))
-	}
-}
-
-// refusedCreate handles a channel creation only an admin can unblock: the declarer and the
-// announce channel hear what to change (once), the creation is tried again at a slow pace,
-// and after channelWait the incident's channel work is given up, saying so.
-func (e *executor) refusedCreate(ctx context.Context, log *zap.Logger, it OutboxItem, later []OutboxItem, err error) {
-	inc, gerr := e.b.cfg.Store.Get(it.Incident)
-	if gerr != nil {
-		log.Warn("could not read the incident", zap.Error(gerr))
-		_ = e.b.cfg.Outbox.Retry(it.ID, e.b.now().Add(channelRetry(it.Attempts)), err.Error())
-		return
-	}
-	if e.b.now().Sub(it.Created) < channelWait {
-		// The retry is recorded first, then people are told: what they
-		// read is already true.
-		log.Warn("Slack refused to create the incident channel; retrying", zap.String("error", slackCode(err)), zap.Duration("retry_in", channelRetry(it.Attempts)))
-		if rerr := e.b.cfg.Outbox.Retry(it.ID, e.b.now().Add(channelRetry(it.Attempts)), err.Error()); rerr != nil {
-			log.Warn("could not postpone an effect", zap.Error(rerr))
-		}
-		if it.Attempts == 0 {
-			text := refusedText(inc, err)
-			e.tellDeclarer(ctx, inc, text)
-			e.announceOnce(ctx, fmt.Sprintf("fx:%d:refused", it.ID), text)
-		}
-		return
-	}
-	text := gaveUpText(inc, err)
-	e.tellDeclarer(ctx, inc, text)
-	e.announceOnce(ctx, fmt.Sprintf("fx:%d:gaveup", it.ID), text)
-	ids := []uint64{it.ID}
-	for _, l := range later {
-		ids = append(ids, l.ID)
-	}
-	log.Error("gave up creating the incident channel", zap.String("error", slackCode(err)), zap.Int("effects_dropped", len(ids)))
-	_ = e.b.cfg.Outbox.Done(ids...)
-}
-
 // rejoin gets the bot back into the incident channel it was removed from: it joins a public
 // channel itself; for a private one it tells the lead how to invite it back. It reports
 // whether the bot is in again.
 func (e *executor) rejoin(ctx context.Context, inc incident.Incident) bool {
-	err := e.call(ctx, "conversations.join", func(ctx context.Context) error {
-		_, _, _, err := e.b.api.JoinConversationContext(ctx, inc.Channel)
-		return err
-	}, 3)
-	if err == nil {
+	if e.join(ctx, inc.Channel) == nil {
 		e.b.log.Info("rejoined the incident channel it was removed from", zap.String("incident", inc.ID()))
 		return true
 	}
@@ -277,31 +178,7 @@ func (e *executor) tellLead(ctx context.Context, inc incident.Incident, reason, 
 // https://api.slack.com/methods/chat.postMessage (errors: restricted_action)
 func (e *executor) postingRefused(ctx context.Context, inc incident.Incident, it OutboxItem) error {
 	e.tellLead(ctx, inc, "restricted", fmt.Sprintf("Slack does not let Firebreak post in <#%s>, the channel of %s (restricted_action): a channel manager or admin must let it post there (channel settings → Posting permissions). The card and the updates waiting are posted as soon as it may; nothing is lost.", inc.Channel, inc.ID()))
-	return &retryLater{d: channelRetry(it.Attempts), why: "posting in the incident channel is restricted"}
-}
-
-// refusedDM is an answer that means this person cannot get a DM from the app.
-// https://api.slack.com/methods/chat.postMessage (errors: messages_tab_disabled, …)
-func refusedDM(err error) bool {
-	switch slackCode(err) {
-	case "messages_tab_disabled", "cannot_dm_bot", "channel_not_found", "not_in_channel", "is_archived", "restricted_action":
-		return true
-	}
-	return false
-}
-
-// dm sends a direct message, or, when Slack refuses it, the same text as an ephemeral in the
-// incident channel.
-func (e *executor) dm(ctx context.Context, inc incident.Incident, user, text string) error {
-	err := e.post(ctx, user, text, nil)
-	if err == nil || !refusedDM(err) || inc.Channel == "" {
-		return err
-	}
-	e.b.log.Info("a direct message was refused; sending it in the incident channel instead", zap.String("user", user), zap.String("error", slackCode(err)))
-	return e.call(ctx, "chat.postEphemeral", func(ctx context.Context) error {
-		_, err := e.b.api.PostEphemeralContext(ctx, inc.Channel, user, slack.MsgOptionText(text, false))
-		return err
-	}, 3)
+	return &outbox.Later{D: channelRetry(it.Attempts), Why: "posting in the incident channel is restricted"}
 }
 
 // channelGone is an answer that means the bot is no longer in the incident channel: Slack

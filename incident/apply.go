@@ -97,8 +97,8 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		c.Reminders.SnoozedUntil = time.Time{}
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvStatusUpdate, t))
 		r.Effects = append(r.Effects,
-			eff(EffPost, MsgStatusUpdate, t, "by", cmd.Actor),
-			eff(EffAnnounce, MsgStatusUpdate, t, "by", cmd.Actor), card)
+			eff(EffPost, MsgStatusUpdate, t, EffectFields{By: cmd.Actor}),
+			eff(EffAnnounce, MsgStatusUpdate, t, EffectFields{By: cmd.Actor}), card)
 		r.Reply = "Status update posted here and in the announce channel."
 
 	case CmdSeverity:
@@ -112,10 +112,10 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		c.Severity = cmd.Severity
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvSeverityChanged, "",
 			"from", string(from), "to", string(cmd.Severity)))
-		fields := []string{"from", string(from), "to", string(cmd.Severity), "by", cmd.Actor}
+		fields := EffectFields{From: string(from), To: string(cmd.Severity), By: cmd.Actor}
 		r.Effects = append(r.Effects, card, topic,
-			eff(EffPost, MsgSeverityChanged, "", fields...),
-			eff(EffAnnounce, MsgSeverityChanged, "", fields...))
+			eff(EffPost, MsgSeverityChanged, "", fields),
+			eff(EffAnnounce, MsgSeverityChanged, "", fields))
 		r.Reply = fmt.Sprintf("Severity changed from %s to %s.", from, cmd.Severity)
 
 	case CmdLead:
@@ -139,7 +139,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvLeadAssigned, "", "user", cmd.User, "previous", prev))
 		// The new lead is invited: only members act on an incident.
 		r.Effects = append(r.Effects, card, topic,
-			eff(EffPost, MsgLeadAssigned, "", "user", cmd.User, "by", cmd.Actor),
+			eff(EffPost, MsgLeadAssigned, "", EffectFields{User: cmd.User, By: cmd.Actor}),
 			Effect{Kind: EffInvite, Users: []string{cmd.User}})
 		r.Reply = "Lead assigned."
 
@@ -163,7 +163,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		c.Roles[role] = cmd.User
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvRoleAssigned, "", "role", role, "user", cmd.User))
 		r.Effects = append(r.Effects, card,
-			eff(EffPost, MsgRoleAssigned, "", "role", role, "user", cmd.User, "by", cmd.Actor),
+			eff(EffPost, MsgRoleAssigned, "", EffectFields{Role: role, User: cmd.User, By: cmd.Actor}),
 			Effect{Kind: EffInvite, Users: []string{cmd.User}})
 		r.Reply = "Role " + role + " assigned."
 
@@ -255,7 +255,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		}
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvMessagePinned, clip(t, MaxText), "ts", cmd.Ref, "author", cmd.User))
 		if t == "" {
-			r.Effects = append(r.Effects, Effect{Kind: EffFetchPinned, Fields: map[string]string{"ts": cmd.Ref}})
+			r.Effects = append(r.Effects, Effect{Kind: EffFetchPinned, Fields: EffectFields{TS: cmd.Ref}})
 		}
 		r.Reply = "Pinned to the timeline."
 
@@ -352,10 +352,10 @@ func setStatus(c *Incident, r *Result, actor string, now time.Time, to Status, k
 	from := c.Status
 	c.Status = to
 	r.Events = append(r.Events, ev(now, actor, kind, text, "from", string(from), "to", string(to)))
-	fields := []string{"from", string(from), "to", string(to), "by", actor}
+	fields := EffectFields{From: string(from), To: string(to), By: actor}
 	r.Effects = append(r.Effects, Effect{Kind: EffUpdateCard}, Effect{Kind: EffSetTopic},
-		eff(EffPost, MsgStatusChanged, text, fields...),
-		eff(EffAnnounce, MsgStatusChanged, text, fields...))
+		eff(EffPost, MsgStatusChanged, text, fields),
+		eff(EffAnnounce, MsgStatusChanged, text, fields))
 }
 
 func markMitigated(c *Incident, r *Result, actor string, now time.Time, why string) {
@@ -440,14 +440,14 @@ func applyStep(c *Incident, r *Result, cmd Command, now time.Time) error {
 			oid := strconv.Itoa(old.ID)
 			r.Events = append(r.Events, ev(now, cmd.Actor, EvApprovalWithdrawn, st.Title, "step", st.ID, "request", oid,
 				"requested_by", old.RequestedBy, "replaced_by", strconv.Itoa(id)))
-			r.Effects = append(r.Effects, eff(EffWithdrawApproval, "", st.Title, "step", st.ID, "request", oid,
-				"requested_by", old.RequestedBy, "by", cmd.Actor, "what", old.What, "where", old.Where))
+			r.Effects = append(r.Effects, eff(EffWithdrawApproval, "", st.Title, EffectFields{Step: st.ID, Request: old.ID,
+				RequestedBy: old.RequestedBy, By: cmd.Actor, What: old.What, Where: old.Where}))
 		}
 		st.Requests = id
 		rid := strconv.Itoa(id)
 		st.Signoff = &Approval{ID: id, RequestedBy: cmd.Actor, RequestedAt: now, What: what, Where: where}
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvApprovalRequested, st.Title, "step", st.ID, "what", what, "where", where, "request", rid))
-		r.Effects = append(r.Effects, eff(EffPost, MsgApprovalAsked, st.Title, "step", st.ID, "by", cmd.Actor, "what", what, "where", where, "request", rid))
+		r.Effects = append(r.Effects, eff(EffPost, MsgApprovalAsked, st.Title, EffectFields{Step: st.ID, By: cmd.Actor, What: what, Where: where, Request: id}))
 		r.Reply = "Approval requested for " + label + "; someone else must approve it."
 	case CmdApprove:
 		a := st.Signoff
@@ -475,7 +475,7 @@ func applyStep(c *Incident, r *Result, cmd Command, now time.Time) error {
 		rid := strconv.Itoa(a.ID)
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvApprovalGranted, st.Title, "step", st.ID, "requested_by", a.RequestedBy,
 			"request", rid, "what", a.What, "where", a.Where))
-		r.Effects = append(r.Effects, eff(EffPost, MsgApproved, st.Title, "step", st.ID, "by", cmd.Actor, "requested_by", a.RequestedBy, "request", rid))
+		r.Effects = append(r.Effects, eff(EffPost, MsgApproved, st.Title, EffectFields{Step: st.ID, By: cmd.Actor, RequestedBy: a.RequestedBy, Request: a.ID}))
 		r.Reply = "Approved: " + label + "."
 	}
 	c.Steps[k] = st

@@ -31,11 +31,11 @@ func applyCancel(c *Incident, r *Result, cmd Command, now time.Time) error {
 	c.CancelledAt = now
 	c.CancelReason = reason
 	r.Events = append(r.Events, ev(now, cmd.Actor, EvCancelled, reason, "from", string(from), "to", string(StatusCancelled)))
-	fields := []string{"from", string(from), "to", string(StatusCancelled), "by", cmd.Actor}
+	fields := EffectFields{From: string(from), To: string(StatusCancelled), By: cmd.Actor}
 	r.Effects = append(r.Effects,
 		Effect{Kind: EffUpdateCard},
-		eff(EffPost, MsgCancelled, reason, fields...),
-		eff(EffCorrectAnnouncement, MsgCancelled, reason, fields...),
+		eff(EffPost, MsgCancelled, reason, fields),
+		eff(EffCorrectAnnouncement, MsgCancelled, reason, fields),
 		Effect{Kind: EffArchiveChannel},
 	)
 	r.Reply = c.ID() + " is cancelled: its channel is being archived and the announcement corrected. No postmortem is filed."

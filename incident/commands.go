@@ -159,7 +159,7 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 			{Kind: EffPostCard},
 			{Kind: EffInvite, Users: invite},
 			{Kind: EffSetTopic},
-			eff(EffAnnounce, MsgDeclared, ""),
+			{Kind: EffAnnounce, Msg: MsgDeclared},
 			{Kind: EffEphemeral, Msg: MsgDeclared, User: d.Declarer},
 		},
 		Reply: ID(n) + " declared; its channel is being created.",

@@ -132,21 +132,56 @@ const (
 
 // Effect is one outbox row's payload.
 type Effect struct {
-	Kind   EffectKind        `json:"kind"`
-	Msg    MessageKind       `json:"msg,omitempty"`
-	User   string            `json:"user,omitempty"`
-	Users  []string          `json:"users,omitempty"`
-	Text   string            `json:"text,omitempty"`
-	Fields map[string]string `json:"fields,omitempty"`
+	Kind   EffectKind   `json:"kind"`
+	Msg    MessageKind  `json:"msg,omitempty"`
+	User   string       `json:"user,omitempty"`
+	Users  []string     `json:"users,omitempty"`
+	Text   string       `json:"text,omitempty"`
+	Fields EffectFields `json:"fields,omitzero"`
 }
 
-func eff(kind EffectKind, msg MessageKind, text string, kv ...string) Effect {
-	e := Effect{Kind: kind, Msg: msg, Text: text}
-	if len(kv) > 0 {
-		e.Fields = make(map[string]string, len(kv)/2)
-		for i := 0; i+1 < len(kv); i += 2 {
-			e.Fields[kv[i]] = kv[i+1]
-		}
-	}
-	return e
+// EffectFields are the particulars an effect's message is rendered from.
+// They are stored as the JSON object of strings that outbox rows have
+// always held under "fields" (numbers and flags as strings too), so rows
+// written by any version read the same.
+type EffectFields struct {
+	// By is who caused the effect.
+	By string `json:"by,omitempty"`
+	// User is whom it is about: the new lead, a role holder, the person
+	// a reminder is for.
+	User string `json:"user,omitempty"`
+	// Role is the role assigned (MsgRoleAssigned).
+	Role string `json:"role,omitempty"`
+	// From and To are the severities or statuses of a change.
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// Step, Request, RequestedBy, What and Where name an approval
+	// request: the step, the request's number, who asked, and the
+	// command and target it approves.
+	Step        string `json:"step,omitempty"`
+	Request     int    `json:"request,omitempty,string"`
+	RequestedBy string `json:"requested_by,omitempty"`
+	What        string `json:"what,omitempty"`
+	Where       string `json:"where,omitempty"`
+	// Reminder is the kind of a reminder and Due when it fell due (or
+	// when the digest was due), to the second.
+	Reminder  ReminderKind `json:"reminder,omitempty"`
+	Due       time.Time    `json:"due,omitzero"`
+	Followups int          `json:"followups,omitempty,string"`
+	// URL is the postmortem's address (MsgClosed).
+	URL string `json:"url,omitempty"`
+	// Reason is why an incident was closed by force.
+	Reason string `json:"reason,omitempty"`
+	// TS names a pinned message (EffFetchPinned).
+	TS string `json:"ts,omitempty"`
+	// PostmortemFailed marks the text saying the postmortem could not be
+	// filed (MsgText).
+	PostmortemFailed bool `json:"postmortem_failed,omitempty,string"`
+}
+
+// DueAt is a due time as effects carry it: UTC, to the second.
+func DueAt(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
+func eff(kind EffectKind, msg MessageKind, text string, f EffectFields) Effect {
+	return Effect{Kind: kind, Msg: msg, Text: text, Fields: f}
 }

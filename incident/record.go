@@ -23,9 +23,9 @@ func RecordPostmortem(inc Incident, url string, findings int, now time.Time) (Re
 		Events:    []Event{ev(now, "", EvPostmortem, url)},
 		Effects: []Effect{
 			{Kind: EffUpdateCard},
-			eff(EffPost, MsgClosed, url, "url", url),
-			eff(EffAnnounce, MsgClosed, url, "url", url),
-			{Kind: EffDM, Msg: MsgClosed, User: lead, Text: url, Fields: map[string]string{"url": url}},
+			eff(EffPost, MsgClosed, url, EffectFields{URL: url}),
+			eff(EffAnnounce, MsgClosed, url, EffectFields{URL: url}),
+			{Kind: EffDM, Msg: MsgClosed, User: lead, Text: url, Fields: EffectFields{URL: url}},
 		},
 	}, nil
 }
@@ -40,6 +40,6 @@ func RecordPostmortemFailure(inc Incident, reason string, now time.Time) Result 
 		ClockBack: back,
 		Incident:  c,
 		Events:    []Event{ev(now, "", EvPostmortemFailed, reason)},
-		Effects:   []Effect{eff(EffPost, MsgText, reason, "postmortem_failed", "true")},
+		Effects:   []Effect{eff(EffPost, MsgText, reason, EffectFields{PostmortemFailed: true})},
 	}
 }

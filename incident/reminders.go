@@ -1,7 +1,6 @@
 package incident
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -295,20 +294,13 @@ func MarkReminded(inc Incident, r Reminder, now time.Time) (Result, error) {
 	var out Effect
 	switch r.Kind {
 	case ReminderFollowup:
-		out = eff(EffDM, MsgReminder, "", "reminder", string(r.Kind), "due", due,
-			"followups", fmt.Sprint(len(c.Followups)))
+		out = eff(EffDM, MsgReminder, "", EffectFields{Reminder: r.Kind, Due: DueAt(r.Due), Followups: len(c.Followups)})
 		out.User = r.User
 		if out.User == "" {
 			out.User = c.owner()
 		}
 	case ReminderUpdate, ReminderLead, ReminderStaleStep, ReminderVerify:
-		out = eff(EffPost, MsgReminder, "", "reminder", string(r.Kind), "due", due)
-		if r.User != "" {
-			out.Fields["user"] = r.User
-		}
-		if r.StepID != "" {
-			out.Fields["step"] = r.StepID
-		}
+		out = eff(EffPost, MsgReminder, "", EffectFields{Reminder: r.Kind, Due: DueAt(r.Due), User: r.User, Step: r.StepID})
 	default:
 		return Result{}, refuse(CodeBadInput, "unknown reminder kind %q", r.Kind)
 	}

@@ -340,7 +340,7 @@ func TestFollowupReminder(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := incident.Effect{Kind: incident.EffDM, Msg: incident.MsgReminder, User: "ULEAD",
-				Fields: map[string]string{"reminder": "followup", "due": tc.wantDue.Format(time.RFC3339), "followups": "1"}}
+				Fields: incident.EffectFields{Reminder: incident.ReminderFollowup, Due: tc.wantDue, Followups: 1}}
 			if len(res.Effects) != 1 || !reflect.DeepEqual(res.Effects[0], want) {
 				t.Fatalf("effects %+v, want %+v", res.Effects, want)
 			}
@@ -376,9 +376,8 @@ func TestMarkReminded(t *testing.T) {
 	if at, ok := res.Incident.Reminders.Sent[r.Key]; !ok || !at.Equal(now) {
 		t.Fatalf("Sent[%s] = %v, %v; want %s", r.Key, at, ok, now)
 	}
-	wantDue := t0.Add(mins(32)).Format(time.RFC3339)
 	wantEff := incident.Effect{Kind: incident.EffPost, Msg: incident.MsgReminder,
-		Fields: map[string]string{"reminder": "stale_step", "user": "UBOB", "step": "timeline", "due": wantDue}}
+		Fields: incident.EffectFields{Reminder: incident.ReminderStaleStep, User: "UBOB", Step: "timeline", Due: t0.Add(mins(32))}}
 	if len(res.Effects) != 1 || !reflect.DeepEqual(res.Effects[0], wantEff) {
 		t.Fatalf("effects = %+v, want %+v", res.Effects, wantEff)
 	}

@@ -49,7 +49,7 @@ func TestApprovalBoundToRequest(t *testing.T) {
 			withdraw = &r.Effects[i]
 		}
 	}
-	if withdraw == nil || withdraw.Fields["request"] != "1" || withdraw.Fields["step"] != "fix" || withdraw.Fields["by"] != "UDAVE" {
+	if withdraw == nil || withdraw.Fields.Request != 1 || withdraw.Fields.Step != "fix" || withdraw.Fields.By != "UDAVE" {
 		t.Fatalf("no withdrawal effect for request 1: %+v", r.Effects)
 	}
 

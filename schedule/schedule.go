@@ -300,7 +300,7 @@ func (s *Scheduler) TickDigest(now time.Time) (bool, error) {
 	}
 	at := due.UTC().Format(time.RFC3339)
 	return s.cfg.Digests.EnqueueOnce("digest:"+at, incident.Effect{
-		Kind: incident.EffAnnounce, Msg: incident.MsgDigest, Fields: map[string]string{"due": at},
+		Kind: incident.EffAnnounce, Msg: incident.MsgDigest, Fields: incident.EffectFields{Due: incident.DueAt(due)},
 	})
 }
 

@@ -23,12 +23,12 @@ func mins(n int) time.Duration { return time.Duration(n) * time.Minute }
 
 // label renders a reminder effect as "kind user @+offset".
 func label(s sent, at time.Duration) string {
-	user := s.Effect.Fields["user"]
+	user := s.Effect.Fields.User
 	if s.Effect.Kind == incident.EffDM {
 		user = "dm:" + s.Effect.User
 	}
-	l := fmt.Sprintf("%s %s @+%s", s.Effect.Fields["reminder"], user, at)
-	if step := s.Effect.Fields["step"]; step != "" {
+	l := fmt.Sprintf("%s %s @+%s", s.Effect.Fields.Reminder, user, at)
+	if step := s.Effect.Fields.Step; step != "" {
 		l += " " + step
 	}
 	return l
@@ -196,7 +196,7 @@ func TestOverlappingTicksSendOnce(t *testing.T) {
 			got := m.reminders()
 			kinds := map[string]int{}
 			for _, r := range got {
-				kinds[r.Effect.Fields["reminder"]]++
+				kinds[string(r.Effect.Fields.Reminder)]++
 			}
 			// lead, update and stale step were each due once at +1h.
 			want := map[string]int{"lead": 1, "update": 1, "stale_step": 1}
@@ -236,7 +236,7 @@ func TestChangeBetweenReadAndSendWins(t *testing.T) {
 			}
 			var got []string
 			for _, r := range m.reminders() {
-				got = append(got, r.Effect.Fields["reminder"])
+				got = append(got, string(r.Effect.Fields.Reminder))
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("sent %q, want %q", got, tc.want)
@@ -264,7 +264,7 @@ func TestRestartBetweenDueAndSend(t *testing.T) {
 		}
 	}
 	got := m.reminders()
-	if len(got) != 1 || got[0].Effect.Fields["due"] != t0.Add(mins(15)).Format(time.RFC3339) {
+	if len(got) != 1 || !got[0].Effect.Fields.Due.Equal(t0.Add(mins(15))) {
 		t.Fatalf("after the restart: %+v, want one nudge for the +15m due moment", got)
 	}
 	// The rhythm continues from that late send, not from the missed slots.
@@ -519,7 +519,7 @@ func TestDigestQueuedOncePerDueMoment(t *testing.T) {
 			t.Fatalf("%s: queued %v, want %v", c.name, got, c.want)
 		}
 	}
-	if len(q.effs) != 2 || q.effs[0].Msg != incident.MsgDigest || q.effs[0].Fields["due"] != "2026-11-23T14:00:00Z" {
+	if len(q.effs) != 2 || q.effs[0].Msg != incident.MsgDigest || q.effs[0].Fields.Due.Format(time.RFC3339) != "2026-11-23T14:00:00Z" {
 		t.Fatalf("queued: %+v", q.effs)
 	}
 }

@@ -88,8 +88,8 @@ func TestRealStoreAcrossRestarts(t *testing.T) {
 		t.Fatalf("after restart: sent %d, %v; want 1", c, err)
 	}
 	rows := reminderRows(t, db, n)
-	if len(rows) != 1 || rows[0].Effect.Kind != incident.EffPost || rows[0].Effect.Fields["reminder"] != "update" ||
-		rows[0].Effect.Fields["user"] != "ULEAD" || rows[0].Effect.Fields["due"] != t0.Add(mins(15)).Format(time.RFC3339) {
+	if len(rows) != 1 || rows[0].Effect.Kind != incident.EffPost || rows[0].Effect.Fields.Reminder != incident.ReminderUpdate ||
+		rows[0].Effect.Fields.User != "ULEAD" || !rows[0].Effect.Fields.Due.Equal(t0.Add(mins(15))) {
 		t.Fatalf("outbox reminders %+v", rows)
 	}
 	evs, err := db.Events(n)
@@ -159,7 +159,7 @@ func TestRealStoreAcrossRestarts(t *testing.T) {
 		}
 	}
 	rows = reminderRows(t, db, n)
-	if len(rows) != 3 || rows[2].Effect.Kind != incident.EffDM || rows[2].Effect.User != "ULEAD" || rows[2].Effect.Fields["reminder"] != "followup" {
+	if len(rows) != 3 || rows[2].Effect.Kind != incident.EffDM || rows[2].Effect.User != "ULEAD" || rows[2].Effect.Fields.Reminder != incident.ReminderFollowup {
 		t.Fatalf("reminder rows %+v, want a third: the follow-up DM to ULEAD", rows)
 	}
 	if err := db.Close(); err != nil {

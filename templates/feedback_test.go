@@ -50,8 +50,8 @@ func TestElapsed(t *testing.T) {
 func TestReminderSaysHowLongTruthfully(t *testing.T) {
 	at := time.Date(2026, 3, 6, 16, 0, 0, 0, time.UTC)
 	inc := incident.Incident{Number: 4, Title: "Checkout", Severity: incident.Sev1, Status: incident.StatusActive, Declarer: "UALICE", DeclaredAt: at}
-	e := incident.Effect{Kind: incident.EffPost, Msg: incident.MsgReminder, Fields: map[string]string{
-		"reminder": "update", "due": at.Add(2 * time.Minute).Format(time.RFC3339), "user": "UALICE"}}
+	e := incident.Effect{Kind: incident.EffPost, Msg: incident.MsgReminder, Fields: incident.EffectFields{
+		Reminder: incident.ReminderUpdate, Due: at.Add(2 * time.Minute), User: "UALICE"}}
 	got, err := Reminder(inc, e, at.Add(3*time.Minute+4*time.Second))
 	if err != nil {
 		t.Fatal(err)

@@ -183,10 +183,10 @@ func effViewOf(inc incident.Incident, e incident.Effect) effView {
 	f := e.Fields
 	v := effView{
 		Inc:  viewOf(inc, nil, time.Time{}),
-		By:   mention(f["by"]),
-		User: mention(f["user"]),
-		From: EscapeMrkdwn(f["from"]),
-		To:   EscapeMrkdwn(f["to"]),
+		By:   mention(f.By),
+		User: mention(f.User),
+		From: EscapeMrkdwn(f.From),
+		To:   EscapeMrkdwn(f.To),
 		Text: clipText(oneLine(e.Text), maxReasonLen),
 	}
 	if inc.VerifyWindow > 0 {
@@ -195,8 +195,8 @@ func effViewOf(inc incident.Incident, e incident.Effect) effView {
 	return v
 }
 
-func (v *effView) severity(f map[string]string) {
-	from, to := incident.Severity(f["from"]), incident.Severity(f["to"])
+func (v *effView) severity(f incident.EffectFields) {
+	from, to := incident.Severity(f.From), incident.Severity(f.To)
 	v.From, v.To = sevLabel(from), sevLabel(to)
 	v.Arrow, v.Word = ":arrow_down:", "lowered"
 	if to.Rank() < from.Rank() {
@@ -223,8 +223,8 @@ func Announcement(inc incident.Incident, e incident.Effect) (string, error) {
 		// The one closure announcement: who closed it (fields by and, for
 		// a forced close, reason) with the postmortem link (field url).
 		v.To = string(incident.StatusClosed)
-		v.Text = clipText(oneLine(e.Fields["reason"]), maxReasonLen)
-		if u := e.Fields["url"]; u != "" {
+		v.Text = clipText(oneLine(e.Fields.Reason), maxReasonLen)
+		if u := e.Fields.URL; u != "" {
 			v.Link = link(u, "Postmortem: "+inc.ID())
 		}
 		name = "announce_closed"
@@ -267,16 +267,16 @@ func ChannelMessage(inc incident.Incident, e incident.Effect) (string, error) {
 	case incident.MsgLeadAssigned:
 		name = "post_lead_assigned"
 	case incident.MsgRoleAssigned:
-		v.Role = EscapeMrkdwn(f["role"])
+		v.Role = EscapeMrkdwn(f.Role)
 		name = "post_role_assigned"
 	case incident.MsgApprovalAsked:
-		v.Step = stepTitle(inc, f["step"], e.Text)
-		v.What = codeBlock(Clip(f["what"], maxCodeLen))
-		v.Where = codeBlock(Clip(f["where"], maxCodeLen))
+		v.Step = stepTitle(inc, f.Step, e.Text)
+		v.What = codeBlock(Clip(f.What, maxCodeLen))
+		v.Where = codeBlock(Clip(f.Where, maxCodeLen))
 		name = "post_approval_requested"
 	case incident.MsgApproved:
-		v.Step = stepTitle(inc, f["step"], e.Text)
-		v.User = mention(f["requested_by"])
+		v.Step = stepTitle(inc, f.Step, e.Text)
+		v.User = mention(f.RequestedBy)
 		name = "post_approval_granted"
 	case incident.MsgReminder:
 		return reminder(inc, e, v, time.Time{})
@@ -297,10 +297,10 @@ func ApprovalWithdrawn(inc incident.Incident, e incident.Effect) (string, error)
 	}
 	v := effViewOf(inc, e)
 	f := e.Fields
-	v.Step = stepTitle(inc, f["step"], e.Text)
-	v.User = mention(f["requested_by"])
-	v.What = codeBlock(Clip(f["what"], maxCodeLen))
-	v.Where = codeBlock(Clip(f["where"], maxCodeLen))
+	v.Step = stepTitle(inc, f.Step, e.Text)
+	v.User = mention(f.RequestedBy)
+	v.What = codeBlock(Clip(f.What, maxCodeLen))
+	v.Where = codeBlock(Clip(f.Where, maxCodeLen))
 	return renderSlack("approval_withdrawn", v, maxMessage)
 }
 
@@ -328,7 +328,7 @@ func Reminder(inc incident.Incident, e incident.Effect, now time.Time) (string, 
 
 func reminder(inc incident.Incident, e incident.Effect, v effView, now time.Time) (string, error) {
 	f := e.Fields
-	at, _ := time.Parse(time.RFC3339, f["due"])
+	at := f.Due
 	if !now.IsZero() && now.After(at) {
 		at = now
 	}
@@ -347,27 +347,27 @@ func reminder(inc incident.Incident, e incident.Effect, v effView, now time.Time
 		return "everyone here"
 	}
 	var name string
-	switch f["reminder"] {
-	case "update":
+	switch f.Reminder {
+	case incident.ReminderUpdate:
 		last := inc.LastUpdateAt
 		if last.IsZero() {
 			last = inc.DeclaredAt
 		}
-		v.User, v.Since = who(f["user"], inc.Lead, inc.Declarer), since(last)
+		v.User, v.Since = who(f.User, inc.Lead, inc.Declarer), since(last)
 		name = "reminder_update"
-	case "lead":
-		v.User = who(f["user"], inc.Declarer)
+	case incident.ReminderLead:
+		v.User = who(f.User, inc.Declarer)
 		name = "reminder_lead"
-	case "stale_step":
-		st, _, _ := inc.Step(f["step"])
-		v.Step = stepTitle(inc, f["step"], "")
-		v.User, v.Since = who(f["user"], st.Assignee, inc.Lead), since(st.AssignedAt)
+	case incident.ReminderStaleStep:
+		st, _, _ := inc.Step(f.Step)
+		v.Step = stepTitle(inc, f.Step, "")
+		v.User, v.Since = who(f.User, st.Assignee, inc.Lead), since(st.AssignedAt)
 		name = "reminder_stale_step"
-	case "verify":
-		v.User = who(f["user"], inc.Lead, inc.Declarer)
+	case incident.ReminderVerify:
+		v.User = who(f.User, inc.Lead, inc.Declarer)
 		name = "reminder_verify"
 	default:
-		return "", fmt.Errorf("channel message: unknown reminder %q", f["reminder"])
+		return "", fmt.Errorf("channel message: unknown reminder %q", f.Reminder)
 	}
 	return renderSlack(name, v, maxMessage)
 }

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -98,9 +99,22 @@ func richEvents() []incident.Event {
 }
 
 func eff(kind incident.EffectKind, msg incident.MessageKind, text string, kv ...string) incident.Effect {
-	e := incident.Effect{Kind: kind, Msg: msg, Text: text, Fields: map[string]string{}}
+	// The fields are given in their stored form (strings by name), as an
+	// outbox row holds them; a due time that is not one is left out.
+	m := map[string]string{}
 	for i := 0; i+1 < len(kv); i += 2 {
-		e.Fields[kv[i]] = kv[i+1]
+		m[kv[i]] = kv[i+1]
+	}
+	if _, err := time.Parse(time.RFC3339, m["due"]); err != nil {
+		delete(m, "due")
+	}
+	e := incident.Effect{Kind: kind, Msg: msg, Text: text}
+	raw, err := json.Marshal(m)
+	if err == nil {
+		err = json.Unmarshal(raw, &e.Fields)
+	}
+	if err != nil {
+		panic(err)
 	}
 	return e
 }

@@ -1,0 +1,270 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"go.uber.org/zap"
+
+	"github.com/firebreak-hq/firebreak/bot/outbox"
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+// createChannel creates inc-<n>-<slug>, adding a suffix on name_taken.
+// A channel of ours left by a crash between create and record is
+// adopted instead of creating a second one. A refusal only an admin can
+// fix is handled by refusedCreate.
+func (e *executor) createChannel(ctx context.Context, inc incident.Incident, it OutboxItem) (incident.Incident, error) {
+	if inc.Channel != "" {
+		return inc, nil
+	}
+	ch, err := e.newChannel(ctx, inc, it)
+	if channelRefusal(err) {
+		return inc, e.refusedCreate(ctx, inc, it, err)
+	}
+	if err != nil {
+		return inc, err
+	}
+	e.mu.Lock()
+	delete(e.delayTold, inc.Number)
+	e.mu.Unlock()
+	now := e.b.now()
+	return e.record(inc.Number, func(cur incident.Incident) (incident.Result, error) {
+		if cur.Channel != "" {
+			return keep(cur), nil
+		}
+		return incident.RecordChannel(cur, ch.ID, ch.Name, now), nil
+	})
+}
+
+// createGate is how long a rate-limited conversations.create is waited
+// out in place; a longer wait gives the worker back.
+const createGate = 30 * time.Second
+
+func (e *executor) newChannel(ctx context.Context, inc incident.Incident, it OutboxItem) (*slack.Channel, error) {
+	const method = "conversations.create"
+	for suffix := 1; suffix <= 50; suffix++ {
+		name := ChannelName(inc.Number, inc.Title, suffix)
+		// Another incident's create was just rate-limited: tell this
+		// declarer now rather than after the wait, and do not hold a
+		// worker for a long one.
+		if gated := e.gated(method); gated > 0 {
+			e.tellDelay(inc, gated)
+			if gated > createGate {
+				return nil, &outbox.Later{D: gated, Why: method + " is rate-limited"}
+			}
+		}
+		var ch *slack.Channel
+		err := e.call(ctx, method, func(ctx context.Context) error {
+			var err error
+			ch, err = e.b.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name})
+			return err
+		}, 1)
+		if d, transient := retryable(err); err != nil && transient {
+			var rl *slack.RateLimitedError
+			if errors.As(err, &rl) {
+				e.holdBack(method, d)
+				e.tellDelay(inc, d)
+				if d <= createGate && e.sleep(ctx, d) {
+					suffix--
+					continue
+				}
+			}
+			return nil, err
+		}
+		if slackCode(err) == "name_taken" {
+			// Try the next suffix at once. Only when a crash may have
+			// come between a create and its record is the bot's own
+			// channel list (not the workspace's) searched for it.
+			if e.maybeCrashed(it) {
+				if own := e.findOwnChannel(ctx, inc, name); own != nil {
+					ch, err = own, nil
+				}
+			}
+			if err != nil {
+				continue
+			}
+		}
+		return ch, err
+	}
+	return nil, errors.New("no free channel name after 50 suffixes")
+}
+
+// refusedCreate handles a channel creation only an admin can unblock: the declarer and the
+// announce channel hear what to change (once, after the retry is recorded, so what they read
+// is already true), the creation is tried again at a slow pace, and after channelWait the
+// incident's channel work is given up, saying so.
+func (e *executor) refusedCreate(ctx context.Context, inc incident.Incident, it OutboxItem, err error) error {
+	if e.b.now().Sub(it.Created) < channelWait {
+		e.b.log.Warn("Slack refused to create the incident channel; retrying", zap.String("incident", inc.ID()), zap.String("error", slackCode(err)), zap.Duration("retry_in", channelRetry(it.Attempts)))
+		later := &outbox.Later{D: channelRetry(it.Attempts), Why: err.Error()}
+		if it.Attempts == 0 {
+			later.Then = func(ctx context.Context) {
+				text := refusedText(inc, err)
+				e.tellDeclarer(ctx, inc, text)
+				e.announceOnce(ctx, fmt.Sprintf("fx:%d:refused", it.ID), text)
+			}
+		}
+		return later
+	}
+	text := gaveUpText(inc, err)
+	e.tellDeclarer(ctx, inc, text)
+	e.announceOnce(ctx, fmt.Sprintf("fx:%d:gaveup", it.ID), text)
+	e.b.log.Error("gave up creating the incident channel", zap.String("incident", inc.ID()), zap.String("error", slackCode(err)))
+	return fmt.Errorf("slack refused to create the channel for %d days: %w: %w", int(channelWait.Hours()/24), err, outbox.ErrDrop)
+}
+
+// tellDelay lets the declarer know once that Slack is slowing us down,
+// without holding up the creation.
+func (e *executor) tellDelay(inc incident.Incident, d time.Duration) {
+	e.mu.Lock()
+	told := e.delayTold[inc.Number]
+	e.delayTold[inc.Number] = true
+	e.mu.Unlock()
+	if told {
+		return
+	}
+	text := fmt.Sprintf("Slack is rate-limiting channel creation, so the channel for %s will be created in about %s. Your declaration is saved; nothing is lost.", inc.ID(), d.Round(time.Second))
+	e.runner.Go(func(ctx context.Context) { e.tellDeclarer(ctx, inc, text) })
+}
+
+// findOwnChannel looks for a channel named name that this bot created for inc, among the
+// channels the bot is in (users.conversations: a few pages at most, unlike the workspace's
+// list).
+func (e *executor) findOwnChannel(ctx context.Context, inc incident.Incident, name string) *slack.Channel {
+	cursor := ""
+	for page := 0; page < 50; page++ {
+		var chans []slack.Channel
+		var next string
+		err := e.call(ctx, "users.conversations", func(ctx context.Context) error {
+			var err error
+			chans, next, err = e.b.api.GetConversationsForUserContext(ctx, &slack.GetConversationsForUserParameters{Cursor: cursor, Limit: 1000, ExcludeArchived: true, Types: []string{"public_channel"}})
+			return err
+		}, 3)
+		if err != nil {
+			return nil
+		}
+		for i := range chans {
+			c := chans[i]
+			if c.Name == name && c.Creator == e.b.botUser && !time.Time(c.Created.Time()).Before(inc.DeclaredAt.Add(-time.Minute)) {
+				return &c
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
+	return nil
+}
+
+// inviteBatch is how many users one conversations.invite names (Slack takes up to 1000).
+const inviteBatch = 100
+
+// invite adds users to the incident channel with force=true, so that one refused user (say,
+// already in the channel) does not keep the others out, then checks who is in and tells the
+// channel who could not be added and why.
+// https://api.slack.com/methods/conversations.invite
+func (e *executor) invite(ctx context.Context, inc incident.Incident, users []string) error {
+	var want []string
+	seen := map[string]bool{}
+	for _, u := range users {
+		if u != "" && u != e.b.botUser && !seen[u] {
+			seen[u] = true
+			want = append(want, u)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	for start := 0; start < len(want); start += inviteBatch {
+		batch := want[start:min(start+inviteBatch, len(want))]
+		err := e.call(ctx, "conversations.invite", func(ctx context.Context) error {
+			_, err := e.b.api.ForceInviteUsersToConversationContext(ctx, inc.Channel, batch...)
+			return err
+		}, 5)
+		if err != nil && (slackCode(err) == "" || channelGone(err)) {
+			return err
+		}
+		if _, auth := authProblem(err); auth {
+			return err
+		}
+		if _, transient := retryable(err); err != nil && transient {
+			return err
+		}
+		// Any other answer names a refused user: who is in is checked below.
+	}
+	in, err := e.members(ctx, inc.Channel, 100, 3)
+	if err != nil {
+		return err
+	}
+	var bad []string
+	for _, u := range want {
+		if in[u] {
+			continue
+		}
+		// Ask for this one alone, to learn why Slack refuses them.
+		err := e.call(ctx, "conversations.invite", func(ctx context.Context) error {
+			_, err := e.b.api.InviteUsersToConversationContext(ctx, inc.Channel, u)
+			return err
+		}, 5)
+		code := slackCode(err)
+		switch {
+		case err == nil, code == "already_in_channel", code == "cant_invite_self":
+			continue
+		case code == "":
+			return err
+		}
+		if _, auth := authProblem(err); auth {
+			return err
+		}
+		bad = append(bad, fmt.Sprintf("<@%s> (%s)", u, code))
+	}
+	if len(bad) > 0 {
+		e.b.log.Warn("some responders could not be invited", zap.Strings("users", bad))
+		return e.post(ctx, inc.Channel, "Firebreak could not invite "+strings.Join(bad, ", ")+"; everyone else is in. Check FIREBREAK_RESPONDERS and the playbook's invite list, or invite them by hand.", nil)
+	}
+	return nil
+}
+
+// members is the set of users in channel, read over at most pages pages.
+func (e *executor) members(ctx context.Context, channel string, pages, attempts int) (map[string]bool, error) {
+	in := map[string]bool{}
+	cursor := ""
+	for page := 0; page < pages; page++ {
+		var ids []string
+		var next string
+		err := e.call(ctx, "conversations.members", func(ctx context.Context) error {
+			var err error
+			ids, next, err = e.b.api.GetUsersInConversationContext(ctx, &slack.GetUsersInConversationParameters{ChannelID: channel, Cursor: cursor, Limit: 1000})
+			return err
+		}, attempts)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			in[id] = true
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	return in, nil
+}
+
+// archiveChannel archives a cancelled incident's channel.
+// https://api.slack.com/methods/conversations.archive
+func (e *executor) archiveChannel(ctx context.Context, inc incident.Incident) error {
+	err := e.call(ctx, "conversations.archive", func(ctx context.Context) error {
+		return e.b.api.ArchiveConversationContext(ctx, inc.Channel)
+	}, 5)
+	if slackCode(err) == "already_archived" {
+		return nil
+	}
+	return err
+}
