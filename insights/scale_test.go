@@ -22,6 +22,13 @@ func TestWriteScaleFixture(t *testing.T) {
 		t.Skip("set FIREBREAK_REPORT_FIXTURE to write the benchmark database")
 	}
 	const incidents, perIncident = 10000, 100
+	// FIREBREAK_REPORT_FIXTURE_EVERY=1 gives every incident a key-time
+	// correction, so the report streams all 1,000,000 events (the worst
+	// case); by default one in ten has one.
+	every := 10
+	if os.Getenv("FIREBREAK_REPORT_FIXTURE_EVERY") == "1" {
+		every = 1
+	}
 	d, err := store.Open(path, store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +61,7 @@ func TestWriteScaleFixture(t *testing.T) {
 			for f := 0; f < i%4; f++ {
 				c.Followups = append(c.Followups, incident.Followup{N: f + 1, Text: "follow-up", By: "UALICE", At: mit})
 			}
-			if i%10 == 0 {
+			if i%every == 0 {
 				c.StartedAt = declared.Add(-15 * time.Minute)
 				c.TimeCorrections = 1
 			}
@@ -62,7 +69,7 @@ func TestWriteScaleFixture(t *testing.T) {
 			for len(res.Events) < perIncident {
 				at := declared.Add(time.Duration(len(res.Events)) * time.Second)
 				e := incident.Event{At: at, Actor: "UBOB", Kind: incident.EvNote, Text: fmt.Sprintf("observation %d: error rate at %d%% on the checkout service", len(res.Events), len(res.Events)%100)}
-				if i%10 == 0 && len(res.Events) == perIncident-1 {
+				if i%every == 0 && len(res.Events) == perIncident-1 {
 					e = incident.Event{At: at, Actor: "UALICE", Kind: incident.EvTimeCorrected, Fields: map[string]string{"which": "started", "to": c.StartedAt.Format(time.RFC3339)}}
 				}
 				res.Events = append(res.Events, e)
