@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
+	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -120,5 +123,60 @@ func TestPagesNeedTheToken(t *testing.T) {
 	if code, _, body := getWith(t, base+"/insights?since=forever", map[string]string{"Authorization": "Bearer " + token}); code != 400 ||
 		body != "a window is written like 90d, 12w or 48h, or all; not \"forever\"\n" {
 		t.Errorf("bad window: %d %q", code, body)
+	}
+}
+
+// TestFollowupsFiledOnceAcrossFault: on close, every follow-up becomes a
+// GitHub issue labelled follow-up that links the postmortem, and the
+// postmortem links them; GitHub answering 502 after storing the
+// postmortem and the first follow-up files neither twice.
+func TestFollowupsFiledOnceAcrossFault(t *testing.T) {
+	h := startHarness(t)
+	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
+	inc := h.ready(1)
+	h.slash(alice, inc.Channel, "followup Add a canary stage to the deploy")
+	h.slash(alice, inc.Channel, "followup Alert on the checkout error rate @oncall #12")
+	if err := h.gh.Inject(githubfake.Fault{Kind: githubfake.FaultServerError, Status: 502, AfterWrite: true,
+		Method: "POST", Path: "/repos/acme/ops/issues", Times: 2}); err != nil {
+		t.Fatal(err)
+	}
+	h.slash(alice, inc.Channel, "close --force drill over")
+	h.eventually("postmortem filed", func() bool { return h.incident(1).PostmortemURL != "" })
+	if left := h.gh.PendingFaults(); len(left) != 0 {
+		t.Fatalf("the faults were not all hit: %+v", left)
+	}
+	var pm githubfake.Issue
+	var fus []githubfake.Issue
+	for _, is := range h.gh.Issues("acme", "ops") {
+		if slices.Contains(is.Labels, "follow-up") {
+			fus = append(fus, is)
+		} else {
+			pm = is
+		}
+	}
+	if pm.Number == 0 || len(fus) != 2 {
+		t.Fatalf("want one postmortem and two follow-up issues, got %+v", h.gh.Issues("acme", "ops"))
+	}
+	slices.SortFunc(fus, func(a, b githubfake.Issue) int { return a.Number - b.Number })
+	wantBodies := []string{
+		"<!-- firebreak-follow-up: INC-1 #1 -->\nAdd a canary stage to the deploy\n\nFollow-up 1 of INC-1, from its postmortem #" + strconv.Itoa(pm.Number) + ".",
+		"<!-- firebreak-follow-up: INC-1 #2 -->\nAlert on the checkout error rate @\u200boncall #\u200b12\n\nFollow-up 2 of INC-1, from its postmortem #" + strconv.Itoa(pm.Number) + ".",
+	}
+	for i, fu := range fus {
+		if fu.Body != wantBodies[i] || !slices.Contains(fu.Labels, "firebreak:INC-1") {
+			t.Errorf("follow-up issue %d:\n%q %v\nwant\n%q", i+1, fu.Body, fu.Labels, wantBodies[i])
+		}
+	}
+	var links []string
+	for _, c := range h.gh.Comments("acme", "ops", pm.Number) {
+		if strings.HasPrefix(c.Body, "<!-- firebreak-postmortem: INC-1 follow-ups -->") {
+			links = append(links, c.Body)
+		}
+	}
+	want := "<!-- firebreak-postmortem: INC-1 follow-ups -->\nFollow-ups filed as issues:\n" +
+		"- #" + strconv.Itoa(fus[0].Number) + " Add a canary stage to the deploy\n" +
+		"- #" + strconv.Itoa(fus[1].Number) + " Alert on the checkout error rate @\u200boncall #\u200b12\n"
+	if len(links) != 1 || links[0] != want {
+		t.Fatalf("postmortem links to the follow-ups: %q\nwant %q", links, want)
 	}
 }
