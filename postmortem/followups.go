@@ -132,7 +132,6 @@ func (g *GitHub) ensureComment(ctx context.Context, issue int, marker, body stri
 	return nil
 }
 
-
 func clipRunes(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
