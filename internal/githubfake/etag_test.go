@@ -2,8 +2,8 @@ package githubfake_test
 
 import (
 	"context"
-	"strconv"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
