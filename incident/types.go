@@ -349,6 +349,10 @@ type Incident struct {
 	AnnounceTS string `json:"announce_ts,omitempty"`
 	// PostmortemURL is where the postmortem was filed, once it was.
 	PostmortemURL string `json:"postmortem_url,omitempty"`
+	// ReviewedAt is when the postmortem issue was seen closed or labelled
+	// reviewed (ReviewedHow says which); the review reminders stop then.
+	ReviewedAt  time.Time `json:"reviewed_at,omitzero"`
+	ReviewedHow string    `json:"reviewed_how,omitempty"`
 
 	Steps     []Step     `json:"steps"`
 	Followups []Followup `json:"followups,omitempty"`

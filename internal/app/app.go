@@ -50,6 +50,8 @@ type App struct {
 	now  func() time.Time
 	http *http.Server
 	ln   net.Listener
+	// github polls postmortem issues for their review; nil without GitHub.
+	github reviewPoller
 
 	closeOnce sync.Once
 }
@@ -82,6 +84,9 @@ func New(cfg Config, opt Options) (*App, error) {
 	pm, err := newPostmortems(cfg, ghClient, log)
 	if err != nil {
 		return nil, err
+	}
+	if pm.github != nil {
+		a.github = pm.github
 	}
 	if !opt.NoHTTP {
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -205,8 +210,10 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.Sched.Start(ctx); err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
+	reviews := a.startReviewPolls(ctx)
 	err := a.Bot.Run(ctx)
 	cancel()
+	<-reviews
 	<-a.Sched.Done()
 	if a.http != nil {
 		sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
