@@ -108,13 +108,13 @@ func CardBlocks(inc incident.Incident, loc *time.Location) []slack.Block {
 		var lines []string
 		var open []incident.Step
 		for _, st := range steps {
-			if st.Finished() || !inc.Status.Open() {
+			if len(inc.StepActions(st)) == 0 {
 				lines = append(lines, templates.StepLine(st))
 			} else {
 				open = append(open, st)
 			}
 		}
-		title := "*" + ph.Title() + "*"
+		title := "*" + templates.PhaseTitle(ph) + "*"
 		if ph == inc.CurrentPhase() && inc.Status.Open() {
 			title += "  ← current phase"
 		}
@@ -151,16 +151,24 @@ func CardBlocks(inc incident.Incident, loc *time.Location) []slack.Block {
 func stepButtons(inc incident.Incident, st incident.Step) []slack.BlockElement {
 	v := stepValue(inc, st.ID)
 	var els []slack.BlockElement
-	switch {
-	case st.Approval && st.Signoff == nil:
-		els = append(els, button(ActRequestApproval, "Request approval", v, slack.StylePrimary))
-	case st.Approval && !st.Signoff.Approved():
-		els = append(els, button(ActApprove, "Approve", approvalValue(inc, st.ID, st.Signoff.ID), slack.StylePrimary))
-	default:
-		els = append(els, button(ActStepDone, "Done", v, slack.StylePrimary))
+	for i, kind := range inc.StepActions(st) {
+		style := slack.Style("")
+		if i == 0 {
+			style = slack.StylePrimary
+		}
+		switch kind {
+		case incident.CmdRequestApproval:
+			els = append(els, button(ActRequestApproval, "Request approval", v, style))
+		case incident.CmdApprove:
+			els = append(els, button(ActApprove, "Approve", approvalValue(inc, st.ID, st.Signoff.ID), style))
+		case incident.CmdStepDone:
+			els = append(els, button(ActStepDone, "Done", v, style))
+		case incident.CmdStepSkip:
+			els = append(els, button(ActStepSkip, "Skip", v, style))
+		case incident.CmdStepAssign:
+			els = append(els, button(ActStepAssign, "Assign me", v, style))
+		}
 	}
-	els = append(els, button(ActStepSkip, "Skip", v, ""))
-	els = append(els, button(ActStepAssign, "Assign me", v, ""))
 	return els
 }
 
@@ -206,7 +214,7 @@ func textInput(actionID, placeholder string, multiline bool, most int) *slack.Pl
 func DeclareModal(meta string, playbooks []incident.Playbook) slack.ModalViewRequest {
 	var sevOpts []*slack.OptionBlockObject
 	for _, s := range incident.Severities {
-		sevOpts = append(sevOpts, slack.NewOptionBlockObject(string(s), plain(sevLabel(s), 75), nil))
+		sevOpts = append(sevOpts, slack.NewOptionBlockObject(string(s), plain(templates.SeverityOption(s), 75), nil))
 	}
 	sev := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Severity", 75), "severity", sevOpts...)
 	sev.InitialOption = sevOpts[2]
@@ -227,18 +235,6 @@ func DeclareModal(meta string, playbooks []incident.Playbook) slack.ModalViewReq
 		input("playbook", "Playbook", pb, false),
 		input("impact", "Impact", textInput("impact", "Who is affected and how?", true, 3000), true),
 	)
-}
-
-func sevLabel(s incident.Severity) string {
-	switch s {
-	case incident.Sev1:
-		return "SEV1 · critical, customers down"
-	case incident.Sev2:
-		return "SEV2 · major, degraded"
-	case incident.Sev3:
-		return "SEV3 · minor"
-	}
-	return "SEV4 · low, no customer impact"
 }
 
 // SkipModal asks why a step is skipped.

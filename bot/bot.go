@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"sort"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -75,7 +72,7 @@ type Bot struct {
 	problem string // why Slack refuses the bot's work, for /readyz
 	// problemMethod is the method a missing scope was reported for ("" for the token).
 	problemMethod string
-	wg            sync.WaitGroup
+	wg            workGroup
 	baseCtx       context.Context
 
 	// typoDeclared remembers which "did you mean" messages already
@@ -228,7 +225,7 @@ func (b *Bot) handle(evt socketmode.Event) {
 		start := b.now()
 		if b.foreign(cmd.TeamID, cmd.EnterpriseID) {
 			b.log.Warn("slash command from another workspace refused", zap.String("team", cmd.TeamID), zap.String("enterprise", cmd.EnterpriseID), zap.String("user", cmd.UserID))
-			b.ack(*evt.Request, start, slashReply(foreignWorkspace))
+			b.ack(*evt.Request, start, slashReply(templates.ForeignWorkspace()))
 			return
 		}
 		b.route(cmd.ChannelID, func(inc *incident.Incident) {
@@ -262,10 +259,6 @@ func (b *Bot) handle(evt socketmode.Event) {
 	}
 }
 
-// foreignWorkspace answers a slash command that did not come from the
-// workspace the bot is installed in.
-const foreignWorkspace = "This Firebreak serves another Slack workspace, so it did nothing with this command."
-
 // foreign reports whether a payload's team and enterprise ids are not the
 // installed workspace's (auth.test). An org-wide install matches on the
 // Enterprise Grid org. When auth.test named no workspace there is nothing
@@ -281,9 +274,6 @@ func (b *Bot) foreign(team, enterprise string) bool {
 	}
 	return true
 }
-
-// badSlash answers a slash command whose payload slack-go could not read.
-const badSlash = "Firebreak could not read that command, so it did nothing: Slack delivered it in a form Firebreak does not understand. Type it again; if this keeps happening, tell whoever runs Firebreak (its log has the details)."
 
 // onBadMessage acks an envelope slack-go could not parse (for example a
 // slash command whose text is a JSON number). Unacked, the person would
@@ -306,7 +296,7 @@ func (b *Bot) onBadMessage(evt socketmode.Event) {
 	b.log.Warn("unreadable Socket Mode envelope acked", zap.String("type", env.Type), zap.String("envelope", env.EnvelopeID), zap.Error(bm.Cause))
 	req := socketmode.Request{Type: env.Type, EnvelopeID: env.EnvelopeID}
 	if env.Type == string(socketmode.RequestTypeSlashCommands) {
-		b.ack(req, b.now(), slashReply(badSlash))
+		b.ack(req, b.now(), slashReply(templates.UnreadableCommand()))
 		return
 	}
 	b.ack(req, b.now(), nil)
@@ -392,7 +382,8 @@ func (b *Bot) route(channel string, fn func(inc *incident.Incident), req socketm
 			defer b.recoverAck(req)
 			cur, err := b.cfg.Store.Get(n)
 			if err != nil {
-				b.ack(req, b.now(), slashReply(refuseDBRead(err, true)))
+				b.log.Warn("reading the incident failed", zap.Uint64("incident", n), zap.Error(err))
+				b.ack(req, b.now(), slashReply(refuseDBRead(true)))
 				return
 			}
 			fn(&cur)
@@ -403,7 +394,8 @@ func (b *Bot) route(channel string, fn func(inc *incident.Incident), req socketm
 			fn(nil)
 		})
 	default:
-		b.ack(req, b.now(), slashReply(refuseDBRead(err, false)))
+		b.log.Warn("reading the channel's incident failed", zap.Error(err))
+		b.ack(req, b.now(), slashReply(refuseDBRead(false)))
 	}
 }
 
@@ -418,75 +410,6 @@ func (b *Bot) recoverAck(req socketmode.Request) {
 			_ = b.sock.Ack(req)
 		}
 	}
-}
-
-func slashReply(text string) map[string]any {
-	return map[string]any{"response_type": "ephemeral", "text": clipAck(text)}
-}
-
-// Socket Mode refuses acks of 20 KB or more; keep well under.
-func clipAck(s string) string {
-	const max = 12000
-	if len(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	for len(string(r)) > max-200 {
-		r = r[:len(r)*9/10]
-	}
-	return string(r) + "\n… (cut to fit Slack's limit)"
-}
-
-// userText turns an error into what the user reads: one escaped
-// sentence, whatever produced it.
-func userText(err error) string { return templates.Sentence(rawUserText(err)) }
-
-func rawUserText(err error) string {
-	var ue *UserError
-	if errors.As(err, &ue) {
-		return ue.Msg
-	}
-	if r, ok := incident.IsRefusal(err); ok {
-		return upperFirst(r.Msg)
-	}
-	// The two storage failures an operator must fix get plain words; the
-	// person can do nothing but retry later, and must know nothing half
-	// happened.
-	switch {
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return "Firebreak could not save that: the disk holding its database is full. Nothing was changed; tell whoever runs Firebreak, and try again once it has space."
-	case errors.Is(err, syscall.EROFS), strings.Contains(err.Error(), "database is in read-only mode"):
-		return "Firebreak could not save that: its database file is read-only. Nothing was changed; tell whoever runs Firebreak, and try again once it is writable."
-	}
-	return "Firebreak could not save that: " + err.Error() + ". Nothing was changed; please try again."
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// tell sends an ephemeral message to user in channel, off the hot path,
-// retrying briefly; refusals after clicks are delivered this way.
-func (b *Bot) tell(channel, user, text string, blocks ...slack.Block) {
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
-		text = templates.Sentence(text)
-		opts := []slack.MsgOption{slack.MsgOptionText(clipAck(text), false)}
-		if len(blocks) > 0 {
-			opts = append(opts, slack.MsgOptionBlocks(blocks...))
-		}
-		err := b.exec.call(b.ctx(), "chat.postEphemeral", func(ctx context.Context) error {
-			_, err := b.api.PostEphemeralContext(ctx, channel, user, opts...)
-			return err
-		}, 3)
-		if err != nil {
-			b.log.Warn("could not tell the user", zap.String("user", user), zap.String("channel", channel), zap.Error(err))
-		}
-	}()
 }
 
 func (b *Bot) ctx() context.Context {
@@ -520,78 +443,6 @@ func (b *Bot) noteClockBack(n uint64, res incident.Result) {
 		b.log.Warn("the system clock stepped back behind the incident's latest event; events are stamped just after it",
 			zap.String("incident", incident.ID(n)), zap.Duration("behind", res.ClockBack))
 	}
-}
-
-// displayName resolves a user id to a display name, cached.
-func (b *Bot) displayName(ctx context.Context, id string) string {
-	if id == "" {
-		return ""
-	}
-	if v, ok := b.names.Load(id); ok {
-		return v.(string)
-	}
-	var u *slack.User
-	err := b.exec.call(ctx, "users.info", func(ctx context.Context) error {
-		var err error
-		u, err = b.api.GetUserInfoContext(ctx, id)
-		return err
-	}, 3)
-	if err != nil || u == nil {
-		return id
-	}
-	name := DisplayName(u)
-	b.names.Store(id, name)
-	return name
-}
-
-// DisplayName is how people are named in postmortems: the name they
-// chose, else their real name, else their handle.
-func DisplayName(u *slack.User) string {
-	switch {
-	case u.Profile.DisplayName != "":
-		return u.Profile.DisplayName
-	case u.RealName != "":
-		return u.RealName
-	}
-	return u.Name
-}
-
-func (b *Bot) namesFor(ctx context.Context, inc incident.Incident, events []incident.Event) map[string]string {
-	ids := ReferencedUsers(inc, events)
-	out := make(map[string]string, len(ids))
-	for _, id := range ids {
-		out[id] = b.displayName(ctx, id)
-	}
-	return out
-}
-
-// ReferencedUsers lists, sorted, every user id an incident and its
-// timeline mention: whose display names a postmortem needs.
-func ReferencedUsers(inc incident.Incident, events []incident.Event) []string {
-	ids := map[string]bool{}
-	for _, u := range inc.Responders() {
-		ids[u] = true
-	}
-	for _, e := range events {
-		if e.Actor != "" {
-			ids[e.Actor] = true
-		}
-		for _, k := range []string{"user", "requested_by", "approved_by", "author", "previous", "inviter", "lead"} {
-			if v := e.Fields[k]; v != "" {
-				ids[v] = true
-			}
-		}
-	}
-	for _, f := range inc.Followups {
-		ids[f.By] = true
-	}
-	delete(ids, "")
-	keys := make([]string, 0, len(ids))
-	for k := range ids {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // rawField pulls one string field out of a raw envelope payload.

@@ -392,10 +392,7 @@ func (e *executor) publish(ctx context.Context, inc incident.Incident) (incident
 		return inc, err
 	}
 	if review := b.cfg.Postmortems.Review(inc, events, names); review != "" {
-		lead := inc.Lead
-		if lead == "" {
-			lead = inc.Declarer
-		}
+		lead := inc.Owner()
 		if perr := e.dm(ctx, inc, lead, review); perr != nil {
 			b.log.Warn("could not send the blameless review to the lead", zap.Error(perr))
 		}

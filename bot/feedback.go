@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
-	"go.uber.org/zap"
 
 	"github.com/firebreak-hq/firebreak/templates"
 )
@@ -90,16 +88,16 @@ func (b *Bot) onDeclareTyped(req socketmode.Request, cb slack.InteractionCallbac
 	}
 	p, err := parseDeclare(act.Value)
 	if err != nil {
-		b.respond(cb.ResponseURL, channel, user, userText(err))
+		b.respond(cb.ResponseURL, channel, user, b.userText(err))
 		return
 	}
 	res, err := b.declare(p.Title, "", p.Severity, p.Playbook, user, channel, cb.ResponseURL)
 	if err != nil {
-		b.respond(cb.ResponseURL, channel, user, userText(err))
+		b.respond(cb.ResponseURL, channel, user, b.userText(err))
 		return
 	}
 	b.typoDeclared.Store(key, res.Incident.ID())
-	b.replace(cb.ResponseURL, channel, user, templates.Sentence(res.Reply))
+	b.replace(cb.ResponseURL, channel, user, templates.ReplyText(res.Reply))
 }
 
 // typoKey names one "did you mean" message's button for one person.
@@ -111,19 +109,5 @@ func typoKey(cb slack.InteractionCallback, act *slack.BlockAction) string {
 // button cannot be pressed again; without a response_url it tells.
 // https://api.slack.com/interactivity/handling#updating_message_response
 func (b *Bot) replace(url, channel, user, text string) {
-	if url == "" {
-		b.tell(channel, user, text)
-		return
-	}
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
-		err := b.exec.call(b.ctx(), "response_url", func(ctx context.Context) error {
-			return slack.PostWebhookContext(ctx, url, &slack.WebhookMessage{Text: clipAck(text), ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: true})
-		}, 3)
-		if err != nil {
-			b.log.Warn("could not answer through response_url", zap.String("user", user), zap.Error(err))
-			b.tell(channel, user, text)
-		}
-	}()
+	b.answer(url, channel, user, text, true)
 }

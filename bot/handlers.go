@@ -2,14 +2,12 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
 
@@ -17,12 +15,10 @@ import (
 	"github.com/firebreak-hq/firebreak/templates"
 )
 
-const notInIncident = "Run this in an incident channel: `%s` works only inside a channel that Firebreak opened for an incident. Use `/incident list` to find them."
-
 func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incident.Incident, start time.Time) {
 	p, err := ParseSlash(sc.Text)
 	if err != nil {
-		b.ack(req, start, slashReply(userText(err)))
+		b.ack(req, start, slashReply(b.userText(err)))
 		return
 	}
 	if suggest, confirm := typoCheck(p, sc.Text, inc != nil); confirm {
@@ -40,7 +36,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 	case SubList:
 		incs, err := b.cfg.Reader.OpenIncidents()
 		if err != nil {
-			b.ack(req, start, slashReply(userText(err)))
+			b.ack(req, start, slashReply(b.userText(err)))
 			return
 		}
 		b.ack(req, start, slashReply(templates.List(incs, b.now())))
@@ -49,7 +45,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 	case SubTimeline:
 		evs, err := b.cfg.Reader.Events(inc.Number)
 		if err != nil {
-			b.ack(req, start, slashReply(userText(err)))
+			b.ack(req, start, slashReply(b.userText(err)))
 			return
 		}
 		b.ack(req, start, slashReply(templates.Timeline(*inc, evs, b.loc, 3500)))
@@ -60,10 +56,10 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 	case SubDeclare:
 		res, err := b.declare(p.Title, "", p.Severity, p.Playbook, sc.UserID, sc.ChannelID, sc.ResponseURL)
 		if err != nil {
-			b.ack(req, start, slashReply(userText(err)))
+			b.ack(req, start, slashReply(b.userText(err)))
 			return
 		}
-		b.ack(req, start, slashReply(templates.Sentence(res.Reply)))
+		b.ack(req, start, slashReply(templates.ReplyText(res.Reply)))
 	default:
 		// Every command that changes an incident is for members of its
 		// channel only, and is refused when membership cannot be known.
@@ -72,54 +68,32 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			return
 		}
 		if p.Sub == SubLead || p.Sub == SubRole {
-			what := "lead " + inc.ID()
-			if p.Sub == SubRole && p.Role != "lead" {
-				what = "hold the " + templates.Clip(templates.EscapeMrkdwn(p.Role), 30) + " role in " + inc.ID()
+			role := p.Role
+			if p.Sub == SubLead {
+				role = "lead"
 			}
+			what := templates.PersonTask(inc.ID(), role)
 			if msg := b.personRefusal(b.ctx(), p.User, what); msg != "" {
 				b.ack(req, start, slashReply(msg))
 				return
 			}
 		}
 		cmd := incident.Command{Actor: sc.UserID, Text: p.Text, Severity: p.Severity, User: p.User, Role: p.Role, Force: p.Force}
-		switch p.Sub {
-		case SubNote:
-			cmd.Kind = incident.CmdNote
-		case SubUpdate:
-			cmd.Kind = incident.CmdUpdate
-		case SubSev:
-			cmd.Kind = incident.CmdSeverity
-		case SubLead:
-			cmd.Kind = incident.CmdLead
-		case SubRole:
-			cmd.Kind = incident.CmdRole
-		case SubFollowup:
-			cmd.Kind = incident.CmdFollowup
-		case SubMitigated:
-			cmd.Kind = incident.CmdMitigated
-		case SubResolve:
-			cmd.Kind = incident.CmdResolve
-		case SubReopen:
-			cmd.Kind = incident.CmdReopen
-		case SubClose:
-			cmd.Kind = incident.CmdClose
-		case SubCancel:
-			cmd.Kind = incident.CmdCancel
-		case SubTimes:
-			cmd.Kind = incident.CmdTimes
+		cmd.Kind = subCommands[p.Sub]
+		if p.Sub == SubTimes {
 			at, err := KeyTimeAt(p.Text, b.now(), b.loc)
 			if err != nil {
-				b.ack(req, start, slashReply(userText(err)))
+				b.ack(req, start, slashReply(b.userText(err)))
 				return
 			}
 			cmd.At, cmd.Text = at, ""
 		}
 		res, err := b.apply(inc.Number, cmd)
 		if err != nil {
-			b.ack(req, start, slashReply(userText(err)))
+			b.ack(req, start, slashReply(b.userText(err)))
 			return
 		}
-		b.ack(req, start, slashReply(templates.Sentence(res.Reply)))
+		b.ack(req, start, slashReply(templates.ReplyText(res.Reply)))
 	}
 }
 
@@ -127,7 +101,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 // stores the incident with its channel-creation effects.
 func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, user, origin, replyURL string) (incident.Result, error) {
 	if playbook == "" {
-		playbook = "general"
+		playbook = incident.DefaultPlaybookName
 	}
 	pb, ok := b.cfg.Playbooks.Get(playbook)
 	if !ok {
@@ -150,7 +124,7 @@ func (b *Bot) openView(trigger string, v slack.ModalViewRequest, channel, user s
 	}, 1)
 	if err != nil {
 		b.log.Warn("views.open failed", zap.Error(err))
-		b.tell(channel, user, refuseFormFailed(err))
+		b.tell(channel, user, refuseFormFailed())
 	}
 }
 
@@ -238,7 +212,7 @@ const personBudget = time.Second
 // know. When Slack cannot be asked in time the answer is no, with why.
 func (b *Bot) personRefusal(ctx context.Context, user, what string) string {
 	if user == "USLACKBOT" {
-		return "Slackbot cannot " + what + ": name a person."
+		return templates.PersonRefusal(templates.PersonSlackbot, user, what)
 	}
 	ctx, cancel := context.WithTimeout(ctx, personBudget)
 	defer cancel()
@@ -253,20 +227,22 @@ func (b *Bot) personRefusal(ctx context.Context, user, what string) string {
 
 // personProblem judges users.info's answer about user (see personRefusal).
 func personProblem(user, what string, u *slack.User, err error) string {
-	who := "<@" + user + ">"
+	var p templates.PersonProblem
 	switch {
 	case slackCode(err) == "user_not_found":
-		return "Slack knows no user " + templates.EscapeMrkdwn(user) + ", so they cannot " + what + ". Pick the person from the @-mention list."
+		p = templates.PersonUnknown
 	case err != nil || u == nil:
-		return "Firebreak could not look up " + who + " in Slack (it did not answer in time), so nothing was changed. Try again in a moment."
+		p = templates.PersonLookupFailed
 	case u.ID == "USLACKBOT":
-		return "Slackbot cannot " + what + ": name a person."
+		p = templates.PersonSlackbot
 	case u.IsBot || u.IsAppUser:
-		return templates.Sentence("The user " + who + " is a bot, so it cannot " + what + ": name a person.")
+		p = templates.PersonBot
 	case u.Deleted:
-		return templates.Sentence("The account of " + who + " is deactivated, so they cannot " + what + ": name someone who can act.")
+		p = templates.PersonDeactivated
+	default:
+		return ""
 	}
-	return ""
+	return templates.PersonRefusal(p, user, what)
 }
 
 func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act *slack.BlockAction, n uint64, stepID string, start time.Time) {
@@ -277,7 +253,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 		if b.cfg.NotFound(err) {
 			b.tell(channel, user, refuseStaleCard(n))
 		} else {
-			b.tell(channel, user, userText(err))
+			b.tell(channel, user, b.userText(err))
 		}
 		return
 	}
@@ -310,38 +286,11 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 			return
 		}
 	}
-	// Buttons that open a modal must use the trigger at once.
-	var view *slack.ModalViewRequest
-	switch act.ActionID {
-	case ActStepSkip:
-		if err := incident.Allowed(inc.Status, incident.CmdStepSkip); err != nil {
-			break
-		}
-		if st.Finished() {
-			break
-		}
-		v := SkipModal(inc, st)
-		view = &v
-	case ActRequestApproval:
-		if err := incident.Allowed(inc.Status, incident.CmdRequestApproval); err != nil || st.Finished() || !st.Approval || st.Signoff.Approved() {
-			break
-		}
-		v := ApprovalModal(inc, st)
-		view = &v
-	case ActUpdateNow:
-		if incident.Allowed(inc.Status, incident.CmdUpdate) == nil {
-			v := UpdateModal(inc)
-			view = &v
-		}
-	case ActReopen:
-		if incident.Allowed(inc.Status, incident.CmdReopen) == nil {
-			v := ReopenModal(inc)
-			view = &v
-		}
-	}
-	if view != nil {
+	// Buttons that open a modal must use the trigger at once; the domain
+	// says whether the command needs the form's text first.
+	if form, ok := forms[act.ActionID]; ok && inc.NeedsForm(form.kind, stepID) {
 		b.ack(req, start, nil)
-		b.openView(cb.TriggerID, *view, channel, user)
+		b.openView(cb.TriggerID, form.view(inc, st), channel, user)
 		return
 	}
 	cmd := incident.Command{Actor: user, StepID: stepID}
@@ -365,7 +314,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 		// lead from someone who took it since.
 		cmd.Kind, cmd.User, cmd.OnlyIfNoLead = incident.CmdLead, user, true
 	case ActSnooze:
-		cmd.Kind, cmd.Until = incident.CmdSnooze, b.now().Add(15*time.Minute)
+		cmd.Kind, cmd.Until = incident.CmdSnooze, b.now().Add(incident.SnoozeFor)
 	case ActUpdateNow:
 		cmd.Kind = incident.CmdUpdate
 	case ActReopen:
@@ -378,7 +327,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 	_, err = b.apply(n, cmd)
 	b.ack(req, start, nil)
 	if err != nil {
-		b.tell(channel, user, userText(err))
+		b.tell(channel, user, b.userText(err))
 		return
 	}
 	if act.ActionID == ActSnooze {
@@ -390,22 +339,7 @@ func (b *Bot) onAction(req socketmode.Request, cb slack.InteractionCallback, act
 // reaches people chat.postEphemeral cannot: Slack refuses an ephemeral
 // for someone who is not in the channel (user_not_in_channel).
 func (b *Bot) respond(url, channel, user, text string) {
-	text = templates.Sentence(text)
-	if url == "" {
-		b.tell(channel, user, text)
-		return
-	}
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
-		err := b.exec.call(b.ctx(), "response_url", func(ctx context.Context) error {
-			return slack.PostWebhookContext(ctx, url, &slack.WebhookMessage{Text: clipAck(text), ResponseType: slack.ResponseTypeEphemeral})
-		}, 3)
-		if err != nil {
-			b.log.Warn("could not answer through response_url", zap.String("user", user), zap.Error(err))
-			b.tell(channel, user, text)
-		}
-	}()
+	b.answer(url, channel, user, templates.Sentence(text), false)
 }
 
 func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, start time.Time) {
@@ -425,7 +359,7 @@ func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, sta
 	}
 	user := cb.User.ID
 	fail := func(block string, err error) {
-		b.ack(req, start, slack.NewErrorsViewSubmissionResponse(map[string]string{block: clipPlain(templates.Plain(userText(err)), 1000)}))
+		b.ack(req, start, slack.NewErrorsViewSubmissionResponse(map[string]string{block: clipPlain(templates.Plain(b.userText(err)), 1000)}))
 	}
 	switch v.CallbackID {
 	case ViewDeclare:
@@ -497,175 +431,23 @@ func firstBlock(callback string) string {
 	return "reason"
 }
 
-// onEvent records pins, 📌 reactions and joins in incident channels.
-// The event is acked only after it is committed (or known to be a
-// duplicate), so Slack redelivers what we failed to store.
-func (b *Bot) onEvent(req socketmode.Request) {
-	start := b.now()
-	eventID := rawField(req.Payload, "event_id")
-	var outer struct {
-		Event json.RawMessage `json:"event"`
-	}
-	_ = json.Unmarshal(req.Payload, &outer)
-	var head struct {
-		Type    string `json:"type"`
-		Channel string `json:"channel"`
-		ChanID  string `json:"channel_id"`
-		Item    struct {
-			Channel string `json:"channel"`
-		} `json:"item"`
-	}
-	_ = json.Unmarshal(outer.Event, &head)
-	channel := head.Channel
-	if channel == "" {
-		channel = head.ChanID
-	}
-	if channel == "" {
-		channel = head.Item.Channel
-	}
-	var build func(ctx context.Context) (incident.Command, bool)
-	switch head.Type {
-	case "reaction_added":
-		var e struct {
-			User     string `json:"user"`
-			Reaction string `json:"reaction"`
-			Item     struct {
-				Type      string `json:"type"`
-				Timestamp string `json:"ts"`
-			} `json:"item"`
-		}
-		_ = json.Unmarshal(outer.Event, &e)
-		if e.Reaction != "pushpin" || e.Item.Type != "message" {
-			b.ack(req, start, nil)
-			return
-		}
-		build = func(ctx context.Context) (incident.Command, bool) {
-			text, author := b.messageText(ctx, channel, e.Item.Timestamp)
-			return incident.Command{Kind: incident.CmdPinned, Actor: e.User, Text: text, User: author, Ref: e.Item.Timestamp}, true
-		}
-	case "pin_added":
-		var e slackevents.PinAddedEvent
-		_ = json.Unmarshal(outer.Event, &e)
-		if e.Item.Message == nil && e.Item.Timestamp == "" {
-			b.ack(req, start, nil)
-			return
-		}
-		build = func(ctx context.Context) (incident.Command, bool) {
-			var text, author, ts string
-			if m := e.Item.Message; m != nil {
-				text, author, ts = m.Text, m.User, m.Timestamp
-			}
-			if ts == "" {
-				ts = e.Item.Timestamp
-			}
-			if author == b.botUser && b.botUser != "" {
-				return incident.Command{}, false // our own card being pinned
-			}
-			if text == "" {
-				text, author = b.messageText(ctx, channel, ts)
-			}
-			return incident.Command{Kind: incident.CmdPinned, Actor: e.User, Text: text, User: author, Ref: ts}, true
-		}
-	case "member_left_channel":
-		var e struct {
-			User string `json:"user"`
-		}
-		_ = json.Unmarshal(outer.Event, &e)
-		b.members.note(channel, e.User, false)
-		b.ack(req, start, nil)
-		return
-	case "member_joined_channel":
-		var e slackevents.MemberJoinedChannelEvent
-		_ = json.Unmarshal(outer.Event, &e)
-		b.members.note(channel, e.User, true)
-		if e.User == b.botUser {
-			b.ack(req, start, nil)
-			return
-		}
-		build = func(context.Context) (incident.Command, bool) {
-			inviter := e.Inviter
-			if inviter == "" {
-				inviter = e.User
-			}
-			return incident.Command{Kind: incident.CmdMemberJoined, Actor: inviter, User: e.User}, true
-		}
-	default:
-		b.ack(req, start, nil)
-		return
-	}
-	inc, err := b.cfg.Store.ByChannel(channel)
-	if err != nil {
-		if b.cfg.NotFound(err) {
-			b.ack(req, start, nil)
-		} // else: leave unacked so Slack redelivers once storage is back
-		return
-	}
-	if head.Type == "member_joined_channel" {
-		// Someone joined an incident channel (the invitations right after
-		// it is created, typically): learn its members now, before the
-		// first command needs them.
-		b.warmMembers(channel)
-	}
-	n := inc.Number
-	b.serial(fmt.Sprintf("inc-%d", n), func() {
-		defer b.recoverAck(req)
-		cmd, ok := build(b.ctx())
-		if !ok {
-			b.ack(req, start, nil)
-			return
-		}
-		now := b.now()
-		key := "event:" + eventID
-		if eventID == "" {
-			key = "envelope:" + req.EnvelopeID
-		}
-		res, _, err := b.cfg.Store.ApplyOnce(key, n, func(cur incident.Incident) (incident.Result, error) {
-			return incident.Apply(cur, cmd, now)
-		})
-		b.noteClockBack(n, res)
-		if err != nil {
-			if _, refused := incident.IsRefusal(err); !refused {
-				b.log.Warn("event not stored; Slack will redeliver it", zap.String("event_id", eventID), zap.Error(err))
-				return
-			}
-		}
-		b.ack(req, start, nil)
-	})
+// forms are the buttons that ask for text in a modal before their
+// command can be tried.
+var forms = map[string]struct {
+	kind incident.CommandKind
+	view func(incident.Incident, incident.Step) slack.ModalViewRequest
+}{
+	ActStepSkip:        {incident.CmdStepSkip, SkipModal},
+	ActRequestApproval: {incident.CmdRequestApproval, ApprovalModal},
+	ActUpdateNow:       {incident.CmdUpdate, func(inc incident.Incident, _ incident.Step) slack.ModalViewRequest { return UpdateModal(inc) }},
+	ActReopen:          {incident.CmdReopen, func(inc incident.Incident, _ incident.Step) slack.ModalViewRequest { return ReopenModal(inc) }},
 }
 
-// messageText fetches a message's text when the event lacks it.
-func (b *Bot) messageText(ctx context.Context, channel, ts string) (string, string) {
-	if ts == "" {
-		return "", ""
-	}
-	// The event is acked only after the pin is stored, within Slack's 3 s:
-	// a slow history call defers the text to the outbox (pin.fetch), it
-	// does not hold up the pin.
-	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
-	defer cancel()
-	text, user, _, err := b.fetchMessage(ctx, channel, ts, 2)
-	if err != nil {
-		b.log.Info("pinned message text deferred", zap.String("channel", channel), zap.String("ts", ts), zap.Error(err))
-	}
-	return text, user
-}
-
-// fetchMessage reads one message; found is false when Slack answered
-// but the message is gone.
-func (b *Bot) fetchMessage(ctx context.Context, channel, ts string, attempts int) (text, user string, found bool, err error) {
-	var h *slack.GetConversationHistoryResponse
-	err = b.exec.call(ctx, "conversations.history", func(ctx context.Context) error {
-		var err error
-		h, err = b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-			ChannelID: channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
-		})
-		return err
-	}, attempts)
-	if err != nil || h == nil {
-		return "", "", false, err
-	}
-	if len(h.Messages) == 0 {
-		return "", "", false, nil
-	}
-	return h.Messages[0].Text, h.Messages[0].User, true, nil
+// subCommands are the slash subcommands that change an incident, with
+// the domain command each issues.
+var subCommands = map[Sub]incident.CommandKind{
+	SubNote: incident.CmdNote, SubUpdate: incident.CmdUpdate, SubSev: incident.CmdSeverity,
+	SubLead: incident.CmdLead, SubRole: incident.CmdRole, SubFollowup: incident.CmdFollowup,
+	SubMitigated: incident.CmdMitigated, SubResolve: incident.CmdResolve, SubReopen: incident.CmdReopen,
+	SubClose: incident.CmdClose, SubCancel: incident.CmdCancel, SubTimes: incident.CmdTimes,
 }

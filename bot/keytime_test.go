@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // TestKeyTimeAt reads typed times in the configured zone.
@@ -63,7 +64,7 @@ func TestTimesTexts(t *testing.T) {
 			return
 		}
 		inc = r.Incident
-		line(name, r.Reply)
+		line(name, templates.ReplyText(r.Reply))
 	}
 	apply("future", "started", now.Add(time.Minute))
 	apply("not mitigated yet", "mitigated", now.Add(-time.Minute))

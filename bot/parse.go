@@ -56,7 +56,7 @@ type Parsed struct {
 	Implicit bool
 }
 
-var mention = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$`)
+var mention = regexp.MustCompile(`^<@(` + incident.UserIDPattern + `)(?:\|[^>]*)?>$`)
 
 // ParseMention extracts a user id from "<@U123|name>" or "<@U123>".
 func ParseMention(s string) (string, bool) {

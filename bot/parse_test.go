@@ -76,7 +76,7 @@ func TestParseSlash(t *testing.T) {
 				if !errors.As(err, &ue) && !refused {
 					t.Fatalf("ParseSlash(%q) = %+v, %v; want a refusal containing %q", tc.in, got, err, tc.wantErr)
 				}
-				if !strings.Contains(err.Error(), tc.wantErr) {
+				if !strings.Contains(rawUserText(err), tc.wantErr) {
 					t.Fatalf("refusal %q does not contain %q", err, tc.wantErr)
 				}
 				return

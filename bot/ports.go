@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/firebreak-hq/firebreak/bot/outbox"
@@ -18,6 +19,14 @@ type Incidents interface {
 	Get(n uint64) (incident.Incident, error)
 	ByChannel(channelID string) (incident.Incident, error)
 }
+
+// The storage failures a person is told about in their own words. The
+// Incidents implementation wraps its errors with these (errors.Is); any
+// other failure is "not saved, try again", and its cause is only logged.
+var (
+	ErrStorageReadOnly = errors.New("storage is read-only")
+	ErrStorageFull     = errors.New("storage is full")
+)
 
 // Reader answers the read-only questions of list, status and timeline.
 type Reader interface {

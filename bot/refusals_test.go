@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 	"github.com/slack-go/slack"
 )
 
@@ -56,10 +57,10 @@ func everyRefusal(t *testing.T) []refusalCase {
 		out = append(out, refusalCase{"not in an incident channel: " + string(s), refuseNotInIncident(s)})
 	}
 	out = append(out,
-		refusalCase{"database read", refuseDBRead(boom, false)},
-		refusalCase{"incident read", refuseDBRead(boom, true)},
+		refusalCase{"database read", refuseDBRead(false)},
+		refusalCase{"incident read", refuseDBRead(true)},
 		refusalCase{"panic", refusePanic()},
-		refusalCase{"form failed", refuseFormFailed(boom)},
+		refusalCase{"form failed", refuseFormFailed()},
 		refusalCase{"bad button", refuseBadButton(func() error { _, _, err := parseActionValue("<!here>:x"); return err }())},
 		refusalCase{"stale card", refuseStaleCard(9)},
 		refusalCase{"not a member", refuseNotMember(inc1)},
@@ -70,8 +71,12 @@ func everyRefusal(t *testing.T) []refusalCase {
 		refusalCase{"lead is deactivated", personProblem("UOLD", "lead INC-7", &slack.User{ID: "UOLD", Deleted: true}, nil)},
 		refusalCase{"lead is Slackbot", personProblem("USLACKBOT", "lead INC-7", &slack.User{ID: "USLACKBOT"}, nil)},
 		refusalCase{"lead lookup failed", personProblem("UX", "lead INC-7", nil, boom)},
+		refusalCase{"lead unknown to Slack", personProblem("UNOPE", "lead INC-7", nil, slack.SlackErrorResponse{Err: "user_not_found"})},
+		refusalCase{"role holder is a bot", personProblem("UBOT", templates.PersonTask("INC-7", "comms"), &slack.User{ID: "UBOT", IsBot: true}, nil)},
 		refusalCase{"unknown step", refuseUnknownStep(inc1, "<drop-table>")},
 		refusalCase{"unknown button", refuseUnknownButton("step.<frob>")},
+		refusalCase{"foreign workspace", templates.ForeignWorkspace()},
+		refusalCase{"unreadable command", templates.UnreadableCommand()},
 	)
 	add("unknown playbook", refuseNoPlaybook("<bad>", []string{"general", "bad-deploy"}))
 	for _, c := range []struct {
@@ -87,6 +92,8 @@ func everyRefusal(t *testing.T) []refusalCase {
 		out = append(out, refusalCase{"approval form: " + block, errs[block]})
 	}
 	add("storage", boom)
+	add("storage full", fmt.Errorf("commit: %w: %w", ErrStorageFull, boom))
+	add("storage read-only", fmt.Errorf("commit: %w: %w", ErrStorageReadOnly, boom))
 
 	// The domain: declarations.
 	pb := incident.DefaultPlaybook()
@@ -248,12 +255,45 @@ func TestRefusalsCovered(t *testing.T) {
 		all.WriteString(c.text + "\n")
 	}
 	rendered := all.String()
-	lit := regexp.MustCompile(`(?:refuse\(Code\w+,|userErr\((?:fmt\.Sprintf\()?)\s*("(?:[^"\\]|\\.)*")`)
-	files := []string{"../incident/apply.go", "../incident/cancel.go", "../incident/commands.go", "parse.go", "refusals.go"}
-	for _, f := range files {
+	// The domain's command code names its refusals (refuse(Code, Phrase));
+	// templates/phrases.go words each phrase. The parser's and the
+	// handlers' own are written where they are raised.
+	named := map[string]bool{}
+	for _, f := range []string{"../incident/apply.go", "../incident/cancel.go", "../incident/commands.go"} {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`refuse\(Code\w+,\s*(Refuse\w+)`).FindAllStringSubmatch(string(src), -1) {
+			named[m[1]] = true
+		}
+	}
+	if len(named) < 40 {
+		t.Fatalf("found only %d refusals in the domain's command code", len(named))
+	}
+	wording, err := os.ReadFile("../templates/phrases.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worded strings.Builder
+	for _, m := range regexp.MustCompile(`(?m)^\s*incident\.(Refuse\w+):\s*(".*"),$`).FindAllStringSubmatch(string(wording), -1) {
+		if named[m[1]] {
+			worded.WriteString("userErr(" + m[2] + ")\n")
+			delete(named, m[1])
+		}
+	}
+	for n := range named {
+		t.Errorf("incident.%s has no wording in templates/phrases.go", n)
+	}
+	lit := regexp.MustCompile(`(?:userErr\(|Sentence\(|return )(?:fmt\.Sprintf\()?\s*("(?:[^"\\]|\\.)*")`)
+	sources := map[string]string{"../templates/phrases.go": worded.String()}
+	files := []string{"../templates/phrases.go", "parse.go", "../templates/handlers.go"}
+	for _, f := range files {
+		src, ok := []byte(sources[f]), sources[f] != ""
+		if !ok {
+			if src, err = os.ReadFile(f); err != nil {
+				t.Fatal(err)
+			}
 		}
 		for _, m := range lit.FindAllStringSubmatch(string(src), -1) {
 			s, err := strconv.Unquote(m[1])

@@ -164,10 +164,7 @@ func (e *executor) tellLead(ctx context.Context, inc incident.Incident, reason, 
 	if told {
 		return
 	}
-	lead := inc.Lead
-	if lead == "" {
-		lead = inc.Declarer
-	}
+	lead := inc.Owner()
 	if err := e.post(ctx, lead, text, nil); err != nil {
 		e.b.log.Warn("could not tell the lead", zap.String("incident", inc.ID()), zap.String("reason", reason), zap.Error(err))
 	}

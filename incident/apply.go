@@ -1,8 +1,6 @@
 package incident
 
 import (
-	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -47,22 +45,20 @@ func Allowed(s Status, kind CommandKind) error {
 func refusalFor(s Status, kind CommandKind) error {
 	switch {
 	case s == StatusCancelled:
-		return refuse(CodeCancelled, "this incident was cancelled as declared by mistake, so `%s` no longer applies. Declare a new incident with `/incident new <title>` if there is a real problem.", kind)
+		return refuse(CodeCancelled, RefuseCancelledNoLonger, kind)
 	case s == StatusClosed && kind == CmdCancel:
-		return refuse(CodeClosed, "this incident is closed, so it can no longer be cancelled.")
+		return refuse(CodeClosed, RefuseClosedNoCancel)
 	case s == StatusClosed:
-		return refuse(CodeClosed, "this incident is closed, so `%s` no longer applies. Declare a new incident with `/incident new <title>` if the problem is back.", kind)
+		return refuse(CodeClosed, RefuseClosedNoLonger, kind)
 	case kind == CmdReopen:
-		return refuse(CodeInvalidTransition, "only a resolved incident can be reopened; this one is %s.", s)
+		return refuse(CodeInvalidTransition, RefuseReopenNotResolved, s)
 	case kind == CmdMitigated && s == StatusMitigated:
-		return refuse(CodeInvalidTransition, "the incident is already mitigated.")
+		return refuse(CodeInvalidTransition, RefuseAlreadyMitigated)
 	case kind == CmdMitigated || kind == CmdResolve:
-		return refuse(CodeInvalidTransition, "the incident is already %s; use `reopen <reason>` if the fix did not hold.", s)
+		return refuse(CodeInvalidTransition, RefuseAlreadyDone, s)
 	}
-	return refuse(CodeInvalidTransition, "the `%s` command is not possible while the incident is %s.", kind, s)
+	return refuse(CodeInvalidTransition, RefuseNotNow, kind, s)
 }
-
-var roleName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,29}$`)
 
 // Apply validates cmd against inc and returns the new state, events and
 // effects. inc is never modified.
@@ -71,7 +67,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		return Result{}, err
 	}
 	if cmd.Actor == "" {
-		return Result{}, refuse(CodeBadInput, "a command needs an acting user")
+		return Result{}, refuse(CodeBadInput, RefuseNoActor)
 	}
 	c := inc.Clone()
 	now, back := c.eventTime(now)
@@ -81,15 +77,15 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 
 	switch cmd.Kind {
 	case CmdNote:
-		t, err := checkText("the note", cmd.Text, MaxText)
+		t, err := checkText(SubjectNote, cmd.Text, MaxText)
 		if err != nil {
 			return r, err
 		}
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvNote, t))
-		r.Reply = "Note added to the timeline of " + c.ID() + "."
+		r.Reply = Reply{ReplyNoted, []any{c.ID()}}
 
 	case CmdUpdate:
-		t, err := checkText("the status update", cmd.Text, MaxText)
+		t, err := checkText(SubjectUpdate, cmd.Text, MaxText)
 		if err != nil {
 			return r, err
 		}
@@ -99,14 +95,14 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		r.Effects = append(r.Effects,
 			eff(EffPost, MsgStatusUpdate, t, EffectFields{By: cmd.Actor}),
 			eff(EffAnnounce, MsgStatusUpdate, t, EffectFields{By: cmd.Actor}), card)
-		r.Reply = "Status update posted here and in the announce channel."
+		r.Reply = Reply{Phrase: ReplyUpdatePosted}
 
 	case CmdSeverity:
 		if !cmd.Severity.Valid() {
-			return r, refuse(CodeBadInput, "severity must be sev1–sev4 (sev1 is the worst).")
+			return r, refuse(CodeBadInput, RefuseSeverityRange)
 		}
 		if cmd.Severity == c.Severity {
-			return r, refuse(CodeNoop, "%s is already %s.", c.ID(), c.Severity)
+			return r, refuse(CodeNoop, RefuseSameSeverity, c.ID(), c.Severity)
 		}
 		from := c.Severity
 		c.Severity = cmd.Severity
@@ -116,23 +112,23 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		r.Effects = append(r.Effects, card, topic,
 			eff(EffPost, MsgSeverityChanged, "", fields),
 			eff(EffAnnounce, MsgSeverityChanged, "", fields))
-		r.Reply = fmt.Sprintf("Severity changed from %s to %s.", from, cmd.Severity)
+		r.Reply = Reply{ReplySeverityChanged, []any{from, cmd.Severity}}
 
 	case CmdLead:
 		if cmd.User == "" {
-			return r, refuse(CodeBadInput, "name the new lead with a mention: `/incident lead @name`.")
+			return r, refuse(CodeBadInput, RefuseLeadNeedsMention)
 		}
 		if why := leadChangeRefusal(c, cmd); why != nil {
 			// A refused attempt is itself part of the record: it is
 			// committed with the incident unchanged.
-			r.Events = append(r.Events, ev(now, cmd.Actor, EvLeadRefused, why.Msg, "user", cmd.User, "lead", c.Lead))
+			r.Events = append(r.Events, ev(now, cmd.Actor, EvLeadRefused, "", "user", cmd.User, "lead", c.Lead, "reason", string(why.Phrase)))
 			r.Refused = why
 			r.Incident = inc.Clone()
 			r.Incident.LastEventAt = now
 			return r, nil
 		}
 		if cmd.User == c.Lead {
-			return r, refuse(CodeNoop, "that person is already the lead.")
+			return r, refuse(CodeNoop, RefuseSameLead)
 		}
 		prev := c.Lead
 		c.Lead = cmd.User
@@ -141,15 +137,15 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		r.Effects = append(r.Effects, card, topic,
 			eff(EffPost, MsgLeadAssigned, "", EffectFields{User: cmd.User, By: cmd.Actor}),
 			Effect{Kind: EffInvite, Users: []string{cmd.User}})
-		r.Reply = "Lead assigned."
+		r.Reply = Reply{Phrase: ReplyLeadAssigned}
 
 	case CmdRole:
 		role := strings.ToLower(strings.TrimSpace(cmd.Role))
-		if !roleName.MatchString(role) {
-			return r, refuse(CodeBadInput, "a role name is one word of a-z, 0-9, - or _ (for example `comms` or `scribe`): `/incident role comms @name`.")
+		if !ValidRole(role) {
+			return r, refuse(CodeBadInput, RefuseRoleName)
 		}
 		if cmd.User == "" {
-			return r, refuse(CodeBadInput, "name who takes the role with a mention: `/incident role %s @name`.", role)
+			return r, refuse(CodeBadInput, RefuseRoleNeedsMention, role)
 		}
 		if role == "lead" {
 			return Apply(inc, Command{Kind: CmdLead, Actor: cmd.Actor, User: cmd.User, OnlyIfNoLead: cmd.OnlyIfNoLead}, now)
@@ -158,65 +154,65 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 			c.Roles = map[string]string{}
 		}
 		if c.Roles[role] == cmd.User {
-			return r, refuse(CodeNoop, "that person already has the %s role.", role)
+			return r, refuse(CodeNoop, RefuseSameRole, role)
 		}
 		c.Roles[role] = cmd.User
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvRoleAssigned, "", "role", role, "user", cmd.User))
 		r.Effects = append(r.Effects, card,
 			eff(EffPost, MsgRoleAssigned, "", EffectFields{Role: role, User: cmd.User, By: cmd.Actor}),
 			Effect{Kind: EffInvite, Users: []string{cmd.User}})
-		r.Reply = "Role " + role + " assigned."
+		r.Reply = Reply{ReplyRoleAssigned, []any{role}}
 
 	case CmdFollowup:
-		t, err := checkText("the follow-up", cmd.Text, MaxText)
+		t, err := checkText(SubjectFollowup, cmd.Text, MaxText)
 		if err != nil {
 			return r, err
 		}
 		c.Followups = append(c.Followups, Followup{N: len(c.Followups) + 1, Text: t, By: cmd.Actor, At: now})
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvFollowup, t))
 		r.Effects = append(r.Effects, card)
-		r.Reply = fmt.Sprintf("Follow-up #%d recorded for the postmortem.", len(c.Followups))
+		r.Reply = Reply{ReplyFollowup, []any{len(c.Followups)}}
 
 	case CmdMitigated:
 		markMitigated(&c, &r, cmd.Actor, now, "")
-		r.Reply = c.ID() + " marked mitigated."
+		r.Reply = Reply{ReplyMitigated, []any{c.ID()}}
 
 	case CmdResolve:
 		if c.Status == StatusActive {
-			markMitigated(&c, &r, cmd.Actor, now, "implied by resolve")
+			markMitigated(&c, &r, cmd.Actor, now, TextImpliedByResolve)
 			r.Effects = nil // one card/topic/announce set below is enough
 		}
 		setStatus(&c, &r, cmd.Actor, now, StatusResolved, EvResolved, "")
 		c.ResolvedAt = now
-		r.Reply = c.ID() + " resolved. Finish the verify steps, then close it."
+		r.Reply = Reply{ReplyResolved, []any{c.ID()}}
 
 	case CmdReopen:
 		if err := leadOrDeclarer(c, cmd.Actor, "reopen"); err != nil {
 			return r, err
 		}
-		reason, err := checkText("the reason for reopening", cmd.Text, MaxText)
+		reason, err := checkText(SubjectReopenReason, cmd.Text, MaxText)
 		if err != nil {
-			return r, refuse(CodeBadInput, "say why it is being reopened: `/incident reopen <reason>`.")
+			return r, refuse(CodeBadInput, RefuseReopenNeedsReason)
 		}
 		c.ReopenCount++
 		c.ResolvedAt = time.Time{}
 		c.Reminders.Sent = dropKeys(c.Reminders.Sent, "verify:")
 		setStatus(&c, &r, cmd.Actor, now, StatusActive, EvReopened, reason)
-		r.Reply = c.ID() + " reopened; the earlier resolution is recorded as a false resolution."
+		r.Reply = Reply{ReplyReopened, []any{c.ID()}}
 
 	case CmdClose:
 		if cmd.Force {
 			if err := leadOrDeclarer(c, cmd.Actor, "force-close"); err != nil {
 				return r, err
 			}
-			reason, err := checkText("the reason", cmd.Text, MaxText)
+			reason, err := checkText(SubjectReason, cmd.Text, MaxText)
 			if err != nil {
-				return r, refuse(CodeBadInput, "a forced close needs a reason: `/incident close --force <reason>`.")
+				return r, refuse(CodeBadInput, RefuseForceNeedsReason)
 			}
 			c.ForceReason = reason
 		} else if open := openVerify(c); len(open) > 0 {
-			return r, refuse(CodeVerifyOpen, "%s cannot close while verify steps are open: %s. Finish or skip them, or use `/incident close --force <reason>`.",
-				c.ID(), strings.Join(open, ", "))
+			return r, refuse(CodeVerifyOpen, RefuseVerifyOpen,
+				c.ID(), open)
 		}
 		if c.Status != StatusResolved {
 			if c.MitigatedAt.IsZero() {
@@ -227,7 +223,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		setStatus(&c, &r, cmd.Actor, now, StatusClosed, EvClosed, c.ForceReason)
 		c.ClosedAt = now
 		r.Effects = append(r.Effects, Effect{Kind: EffPublishPostmortem})
-		r.Reply = c.ID() + " closed. The postmortem draft is being filed."
+		r.Reply = Reply{ReplyClosed, []any{c.ID()}}
 
 	case CmdStepDone, CmdStepSkip, CmdStepAssign, CmdRequestApproval, CmdApprove:
 		if err := applyStep(&c, &r, cmd, now); err != nil {
@@ -237,7 +233,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 
 	case CmdMemberJoined:
 		if cmd.User == "" {
-			return r, refuse(CodeBadInput, "a member_joined event needs a user")
+			return r, refuse(CodeBadInput, RefuseJoinNeedsUser)
 		}
 		r.Events = append(r.Events, ev(now, cmd.User, EvMemberJoined, "", "inviter", cmd.Actor))
 
@@ -245,7 +241,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		if cmd.Ref == "" {
 			// Nothing names the message: there is nothing to record, and
 			// no way to fetch its text later.
-			return r, refuse(CodeBadInput, "a pin needs the pinned message's ts")
+			return r, refuse(CodeBadInput, RefusePinNeedsTS)
 		}
 		// Pinned text is capped as notes are; it comes from Slack, so it
 		// is cut rather than refused.
@@ -257,25 +253,25 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		if t == "" {
 			r.Effects = append(r.Effects, Effect{Kind: EffFetchPinned, Fields: EffectFields{TS: cmd.Ref}})
 		}
-		r.Reply = "Pinned to the timeline."
+		r.Reply = Reply{Phrase: ReplyPinned}
 
 	case CmdPinnedText:
 		if cmd.Ref == "" {
-			return r, refuse(CodeBadInput, "pinned text needs the message ts")
+			return r, refuse(CodeBadInput, RefusePinnedTextNeedsTS)
 		}
 		t := strings.TrimSpace(cmd.Text)
 		if Blank(t) {
-			t = "(no text: the message has none, or is no longer available)"
+			t = TextPinnedNone
 		}
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvPinnedText, clip(t, MaxText), "ts", cmd.Ref, "author", cmd.User))
 
 	case CmdSnooze:
 		if !cmd.Until.After(now) {
-			return r, refuse(CodeBadInput, "a snooze must end in the future")
+			return r, refuse(CodeBadInput, RefuseSnoozePast)
 		}
 		c.Reminders.SnoozedUntil = Stamp(cmd.Until)
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvSnoozed, "", "until", c.Reminders.SnoozedUntil.Format(time.RFC3339)))
-		r.Reply = "Status-update reminder snoozed until " + c.Reminders.SnoozedUntil.Format("15:04 UTC") + "."
+		r.Reply = Reply{ReplySnoozed, []any{c.Reminders.SnoozedUntil}}
 
 	case CmdCancel:
 		if err := applyCancel(&c, &r, cmd, now); err != nil {
@@ -311,29 +307,25 @@ func leadChangeRefusal(c Incident, cmd Command) *Error {
 		if cmd.Actor == c.Lead {
 			return nil // pressing it again changes nothing; answered as a no-op
 		}
-		return &Error{Code: CodeNotAuthorized, Msg: fmt.Sprintf(
-			"<@%s> has led %s since this reminder was sent, so its button no longer applies. To change the lead, <@%s> or the person who declared it runs `/incident lead @name`.",
-			c.Lead, c.ID(), c.Lead)}
+		return &Error{Code: CodeNotAuthorized, Phrase: RefuseLeadStaleButton, Args: []any{c.Lead, c.ID(), c.Lead}}
 	case cmd.Actor == c.Lead || cmd.Actor == c.Declarer || c.LeadChange == LeadChangeAnyone:
 		return nil
 	}
-	return &Error{Code: CodeNotAuthorized, Msg: fmt.Sprintf(
-		"only the current lead (<@%s>) or the person who declared %s may change its lead. Ask <@%s> to run `/incident lead @name`; this attempt is recorded on the timeline.",
-		c.Lead, c.ID(), c.Lead)}
+	return &Error{Code: CodeNotAuthorized, Phrase: RefuseLeadNotAuthorized, Args: []any{c.Lead, c.ID(), c.Lead}}
 }
 
 func leadOrDeclarer(c Incident, actor, what string) error {
 	if actor == c.Lead || actor == c.Declarer {
 		return nil
 	}
-	return refuse(CodeNotAuthorized, "only the incident lead or the person who declared %s may %s it.", c.ID(), what)
+	return refuse(CodeNotAuthorized, RefuseLeadOrDeclarer, c.ID(), what)
 }
 
-func openVerify(c Incident) []string {
-	var out []string
+func openVerify(c Incident) StepNames {
+	var out StepNames
 	for _, s := range c.Steps {
 		if s.Phase == PhaseVerify && !s.Finished() {
-			out = append(out, "“"+clip(s.Title, 60)+"”")
+			out = append(out, clip(s.Title, 60))
 		}
 	}
 	return out
@@ -368,25 +360,25 @@ func markMitigated(c *Incident, r *Result, actor string, now time.Time, why stri
 func applyStep(c *Incident, r *Result, cmd Command, now time.Time) error {
 	st, k, ok := c.Step(cmd.StepID)
 	if !ok {
-		return refuse(CodeUnknownStep, "%s has no step %q; the card may be out of date (its checklist comes from the %s playbook).", c.ID(), clip(cmd.StepID, 64), c.Playbook)
+		return refuse(CodeUnknownStep, RefuseUnknownStep, c.ID(), clip(cmd.StepID, 64), c.Playbook)
 	}
-	label := "“" + clip(st.Title, 80) + "”"
+	label := StepName(clip(st.Title, 80))
 	if st.Finished() && cmd.Kind != CmdStepAssign {
-		return refuse(CodeStepFinished, "step %s is already %s by <@%s>.", label, st.State, st.By)
+		return refuse(CodeStepFinished, RefuseStepFinished, label, st.State, st.By)
 	}
 	switch cmd.Kind {
 	case CmdStepDone:
 		if st.Approval && !st.Signoff.Approved() {
 			if st.Signoff == nil {
-				return refuse(CodeNeedsApproval, "step %s needs a second person's approval before it is done: press “Request approval”, say what will be run and where, then someone else approves.", label)
+				return refuse(CodeNeedsApproval, RefuseNeedsApproval, label)
 			}
-			return refuse(CodeNeedsApproval, "step %s is waiting for approval from someone other than <@%s>.", label, st.Signoff.RequestedBy)
+			return refuse(CodeNeedsApproval, RefuseAwaitsApproval, label, st.Signoff.RequestedBy)
 		}
 		e := ev(now, cmd.Actor, EvStepDone, st.Title, "step", st.ID, "phase", string(st.Phase))
 		if st.Approval {
 			a := st.Signoff
 			if a.ApprovedBy == cmd.Actor {
-				return refuse(CodeApproverRuns, "you approved step %s, so someone else must run it and mark it done: usually <@%s>, who asked for the approval. Two people are needed: one runs, one approves.", label, a.RequestedBy)
+				return refuse(CodeApproverRuns, RefuseApproverRuns, label, a.RequestedBy)
 			}
 			// The record names who ran it, who asked and who approved.
 			e.Fields["requested_by"], e.Fields["approved_by"] = a.RequestedBy, a.ApprovedBy
@@ -394,40 +386,40 @@ func applyStep(c *Incident, r *Result, cmd Command, now time.Time) error {
 		}
 		st.State, st.By, st.At = StepDone, cmd.Actor, now
 		r.Events = append(r.Events, e)
-		r.Reply = "Done: " + label + "."
+		r.Reply = Reply{ReplyStepDone, []any{label}}
 	case CmdStepSkip:
-		reason, err := checkText("the reason for skipping", cmd.Text, MaxText)
+		reason, err := checkText(SubjectSkipReason, cmd.Text, MaxText)
 		if err != nil {
-			return refuse(CodeBadInput, "skipping step %s needs a reason.", label)
+			return refuse(CodeBadInput, RefuseSkipNeedsReason, label)
 		}
 		st.State, st.By, st.At, st.SkipReason = StepSkipped, cmd.Actor, now, reason
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvStepSkipped, reason, "step", st.ID, "phase", string(st.Phase)))
-		r.Reply = "Skipped: " + label + "."
+		r.Reply = Reply{ReplyStepSkipped, []any{label}}
 	case CmdStepAssign:
 		who := cmd.User
 		if who == "" {
 			who = cmd.Actor
 		}
 		if st.Assignee == who {
-			return refuse(CodeNoop, "step %s is already assigned to <@%s>.", label, who)
+			return refuse(CodeNoop, RefuseSameAssignee, label, who)
 		}
 		st.Assignee, st.AssignedAt = who, now
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvStepAssigned, st.Title, "step", st.ID, "user", who))
-		r.Reply = "Assigned: " + label + "."
+		r.Reply = Reply{ReplyStepAssigned, []any{label}}
 	case CmdRequestApproval:
 		if !st.Approval {
-			return refuse(CodeNotApprovalStep, "step %s does not need approval; mark it done directly.", label)
+			return refuse(CodeNotApprovalStep, RefuseNotApprovalStep, label)
 		}
 		if st.Signoff.Approved() {
-			return refuse(CodeAlreadyApproved, "step %s is already approved by <@%s>.", label, st.Signoff.ApprovedBy)
+			return refuse(CodeAlreadyApproved, RefuseAlreadyApproved, label, st.Signoff.ApprovedBy)
 		}
-		what, err := checkText("what will be run", cmd.What, 2000)
+		what, err := checkText(SubjectWhat, cmd.What, 2000)
 		if err != nil {
-			return refuse(CodeBadInput, "say exactly what will be run for step %s.", label)
+			return refuse(CodeBadInput, RefuseApprovalNeedsWhat, label)
 		}
-		where, err := checkText("where it will be run", cmd.Where, 500)
+		where, err := checkText(SubjectWhere, cmd.Where, 500)
 		if err != nil {
-			return refuse(CodeBadInput, "say where (which host, cluster or database) step %s will be run.", label)
+			return refuse(CodeBadInput, RefuseApprovalNeedsWhere, label)
 		}
 		id := st.Requests + 1
 		if old := st.Signoff; old != nil && old.ID >= id {
@@ -448,27 +440,27 @@ func applyStep(c *Incident, r *Result, cmd Command, now time.Time) error {
 		st.Signoff = &Approval{ID: id, RequestedBy: cmd.Actor, RequestedAt: now, What: what, Where: where}
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvApprovalRequested, st.Title, "step", st.ID, "what", what, "where", where, "request", rid))
 		r.Effects = append(r.Effects, eff(EffPost, MsgApprovalAsked, st.Title, EffectFields{Step: st.ID, By: cmd.Actor, What: what, Where: where, Request: id}))
-		r.Reply = "Approval requested for " + label + "; someone else must approve it."
+		r.Reply = Reply{ReplyApprovalRequested, []any{label}}
 	case CmdApprove:
 		a := st.Signoff
 		if !st.Approval {
-			return refuse(CodeNotApprovalStep, "step %s does not need approval.", label)
+			return refuse(CodeNotApprovalStep, RefuseApproveOrdinary, label)
 		}
 		if a == nil {
-			return refuse(CodeNoRequest, "nobody has requested approval for step %s yet: the person who will run it presses “Request approval” first and says what and where.", label)
+			return refuse(CodeNoRequest, RefuseNoRequest, label)
 		}
 		if a.Approved() {
-			return refuse(CodeAlreadyApproved, "step %s is already approved by <@%s>.", label, a.ApprovedBy)
+			return refuse(CodeAlreadyApproved, RefuseAlreadyApproved, label, a.ApprovedBy)
 		}
 		if cmd.Request != a.ID {
 			if cmd.Request == 0 {
-				return refuse(CodeWithdrawn, "this Approve button does not say which request for step %s it answers, so it cannot be used. Read the current request on the card (asked by <@%s>), then press Approve there.", label, a.RequestedBy)
+				return refuse(CodeWithdrawn, RefuseApproveNoRequestID, label, a.RequestedBy)
 			}
-			return refuse(CodeWithdrawn, "the request you are approving for step %s was withdrawn: <@%s> replaced it with a new one (request #%d), which may run something else. Nothing was approved. Read the new request in the channel, then press Approve under it.",
+			return refuse(CodeWithdrawn, RefuseApprovalWithdrawn,
 				label, a.RequestedBy, a.ID)
 		}
 		if a.RequestedBy == cmd.Actor {
-			return refuse(CodeSelfApproval, "you requested approval for step %s, so a different person must approve it.", label)
+			return refuse(CodeSelfApproval, RefuseSelfApproval, label)
 		}
 		a.ApprovedBy, a.ApprovedAt = cmd.Actor, now
 		// The approval records exactly what the approver was shown.
@@ -476,12 +468,12 @@ func applyStep(c *Incident, r *Result, cmd Command, now time.Time) error {
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvApprovalGranted, st.Title, "step", st.ID, "requested_by", a.RequestedBy,
 			"request", rid, "what", a.What, "where", a.Where))
 		r.Effects = append(r.Effects, eff(EffPost, MsgApproved, st.Title, EffectFields{Step: st.ID, By: cmd.Actor, RequestedBy: a.RequestedBy, Request: a.ID}))
-		r.Reply = "Approved: " + label + "."
+		r.Reply = Reply{ReplyApproved, []any{label}}
 	}
 	c.Steps[k] = st
 	if cmd.Kind == CmdStepDone || cmd.Kind == CmdStepSkip {
 		if c.Status == StatusActive && phaseFinished(*c, PhaseStopBleeding) {
-			markMitigated(c, r, cmd.Actor, now, "every stop-the-bleeding step is finished")
+			markMitigated(c, r, cmd.Actor, now, TextStopStepsDone)
 		}
 	}
 	return nil

@@ -1,7 +1,6 @@
 package incident
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -18,13 +17,12 @@ func applyCancel(c *Incident, r *Result, cmd Command, now time.Time) error {
 		return err
 	}
 	if age := now.Sub(c.DeclaredAt); age > CancelWindow {
-		return refuse(CodeCancelTooLate,
-			"%s was declared %s ago, and only an incident declared by mistake can be cancelled, within its first %d minutes. Close it instead: `/incident close --force <reason>`; the postmortem can say it was a false alarm.",
-			c.ID(), roundMinutes(age), int(CancelWindow/time.Minute))
+		return refuse(CodeCancelTooLate, RefuseCancelTooLate,
+			c.ID(), age, int(CancelWindow/time.Minute))
 	}
-	reason, err := checkText("the reason", cmd.Text, MaxText)
+	reason, err := checkText(SubjectReason, cmd.Text, MaxText)
 	if err != nil {
-		return refuse(CodeBadInput, "say why %s is cancelled: `/incident cancel <reason>`, for example `/incident cancel declared by mistake`.", c.ID())
+		return refuse(CodeBadInput, RefuseCancelNeedsReason, c.ID())
 	}
 	from := c.Status
 	c.Status = StatusCancelled
@@ -38,17 +36,8 @@ func applyCancel(c *Incident, r *Result, cmd Command, now time.Time) error {
 		eff(EffCorrectAnnouncement, MsgCancelled, reason, fields),
 		Effect{Kind: EffArchiveChannel},
 	)
-	r.Reply = c.ID() + " is cancelled: its channel is being archived and the announcement corrected. No postmortem is filed."
+	r.Reply = Reply{ReplyCancelled, []any{c.ID()}}
 	return nil
-}
-
-// roundMinutes says how long ago, to the minute, for a refusal.
-func roundMinutes(d time.Duration) string {
-	m := int((d + 30*time.Second) / time.Minute)
-	if m == 1 {
-		return "1 minute"
-	}
-	return fmt.Sprintf("%d minutes", m)
 }
 
 // RecordAnnouncement stores the ts of the declaration's message in the

@@ -47,17 +47,17 @@ func TestCancelRefusals(t *testing.T) {
 		msg  string
 	}{
 		{"after ten minutes", Command{Kind: CmdCancel, Actor: "UALICE", Text: "oops"}, 10*time.Minute + 31*time.Second, CodeCancelTooLate,
-			"INC-1 was declared 11 minutes ago, and only an incident declared by mistake can be cancelled, within its first 10 minutes. Close it instead: `/incident close --force <reason>`; the postmortem can say it was a false alarm."},
+			`incident: cancel_too_late: refuse.cancel_too_late "INC-1" "10m31s" "10"`},
 		{"without a reason", Command{Kind: CmdCancel, Actor: "UALICE", Text: "  "}, time.Minute, CodeBadInput,
-			"say why INC-1 is cancelled: `/incident cancel <reason>`, for example `/incident cancel declared by mistake`."},
+			`incident: bad_input: refuse.cancel_needs_reason "INC-1"`},
 		{"by a bystander", Command{Kind: CmdCancel, Actor: "UCAROL", Text: "oops"}, time.Minute, CodeNotAuthorized,
-			"only the incident lead or the person who declared INC-1 may cancel it."},
+			`incident: not_authorized: refuse.lead_or_declarer "INC-1" "cancel"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Apply(inc, c.cmd, t0.Add(c.at))
 			e, ok := IsRefusal(err)
-			if !ok || e.Code != c.code || e.Msg != c.msg {
+			if !ok || e.Code != c.code || e.Error() != c.msg {
 				t.Fatalf("got %v (%+v), want %s %q", err, e, c.code, c.msg)
 			}
 		})

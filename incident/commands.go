@@ -72,7 +72,7 @@ type Result struct {
 	Incident Incident
 	Events   []Event
 	Effects  []Effect
-	Reply    string
+	Reply    Reply
 	// Refused, when set, is a refusal that is itself recorded: the events
 	// (say, a refused attempt to take the lead) are committed, the state
 	// is unchanged, and the person is answered with this refusal.
@@ -98,12 +98,12 @@ type Declaration struct {
 
 // Declare opens incident number n.
 func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
-	title, err := checkText("the title", d.Title, MaxTitle)
+	title, err := checkText(SubjectTitle, d.Title, MaxTitle)
 	if err != nil {
 		return Result{}, err
 	}
 	if d.Declarer == "" {
-		return Result{}, refuse(CodeBadInput, "a declaration needs a declaring user")
+		return Result{}, refuse(CodeBadInput, RefuseNoDeclarer)
 	}
 	pb := d.Playbook
 	if len(pb.Steps) == 0 {
@@ -120,11 +120,11 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 		sev = DefaultSeverity
 	}
 	if !sev.Valid() {
-		return Result{}, refuse(CodeBadInput, "severity must be sev1–sev4, not %q", clip(string(sev), 20))
+		return Result{}, refuse(CodeBadInput, RefuseDeclareSeverity, clip(string(sev), 20))
 	}
 	impact := strings.TrimSpace(d.Impact)
 	if len([]rune(impact)) > MaxText {
-		return Result{}, refuse(CodeBadInput, "the impact is %d characters; the limit is %d", len([]rune(impact)), MaxText)
+		return Result{}, refuse(CodeBadInput, RefuseImpactTooLong, len([]rune(impact)), MaxText)
 	}
 	window := d.VerifyWindow
 	if pb.VerifyWindow > 0 {
@@ -162,7 +162,7 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 			{Kind: EffAnnounce, Msg: MsgDeclared},
 			{Kind: EffEphemeral, Msg: MsgDeclared, User: d.Declarer},
 		},
-		Reply: ID(n) + " declared; its channel is being created.",
+		Reply: Reply{ReplyDeclared, []any{ID(n)}},
 	}
 	return res, nil
 }

@@ -3,14 +3,15 @@ package incident
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies why a command was refused, so the edge can choose how
 // to present it without parsing messages.
 type Code string
 
-// Refusal codes. Every refusal also carries a message written for the
-// person who issued the command.
+// Refusal codes. Every refusal also names the Phrase that says why, with
+// its parameters; templates words it for people.
 const (
 	CodeBadInput          Code = "bad_input"
 	CodeInvalidTransition Code = "invalid_transition"
@@ -32,18 +33,26 @@ const (
 )
 
 // Error is a refusal: the command was valid Slack input but the incident's
-// rules do not allow it. Msg is safe to show to the user as is (it contains
-// no user-supplied text that would need escaping other than what the
-// caller escapes at the edge).
+// rules do not allow it. The domain says which refusal it is (Phrase) and
+// with what (Args); templates.Refusal words it for people. Error() is a
+// diagnostic for logs, not a text for people.
 type Error struct {
-	Code Code
-	Msg  string
+	Code   Code
+	Phrase Phrase
+	Args   []any
 }
 
-func (e *Error) Error() string { return e.Msg }
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("incident: " + string(e.Code) + ": " + string(e.Phrase))
+	for _, a := range e.Args {
+		fmt.Fprintf(&b, " %q", fmt.Sprint(a))
+	}
+	return b.String()
+}
 
-func refuse(code Code, format string, args ...any) error {
-	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
+func refuse(code Code, p Phrase, args ...any) error {
+	return &Error{Code: code, Phrase: p, Args: args}
 }
 
 // IsRefusal reports whether err is a domain refusal and returns it.
@@ -60,3 +69,42 @@ func HasCode(err error, c Code) bool {
 	e, ok := IsRefusal(err)
 	return ok && e.Code == c
 }
+
+// HasPhrase reports whether err is a refusal saying p.
+func HasPhrase(err error, p Phrase) bool {
+	e, ok := IsRefusal(err)
+	return ok && e.Phrase == p
+}
+
+// Reply is what a successful command tells the person who issued it:
+// the Phrase and its parameters; templates words it.
+type Reply struct {
+	Phrase Phrase
+	Args   []any
+}
+
+// Typed parameters whose presentation templates decides.
+type (
+	// StepName is a step's title (already cut to length) in a refusal
+	// or reply.
+	StepName string
+	// StepNames lists steps' titles.
+	StepNames []string
+	// Subject names the text a refusal is about (the note, the title…).
+	Subject string
+	// Mention is a Slack user id a refusal or reply names.
+	Mention string
+)
+
+// Subjects of checkText refusals.
+const (
+	SubjectNote         Subject = "note"
+	SubjectUpdate       Subject = "update"
+	SubjectFollowup     Subject = "followup"
+	SubjectReopenReason Subject = "reopen_reason"
+	SubjectReason       Subject = "reason"
+	SubjectSkipReason   Subject = "skip_reason"
+	SubjectWhat         Subject = "what"
+	SubjectWhere        Subject = "where"
+	SubjectTitle        Subject = "title"
+)

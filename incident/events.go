@@ -42,6 +42,9 @@ const (
 	EvCancelled        EventKind = "cancelled"
 	// EvTimeCorrected records a key-time correction: fields "which", "from", "to".
 	EvTimeCorrected EventKind = "time_corrected"
+	// EvReviewed records that the postmortem was reviewed: field "how" is
+	// "closed" or "labelled".
+	EvReviewed EventKind = "postmortem_reviewed"
 )
 
 // Event is one line of the timeline. At is UTC with millisecond precision.

@@ -7,7 +7,7 @@ import "time"
 // publish job re-run after a crash announces the issue only once.
 func RecordPostmortem(inc Incident, url string, findings int, now time.Time) (Result, error) {
 	if inc.PostmortemURL != "" {
-		return Result{}, refuse(CodeNoop, "the postmortem of %s is already filed at %s", inc.ID(), inc.PostmortemURL)
+		return Result{}, refuse(CodeNoop, RefusePostmortemFiled, inc.ID(), inc.PostmortemURL)
 	}
 	c := inc.Clone()
 	now, back := c.eventTime(now)

@@ -91,26 +91,26 @@ func ParseUpdateReminders(s string) (map[Severity]time.Duration, error) {
 	for _, part := range strings.Split(s, ",") {
 		p := strings.TrimSpace(part)
 		if p == "" {
-			return nil, refuse(CodeBadInput, "update reminders %q: empty entry; write sev1=15m,sev2=30m,…", clip(s, 80))
+			return nil, refuse(CodeBadInput, RefuseRemindersEmptyEntry, clip(s, 80))
 		}
 		k, v, ok := strings.Cut(p, "=")
 		if !ok {
-			return nil, refuse(CodeBadInput, "update reminders: %q is not severity=duration (like sev1=15m)", clip(p, 40))
+			return nil, refuse(CodeBadInput, RefuseRemindersNotPair, clip(p, 40))
 		}
 		sev, err := ParseSeverity(k)
 		if err != nil {
-			return nil, refuse(CodeBadInput, "update reminders: %q: severity must be sev1–sev4", clip(p, 40))
+			return nil, refuse(CodeBadInput, RefuseRemindersSeverity, clip(p, 40))
 		}
 		if seen[sev] {
-			return nil, refuse(CodeBadInput, "update reminders: %q: %s is named twice", clip(p, 40), sev)
+			return nil, refuse(CodeBadInput, RefuseRemindersTwice, clip(p, 40), sev)
 		}
 		seen[sev] = true
 		d, err := time.ParseDuration(strings.TrimSpace(v))
 		if err != nil {
-			return nil, refuse(CodeBadInput, "update reminders: %q: %q is not a duration like 15m or 1h", clip(p, 40), clip(strings.TrimSpace(v), 20))
+			return nil, refuse(CodeBadInput, RefuseRemindersDuration, clip(p, 40), clip(strings.TrimSpace(v), 20))
 		}
 		if d < MinUpdateEvery {
-			return nil, refuse(CodeBadInput, "update reminders: %q: the interval must be at least %s", clip(p, 40), MinUpdateEvery)
+			return nil, refuse(CodeBadInput, RefuseRemindersTooOften, clip(p, 40), MinUpdateEvery)
 		}
 		out[sev] = d
 	}
@@ -264,16 +264,16 @@ func nextUpdateDue(inc Incident, cfg ReminderConfig) (time.Time, bool) {
 // check from sending it again.
 func MarkReminded(inc Incident, r Reminder, now time.Time) (Result, error) {
 	if r.Key == "" {
-		return Result{}, refuse(CodeBadInput, "a reminder needs a key")
+		return Result{}, refuse(CodeBadInput, RefuseReminderNoKey)
 	}
 	if _, sent := inc.Reminders.Sent[r.Key]; sent {
-		return Result{}, refuse(CodeNoop, "reminder %s of %s was already sent", r.Key, inc.ID())
+		return Result{}, refuse(CodeNoop, RefuseReminderSent, r.Key, inc.ID())
 	}
 	if inc.Status == StatusCancelled {
-		return Result{}, refuse(CodeCancelled, "%s was cancelled, so its %s reminder is no longer sent", inc.ID(), r.Kind)
+		return Result{}, refuse(CodeCancelled, RefuseReminderCancelled, inc.ID(), r.Kind)
 	}
 	if inc.Status == StatusClosed && r.Kind != ReminderFollowup && !isReviewReminder(r.Kind) {
-		return Result{}, refuse(CodeClosed, "%s is closed, so its %s reminder is no longer sent", inc.ID(), r.Kind)
+		return Result{}, refuse(CodeClosed, RefuseReminderClosed, inc.ID(), r.Kind)
 	}
 	c := inc.Clone()
 	now, back := c.eventTime(now)
@@ -303,7 +303,7 @@ func MarkReminded(inc Incident, r Reminder, now time.Time) (Result, error) {
 	case ReminderUpdate, ReminderLead, ReminderStaleStep, ReminderVerify:
 		out = eff(EffPost, MsgReminder, "", EffectFields{Reminder: r.Kind, Due: DueAt(r.Due), User: r.User, Step: r.StepID})
 	default:
-		return Result{}, refuse(CodeBadInput, "unknown reminder kind %q", r.Kind)
+		return Result{}, refuse(CodeBadInput, RefuseReminderKind, r.Kind)
 	}
 	return Result{Incident: c, Events: []Event{e}, Effects: []Effect{out}, ClockBack: back}, nil
 }

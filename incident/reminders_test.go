@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // t0 is a Monday morning; every test offsets from it.
@@ -482,7 +483,7 @@ func TestParseUpdateReminders(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := incident.ParseUpdateReminders(tc.in)
 			if tc.errPart != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.errPart) || !incident.HasCode(err, incident.CodeBadInput) {
+				if err == nil || !strings.Contains(templates.ErrorText(err), tc.errPart) || !incident.HasCode(err, incident.CodeBadInput) {
 					t.Fatalf("err = %v, want a bad-input error naming %s", err, tc.errPart)
 				}
 				return

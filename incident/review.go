@@ -19,10 +19,6 @@ const (
 	ReminderReviewOverdue ReminderKind = "review_overdue"
 )
 
-// EvReviewed records that the postmortem was reviewed: field "how" is
-// "closed" or "labelled".
-const EvReviewed EventKind = "postmortem_reviewed"
-
 // ReviewOwner is who owns the postmortem's review.
 func (i Incident) ReviewOwner() string { return i.owner() }
 
@@ -64,7 +60,7 @@ func isReviewReminder(k ReminderKind) bool {
 // reviewed on GitHub; the reminders stop. A second report is a no-op.
 func RecordReviewed(inc Incident, how string, now time.Time) (Result, error) {
 	if !inc.ReviewedAt.IsZero() {
-		return Result{}, refuse(CodeNoop, "the postmortem of %s was already reviewed", inc.ID())
+		return Result{}, refuse(CodeNoop, RefuseReviewedAlready, inc.ID())
 	}
 	c := inc.Clone()
 	now, back := c.eventTime(now)

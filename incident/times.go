@@ -28,7 +28,7 @@ func ParseKeyTime(s string) (KeyTime, error) {
 			return k, nil
 		}
 	}
-	return "", refuse(CodeBadInput, "say which time to correct: `detected`, `started`, `mitigated` or `resolved`, not %q. For example `/incident times started 14:05`.", clip(s, 20))
+	return "", refuse(CodeBadInput, RefuseTimesWhich, clip(s, 20))
 }
 
 // KeyTime returns the key time's current value (zero when not set).
@@ -59,7 +59,9 @@ func (i *Incident) setKeyTime(k KeyTime, t time.Time) {
 	}
 }
 
-const keyTimeLayout = "2006-01-02 15:04 UTC"
+// Moment is a key time in a refusal or reply; templates shows it with
+// its date.
+type Moment time.Time
 
 // applyTimes corrects one key time (cmd.Role names it, cmd.At is the new
 // value). The timeline keeps who corrected it, when, and the old and new
@@ -71,31 +73,31 @@ func applyTimes(c *Incident, r *Result, cmd Command, now time.Time) error {
 		return err
 	}
 	if cmd.At.IsZero() {
-		return refuse(CodeBadInput, "give the corrected time: `/incident times %s 2026-03-14 09:30` or `/incident times %s 09:30`.", k, k)
+		return refuse(CodeBadInput, RefuseTimesNoTime, string(k), string(k))
 	}
 	at := Stamp(cmd.At)
 	if at.After(now) {
-		return refuse(CodeBadInput, "%s is in the future; a key time can only be corrected to a moment that has passed.", at.Format(keyTimeLayout))
+		return refuse(CodeBadInput, RefuseTimesFuture, Moment(at))
 	}
 	old := c.KeyTime(k)
 	if (k == KeyMitigated || k == KeyResolved) && old.IsZero() {
-		return refuse(CodeBadInput, "%s is not %s yet, so there is no %s time to correct; use `/incident %s` when it is.", c.ID(), k, k, map[KeyTime]string{KeyMitigated: "mitigated", KeyResolved: "resolve"}[k])
+		return refuse(CodeBadInput, RefuseTimesNotYet, c.ID(), string(k), string(k), map[KeyTime]string{KeyMitigated: "mitigated", KeyResolved: "resolve"}[k])
 	}
 	if at.Equal(old) {
-		return refuse(CodeNoop, "the %s time of %s is already %s.", k, c.ID(), at.Format(keyTimeLayout))
+		return refuse(CodeNoop, RefuseTimesSame, string(k), c.ID(), Moment(at))
 	}
 	next := *c
 	next.setKeyTime(k, at)
 	start := next.ImpactStart()
 	switch {
 	case !next.DetectedAt.IsZero() && next.DetectedAt.Before(start):
-		return refuse(CodeBadInput, "the impact cannot be detected (%s) before it started (%s).", next.DetectedAt.Format(keyTimeLayout), start.Format(keyTimeLayout))
+		return refuse(CodeBadInput, RefuseTimesDetectedEarly, Moment(next.DetectedAt), Moment(start))
 	case !next.MitigatedAt.IsZero() && next.MitigatedAt.Before(start):
-		return refuse(CodeBadInput, "the incident cannot be mitigated (%s) before the impact started (%s).", next.MitigatedAt.Format(keyTimeLayout), start.Format(keyTimeLayout))
+		return refuse(CodeBadInput, RefuseTimesMitigatedEarly, Moment(next.MitigatedAt), Moment(start))
 	case !next.ResolvedAt.IsZero() && next.ResolvedAt.Before(next.MitigatedAt):
-		return refuse(CodeBadInput, "the incident cannot be resolved (%s) before it was mitigated (%s).", next.ResolvedAt.Format(keyTimeLayout), next.MitigatedAt.Format(keyTimeLayout))
+		return refuse(CodeBadInput, RefuseTimesResolvedEarly, Moment(next.ResolvedAt), Moment(next.MitigatedAt))
 	case !next.ResolvedAt.IsZero() && next.ResolvedAt.Before(start):
-		return refuse(CodeBadInput, "the incident cannot be resolved (%s) before the impact started (%s).", next.ResolvedAt.Format(keyTimeLayout), start.Format(keyTimeLayout))
+		return refuse(CodeBadInput, RefuseTimesResolvedBeforeStart, Moment(next.ResolvedAt), Moment(start))
 	}
 	*c = next
 	c.TimeCorrections++
@@ -105,10 +107,10 @@ func applyTimes(c *Incident, r *Result, cmd Command, now time.Time) error {
 	}
 	r.Events = append(r.Events, ev(now, cmd.Actor, EvTimeCorrected, "", "which", string(k), "from", from, "to", at.Format(time.RFC3339Nano)))
 	r.Effects = append(r.Effects, Effect{Kind: EffUpdateCard})
-	was := "not set (the declaration, " + c.DeclaredAt.Format(keyTimeLayout) + ", stood for it)"
-	if !old.IsZero() {
-		was = old.Format(keyTimeLayout)
+	if old.IsZero() {
+		r.Reply = Reply{ReplyTimeSet, []any{string(k), c.ID(), Moment(at), Moment(c.DeclaredAt)}}
+	} else {
+		r.Reply = Reply{ReplyTimeCorrected, []any{string(k), c.ID(), Moment(at), Moment(old)}}
 	}
-	r.Reply = "The " + string(k) + " time of " + c.ID() + " is now " + at.Format(keyTimeLayout) + "; it was " + was + ". The correction is on the timeline."
 	return nil
 }

@@ -39,7 +39,7 @@ func ParseSeverity(s string) (Severity, error) {
 	if len(t) == 1 && t[0] >= '1' && t[0] <= '4' {
 		return Severities[t[0]-'1'], nil
 	}
-	return "", refuse(CodeBadInput, "severity must be sev1–sev4 (sev1 is the worst), not %q", clip(s, 20))
+	return "", refuse(CodeBadInput, RefuseSeverityWord, clip(s, 20))
 }
 
 // Valid reports whether s is one of the four severities.
@@ -114,21 +114,6 @@ func (p Phase) Valid() bool {
 		}
 	}
 	return false
-}
-
-// Title is the phase name as people read it.
-func (p Phase) Title() string {
-	switch p {
-	case PhaseStopBleeding:
-		return "Stop the bleeding"
-	case PhaseUnderstand:
-		return "Understand"
-	case PhaseFixForward:
-		return "Fix forward"
-	case PhaseVerify:
-		return "Verify"
-	}
-	return string(p)
 }
 
 // StepState is the progress of one checklist step.
@@ -232,38 +217,38 @@ type Playbook struct {
 // format it came from.
 func (p Playbook) Validate() error {
 	if p.Name == "" {
-		return refuse(CodeBadInput, "playbook has no name")
+		return refuse(CodeBadInput, RefusePlaybookNoName)
 	}
 	if p.Severity != "" && !p.Severity.Valid() {
-		return refuse(CodeBadInput, "playbook %s: severity %q is not sev1–sev4", p.Name, p.Severity)
+		return refuse(CodeBadInput, RefusePlaybookSeverity, p.Name, p.Severity)
 	}
 	if !ValidLeadChange(p.LeadChange) {
-		return refuse(CodeBadInput, "playbook %s: lead_change %q is not %q or %q", p.Name, clip(p.LeadChange, 20), LeadChangeLead, LeadChangeAnyone)
+		return refuse(CodeBadInput, RefusePlaybookLeadChange, p.Name, clip(p.LeadChange, 20), LeadChangeLead, LeadChangeAnyone)
 	}
 	seen := map[string]bool{}
 	phases := map[Phase]int{}
 	for _, s := range p.Steps {
 		if s.ID == "" {
-			return refuse(CodeBadInput, "playbook %s: a step has no id", p.Name)
+			return refuse(CodeBadInput, RefusePlaybookStepNoID, p.Name)
 		}
 		if !validStepID(s.ID) {
-			return refuse(CodeBadInput, "playbook %s: step id %q may contain only a-z, 0-9, - and _ (at most 64)", p.Name, s.ID)
+			return refuse(CodeBadInput, RefusePlaybookStepID, p.Name, s.ID)
 		}
 		if seen[s.ID] {
-			return refuse(CodeBadInput, "playbook %s: duplicate step id %q", p.Name, s.ID)
+			return refuse(CodeBadInput, RefusePlaybookDuplicateStep, p.Name, s.ID)
 		}
 		seen[s.ID] = true
 		if strings.TrimSpace(s.Title) == "" {
-			return refuse(CodeBadInput, "playbook %s: step %q has no title", p.Name, s.ID)
+			return refuse(CodeBadInput, RefusePlaybookStepNoTitle, p.Name, s.ID)
 		}
 		if !s.Phase.Valid() {
-			return refuse(CodeBadInput, "playbook %s: step %q has unknown phase %q", p.Name, s.ID, s.Phase)
+			return refuse(CodeBadInput, RefusePlaybookStepPhase, p.Name, s.ID, s.Phase)
 		}
 		phases[s.Phase]++
 	}
 	for _, ph := range Phases {
 		if phases[ph] == 0 {
-			return refuse(CodeBadInput, "playbook %s: phase %s has no steps", p.Name, ph)
+			return refuse(CodeBadInput, RefusePlaybookEmptyPhase, p.Name, ph)
 		}
 	}
 	return nil
@@ -292,7 +277,7 @@ func ParseID(s string) (uint64, error) {
 	}
 	n, err := strconv.ParseUint(t, 10, 64)
 	if err != nil || n == 0 {
-		return 0, refuse(CodeBadInput, "%q is not an incident id like INC-7", clip(s, 30))
+		return 0, refuse(CodeBadInput, RefuseBadID, clip(s, 30))
 	}
 	return n, nil
 }
@@ -495,13 +480,13 @@ const (
 	MaxText  = 20000
 )
 
-func checkText(what, s string, max int) (string, error) {
+func checkText(what Subject, s string, max int) (string, error) {
 	t := strings.TrimSpace(s)
 	if Blank(t) {
-		return "", refuse(CodeBadInput, "%s is empty", what)
+		return "", refuse(CodeBadInput, RefuseTextEmpty, what)
 	}
 	if len([]rune(t)) > max {
-		return "", refuse(CodeBadInput, "%s is %d characters; the limit is %d", what, len([]rune(t)), max)
+		return "", refuse(CodeBadInput, RefuseTextTooLong, what, len([]rune(t)), max)
 	}
 	return t, nil
 }

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // MaxFileSize bounds a playbook file. A checklist is a few kilobytes; a
@@ -45,10 +46,6 @@ func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line,
 
 var (
 	nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-	// Matches incident's rule for role names so that `/incident role NAME`
-	// accepts every role a playbook declares.
-	roleRe = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,29}$`)
-	userRe = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
 	lineRe = regexp.MustCompile(`line (\d+)`)
 )
 
@@ -155,7 +152,7 @@ func (p *parser) parse(data []byte) (incident.Playbook, int) {
 	}
 	if n, ok := fields["invite"]; ok {
 		for _, it := range p.strList(n, "invite") {
-			if !userRe.MatchString(it.s) {
+			if !incident.ValidUserID(it.s) {
 				p.errf(it.line, "invite %q is not a Slack user id like U012AB3CD", clipS(it.s))
 				continue
 			}
@@ -166,7 +163,7 @@ func (p *parser) parse(data []byte) (incident.Playbook, int) {
 	if n, ok := fields["roles"]; ok {
 		for _, it := range p.strList(n, "roles") {
 			switch {
-			case !roleRe.MatchString(it.s):
+			case !incident.ValidRole(it.s):
 				p.errf(it.line, "role %q must be one word of a-z, 0-9, - or _ starting with a letter (at most 30)", clipS(it.s))
 			case it.s == "lead":
 				p.errf(it.line, "role \"lead\" is built in; do not list it under roles")
@@ -211,7 +208,7 @@ func (p *parser) parse(data []byte) (incident.Playbook, int) {
 	// file to avoid reporting one mistake twice.
 	if len(p.errs) == 0 {
 		if err := pb.Validate(); err != nil {
-			p.errf(nameLine, "%v", err)
+			p.errf(nameLine, "%s", templates.ErrorText(err))
 		}
 	}
 	return pb, nameLine

@@ -131,6 +131,7 @@ func newRenderer(inc incident.Incident, events []incident.Event, names map[strin
 		events = append([]incident.Event(nil), events...)
 		sort.SliceStable(events, func(i, j int) bool { return less(events[i], events[j]) })
 	}
+	events = recordedTexts(events)
 	r := &renderer{inc: inc, events: events, names: names, loc: loc, steps: map[string]string{}}
 	for _, s := range inc.Steps {
 		r.steps[s.ID] = s.Title
@@ -258,30 +259,17 @@ func (r *renderer) writings() []written {
 		if e.Text == "" {
 			continue
 		}
-		what := ""
-		switch e.Kind {
-		case incident.EvNote:
-			what = "note"
-		case incident.EvStatusUpdate:
-			what = "status update"
-		case incident.EvFollowup:
-			what = "follow-up"
-		case incident.EvStepSkipped:
-			what = "skip reason"
-		case incident.EvReopened:
-			what = "reopen reason"
-		case incident.EvClosed:
-			what = "close reason"
-		case incident.EvMessagePinned, incident.EvPinnedText:
-			what = "pinned message"
-			if a := e.Fields["author"]; a != "" {
-				out = append(out, written{what, a, e.At, e.Text})
-				continue
-			}
-		default:
+		what := templates.WrittenAs(e.Kind)
+		if what == "" {
 			continue
 		}
-		out = append(out, written{what, e.Actor, e.At, e.Text})
+		// A pinned message was written by its author, not by whoever
+		// pinned it.
+		who := e.Actor
+		if a := e.Fields["author"]; a != "" && (e.Kind == incident.EvMessagePinned || e.Kind == incident.EvPinnedText) {
+			who = a
+		}
+		out = append(out, written{what, who, e.At, e.Text})
 	}
 	return out
 }
@@ -340,47 +328,30 @@ func (r *renderer) data(findings []Finding, c caps) templates.PostmortemData {
 
 func (r *renderer) summary() string {
 	inc := r.inc
-	var b strings.Builder
 	first, worst := r.severities()
-	fmt.Fprintf(&b, "**%s** “%s” was declared by %s on %s as %s",
-		inc.ID(), cell(r.plain(inc.Title), clipTitle), r.person(inc.Declarer), r.full(inc.DeclaredAt), first)
-	if worst != first {
-		fmt.Fprintf(&b, " and reached %s", worst)
+	s := templates.PostmortemSummary{
+		ID: inc.ID(), Title: cell(r.plain(inc.Title), clipTitle), Declarer: r.person(inc.Declarer), DeclaredAt: r.full(inc.DeclaredAt),
+		First: string(first), Worst: string(worst), Final: string(inc.Severity),
+		Status: string(inc.Status), Reopened: inc.ReopenCount, Playbook: cell(inc.Playbook, clipName), Steps: len(inc.Steps),
 	}
-	if inc.Severity != worst {
-		fmt.Fprintf(&b, " (%s at the end)", inc.Severity)
-	}
-	b.WriteString(".")
-	var steps []string
 	if !inc.MitigatedAt.IsZero() {
-		steps = append(steps, "mitigated after "+r.since(inc.MitigatedAt))
+		s.MitigatedAfter = r.since(inc.MitigatedAt)
 	}
 	if !inc.ResolvedAt.IsZero() {
-		steps = append(steps, "resolved after "+r.since(inc.ResolvedAt))
+		s.ResolvedAfter = r.since(inc.ResolvedAt)
 	}
 	if !inc.ClosedAt.IsZero() {
-		steps = append(steps, "closed after "+r.since(inc.ClosedAt))
+		s.ClosedAfter = r.since(inc.ClosedAt)
 	}
-	if len(steps) > 0 {
-		b.WriteString(" It was " + strings.Join(steps, ", ") + ".")
-	} else {
-		b.WriteString(" It is " + string(inc.Status) + ".")
-	}
-	if inc.ReopenCount > 0 {
-		fmt.Fprintf(&b, " It was reopened %s after being resolved.", times(inc.ReopenCount))
-	}
-	done, skipped := 0, 0
-	for _, s := range inc.Steps {
-		switch s.State {
+	for _, st := range inc.Steps {
+		switch st.State {
 		case incident.StepDone:
-			done++
+			s.Done++
 		case incident.StepSkipped:
-			skipped++
+			s.Skipped++
 		}
 	}
-	fmt.Fprintf(&b, " Playbook %s: %d of %d checklist steps done, %d skipped.",
-		cell(inc.Playbook, clipName), done, len(inc.Steps), skipped)
-	return b.String()
+	return s.Summary()
 }
 
 // severities is the severity at declaration and the worst one reached.
@@ -406,13 +377,6 @@ func (r *renderer) severities() (first, worst incident.Severity) {
 		worst = first
 	}
 	return first, worst
-}
-
-func times(n int) string {
-	if n == 1 {
-		return "once"
-	}
-	return strconv.Itoa(n) + " times"
 }
 
 func (r *renderer) times() []templates.PostmortemRow {
@@ -457,20 +421,19 @@ func (r *renderer) falseResolutions(c caps) []string {
 		case incident.EvResolved:
 			resolved = e
 		case incident.EvReopened:
-			s := "Reopened at " + r.full(e.At) + " by " + r.person(e.Actor)
+			var at, by, after, why string
 			if resolved != nil {
-				s = "Resolved at " + r.full(resolved.At) + " by " + r.person(resolved.Actor) +
-					"; reopened " + duration(e.At.Sub(resolved.At)) + " later by " + r.person(e.Actor)
+				at, by, after = r.full(resolved.At), r.person(resolved.Actor), duration(e.At.Sub(resolved.At))
 			}
 			if e.Text != "" {
-				s += ": “" + cell(r.plain(e.Text), c.n(clipStepNote)) + "”"
+				why = cell(r.plain(e.Text), c.n(clipStepNote))
 			}
-			out = append(out, s)
+			out = append(out, templates.FalseResolution(at, by, after, r.full(e.At), r.person(e.Actor), why))
 			resolved = nil
 		}
 	}
 	if len(out) == 0 && r.inc.ReopenCount > 0 {
-		out = append(out, fmt.Sprintf("Reopened %s (the timeline holds no details).", times(r.inc.ReopenCount)))
+		out = append(out, templates.ReopenedNoDetails(r.inc.ReopenCount))
 	}
 	return capLines(out, c.n(budgetSevHist), "false resolutions")
 }
@@ -482,17 +445,17 @@ func (r *renderer) severityHistory(c caps) []string {
 		switch e.Kind {
 		case incident.EvDeclared:
 			if sev := e.Fields["severity"]; sev != "" {
-				out = append(out, fmt.Sprintf("%s at declaration, %s by %s", inline(sev), r.clock(e.At), r.person(e.Actor)))
+				out = append(out, templates.SeverityDeclared(inline(sev), r.clock(e.At), r.person(e.Actor)))
 				declared = true
 			}
 		case incident.EvSeverityChanged:
-			out = append(out, fmt.Sprintf("%s → %s at %s by %s", inline(e.Fields["from"]), inline(e.Fields["to"]), r.clock(e.At), r.person(e.Actor)))
+			out = append(out, templates.SeverityChanged(inline(e.Fields["from"]), inline(e.Fields["to"]), r.clock(e.At), r.person(e.Actor)))
 		}
 	}
 	if !declared {
-		out = append([]string{"declared; the timeline does not say at which severity"}, out...)
+		out = append([]string{templates.SeverityUnknownAtDeclaration()}, out...)
 		if len(out) == 1 {
-			out = []string{string(r.inc.Severity) + " throughout"}
+			out = []string{templates.SeverityThroughout(string(r.inc.Severity))}
 		}
 	}
 	return capLines(out, c.n(budgetSevHist), "severity changes")
@@ -505,167 +468,8 @@ func capLines(lines []string, budget int, what string) []string {
 	for i, l := range lines {
 		used += len(l) + 3
 		if used > budget && i > 0 {
-			return append(lines[:i:i], fmt.Sprintf("… and %d more %s; see the timeline.", len(lines)-i, what))
+			return append(lines[:i:i], templates.MoreLines(len(lines)-i, what))
 		}
 	}
 	return lines
-}
-
-func (r *renderer) people(c caps) ([]templates.PostmortemRow, string, int) {
-	inc := r.inc
-	rows := []templates.PostmortemRow{
-		{Label: "Lead", Value: r.personOr(inc.Lead, "no lead was assigned")},
-		{Label: "Declared by", Value: r.person(inc.Declarer)},
-	}
-	roles := make([]string, 0, len(inc.Roles))
-	for k := range inc.Roles {
-		roles = append(roles, k)
-	}
-	sort.Strings(roles)
-	for _, k := range roles {
-		rows = append(rows, templates.PostmortemRow{Label: cell(k, 30), Value: r.person(inc.Roles[k])})
-	}
-	named := map[string]bool{inc.Lead: true, inc.Declarer: true, "": true}
-	for _, u := range inc.Roles {
-		named[u] = true
-	}
-	var others []string
-	seen := map[string]bool{}
-	joined := map[string]bool{}
-	add := func(u string) {
-		if !named[u] && !seen[u] {
-			seen[u] = true
-			others = append(others, u)
-		}
-	}
-	for _, u := range inc.Responders() {
-		add(u)
-	}
-	for _, e := range r.events {
-		if e.Kind == incident.EvMemberJoined {
-			joined[e.Actor] = true
-			continue
-		}
-		add(e.Actor)
-	}
-	var b strings.Builder
-	for i, u := range others {
-		p := r.person(u)
-		if b.Len()+len(p) > c.n(budgetPeople) {
-			fmt.Fprintf(&b, " and %d more", len(others)-i)
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(p)
-	}
-	return rows, b.String(), len(joined)
-}
-
-func (r *renderer) personOr(id, none string) string {
-	if id == "" {
-		return "_" + none + "_"
-	}
-	return r.person(id)
-}
-
-func (r *renderer) checklist(c caps) ([]templates.PostmortemPhase, string) {
-	var out []templates.PostmortemPhase
-	used, left := 0, 0
-	for _, ph := range incident.Phases {
-		steps := r.inc.PhaseSteps(ph)
-		if len(steps) == 0 {
-			continue
-		}
-		p := templates.PostmortemPhase{Title: ph.Title()}
-		for _, s := range steps {
-			row := r.step(s, c)
-			size := len(row.Title) + len(row.Outcome) + len(row.By) + len(row.When) + len(row.Notes) + 16
-			if used+size > c.n(budgetChecklist) {
-				left++
-				continue
-			}
-			used += size
-			p.Steps = append(p.Steps, row)
-		}
-		if len(p.Steps) > 0 {
-			out = append(out, p)
-		}
-	}
-	note := ""
-	if left > 0 {
-		note = fmt.Sprintf("%d more steps are not shown here; what was done to them is in the timeline.", left)
-	}
-	return out, note
-}
-
-func (r *renderer) step(s incident.Step, c caps) templates.PostmortemStep {
-	row := templates.PostmortemStep{Title: cell(s.Title, 200), By: "—", When: "—"}
-	switch s.State {
-	case incident.StepDone:
-		row.Outcome = "done"
-	case incident.StepSkipped:
-		row.Outcome = "skipped"
-	default:
-		row.Outcome = "not done"
-	}
-	if s.Finished() {
-		row.By, row.When = r.person(s.By), r.clock(s.At)
-	}
-	var notes []string
-	if s.State == incident.StepSkipped && s.SkipReason != "" {
-		notes = append(notes, "Reason: "+cell(r.plain(s.SkipReason), c.n(clipStepNote)))
-	}
-	if s.Assignee != "" && s.Assignee != s.By {
-		notes = append(notes, "assigned to "+r.person(s.Assignee))
-	}
-	if a := s.Signoff; a != nil {
-		n := "approval requested by " + r.person(a.RequestedBy) + " at " + r.clock(a.RequestedAt) +
-			" to run “" + cell(r.plain(a.What), c.n(300)) + "” on “" + cell(r.plain(a.Where), c.n(100)) + "”"
-		if a.Approved() {
-			n += "; approved by " + r.person(a.ApprovedBy) + " at " + r.clock(a.ApprovedAt)
-		} else {
-			n += "; not approved"
-		}
-		notes = append(notes, n)
-	} else if s.Approval {
-		notes = append(notes, "needs a second person's approval; none was requested")
-	}
-	row.Notes = strings.Join(notes, "; ")
-	return row
-}
-
-func (r *renderer) followups(c caps) ([]string, string) {
-	var out []string
-	used := 0
-	for i, f := range r.inc.Followups {
-		s := fmt.Sprintf("%s (#%d, %s, %s)", cell(r.plain(f.Text), c.n(clipFollowup)), f.N, r.person(f.By), r.clock(f.At))
-		if used+len(s) > c.n(budgetFollowups) && i > 0 || c.scale == 0 {
-			return out, fmt.Sprintf("%d more follow-ups are in the timeline.", len(r.inc.Followups)-i)
-		}
-		used += len(s) + 7
-		out = append(out, s)
-	}
-	return out, ""
-}
-
-func (r *renderer) reviewed(fs []Finding, c caps) ([]templates.PostmortemFinding, string) {
-	var out []templates.PostmortemFinding
-	used := 0
-	for i, f := range fs {
-		p := templates.PostmortemFinding{
-			Source:     inline(f.Source),
-			Quote:      inline(f.Quote),
-			Pattern:    inline(f.Pattern),
-			Suggestion: inline(f.Suggestion),
-		}
-		size := len(p.Source) + len(p.Quote) + len(p.Pattern) + len(p.Suggestion) + 40
-		if used+size > c.n(budgetFindings) {
-			return out, fmt.Sprintf("%d more findings are not shown here.", len(fs)-i)
-		}
-		used += size
-		out = append(out, p)
-	}
-	return out, ""
 }

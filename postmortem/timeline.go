@@ -1,25 +1,15 @@
 package postmortem
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/templates"
 )
 
 const tableHead = "| Time | Who | What |\n|---|---|---|\n"
-
-// noise is what may be left out of a very long timeline first: it says
-// little about what happened.
-var noise = map[incident.EventKind]string{
-	incident.EvMemberJoined: "channel joins",
-	incident.EvReminderSent: "reminders",
-	incident.EvSnoozed:      "reminder snoozes",
-}
 
 // row is one timeline table line.
 func (r *renderer) row(e incident.Event) string {
@@ -36,100 +26,12 @@ func (r *renderer) row(e incident.Event) string {
 	return b.String()
 }
 
-// what describes an event in plain text (escaped later, as a whole).
+// what describes an event in plain text (escaped later, as a whole),
+// in the words of templates' event vocabulary.
 func (r *renderer) what(e incident.Event) string {
-	f := e.Fields
-	text := r.plain(e.Text)
-	with := func(s string) string {
-		if text == "" {
-			return s
-		}
-		return s + ": " + text
-	}
-	step := func() string {
-		if t := r.steps[f["step"]]; t != "" {
-			return "“" + t + "”"
-		}
-		if f["step"] != "" {
-			return "“" + f["step"] + "”"
-		}
-		return "a step"
-	}
-	switch e.Kind {
-	case incident.EvDeclared:
-		return fmt.Sprintf("Declared “%s” (%s, playbook %s)", text, f["severity"], f["playbook"])
-	case incident.EvChannelCreated:
-		return "Channel #" + text + " created"
-	case incident.EvSeverityChanged:
-		return "Severity " + f["from"] + " → " + f["to"]
-	case incident.EvMitigated:
-		return with("Mitigated")
-	case incident.EvResolved:
-		return with("Resolved")
-	case incident.EvReopened:
-		return with("Reopened (false resolution)")
-	case incident.EvClosed:
-		if text != "" {
-			return "Closed with verify steps open: " + text
-		}
-		return "Closed"
-	case incident.EvLeadAssigned:
-		s := "Lead: " + r.name(f["user"])
-		if f["previous"] != "" {
-			s += " (was " + r.name(f["previous"]) + ")"
-		}
-		return s
-	case incident.EvRoleAssigned:
-		return "Role " + f["role"] + ": " + r.name(f["user"])
-	case incident.EvNote:
-		return with("Note")
-	case incident.EvStatusUpdate:
-		return with("Status update")
-	case incident.EvFollowup:
-		return with("Follow-up")
-	case incident.EvStepDone:
-		return "Done " + step()
-	case incident.EvStepSkipped:
-		return with("Skipped " + step())
-	case incident.EvStepAssigned:
-		return "Assigned " + step() + " to " + r.name(f["user"])
-	case incident.EvApprovalRequested:
-		return "Asked for approval of " + step() + " to run “" + r.plain(f["what"]) + "” on “" + r.plain(f["where"]) + "”"
-	case incident.EvApprovalGranted:
-		s := "Approved " + step() + " (asked by " + r.name(f["requested_by"]) + ")"
-		if f["what"] != "" {
-			s += " to run “" + r.plain(f["what"]) + "” on “" + r.plain(f["where"]) + "”"
-		}
-		return s
-	case incident.EvApprovalWithdrawn:
-		return "Withdrew the approval request of " + step() + " by " + r.name(f["requested_by"]) + " with a new request"
-	case incident.EvLeadRefused:
-		return "Refused: tried to make " + r.name(f["user"]) + " the lead instead of " + r.name(f["lead"])
-	case incident.EvMemberJoined:
-		return "Joined the channel"
-	case incident.EvPinnedText:
-		return with("Text of the message pinned earlier")
-	case incident.EvMessagePinned:
-		if a := f["author"]; a != "" && a != e.Actor {
-			return with("Pinned a message by " + r.name(a))
-		}
-		return with("Pinned a message")
-	case incident.EvReminderSent:
-		return with("Reminder sent")
-	case incident.EvSnoozed:
-		return "Update reminder snoozed until " + f["until"]
-	case incident.EvTimeCorrected:
-		s := "Corrected the " + f["which"] + " time to " + r.keyTime(f["to"])
-		if from := r.keyTime(f["from"]); from != "" {
-			s += " (was " + from + ")"
-		}
-		return s
-	case incident.EvPostmortem:
-		return with("Postmortem published")
-	case incident.EvPostmortemFailed:
-		return with("Postmortem publishing failed")
-	}
-	return with(strings.ReplaceAll(string(e.Kind), "_", " "))
+	return templates.PostmortemEventLine(templates.PostmortemEvent{
+		Event: e, Text: r.plain(e.Text), Step: r.steps[e.Fields["step"]], Name: r.name, Plain: r.plain,
+	})
 }
 
 // fit renders the body with as much of the timeline as fits, continues
@@ -172,7 +74,7 @@ func (r *renderer) fit(findings []Finding) (string, []string, error) {
 		var kevents []incident.Event
 		ktotal := 0
 		for i, e := range r.events {
-			if _, ok := noise[e.Kind]; ok {
+			if templates.Noise(e.Kind) != "" {
 				counts[e.Kind]++
 				continue
 			}
@@ -181,7 +83,7 @@ func (r *renderer) fit(findings []Finding) (string, []string, error) {
 			ktotal += len(rows[i])
 		}
 		for _, k := range sortedKinds(counts) {
-			summary = append(summary, fmt.Sprintf("the table leaves out %s %s", thousands(counts[k]), noise[k]))
+			summary = append(summary, templates.TimelineLeavesOut(thousands(counts[k]), templates.Noise(k)))
 		}
 		rows, kept, total = krows, kevents, ktotal
 	}
@@ -201,10 +103,9 @@ func (r *renderer) fit(findings []Finding) (string, []string, error) {
 			tail--
 		}
 		omitted := kept[head:tail]
-		gap = fmt.Sprintf("| %s – %s | | … %s events are not shown: %s |\n",
-			r.clock(omitted[0].At), r.clock(omitted[len(omitted)-1].At), thousands(len(omitted)), kindCounts(omitted))
+		gap = templates.TimelineGapRow(r.clock(omitted[0].At), r.clock(omitted[len(omitted)-1].At), thousands(len(omitted)), kindCounts(omitted))
 		rows = append(append(rows[:head:head], gap), rows[tail:]...)
-		summary = append(summary, thousands(len(omitted))+" events in the middle of the incident are counted by kind in the row that stands for them")
+		summary = append(summary, templates.TimelineGapNote(thousands(len(omitted))))
 	}
 
 	// Rows for the body, then comments.
@@ -239,19 +140,11 @@ func (r *renderer) fit(findings []Finding) (string, []string, error) {
 
 func commentHeader(inc incident.Incident, part, of int) string {
 	return commentMarker(inc.Number, part) + "\n" +
-		fmt.Sprintf("**Timeline of %s, continued (part %d of %d)**\n\n", inc.ID(), part, of) + tableHead
+		templates.TimelineContinued(inc.ID(), part, of) + tableHead
 }
 
 func timelineNote(events, inBody, comments int, summary []string) string {
-	var s []string
-	if comments > 0 {
-		s = append(s, fmt.Sprintf("The timeline has %s events; the first %s are below and the rest continue in %d comments on this issue.",
-			thousands(events), thousands(inBody), comments))
-	}
-	if len(summary) > 0 {
-		s = append(s, "To stay readable, "+strings.Join(summary, "; ")+".")
-	}
-	return strings.Join(s, " ")
+	return templates.TimelineNote(thousands(events), thousands(inBody), comments, summary)
 }
 
 func render(d templates.PostmortemData) (string, error) {
@@ -270,7 +163,7 @@ func limit(s string) string {
 	if len(s) <= MaxBody {
 		return s
 	}
-	const note = "\n\n_This text was shortened to fit GitHub's limit._\n"
+	const note = templates.Shortened
 	cut := strings.LastIndexByte(s[:MaxBody-len(note)], '\n')
 	if cut < 0 {
 		cut = MaxBody - len(note)
@@ -313,31 +206,21 @@ func thousands(n int) string {
 	return s
 }
 
-var plurals = map[incident.EventKind]string{
-	incident.EvNote:            "notes",
-	incident.EvStatusUpdate:    "status updates",
-	incident.EvFollowup:        "follow-ups",
-	incident.EvStepDone:        "steps done",
-	incident.EvStepSkipped:     "steps skipped",
-	incident.EvStepAssigned:    "step assignments",
-	incident.EvMessagePinned:   "pinned messages",
-	incident.EvSeverityChanged: "severity changes",
-	incident.EvRoleAssigned:    "role changes",
-	incident.EvLeadAssigned:    "lead changes",
-}
+func kindPlural(k incident.EventKind) string { return templates.EventsCounted(k) }
 
-func kindPlural(k incident.EventKind) string {
-	if p, ok := plurals[k]; ok {
-		return p
+// recordedTexts words the texts the domain records when nobody typed
+// one (templates.RecordedText); events is copied only if one has such a
+// text.
+func recordedTexts(events []incident.Event) []incident.Event {
+	copied := false
+	for i, e := range events {
+		if t := templates.RecordedText(e.Text); t != e.Text {
+			if !copied {
+				events = append([]incident.Event(nil), events...)
+				copied = true
+			}
+			events[i].Text = t
+		}
 	}
-	return strings.ReplaceAll(string(k), "_", " ") + " events"
-}
-
-// keyTime shows a key time recorded on the timeline (RFC 3339).
-func (r *renderer) keyTime(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return s
-	}
-	return r.full(t)
+	return events
 }

@@ -89,6 +89,8 @@ type Scheduler struct {
 	done chan struct{}
 
 	started atomic.Bool
+	// tickMu is held while a periodic check runs (see Settle).
+	tickMu sync.Mutex
 }
 
 // New returns a scheduler; nothing runs until Start. Out-of-range values
@@ -268,6 +270,8 @@ func (s *Scheduler) Start(ctx context.Context) error {
 func (s *Scheduler) Done() <-chan struct{} { return s.done }
 
 func (s *Scheduler) runTick() {
+	s.tickMu.Lock()
+	defer s.tickMu.Unlock()
 	now := s.cfg.Now()
 	if _, err := s.Tick(now); err != nil {
 		s.log.Error("reminder check failed", zap.Error(err))
@@ -275,6 +279,14 @@ func (s *Scheduler) runTick() {
 	if _, err := s.TickDigest(now); err != nil {
 		s.log.Error("queueing the daily digest failed", zap.Error(err))
 	}
+}
+
+// Settle waits until no periodic check is running: when it returns,
+// every reminder a check decided to send is in the store's outbox.
+func (s *Scheduler) Settle() {
+	s.tickMu.Lock()
+	//lint:ignore SA2001 the empty critical section is the point: wait for a running check
+	s.tickMu.Unlock()
 }
 
 // TickDigest queues the digest whose due moment is the latest at or

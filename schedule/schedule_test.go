@@ -523,3 +523,39 @@ func TestDigestQueuedOncePerDueMoment(t *testing.T) {
 		t.Fatalf("queued: %+v", q.effs)
 	}
 }
+
+// TestSettleWaitsForTheRunningCheck: Settle returns only once a check in
+// progress has committed what it decided to send.
+func TestSettleWaitsForTheRunningCheck(t *testing.T) {
+	m := newMem()
+	n := m.declare(t, incident.Sev1, t0)
+	m.do(t, n, t0, incident.Command{Kind: incident.CmdLead, User: "ULEAD"})
+	reading, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	m.afterRead = func() {
+		once.Do(func() {
+			close(reading)
+			<-release
+		})
+	}
+	clk := &clock{t: t0.Add(mins(20))}
+	s := schedule.New(m, schedule.Config{Reminders: incident.DefaultReminderConfig(), Every: time.Second, Now: clk.Now}, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer func() { cancel(); <-s.Done() }()
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-reading // the start-up check is under way, held between its read and its write
+	calling, seen := make(chan struct{}), make(chan int)
+	go func() {
+		close(calling)
+		s.Settle()
+		seen <- len(m.reminders())
+	}()
+	<-calling
+	close(release)
+	// Had Settle not waited, it would have seen the reminder not yet sent.
+	if got := <-seen; got != 1 {
+		t.Fatalf("Settle returned with %d reminders sent, want the overdue nudge", got)
+	}
+}

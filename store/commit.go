@@ -76,6 +76,7 @@ func (c *committer) submit(fn func(tx *bolt.Tx) error, after func(error)) *write
 }
 
 func (r *writeReq) finish(err error) {
+	err = writeFailure(err)
 	r.err = err
 	if r.after != nil {
 		r.after(err)

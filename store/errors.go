@@ -3,6 +3,9 @@ package store
 import (
 	"errors"
 	"fmt"
+	"syscall"
+
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Errors returned by the store. They are wrapped with context; test with
@@ -27,6 +30,14 @@ var (
 	// claiming the same Slack channel, or fn returned a different incident
 	// number than the one it was given.
 	ErrConflict = errors.New("conflicting write")
+
+	// ErrReadOnly: a write failed because the database file (or its
+	// file system) is read-only. Nothing was written.
+	ErrReadOnly = errors.New("database is read-only")
+
+	// ErrNoSpace: a write failed because the disk (or the quota) holding
+	// the database is full. Nothing was written.
+	ErrNoSpace = errors.New("no space left for the database")
 
 	// ErrRefused: Restore would overwrite a database that is newer than
 	// the backup or unreadable; pass force to do it anyway.
@@ -53,3 +64,17 @@ func refusedf(format string, args ...any) error {
 func (e *refusal) Error() string { return e.msg }
 
 func (e *refusal) Unwrap() error { return ErrRefused }
+
+// writeFailure marks a failed write that an operator must fix with
+// ErrReadOnly or ErrNoSpace, keeping the cause.
+func writeFailure(err error) error {
+	switch {
+	case err == nil, errors.Is(err, ErrReadOnly), errors.Is(err, ErrNoSpace):
+		return err
+	case errors.Is(err, berrors.ErrDatabaseReadOnly), errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("%w: %w", ErrReadOnly, err)
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return fmt.Errorf("%w: %w", ErrNoSpace, err)
+	}
+	return err
+}

@@ -144,27 +144,33 @@ func dump(t *testing.T, path string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
 	out := map[string]string{}
-	var walk func(prefix string, b *bolt.Bucket)
-	walk = func(prefix string, b *bolt.Bucket) {
+	var walk func(prefix string, b *bolt.Bucket) error
+	walk = func(prefix string, b *bolt.Bucket) error {
 		out[prefix+"#seq"] = fmt.Sprint(b.Sequence())
-		_ = b.ForEach(func(k, v []byte) error {
+		return b.ForEach(func(k, v []byte) error {
 			p := prefix + "/" + hex.EncodeToString(k)
-			if v == nil {
-				walk(p, b.Bucket(k))
-			} else {
+			if v != nil {
 				out[p] = string(v)
+				return nil
 			}
-			return nil
+			sub := b.Bucket(k)
+			if sub == nil {
+				return fmt.Errorf("%s: nil value but no nested bucket", p)
+			}
+			return walk(p, sub)
 		})
 	}
-	_ = db.View(func(tx *bolt.Tx) error {
+	if err := db.View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-			walk(string(name), b)
-			return nil
+			return walk(string(name), b)
 		})
-	})
+	}); err != nil {
+		t.Fatalf("dump %s: %v", path, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("dump %s: close: %v", path, err)
+	}
 	return out
 }
 

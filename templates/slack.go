@@ -4,7 +4,6 @@ import (
 	"embed"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -99,7 +98,7 @@ func viewOf(inc incident.Incident, loc *time.Location, now time.Time) incView {
 		Channel:     channelLink(inc.Channel),
 		Declared:    when(inc.DeclaredAt, loc),
 		Impact:      clipText(strings.TrimSpace(inc.Impact), maxImpactLen),
-		Phase:       inc.CurrentPhase().Title(),
+		Phase:       PhaseTitle(inc.CurrentPhase()),
 		Total:       len(inc.Steps),
 		LongTitle:   len([]rune(inc.ID()+" · "+strings.Join(strings.Fields(inc.Title), " "))) > 150,
 	}
@@ -187,7 +186,7 @@ func effViewOf(inc incident.Incident, e incident.Effect) effView {
 		User: mention(f.User),
 		From: EscapeMrkdwn(f.From),
 		To:   EscapeMrkdwn(f.To),
-		Text: clipText(oneLine(e.Text), maxReasonLen),
+		Text: clipText(oneLine(RecordedText(e.Text)), maxReasonLen),
 	}
 	if inc.VerifyWindow > 0 {
 		v.Window = human(inc.VerifyWindow)
@@ -353,7 +352,7 @@ func reminder(inc incident.Incident, e incident.Effect, v effView, now time.Time
 		if last.IsZero() {
 			last = inc.DeclaredAt
 		}
-		v.User, v.Since = who(f.User, inc.Lead, inc.Declarer), since(last)
+		v.User, v.Since = who(f.User, inc.Owner()), since(last)
 		name = "reminder_update"
 	case incident.ReminderLead:
 		v.User = who(f.User, inc.Declarer)
@@ -364,7 +363,7 @@ func reminder(inc incident.Incident, e incident.Effect, v effView, now time.Time
 		v.User, v.Since = who(f.User, st.Assignee, inc.Lead), since(st.AssignedAt)
 		name = "reminder_stale_step"
 	case incident.ReminderVerify:
-		v.User = who(f.User, inc.Lead, inc.Declarer)
+		v.User = who(f.User, inc.Owner())
 		name = "reminder_verify"
 	default:
 		return "", fmt.Errorf("channel message: unknown reminder %q", f.Reminder)
@@ -428,265 +427,6 @@ func StepLine(st incident.Step) string {
 	return mustSlack("step_line", v, maxSection)
 }
 
-// StatusSummary answers `/incident status`.
-func StatusSummary(inc incident.Incident, now time.Time, loc *time.Location) string {
-	v := struct {
-		Inc        incView
-		Roles      []string
-		LastUpdate string
-		Open       []string
-		More       int
-	}{Inc: viewOf(inc, loc, now)}
-	names := make([]string, 0, len(inc.Roles))
-	for r := range inc.Roles {
-		names = append(names, r)
-	}
-	sort.Strings(names)
-	for _, r := range names {
-		v.Roles = append(v.Roles, EscapeMrkdwn(r)+" "+mention(inc.Roles[r]))
-	}
-	if inc.LastUpdateAt.IsZero() {
-		v.LastUpdate = "none yet; post one with `/incident update &lt;text&gt;`"
-	} else {
-		v.LastUpdate = human(now.Sub(inc.LastUpdateAt)) + " ago"
-	}
-	for _, st := range inc.OpenSteps() {
-		if len(v.Open) == maxOpenSteps {
-			v.More++
-			continue
-		}
-		v.Open = append(v.Open, StepLine(st))
-	}
-	return mustSlack("status_summary", v, maxMessage)
-}
-
-// listRow is one incident in the list and the digest.
-func listRow(inc incident.Incident, now time.Time) string {
-	v := viewOf(inc, nil, now)
-	v.Title = clipText(oneLine(inc.Title), 80)
-	return mustSlack("list_row", v, 600)
-}
-
-func byUrgency(incs []incident.Incident) {
-	sort.SliceStable(incs, func(i, j int) bool {
-		a, b := incs[i].Severity.Rank(), incs[j].Severity.Rank()
-		if a != b {
-			return a < b
-		}
-		return incs[i].Number < incs[j].Number
-	})
-}
-
-// List answers `/incident list`: the open incidents, worst first.
-func List(incs []incident.Incident, now time.Time) string {
-	var open []incident.Incident
-	for _, inc := range incs {
-		if inc.Status.Open() {
-			open = append(open, inc)
-		}
-	}
-	byUrgency(open)
-	v := struct {
-		Rows        []string
-		Total, More int
-	}{Total: len(open)}
-	for _, inc := range open {
-		if len(v.Rows) == maxListRows {
-			v.More++
-			continue
-		}
-		v.Rows = append(v.Rows, listRow(inc, now))
-	}
-	return mustSlack("list", v, maxMessage)
-}
-
-// Timeline answers `/incident timeline`: one line per event, oldest
-// first, within max runes. When they do not all fit, the newest are kept
-// and the message says how many earlier ones were left out.
-func Timeline(inc incident.Incident, events []incident.Event, loc *time.Location, max int) string {
-	evs := append([]incident.Event(nil), events...)
-	sort.SliceStable(evs, func(i, j int) bool {
-		if !evs[i].At.Equal(evs[j].At) {
-			return evs[i].At.Before(evs[j].At)
-		}
-		return evs[i].Seq < evs[j].Seq
-	})
-	lines := make([]string, len(evs))
-	for i, e := range evs {
-		lines[i] = "`" + when(e.At, loc) + "` " + describeEvent(inc, e, loc)
-	}
-	v := struct {
-		ID      string
-		Total   int
-		Omitted int
-		Lines   []string
-	}{ID: inc.ID(), Total: len(evs), Lines: lines}
-	if s := mustSlack("timeline", v, maxMessage*100); runeLen(s) <= max {
-		return s
-	}
-	// Keep the newest lines that fit beside the header and the omission
-	// note, then render once; the loop is only a guard should the
-	// templates' fixed text outgrow this estimate.
-	digits := len(strconv.Itoa(len(lines)))
-	budget := max - (51 + runeLen(inc.ID()) + 2*digits)
-	keep, used := 0, 0
-	for i := len(lines) - 1; i >= 0; i-- {
-		n := runeLen(lines[i]) + 1
-		if used+n > budget {
-			break
-		}
-		used += n
-		keep++
-	}
-	v.Omitted = len(lines) - keep
-	v.Lines = lines[v.Omitted:]
-	for {
-		s := mustSlack("timeline", v, maxMessage*100)
-		if runeLen(s) <= max || len(v.Lines) == 0 {
-			return Clip(s, max)
-		}
-		v.Lines = v.Lines[1:]
-		v.Omitted++
-	}
-}
-
-func runeLen(s string) int { return len([]rune(s)) }
-
-// describeEvent is what one timeline event says, after its time.
-func describeEvent(inc incident.Incident, e incident.Event, loc *time.Location) string {
-	f := e.Fields
-	who := mention(e.Actor)
-	if e.Actor == "" {
-		who = "Firebreak"
-	}
-	text := clipText(oneLine(e.Text), maxReasonLen)
-	step := func() string { return "“" + stepTitle(inc, f["step"], e.Text) + "”" }
-	var what string
-	switch e.Kind {
-	case incident.EvDeclared:
-		what = fmt.Sprintf("declared it (%s, playbook %s)", sevLabel(incident.Severity(f["severity"])), EscapeMrkdwn(f["playbook"]))
-	case incident.EvChannelCreated:
-		what = "created the channel"
-	case incident.EvSeverityChanged:
-		what = fmt.Sprintf("changed severity from %s to %s", sevLabel(incident.Severity(f["from"])), sevLabel(incident.Severity(f["to"])))
-	case incident.EvMitigated:
-		what = "marked it mitigated"
-	case incident.EvResolved:
-		what = "resolved it"
-	case incident.EvReopened:
-		what = "reopened it (false resolution)"
-	case incident.EvClosed:
-		what = "closed it"
-		if text != "" {
-			what = "force-closed it"
-		}
-	case incident.EvLeadAssigned:
-		what = "made " + mention(f["user"]) + " the lead"
-	case incident.EvRoleAssigned:
-		what = "gave " + mention(f["user"]) + " the " + EscapeMrkdwn(f["role"]) + " role"
-	case incident.EvNote:
-		what = "noted"
-	case incident.EvStatusUpdate:
-		what = "posted an update"
-	case incident.EvFollowup:
-		what = "added a follow-up"
-	case incident.EvStepDone:
-		what, text = "finished "+step(), ""
-	case incident.EvStepSkipped:
-		what = "skipped " + step()
-	case incident.EvStepAssigned:
-		what, text = "assigned "+step()+" to "+mention(f["user"]), ""
-	case incident.EvApprovalRequested:
-		what, text = "asked for approval of "+step()+": `"+clipText(oneLine(f["what"]), 200)+"` on `"+clipText(oneLine(f["where"]), 100)+"`", ""
-	case incident.EvApprovalGranted:
-		what, text = "approved "+step(), ""
-		if w := f["what"]; w != "" {
-			what += " (asked by " + mention(f["requested_by"]) + "): `" + clipText(oneLine(w), 200) + "` on `" + clipText(oneLine(f["where"]), 100) + "`"
-		}
-	case incident.EvApprovalWithdrawn:
-		what, text = "withdrew the approval request of "+step()+" by "+mention(f["requested_by"])+" with a new request", ""
-	case incident.EvLeadRefused:
-		what, text = "tried to make "+mention(f["user"])+" the lead instead of "+mention(f["lead"])+" (refused)", ""
-	case incident.EvMemberJoined:
-		what = "joined the channel"
-	case incident.EvMessagePinned:
-		what = "pinned a message"
-	case incident.EvPinnedText:
-		what = "· text of a message pinned earlier"
-	case incident.EvReminderSent:
-		what = reminded(inc, f)
-	case incident.EvSnoozed:
-		what = "snoozed the update reminder"
-		if t, err := time.Parse(time.RFC3339, f["until"]); err == nil {
-			what += " until " + when(t, loc)
-		}
-	case incident.EvPostmortem:
-		what = "published the postmortem"
-	case incident.EvPostmortemFailed:
-		what = "could not publish the postmortem"
-	case incident.EvCancelled:
-		what = "cancelled it as declared by mistake"
-	case incident.EvTimeCorrected:
-		what = "corrected the " + EscapeMrkdwn(f["which"]) + " time to " + correctedTime(f["to"], loc)
-		if from := correctedTime(f["from"], loc); from != "" {
-			what += " (was " + from + ")"
-		}
-	default:
-		what = EscapeMrkdwn(string(e.Kind))
-	}
-	if text != "" {
-		what += ": " + text
-	}
-	return who + " " + what
-}
-
-// Digest is the daily summary for the announce channel: what is open,
-// worst first, and what closed in the last 24 hours.
-func Digest(incs []incident.Incident, now time.Time) string {
-	var open, closed []incident.Incident
-	for _, inc := range incs {
-		switch {
-		case inc.Status.Open():
-			open = append(open, inc)
-		case !inc.ClosedAt.IsZero() && now.Sub(inc.ClosedAt) <= 24*time.Hour:
-			closed = append(closed, inc)
-		}
-	}
-	byUrgency(open)
-	byUrgency(closed)
-	v := struct {
-		Date         string
-		Open, Closed []string
-		More         int
-	}{Date: now.UTC().Format("2006-01-02")}
-	for _, inc := range open {
-		if len(v.Open) == maxListRows {
-			v.More++
-			continue
-		}
-		row := listRow(inc, now)
-		if last := inc.LastUpdateAt; inc.Status == incident.StatusActive && (last.IsZero() || now.Sub(last) > 4*time.Hour) {
-			row += " · :warning: no update for " + human(now.Sub(maxTime(last, inc.DeclaredAt)))
-		}
-		v.Open = append(v.Open, row)
-	}
-	for _, inc := range closed {
-		if len(v.Closed) == maxListRows {
-			v.More++
-			continue
-		}
-		v.Closed = append(v.Closed, listRow(inc, now))
-	}
-	return mustSlack("digest", v, maxMessage)
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
 // FollowupReminder is the DM to the lead some business days after close.
 func FollowupReminder(inc incident.Incident, issueURL string) string {
 	v := struct {
@@ -735,17 +475,6 @@ func PostmortemFailed(inc incident.Incident, reason string) string {
 		Inc    incView
 		Reason string
 	}{Inc: viewOf(inc, nil, time.Time{}), Reason: clipText(oneLine(reason), 500)}
-	if inc.Lead == "" {
-		v.Inc.Lead = mention(inc.Declarer)
-	}
+	v.Inc.Lead = mention(inc.Owner())
 	return mustSlack("publish_failed", v, maxMessage)
-}
-
-// correctedTime shows a key time recorded on the timeline (RFC 3339) in loc.
-func correctedTime(s string, loc *time.Location) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return EscapeMrkdwn(s)
-	}
-	return when(t, loc)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/firebreak-hq/firebreak/incident"
 )
 
 var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
@@ -66,7 +68,6 @@ func clipText(s string, max int) string { return Clip(EscapeMrkdwn(s), max) }
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 var (
-	userIDRe    = regexp.MustCompile(`^[UWB][A-Z0-9]{2,30}$`)
 	channelIDRe = regexp.MustCompile(`^[CGD][A-Z0-9]{2,30}$`)
 )
 
@@ -77,7 +78,7 @@ func mention(id string) string {
 	switch {
 	case id == "":
 		return "nobody"
-	case userIDRe.MatchString(id):
+	case incident.ValidUserID(id):
 		return "<@" + id + ">"
 	}
 	return EscapeMrkdwn(id)

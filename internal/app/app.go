@@ -118,7 +118,7 @@ func New(cfg Config, opt Options) (*App, error) {
 	a.Bot, err = bot.New(bot.Config{
 		API:             a.api,
 		Socket:          sock,
-		Store:           db,
+		Store:           incidents{db},
 		Reader:          db,
 		Outbox:          outbox{db},
 		Playbooks:       pbs,

@@ -15,6 +15,7 @@ import (
 // to the lead or the declarer, stale buttons answer, and every refusal
 // says why.
 func TestAuthorization(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	if r := h.slash(alice, slackfake.GeneralChannelID, "new sev2 Payments timing out"); !strings.Contains(r, "INC-1") {
 		t.Fatalf("declare reply %q", r)
@@ -187,6 +188,7 @@ func blockTexts(v any, out *[]string) {
 // TestHostileTitles declares incidents whose titles try to ping, link,
 // break markup or overflow, and checks everything Firebreak then posted.
 func TestHostileTitles(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	titles := []struct{ name, title string }{
 		{"broadcast", "<!channel> checkout is down"},
@@ -225,7 +227,7 @@ func TestHostileTitles(t *testing.T) {
 		h.slash(alice, inc.Channel, "note "+titles[i-1].title)
 	}
 	h.eventually("updates announced", func() bool { return len(h.slack.Messages(h.announce)) >= int(2*n) })
-	h.drainOutbox()
+	h.settle()
 
 	if errs := h.slack.BlockErrors(); len(errs) > 0 {
 		t.Fatalf("Slack refused blocks: %+v", errs)
@@ -254,13 +256,4 @@ func TestHostileTitles(t *testing.T) {
 			t.Errorf("ephemeral carries user markup %q: %s", f, e.Text)
 		}
 	}
-}
-
-// quiet waits until every committed effect has been performed.
-func (h *harness) drainOutbox() {
-	h.t.Helper()
-	h.eventually("outbox drained", func() bool {
-		d, err := h.db().OutboxDepth()
-		return err == nil && d == 0
-	})
 }

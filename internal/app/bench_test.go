@@ -20,6 +20,7 @@ import (
 // a while; every declaration still gets exactly one channel and each
 // declarer hears about the delay once.
 func TestRateLimitedDeclarationsAllLand(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, withoutGitHub())
 	const n = 5
 	h.slack.RateLimitNext("conversations.create", n, time.Second)
@@ -66,6 +67,7 @@ func TestRateLimitedDeclarationsAllLand(t *testing.T) {
 // timeline, costs fewer card updates than clicks, and leaves the card
 // showing exactly the final state.
 func TestClickStormCoalesced(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, withoutGitHub())
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Click storm")
 	inc := h.ready(1)

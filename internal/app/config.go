@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // Config is everything the environment can set (see CONTRACT.md).
@@ -138,7 +139,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.Location = loc
 	c.UpdateReminders, err = incident.ParseUpdateReminders(get("FIREBREAK_UPDATE_REMINDERS", "sev1=15m,sev2=30m,sev3=1h,sev4=2h"))
 	if err != nil {
-		return c, fmt.Errorf("FIREBREAK_UPDATE_REMINDERS: %v", err)
+		return c, fmt.Errorf("FIREBREAK_UPDATE_REMINDERS: %s", templates.ErrorText(err))
 	}
 	c.VerifyWindow, err = time.ParseDuration(get("FIREBREAK_VERIFY_WINDOW", "30m"))
 	if err != nil || c.VerifyWindow <= 0 {

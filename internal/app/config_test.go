@@ -8,6 +8,7 @@ import (
 )
 
 func TestConfigErrorsNameTheVariable(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		env  map[string]string
@@ -45,6 +46,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 }
 
 func TestRequireTokens(t *testing.T) {
+	t.Parallel()
 	for name, c := range map[string]struct{ app, bot, want string }{
 		"no app token":    {"", "xoxb-1", "SLACK_APP_TOKEN is not set"},
 		"wrong app token": {"xoxb-1", "xoxb-1", "must start with xapp-"},

@@ -99,17 +99,21 @@ func (r *crashRig) start() {
 	r.proc = p
 	r.runs++
 	r.mu.Unlock()
-	deadline := time.Now().Add(20 * time.Second)
-	for r.slack.Connections() == 0 {
+	exited := false
+	connected := poll(20*time.Second, func() bool {
 		select {
 		case <-p.Done():
-			r.t.Fatalf("firebreak run exited at start:\n%s", p.Log())
+			exited = true
+			return true
 		default:
 		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("firebreak run did not connect within 20s:\n%s", p.Log())
-		}
-		time.Sleep(5 * time.Millisecond)
+		return r.slack.Connections() > 0
+	})
+	switch {
+	case exited:
+		r.t.Fatalf("firebreak run exited at start:\n%s", p.Log())
+	case !connected:
+		r.t.Fatalf("firebreak run did not connect within 20s:\n%s", p.Log())
 	}
 }
 
@@ -123,12 +127,8 @@ func (r *crashRig) crash() {
 	if err := p.Kill(); err != nil {
 		r.t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for r.slack.Connections() > 0 {
-		if time.Now().After(deadline) {
-			r.t.Fatal("the fake still sees a socket 10s after SIGKILL")
-		}
-		time.Sleep(2 * time.Millisecond)
+	if !poll(10*time.Second, func() bool { return r.slack.Connections() == 0 }) {
+		r.t.Fatal("the fake still sees a socket 10s after SIGKILL")
 	}
 	k.gone = time.Now()
 	r.mu.Lock()
@@ -165,11 +165,15 @@ func (r *crashRig) stop() {
 // killed, so no answer can come any more.
 func (r *crashRig) settle(envID string) (slackfake.Ack, bool) {
 	r.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	var (
+		ack          slackfake.Ack
+		acked, known bool
+	)
+	known = poll(60*time.Second, func() bool {
 		for _, a := range r.slack.Acks() {
 			if a.EnvelopeID == envID {
-				return a, true
+				ack, acked = a, true
+				return true
 			}
 		}
 		var sent time.Time
@@ -178,20 +182,22 @@ func (r *crashRig) settle(envID string) (slackfake.Ack, bool) {
 				sent = e.Sent
 			}
 		}
-		if !sent.IsZero() {
-			r.mu.Lock()
-			for _, k := range r.kills {
-				if k.gone.After(sent) && !k.back.IsZero() {
-					r.mu.Unlock()
-					return slackfake.Ack{}, false
-				}
-			}
-			r.mu.Unlock()
+		if sent.IsZero() {
+			return false
 		}
-		time.Sleep(10 * time.Millisecond)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, k := range r.kills {
+			if k.gone.After(sent) && !k.back.IsZero() {
+				return true
+			}
+		}
+		return false
+	})
+	if !known {
+		r.t.Fatalf("envelope %s neither acked nor lost within 60s", envID)
 	}
-	r.t.Fatalf("envelope %s neither acked nor lost within 60s", envID)
-	return slackfake.Ack{}, false
+	return ack, acked
 }
 
 func (r *crashRig) slash(user, channel, text string) (string, bool) {
@@ -257,6 +263,7 @@ func crashSeed(t *testing.T) uint64 {
 // FIREBREAK_CRASH_RUNS sets the number of kills (default 5) and
 // FIREBREAK_CRASH_SEED replays a run (the seed is logged).
 func TestCrashSafety(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -434,7 +441,9 @@ func TestCrashSafety(t *testing.T) {
 
 	// Let the redeliveries of 📌 events (1 s apart, three times) run out
 	// before closing: a pin that reaches a closed incident is refused.
-	time.Sleep(5 * time.Second)
+	waitFor(t, 20*time.Second, "every event acked or redelivered for the last time", func() bool {
+		return redeliveriesDone(r.slack.Envelopes())
+	})
 
 	// Close, retrying a close whose fate is unknown.
 	for {
@@ -567,13 +576,32 @@ func TestCrashSafety(t *testing.T) {
 
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !poll(d, cond) {
+		t.Fatalf("timed out after %s waiting for %s", d, what)
 	}
+}
+
+// redeliveriesDone reports whether Slack will send none of these events
+// again: each was acked, or its last redelivery (the third) was sent.
+func redeliveriesDone(envs []slackfake.Envelope) bool {
+	acked, last := map[string]bool{}, map[string]bool{}
+	for _, e := range envs {
+		if e.Type != slackfake.EnvelopeEvents {
+			continue
+		}
+		if e.Acked {
+			acked[e.EventID] = true
+		}
+		if e.RetryAttempt >= 3 && !e.Sent.IsZero() {
+			last[e.EventID] = true
+		}
+	}
+	for _, e := range envs {
+		if e.Type == slackfake.EnvelopeEvents && !acked[e.EventID] && !last[e.EventID] {
+			return false
+		}
+	}
+	return true
 }
 
 // sameBlocks compares what Slack holds with a fresh render.

@@ -13,6 +13,7 @@ import (
 // until when, in FIREBREAK_TIMEZONE, and the nudge says truthfully how
 // long there has been no update.
 func TestSnoozeSaysUntilWhen(t *testing.T) {
+	t.Parallel()
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
@@ -21,7 +22,7 @@ func TestSnoozeSaysUntilWhen(t *testing.T) {
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Login failing everywhere")
 	ch := h.ready(1).Channel
 	h.slash(alice, ch, "lead <@"+bob+">")
-	h.settled()
+	h.settle()
 
 	h.clock.Advance(16 * time.Minute)
 	if n := h.tick(); n != 1 {
@@ -50,6 +51,7 @@ func TestSnoozeSaysUntilWhen(t *testing.T) {
 // form confirms privately in the channel where /incident was typed (the
 // bot is not a member there), not in a new direct message.
 func TestDeclareFormConfirmsWhereTyped(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	typed, err := h.slack.CreateChannel(carol, "payments-team", false, bob)
 	if err != nil {
@@ -66,7 +68,7 @@ func TestDeclareFormConfirmsWhereTyped(t *testing.T) {
 		t.Fatalf("submit: %v %v", err, ack.Errors)
 	}
 	inc := h.ready(1)
-	h.settled()
+	h.settle()
 	var confirmations []slackfake.Ephemeral
 	for _, e := range h.slack.Ephemerals(bob) {
 		if e.Channel == typed {
@@ -88,6 +90,7 @@ func TestDeclareFormConfirmsWhereTyped(t *testing.T) {
 // TestApprovalFormShowsEachErrorUnderItsField: both missing fields are
 // named at once, each under its own field.
 func TestApprovalFormShowsEachErrorUnderItsField(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "Checkout returns 500")
 	inc := h.ready(1)

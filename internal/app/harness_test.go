@@ -3,13 +3,19 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
-	firebreak "github.com/firebreak-hq/firebreak"
+	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	firebreak "github.com/firebreak-hq/firebreak"
 
 	"go.uber.org/zap/zaptest"
 
@@ -26,6 +32,19 @@ const (
 	carol = slackfake.Carol
 )
 
+// TestMain runs the end-to-end tests several at a time even on a machine
+// with few cores: they spend their time waiting on sockets, bbolt syncs
+// and timers, not computing. An explicit -parallel is kept.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", strconv.Itoa(max(4, runtime.GOMAXPROCS(0))))
+	}
+	os.Exit(m.Run())
+}
+
 // harness runs the whole product against the fakes over real sockets,
 // with bbolt on disk.
 type harness struct {
@@ -40,7 +59,11 @@ type harness struct {
 	clock    *clock
 	// callTimeout bounds one Slack call (0: the product's default).
 	callTimeout time.Duration
-	mu          sync.Mutex
+	// ledger, once strict() is called, is what the test expected to be said.
+	ledger *ledger
+	// faultHits counts the store faults a test injected, when it counts them.
+	faultHits *atomic.Int64
+	mu        sync.Mutex
 }
 
 type harnessOpt func(*app.Config, *[]slackfake.Option)
@@ -121,8 +144,14 @@ func newWorkspace(t *testing.T, slackOpts ...slackfake.Option) workspace {
 		"GITHUB_REPO":                "acme/ops",
 		"GITHUB_API_URL":             gh.URL(),
 		"FIREBREAK_HTTP_ADDR":        "127.0.0.1:0",
+		// A test that advances the clock by days would otherwise see the
+		// daily digest posted; tests of the digest set the cron they need.
+		"FIREBREAK_DIGEST_CRON": noDigest,
 	}}
 }
+
+// noDigest is a valid cron expression that never fires (30 February).
+const noDigest = "0 9 30 2 *"
 
 // harnessFor builds (but does not boot) a harness over ws.
 func harnessFor(t *testing.T, ws workspace, opts ...harnessOpt) *harness {
@@ -207,14 +236,72 @@ func (h *harness) db() *store.DB { return h.app.DB }
 
 func (h *harness) eventually(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	h.eventuallyWithin(15*time.Second, what, cond)
+}
+
+// eventuallyWithin waits up to d for cond, looking every few milliseconds.
+func (h *harness) eventuallyWithin(d time.Duration, what string, cond func() bool) {
+	h.t.Helper()
+	if !poll(d, cond) {
+		h.t.Fatalf("timed out after %s waiting for: %s", d, what)
 	}
-	h.t.Fatalf("timed out waiting for: %s", what)
+}
+
+// poll reports whether cond held within d.
+func poll(d time.Duration, cond func() bool) bool {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	look := time.NewTicker(5 * time.Millisecond)
+	defer look.Stop()
+	for {
+		if cond() {
+			return true
+		}
+		select {
+		case <-deadline.C:
+			return cond()
+		case <-look.C:
+		}
+	}
+}
+
+// settle waits until the system is at rest: no envelope waiting for its
+// ack and no Web API or response_url request being served (the fake's
+// Quiet), no handler, reply or member fetch running in the bot, no
+// periodic reminder check running, and the outbox empty — seen twice in a
+// row with nothing reaching the fake in between. Only then may a test
+// conclude that something did not happen.
+func (h *harness) settle() {
+	h.t.Helper()
+	var (
+		calm bool
+		last uint64
+		why  string
+	)
+	ok := poll(15*time.Second, func() bool {
+		h.app.Sched.Settle()
+		busy, activity := h.slack.Quiet()
+		depth, err := h.db().OutboxDepth()
+		switch {
+		case err != nil:
+			why = "outbox: " + err.Error()
+		case busy > 0:
+			why = fmt.Sprintf("%d envelopes or requests under way in Slack", busy)
+		case h.app.Bot.Busy() > 0:
+			why = fmt.Sprintf("%d bot tasks running", h.app.Bot.Busy())
+		case depth > 0:
+			why = fmt.Sprintf("%d effects in the outbox", depth)
+		default:
+			settled := calm && activity == last
+			calm, last = true, activity
+			return settled
+		}
+		calm = false
+		return false
+	})
+	if !ok {
+		h.t.Fatalf("the system did not settle within 15s: %s", why)
+	}
 }
 
 // slash runs /incident and returns the text of its ack.
@@ -288,34 +375,27 @@ func (h *harness) events(n uint64) []incident.Event {
 	return evs
 }
 
-func countKind(evs []incident.Event, k incident.EventKind) int {
+// count is how many of xs ok accepts.
+func count[T any](xs []T, ok func(T) bool) int {
 	n := 0
-	for _, e := range evs {
-		if e.Kind == k {
+	for _, x := range xs {
+		if ok(x) {
 			n++
 		}
 	}
 	return n
+}
+
+func countKind(evs []incident.Event, k incident.EventKind) int {
+	return count(evs, func(e incident.Event) bool { return e.Kind == k })
 }
 
 func (h *harness) ephemeralsContaining(user, substr string) int {
-	n := 0
-	for _, e := range h.slack.Ephemerals(user) {
-		if strings.Contains(e.Text, substr) {
-			n++
-		}
-	}
-	return n
+	return count(h.slack.Ephemerals(user), func(e slackfake.Ephemeral) bool { return strings.Contains(e.Text, substr) })
 }
 
 func (h *harness) messagesContaining(channel, substr string) int {
-	n := 0
-	for _, m := range h.slack.Messages(channel) {
-		if strings.Contains(m.Text, substr) {
-			n++
-		}
-	}
-	return n
+	return count(h.slack.Messages(channel), func(m slackfake.Message) bool { return strings.Contains(m.Text, substr) })
 }
 
 func (h *harness) openView(user, callback string) slackfake.View {

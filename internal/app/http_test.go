@@ -27,6 +27,7 @@ func get(t *testing.T, url string) (int, string) {
 // TestHTTPEndpoints: health, readiness, Prometheus metrics and the deploy
 // freeze, served on FIREBREAK_HTTP_ADDR by the running product.
 func TestHTTPEndpoints(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	base := "http://" + h.app.HTTPAddr()
 	if code, body := get(t, base+"/healthz"); code != 200 || !strings.Contains(body, "ok") {
@@ -119,6 +120,7 @@ func getWith(t *testing.T, url string, hdr map[string]string) (int, http.Header,
 // needs it as a bearer token while /healthz, /readyz and /freeze stay
 // open; FIREBREAK_FREEZE_DETAILS=true adds titles and channels to /freeze.
 func TestHTTPTokenAndFreezeDetails(t *testing.T) {
+	t.Parallel()
 	const token = "0123456789abcdef0123456789abcdef"
 	h := startHarness(t, withConfig(func(c *app.Config) { c.HTTPToken, c.FreezeDetails = token, true }))
 	base := "http://" + h.app.HTTPAddr()
@@ -159,6 +161,7 @@ func TestHTTPTokenAndFreezeDetails(t *testing.T) {
 // TestHTTPServerTimeouts: the health and metrics server closes silent,
 // slow and idle connections.
 func TestHTTPServerTimeouts(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	srv := h.app.HTTPServer()
 	if srv.ReadHeaderTimeout != app.HTTPReadHeaderTimeout || srv.ReadTimeout != app.HTTPReadTimeout || srv.IdleTimeout != app.HTTPIdleTimeout ||

@@ -12,15 +12,16 @@ import (
 // announce-channel message, each message in the incident channel, each ephemeral and each
 // direct message. A wrong or repeated announcement cannot pass.
 func TestLifecycleTranscript(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	step := func(user, channel, text string) {
 		t.Helper()
 		h.slash(user, channel, text)
-		h.drainOutbox()
+		h.settle()
 	}
 	step(alice, slackfake.GeneralChannelID, "new sev2 Checkout returns 500 for EU users")
 	inc := h.ready(1)
-	h.drainOutbox()
+	h.settle()
 	ch := inc.Channel
 	step(alice, ch, "note error rate spiked after deploy 4812")
 	step(alice, ch, "update Rolling back deploy 4812; checkout failing for 30% of EU users")
@@ -29,12 +30,12 @@ func TestLifecycleTranscript(t *testing.T) {
 	step(carol, ch, "role comms <@UBOB|bob>")
 	step(bob, ch, "followup Add a canary stage for checkout deploys")
 	h.walk(1)
-	h.drainOutbox()
+	h.settle()
 	step(carol, ch, "update Rollback complete; error rate back to baseline")
 	step(carol, ch, "resolve")
 	step(carol, ch, "close")
 	h.eventually("postmortem filed", func() bool { return h.incident(1).PostmortemURL != "" })
-	h.drainOutbox()
+	h.settle()
 
 	got := h.transcript([][2]string{{"incidents", h.announce}, {"incident", ch}}, alice, bob, carol)
 	golden(t, "lifecycle_transcript", got)

@@ -11,6 +11,7 @@ import (
 // TestIncidentLifecycle walks one incident from /incident to the filed
 // postmortem through the fake Slack, restarting the bot mid-incident.
 func TestIncidentLifecycle(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	general := slackfake.GeneralChannelID
 
@@ -223,6 +224,7 @@ func TestIncidentLifecycle(t *testing.T) {
 
 // TestDeclareModal declares through the modal and checks its validation.
 func TestDeclareModal(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	if r := h.slash(bob, slackfake.GeneralChannelID, ""); r != "" {
 		t.Fatalf("empty /incident should only open the modal, replied %q", r)

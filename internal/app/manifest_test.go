@@ -67,6 +67,7 @@ func sorted(s []string) []string {
 }
 
 func TestManifest(t *testing.T) {
+	t.Parallel()
 	m := readManifest(t)
 	cases := []struct {
 		name string
@@ -113,7 +114,7 @@ func mustRead(t *testing.T, path string) []byte {
 func handledEvents(t *testing.T) []string {
 	t.Helper()
 	fset := token.NewFileSet()
-	file, err := parser.ParseFile(fset, filepath.Join(repoRoot, "bot", "handlers.go"), nil, 0)
+	file, err := parser.ParseFile(fset, filepath.Join(repoRoot, "bot", "events.go"), nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +153,7 @@ func handledEvents(t *testing.T) []string {
 // Web API methods Firebreak calls and the events it subscribes to require, per Slack's
 // reference (the fake's MethodScopes and EventScopes tables), plus commands for /incident.
 func TestManifestScopesAreWhatTheCallsNeed(t *testing.T) {
+	t.Parallel()
 	m := readManifest(t)
 	need := map[string]string{"commands": "the /incident command"}
 	for name, pos := range botCalls(t) {
@@ -293,6 +295,7 @@ func apiCalls(t *testing.T, dir string) map[string]string {
 }
 
 func TestEveryCallHasItsScope(t *testing.T) {
+	t.Parallel()
 	calls := botCalls(t)
 	// The bot posts, updates the card and opens channels: a scan that
 	// finds none of these has stopped seeing the calls.
@@ -316,6 +319,7 @@ func TestEveryCallHasItsScope(t *testing.T) {
 // TestScanFindsCalls keeps the scan honest: it must see calls through any
 // receiver chain ending in api, and ignore the same names elsewhere.
 func TestScanFindsCalls(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src := `package x
 func f() {

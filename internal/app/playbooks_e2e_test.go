@@ -38,6 +38,7 @@ func (h *harness) walk(n uint64) {
 // TestEveryEmbeddedPlaybookEndToEnd declares one incident per playbook,
 // walks its whole checklist and closes it.
 func TestEveryEmbeddedPlaybookEndToEnd(t *testing.T) {
+	t.Parallel()
 	set, err := playbooks.Embedded()
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +78,7 @@ func TestEveryEmbeddedPlaybookEndToEnd(t *testing.T) {
 
 // TestInvalidPlaybookDirRefusesStart names the file and line.
 func TestInvalidPlaybookDirRefusesStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := "name: broken\ntitle: Broken\nseverity: sev9\nphases:\n  stop-the-bleeding:\n    - id: a\n      title: A\n"
 	if err := os.WriteFile(filepath.Join(dir, "broken.yaml"), []byte(bad), 0o644); err != nil {
@@ -97,6 +99,7 @@ func TestInvalidPlaybookDirRefusesStart(t *testing.T) {
 // TestPlaybookOverrideFromDir: a directory playbook replaces the
 // embedded one by name and is offered in the declare modal.
 func TestPlaybookOverrideFromDir(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	pb := `name: general
 title: Our general checklist
@@ -133,6 +136,7 @@ phases:
 // TestPostmortemPermanentFailureToldToLead: a missing repository is a
 // permanent error; the lead hears what to fix, and no issue appears.
 func TestPostmortemPermanentFailureToldToLead(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, withConfig(func(c *app.Config) { c.GitHubRepo = "acme/missing" }))
 	h.slash(alice, slackfake.GeneralChannelID, "Webhook deliveries delayed")
 	inc := h.ready(1)

@@ -64,8 +64,10 @@ func (h *harness) pending() int {
 // change; the creation is retried at a slow pace (not hammered, not dropped); once the admin
 // fixes it the incident gets its channel and everything acknowledged happens once.
 func TestRealSlackChannelCreationRefused(t *testing.T) {
+	t.Parallel()
 	for _, code := range []string{"restricted_action", "missing_scope"} {
 		t.Run(code, func(t *testing.T) {
+			t.Parallel()
 			h := startHarness(t)
 			h.slack.FailWith("conversations.create", code, -1)
 			h.slash(alice, slackfake.GeneralChannelID, "new sev2 Payments API down")
@@ -90,7 +92,7 @@ func TestRealSlackChannelCreationRefused(t *testing.T) {
 			h.slack.ClearFailures()
 			h.clock.Advance(2 * time.Minute)
 			inc := h.ready(1)
-			h.drainOutbox()
+			h.settle()
 			if inc.ChannelName != "inc-1-payments-api-down" {
 				t.Fatalf("channel %q", inc.ChannelName)
 			}
@@ -102,12 +104,13 @@ func TestRealSlackChannelCreationRefused(t *testing.T) {
 		})
 	}
 	t.Run("gives up after a day, saying so", func(t *testing.T) {
+		t.Parallel()
 		h := startHarness(t)
 		h.slack.FailWith("conversations.create", "restricted_action", -1)
 		h.slash(alice, slackfake.GeneralChannelID, "new sev3 Reports slow")
 		h.eventually("the declarer told", func() bool { return h.ephemeralsContaining(alice, "Slack refused") == 1 })
 		h.clock.Advance(25 * time.Hour)
-		h.drainOutbox()
+		h.settle()
 		golden(t, "realslack/create_gave_up", h.transcript([][2]string{{"incidents", h.announce}}, alice))
 		if h.incident(1).Title != "Reports slow" {
 			t.Fatal("the incident record was lost")
@@ -120,12 +123,14 @@ func TestRealSlackChannelCreationRefused(t *testing.T) {
 // says why with what to do, and after a restart with a valid token everything is delivered
 // exactly once.
 func TestRealSlackTokenRefused(t *testing.T) {
+	t.Parallel()
 	for _, code := range []string{"token_revoked", "account_inactive", "invalid_auth", "not_authed", "token_expired"} {
 		t.Run(code, func(t *testing.T) {
+			t.Parallel()
 			h := startHarness(t)
 			h.slash(alice, slackfake.GeneralChannelID, "new sev2 Login errors")
 			inc := h.ready(1)
-			h.drainOutbox()
+			h.settle()
 
 			h.slack.RevokeBotToken(code, "")
 			update := "Rolled back the auth deploy; errors falling"
@@ -147,7 +152,7 @@ func TestRealSlackTokenRefused(t *testing.T) {
 			h.slack.RevokeBotToken(code, "xoxb-reinstalled")
 			h.cfg.BotToken = "xoxb-reinstalled"
 			h.restart()
-			h.drainOutbox()
+			h.settle()
 			if c, b := h.readyz(); c != http.StatusOK {
 				t.Fatalf("/readyz after the fix: %d %q", c, b)
 			}
@@ -165,6 +170,7 @@ func TestRealSlackTokenRefused(t *testing.T) {
 // before the invite (already_in_channel) and a responder no longer exists: everyone else is
 // still invited, and the channel is told who could not be.
 func TestRealSlackInviteOneRefusalDoesNotBlockOthers(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t, withConfig(func(c *app.Config) { c.Responders = []string{bob, carol, "UGHOST"} }))
 	changes, stop := h.slack.Subscribe()
 	defer stop()
@@ -183,7 +189,7 @@ func TestRealSlackInviteOneRefusalDoesNotBlockOthers(t *testing.T) {
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Queue backlog growing")
 	<-joined
 	inc := h.ready(1)
-	h.drainOutbox()
+	h.settle()
 	ch, _ := h.slack.Channel(inc.Channel)
 	for _, u := range []string{alice, bob, carol} {
 		if !contains(ch.Members, u) {
@@ -201,14 +207,15 @@ func TestRealSlackInviteOneRefusalDoesNotBlockOthers(t *testing.T) {
 // TestRealSlackRateLimitedIsRetried: chat.postMessage answers HTTP 200 rate_limited; the
 // post waits and goes out once.
 func TestRealSlackRateLimitedIsRetried(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Webhooks delayed")
 	inc := h.ready(1)
-	h.drainOutbox()
+	h.settle()
 	h.slack.FailWith("chat.postMessage", "rate_limited", 2)
 	update := "Webhook workers scaled from 4 to 12"
 	h.slash(alice, inc.Channel, "update "+update)
-	h.drainOutbox()
+	h.settle()
 	if got := h.callsWith("chat.postMessage", "rate_limited"); got != 2 {
 		t.Fatalf("rate_limited answered %d times, want 2", got)
 	}
@@ -221,17 +228,19 @@ func TestRealSlackRateLimitedIsRetried(t *testing.T) {
 // channel. A public channel it rejoins by itself; for a private one the lead is told how to
 // invite it back, and what waited is posted then, once.
 func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
+	t.Parallel()
 	t.Run("public", func(t *testing.T) {
+		t.Parallel()
 		h := startHarness(t)
 		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Search returns nothing")
 		inc := h.ready(1)
-		h.drainOutbox()
+		h.settle()
 		if err := h.slack.Leave(slackfake.BotUserID, inc.Channel); err != nil {
 			t.Fatal(err)
 		}
 		update := "Reindex started, ETA 20 minutes"
 		h.slash(alice, inc.Channel, "update "+update)
-		h.drainOutbox()
+		h.settle()
 		if n := h.messagesContaining(inc.Channel, update); n != 1 {
 			t.Fatalf("update posted %d times, want once", n)
 		}
@@ -240,11 +249,12 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 		}
 	})
 	t.Run("private", func(t *testing.T) {
+		t.Parallel()
 		h := startHarness(t)
 		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Billing export stuck")
 		inc := h.ready(1)
 		h.slash(alice, inc.Channel, "lead <@UCAROL|carol>")
-		h.drainOutbox()
+		h.settle()
 		if err := h.slack.MakePrivate(inc.Channel); err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +272,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.clock.Advance(10 * time.Minute)
-		h.drainOutbox()
+		h.settle()
 		if n := h.messagesContaining(inc.Channel, update); n != 1 {
 			t.Fatalf("update posted %d times, want once", n)
 		}
@@ -274,12 +284,13 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 // (messages_tab_disabled); the closure DM reaches the lead as an ephemeral in the incident
 // channel instead.
 func TestRealSlackRefusedDM(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slack.SetMessagesTab(false)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Avatars missing")
 	inc := h.ready(1)
 	h.slash(alice, inc.Channel, "close --force CDN config restored")
-	h.drainOutbox()
+	h.settle()
 	if h.callsWith("chat.postMessage", "messages_tab_disabled") == 0 {
 		t.Fatal("no DM was attempted")
 	}
@@ -295,6 +306,7 @@ func TestRealSlackRefusedDM(t *testing.T) {
 // TestRealSlackNameTaken: the channel name is taken by someone else's channel; the next
 // suffix is tried at once, without listing the workspace's channels.
 func TestRealSlackNameTaken(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	if _, err := h.slack.CreateChannel(carol, "inc-1-dns-failures", false, carol); err != nil {
 		t.Fatal(err)
@@ -312,10 +324,11 @@ func TestRealSlackNameTaken(t *testing.T) {
 // TestRealSlackEventsAsSubscribed: member_left_channel reaches the bot (the manifest
 // subscribes to it), and no event the bot handles is held back by the manifest.
 func TestRealSlackEventsAsSubscribed(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Metrics gap")
 	inc := h.ready(1)
-	h.drainOutbox()
+	h.settle()
 	if err := h.slack.Leave(bob, inc.Channel); err != nil {
 		t.Fatal(err)
 	}
@@ -339,6 +352,7 @@ func TestRealSlackEventsAsSubscribed(t *testing.T) {
 // TestRealSlackLongTitleThroughSlash: a title longer than the modal may take (Slack caps a
 // text input at 3000) is still accepted through the slash command.
 func TestRealSlackLongTitleThroughSlash(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	title := strings.Repeat("checkout ", 400) // 3600 characters
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 "+title)
@@ -355,6 +369,7 @@ func TestRealSlackLongTitleThroughSlash(t *testing.T) {
 // but cannot be pinned; the pin is kept, /readyz names the scope and what to do, and once
 // the scope is granted the card is pinned.
 func TestRealSlackMissingScope(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	var without []string
 	for _, s := range app.RequiredScopes() {
@@ -378,7 +393,7 @@ func TestRealSlackMissingScope(t *testing.T) {
 	h.slack.SetScopes(app.RequiredScopes()...)
 	h.clock.Advance(2 * time.Minute)
 	h.ready(1)
-	h.drainOutbox()
+	h.settle()
 	if c, b := h.readyz(); c != http.StatusOK {
 		t.Fatalf("/readyz once the scope is granted: %d %q", c, b)
 	}
@@ -387,10 +402,11 @@ func TestRealSlackMissingScope(t *testing.T) {
 // TestRealSlackStartWithRefusedToken: started with a revoked token, Firebreak stops with one
 // line saying what to do, keeps what was queued, and sends it once started with a valid one.
 func TestRealSlackStartWithRefusedToken(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Queue stalled")
 	inc := h.ready(1)
-	h.drainOutbox()
+	h.settle()
 	h.slack.RevokeBotToken("token_revoked", "")
 	update := "Consumers restarted"
 	h.slash(alice, inc.Channel, "update "+update)
@@ -412,7 +428,7 @@ func TestRealSlackStartWithRefusedToken(t *testing.T) {
 	h.slack.RevokeBotToken("token_revoked", "xoxb-reinstalled")
 	h.cfg.BotToken = "xoxb-reinstalled"
 	h.boot()
-	h.drainOutbox()
+	h.settle()
 	if a, c := h.messagesContaining(h.announce, update), h.messagesContaining(inc.Channel, update); a != 1 || c != 1 {
 		t.Fatalf("update announced %d times and posted %d times, want once each", a, c)
 	}
@@ -422,11 +438,12 @@ func TestRealSlackStartWithRefusedToken(t *testing.T) {
 // out (restricted_action). The lead is told what to change; once it is changed, what waited
 // is posted once.
 func TestRealSlackPostingRestricted(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Cache evictions")
 	inc := h.ready(1)
 	h.slash(alice, inc.Channel, "lead <@UCAROL|carol>")
-	h.drainOutbox()
+	h.settle()
 	if err := h.slack.RestrictPosting(inc.Channel, true); err != nil {
 		t.Fatal(err)
 	}
@@ -441,7 +458,7 @@ func TestRealSlackPostingRestricted(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.clock.Advance(10 * time.Minute)
-	h.drainOutbox()
+	h.settle()
 	if a, c := h.messagesContaining(h.announce, update), h.messagesContaining(inc.Channel, update); a != 1 || c != 1 {
 		t.Fatalf("update announced %d times and posted %d times, want once each", a, c)
 	}

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
@@ -27,20 +26,6 @@ func startReliabilityHarness(t *testing.T, o relOpts) *harness {
 	h.bootWith(o.beforeRun)
 	t.Cleanup(h.stop)
 	return h
-}
-
-// eventuallyWithin is eventually with a longer bound, for paths that wait
-// out injected rate limits and latency.
-func (h *harness) eventuallyWithin(d time.Duration, what string, cond func() bool) {
-	h.t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	h.t.Fatalf("timed out after %s waiting for: %s", d, what)
 }
 
 // mustPlaybook returns an embedded playbook.

@@ -49,6 +49,7 @@ func ackedEvent(fs *slackfake.Server, eventID string) int {
 // Every events_api event delivered twice is acked both times and
 // recorded once, also when the second delivery reaches a restarted bot.
 func TestEventDeliveredTwiceIsRecordedOnce(t *testing.T) {
+	t.Parallel()
 	h := startReliabilityHarness(t, relOpts{})
 	inc := declareReady(h)
 	ch := inc.Channel
@@ -108,6 +109,7 @@ func TestEventDeliveredTwiceIsRecordedOnce(t *testing.T) {
 // acked is recorded exactly once, and a command is unacked only when the
 // socket it was written to died.
 func TestReconnectsLoseNoCommand(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		drop func(fs *slackfake.Server, k int)
@@ -128,6 +130,7 @@ func TestReconnectsLoseNoCommand(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			h := startReliabilityHarness(t, relOpts{})
 			inc := declareReady(h)
 			var (
@@ -165,8 +168,26 @@ func TestReconnectsLoseNoCommand(t *testing.T) {
 			if d := time.Since(began); d > time.Minute {
 				t.Fatalf("20 reconnects took %s", d)
 			}
-			// Slack's 3 s ack clock has run out for every envelope after this.
-			time.Sleep(4 * time.Second)
+			// Every command is acked or Slack's 3 s ack clock has run out for
+			// it, and the bot has finished with what it received.
+			h.eventuallyWithin(30*time.Second, "every command acked or past Slack's ack clock", func() bool {
+				acked := map[string]bool{}
+				for _, a := range h.slack.Acks() {
+					acked[a.EnvelopeID] = true
+				}
+				sent := map[string]time.Time{}
+				for _, e := range h.slack.Envelopes() {
+					sent[e.ID] = e.Sent
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for id := range ids {
+					if s := sent[id]; !acked[id] && (s.IsZero() || time.Since(s) <= 3*time.Second) {
+						return false
+					}
+				}
+				return h.app.Bot.Busy() == 0
+			})
 
 			evs := h.events(1)
 			notes := map[string]int{}
@@ -206,6 +227,7 @@ func TestReconnectsLoseNoCommand(t *testing.T) {
 // effect lands in commit order, and the declarer hears that the channel
 // is delayed.
 func TestSlackFaultsKeepAcksFastAndEffectsOrdered(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("waits out injected latency")
 	}
@@ -295,6 +317,7 @@ func TestSlackFaultsKeepAcksFastAndEffectsOrdered(t *testing.T) {
 // person with a retry hint, changes nothing, and leaves reads working;
 // once the disk is back the same action succeeds.
 func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
+	t.Parallel()
 	faults := []struct {
 		name string
 		err  error
@@ -364,7 +387,11 @@ func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
 			}
 			id := h.slack.Event(map[string]any{"type": "reaction_added", "user": carol, "reaction": "pushpin", "item_user": carol,
 				"item": map[string]any{"type": "message", "channel": inc.Channel, "ts": ts}, "event_ts": ts})
-			time.Sleep(700 * time.Millisecond)
+			// The bot tried to store the pin and failed, and is done with it;
+			// a status answered over the same socket afterwards means any
+			// ack the bot sent before has reached Slack too.
+			h.eventually("the pin's write refused", func() bool { return h.faultHits.Load() > 0 && h.app.Bot.Busy() == 0 })
+			h.slash(bob, inc.Channel, "status")
 			if ackedEvent(h.slack, id) > 0 {
 				t.Fatal("an event that could not be stored was acked, so Slack will not redeliver it")
 			}
@@ -376,18 +403,22 @@ func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
 	for _, f := range faults {
 		for _, a := range actions {
 			t.Run(f.name+"/"+a.name, func(t *testing.T) {
+				t.Parallel()
 				var armed atomic.Bool
+				var hits atomic.Int64
 				h := startReliabilityHarness(t, relOpts{
 					slack: []slackfake.Option{slackfake.WithRedeliveryDelay(time.Second)},
 					beforeRun: func(a *app.App) {
 						a.DB.SetFault(func(stage string) error {
 							if armed.Load() && stage == "incident" {
+								hits.Add(1)
 								return f.err
 							}
 							return nil
 						})
 					},
 				})
+				h.faultHits = &hits
 				inc := declareReady(h)
 				if err := h.slack.Join(carol, inc.Channel); err != nil {
 					t.Fatal(err)

@@ -38,6 +38,7 @@ func (h *harness) tick() int {
 // status-update and verification reminders and answers each with its
 // buttons.
 func TestRemindersThroughSlack(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Login failing everywhere")
 	inc := h.ready(1)
@@ -117,6 +118,7 @@ func TestRemindersThroughSlack(t *testing.T) {
 // TestReminderAfterRestart: a reminder that fell due while the bot was
 // down is sent once when it comes back.
 func TestReminderAfterRestart(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Queue backlog")
 	inc := h.ready(1)
@@ -144,6 +146,7 @@ func TestReminderAfterRestart(t *testing.T) {
 // TestStaleStepReminder: a step assigned but not done for 30 minutes
 // reminds its assignee, once.
 func TestStaleStepReminder(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Cron jobs skipped")
 	inc := h.ready(1)

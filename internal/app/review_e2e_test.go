@@ -25,6 +25,16 @@ func (h *harness) reviewDMs(user string) []string {
 	return out
 }
 
+func (h *harness) otherThanReviewDMs(user string) []string {
+	var out []string
+	for _, d := range h.dmsTo(user) {
+		if !strings.Contains(d, "The review of the") {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // lastIssueGet is the status of the latest GET of postmortem issue n.
 func (h *harness) lastIssueGet(n int) int {
 	status := 0

@@ -15,14 +15,15 @@ import (
 // text people read: compared whole, not by a fragment).
 func (h *harness) waitEphemeral(user, want string) {
 	h.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	if poll(15*time.Second, func() bool {
 		for _, e := range h.slack.Ephemerals(user) {
 			if e.Text == want {
-				return
+				return true
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		return false
+	}) {
+		return
 	}
 	var got []string
 	for _, e := range h.slack.Ephemerals(user) {
@@ -68,6 +69,7 @@ func cardLine(m slackfake.Message, prefix string) string {
 // approve their own, the approver cannot mark the step done, and the card
 // names who ran it, who asked and who approved.
 func TestApprovalCannotBeBypassed(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Payments database degraded")
 	inc := h.ready(1)
@@ -177,6 +179,7 @@ func TestApprovalCannotBeBypassed(t *testing.T) {
 // move the lead, a member cannot take it from the lead, every refused
 // attempt is on the timeline, and only people can lead.
 func TestLeadTakeoverRefusedAndRecorded(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Login failing everywhere")
 	inc := h.ready(1)
@@ -263,6 +266,7 @@ func slashPayload(user, channel string, text any, team string) map[string]any {
 // TestForgedPayloadsRefused: payloads Slack would not send are refused
 // with a clear answer and change nothing.
 func TestForgedPayloadsRefused(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Search slow")
@@ -369,6 +373,7 @@ func TestForgedPayloadsRefused(t *testing.T) {
 // in the channel, a click and a slash command are refused with the
 // reason, and work again once membership is known.
 func TestMembershipUnknownFailsClosed(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Queue backlog")
 	inc := h.ready(1)
@@ -402,6 +407,7 @@ func TestMembershipUnknownFailsClosed(t *testing.T) {
 
 // TestInputEdges: negative severities, invisible reasons, huge pins.
 func TestInputEdges(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Reports late")
 	inc := h.ready(1)
@@ -442,6 +448,7 @@ func TestInputEdges(t *testing.T) {
 // hour in the middle of an incident; the timeline stays in order and the
 // time to mitigate stays positive.
 func TestClockStepBackKeepsTimelineOrdered(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Clock drill")
 	inc := h.ready(1)

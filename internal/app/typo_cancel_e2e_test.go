@@ -9,15 +9,6 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
-// settled waits until every committed effect was performed.
-func (h *harness) settled() {
-	h.t.Helper()
-	h.eventually("outbox empty", func() bool {
-		p, err := h.db().Pending(10)
-		return err == nil && len(p) == 0
-	})
-}
-
 // lastEphemeral is the newest ephemeral user saw in channel.
 func (h *harness) lastEphemeral(user, channel string) slackfake.Ephemeral {
 	h.t.Helper()
@@ -47,6 +38,7 @@ func (h *harness) incidentCount() int {
 // subcommands and a button that declares only when pressed. Elsewhere a
 // one-word title close to a subcommand asks the same way.
 func TestTypoDeclaresNothing(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "Checkout returns 500")
 	ch := h.ready(1).Channel
@@ -66,7 +58,7 @@ func TestTypoDeclaresNothing(t *testing.T) {
 	if got != want {
 		t.Fatalf("one-word typo elsewhere\n got %q\nwant %q", got, want)
 	}
-	h.settled()
+	h.settle()
 	if n := h.incidentCount(); n != 1 {
 		t.Fatalf("typos declared incidents: %d in the database", n)
 	}
@@ -102,7 +94,7 @@ func TestTypoDeclaresNothing(t *testing.T) {
 		}
 		return false
 	})
-	h.settled()
+	h.settle()
 	if n := h.incidentCount(); n != 2 {
 		t.Fatalf("a second press declared again: %d incidents", n)
 	}
@@ -113,11 +105,12 @@ func TestTypoDeclaresNothing(t *testing.T) {
 // the reminders; the number is not reused, and after ten minutes cancel
 // is refused with the way out.
 func TestCancelMistakenIncident(t *testing.T) {
+	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 frobnicate")
 	inc := h.ready(1)
 	h.eventually("announcement recorded", func() bool { return h.incident(1).AnnounceTS != "" })
-	h.settled()
+	h.settle()
 
 	h.clock.Advance(4 * time.Minute)
 	got := h.slash(alice, inc.Channel, "cancel typed in the wrong place, meant status")
@@ -125,7 +118,7 @@ func TestCancelMistakenIncident(t *testing.T) {
 		t.Fatalf("cancel reply\n got %q\nwant %q", got, want)
 	}
 	h.eventually("channel archived", func() bool { c, ok := h.slack.Channel(inc.Channel); return ok && c.IsArchived })
-	h.settled()
+	h.settle()
 
 	cur := h.incident(1)
 	if cur.Status != incident.StatusCancelled || cur.CancelReason != "typed in the wrong place, meant status" {
@@ -163,7 +156,7 @@ func TestCancelMistakenIncident(t *testing.T) {
 	if !strings.HasPrefix(next.ChannelName, "inc-2-") {
 		t.Fatalf("next incident channel %q", next.ChannelName)
 	}
-	h.settled()
+	h.settle()
 
 	// After ten minutes cancel is refused, and says to close instead.
 	h.clock.Advance(11 * time.Minute)

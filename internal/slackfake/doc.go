@@ -29,4 +29,15 @@
 // FailWith injects any HTTP-200 error code. Where Slack's behaviour is not documented (for
 // example the exact size that triggers msg_blocks_too_long) the choice is noted beside the
 // code.
+//
+// Layout, by method family. The typed core is state.go (the workspace: users, channels,
+// messages, views, triggers, response_urls, each a Go type guarded by Server.mu) with its
+// inspection API and change feed; the HTTP edge is server.go (routing, auth, scopes) and
+// params.go (form or JSON arguments), faults.go (tiers and injected failures), and the
+// handler table in api.go, one file per family: api_users.go (auth, team, users),
+// api_conversations.go, api_chat.go, api_items.go (pins, bookmarks, reactions),
+// api_views.go, response_url.go. Socket Mode is socket.go; the drivers that act as people
+// are drive.go (envelopes, slash commands), drive_click.go (block actions),
+// drive_views.go (modal submissions and their view state) and drive_events.go (Events API:
+// messages, reactions, pins, membership). reference.go holds the cited limits.
 package slackfake

@@ -30,21 +30,7 @@ func (s *Server) ClickEphemeral(user, ephemeralTS, actionID string) (Ack, error)
 		action["text"] = t
 	}
 	channelID := eph.Channel
-	payload := map[string]any{
-		"type":                  "block_actions",
-		"token":                 "verification-token",
-		"api_app_id":            AppID,
-		"user":                  s.userObj(user),
-		"team":                  map[string]any{"id": TeamID, "domain": TeamDomain},
-		"enterprise":            nil,
-		"is_enterprise_install": false,
-		"channel":               map[string]any{"id": channelID, "name": s.channelName(channelID)},
-		"container":             map[string]any{"type": "message", "message_ts": eph.TS, "channel_id": channelID, "is_ephemeral": true},
-		"state":                 map[string]any{"values": map[string]any{}},
-		"trigger_id":            s.newTriggerLocked(user, channelID),
-		"response_url":          s.newResponseURLLocked(user, channelID, ""),
-		"actions":               []any{action},
-	}
+	payload := s.blockActionsLocked(user, channelID, eph.TS, true, action)
 	s.mu.Unlock()
 	id, w := s.enqueueKind(EnvelopeInteractive, "block_actions", user, channelID, "", payload)
 	return s.wait(id, w)

@@ -91,6 +91,7 @@ type sockets struct {
 	connected  chan struct{}
 	envN       int
 	refused    int // connections turned away as too many
+	armed      int // redelivery timers not yet fired
 	opening    int // connections upgraded but not yet registered
 }
 
@@ -322,8 +323,10 @@ func (s *Server) afterSend(e *envelope) {
 	if e.RetryAttempt >= 3 {
 		return
 	}
+	s.sm.armed++
 	time.AfterFunc(s.cfg.redeliverAfter, func() {
 		s.mu.Lock()
+		s.sm.armed--
 		select {
 		case <-s.closed:
 			s.mu.Unlock()

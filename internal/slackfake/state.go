@@ -380,6 +380,24 @@ func (s *Server) Messages(channelID string) []Message {
 	return out
 }
 
+// DirectMessages returns the messages of the bot's IM with user (see Messages); none when
+// there is no such IM.
+func (s *Server) DirectMessages(user string) []Message {
+	s.mu.Lock()
+	id := ""
+	for _, cid := range s.st.chanOrder {
+		if c := s.st.channels[cid]; c.IsIM && c.members[user] {
+			id = c.ID
+			break
+		}
+	}
+	s.mu.Unlock()
+	if id == "" {
+		return nil
+	}
+	return s.Messages(id)
+}
+
 // Message returns one message (top-level or reply) by channel and ts.
 func (s *Server) Message(channelID, ts string) (Message, bool) {
 	s.mu.Lock()

@@ -1,0 +1,188 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+	"go.uber.org/zap"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+// onEvent records pins, 📌 reactions and joins in incident channels.
+// The event is acked only after it is committed (or known to be a
+// duplicate), so Slack redelivers what we failed to store.
+func (b *Bot) onEvent(req socketmode.Request) {
+	start := b.now()
+	eventID := rawField(req.Payload, "event_id")
+	var outer struct {
+		Event json.RawMessage `json:"event"`
+	}
+	_ = json.Unmarshal(req.Payload, &outer)
+	var head struct {
+		Type    string `json:"type"`
+		Channel string `json:"channel"`
+		ChanID  string `json:"channel_id"`
+		Item    struct {
+			Channel string `json:"channel"`
+		} `json:"item"`
+	}
+	_ = json.Unmarshal(outer.Event, &head)
+	channel := head.Channel
+	if channel == "" {
+		channel = head.ChanID
+	}
+	if channel == "" {
+		channel = head.Item.Channel
+	}
+	var build func(ctx context.Context) (incident.Command, bool)
+	switch head.Type {
+	case "reaction_added":
+		var e struct {
+			User     string `json:"user"`
+			Reaction string `json:"reaction"`
+			Item     struct {
+				Type      string `json:"type"`
+				Timestamp string `json:"ts"`
+			} `json:"item"`
+		}
+		_ = json.Unmarshal(outer.Event, &e)
+		if e.Reaction != "pushpin" || e.Item.Type != "message" {
+			b.ack(req, start, nil)
+			return
+		}
+		build = func(ctx context.Context) (incident.Command, bool) {
+			text, author := b.messageText(ctx, channel, e.Item.Timestamp)
+			return incident.Command{Kind: incident.CmdPinned, Actor: e.User, Text: text, User: author, Ref: e.Item.Timestamp}, true
+		}
+	case "pin_added":
+		var e slackevents.PinAddedEvent
+		_ = json.Unmarshal(outer.Event, &e)
+		if e.Item.Message == nil && e.Item.Timestamp == "" {
+			b.ack(req, start, nil)
+			return
+		}
+		build = func(ctx context.Context) (incident.Command, bool) {
+			var text, author, ts string
+			if m := e.Item.Message; m != nil {
+				text, author, ts = m.Text, m.User, m.Timestamp
+			}
+			if ts == "" {
+				ts = e.Item.Timestamp
+			}
+			if author == b.botUser && b.botUser != "" {
+				return incident.Command{}, false // our own card being pinned
+			}
+			if text == "" {
+				text, author = b.messageText(ctx, channel, ts)
+			}
+			return incident.Command{Kind: incident.CmdPinned, Actor: e.User, Text: text, User: author, Ref: ts}, true
+		}
+	case "member_left_channel":
+		var e struct {
+			User string `json:"user"`
+		}
+		_ = json.Unmarshal(outer.Event, &e)
+		b.members.note(channel, e.User, false)
+		b.ack(req, start, nil)
+		return
+	case "member_joined_channel":
+		var e slackevents.MemberJoinedChannelEvent
+		_ = json.Unmarshal(outer.Event, &e)
+		b.members.note(channel, e.User, true)
+		if e.User == b.botUser {
+			b.ack(req, start, nil)
+			return
+		}
+		build = func(context.Context) (incident.Command, bool) {
+			inviter := e.Inviter
+			if inviter == "" {
+				inviter = e.User
+			}
+			return incident.Command{Kind: incident.CmdMemberJoined, Actor: inviter, User: e.User}, true
+		}
+	default:
+		b.ack(req, start, nil)
+		return
+	}
+	inc, err := b.cfg.Store.ByChannel(channel)
+	if err != nil {
+		if b.cfg.NotFound(err) {
+			b.ack(req, start, nil)
+		} // else: leave unacked so Slack redelivers once storage is back
+		return
+	}
+	if head.Type == "member_joined_channel" {
+		// Someone joined an incident channel (the invitations right after
+		// it is created, typically): learn its members now, before the
+		// first command needs them.
+		b.warmMembers(channel)
+	}
+	n := inc.Number
+	b.serial(fmt.Sprintf("inc-%d", n), func() {
+		defer b.recoverAck(req)
+		cmd, ok := build(b.ctx())
+		if !ok {
+			b.ack(req, start, nil)
+			return
+		}
+		now := b.now()
+		key := "event:" + eventID
+		if eventID == "" {
+			key = "envelope:" + req.EnvelopeID
+		}
+		res, _, err := b.cfg.Store.ApplyOnce(key, n, func(cur incident.Incident) (incident.Result, error) {
+			return incident.Apply(cur, cmd, now)
+		})
+		b.noteClockBack(n, res)
+		if err != nil {
+			if _, refused := incident.IsRefusal(err); !refused {
+				b.log.Warn("event not stored; Slack will redeliver it", zap.String("event_id", eventID), zap.Error(err))
+				return
+			}
+		}
+		b.ack(req, start, nil)
+	})
+}
+
+// messageText fetches a message's text when the event lacks it.
+func (b *Bot) messageText(ctx context.Context, channel, ts string) (string, string) {
+	if ts == "" {
+		return "", ""
+	}
+	// The event is acked only after the pin is stored, within Slack's 3 s:
+	// a slow history call defers the text to the outbox (pin.fetch), it
+	// does not hold up the pin.
+	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	text, user, _, err := b.fetchMessage(ctx, channel, ts, 2)
+	if err != nil {
+		b.log.Info("pinned message text deferred", zap.String("channel", channel), zap.String("ts", ts), zap.Error(err))
+	}
+	return text, user
+}
+
+// fetchMessage reads one message; found is false when Slack answered
+// but the message is gone.
+func (b *Bot) fetchMessage(ctx context.Context, channel, ts string, attempts int) (text, user string, found bool, err error) {
+	var h *slack.GetConversationHistoryResponse
+	err = b.exec.call(ctx, "conversations.history", func(ctx context.Context) error {
+		var err error
+		h, err = b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1,
+		})
+		return err
+	}, attempts)
+	if err != nil || h == nil {
+		return "", "", false, err
+	}
+	if len(h.Messages) == 0 {
+		return "", "", false, nil
+	}
+	return h.Messages[0].Text, h.Messages[0].User, true, nil
+}

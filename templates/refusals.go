@@ -1,0 +1,139 @@
+package templates
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+// subjects words what a text refusal is about.
+var subjects = map[incident.Subject]string{
+	incident.SubjectNote:         "the note",
+	incident.SubjectUpdate:       "the status update",
+	incident.SubjectFollowup:     "the follow-up",
+	incident.SubjectReopenReason: "the reason for reopening",
+	incident.SubjectReason:       "the reason",
+	incident.SubjectSkipReason:   "the reason for skipping",
+	incident.SubjectWhat:         "what will be run",
+	incident.SubjectWhere:        "where it will be run",
+	incident.SubjectTitle:        "the title",
+}
+
+// PhraseText words one phrase of the domain with its parameters, as
+// plain text (not yet escaped or made a sentence).
+func PhraseText(p incident.Phrase, args []any) string {
+	format, ok := phrases[p]
+	if !ok {
+		return string(p)
+	}
+	shown := make([]any, len(args))
+	for i, a := range args {
+		shown[i] = phraseArg(a)
+	}
+	return fmt.Sprintf(format, shown...)
+}
+
+func phraseArg(a any) any {
+	switch v := a.(type) {
+	case incident.StepName:
+		return "“" + string(v) + "”"
+	case incident.StepNames:
+		q := make([]string, len(v))
+		for i, s := range v {
+			q[i] = "“" + s + "”"
+		}
+		return strings.Join(q, ", ")
+	case incident.Subject:
+		if s, ok := subjects[v]; ok {
+			return s
+		}
+		return string(v)
+	case time.Duration:
+		m := int((v + 30*time.Second) / time.Minute)
+		if m == 1 {
+			return "1 minute"
+		}
+		return fmt.Sprintf("%d minutes", m)
+	case time.Time:
+		return v.Format("15:04 UTC")
+	case incident.Moment:
+		return time.Time(v).UTC().Format("2006-01-02 15:04 UTC")
+	}
+	return a
+}
+
+// Refusal is a domain refusal as a person reads it in Slack: one escaped
+// sentence.
+func Refusal(e *incident.Error) string { return Sentence(RefusalText(e)) }
+
+// RefusalText is a domain refusal in plain words, starting with a
+// capital letter, for operators (configuration and playbook checks) and
+// for callers that escape it themselves.
+func RefusalText(e *incident.Error) string {
+	return upperFirst(PhraseText(e.Phrase, e.Args))
+}
+
+// ReplyText is what a successful command tells the person who issued it,
+// as one escaped sentence.
+func ReplyText(r incident.Reply) string { return Sentence(PhraseText(r.Phrase, r.Args)) }
+
+// ErrorText words err for an operator: a domain refusal in words, any
+// other error as it is.
+func ErrorText(err error) string {
+	var e *incident.Error
+	if errors.As(err, &e) {
+		return PhraseText(e.Phrase, e.Args)
+	}
+	return err.Error()
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// PhaseTitle is a checklist phase's name as people read it.
+func PhaseTitle(p incident.Phase) string {
+	if t, ok := phaseTitles[p]; ok {
+		return t
+	}
+	return string(p)
+}
+
+var phaseTitles = map[incident.Phase]string{
+	incident.PhaseStopBleeding: "Stop the bleeding", incident.PhaseUnderstand: "Understand",
+	incident.PhaseFixForward: "Fix forward", incident.PhaseVerify: "Verify",
+}
+
+// SeverityOption is a severity as the declaration form offers it.
+func SeverityOption(s incident.Severity) string {
+	if t, ok := severityOptions[s]; ok {
+		return t
+	}
+	return "SEV4 · low, no customer impact"
+}
+
+var severityOptions = map[incident.Severity]string{
+	incident.Sev1: "SEV1 · critical, customers down", incident.Sev2: "SEV2 · major, degraded", incident.Sev3: "SEV3 · minor",
+}
+
+// recorded words the texts the domain records when nobody typed one.
+var recorded = map[string]string{
+	incident.TextImpliedByResolve: "implied by resolve",
+	incident.TextStopStepsDone:    "every stop-the-bleeding step is finished",
+	incident.TextPinnedNone:       "(no text: the message has none, or is no longer available)",
+}
+
+// RecordedText is an event's or a message's text as people read it: what
+// someone typed, or the words for what the domain recorded on its own.
+func RecordedText(s string) string {
+	if w, ok := recorded[s]; ok {
+		return w
+	}
+	return s
+}
