@@ -93,6 +93,9 @@ func CardBlocks(inc incident.Incident, loc *time.Location) []slack.Block {
 		slack.NewHeaderBlock(plain(header, maxHeader), slack.HeaderBlockOptionBlockID("card:"+inc.ID())),
 		slack.NewSectionBlock(mrkdwn(templates.CardSummary(inc, loc)), nil, nil, slack.SectionBlockOptionBlockID("summary")),
 	}
+	if text := templates.CardAlerts(inc); text != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, nil, slack.SectionBlockOptionBlockID("alerts")))
+	}
 	if inc.Status.Open() {
 		var els []slack.BlockElement
 		if inc.Status != incident.StatusResolved {

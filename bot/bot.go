@@ -43,6 +43,10 @@ type Config struct {
 	// CallTimeout bounds one Web API call (default 15 s); a call that
 	// times out may still have happened, which postOnce accounts for.
 	CallTimeout time.Duration
+	// Paging says whom declarations page, by severity; PageTargets lists
+	// the targets `/incident page` accepts (see page.go).
+	Paging      incident.PagePolicy
+	PageTargets []string
 }
 
 // Bot is the running Slack side of Firebreak.

@@ -236,6 +236,10 @@ func (e *executor) performMessage(ctx context.Context, inc incident.Incident, it
 // performGlobal carries out effects that belong to no incident: the
 // daily digest, rendered from the open incidents when it is posted.
 func (e *executor) performGlobal(ctx context.Context, it OutboxItem) error {
+	if ch := it.Effect.Fields.Channel; it.Effect.Kind == incident.EffPost && ch != "" {
+		// A notify route's message, rendered when the alert came in.
+		return e.postOnce(ctx, it, ch, it.Effect.Text, nil)
+	}
 	if it.Effect.Kind != incident.EffAnnounce || e.b.cfg.AnnounceChannel == "" {
 		return nil
 	}

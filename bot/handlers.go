@@ -88,6 +88,13 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			}
 			cmd.At, cmd.Text = at, ""
 		}
+		if p.Sub == SubPage {
+			if err := b.checkPageTarget(p.Role); err != nil {
+				b.ack(req, start, slashReply(userText(err)))
+				return
+			}
+			cmd.Kind, cmd.Ref, cmd.Role = incident.CmdPage, p.Role, ""
+		}
 		res, err := b.apply(inc.Number, cmd)
 		if err != nil {
 			b.ack(req, start, slashReply(b.userText(err)))
@@ -111,6 +118,7 @@ func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, use
 	d := incident.Declaration{
 		Title: title, Impact: impact, Severity: sev, Playbook: pb, Declarer: user,
 		OriginChannel: origin, ReplyURL: replyURL, Responders: b.cfg.Responders, VerifyWindow: b.cfg.VerifyWindow,
+		Paging: b.cfg.Paging,
 	}
 	return b.cfg.Store.Create(func(n uint64) (incident.Result, error) {
 		return incident.Declare(n, d, now)

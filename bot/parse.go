@@ -32,13 +32,14 @@ const (
 	SubClose        Sub = "close"
 	SubCancel       Sub = "cancel"
 	SubTimes        Sub = "times"
+	SubPage         Sub = "page"
 )
 
 // needsIncident lists the subcommands that only make sense in an incident channel.
 var needsIncident = map[Sub]bool{
 	SubStatus: true, SubTimeline: true, SubNote: true, SubUpdate: true, SubSev: true,
 	SubLead: true, SubRole: true, SubFollowup: true, SubMitigated: true, SubResolve: true,
-	SubReopen: true, SubClose: true, SubCancel: true, SubTimes: true,
+	SubReopen: true, SubClose: true, SubCancel: true, SubTimes: true, SubPage: true,
 }
 
 // Parsed is the result of reading the text typed after /incident.
@@ -138,6 +139,12 @@ func ParseSlash(text string) (Parsed, error) {
 		return parseTimes(rest)
 	case "new", "declare":
 		return parseDeclare(rest)
+	case "page":
+		target, msg := cut(rest)
+		if target == "" {
+			return Parsed{}, userErr("Say whom to page: `/incident page <route-or-service> [message]`.")
+		}
+		return Parsed{Sub: SubPage, Role: strings.ToLower(target), Text: fromSlack(msg)}, nil
 	}
 	if rest == "" && sevWord.MatchString(strings.ToLower(first)) {
 		// "/incident sev2" alone is a severity change, not a declaration

@@ -44,7 +44,7 @@ func everyRefusal(t *testing.T) []refusalCase {
 		"note", "update", "followup", "reopen", "cancel", "sev", "sev 9", "sev banana <b>", "lead", "lead @carol",
 		"role comms", "close -f", "close now please", "new", "new sev2", "new sev9 x", "new playbook: x",
 		"status page is down", "list open", "timeline please", "mitigated by the rollback", "resolve it",
-		"status <!channel> & <@U123|x>",
+		"status <!channel> & <@U123|x>", "page",
 	} {
 		_, err := ParseSlash(in)
 		add("parse "+strconv.Quote(in), err)
@@ -79,6 +79,8 @@ func everyRefusal(t *testing.T) []refusalCase {
 		refusalCase{"unreadable command", templates.UnreadableCommand()},
 	)
 	add("unknown playbook", refuseNoPlaybook("<bad>", []string{"general", "bad-deploy"}))
+	add("paging not set up", (&Bot{}).checkPageTarget("db"))
+	add("unknown page target", (&Bot{cfg: Config{PageTargets: []string{"pagerduty", "db-oncall"}}}).checkPageTarget("<dba>"))
 	for _, c := range []struct {
 		text       string
 		inIncident bool
@@ -198,6 +200,9 @@ func everyRefusal(t *testing.T) []refusalCase {
 		{"note on a closed incident", closed, with(cmd(incident.CmdNote), func(c *incident.Command) { c.Text = "x" }), 0},
 		{"cancel a closed incident", closed, with(cmd(incident.CmdCancel), func(c *incident.Command) { c.Text = "x" }), 0},
 		{"note on a cancelled incident", cancelled, with(cmd(incident.CmdNote), func(c *incident.Command) { c.Text = "x" }), 0},
+		{"page without target", active, cmd(incident.CmdPage), 0},
+		{"page message too long", active, with(cmd(incident.CmdPage), func(c *incident.Command) { c.Ref = "db"; c.Text = strings.Repeat("x", 1001) }), 0},
+		{"page twice", then(active, with(cmd(incident.CmdPage), func(c *incident.Command) { c.Ref = "db" })), with(cmd(incident.CmdPage), func(c *incident.Command) { c.Ref = "db" }), 0},
 	}
 	for _, c := range cases {
 		_, err := incident.Apply(c.inc, c.cmd, r0.Add(time.Minute+c.at))
@@ -259,7 +264,7 @@ func TestRefusalsCovered(t *testing.T) {
 	// templates/phrases.go words each phrase. The parser's and the
 	// handlers' own are written where they are raised.
 	named := map[string]bool{}
-	for _, f := range []string{"../incident/apply.go", "../incident/cancel.go", "../incident/commands.go"} {
+	for _, f := range []string{"../incident/apply.go", "../incident/cancel.go", "../incident/commands.go", "../incident/pages.go"} {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -287,7 +292,7 @@ func TestRefusalsCovered(t *testing.T) {
 	}
 	lit := regexp.MustCompile(`(?:userErr\(|Sentence\(|return )(?:fmt\.Sprintf\()?\s*("(?:[^"\\]|\\.)*")`)
 	sources := map[string]string{"../templates/phrases.go": worded.String()}
-	files := []string{"../templates/phrases.go", "parse.go", "../templates/handlers.go"}
+	files := []string{"../templates/phrases.go", "parse.go", "../templates/handlers.go", "page.go"}
 	for _, f := range files {
 		src, ok := []byte(sources[f]), sources[f] != ""
 		if !ok {

@@ -184,6 +184,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		}
 		setStatus(&c, &r, cmd.Actor, now, StatusResolved, EvResolved, "")
 		c.ResolvedAt = now
+		resolvePages(&c, &r)
 		r.Reply = Reply{ReplyResolved, []any{c.ID()}}
 
 	case CmdReopen:
@@ -223,6 +224,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		setStatus(&c, &r, cmd.Actor, now, StatusClosed, EvClosed, c.ForceReason)
 		c.ClosedAt = now
 		r.Effects = append(r.Effects, Effect{Kind: EffPublishPostmortem})
+		resolvePages(&c, &r)
 		r.Reply = Reply{ReplyClosed, []any{c.ID()}}
 
 	case CmdStepDone, CmdStepSkip, CmdStepAssign, CmdRequestApproval, CmdApprove:
@@ -275,6 +277,12 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 
 	case CmdCancel:
 		if err := applyCancel(&c, &r, cmd, now); err != nil {
+			return Result{}, err
+		}
+		resolvePages(&c, &r)
+
+	case CmdPage:
+		if err := applyPage(&c, &r, cmd, now); err != nil {
 			return Result{}, err
 		}
 

@@ -61,6 +61,8 @@ func validCommand(inc Incident, k CommandKind) Command {
 		c.Ref = "1700000000.000100"
 	case CmdTimes:
 		c.Role, c.At = "started", t0.Add(-30*time.Minute)
+	case CmdPage:
+		c.Ref = "db-oncall"
 	}
 	return c
 }

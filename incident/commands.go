@@ -38,7 +38,7 @@ var CommandKinds = []CommandKind{
 	CmdNote, CmdUpdate, CmdSeverity, CmdLead, CmdRole, CmdFollowup,
 	CmdMitigated, CmdResolve, CmdReopen, CmdClose, CmdStepDone, CmdStepSkip,
 	CmdStepAssign, CmdRequestApproval, CmdApprove, CmdMemberJoined, CmdPinned, CmdSnooze, CmdPinnedText,
-	CmdCancel, CmdTimes,
+	CmdCancel, CmdTimes, CmdPage,
 }
 
 // Command is one request to change an incident. Only the fields its Kind
@@ -94,6 +94,8 @@ type Declaration struct {
 	ReplyURL      string
 	Responders    []string // invited besides the declarer and the playbook's list
 	VerifyWindow  time.Duration
+	// Paging says whom to page on declaration, by severity.
+	Paging PagePolicy
 }
 
 // Declare opens incident number n.
@@ -150,6 +152,10 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 		inc.Steps = append(inc.Steps, Step{StepDef: s, State: StepOpen})
 	}
 	invite := uniq(append(append([]string{d.Declarer}, d.Responders...), pb.Invite...))
+	var paged Result
+	for _, t := range d.Paging.pages(sev) {
+		addPage(&inc, &paged, t, "", d.Declarer, now)
+	}
 	res := Result{
 		Incident: inc,
 		Events: []Event{ev(now, d.Declarer, EvDeclared, title,
@@ -164,6 +170,9 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 		},
 		Reply: Reply{ReplyDeclared, []any{ID(n)}},
 	}
+	res.Incident = inc
+	res.Events = append(res.Events, paged.Events...)
+	res.Effects = append(res.Effects, paged.Effects...)
 	return res, nil
 }
 

@@ -10,4 +10,6 @@ var EventKinds = []EventKind{
 	EvApprovalRequested, EvApprovalGranted, EvApprovalWithdrawn, EvLeadRefused,
 	EvMemberJoined, EvMessagePinned, EvPinnedText, EvReminderSent, EvSnoozed,
 	EvPostmortem, EvPostmortemFailed, EvCancelled, EvTimeCorrected, EvReviewed,
+	EvAlert, EvAlertsResolved, EvPageRequested, EvPageSent, EvPageRetry,
+	EvPageFailed, EvPageResolved,
 }

@@ -45,6 +45,16 @@ const (
 	// EvReviewed records that the postmortem was reviewed: field "how" is
 	// "closed" or "labelled".
 	EvReviewed EventKind = "postmortem_reviewed"
+	// EvAlert is one alert of the incident's group (alerts.go);
+	// EvAlertsResolved says monitoring reported the group resolved.
+	EvAlert          EventKind = "alert"
+	EvAlertsResolved EventKind = "alerts_resolved"
+	// A page asked for, and what the pager answered (pages.go).
+	EvPageRequested EventKind = "page"
+	EvPageSent      EventKind = "page_sent"
+	EvPageRetry     EventKind = "page_retry"
+	EvPageFailed    EventKind = "page_failed"
+	EvPageResolved  EventKind = "page_resolved"
 )
 
 // Event is one line of the timeline. At is UTC with millisecond precision.
@@ -180,6 +190,19 @@ type EffectFields struct {
 	// PostmortemFailed marks the text saying the postmortem could not be
 	// filed (MsgText).
 	PostmortemFailed bool `json:"postmortem_failed,omitempty,string"`
+	// Target and Dedup name a page (EffPageTrigger, EffPageResolve,
+	// MsgPageFailed): the page target and the pager's dedup key.
+	Target string `json:"target,omitempty"`
+	Dedup  string `json:"dedup,omitempty"`
+	// Source, Count and New describe a group's alerts (MsgAlertSummary,
+	// MsgAlertResolved): the monitoring source, the alerts so far and
+	// the alerts since the last summary.
+	Source string `json:"source,omitempty"`
+	Count  int    `json:"count,omitempty,string"`
+	New    int    `json:"new,omitempty,string"`
+	// Channel is where a notify route's message goes (an effect of no
+	// incident).
+	Channel string `json:"channel,omitempty"`
 }
 
 // DueAt is a due time as effects carry it: UTC, to the second.

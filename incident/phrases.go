@@ -78,6 +78,13 @@ const (
 	RefuseTextTooLong           Phrase = "refuse.text_too_long"
 	RefuseLeadStaleButton       Phrase = "refuse.lead_stale_button"
 	RefuseLeadNotAuthorized     Phrase = "refuse.lead_not_authorized"
+	RefusePageTarget            Phrase = "refuse.page_target"
+	RefusePageTooLong           Phrase = "refuse.page_too_long"
+	RefuseAlreadyPaged          Phrase = "refuse.already_paged"
+	RefuseAlertsNoLonger        Phrase = "refuse.alerts_no_longer"
+	RefuseAlertNoGroup          Phrase = "refuse.alert_no_group"
+	RefuseAlertStatus           Phrase = "refuse.alert_status"
+	RefuseAlertNoTitle          Phrase = "refuse.alert_no_title"
 )
 
 // Replies to commands that succeeded.
@@ -101,6 +108,7 @@ const (
 	ReplyApproved          Phrase = "reply.approved"
 	ReplyCancelled         Phrase = "reply.cancelled"
 	ReplyDeclared          Phrase = "reply.declared"
+	ReplyPaging            Phrase = "reply.paging"
 )
 
 // Texts the domain records on an event (and its messages) when nobody

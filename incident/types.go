@@ -344,6 +344,11 @@ type Incident struct {
 
 	// Reminders holds what the scheduler needs to send each reminder once.
 	Reminders Reminders `json:"reminders,omitzero"`
+
+	// Alerts is the firing group that opened the incident (nil when a
+	// person declared it); Pages who was paged and how it went.
+	Alerts *AlertState `json:"alerts,omitempty"`
+	Pages  []Page      `json:"pages,omitempty"`
 }
 
 // Reminders is the reminder bookkeeping stored with an incident so that a
@@ -429,6 +434,7 @@ func (i Incident) Clone() Incident {
 		c.Steps[k] = s
 	}
 	c.Followups = append([]Followup(nil), i.Followups...)
+	c.Alerts, c.Pages = i.Alerts.clone(), clonePages(i.Pages)
 	if i.Reminders.Sent != nil {
 		c.Reminders.Sent = make(map[string]time.Time, len(i.Reminders.Sent))
 		for k, v := range i.Reminders.Sent {

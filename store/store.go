@@ -36,6 +36,8 @@ type DB struct {
 	now    func() time.Time
 	notify chan struct{}
 	com    *committer
+	// pages is the outbox lane of page effects (see lane.go).
+	pages lane
 
 	// file is the database file as opened, to notice it being replaced.
 	file os.FileInfo
@@ -83,6 +85,7 @@ func open(path string, opt Options, readOnly bool) (d *DB, err error) {
 		return nil, err
 	}
 	d = &DB{db: bdb, path: path, log: log, now: opt.Now, notify: make(chan struct{}, 1)}
+	d.pages = lane{d: d, bucket: bPageOutbox, notify: make(chan struct{}, 1)}
 	if readOnly {
 		err = bdb.View(func(tx *bolt.Tx) error {
 			v, err := schemaOf(tx)

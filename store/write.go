@@ -149,6 +149,7 @@ func (c *Commit) settle(d *DB) func(error) {
 			return
 		}
 		d.signal(c.added)
+		d.pages.poke()
 	}
 }
 
@@ -335,10 +336,17 @@ func (d *DB) persist(tx *bolt.Tx, prev *incident.Incident, n uint64, res *incide
 	}
 
 	// Outbox.
+	main := 0
 	if len(res.Effects) > 0 {
-		xb := tx.Bucket(bOutbox)
 		created := d.now().UTC()
 		for _, eff := range res.Effects {
+			xb, err := d.outboxFor(tx, eff.Kind)
+			if err != nil {
+				return 0, err
+			}
+			if xb == tx.Bucket(bOutbox) {
+				main++
+			}
 			id, err := xb.NextSequence()
 			if err != nil {
 				return 0, err
@@ -355,7 +363,7 @@ func (d *DB) persist(tx *bolt.Tx, prev *incident.Incident, n uint64, res *incide
 	if err := d.hook("outbox"); err != nil {
 		return 0, err
 	}
-	return len(res.Effects), nil
+	return main, nil
 }
 
 // seenTx reports whether key is remembered and not expired at now.

@@ -95,4 +95,12 @@ var phrases = map[incident.Phrase]string{
 	incident.ReplyApproved:               "Approved: %s.",
 	incident.ReplyCancelled:              "%s is cancelled: its channel is being archived and the announcement corrected. No postmortem is filed.",
 	incident.ReplyDeclared:               "%s declared; its channel is being created.",
+	incident.ReplyPaging:                 "Paging %s now; the outcome will be on the card and the timeline.",
+	incident.RefusePageTarget:            "say whom to page: `/incident page <route-or-service> [message]`.",
+	incident.RefusePageTooLong:           "the page message is %d characters; the limit is %d",
+	incident.RefuseAlreadyPaged:          "%s already has a page out to %s.",
+	incident.RefuseAlertsNoLonger:        "%s is %s, so alerts no longer attach to it",
+	incident.RefuseAlertNoGroup:          "an alert needs a group",
+	incident.RefuseAlertStatus:           "an alert's status is firing or resolved, not %q",
+	incident.RefuseAlertNoTitle:          "an alert needs a title",
 }

@@ -283,6 +283,9 @@ func ChannelMessage(inc incident.Incident, e incident.Effect) (string, error) {
 		v.Text = sentenceEnd(v.Text)
 		name = "post_cancelled"
 	default:
+		if text, ok, err := alertMessage(inc, e); ok {
+			return text, err
+		}
 		return "", fmt.Errorf("channel message: no template for message %q", e.Msg)
 	}
 	return renderSlack(name, v, maxMessage)

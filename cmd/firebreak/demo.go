@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +22,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/demo"
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
+	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -29,7 +32,28 @@ const (
 	demoOwner       = "acme"
 	demoRepo        = "postmortems"
 	demoAnnounce    = "incidents"
+	// demoPagerDutyKey is the fake PagerDuty's routing key.
+	demoPagerDutyKey = "demo0000000000000000000000000000"
 )
+
+// demoRoutes sends the demo's alerts (service checkout) to a sev2
+// incident, which pages PagerDuty; anything else declares sev3.
+const demoRoutes = `routes:
+  - name: checkout
+    match: {service: checkout}
+    action: declare
+    severity: sev2
+    playbook: general
+  - action: declare
+`
+
+func randomToken() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
 
 // demoDefaults are settings the demo picks when the environment does not:
 // short enough that a visitor sees the reminders within minutes.
@@ -95,11 +119,12 @@ type demoRun struct {
 	URL    string
 	DBPath string
 	// Loopback is whether the UI listens on a loopback address only.
-	Loopback bool
-	Slack    *slackfake.Server
-	GitHub   *githubfake.Server
-	App      *app.App
-	Announce string
+	Loopback  bool
+	Slack     *slackfake.Server
+	GitHub    *githubfake.Server
+	PagerDuty *pagerdutyfake.Server
+	App       *app.App
+	Announce  string
 
 	ui     *demo.Server
 	srv    *http.Server
@@ -149,6 +174,17 @@ func startDemo(ctx context.Context, o demoOptions) (d *demoRun, err error) {
 		return d, fmt.Errorf("fake GitHub: %w", err)
 	}
 	d.GitHub.AddRepo(demoOwner, demoRepo)
+	if d.PagerDuty, err = pagerdutyfake.New(demoPagerDutyKey); err != nil {
+		return d, fmt.Errorf("fake PagerDuty: %w", err)
+	}
+	routes := filepath.Join(d.tmp, "routes.yaml")
+	if err := os.WriteFile(routes, []byte(demoRoutes), 0o600); err != nil {
+		return d, err
+	}
+	hookToken, err := randomToken()
+	if err != nil {
+		return d, err
+	}
 	d.Announce, err = d.Slack.CreateChannel(slackfake.Alice, demoAnnounce, false, slackfake.Bob, slackfake.Carol)
 	if err != nil {
 		return d, fmt.Errorf("fake Slack: creating #%s: %w", demoAnnounce, err)
@@ -170,6 +206,11 @@ func startDemo(ctx context.Context, o demoOptions) (d *demoRun, err error) {
 		"GITHUB_API_URL":             d.GitHub.URL(),
 		"FIREBREAK_HTTP_ADDR":        "127.0.0.1:0",
 		"FIREBREAK_BACKUP_DIR":       "",
+		"FIREBREAK_HOOK_TOKENS":      "alertmanager=" + hookToken,
+		"FIREBREAK_ROUTES":           routes,
+		"PAGERDUTY_ROUTING_KEY":      demoPagerDutyKey,
+		"PAGERDUTY_EVENTS_URL":       d.PagerDuty.URL,
+		"OPSGENIE_API_KEY":           "",
 	}
 	// Only the settings that shape the product (playbooks, time zone,
 	// reminder timings) come from the environment: the accounts, URLs and
@@ -189,7 +230,9 @@ func startDemo(ctx context.Context, o demoOptions) (d *demoRun, err error) {
 		return d, err
 	}
 	cfg.NoSync = true
-	d.App, err = app.New(cfg, app.Options{Logger: o.Log, NoHTTP: true, CardInterval: o.CardInterval, Now: o.Now})
+	// The HTTP listener (on a free loopback port) carries the alert hook
+	// the "Fire an alert" control posts to.
+	d.App, err = app.New(cfg, app.Options{Logger: o.Log, CardInterval: o.CardInterval, Now: o.Now})
 	if err != nil {
 		return d, err
 	}
@@ -213,6 +256,7 @@ func startDemo(ctx context.Context, o demoOptions) (d *demoRun, err error) {
 		return d, fmt.Errorf("demo UI on %s (set --addr or FIREBREAK_DEMO_ADDR): %w", o.Addr, err)
 	}
 	d.ui = demo.New(d.Slack, d.GitHub, demoOwner, demoRepo)
+	d.ui.EnableAlerts("http://"+d.App.HTTPAddr()+"/hooks/alertmanager", hookToken, d.PagerDuty)
 	d.Loopback = isLoopback(ln.Addr())
 	// The insights report and the status page are the product's own,
 	// served beside the UI (the demo runs no other HTTP server).
@@ -293,6 +337,9 @@ func (d *demoRun) close() error {
 	}
 	if d.GitHub != nil {
 		errs = append(errs, d.GitHub.Close())
+	}
+	if d.PagerDuty != nil {
+		d.PagerDuty.Close()
 	}
 	if d.tmp != "" {
 		errs = append(errs, os.RemoveAll(d.tmp))

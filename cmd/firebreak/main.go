@@ -38,6 +38,7 @@ usage:
   firebreak restore --from B --db F [--force]
   firebreak verify-backup B               check a backup; non-zero exit on damage
   firebreak playbooks check [DIR]         validate playbook files
+  firebreak routes check FILE             validate an alert routes file (FIREBREAK_ROUTES)
   firebreak postmortem preview INC-N --db F
   firebreak report [--since 90d] [--out report.html] [--csv FILE]
                                           insights: charts of incidents, durations, skipped steps, follow-ups
@@ -68,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		err = cmdVerify(args, stdout)
 	case "playbooks":
 		err = cmdPlaybooks(args, stdout)
+	case "routes":
+		err = cmdRoutes(args, stdout, getenv)
 	case "postmortem":
 		err = cmdPostmortem(args, stdout, stderr, getenv)
 	case "report":

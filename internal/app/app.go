@@ -15,6 +15,8 @@ import (
 
 	"github.com/firebreak-hq/firebreak/bot"
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/intake"
+	"github.com/firebreak-hq/firebreak/paging"
 	"github.com/firebreak-hq/firebreak/playbooks"
 	"github.com/firebreak-hq/firebreak/schedule"
 	"github.com/firebreak-hq/firebreak/store"
@@ -34,6 +36,9 @@ type Options struct {
 	CallTimeout time.Duration
 	// SocketPing overrides how long the Socket Mode client waits for a ping.
 	SocketPing time.Duration
+	// PageTimeout bounds one call to a pager; PageBackoff is the first
+	// delay before a failed page is sent again.
+	PageTimeout, PageBackoff time.Duration
 }
 
 // App is one running Firebreak.
@@ -54,6 +59,11 @@ type App struct {
 	github reviewPoller
 
 	closeOnce sync.Once
+
+	// hooks take alerts in; pager sends pages (alerts.go).
+	hooks   *intake.Hooks
+	pager   *paging.Runner
+	alertMx *alertMetrics
 }
 
 // New opens the database, loads playbooks and builds every part. It
@@ -115,7 +125,18 @@ func New(cfg Config, opt Options) (*App, error) {
 	}
 	sock := socketmode.New(a.api, sockOpts...)
 
+	a.alertMx = newAlertMetrics(a.Metrics.reg)
+	policy, targets, err := a.setupAlerts(cfg, opt)
+	if err != nil {
+		if a.ln != nil {
+			_ = a.ln.Close()
+		}
+		_ = db.Close()
+		return nil, err
+	}
 	a.Bot, err = bot.New(bot.Config{
+		Paging:          policy,
+		PageTargets:     targets,
 		API:             a.api,
 		Socket:          sock,
 		Store:           incidents{db},
@@ -211,10 +232,13 @@ func (a *App) Run(ctx context.Context) error {
 		return fmt.Errorf("scheduler: %w", err)
 	}
 	reviews := a.startReviewPolls(ctx)
+	var pagers sync.WaitGroup
+	a.runPager(ctx, &pagers)
 	err := a.Bot.Run(ctx)
 	cancel()
 	<-reviews
 	<-a.Sched.Done()
+	pagers.Wait()
 	if a.http != nil {
 		sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = a.http.Shutdown(sctx)

@@ -40,6 +40,7 @@ type Config struct {
 	BackupCron      string
 	BackupKeep      int
 	DigestCron      string
+	Alerts          AlertConfig
 
 	// NoSync trades durability for speed; only the throwaway demo uses it.
 	NoSync bool
@@ -156,6 +157,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("FIREBREAK_BACKUP_KEEP must be a whole number ≥ 1, not %q", get("FIREBREAK_BACKUP_KEEP", ""))
 	}
 	c.BackupKeep = keep
+	if c.Alerts, err = alertsFromEnv(get); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 

@@ -45,6 +45,7 @@ type Server struct {
 	unsub  func()
 	closed sync.Once
 	wg     sync.WaitGroup
+	alerts *alertDemo
 }
 
 // New serves the UI over a fake workspace and the fake GitHub repository
@@ -182,6 +183,9 @@ type stateJSON struct {
 	View     *viewJSON     `json:"view,omitempty"`
 	Repo     string        `json:"repo,omitempty"`
 	Issues   []issueJSON   `json:"issues"`
+	// Pages are the pages the fake PagerDuty received (alerts.go); nil
+	// when the demo has no alert intake.
+	Pages []pageJSON `json:"pages"`
 }
 
 // handleState answers GET /api/state?user=U&channel=C: what user sees with
@@ -264,6 +268,7 @@ func (s *Server) state(me, want string) stateJSON {
 		// Newest first: the issue just filed is the one a visitor looks for.
 		sort.Slice(st.Issues, func(i, j int) bool { return st.Issues[i].Number > st.Issues[j].Number })
 	}
+	s.addPages(&st)
 	return st
 }
 

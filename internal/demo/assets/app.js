@@ -396,8 +396,33 @@ function render() {
   ui.forceBottom = false;
 
   renderIssues();
+  renderPages();
   renderModal();
 }
+
+// renderPages lists what the fake PagerDuty received: one line per alert
+// (dedup key firebreak-INC-n), however often it was triggered.
+function renderPages() {
+  const pages = ui.state.pages;
+  $("#fire-alert").hidden = !pages;
+  $("#pages-pane").hidden = !pages;
+  if (!pages) return;
+  const html = pages.length ? pages.map((p) =>
+    `<div class="page" data-testid="page"><span class="state${p.status === "resolved" ? " closed" : ""}">${p.status === "resolved" ? "Resolved" : "Triggered"}</span> ` +
+    `<code>${esc(p.dedup_key)}</code> · ${esc(p.severity)} · ${esc(p.at)}<div>${esc(p.summary)}</div>` +
+    (p.triggers > 1 ? `<div class="muted">${p.triggers} triggers, one alert (deduplicated)</div>` : "") + "</div>").join("")
+    : `<div class="gh-empty">No pages yet. Press “Fire an alert”: Alertmanager's webhook declares a sev2 incident, which pages on-call here.</div>`;
+  const el = $("#pages");
+  if (el.dataset.html !== html) { el.innerHTML = html; el.dataset.html = html; }
+}
+
+$("#fire-alert").addEventListener("click", async () => {
+  try {
+    const r = await post("/api/fire-alert", {});
+    const inc = r.answer && r.answer.incidents ? r.answer.incidents.join(", ") : "";
+    toast(`Alertmanager posted alert #${r.alert}: HTTP ${r.status}${inc ? " → " + inc : ""}`);
+  } catch (err) { /* post already said why */ }
+});
 
 function renderIssues() {
   const st = ui.state;

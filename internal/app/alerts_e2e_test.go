@@ -1,0 +1,339 @@
+package app_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
+)
+
+const (
+	amToken      = "am-token-0123456789abcdef"
+	genericToken = "generic-token-0123456789ab"
+	pdKey        = "pd-routing-key-0123456789abcdef"
+)
+
+// alertRig is the product with hooks and PagerDuty, over real sockets.
+type alertRig struct {
+	*harness
+	pd   *pagerdutyfake.Server
+	base string
+}
+
+const testRoutes = `routes:
+  - name: checkout
+    match:
+      alertname: /High.*/
+      service: checkout
+    action: declare
+    severity: sev1
+    playbook: general
+  - match:
+      severity: info
+    action: ignore
+  - action: declare
+`
+
+func startAlertRig(t *testing.T, routes string, tune func(*harness)) *alertRig {
+	t.Helper()
+	pd, err := pagerdutyfake.New(pdKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pd.Close)
+	ws := newWorkspace(t)
+	ws.env["FIREBREAK_HOOK_TOKENS"] = "alertmanager=" + amToken + ",generic=" + genericToken
+	ws.env["PAGERDUTY_ROUTING_KEY"] = pdKey
+	ws.env["PAGERDUTY_EVENTS_URL"] = pd.URL
+	if routes != "" {
+		f := filepath.Join(ws.dir, "routes.yaml")
+		if err := os.WriteFile(f, []byte(routes), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ws.env["FIREBREAK_ROUTES"] = f
+	}
+	h := harnessFor(t, ws)
+	h.pageBackoff = 20 * time.Millisecond
+	h.pageTimeout = 2 * time.Second
+	if tune != nil {
+		tune(h)
+	}
+	h.boot()
+	t.Cleanup(h.stop)
+	return &alertRig{harness: h, pd: pd, base: "http://" + h.app.HTTPAddr()}
+}
+
+// amPayload is an Alertmanager webhook (version 4) body.
+func amPayload(status, groupKey string, alerts ...map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"version": "4", "groupKey": groupKey, "truncatedAlerts": 0, "status": status, "receiver": "firebreak",
+		"groupLabels": map[string]string{"alertname": "HighErrorRate"}, "commonLabels": map[string]string{"alertname": "HighErrorRate"},
+		"commonAnnotations": map[string]string{}, "externalURL": "http://alertmanager.example:9093", "alerts": alerts,
+	})
+	return b
+}
+
+func amAlert(status, fingerprint, instance string) map[string]any {
+	a := map[string]any{
+		"status":      status,
+		"labels":      map[string]string{"alertname": "HighErrorRate", "service": "checkout", "instance": instance},
+		"annotations": map[string]string{"summary": "Checkout error rate above 5%"},
+		"startsAt":    "2026-03-06T15:58:00Z", "endsAt": "0001-01-01T00:00:00Z",
+		"generatorURL": "http://prometheus.example:9090/graph?g0.expr=rate", "fingerprint": fingerprint,
+	}
+	if status == "resolved" {
+		a["endsAt"] = "2026-03-06T16:20:00Z"
+	}
+	return a
+}
+
+func (r *alertRig) post(path, token string, body []byte) (int, map[string]any) {
+	r.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, r.base+path, bytes.NewReader(body))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		r.t.Fatalf("%s answered %d with non-JSON %q", path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, m
+}
+
+func blockText(m map[string]any) string {
+	t, _ := m["text"].(map[string]any)
+	s, _ := t["text"].(string)
+	return s
+}
+
+// cardAlerts is the text of the card's alerts section, "" when absent.
+func (r *alertRig) cardAlerts(n uint64) string {
+	inc := r.incident(n)
+	for _, b := range r.card(inc).BlocksDecoded {
+		if b["block_id"] == "alerts" {
+			return blockText(b)
+		}
+	}
+	return ""
+}
+
+func (r *alertRig) openCount() int {
+	open, err := r.db().OpenIncidents()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return len(open)
+}
+
+func TestAlertmanagerAlertDeclaresPagesAttachesAndResolvesOnce(t *testing.T) {
+	r := startAlertRig(t, testRoutes, nil)
+
+	code, ans := r.post("/hooks/alertmanager", amToken, amPayload("firing", `{}:{alertname="HighErrorRate"}`, amAlert("firing", "fp1", "web-1")))
+	if code != http.StatusAccepted || fmt.Sprint(ans["incidents"]) != "[INC-1]" {
+		t.Fatalf("first alert: %d %v", code, ans)
+	}
+	// 202 came after the commit: the incident is already stored.
+	inc := r.incident(1)
+	if inc.Severity != incident.Sev1 || inc.Title != "Checkout error rate above 5%" || inc.Declarer != "Alertmanager" {
+		t.Fatalf("declared %+v", inc)
+	}
+	inc = r.ready(1)
+	r.eventually("page sent to PagerDuty", func() bool { return len(r.pd.Alerts()) == 1 && r.incident(1).Pages[0].State == incident.PageSent })
+	pa := r.pd.Alerts()[0]
+	if pa.DedupKey != "firebreak-INC-1" || pa.Severity != "critical" || pa.Summary != "Checkout error rate above 5%" {
+		t.Fatalf("PagerDuty got %+v", pa)
+	}
+	r.eventually("card shows the alert and the page", func() bool {
+		return r.cardAlerts(1) == "*Alerts:* 1 from Alertmanager\n*Pages:* :pager: pagerduty paged"
+	})
+
+	// The group fires again: the first alert again (a repeat) and a new one.
+	code, ans = r.post("/hooks/alertmanager", amToken, amPayload("firing", `{}:{alertname="HighErrorRate"}`,
+		amAlert("firing", "fp1", "web-1"), amAlert("firing", "fp2", "web-2")))
+	if code != http.StatusAccepted || ans["accepted"] != 1.0 || ans["duplicates"] != 1.0 || fmt.Sprint(ans["incidents"]) != "[INC-1]" {
+		t.Fatalf("second delivery: %d %v", code, ans)
+	}
+	if n := r.openCount(); n != 1 {
+		t.Fatalf("%d open incidents, want 1", n)
+	}
+	if n := countKind(r.events(1), incident.EvAlert); n != 2 {
+		t.Fatalf("%d alert events, want 2", n)
+	}
+	r.eventually("card counts 2 alerts", func() bool { return strings.HasPrefix(r.cardAlerts(1), "*Alerts:* 2 from Alertmanager\n") })
+	summary := ":rotating_light: 1 more alert of this group attached (2 in all); the latest: Checkout error rate above 5%\n_The card keeps the count; the timeline has every alert._"
+	r.eventually("summary in the channel", func() bool { return r.messagesContaining(inc.Channel, "more alert") == 1 })
+	if got := r.lastMessage(inc.Channel, "more alert"); got != summary {
+		t.Fatalf("summary:\n%s\nwant:\n%s", got, summary)
+	}
+
+	// The group resolves; Alertmanager may deliver it twice.
+	resolved := amPayload("resolved", `{}:{alertname="HighErrorRate"}`, amAlert("resolved", "fp1", "web-1"), amAlert("resolved", "fp2", "web-2"))
+	for i := 0; i < 2; i++ {
+		if code, ans := r.post("/hooks/alertmanager", amToken, resolved); code != http.StatusAccepted {
+			t.Fatalf("resolved delivery %d: %d %v", i, code, ans)
+		}
+	}
+	want := ":white_check_mark: Alertmanager reports the alerts of this group resolved. The incident stays open until someone resolves it with `/incident resolve`."
+	r.eventually("resolved posted", func() bool {
+		return r.messagesContaining(inc.Channel, "reports the alerts of this group resolved") >= 1
+	})
+	r.waitOutboxEmpty()
+	if n := r.messagesContaining(inc.Channel, "reports the alerts of this group resolved"); n != 1 {
+		t.Fatalf("resolved posted %d times", n)
+	}
+	if got := r.lastMessage(inc.Channel, "reports the alerts"); got != want {
+		t.Fatalf("resolved text %q", got)
+	}
+	if st := r.incident(1).Status; st != incident.StatusActive {
+		t.Fatalf("the alert's resolution changed the incident to %s", st)
+	}
+
+	// People resolve the incident: the page is resolved with it.
+	if got := r.slash(bob, inc.Channel, "resolve"); got != "INC-1 resolved. Finish the verify steps, then close it." {
+		t.Fatalf("resolve answered %q", got)
+	}
+	r.eventually("PagerDuty alert resolved", func() bool { return r.pd.Alerts()[0].Status == "resolved" })
+	r.eventually("page resolution on the timeline", func() bool { return countKind(r.events(1), incident.EvPageResolved) == 1 })
+	if n := len(r.pd.Alerts()); n != 1 {
+		t.Fatalf("PagerDuty has %d alerts", n)
+	}
+}
+
+func (r *alertRig) lastMessage(channel, substr string) string {
+	var out string
+	for _, m := range r.slack.Messages(channel) {
+		if strings.Contains(m.Text, substr) {
+			out = m.Text
+		}
+	}
+	return out
+}
+
+func (r *alertRig) waitOutboxEmpty() {
+	r.t.Helper()
+	r.eventually("outbox drained", func() bool {
+		n, err := r.db().OutboxDepth()
+		p, perr := r.db().PageOutbox().Depth()
+		return err == nil && perr == nil && n == 0 && p == 0
+	})
+}
+
+func TestHooksRefuseBadRequests(t *testing.T) {
+	r := startAlertRig(t, "", nil)
+	good := amPayload("firing", "g", amAlert("firing", "fp1", "web-1"))
+	for _, c := range []struct {
+		name, path, token string
+		body              []byte
+		code              int
+		want              string
+	}{
+		{"no token", "/hooks/alertmanager", "", good, 401, `{"error":"missing or wrong bearer token"}`},
+		{"wrong token", "/hooks/alertmanager", amToken + "x", good, 401, `{"error":"missing or wrong bearer token"}`},
+		{"token of another source", "/hooks/alertmanager", genericToken, good, 401, `{"error":"missing or wrong bearer token"}`},
+		{"oversize", "/hooks/alertmanager", amToken, bytes.Repeat([]byte(" "), 1<<20+1), 413, `{"error":"the body is over 1048576 bytes (1 MiB)"}`},
+		{"not JSON", "/hooks/alertmanager", amToken, []byte("{"), 400, `{"error":"body is not a JSON object: unexpected EOF","field":"body"}`},
+		{"no groupKey", "/hooks/alertmanager", amToken, []byte(`{"version":"4","status":"firing","alerts":[]}`), 400, `{"error":"groupKey is missing","field":"groupKey"}`},
+		{"bad status", "/hooks/alertmanager", amToken, []byte(`{"version":"4","groupKey":"g","status":"burning","alerts":[]}`), 400, `{"error":"status must be \"firing\" or \"resolved\", not \"burning\"","field":"status"}`},
+		{"labels of the wrong type", "/hooks/alertmanager", amToken, []byte(`{"version":"4","groupKey":"g","status":"firing","alerts":[{"status":"firing","labels":"x"}]}`), 400, `{"error":"alerts.labels must be a JSON object, not string","field":"alerts.labels"}`},
+		{"alert without labels", "/hooks/alertmanager", amToken, []byte(`{"version":"4","groupKey":"g","status":"firing","alerts":[{"status":"firing"}]}`), 400, `{"error":"alerts[0].labels is missing","field":"alerts[0].labels"}`},
+		{"generic without dedup_key", "/hooks/generic", genericToken, []byte(`{"status":"firing","title":"x"}`), 400, `{"error":"dedup_key is missing","field":"dedup_key"}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, r.base+c.path, bytes.NewReader(c.body))
+			if c.token != "" {
+				req.Header.Set("Authorization", "Bearer "+c.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != c.code || strings.TrimSpace(string(raw)) != c.want {
+				t.Fatalf("got %d %s\nwant %d %s", resp.StatusCode, raw, c.code, c.want)
+			}
+		})
+	}
+	if n := r.openCount(); n != 0 {
+		t.Fatalf("refused requests opened %d incidents", n)
+	}
+	// Without a routes file every firing group declares a sev3 general incident.
+	if code, ans := r.post("/hooks/alertmanager", amToken, good); code != 202 || fmt.Sprint(ans["incidents"]) != "[INC-1]" {
+		t.Fatalf("good request: %d %v", code, ans)
+	}
+	if inc := r.incident(1); inc.Severity != incident.Sev3 || inc.Playbook != "general" || len(inc.Pages) != 0 {
+		t.Fatalf("default route declared %s %s pages %v", inc.Severity, inc.Playbook, inc.Pages)
+	}
+}
+
+func TestPagerDutyFailingThreeTimesPagesOnce(t *testing.T) {
+	r := startAlertRig(t, testRoutes, func(h *harness) { h.pageTimeout = 300 * time.Millisecond })
+	r.pd.Fail(pagerdutyfake.ServerError, 1)
+	r.pd.Fail(pagerdutyfake.TooManyRequests, 1)
+	r.pd.Fail(pagerdutyfake.TimeoutAfterWrite, 1)
+	if code, ans := r.post("/hooks/alertmanager", amToken, amPayload("firing", "g", amAlert("firing", "fp1", "web-1"))); code != 202 {
+		t.Fatalf("%d %v", code, ans)
+	}
+	r.eventually("page delivered", func() bool { return countKind(r.events(1), incident.EvPageSent) == 1 })
+	r.waitOutboxEmpty()
+	evs := r.events(1)
+	if got := [3]int{countKind(evs, incident.EvPageRetry), countKind(evs, incident.EvPageSent), countKind(evs, incident.EvPageFailed)}; got != [3]int{3, 1, 0} {
+		t.Fatalf("retries, sent, failed = %v; want [3 1 0]", got)
+	}
+	alerts := r.pd.Alerts()
+	if len(alerts) != 1 || r.pd.Requests() != 4 {
+		t.Fatalf("PagerDuty has %d alerts after %d requests; want 1 after 4", len(alerts), r.pd.Requests())
+	}
+	// The timed-out attempt was processed; the retry joined it.
+	if alerts[0].Triggers != 2 {
+		t.Fatalf("triggers %d, want 2 (the timed-out one and its retry)", alerts[0].Triggers)
+	}
+	r.eventually("card shows the page sent", func() bool { return strings.HasSuffix(r.cardAlerts(1), ":pager: pagerduty paged") })
+}
+
+func TestSlashPageAndUnknownTarget(t *testing.T) {
+	r := startAlertRig(t, testRoutes, nil)
+	r.slash(alice, r.announce, "new sev3 Search is slow")
+	inc := r.ready(1)
+	if len(inc.Pages) != 0 || len(r.pd.Alerts()) != 0 {
+		t.Fatalf("a sev3 declaration paged: %v", inc.Pages)
+	}
+	if got := r.slash(alice, inc.Channel, "page dba"); got != "There is no page target “dba”; the targets are pagerduty." {
+		t.Fatalf("unknown target answered %q", got)
+	}
+	if got := r.slash(alice, inc.Channel, "page pagerduty search is down for everyone"); got != "Paging pagerduty now; the outcome will be on the card and the timeline." {
+		t.Fatalf("page answered %q", got)
+	}
+	r.eventually("page sent", func() bool { return len(r.pd.Alerts()) == 1 && r.incident(1).Pages[0].State == incident.PageSent })
+	if s := r.pd.Alerts()[0].Summary; s != "Search is slow — search is down for everyone" {
+		t.Fatalf("summary %q", s)
+	}
+	if got := r.slash(alice, inc.Channel, "page pagerduty"); got != "INC-1 already has a page out to pagerduty." {
+		t.Fatalf("second page answered %q", got)
+	}
+	// A sev1 declared in Slack pages on its own.
+	r.slash(alice, r.announce, "new sev1 Payments down")
+	r.eventually("sev1 paged", func() bool { return len(r.pd.Alerts()) == 2 })
+	if k := r.pd.Alerts()[1].DedupKey; k != "firebreak-INC-2" {
+		t.Fatalf("dedup key %q", k)
+	}
+}

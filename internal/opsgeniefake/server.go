@@ -1,0 +1,243 @@
+package opsgeniefake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Limits from the Alert API reference
+// (https://docs.opsgenie.com/docs/alert-api): message up to 130
+// characters, alias up to 512, description up to 15,000.
+const (
+	maxMessage     = 130
+	maxAlias       = 512
+	maxDescription = 15000
+)
+
+// Fault is how the next Times requests fail.
+type Fault int
+
+// Faults.
+const (
+	// ServerError answers 503 without creating anything.
+	ServerError Fault = iota + 1
+	// TooManyRequests answers 429, Opsgenie's answer when the API rate
+	// limit is exceeded (https://docs.opsgenie.com/docs/api-rate-limiting).
+	TooManyRequests
+	// TimeoutAfterWrite performs the request, then never answers.
+	TimeoutAfterWrite
+)
+
+// Alert is one Opsgenie alert as the fake keeps it.
+type Alert struct {
+	Alias, Message, Description, Priority string
+	Responders                            []string // team names
+	// Status is "open" or "closed".
+	Status string
+	// Count is how many creates went to this alert (deduplicated ones too).
+	Count int
+}
+
+// Server is a running fake; safe for concurrent use.
+type Server struct {
+	URL string // API base, e.g. http://127.0.0.1:1234/
+
+	key      string
+	ln       net.Listener
+	srv      *http.Server
+	mu       sync.Mutex
+	alerts   []*Alert
+	open     map[string]*Alert
+	faults   []Fault
+	requests int
+	seq      int
+	hold     chan struct{}
+}
+
+// New starts a fake on 127.0.0.1 that accepts the API key key.
+func New(key string) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{key: key, ln: ln, open: map[string]*Alert{}, hold: make(chan struct{})}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v2/alerts", s.create)
+	mux.HandleFunc("POST /v2/alerts/{identifier}/close", s.close)
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s.URL = "http://" + ln.Addr().String() + "/"
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// Close stops the server and releases held requests.
+func (s *Server) Close() {
+	s.mu.Lock()
+	select {
+	case <-s.hold:
+	default:
+		close(s.hold)
+	}
+	s.mu.Unlock()
+	_ = s.srv.Close()
+}
+
+// Fail makes the next times requests fail with f.
+func (s *Server) Fail(f Fault, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := 0; i < times; i++ {
+		s.faults = append(s.faults, f)
+	}
+}
+
+// Alerts returns a copy of every alert created, oldest first.
+func (s *Server) Alerts() []Alert {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Alert, len(s.alerts))
+	for i, a := range s.alerts {
+		out[i] = *a
+		out[i].Responders = append([]string(nil), a.Responders...)
+	}
+	return out
+}
+
+// Requests is how many requests arrived, failed ones included.
+func (s *Server) Requests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests
+}
+
+// begin counts the request, checks the key and applies a queued fault;
+// false when the request was answered.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request) (Fault, bool) {
+	s.mu.Lock()
+	s.requests++
+	s.seq++
+	var fault Fault
+	if len(s.faults) > 0 {
+		fault, s.faults = s.faults[0], s.faults[1:]
+	}
+	s.mu.Unlock()
+	if r.Header.Get("Authorization") != "GenieKey "+s.key {
+		answer(w, http.StatusUnauthorized, map[string]any{"message": "Could not authenticate", "took": 0.0})
+		return 0, false
+	}
+	switch fault {
+	case ServerError:
+		answer(w, http.StatusServiceUnavailable, map[string]any{"message": "Service unavailable", "took": 0.0})
+		return 0, false
+	case TooManyRequests:
+		answer(w, http.StatusTooManyRequests, map[string]any{"message": "You are making too many requests! To avoid errors, we recommend you limit requests.", "took": 0.0})
+		return 0, false
+	}
+	return fault, true
+}
+
+func (s *Server) accepted(w http.ResponseWriter, r *http.Request, fault Fault) {
+	if fault == TimeoutAfterWrite {
+		select {
+		case <-r.Context().Done():
+		case <-s.hold:
+		}
+		return
+	}
+	s.mu.Lock()
+	id := fmt.Sprintf("req-%06d", s.seq)
+	s.mu.Unlock()
+	answer(w, http.StatusAccepted, map[string]any{"result": "Request will be processed", "took": 0.01, "requestId": id})
+}
+
+type createReq struct {
+	Message     string `json:"message"`
+	Alias       string `json:"alias"`
+	Description string `json:"description"`
+	Priority    string `json:"priority"`
+	Responders  []struct {
+		Name string `json:"name"`
+		Type string `json:"type"`
+	} `json:"responders"`
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request) {
+	fault, ok := s.begin(w, r)
+	if !ok {
+		return
+	}
+	var req createReq
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+		unprocessable(w, "body", "Request body is not valid JSON.")
+		return
+	}
+	switch {
+	case strings.TrimSpace(req.Message) == "":
+		unprocessable(w, "message", "Message can not be empty.")
+		return
+	case len([]rune(req.Message)) > maxMessage:
+		unprocessable(w, "message", "Message can not be longer than 130 characters.")
+		return
+	case len([]rune(req.Alias)) > maxAlias:
+		unprocessable(w, "alias", "Alias can not be longer than 512 characters.")
+		return
+	case len([]rune(req.Description)) > maxDescription:
+		unprocessable(w, "description", "Description can not be longer than 15000 characters.")
+		return
+	case req.Priority != "" && !strings.Contains("P1 P2 P3 P4 P5", req.Priority):
+		unprocessable(w, "priority", "Priority should be one of [P1, P2, P3, P4, P5].")
+		return
+	}
+	s.mu.Lock()
+	if a := s.open[req.Alias]; a != nil && req.Alias != "" {
+		a.Count++
+	} else {
+		a := &Alert{Alias: req.Alias, Message: req.Message, Description: req.Description, Priority: req.Priority, Status: "open", Count: 1}
+		for _, rr := range req.Responders {
+			a.Responders = append(a.Responders, rr.Name)
+		}
+		s.alerts = append(s.alerts, a)
+		if req.Alias != "" {
+			s.open[req.Alias] = a
+		}
+	}
+	s.mu.Unlock()
+	s.accepted(w, r, fault)
+}
+
+func (s *Server) close(w http.ResponseWriter, r *http.Request) {
+	fault, ok := s.begin(w, r)
+	if !ok {
+		return
+	}
+	if r.URL.Query().Get("identifierType") != "alias" {
+		unprocessable(w, "identifierType", "This fake closes alerts by alias only.")
+		return
+	}
+	s.mu.Lock()
+	if a := s.open[r.PathValue("identifier")]; a != nil {
+		a.Status = "closed"
+		delete(s.open, a.Alias)
+	}
+	s.mu.Unlock()
+	// Opsgenie accepts the close asynchronously even for an unknown alias.
+	s.accepted(w, r, fault)
+}
+
+func unprocessable(w http.ResponseWriter, field, msg string) {
+	answer(w, http.StatusUnprocessableEntity, map[string]any{
+		"message": "Request body is not processable. Please check the errors.",
+		"errors":  map[string]string{field: msg}, "took": 0.0})
+}
+
+func answer(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

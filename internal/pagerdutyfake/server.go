@@ -1,0 +1,272 @@
+package pagerdutyfake
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Limits from the Events API v2 reference
+// (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/):
+// summary up to 1024 characters, dedup_key up to 255, a body of 512 KB.
+const (
+	maxSummary  = 1024
+	maxDedupKey = 255
+	maxBody     = 512 * 1024
+)
+
+// Fault is how the next Times requests fail.
+type Fault int
+
+// Faults.
+const (
+	// ServerError answers 500 without processing the event.
+	ServerError Fault = iota + 1
+	// TooManyRequests answers 429 ("Too Many Requests"), as PagerDuty does
+	// when a routing key sends too fast; nothing is processed.
+	TooManyRequests
+	// TimeoutAfterWrite processes the event, then never answers: the
+	// client times out although the page went out.
+	TimeoutAfterWrite
+	// Hang holds the request without processing it until the client
+	// gives up or the server closes: a pager that never got the event.
+	Hang
+)
+
+// Alert is one PagerDuty alert as the fake keeps it.
+type Alert struct {
+	RoutingKey string
+	DedupKey   string
+	Summary    string
+	Severity   string
+	Source     string
+	// Status is "triggered" or "resolved".
+	Status string
+	// Triggers counts trigger events that went to this alert while open
+	// (deduplicated ones included).
+	Triggers int
+	Opened   time.Time
+}
+
+// Server is a running fake. Its methods are safe for concurrent use.
+type Server struct {
+	URL string // the enqueue URL, e.g. http://127.0.0.1:1234/v2/enqueue
+
+	ln   net.Listener
+	srv  *http.Server
+	mu   sync.Mutex
+	keys map[string]bool // accepted routing keys; empty: any
+	// alerts in the order they were opened; a re-trigger after resolve
+	// opens a new one.
+	alerts   []*Alert
+	open     map[string]*Alert // routing key + dedup key → open alert
+	faults   []Fault
+	requests int
+	inflight int
+	hold     chan struct{}
+}
+
+// New starts a fake on 127.0.0.1 on a free port. keys, when given, are
+// the only routing keys accepted.
+func New(keys ...string) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{ln: ln, keys: map[string]bool{}, open: map[string]*Alert{}, hold: make(chan struct{})}
+	for _, k := range keys {
+		s.keys[k] = true
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v2/enqueue", s.enqueue)
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s.URL = "http://" + ln.Addr().String() + "/v2/enqueue"
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// Close stops the server and releases held requests.
+func (s *Server) Close() {
+	s.mu.Lock()
+	select {
+	case <-s.hold:
+	default:
+		close(s.hold)
+	}
+	s.mu.Unlock()
+	_ = s.srv.Close()
+}
+
+// Fail makes the next times requests fail with f (after any queued).
+func (s *Server) Fail(f Fault, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := 0; i < times; i++ {
+		s.faults = append(s.faults, f)
+	}
+}
+
+// Alerts returns a copy of every alert opened, oldest first.
+func (s *Server) Alerts() []Alert {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Alert, len(s.alerts))
+	for i, a := range s.alerts {
+		out[i] = *a
+	}
+	return out
+}
+
+// InFlight is how many requests are being answered (or held) now.
+func (s *Server) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inflight
+}
+
+// Requests is how many enqueue requests arrived, failed ones included.
+func (s *Server) Requests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests
+}
+
+type event struct {
+	RoutingKey  string `json:"routing_key"`
+	EventAction string `json:"event_action"`
+	DedupKey    string `json:"dedup_key"`
+	Payload     *struct {
+		Summary  string `json:"summary"`
+		Source   string `json:"source"`
+		Severity string `json:"severity"`
+	} `json:"payload"`
+}
+
+func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.requests++
+	s.inflight++
+	defer func() {
+		s.mu.Lock()
+		s.inflight--
+		s.mu.Unlock()
+	}()
+	var fault Fault
+	if len(s.faults) > 0 {
+		fault, s.faults = s.faults[0], s.faults[1:]
+	}
+	s.mu.Unlock()
+	switch fault {
+	case Hang:
+		// Reading the body lets the server notice the client going away.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxBody))
+		select {
+		case <-r.Context().Done():
+		case <-s.hold:
+		}
+		return
+	case ServerError:
+		http.Error(w, `{"status":"error","message":"internal error"}`, http.StatusInternalServerError)
+		return
+	case TooManyRequests:
+		// The reference documents 429 without a Retry-After; clients back off.
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = io.WriteString(w, `{"status":"throttle event","message":"Requests for this service are arriving too quickly. Please retry later."}`)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return
+	}
+	if len(body) > maxBody {
+		invalid(w, "Payload too large")
+		return
+	}
+	var ev event
+	if err := json.Unmarshal(body, &ev); err != nil {
+		invalid(w, "Malformed JSON")
+		return
+	}
+	if msg := s.check(ev); msg != "" {
+		invalid(w, msg)
+		return
+	}
+	s.apply(ev)
+	if fault == TimeoutAfterWrite {
+		select {
+		case <-r.Context().Done():
+		case <-s.hold:
+		}
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	_ = json.NewEncoder(w).Encode(map[string]string{"status": "success", "message": "Event processed", "dedup_key": ev.DedupKey})
+}
+
+func (s *Server) check(ev event) string {
+	switch {
+	case ev.RoutingKey == "":
+		return "'routing_key' is missing or blank"
+	case len(s.keys) > 0 && !s.keys[ev.RoutingKey]:
+		return "Invalid routing key"
+	case ev.EventAction != "trigger" && ev.EventAction != "acknowledge" && ev.EventAction != "resolve":
+		return "'event_action' is invalid (must be one of the following: 'trigger', 'acknowledge' or 'resolve')"
+	case len(ev.DedupKey) > maxDedupKey:
+		return "'dedup_key' is too long"
+	case ev.EventAction != "trigger" && ev.DedupKey == "":
+		return "'dedup_key' is missing or blank"
+	case ev.EventAction == "trigger" && ev.Payload == nil:
+		return "'payload' is missing"
+	}
+	if ev.EventAction == "trigger" {
+		p := ev.Payload
+		switch {
+		case p.Summary == "":
+			return "'payload.summary' is missing or blank"
+		case len([]rune(p.Summary)) > maxSummary:
+			return "'payload.summary' is too long"
+		case p.Source == "":
+			return "'payload.source' is missing or blank"
+		case p.Severity != "critical" && p.Severity != "error" && p.Severity != "warning" && p.Severity != "info":
+			return "'payload.severity' is invalid (must be one of the following: 'critical', 'warning', 'error' or 'info')"
+		}
+	}
+	return ""
+}
+
+// apply: a trigger with the dedup key of an open alert joins it; a
+// resolve closes it; an acknowledge is accepted and changes nothing here.
+func (s *Server) apply(ev event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := ev.RoutingKey + "\x00" + ev.DedupKey
+	switch ev.EventAction {
+	case "trigger":
+		if a := s.open[k]; a != nil && ev.DedupKey != "" {
+			a.Triggers++
+			return
+		}
+		a := &Alert{RoutingKey: ev.RoutingKey, DedupKey: ev.DedupKey, Summary: ev.Payload.Summary, Severity: ev.Payload.Severity,
+			Source: ev.Payload.Source, Status: "triggered", Triggers: 1, Opened: time.Now()}
+		s.alerts = append(s.alerts, a)
+		if ev.DedupKey != "" {
+			s.open[k] = a
+		}
+	case "resolve":
+		if a := s.open[k]; a != nil {
+			a.Status = "resolved"
+			delete(s.open, k)
+		}
+	}
+}
+
+func invalid(w http.ResponseWriter, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusBadRequest)
+	_ = json.NewEncoder(w).Encode(map[string]any{"status": "invalid event", "message": "Event object is invalid", "errors": []string{msg}})
+}

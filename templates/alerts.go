@@ -1,0 +1,141 @@
+package templates
+
+import (
+	"fmt"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+type alertView struct {
+	Source, Title, Link string
+	More, New, Count    int
+	Target, Detail      string
+}
+
+// AlertNotice is the message a notify route posts for a delivery of
+// total alerts whose first is a.
+func AlertNotice(a incident.Alert, total int) string {
+	v := alertView{Source: EscapeMrkdwn(incident.SourceName(a.Source)), Title: clipText(oneLine(a.Title), maxTitleLen), More: total - 1}
+	if a.URL != "" {
+		v.Link = link(a.URL, "source")
+	}
+	return mustSlack("alert_notice", v, maxSection)
+}
+
+// alertMessage renders the incident-channel messages about alerts and
+// pages; ok is false for other message kinds.
+func alertMessage(inc incident.Incident, e incident.Effect) (string, bool, error) {
+	f := e.Fields
+	var name string
+	v := alertView{Source: EscapeMrkdwn(incident.SourceName(f.Source)), Title: clipText(oneLine(e.Text), maxTitleLen)}
+	switch e.Msg {
+	case incident.MsgAlertSummary:
+		v.Count, v.New = f.Count, f.New
+		name = "post_alert_summary"
+	case incident.MsgAlertResolved:
+		name = "post_alert_resolved"
+	case incident.MsgPageFailed:
+		v.Target, v.Detail = EscapeMrkdwn(f.Target), clipText(oneLine(e.Text), maxReasonLen)
+		name = "post_page_failed"
+	default:
+		return "", false, nil
+	}
+	s, err := renderSlack(name, v, maxMessage)
+	return s, true, err
+}
+
+type cardAlertsView struct {
+	Alerts   int
+	Source   string
+	Resolved bool
+	Pages    []string
+}
+
+// CardAlerts is the card's line about the alerts of the incident's group
+// and its pages, "" when it has neither.
+func CardAlerts(inc incident.Incident) string {
+	v := cardAlertsView{}
+	if a := inc.Alerts; a != nil {
+		v.Alerts, v.Source, v.Resolved = a.Count, EscapeMrkdwn(incident.SourceName(a.Source)), a.ResolvedPosted
+	}
+	for _, p := range inc.Pages {
+		v.Pages = append(v.Pages, fmt.Sprintf("%s %s %s", pageEmoji(p.State), EscapeMrkdwn(p.Target), pageWord(p)))
+	}
+	if v.Alerts == 0 && len(v.Pages) == 0 {
+		return ""
+	}
+	return mustSlack("card_alerts", v, maxSection)
+}
+
+func pageEmoji(s incident.PageState) string {
+	switch s {
+	case incident.PageSent:
+		return ":pager:"
+	case incident.PageFailed:
+		return ":warning:"
+	case incident.PageResolved:
+		return ":white_check_mark:"
+	}
+	return ":hourglass_flowing_sand:"
+}
+
+func pageWord(p incident.Page) string {
+	switch p.State {
+	case incident.PageSent:
+		return "paged"
+	case incident.PageFailed:
+		return "failed"
+	case incident.PageResolved:
+		return "resolved"
+	}
+	if p.Attempts > 0 {
+		return fmt.Sprintf("retrying (%d failed)", p.Attempts)
+	}
+	return "sending"
+}
+
+// Alert and page events in the event vocabulary: the Slack timeline and
+// the postmortem. A storm's alerts are the first thing a long postmortem
+// timeline leaves out.
+func init() {
+	target := func(x slackEvent) string { return EscapeMrkdwn(x.f["target"]) }
+	vocabulary[incident.EvAlert] = eventWords{
+		slack: func(x slackEvent) (string, string) {
+			if x.f["status"] == string(incident.AlertResolved) {
+				return "reported an alert resolved", x.text
+			}
+			return "fired an alert", x.text
+		},
+		postmortem: func(x PostmortemEvent) string {
+			if x.f("status") == string(incident.AlertResolved) {
+				return x.with("Alert resolved")
+			}
+			return x.with("Alert")
+		},
+		noise: "alerts", counted: "alerts",
+	}
+	vocabulary[incident.EvAlertsResolved] = eventWords{slack: said("reported the group resolved"), postmortem: with("Monitoring reported the alerts resolved")}
+	vocabulary[incident.EvPageRequested] = eventWords{
+		slack:      func(x slackEvent) (string, string) { return "paged " + target(x), x.text },
+		postmortem: func(x PostmortemEvent) string { return x.with("Paged " + x.f("target")) },
+	}
+	vocabulary[incident.EvPageSent] = eventWords{
+		slack:      func(x slackEvent) (string, string) { return "delivered the page to " + target(x), x.text },
+		postmortem: func(x PostmortemEvent) string { return "Page to " + x.f("target") + " delivered" },
+	}
+	vocabulary[incident.EvPageRetry] = eventWords{
+		slack: func(x slackEvent) (string, string) {
+			return "could not deliver the page to " + target(x) + " (attempt " + EscapeMrkdwn(x.f["attempt"]) + ")", x.text
+		},
+		postmortem: func(x PostmortemEvent) string { return "Page to " + x.f("target") + " not delivered, retried" },
+		noise:      "page retries", counted: "page retries",
+	}
+	vocabulary[incident.EvPageFailed] = eventWords{
+		slack:      func(x slackEvent) (string, string) { return "gave up paging " + target(x), x.text },
+		postmortem: func(x PostmortemEvent) string { return x.with("Page to " + x.f("target") + " failed") },
+	}
+	vocabulary[incident.EvPageResolved] = eventWords{
+		slack:      func(x slackEvent) (string, string) { return "resolved the page to " + target(x), x.text },
+		postmortem: func(x PostmortemEvent) string { return "Page to " + x.f("target") + " resolved" },
+	}
+}
