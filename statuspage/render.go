@@ -119,7 +119,7 @@ func WriteAtom(w io.Writer, p Page, base string) error {
 				}
 				f.Entries = append(f.Entries, atomEntry{
 					Title:   e.ID + ": " + e.Title + " (" + e.Status + ")",
-					ID:      "urn:firebreak:" + e.ID + ":event:" + strconv.FormatUint(u.Seq, 10),
+					ID:      "urn:firebreak:" + e.ID + "/update/" + strconv.FormatUint(u.Seq, 10),
 					Updated: u.At.UTC().Format(time.RFC3339),
 					Link:    atomLink{Href: base + "status#" + e.ID},
 					Content: atomText{Type: "text", Body: u.Text},

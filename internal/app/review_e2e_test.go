@@ -83,7 +83,7 @@ func TestPostmortemReviewReminders(t *testing.T) {
 	}
 	h.eventually("the day-before DM", func() bool { return len(h.reviewDMs(owner)) == 1 })
 	link := "<" + inc.PostmortemURL + "|the INC-1 postmortem>"
-	want := ":spiral_calendar_pad: The review of the *INC-1 · Checkout errors* postmortem is due tomorrow, " +
+	want := ":clipboard: The review of the *INC-1 · Checkout errors* postmortem is due tomorrow, " +
 		due.UTC().Format("2006-01-02 15:04 MST") + ".\nYou own it. Hold the review, then close the issue or label it `reviewed`; the reminders stop then.\nPostmortem: " + link
 	if got := h.reviewDMs(owner)[0]; got != want {
 		t.Errorf("day-before DM:\n%q\nwant\n%q", got, want)
