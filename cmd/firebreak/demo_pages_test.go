@@ -39,20 +39,20 @@ func TestDemoReportAndStatusInBrowser(t *testing.T) {
 	defer stop()
 	slash(slackfake.GeneralChannelID, "new sev2 Checkout errors")
 	slash(slackfake.GeneralChannelID, "new sev1 Logins fail")
-	var channels []string
+	// channels[0] is INC-1's channel, channels[1] INC-2's.
+	channels := make([]string, 2)
 	timeout := time.After(30 * time.Second)
-	for len(channels) < 2 {
-		channels = channels[:0]
+	for channels[0] == "" || channels[1] == "" {
 		open, err := d.App.DB.OpenIncidents()
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, inc := range open {
-			if inc.Channel != "" {
-				channels = append(channels, inc.Channel)
+			if inc.Number >= 1 && inc.Number <= 2 {
+				channels[inc.Number-1] = inc.Channel
 			}
 		}
-		if len(channels) < 2 {
+		if channels[0] == "" || channels[1] == "" {
 			// Look again after the fake Slack's next change.
 			select {
 			case <-changes:
