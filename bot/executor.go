@@ -243,6 +243,10 @@ func (e *executor) performMessage(ctx context.Context, s subject, it OutboxItem)
 			text = templates.ClosedWithLink(inc, eff.Fields.URL)
 		case eff.Msg == incident.MsgReminder && eff.Fields.Reminder == incident.ReminderFollowup:
 			text = templates.FollowupReminder(inc, inc.PostmortemURL)
+		case eff.Msg == incident.MsgReminder && eff.Fields.Reminder == incident.ReminderReviewSoon:
+			text = templates.ReviewReminder(inc, eff.Fields.Due.Add(24*time.Hour), false, e.b.loc)
+		case eff.Msg == incident.MsgReminder && eff.Fields.Reminder == incident.ReminderReviewOverdue:
+			text = templates.ReviewReminder(inc, eff.Fields.Due, true, e.b.loc)
 		}
 		return e.dm(ctx, inc, eff.User, text)
 	case incident.EffCorrectAnnouncement:

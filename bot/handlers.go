@@ -80,6 +80,14 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 		}
 		cmd := incident.Command{Actor: sc.UserID, Text: p.Text, Severity: p.Severity, User: p.User, Role: p.Role, Force: p.Force}
 		cmd.Kind = subCommands[p.Sub]
+		if p.Sub == SubTimes {
+			at, err := KeyTimeAt(p.Text, b.now(), b.loc)
+			if err != nil {
+				b.ack(req, start, slashReply(b.userText(err)))
+				return
+			}
+			cmd.At, cmd.Text = at, ""
+		}
 		if p.Sub == SubPage {
 			if err := b.checkPageTarget(p.Role); err != nil {
 				b.ack(req, start, slashReply(userText(err)))
@@ -450,5 +458,5 @@ var subCommands = map[Sub]incident.CommandKind{
 	SubNote: incident.CmdNote, SubUpdate: incident.CmdUpdate, SubSev: incident.CmdSeverity,
 	SubLead: incident.CmdLead, SubRole: incident.CmdRole, SubFollowup: incident.CmdFollowup,
 	SubMitigated: incident.CmdMitigated, SubResolve: incident.CmdResolve, SubReopen: incident.CmdReopen,
-	SubClose: incident.CmdClose, SubCancel: incident.CmdCancel,
+	SubClose: incident.CmdClose, SubCancel: incident.CmdCancel, SubTimes: incident.CmdTimes,
 }

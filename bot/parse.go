@@ -31,6 +31,7 @@ const (
 	SubReopen       Sub = "reopen"
 	SubClose        Sub = "close"
 	SubCancel       Sub = "cancel"
+	SubTimes        Sub = "times"
 	SubPage         Sub = "page"
 )
 
@@ -38,7 +39,7 @@ const (
 var needsIncident = map[Sub]bool{
 	SubStatus: true, SubTimeline: true, SubNote: true, SubUpdate: true, SubSev: true,
 	SubLead: true, SubRole: true, SubFollowup: true, SubMitigated: true, SubResolve: true,
-	SubReopen: true, SubClose: true, SubCancel: true, SubPage: true,
+	SubReopen: true, SubClose: true, SubCancel: true, SubTimes: true, SubPage: true,
 }
 
 // Parsed is the result of reading the text typed after /incident.
@@ -134,6 +135,8 @@ func ParseSlash(text string) (Parsed, error) {
 			return Parsed{}, userErr("The `close` subcommand takes no text; to close with open verify steps use `/incident close --force <reason>`.")
 		}
 		return Parsed{Sub: SubClose}, nil
+	case "times", "time":
+		return parseTimes(rest)
 	case "new", "declare":
 		return parseDeclare(rest)
 	case "page":

@@ -15,7 +15,9 @@ var transitions = map[Status]map[CommandKind]bool{
 	StatusResolved:  allowAll(CmdMitigated, CmdResolve),
 	// The text of a message pinned before the close still belongs in
 	// the record, even when Slack was too slow to hand it over in time.
-	StatusClosed: {CmdPinnedText: true},
+	// Key times are corrected after the close too, when the review
+	// finds out when the impact really began.
+	StatusClosed: {CmdPinnedText: true, CmdTimes: true},
 	// A cancelled incident's channel is archived: nothing more applies.
 	StatusCancelled: {},
 }
@@ -281,6 +283,11 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 
 	case CmdPage:
 		if err := applyPage(&c, &r, cmd, now); err != nil {
+			return Result{}, err
+		}
+
+	case CmdTimes:
+		if err := applyTimes(&c, &r, cmd, now); err != nil {
 			return Result{}, err
 		}
 

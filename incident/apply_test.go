@@ -59,6 +59,8 @@ func validCommand(inc Incident, k CommandKind) Command {
 		c.StepID, c.Request = "fix", 1
 	case CmdPinnedText, CmdPinned:
 		c.Ref = "1700000000.000100"
+	case CmdTimes:
+		c.Role, c.At = "started", t0.Add(-30*time.Minute)
 	case CmdPage:
 		c.Ref = "db-oncall"
 	}
@@ -94,6 +96,13 @@ func TestTransitionTableEveryPair(t *testing.T) {
 					}
 				}
 				res, err := Apply(inc, cmd, t0.Add(2*time.Minute))
+				if s == StatusClosed && k == CmdTimes {
+					// the review corrects key times after the close
+					if err != nil || len(res.Events) != 1 || !res.Incident.StartedAt.Equal(t0.Add(-30*time.Minute)) {
+						t.Fatalf("key-time correction after close refused: %v", err)
+					}
+					return
+				}
 				if s == StatusClosed && k == CmdPinnedText {
 					// a late pinned text still joins the record
 					if err != nil || len(res.Events) != 1 {

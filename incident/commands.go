@@ -30,6 +30,7 @@ const (
 	CmdSnooze          CommandKind = "snooze"
 	CmdPinnedText      CommandKind = "pinned_text"
 	CmdCancel          CommandKind = "cancel"
+	CmdTimes           CommandKind = "times"
 )
 
 // CommandKinds lists every command, for exhaustive tests.
@@ -37,7 +38,7 @@ var CommandKinds = []CommandKind{
 	CmdNote, CmdUpdate, CmdSeverity, CmdLead, CmdRole, CmdFollowup,
 	CmdMitigated, CmdResolve, CmdReopen, CmdClose, CmdStepDone, CmdStepSkip,
 	CmdStepAssign, CmdRequestApproval, CmdApprove, CmdMemberJoined, CmdPinned, CmdSnooze, CmdPinnedText,
-	CmdCancel, CmdPage,
+	CmdCancel, CmdTimes, CmdPage,
 }
 
 // Command is one request to change an incident. Only the fields its Kind
@@ -61,7 +62,8 @@ type Command struct {
 	OnlyIfNoLead bool
 	Force        bool // close --force
 	Until        time.Time
-	Ref          string // pinned message ts, reaction name…
+	At           time.Time // times: the corrected key time (Role names which)
+	Ref          string    // pinned message ts, reaction name…
 }
 
 // Result is what a command produced: the new state, the timeline events,

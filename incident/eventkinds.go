@@ -9,7 +9,7 @@ var EventKinds = []EventKind{
 	EvStatusUpdate, EvFollowup, EvStepDone, EvStepSkipped, EvStepAssigned,
 	EvApprovalRequested, EvApprovalGranted, EvApprovalWithdrawn, EvLeadRefused,
 	EvMemberJoined, EvMessagePinned, EvPinnedText, EvReminderSent, EvSnoozed,
-	EvPostmortem, EvPostmortemFailed, EvCancelled,
+	EvPostmortem, EvPostmortemFailed, EvCancelled, EvTimeCorrected, EvReviewed,
 	EvAlert, EvAlertsResolved, EvPageRequested, EvPageSent, EvPageRetry,
 	EvPageFailed, EvPageResolved,
 }

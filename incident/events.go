@@ -40,6 +40,11 @@ const (
 	EvPostmortem       EventKind = "postmortem_published"
 	EvPostmortemFailed EventKind = "postmortem_failed"
 	EvCancelled        EventKind = "cancelled"
+	// EvTimeCorrected records a key-time correction: fields "which", "from", "to".
+	EvTimeCorrected EventKind = "time_corrected"
+	// EvReviewed records that the postmortem was reviewed: field "how" is
+	// "closed" or "labelled".
+	EvReviewed EventKind = "postmortem_reviewed"
 	// EvAlert is one alert of the incident's group (alerts.go);
 	// EvAlertsResolved says monitoring reported the group resolved.
 	EvAlert          EventKind = "alert"

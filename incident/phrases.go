@@ -118,3 +118,19 @@ const (
 	TextStopStepsDone    = "~stop_the_bleeding_done"
 	TextPinnedNone       = "~pinned_no_text"
 )
+
+// Key-time corrections and the postmortem review.
+const (
+	RefuseTimesWhich               Phrase = "refuse.times_which"
+	RefuseTimesNoTime              Phrase = "refuse.times_no_time"
+	RefuseTimesFuture              Phrase = "refuse.times_future"
+	RefuseTimesNotYet              Phrase = "refuse.times_not_yet"
+	RefuseTimesSame                Phrase = "refuse.times_same"
+	RefuseTimesDetectedEarly       Phrase = "refuse.times_detected_early"
+	RefuseTimesMitigatedEarly      Phrase = "refuse.times_mitigated_early"
+	RefuseTimesResolvedEarly       Phrase = "refuse.times_resolved_early"
+	RefuseTimesResolvedBeforeStart Phrase = "refuse.times_resolved_before_start"
+	RefuseReviewedAlready          Phrase = "refuse.reviewed_already"
+	ReplyTimeSet                   Phrase = "reply.time_set"
+	ReplyTimeCorrected             Phrase = "reply.time_corrected"
+)

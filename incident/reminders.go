@@ -188,6 +188,7 @@ func Due(inc Incident, now time.Time, cfg ReminderConfig) []Reminder {
 		if n := cfg.FollowupBusinessDays; n > 0 && len(inc.Followups) > 0 && !inc.ClosedAt.IsZero() {
 			add(ReminderFollowup, AddBusinessDays(inc.ClosedAt, n, cfg.Location).UTC(), inc.owner(), "")
 		}
+		reviewReminders(inc, cfg.Location, add)
 		return out
 	}
 
@@ -271,7 +272,7 @@ func MarkReminded(inc Incident, r Reminder, now time.Time) (Result, error) {
 	if inc.Status == StatusCancelled {
 		return Result{}, refuse(CodeCancelled, RefuseReminderCancelled, inc.ID(), r.Kind)
 	}
-	if inc.Status == StatusClosed && r.Kind != ReminderFollowup {
+	if inc.Status == StatusClosed && r.Kind != ReminderFollowup && !isReviewReminder(r.Kind) {
 		return Result{}, refuse(CodeClosed, RefuseReminderClosed, inc.ID(), r.Kind)
 	}
 	c := inc.Clone()
@@ -293,7 +294,7 @@ func MarkReminded(inc Incident, r Reminder, now time.Time) (Result, error) {
 	}
 	var out Effect
 	switch r.Kind {
-	case ReminderFollowup:
+	case ReminderFollowup, ReminderReviewSoon, ReminderReviewOverdue:
 		out = eff(EffDM, MsgReminder, "", EffectFields{Reminder: r.Kind, Due: DueAt(r.Due), Followups: len(c.Followups)})
 		out.User = r.User
 		if out.User == "" {

@@ -192,6 +192,10 @@ type Followup struct {
 	Text string    `json:"text"`
 	By   string    `json:"by"`
 	At   time.Time `json:"at"`
+	// IssueURL is the follow-up's GitHub issue once filed; ClosedAt is
+	// when that issue was seen closed (the follow-up is done).
+	IssueURL string    `json:"issue_url,omitempty"`
+	ClosedAt time.Time `json:"closed_at,omitzero"`
 }
 
 // Playbook is the checklist and defaults for a kind of incident.
@@ -296,11 +300,19 @@ type Incident struct {
 	// incident so a playbook edited later does not change running ones.
 	LeadChange string `json:"lead_change,omitempty"`
 
-	DeclaredAt   time.Time `json:"declared_at"`
-	MitigatedAt  time.Time `json:"mitigated_at,omitzero"`
-	ResolvedAt   time.Time `json:"resolved_at,omitzero"`
-	ClosedAt     time.Time `json:"closed_at,omitzero"`
-	LastUpdateAt time.Time `json:"last_update_at,omitzero"`
+	DeclaredAt time.Time `json:"declared_at"`
+	// StartedAt is when the impact began and DetectedAt when it was
+	// noticed, as corrected with `/incident times`; zero until then (the
+	// declaration stands for both).
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	DetectedAt time.Time `json:"detected_at,omitzero"`
+	// TimeCorrections counts the key-time corrections on the timeline, so
+	// that readers of many incidents open only those timelines.
+	TimeCorrections int       `json:"time_corrections,omitempty"`
+	MitigatedAt     time.Time `json:"mitigated_at,omitzero"`
+	ResolvedAt      time.Time `json:"resolved_at,omitzero"`
+	ClosedAt        time.Time `json:"closed_at,omitzero"`
+	LastUpdateAt    time.Time `json:"last_update_at,omitzero"`
 	// LastEventAt is the time of the latest timeline event. The next
 	// event is never stamped earlier, so the timeline stays in order and
 	// durations stay positive when the system clock steps back.
@@ -313,6 +325,10 @@ type Incident struct {
 	CancelReason string    `json:"cancel_reason,omitempty"`
 	// PostmortemURL is where the postmortem was filed, once it was.
 	PostmortemURL string `json:"postmortem_url,omitempty"`
+	// ReviewedAt is when the postmortem issue was seen closed or labelled
+	// reviewed (ReviewedHow says which); the review reminders stop then.
+	ReviewedAt  time.Time `json:"reviewed_at,omitzero"`
+	ReviewedHow string    `json:"reviewed_how,omitempty"`
 
 	Steps     []Step     `json:"steps"`
 	Followups []Followup `json:"followups,omitempty"`
@@ -333,6 +349,15 @@ type Reminders struct {
 	SnoozedUntil time.Time `json:"snoozed_until,omitzero"`
 	// Sent maps a reminder key (kind + due moment) to when it was sent.
 	Sent map[string]time.Time `json:"sent,omitempty"`
+}
+
+// ImpactStart is when the impact began: the corrected start time, or the
+// declaration when nobody corrected it. Durations are measured from it.
+func (i Incident) ImpactStart() time.Time {
+	if !i.StartedAt.IsZero() {
+		return i.StartedAt
+	}
+	return i.DeclaredAt
 }
 
 // ID is the incident's identifier, INC-<n>.

@@ -146,6 +146,9 @@ func (g *GitHub) Publish(ctx context.Context, inc incident.Incident, events []in
 	if err := g.ensureComments(ctx, is.GetNumber(), inc.Number, d.Comments); err != nil {
 		return "", err
 	}
+	if err := g.ensureFollowups(ctx, inc, is); err != nil {
+		return "", err
+	}
 	return is.GetHTMLURL(), nil
 }
 
@@ -228,6 +231,8 @@ func (g *GitHub) ensureLabels(ctx context.Context, names []string) error {
 		switch {
 		case name == LabelPostmortem:
 			desc = "Postmortem of an incident, filed by Firebreak"
+		case name == LabelFollowup:
+			color, desc = "1d76db", "Follow-up of an incident's postmortem, filed by Firebreak"
 		case color == "":
 			color, desc = "ededed", "Identifies the postmortem of "+strings.TrimPrefix(name, "firebreak:")+" (used by Firebreak; keep it)"
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -78,9 +79,30 @@ func publishUntilDone(t *testing.T, next func() *GitHub) (url string, errs []ret
 	return "", nil
 }
 
+// postmortemIssues is the repository's issues without the follow-ups
+// filed beside the postmortem; it fails the test when a follow-up was
+// filed twice.
+func postmortemIssues(t *testing.T, f *githubfake.Server) []githubfake.Issue {
+	t.Helper()
+	var out []githubfake.Issue
+	seen := map[string]bool{}
+	for _, is := range f.Issues(owner, repo) {
+		if !slices.Contains(is.Labels, LabelFollowup) {
+			out = append(out, is)
+			continue
+		}
+		marker, _, _ := strings.Cut(is.Body, "\n")
+		if seen[marker] {
+			t.Errorf("follow-up %s filed twice", marker)
+		}
+		seen[marker] = true
+	}
+	return out
+}
+
 func assertOneIssue(t *testing.T, f *githubfake.Server, url string) githubfake.Issue {
 	t.Helper()
-	issues := f.Issues(owner, repo)
+	issues := postmortemIssues(t, f)
 	if len(issues) != 1 {
 		t.Fatalf("%d issues, want exactly 1", len(issues))
 	}
@@ -198,7 +220,7 @@ func TestPublishRestartBetweenPostAndSuccess(t *testing.T) {
 			inc, events := richIncident(t)
 			// Whatever the first process saw, the outbox row survives it.
 			_, _ = tc.first(t, f).Publish(context.Background(), inc, events, people)
-			if n := len(f.Issues(owner, repo)); n != 1 {
+			if n := len(postmortemIssues(t, f)); n != 1 {
 				t.Fatalf("after the first process: %d issues, want the one it created", n)
 			}
 			// The restarted process has a new client and no memory.
@@ -207,8 +229,9 @@ func TestPublishRestartBetweenPostAndSuccess(t *testing.T) {
 				t.Errorf("restarted publisher failed: %v", errs)
 			}
 			assertOneIssue(t, f, url)
-			if attempted, _ := f.IssueCreates(); attempted != 1 {
-				t.Errorf("%d issue creations attempted, want 1", attempted)
+			// One for the postmortem, one for each of its 2 follow-ups.
+			if attempted, _ := f.IssueCreates(); attempted != 3 {
+				t.Errorf("%d issue creations attempted, want 3", attempted)
 			}
 		})
 	}
@@ -264,7 +287,7 @@ func TestPublishPermanentErrors(t *testing.T) {
 			if err := g.Check(context.Background()); err == nil || !errors.As(err, &r) || !r.Permanent() {
 				t.Errorf("Check = %v, want the same permanent error", err)
 			}
-			if n := len(f.Issues(owner, repo)); n != 0 {
+			if n := len(postmortemIssues(t, f)); n != 0 {
 				t.Errorf("%d issues filed", n)
 			}
 			// Once the lead fixes the configuration, it is filed once.
@@ -300,14 +323,19 @@ func TestPublishLongTimelineComments(t *testing.T) {
 			break
 		}
 	}
-	issues := f.Issues(owner, repo)
+	issues := postmortemIssues(t, f)
 	if len(issues) != 1 {
 		t.Fatalf("%d issues", len(issues))
 	}
 	if !strings.HasSuffix(url, "/issues/1") {
 		t.Errorf("url %q", url)
 	}
-	cs := f.Comments(owner, repo, 1)
+	var cs []githubfake.Comment
+	for _, c := range f.Comments(owner, repo, 1) {
+		if first, _, _ := strings.Cut(c.Body, "\n"); !strings.HasSuffix(first, " follow-ups -->") {
+			cs = append(cs, c)
+		}
+	}
 	if len(cs) != len(d.Comments) {
 		t.Fatalf("%d comments, want %d", len(cs), len(d.Comments))
 	}

@@ -233,11 +233,14 @@ func duration(d time.Duration) string {
 	return strings.Join(parts, " ")
 }
 
+// since is how long after the impact started (the declaration unless a
+// key-time correction says otherwise) t came.
 func (r *renderer) since(t time.Time) string {
-	if t.IsZero() || r.inc.DeclaredAt.IsZero() {
+	start := r.inc.ImpactStart()
+	if t.IsZero() || start.IsZero() {
 		return "—"
 	}
-	return duration(t.Sub(r.inc.DeclaredAt))
+	return duration(max(t.Sub(start), 0))
 }
 
 // written is one piece of text a person wrote, to be linted.
@@ -378,7 +381,14 @@ func (r *renderer) severities() (first, worst incident.Severity) {
 
 func (r *renderer) times() []templates.PostmortemRow {
 	inc := r.inc
-	rows := []templates.PostmortemRow{{Label: "Declared", Value: r.full(inc.DeclaredAt)}}
+	var rows []templates.PostmortemRow
+	if !inc.StartedAt.IsZero() {
+		rows = append(rows, templates.PostmortemRow{Label: "Impact started", Value: r.full(inc.StartedAt)})
+	}
+	if !inc.DetectedAt.IsZero() {
+		rows = append(rows, templates.PostmortemRow{Label: "Detected", Value: r.full(inc.DetectedAt)})
+	}
+	rows = append(rows, templates.PostmortemRow{Label: "Declared", Value: r.full(inc.DeclaredAt)})
 	if first := r.firstAt(incident.EvMitigated); !first.IsZero() && !first.Equal(inc.MitigatedAt) {
 		rows = append(rows, templates.PostmortemRow{Label: "First mitigated", Value: r.full(first)})
 	}

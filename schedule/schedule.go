@@ -180,7 +180,7 @@ func (s *Scheduler) recentlyClosed(now time.Time) ([]incident.Incident, error) {
 	since := now.Add(-s.cfg.FollowupHorizon)
 	var out []incident.Incident
 	for _, inc := range list {
-		if inc.Status == incident.StatusClosed && len(inc.Followups) > 0 && inc.ClosedAt.After(since) {
+		if inc.Status == incident.StatusClosed && (len(inc.Followups) > 0 || inc.ReviewPending()) && inc.ClosedAt.After(since) {
 			out = append(out, inc)
 		}
 	}

@@ -59,6 +59,8 @@ func phraseArg(a any) any {
 		return fmt.Sprintf("%d minutes", m)
 	case time.Time:
 		return v.Format("15:04 UTC")
+	case incident.Moment:
+		return time.Time(v).UTC().Format("2006-01-02 15:04 UTC")
 	}
 	return a
 }

@@ -113,6 +113,10 @@ func reminded(inc incident.Incident, f map[string]string) string {
 		return "asked " + who + " to confirm the fix held, then close or reopen"
 	case incident.ReminderFollowup:
 		return "reminded " + who + " of the open follow-ups"
+	case incident.ReminderReviewSoon:
+		return "reminded " + who + " that the postmortem review is due tomorrow"
+	case incident.ReminderReviewOverdue:
+		return "reminded " + who + " that the postmortem review is overdue"
 	}
 	if k := f["reminder"]; k != "" {
 		return "sent " + who + " a reminder (" + EscapeMrkdwn(k) + ")"

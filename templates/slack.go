@@ -463,10 +463,10 @@ func ClosedWithLink(inc incident.Incident, url string) string {
 		v.Link = link(url, "Postmortem: "+inc.ID())
 	}
 	if !inc.MitigatedAt.IsZero() {
-		v.TTM = human(inc.MitigatedAt.Sub(inc.DeclaredAt))
+		v.TTM = human(max(inc.MitigatedAt.Sub(inc.ImpactStart()), 0))
 	}
 	if !inc.ResolvedAt.IsZero() {
-		v.TTR = human(inc.ResolvedAt.Sub(inc.DeclaredAt))
+		v.TTR = human(max(inc.ResolvedAt.Sub(inc.ImpactStart()), 0))
 	}
 	return mustSlack("closed_with_link", v, maxMessage)
 }

@@ -258,7 +258,15 @@ func startDemo(ctx context.Context, o demoOptions) (d *demoRun, err error) {
 	d.ui = demo.New(d.Slack, d.GitHub, demoOwner, demoRepo)
 	d.ui.EnableAlerts("http://"+d.App.HTTPAddr()+"/hooks/alertmanager", hookToken, d.PagerDuty)
 	d.Loopback = isLoopback(ln.Addr())
-	d.srv = app.NewHTTPServer(demo.Guard(d.ui, d.Loopback))
+	// The insights report and the status page are the product's own,
+	// served beside the UI (the demo runs no other HTTP server).
+	root := http.NewServeMux()
+	pages := d.App.Handler()
+	for _, p := range []string{"/insights", "/insights.csv", "/status", "/status.json", "/status.atom"} {
+		root.Handle("GET "+p, pages)
+	}
+	root.Handle("/", d.ui)
+	d.srv = app.NewHTTPServer(demo.Guard(root, d.Loopback))
 	go func() {
 		if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.fail(fmt.Errorf("demo UI: %w", err))

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 	// FIREBREAK_TIMEZONE must work in a container without zone files.
 	_ "time/tzdata"
 
@@ -39,6 +40,8 @@ usage:
   firebreak playbooks check [DIR]         validate playbook files
   firebreak routes check FILE             validate an alert routes file (FIREBREAK_ROUTES)
   firebreak postmortem preview INC-N --db F
+  firebreak report [--since 90d] [--out report.html] [--csv FILE]
+                                          insights: charts of incidents, durations, skipped steps, follow-ups
   firebreak doctor                        check tokens, scopes, GitHub, database, playbooks
   firebreak version
 
@@ -70,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		err = cmdRoutes(args, stdout, getenv)
 	case "postmortem":
 		err = cmdPostmortem(args, stdout, stderr, getenv)
+	case "report":
+		err = cmdReport(args, stdout, getenv, time.Now)
 	case "doctor":
 		err = cmdDoctor(ctx, stdout, getenv)
 	case "version", "--version", "-v":

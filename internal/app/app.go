@@ -55,6 +55,8 @@ type App struct {
 	now  func() time.Time
 	http *http.Server
 	ln   net.Listener
+	// github polls postmortem issues for their review; nil without GitHub.
+	github reviewPoller
 
 	closeOnce sync.Once
 
@@ -92,6 +94,9 @@ func New(cfg Config, opt Options) (*App, error) {
 	pm, err := newPostmortems(cfg, ghClient, log)
 	if err != nil {
 		return nil, err
+	}
+	if pm.github != nil {
+		a.github = pm.github
 	}
 	if !opt.NoHTTP {
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -226,10 +231,12 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.Sched.Start(ctx); err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
+	reviews := a.startReviewPolls(ctx)
 	var pagers sync.WaitGroup
 	a.runPager(ctx, &pagers)
 	err := a.Bot.Run(ctx)
 	cancel()
+	<-reviews
 	<-a.Sched.Done()
 	pagers.Wait()
 	if a.http != nil {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -568,9 +569,28 @@ func TestCrashSafety(t *testing.T) {
 	if cards != 1 || pinned != 1 {
 		t.Errorf("cards posted %d, card pinned %d; want 1 and 1", cards, pinned)
 	}
-	issues := r.gh.Issues("acme", "ops")
-	if _, stored := r.gh.IssueCreates(); len(issues) != 1 || stored != 1 {
-		t.Errorf("%d postmortem issues (%d stored), want exactly one", len(issues), stored)
+	// One postmortem, and each follow-up filed as its own issue once,
+	// across every kill.
+	var issues []githubfake.Issue
+	followups := map[string]int{}
+	for _, is := range r.gh.Issues("acme", "ops") {
+		if slices.Contains(is.Labels, "follow-up") {
+			marker, _, _ := strings.Cut(is.Body, "\n")
+			followups[marker]++
+			continue
+		}
+		issues = append(issues, is)
+	}
+	if _, stored := r.gh.IssueCreates(); len(issues) != 1 || stored != 1+len(followups) {
+		t.Errorf("%d postmortem issues (%d issues stored), want exactly one and %d follow-ups", len(issues), stored, len(followups))
+	}
+	for m, n := range followups {
+		if n != 1 {
+			t.Errorf("follow-up %s filed %d times", m, n)
+		}
+	}
+	if len(followups) != len(inc.Followups) {
+		t.Errorf("%d follow-up issues for %d follow-ups", len(followups), len(inc.Followups))
 	}
 
 	r.mu.Lock()

@@ -72,9 +72,21 @@ func (h *harness) transcript(channels [][2]string, users ...string) string {
 		}
 	}
 	for _, u := range users {
+		// Acks and later private answers travel on different paths (the
+		// socket and the Web API), so their relative order is not fixed:
+		// each gets its own section, in its own order.
+		eph := h.slack.Ephemerals(u)
+		fmt.Fprintf(&b, "=== acks to %s\n", u)
+		for _, e := range eph {
+			if e.Source == "ack" {
+				fmt.Fprintf(&b, "[in %s] %s\n---\n", e.Channel, e.Text)
+			}
+		}
 		fmt.Fprintf(&b, "=== ephemerals to %s\n", u)
-		for _, e := range h.slack.Ephemerals(u) {
-			fmt.Fprintf(&b, "[%s in %s] %s\n---\n", e.Source, e.Channel, e.Text)
+		for _, e := range eph {
+			if e.Source != "ack" {
+				fmt.Fprintf(&b, "[%s in %s] %s\n---\n", e.Source, e.Channel, e.Text)
+			}
 		}
 		fmt.Fprintf(&b, "=== direct messages to %s\n", u)
 		for _, text := range h.dmsTo(u) {

@@ -145,6 +145,7 @@ func (a *App) Handler() http.Handler {
 	})
 	mux.Handle("GET /metrics", a.requireToken(promhttp.HandlerFor(a.Metrics.reg, promhttp.HandlerOpts{})))
 	mux.HandleFunc("GET /freeze", a.freeze)
+	a.pages(mux)
 	if a.hooks != nil {
 		a.hooks.Register(mux)
 	}

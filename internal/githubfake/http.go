@@ -125,6 +125,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rs.message(http.StatusRequestEntityTooLarge, "Payload too big", docsURL)
 	default:
 		s.route(rs, r, segs, body, now)
+		s.conditional(rs, r)
 	}
 
 	if !faulted {
