@@ -88,7 +88,9 @@ func (c *fakeClock) waitFor(t *testing.T, d time.Duration) {
 
 // fakeQueue is an in-memory outbox.
 type fakeQueue struct {
-	mu      sync.Mutex
+	// afterRead, when set, runs after Pending has taken its snapshot.
+	afterRead func()
+	mu        sync.Mutex
 	items   []Item
 	retries map[uint64]retry
 	notify  chan struct{}
@@ -105,8 +107,13 @@ func newFakeQueue(items ...Item) *fakeQueue {
 
 func (q *fakeQueue) Pending(limit int) ([]Item, error) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	return slices.Clone(q.items[:min(limit, len(q.items))]), nil
+	out := slices.Clone(q.items[:min(limit, len(q.items))])
+	after := q.afterRead
+	q.mu.Unlock()
+	if after != nil {
+		after()
+	}
+	return out, nil
 }
 
 func (q *fakeQueue) Done(ids ...uint64) error {

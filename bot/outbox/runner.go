@@ -187,6 +187,16 @@ func (r *Runner[S]) problem(what string, err error) {
 }
 
 func (r *Runner[S]) drain(ctx context.Context) {
+	// An incident whose worker is running while the queue is read may
+	// settle effects this read still holds: it is left to the next read
+	// (its worker pokes the loop when it ends), never started from a
+	// snapshot older than its last settle.
+	r.mu.Lock()
+	wasBusy := make(map[uint64]bool, len(r.busy))
+	for n := range r.busy {
+		wasBusy[n] = true
+	}
+	r.mu.Unlock()
 	items, err := r.q.Pending(r.policy.Batch)
 	if err != nil {
 		r.problem("reading the outbox failed", err)
@@ -208,7 +218,7 @@ func (r *Runner[S]) drain(ctx context.Context) {
 			continue
 		}
 		r.mu.Lock()
-		if r.busy[n] || ctx.Err() != nil {
+		if wasBusy[n] || r.busy[n] || ctx.Err() != nil {
 			r.mu.Unlock()
 			continue
 		}

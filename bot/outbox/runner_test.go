@@ -290,3 +290,30 @@ func TestRunPicksUpNewEffectsWhenNotified(t *testing.T) {
 		t.Errorf("performed %v, want [1 2]", got)
 	}
 }
+
+// TestAnEffectSettledDuringAReadIsNotPerformedAgain: a read of the queue
+// taken while an incident's worker is still performing holds effects that
+// worker settles a moment later; the read must not start them again once
+// the worker is gone.
+func TestAnEffectSettledDuringAReadIsNotPerformedAgain(t *testing.T) {
+	r, q, p, _, _ := setup(item(1, 7, post))
+	release := make(chan struct{})
+	p.block[1] = release
+	r.drain(context.Background()) // the worker for incident 7 starts and blocks in Perform
+	q.mu.Lock()
+	q.afterRead = func() {
+		// The snapshot still holds effect 1: now let the worker perform and
+		// settle it, and wait until it has gone.
+		q.mu.Lock()
+		q.afterRead = nil
+		q.mu.Unlock()
+		close(release)
+		r.wg.Wait()
+	}
+	q.mu.Unlock()
+	r.drain(context.Background())
+	r.wg.Wait()
+	if got := p.order(7); !slices.Equal(got, []uint64{1}) {
+		t.Errorf("incident 7 performed %v, want [1] once", got)
+	}
+}
