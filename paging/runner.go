@@ -111,6 +111,16 @@ func (r *Runner) poke() {
 }
 
 func (r *Runner) drain(ctx context.Context) {
+	// An incident whose worker runs while the lane is read may settle
+	// pages this read still holds: it waits for the next read (its worker
+	// pokes the loop when it ends), so no page is sent twice from a stale
+	// snapshot.
+	r.mu.Lock()
+	wasBusy := make(map[uint64]bool, len(r.busy))
+	for n := range r.busy {
+		wasBusy[n] = true
+	}
+	r.mu.Unlock()
 	items, err := r.cfg.Lane.Pending(1000)
 	if err != nil {
 		r.log.Warn("reading the page outbox failed", zap.Error(err))
@@ -131,7 +141,7 @@ func (r *Runner) drain(ctx context.Context) {
 			continue
 		}
 		r.mu.Lock()
-		if r.busy[n] {
+		if wasBusy[n] || r.busy[n] {
 			r.mu.Unlock()
 			continue
 		}

@@ -91,9 +91,9 @@ type fakeQueue struct {
 	// afterRead, when set, runs after Pending has taken its snapshot.
 	afterRead func()
 	mu        sync.Mutex
-	items   []Item
-	retries map[uint64]retry
-	notify  chan struct{}
+	items     []Item
+	retries   map[uint64]retry
+	notify    chan struct{}
 }
 
 type retry struct {
