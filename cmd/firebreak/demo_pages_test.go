@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -42,7 +43,21 @@ func TestDemoReportAndStatusInBrowser(t *testing.T) {
 	// channels[0] is INC-1's channel, channels[1] INC-2's.
 	channels := make([]string, 2)
 	timeout := time.After(30 * time.Second)
-	for channels[0] == "" || channels[1] == "" {
+	// Alice acts in both channels once she is in them: only members may
+	// change an incident, and her invitation follows the channel's creation.
+	joined := func(n uint64) bool {
+		evs, err := d.App.DB.Events(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.Kind == incident.EvMemberJoined && e.Actor == slackfake.Alice {
+				return true
+			}
+		}
+		return false
+	}
+	for channels[0] == "" || channels[1] == "" || !joined(1) || !joined(2) {
 		open, err := d.App.DB.OpenIncidents()
 		if err != nil {
 			t.Fatal(err)
@@ -52,12 +67,13 @@ func TestDemoReportAndStatusInBrowser(t *testing.T) {
 				channels[inc.Number-1] = inc.Channel
 			}
 		}
-		if channels[0] == "" || channels[1] == "" {
+		if channels[0] == "" || channels[1] == "" || !joined(1) || !joined(2) {
 			// Look again after the fake Slack's next change.
 			select {
 			case <-changes:
+			case <-time.After(50 * time.Millisecond): // the bot records a join after Slack's change
 			case <-timeout:
-				t.Fatal("the incident channels were not created")
+				t.Fatal("the incident channels were not created, or alice was not invited to them")
 			}
 		}
 	}
