@@ -260,7 +260,8 @@ func (e *executor) performMessage(ctx context.Context, s subject, it OutboxItem)
 }
 
 // performGlobal carries out effects that belong to no incident: the
-// daily digest, rendered from the open incidents when it is posted.
+// daily digest, rendered when it is posted from the open incidents and
+// the closed ones whose follow-ups are still counted.
 func (e *executor) performGlobal(ctx context.Context, it OutboxItem) error {
 	if ch := it.Effect.Fields.Channel; it.Effect.Kind == incident.EffPost && ch != "" {
 		// A notify route's message, rendered when the alert came in.
@@ -271,11 +272,16 @@ func (e *executor) performGlobal(ctx context.Context, it OutboxItem) error {
 	}
 	text := it.Effect.Text
 	if it.Effect.Msg == incident.MsgDigest {
+		now := e.b.now()
 		open, err := e.b.cfg.Reader.OpenIncidents()
 		if err != nil {
 			return err
 		}
-		text = templates.Digest(open, e.b.now())
+		closed, err := e.b.cfg.Reader.RecentClosed(now.Add(-incident.FollowupHorizon))
+		if err != nil {
+			return err
+		}
+		text = templates.Digest(append(open, closed...), now)
 	}
 	return e.postOnce(ctx, it, e.b.cfg.AnnounceChannel, text, nil)
 }

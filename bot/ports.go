@@ -53,9 +53,12 @@ var (
 	ErrStorageFull     = errors.New("storage is full")
 )
 
-// Reader answers the read-only questions of list, status and timeline.
+// Reader answers the read-only questions of list, status, timeline and
+// the daily digest.
 type Reader interface {
 	OpenIncidents() ([]incident.Incident, error)
+	// RecentClosed returns the closed incidents declared at or after since.
+	RecentClosed(since time.Time) ([]incident.Incident, error)
 	Events(n uint64) ([]incident.Event, error)
 }
 

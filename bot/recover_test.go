@@ -39,6 +39,9 @@ func (buggyStore) ByChannel(string) (incident.Incident, error) {
 	return incident.Incident{}, errNotFound
 }
 func (buggyStore) OpenIncidents() ([]incident.Incident, error) { return nil, nil }
+func (buggyStore) RecentClosed(time.Time) ([]incident.Incident, error) {
+	return nil, nil
+}
 func (buggyStore) Events(uint64) ([]incident.Event, error)     { return nil, nil }
 func (buggyStore) Pending(int) ([]bot.OutboxItem, error)       { return nil, nil }
 func (buggyStore) Done(...uint64) error                        { return nil }

@@ -55,6 +55,10 @@ const (
 	EvPageRetry     EventKind = "page_retry"
 	EvPageFailed    EventKind = "page_failed"
 	EvPageResolved  EventKind = "page_resolved"
+	// EvFollowupDone: follow-up "n" was seen done (its issue "url"
+	// closed); EvFollowupReopened: seen open again (followups.go).
+	EvFollowupDone     EventKind = "followup_done"
+	EvFollowupReopened EventKind = "followup_reopened"
 )
 
 // Event is one line of the timeline. At is UTC with millisecond precision.

@@ -84,19 +84,13 @@ func (g *GitHub) findFollowups(ctx context.Context, n uint64) (map[int]*github.I
 		State: "all", Labels: []string{Key(n)}, Sort: "created", Direction: "asc",
 		ListOptions: github.ListOptions{PerPage: 100},
 	}
-	prefix := "<!-- firebreak-follow-up: " + incident.ID(n) + " #"
 	for {
 		list, resp, err := g.client.Issues.ListByRepo(ctx, g.owner, g.repo, opts)
 		if err != nil {
 			return nil, g.fail("look up the follow-up issues", err)
 		}
-		for _, is := range list {
-			rest, ok := strings.CutPrefix(is.GetBody(), prefix)
-			if !ok || is.IsPullRequest() {
-				continue
-			}
-			num, _, _ := strings.Cut(rest, " ")
-			if k, err := strconv.Atoi(num); err == nil && out[k] == nil {
+		for k, is := range followupIssues(n, list) {
+			if out[k] == nil {
 				out[k] = is
 			}
 		}
@@ -105,6 +99,24 @@ func (g *GitHub) findFollowups(ctx context.Context, n uint64) (map[int]*github.I
 		}
 		opts.Page = resp.NextPage
 	}
+}
+
+// followupIssues picks incident n's follow-up issues out of list, by
+// the marker their body starts with; the first issue of each number wins.
+func followupIssues(n uint64, list []*github.Issue) map[int]*github.Issue {
+	out := map[int]*github.Issue{}
+	prefix := "<!-- firebreak-follow-up: " + incident.ID(n) + " #"
+	for _, is := range list {
+		rest, ok := strings.CutPrefix(is.GetBody(), prefix)
+		if !ok || is.IsPullRequest() {
+			continue
+		}
+		num, _, _ := strings.Cut(rest, " ")
+		if k, err := strconv.Atoi(num); err == nil && out[k] == nil {
+			out[k] = is
+		}
+	}
+	return out
 }
 
 // ensureComment posts body on the issue unless a comment starting with

@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/firebreak-hq/firebreak/incident"
 )
 
 // LabelReviewed on a postmortem issue says its review was held.
@@ -67,4 +71,71 @@ func (g *GitHub) Review(ctx context.Context, number int, etag string) (ReviewSta
 		}
 	}
 	return st, nil
+}
+
+// FollowupsState is what a poll of an incident's follow-up issues found.
+type FollowupsState struct {
+	// NotModified: GitHub answered 304 to the conditional request; no
+	// follow-up issue changed since ETag.
+	NotModified bool
+	// ETag is the list's current ETag, for the next poll.
+	ETag   string
+	Issues []incident.FollowupIssue
+}
+
+// Followups polls the follow-up issues of incident n: one conditional
+// request (If-None-Match with the ETag of the previous poll) for the list
+// of the issues labelled with the incident's key, so that polling while
+// nothing changed costs no rate limit. An issue is a follow-up when its
+// body starts with FollowupMarker; a closed issue is done.
+// https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate
+func (g *GitHub) Followups(ctx context.Context, n uint64, etag string) (FollowupsState, error) {
+	opts := &github.IssueListByRepoOptions{
+		State: "all", Labels: []string{Key(n)}, Sort: "created", Direction: "asc",
+		ListOptions: github.ListOptions{PerPage: 100},
+	}
+	st := FollowupsState{}
+	for {
+		req, err := g.client.NewRequest(http.MethodGet, listPath(g.owner, g.repo, opts), nil)
+		if err != nil {
+			return FollowupsState{}, err
+		}
+		first := opts.Page == 0
+		if first && etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		var list []*github.Issue
+		resp, err := g.client.Do(ctx, req, &list)
+		if first && resp != nil && resp.StatusCode == http.StatusNotModified {
+			return FollowupsState{NotModified: true, ETag: etag}, nil
+		}
+		if err != nil {
+			return FollowupsState{}, g.fail("poll the follow-up issues", err)
+		}
+		if first {
+			st.ETag = resp.Header.Get("ETag")
+		}
+		for k, is := range followupIssues(n, list) {
+			fi := incident.FollowupIssue{N: k, URL: is.GetHTMLURL(), Closed: is.GetState() == "closed"}
+			if fi.Closed {
+				fi.ClosedAt = is.GetClosedAt().Time
+			}
+			st.Issues = append(st.Issues, fi)
+		}
+		if resp.NextPage == 0 {
+			slices.SortFunc(st.Issues, func(a, b incident.FollowupIssue) int { return a.N - b.N })
+			return st, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// listPath is the issue list's path with opts as its query.
+func listPath(owner, repo string, opts *github.IssueListByRepoOptions) string {
+	q := url.Values{"state": {opts.State}, "labels": {strings.Join(opts.Labels, ",")}, "sort": {opts.Sort},
+		"direction": {opts.Direction}, "per_page": {strconv.Itoa(opts.PerPage)}}
+	if opts.Page > 0 {
+		q.Set("page", strconv.Itoa(opts.Page))
+	}
+	return fmt.Sprintf("repos/%s/%s/issues?%s", owner, repo, q.Encode())
 }

@@ -119,24 +119,33 @@ func Timeline(inc incident.Incident, events []incident.Event, loc *time.Location
 func runeLen(s string) int { return len([]rune(s)) }
 
 // Digest is the daily summary for the announce channel: what is open,
-// worst first, and what closed in the last 24 hours.
+// worst first, what closed in the last 24 hours, and how many follow-ups
+// of the closed incidents given are open and overdue.
 func Digest(incs []incident.Incident, now time.Time) string {
 	var open, closed []incident.Incident
+	v := struct {
+		Date                            string
+		Open, Closed                    []string
+		More                            int
+		FollowupsOpen, FollowupsOverdue int
+		DueDays                         int
+	}{Date: now.UTC().Format("2006-01-02"), DueDays: int(incident.FollowupDueAfter / (24 * time.Hour))}
 	for _, inc := range incs {
 		switch {
 		case inc.Status.Open():
 			open = append(open, inc)
+			continue
 		case inc.ClosedWithin(incident.DigestWindow, now):
 			closed = append(closed, inc)
+		}
+		if inc.Status == incident.StatusClosed {
+			o, late := inc.FollowupsOpen(now)
+			v.FollowupsOpen += o
+			v.FollowupsOverdue += late
 		}
 	}
 	incident.ByUrgency(open)
 	incident.ByUrgency(closed)
-	v := struct {
-		Date         string
-		Open, Closed []string
-		More         int
-	}{Date: now.UTC().Format("2006-01-02")}
 	var moreOpen, moreClosed int
 	v.Open, moreOpen = rows(open, func(inc incident.Incident) string {
 		row := listRow(inc, now)

@@ -7,7 +7,7 @@ import (
 )
 
 // The words of the events that come after the incident: key-time
-// corrections and the postmortem's review.
+// corrections, the postmortem's review and the follow-ups' issues.
 func init() {
 	for p, text := range map[incident.Phrase]string{
 		incident.RefuseTimesWhich:               "say which time to correct: `detected`, `started`, `mitigated` or `resolved`, not %q. For example `/incident times started 14:05`.",
@@ -49,6 +49,18 @@ func init() {
 			return "saw the postmortem issue labelled reviewed: the review is done", ""
 		},
 		postmortem: func(x PostmortemEvent) string { return "Postmortem reviewed (issue " + x.f("how") + ")" },
+	}
+	vocabulary[incident.EvFollowupDone] = eventWords{
+		slack: func(x slackEvent) (string, string) {
+			return "saw " + link(x.f["url"], "the issue") + " of follow-up #" + EscapeMrkdwn(x.f["n"]) + " closed: it is done", ""
+		},
+		postmortem: func(x PostmortemEvent) string { return "Follow-up #" + x.f("n") + " done (issue closed)" },
+	}
+	vocabulary[incident.EvFollowupReopened] = eventWords{
+		slack: func(x slackEvent) (string, string) {
+			return "saw " + link(x.f["url"], "the issue") + " of follow-up #" + EscapeMrkdwn(x.f["n"]) + " reopened: it is open again", ""
+		},
+		postmortem: func(x PostmortemEvent) string { return "Follow-up #" + x.f("n") + " open again (issue reopened)" },
 	}
 }
 

@@ -175,10 +175,22 @@ func goldenCases(inc, closed incident.Incident, evs []incident.Event) map[string
 		"timeline_short":                    Timeline(inc, evs, nil, 600),
 		"digest":                            Digest([]incident.Incident{other(), inc, closed}, t0.Add(10*time.Hour)),
 		"digest_quiet":                      Digest(nil, t0),
+		"digest_followups":                  Digest([]incident.Incident{other(), closed, longClosed(closed)}, t0.Add(10*time.Hour)),
 		"followup_reminder":                 FollowupReminder(closed, "https://github.com/acme/ops/issues/42"),
 		"closed_with_link":                  ClosedWithLink(closed, "https://github.com/acme/ops/issues/42"),
 		"postmortem_failed":                 PostmortemFailed(closed, "GitHub said 404 Not Found for acme/ops"),
 	}
+}
+
+// longClosed is an incident closed 40 days before t0+10h with three
+// follow-ups, one of them done: its two open ones are overdue.
+func longClosed(closed incident.Incident) incident.Incident {
+	old := closed
+	old.Number, old.Title = 3, "Login loops"
+	old.DeclaredAt = t0.Add(-40*24*time.Hour - 5*time.Hour)
+	old.ClosedAt = t0.Add(-40 * 24 * time.Hour)
+	old.Followups = []incident.Followup{{N: 1, Text: "a"}, {N: 2, Text: "b", ClosedAt: t0.Add(-time.Hour)}, {N: 3, Text: "c"}}
+	return old
 }
 
 func impactText(inc incident.Incident) string { return inc.Impact }

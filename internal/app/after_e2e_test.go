@@ -180,3 +180,118 @@ func TestFollowupsFiledOnceAcrossFault(t *testing.T) {
 		t.Fatalf("postmortem links to the follow-ups: %q\nwant %q", links, want)
 	}
 }
+
+// lastListGet is the status of the latest GET of the issue list.
+func (h *harness) lastListGet() int {
+	status := 0
+	for _, r := range h.gh.Requests() {
+		if r.Method == http.MethodGet && r.Path == "/repos/acme/ops/issues" {
+			status = r.Status
+		}
+	}
+	return status
+}
+
+// TestFollowupsDoneTracked: once follow-up issues are filed, closing one
+// on GitHub marks that follow-up done: the poll is one conditional
+// request (304 while nothing changed, the ETag kept across a restart),
+// the timeline says so, the insights count one done and one open, and a
+// month later the daily digest counts the open one as overdue.
+func TestFollowupsDoneTracked(t *testing.T) {
+	h := startHarness(t, withConfig(func(c *app.Config) { c.DigestCron = "0 9 * * 1-5" }))
+	ctx := t.Context()
+	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
+	inc := h.ready(1)
+	h.slash(alice, inc.Channel, "followup Add a canary stage to the deploy")
+	h.slash(alice, inc.Channel, "followup Alert on the checkout error rate")
+	h.slash(alice, inc.Channel, "close --force drill over")
+	h.eventually("postmortem filed", func() bool { return h.incident(1).PostmortemURL != "" })
+	var fus []githubfake.Issue
+	for _, is := range h.gh.Issues("acme", "ops") {
+		if slices.Contains(is.Labels, "follow-up") {
+			fus = append(fus, is)
+		}
+	}
+	if len(fus) != 2 {
+		t.Fatalf("%d follow-up issues", len(fus))
+	}
+	url := func(is githubfake.Issue) string {
+		return strings.TrimSuffix(h.gh.URL(), "/") + "/acme/ops/issues/" + strconv.Itoa(is.Number)
+	}
+
+	// The first poll learns the issues; the next is answered 304.
+	if n, err := h.app.PollFollowups(ctx); err != nil || n != 1 || h.lastListGet() != 200 {
+		t.Fatalf("first poll: %d %v, GET %d", n, err, h.lastListGet())
+	}
+	if f := h.incident(1).Followups; f[0].IssueURL != url(fus[0]) || f[1].IssueURL != url(fus[1]) || f[0].Done() || f[1].Done() {
+		t.Fatalf("follow-ups after the first poll: %+v", f)
+	}
+	if n, err := h.app.PollFollowups(ctx); err != nil || n != 0 || h.lastListGet() != http.StatusNotModified {
+		t.Fatalf("second poll: %d %v, GET %d, want 304", n, err, h.lastListGet())
+	}
+
+	// Someone closes the first follow-up's issue on GitHub.
+	h.clock.Advance(2 * time.Hour)
+	h.gh.SetIssueState("acme", "ops", fus[0].Number, "closed")
+	if n, err := h.app.PollFollowups(ctx); err != nil || n != 1 || h.lastListGet() != 200 {
+		t.Fatalf("poll after the close: %d %v, GET %d", n, err, h.lastListGet())
+	}
+	got := h.incident(1)
+	if !got.Followups[0].Done() || got.Followups[1].Done() {
+		t.Fatalf("follow-ups after the close: %+v", got.Followups)
+	}
+	var done []incident.Event
+	for _, e := range h.events(1) {
+		if e.Kind == incident.EvFollowupDone {
+			done = append(done, e)
+		}
+	}
+	if len(done) != 1 || done[0].Fields["n"] != "1" || done[0].Fields["url"] != url(fus[0]) {
+		t.Fatalf("follow-up done on the timeline: %+v", done)
+	}
+
+	// A restart keeps the ETag: the poll is still conditional.
+	h.settle()
+	h.restart()
+	if n, err := h.app.PollFollowups(ctx); err != nil || n != 0 || h.lastListGet() != http.StatusNotModified {
+		t.Fatalf("poll after restart: %d %v, GET %d, want 304", n, err, h.lastListGet())
+	}
+
+	base := "http://" + h.app.HTTPAddr()
+	code, csvText := get(t, base+"/insights.csv")
+	rows, err := csv.NewReader(strings.NewReader(csvText)).ReadAll()
+	if code != 200 || err != nil || len(rows) != 2 {
+		t.Fatalf("/insights.csv: %d %v %q", code, err, csvText)
+	}
+	row := map[string]string{}
+	for i, k := range rows[0] {
+		row[k] = rows[1][i]
+	}
+	if row["followups"] != "2" || row["followups_done"] != "1" {
+		t.Fatalf("/insights.csv row: %v", row)
+	}
+	if code, html := get(t, base+"/insights"); code != 200 || !strings.Contains(html, "Follow-ups: 1 done, 1 open") {
+		t.Fatalf("/insights: %d, no follow-ups caption", code)
+	}
+
+	// A month after the close the open follow-up is overdue in the digest.
+	h.clock.Advance(31 * 24 * time.Hour)
+	now := h.clock.Now()
+	if queued, err := h.app.Sched.TickDigest(now); err != nil || !queued {
+		t.Fatalf("digest not queued at %v: %v", now, err)
+	}
+	want := ":newspaper: *Daily incident digest* for " + now.UTC().Format("2006-01-02") + "\n" +
+		"No incidents open or closed in the last 24 hours.\n\n" +
+		":hammer_and_wrench: *Follow-ups:* 1 open, 1 of them overdue (still open 30 days after their incident closed)"
+	h.eventually("the digest", func() bool {
+		for _, m := range h.slack.Messages(h.announce) {
+			if strings.HasPrefix(m.Text, ":newspaper:") {
+				if m.Text != want {
+					t.Fatalf("digest:\n%s\nwant\n%s", m.Text, want)
+				}
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -15,6 +15,7 @@ import (
 type reviewPoller interface {
 	IssueNumber(url string) (int, bool)
 	Review(ctx context.Context, number int, etag string) (postmortem.ReviewState, error)
+	Followups(ctx context.Context, n uint64, etag string) (postmortem.FollowupsState, error)
 }
 
 var _ reviewPoller = (*postmortem.GitHub)(nil)
@@ -31,9 +32,11 @@ const (
 	// metaReviewETag keeps the last ETag of the postmortem issue beside
 	// the incident, so a restart goes on with conditional requests.
 	metaReviewETag = "review_etag"
+	// metaFollowupsETag keeps the last ETag of the follow-up issues' list.
+	metaFollowupsETag = "followups_etag"
 )
 
-// startReviewPolls polls every ReviewPollEvery until ctx ends; the
+// startReviewPolls polls reviews and follow-ups every ReviewPollEvery until ctx ends; the
 // returned channel is closed when it has stopped.
 func (a *App) startReviewPolls(ctx context.Context) <-chan struct{} {
 	done := make(chan struct{})
@@ -48,6 +51,9 @@ func (a *App) startReviewPolls(ctx context.Context) <-chan struct{} {
 		for {
 			if _, err := a.PollReviews(ctx); err != nil && ctx.Err() == nil {
 				a.log.Warn("polling postmortem reviews", zap.Error(err))
+			}
+			if _, err := a.PollFollowups(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("polling follow-up issues", zap.Error(err))
 			}
 			select {
 			case <-ctx.Done():
@@ -113,4 +119,70 @@ func (a *App) PollReviews(ctx context.Context) (int, error) {
 		}
 	}
 	return recorded, errors.Join(errs...)
+}
+
+// errUnchanged ends a transaction that would record nothing.
+var errUnchanged = errors.New("nothing changed")
+
+// PollFollowups asks GitHub, with one conditional request per closed
+// incident (declared within incident.FollowupHorizon) that has open
+// follow-ups filed as issues, which of them are closed, and records each
+// follow-up seen done or open again on the incident's timeline. The
+// ETag is kept beside the incident, so polls after a restart stay
+// conditional; an unchanged list is answered 304 and costs no rate limit.
+// It returns how many incidents it updated.
+func (a *App) PollFollowups(ctx context.Context) (int, error) {
+	if a.github == nil {
+		return 0, nil
+	}
+	closed, err := a.DB.RecentClosed(a.now().Add(-incident.FollowupHorizon))
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	updated := 0
+	for _, inc := range closed {
+		if open, _ := inc.FollowupsOpen(a.now()); open == 0 {
+			continue
+		}
+		if _, ok := a.github.IssueNumber(inc.PostmortemURL); !ok {
+			continue // not filed on GitHub, or not yet
+		}
+		etag, err := a.DB.Meta(inc.Number, metaFollowupsETag)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		st, err := a.github.Followups(ctx, inc.Number, etag)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if st.NotModified {
+			continue
+		}
+		_, err = a.DB.Apply(inc.Number, func(cur incident.Incident) (incident.Result, error) {
+			res, changed := incident.RecordFollowupIssues(cur, st.Issues, a.now())
+			if !changed {
+				return res, errUnchanged
+			}
+			return res, nil
+		})
+		switch {
+		case errors.Is(err, errUnchanged):
+		case err != nil:
+			errs = append(errs, err)
+			continue
+		default:
+			updated++
+			a.log.Info("follow-up issues changed", zap.String("incident", inc.ID()))
+		}
+		// The ETag is kept only once what it stands for is recorded.
+		if st.ETag != "" && st.ETag != etag {
+			if err := a.DB.SetMeta(inc.Number, metaFollowupsETag, st.ETag); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return updated, errors.Join(errs...)
 }

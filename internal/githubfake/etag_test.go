@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/firebreak-hq/firebreak/internal/githubfake"
 )
 
 // TestConditionalRequests: a GET carries an ETag; asking again with
@@ -78,5 +80,72 @@ func TestConditionalRequests(t *testing.T) {
 	got, _, err := c.Issues.Get(ctx, owner, repoName, is.GetNumber())
 	if err != nil || got.GetState() != "closed" || len(got.Labels) != 1 || got.Labels[0].GetName() != "reviewed" {
 		t.Fatalf("issue after review: %v %+v", err, got)
+	}
+}
+
+// TestListConditionalAcrossStateChanges: the list of an incident's
+// issues is answered 304 while no issue changed; closing one on the
+// website (SetIssueState) makes a new version whose issue carries
+// closed_at, and reopening it another.
+func TestListConditionalAcrossStateChanges(t *testing.T) {
+	clk := newClock()
+	f := newFake(t, githubfake.WithClock(clk.Now))
+	c := newClient(t, f, 5*time.Second)
+	ctx := context.Background()
+	labels := []string{"firebreak:INC-1"}
+	for _, title := range []string{"Follow-up 1", "Follow-up 2"} {
+		if _, _, err := c.Issues.Create(ctx, owner, repoName, &github.IssueRequest{Title: github.String(title), Labels: &labels}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(etag string) ([]*github.Issue, *github.Response) {
+		t.Helper()
+		req, err := c.NewRequest(http.MethodGet, "repos/acme/ops/issues?state=all&labels=firebreak%3AINC-1", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		var out []*github.Issue
+		resp, err := c.Do(ctx, req, &out)
+		if err != nil && (resp == nil || resp.StatusCode != http.StatusNotModified) {
+			t.Fatal(err)
+		}
+		return out, resp
+	}
+	_, first := list("")
+	tag := first.Header.Get("ETag")
+	if _, again := list(tag); again.StatusCode != http.StatusNotModified {
+		t.Fatalf("unchanged list: %d, want 304", again.StatusCode)
+	}
+	if f.SetIssueState(owner, repoName, 9, "closed") || f.SetIssueState(owner, repoName, 1, "done") {
+		t.Fatal("SetIssueState accepted a missing issue or an unknown state")
+	}
+	clk.Advance(time.Hour)
+	if !f.SetIssueState(owner, repoName, 2, "closed") {
+		t.Fatal("SetIssueState refused")
+	}
+	got, resp := list(tag)
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") == tag || len(got) != 2 {
+		t.Fatalf("after closing #2: %d, %d issues, ETag %q", resp.StatusCode, len(got), resp.Header.Get("ETag"))
+	}
+	for _, is := range got {
+		closed := is.GetNumber() == 2
+		if closed != (is.GetState() == "closed") || closed != !is.GetClosedAt().IsZero() {
+			t.Fatalf("issue #%d: state %s closed_at %v", is.GetNumber(), is.GetState(), is.GetClosedAt())
+		}
+		if closed && (!is.GetClosedAt().Time.Equal(clk.Now()) || is.GetStateReason() != "completed") {
+			t.Fatalf("closed #2: closed_at %v reason %q", is.GetClosedAt(), is.GetStateReason())
+		}
+	}
+	if n := len(f.Requests()); n != 5 { // 2 creates, 3 lists
+		t.Fatalf("%d requests logged; closing on the website is not a request", n)
+	}
+	tag = resp.Header.Get("ETag")
+	f.SetIssueState(owner, repoName, 2, "open")
+	got, resp = list(tag) // newest first, as GitHub lists by default
+	if resp.StatusCode != 200 || got[0].GetNumber() != 2 || got[0].GetState() != "open" || !got[0].GetClosedAt().IsZero() || got[0].GetStateReason() != "reopened" {
+		t.Fatalf("after reopening: %d %+v", resp.StatusCode, got)
 	}
 }

@@ -212,3 +212,34 @@ func (s *Server) logLocked(req Request) {
 	s.requests = append(s.requests, req)
 	s.notifyLocked()
 }
+
+// SetIssueState closes ("closed") or reopens ("open") an issue as a person
+// does on GitHub's website: the change is not an API request, so it is
+// not logged and uses no rate limit. Closing sets closed_at and
+// state_reason "completed"; reopening clears closed_at and sets
+// state_reason "reopened", as the REST API reports them.
+// https://docs.github.com/en/rest/issues/issues#update-an-issue
+func (s *Server) SetIssueState(owner, repo string, number int, state string) bool {
+	if state != "open" && state != "closed" {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repoLocked(owner, repo)
+	if r == nil || number < 1 || number > len(r.issues) {
+		return false
+	}
+	is := r.issues[number-1]
+	if is.State == state {
+		return true
+	}
+	now := s.cfg.now().UTC()
+	is.State, is.UpdatedAt = state, now
+	if state == "closed" {
+		is.ClosedAt, is.stateReason = now, "completed"
+	} else {
+		is.ClosedAt, is.stateReason = time.Time{}, "reopened"
+	}
+	s.notifyLocked()
+	return true
+}
