@@ -42,11 +42,11 @@ func (buggyStore) OpenIncidents() ([]incident.Incident, error) { return nil, nil
 func (buggyStore) RecentClosed(time.Time) ([]incident.Incident, error) {
 	return nil, nil
 }
-func (buggyStore) Events(uint64) ([]incident.Event, error)     { return nil, nil }
-func (buggyStore) Pending(int) ([]bot.OutboxItem, error)       { return nil, nil }
-func (buggyStore) Done(...uint64) error                        { return nil }
-func (buggyStore) Retry(uint64, time.Time, string) error       { return nil }
-func (buggyStore) Notify() <-chan struct{}                     { return nil }
+func (buggyStore) Events(uint64) ([]incident.Event, error) { return nil, nil }
+func (buggyStore) Pending(int) ([]bot.OutboxItem, error)   { return nil, nil }
+func (buggyStore) Done(...uint64) error                    { return nil }
+func (buggyStore) Retry(uint64, time.Time, string) error   { return nil }
+func (buggyStore) Notify() <-chan struct{}                 { return nil }
 
 var (
 	_ bot.Incidents = buggyStore{}
