@@ -97,7 +97,7 @@ func (b *Bot) onDeclareTyped(req socketmode.Request, cb slack.InteractionCallbac
 		return
 	}
 	b.typoDeclared.Store(key, res.Incident.ID())
-	b.replace(cb.ResponseURL, channel, user, templates.ReplyText(res.Reply))
+	b.replace(cb.ResponseURL, channel, user, b.replyText(res.Reply))
 }
 
 // typoKey names one "did you mean" message's button for one person.

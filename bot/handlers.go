@@ -59,7 +59,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			b.ack(req, start, slashReply(b.userText(err)))
 			return
 		}
-		b.ack(req, start, slashReply(templates.ReplyText(res.Reply)))
+		b.ack(req, start, slashReply(b.replyText(res.Reply)))
 	default:
 		// Every command that changes an incident is for members of its
 		// channel only, and is refused when membership cannot be known.
@@ -100,7 +100,7 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			b.ack(req, start, slashReply(b.userText(err)))
 			return
 		}
-		b.ack(req, start, slashReply(templates.ReplyText(res.Reply)))
+		b.ack(req, start, slashReply(b.replyText(res.Reply)))
 	}
 }
 

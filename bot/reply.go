@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
@@ -41,16 +42,23 @@ func (b *Bot) userText(err error) string {
 	if _, refused := incident.IsRefusal(err); !refused && !errors.As(err, &ue) {
 		b.log.Warn("not saved", zap.Error(err))
 	}
-	return userText(err)
+	return templates.Sentence(rawUserTextIn(err, b.loc))
 }
 
-func rawUserText(err error) string {
+// replyText is what a command that went through tells its author, with
+// times in FIREBREAK_TIMEZONE.
+func (b *Bot) replyText(r incident.Reply) string { return templates.ReplyTextIn(r, b.loc) }
+
+func rawUserText(err error) string { return rawUserTextIn(err, nil) }
+
+// rawUserTextIn words err; times in a refusal are shown in loc.
+func rawUserTextIn(err error, loc *time.Location) string {
 	var ue *UserError
 	if errors.As(err, &ue) {
 		return ue.Msg
 	}
 	if r, ok := incident.IsRefusal(err); ok {
-		return templates.RefusalText(r)
+		return templates.RefusalTextIn(r, loc)
 	}
 	// The two storage failures an operator must fix get plain words; the
 	// person can do nothing but retry later, and must know nothing half

@@ -23,20 +23,27 @@ var subjects = map[incident.Subject]string{
 }
 
 // PhraseText words one phrase of the domain with its parameters, as
-// plain text (not yet escaped or made a sentence).
-func PhraseText(p incident.Phrase, args []any) string {
+// plain text (not yet escaped or made a sentence); times are shown in UTC.
+func PhraseText(p incident.Phrase, args []any) string { return PhraseTextIn(p, args, nil) }
+
+// PhraseTextIn is PhraseText with times shown in loc (UTC when nil), the
+// zone of FIREBREAK_TIMEZONE for what people read in Slack.
+func PhraseTextIn(p incident.Phrase, args []any, loc *time.Location) string {
 	format, ok := phrases[p]
 	if !ok {
 		return string(p)
 	}
 	shown := make([]any, len(args))
 	for i, a := range args {
-		shown[i] = phraseArg(a)
+		shown[i] = phraseArg(a, loc)
 	}
 	return fmt.Sprintf(format, shown...)
 }
 
-func phraseArg(a any) any {
+func phraseArg(a any, loc *time.Location) any {
+	if loc == nil {
+		loc = time.UTC
+	}
 	switch v := a.(type) {
 	case incident.StepName:
 		return "“" + string(v) + "”"
@@ -58,9 +65,9 @@ func phraseArg(a any) any {
 		}
 		return fmt.Sprintf("%d minutes", m)
 	case time.Time:
-		return v.Format("15:04 UTC")
+		return v.In(loc).Format("15:04 MST")
 	case incident.Moment:
-		return time.Time(v).UTC().Format("2006-01-02 15:04 UTC")
+		return when(time.Time(v), loc)
 	}
 	return a
 }
@@ -72,13 +79,21 @@ func Refusal(e *incident.Error) string { return Sentence(RefusalText(e)) }
 // RefusalText is a domain refusal in plain words, starting with a
 // capital letter, for operators (configuration and playbook checks) and
 // for callers that escape it themselves.
-func RefusalText(e *incident.Error) string {
-	return upperFirst(PhraseText(e.Phrase, e.Args))
+func RefusalText(e *incident.Error) string { return RefusalTextIn(e, nil) }
+
+// RefusalTextIn is RefusalText with times shown in loc.
+func RefusalTextIn(e *incident.Error, loc *time.Location) string {
+	return upperFirst(PhraseTextIn(e.Phrase, e.Args, loc))
 }
 
 // ReplyText is what a successful command tells the person who issued it,
 // as one escaped sentence.
-func ReplyText(r incident.Reply) string { return Sentence(PhraseText(r.Phrase, r.Args)) }
+func ReplyText(r incident.Reply) string { return ReplyTextIn(r, nil) }
+
+// ReplyTextIn is ReplyText with times shown in loc.
+func ReplyTextIn(r incident.Reply, loc *time.Location) string {
+	return Sentence(PhraseTextIn(r.Phrase, r.Args, loc))
+}
 
 // ErrorText words err for an operator: a domain refusal in words, any
 // other error as it is.

@@ -295,3 +295,37 @@ func TestFollowupsDoneTracked(t *testing.T) {
 		return false
 	})
 }
+
+// TestTimesRepliesInTheConfiguredZone: with FIREBREAK_TIMEZONE set, the
+// key-time a person types is read in that zone and every reply and
+// refusal of /incident times shows times in it, as the rest of the bot
+// does.
+func TestTimesRepliesInTheConfiguredZone(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := startHarness(t, withConfig(func(c *app.Config) { c.Location = berlin }))
+	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
+	inc := h.ready(1)
+	declared := inc.DeclaredAt.In(berlin).Format("2006-01-02 15:04 MST")
+	started := inc.DeclaredAt.In(berlin).Add(-30 * time.Minute).Truncate(time.Minute)
+	typed := started.Format("2006-01-02 15:04")
+	for _, c := range []struct{ typed, want string }{
+		{"times started " + typed,
+			"The started time of INC-1 is now " + typed + " CET; it was not set (the declaration, " + declared + ", stood for it). The correction is on the timeline."},
+		{"times started " + started.Add(24*time.Hour).Format("2006-01-02 15:04"),
+			started.Add(24*time.Hour).Format("2006-01-02 15:04") + " CET is in the future; a key time can only be corrected to a moment that has passed."},
+		{"times started " + typed,
+			"The started time of INC-1 is already " + typed + " CET."},
+		{"times detected " + started.Add(-time.Minute).Format("15:04"),
+			"The impact cannot be detected (" + started.Add(-time.Minute).Format("2006-01-02 15:04") + " CET) before it started (" + typed + " CET)."},
+	} {
+		if got := h.slash(alice, inc.Channel, c.typed); got != c.want {
+			t.Errorf("/incident %s:\n%q\nwant\n%q", c.typed, got, c.want)
+		}
+	}
+	if got := h.incident(1).StartedAt; !got.Equal(started) {
+		t.Fatalf("started at %v, want %v", got, started)
+	}
+}
