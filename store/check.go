@@ -126,6 +126,48 @@ func (c *checker) run() {
 	if c.version >= 4 {
 		c.slack()
 	}
+	// Created by the first alert and the first page: absent in files
+	// that never had one.
+	if c.tx.Bucket(bAlertGroups) != nil {
+		c.alertGroups()
+	}
+	if c.tx.Bucket(bPageOutbox) != nil {
+		c.rows(bPageOutbox, true)
+	}
+}
+
+// alertGroups checks that every firing group names an incident opened by
+// that group, and that every open incident opened by alerts is the one
+// its group names (else a later alert of the group would open a second).
+func (c *checker) alertGroups() {
+	gb := c.tx.Bucket(bAlertGroups)
+	if seq := gb.Sequence(); seq != 0 {
+		c.fail("bucket %s has sequence %d", bAlertGroups, seq)
+	}
+	_ = gb.ForEach(func(k, v []byte) error {
+		if v == nil {
+			c.fail("alert_groups: %q is a bucket", k)
+			return nil
+		}
+		n, ok := c.number(fmt.Sprintf("alert group %q", k), k, v)
+		inc, exists := c.incs[n]
+		switch {
+		case !ok:
+		case !exists:
+			c.fail("alert group %q → missing %s", k, incident.ID(n))
+		case inc.Alerts == nil || inc.Alerts.Group != string(k):
+			c.fail("alert group %q → %s, which that group did not open", k, incident.ID(n))
+		}
+		return nil
+	})
+	for n, inc := range c.incs {
+		if inc.Alerts == nil || !inc.Status.Open() {
+			continue
+		}
+		if got, ok, _ := getU64(gb, []byte(inc.Alerts.Group)); !ok || got != n {
+			c.fail("%s: open, but its alert group %q is not indexed to it", incident.ID(n), inc.Alerts.Group)
+		}
+	}
 }
 
 // slack checks that every Slack record belongs to an incident and decodes.
@@ -334,28 +376,36 @@ func (c *checker) events() {
 	})
 }
 
-func (c *checker) outbox() {
-	xb := c.tx.Bucket(bOutbox)
+func (c *checker) outbox() { c.rows(bOutbox, false) }
+
+// rows checks an outbox bucket's rows: sealed, decodable, numbered below
+// the bucket's sequence, of an existing incident, and in the right lane
+// (page effects in the page outbox only).
+func (c *checker) rows(name []byte, pages bool) {
+	xb := c.tx.Bucket(name)
 	_ = xb.ForEach(func(k, v []byte) error {
 		id, ok := btou(k)
 		if !ok || v == nil {
-			c.fail("outbox: bad key %x", k)
+			c.fail("%s: bad key %x", name, k)
 			return nil
 		}
 		var it OutboxItem
-		raw, ok := c.value(fmt.Sprintf("outbox %d", id), k, v)
+		raw, ok := c.value(fmt.Sprintf("%s %d", name, id), k, v)
 		if !ok {
 			return nil
 		}
 		if err := json.Unmarshal(raw, &it); err != nil {
-			c.fail("outbox %d: %v", id, err)
+			c.fail("%s %d: %v", name, id, err)
 			return nil
 		}
 		if it.ID != id || id > xb.Sequence() {
-			c.fail("outbox %d: record id %d, sequence %d", id, it.ID, xb.Sequence())
+			c.fail("%s %d: record id %d, sequence %d", name, id, it.ID, xb.Sequence())
 		}
 		if _, ok := c.incs[it.Incident]; it.Incident != 0 && !ok {
-			c.fail("outbox %d: missing %s", id, incident.ID(it.Incident))
+			c.fail("%s %d: missing %s", name, id, incident.ID(it.Incident))
+		}
+		if incident.IsPageEffect(it.Effect.Kind) != pages {
+			c.fail("%s %d: effect %q in the wrong outbox", name, id, it.Effect.Kind)
 		}
 		return nil
 	})
