@@ -2,8 +2,10 @@
 // commits (trigger on declaration or `/incident page`, resolve with the
 // incident) against PagerDuty's Events API v2 and Opsgenie's Alert API.
 //
-// It owns its outbox lane: rows are removed only after the pager accepted
-// them or refused them for good, and every page carries the incident's
+// It owns its outbox lane, drained by the generic runner of bot/outbox
+// (the one that drains the Slack effects) with the pagers behind its
+// Port: rows are removed only after the pager accepted them or refused
+// them for good, and every page carries the incident's
 // dedup key (PagerDuty dedup_key, Opsgenie alias `firebreak-INC-<n>`), so
 // resending after a crash, a timeout or a 5xx reaches the pager as the
 // same alert: a page is sent once whatever restarts. Each attempt and its

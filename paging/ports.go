@@ -2,28 +2,16 @@ package paging
 
 import (
 	"context"
-	"time"
 
+	"github.com/firebreak-hq/firebreak/bot/outbox"
 	"github.com/firebreak-hq/firebreak/incident"
 )
 
 // Item is one page effect waiting in the lane.
-type Item struct {
-	ID        uint64
-	Incident  uint64
-	Effect    incident.Effect
-	Attempts  int
-	NotBefore time.Time
-	Created   time.Time
-}
+type Item = outbox.Item
 
 // Lane is the outbox of page effects.
-type Lane interface {
-	Pending(limit int) ([]Item, error)
-	Done(ids ...uint64) error
-	Retry(id uint64, notBefore time.Time, lastErr string) error
-	Notify() <-chan struct{}
-}
+type Lane = outbox.Queue
 
 // Incidents reads an incident and commits what a pager answered.
 type Incidents interface {

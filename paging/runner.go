@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime/debug"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/firebreak-hq/firebreak/bot/outbox"
 	"github.com/firebreak-hq/firebreak/incident"
 )
 
@@ -37,15 +36,17 @@ type Config struct {
 	Sent func(target string, d time.Duration)
 }
 
-// Runner drains the page lane.
+// Runner drains the page lane. It is the generic outbox runner
+// (bot/outbox: each incident's pages in commit order, incidents in
+// parallel, retries with backoff, every goroutine owned and waited for)
+// with the pagers behind its Port.
 type Runner struct {
-	cfg  Config
-	log  *zap.Logger
-	mu   sync.Mutex
-	busy map[uint64]bool
-	kick chan struct{}
-	wg   sync.WaitGroup
+	cfg Config
+	log *zap.Logger
+	run *outbox.Runner[incident.Incident]
 }
+
+var _ outbox.Port[incident.Incident] = (*Runner)(nil)
 
 // New builds a runner; Run starts it.
 func New(cfg Config) *Runner {
@@ -64,8 +65,30 @@ func New(cfg Config) *Runner {
 	if cfg.NotFound == nil {
 		cfg.NotFound = func(error) bool { return false }
 	}
-	return &Runner{cfg: cfg, log: cfg.Logger.Named("paging"), busy: map[uint64]bool{}, kick: make(chan struct{}, 1)}
+	r := &Runner{cfg: cfg, log: cfg.Logger.Named("paging")}
+	r.run = outbox.New[incident.Incident](cfg.Lane, r, clock{cfg.Now},
+		outbox.Policy{Poll: 250 * time.Millisecond, Batch: 1000, Backoff: cfg.Backoff},
+		outbox.Events{
+			Postponed: func(it Item, err error, at time.Time) {
+				r.log.Info("page postponed", zap.String("incident", incident.ID(it.Incident)), zap.String("target", it.Effect.Fields.Target),
+					zap.Time("retry_at", at), zap.Error(err))
+			},
+			Failed: func(it Item, err error) {
+				r.log.Error("page failed for good", zap.String("incident", incident.ID(it.Incident)), zap.String("target", it.Effect.Fields.Target), zap.Error(err))
+			},
+			Dropped: func(n uint64, ids []uint64, err error) {
+				r.log.Info("pages of a missing incident dropped", zap.String("incident", incident.ID(n)), zap.Int("pages", len(ids)), zap.Error(err))
+			},
+			Problem: func(what string, err error) { r.log.Warn(what, zap.Error(err)) },
+		})
+	return r
 }
+
+// clock is the injected time, waiting on real timers.
+type clock struct{ now func() time.Time }
+
+func (c clock) Now() time.Time                         { return c.now() }
+func (c clock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // NewHTTPClient is a client for pagers: no redirects to other hosts
 // carrying a key, and a bound on every call.
@@ -87,111 +110,41 @@ func TargetNames(t map[string][]Provider) []string {
 }
 
 // Run drains the lane until ctx ends, then waits for calls in flight.
-func (r *Runner) Run(ctx context.Context) {
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		r.drain(ctx)
-		select {
-		case <-ctx.Done():
-			r.wg.Wait()
-			return
-		case <-r.cfg.Lane.Notify():
-		case <-r.kick:
-		case <-t.C:
-		}
-	}
-}
-
-func (r *Runner) poke() {
-	select {
-	case r.kick <- struct{}{}:
-	default:
-	}
-}
-
-func (r *Runner) drain(ctx context.Context) {
-	// An incident whose worker runs while the lane is read may settle
-	// pages this read still holds: it waits for the next read (its worker
-	// pokes the loop when it ends), so no page is sent twice from a stale
-	// snapshot.
-	r.mu.Lock()
-	wasBusy := make(map[uint64]bool, len(r.busy))
-	for n := range r.busy {
-		wasBusy[n] = true
-	}
-	r.mu.Unlock()
-	items, err := r.cfg.Lane.Pending(1000)
-	if err != nil {
-		r.log.Warn("reading the page outbox failed", zap.Error(err))
-		return
-	}
-	groups := map[uint64][]Item{}
-	var order []uint64
-	for _, it := range items {
-		if _, ok := groups[it.Incident]; !ok {
-			order = append(order, it.Incident)
-		}
-		groups[it.Incident] = append(groups[it.Incident], it)
-	}
-	now := r.cfg.Now()
-	for _, n := range order {
-		its := groups[n]
-		if its[0].NotBefore.After(now) {
-			continue
-		}
-		r.mu.Lock()
-		if wasBusy[n] || r.busy[n] {
-			r.mu.Unlock()
-			continue
-		}
-		r.busy[n] = true
-		r.mu.Unlock()
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			defer func() {
-				if p := recover(); p != nil {
-					r.log.Error("page runner panicked", zap.Uint64("incident", n), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
-				}
-				r.mu.Lock()
-				delete(r.busy, n)
-				r.mu.Unlock()
-				r.poke()
-			}()
-			for _, it := range its {
-				if ctx.Err() != nil || it.NotBefore.After(r.cfg.Now()) || !r.perform(ctx, it) {
-					return // later pages of the incident keep their order
-				}
-			}
-		}()
-	}
-}
+func (r *Runner) Run(ctx context.Context) { r.run.Run(ctx) }
 
 type permanent struct{ error }
 
 func (permanent) Permanent() bool { return true }
 
-// perform sends one page effect and records the outcome; false when it
-// was postponed.
-func (r *Runner) perform(ctx context.Context, it Item) bool {
-	log := r.log.With(zap.String("incident", incident.ID(it.Incident)))
-	inc, err := r.cfg.Incidents.Get(it.Incident)
-	if err != nil {
-		if r.cfg.NotFound(err) {
-			_ = r.cfg.Lane.Done(it.ID)
-			return true
-		}
-		log.Warn("reading the incident of a page failed", zap.Error(err))
-		_ = r.cfg.Lane.Retry(it.ID, r.cfg.Now().Add(r.cfg.Backoff), err.Error())
-		return false
+// Load reads the incident of a batch of pages; the pages of an incident
+// that does not exist are dropped.
+func (r *Runner) Load(n uint64, _ []Item) (incident.Incident, error) {
+	inc, err := r.cfg.Incidents.Get(n)
+	if err != nil && r.cfg.NotFound(err) {
+		return inc, fmt.Errorf("%w: %w", outbox.ErrDrop, err)
 	}
+	return inc, err
+}
+
+// Classify keeps a page whose pager failed for now (a *outbox.Later
+// carries when to try again) or whose outcome could not be recorded; a
+// page refused for good leaves the lane (its failure is recorded).
+func (r *Runner) Classify(err error) (time.Duration, bool) {
+	var l *outbox.Later
+	if errors.As(err, &l) {
+		return l.D, true
+	}
+	var p permanent
+	return 0, !errors.As(err, &p)
+}
+
+// Perform sends one page effect and records the outcome on the incident.
+func (r *Runner) Perform(ctx context.Context, inc incident.Incident, it Item) (incident.Incident, error) {
 	target := it.Effect.Fields.Target
 	resolve := it.Effect.Kind == incident.EffPageResolve
 	if !resolve && pageState(inc, target) == incident.PageSent {
 		// Recorded before a crash that came before the row's removal.
-		_ = r.cfg.Lane.Done(it.ID)
-		return true
+		return inc, nil
 	}
 	provs := r.cfg.Targets[target]
 	pg := Page{DedupKey: it.Effect.Fields.Dedup, Summary: inc.Title, Message: it.Effect.Text, Severity: inc.Severity, Incident: inc.ID()}
@@ -206,6 +159,7 @@ func (r *Runner) perform(ctx context.Context, it Item) bool {
 	for _, p := range provs {
 		names = append(names, p.Name())
 		cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+		var err error
 		if resolve {
 			err = p.Resolve(cctx, pg)
 		} else {
@@ -216,11 +170,10 @@ func (r *Runner) perform(ctx context.Context, it Item) bool {
 			errs = append(errs, err)
 		}
 	}
-	if ctx.Err() != nil {
-		return false
+	if err := ctx.Err(); err != nil {
+		return inc, err // neither done nor postponed: sent again after the restart
 	}
-	attempt := it.Attempts + 1
-	o := incident.PageOutcome{Target: target, Resolve: resolve, Attempt: attempt}
+	o := incident.PageOutcome{Target: target, Resolve: resolve, Attempt: it.Attempts + 1}
 	var retryIn time.Duration
 	switch {
 	case len(errs) == 0:
@@ -238,29 +191,22 @@ func (r *Runner) perform(ctx context.Context, it Item) bool {
 	}
 	o.Detail = strings.ReplaceAll(o.Detail, "\n", "; ")
 	now := r.cfg.Now()
-	if _, err := r.cfg.Incidents.Apply(it.Incident, func(cur incident.Incident) (incident.Result, error) {
+	res, err := r.cfg.Incidents.Apply(it.Incident, func(cur incident.Incident) (incident.Result, error) {
 		return incident.RecordPage(cur, o, now), nil
-	}); err != nil {
-		log.Warn("recording a page outcome failed; it will be sent again with the same dedup key", zap.Error(err))
-		_ = r.cfg.Lane.Retry(it.ID, now.Add(r.cfg.Backoff), err.Error())
-		return false
+	})
+	if err != nil {
+		// Kept: it will be sent again with the same dedup key.
+		return inc, fmt.Errorf("recording a page outcome: %w", err)
 	}
-	if o.Retry {
-		log.Info("page postponed", zap.String("target", target), zap.Duration("retry_in", retryIn), zap.Error(errors.Join(errs...)))
-		if err := r.cfg.Lane.Retry(it.ID, now.Add(retryIn), o.Detail); err != nil {
-			log.Warn("could not postpone a page", zap.Error(err))
-		}
-		return false
-	}
-	if !o.Sent {
-		log.Error("page failed for good", zap.String("target", target), zap.String("detail", o.Detail))
-	} else if !resolve && r.cfg.Sent != nil {
+	switch {
+	case o.Retry:
+		return res.Incident, &outbox.Later{D: retryIn, Why: o.Detail}
+	case !o.Sent:
+		return res.Incident, permanent{errors.New(o.Detail)}
+	case !resolve && r.cfg.Sent != nil:
 		r.cfg.Sent(target, now.Sub(it.Created))
 	}
-	if err := r.cfg.Lane.Done(it.ID); err != nil {
-		log.Warn("could not remove a performed page", zap.Error(err))
-	}
-	return true
+	return res.Incident, nil
 }
 
 func pageState(inc incident.Incident, target string) incident.PageState {

@@ -87,6 +87,9 @@ type Policy struct {
 	Poll time.Duration
 	// Batch is how many pending effects one read takes.
 	Batch int
+	// Backoff is the first retry delay, doubled per attempt up to a
+	// minute (default 1 s); a failure asking for less waits this long.
+	Backoff time.Duration
 }
 
 // Events observe the runner; every field may be nil.
@@ -126,6 +129,9 @@ func New[S any](q Queue, port Port[S], clock Clock, p Policy, ev Events) *Runner
 	}
 	if p.Batch == 0 {
 		p.Batch = 5000
+	}
+	if p.Backoff <= 0 {
+		p.Backoff = time.Second
 	}
 	return &Runner[S]{q: q, port: port, clock: clock, policy: p, ev: ev,
 		busy: map[uint64]bool{}, lastCoal: map[uint64]time.Time{}, kick: make(chan struct{}, 1), ctx: context.Background()}
@@ -450,8 +456,8 @@ func (r *Runner[S]) settle(ctx context.Context, it Item, done []uint64, err erro
 }
 
 func (r *Runner[S]) postpone(it Item, err error, after time.Duration) {
-	if after < time.Second {
-		after = Backoff(it.Attempts)
+	if after < r.policy.Backoff {
+		after = backoffFrom(r.policy.Backoff, it.Attempts)
 	}
 	at := r.clock.Now().Add(after)
 	if rerr := r.q.Retry(it.ID, at, err.Error()); rerr != nil {
@@ -463,9 +469,11 @@ func (r *Runner[S]) postpone(it Item, err error, after time.Duration) {
 }
 
 // Backoff is the wait before attempt+1: 1 s doubling up to a minute.
-func Backoff(attempt int) time.Duration {
-	d := time.Second << min(attempt, 6)
-	return min(d, time.Minute)
+func Backoff(attempt int) time.Duration { return backoffFrom(time.Second, attempt) }
+
+// backoffFrom is the wait before attempt+1: first, doubling up to a minute.
+func backoffFrom(first time.Duration, attempt int) time.Duration {
+	return min(first<<min(attempt, 6), time.Minute)
 }
 
 // Sleep waits d on clock; false when ctx ended first.

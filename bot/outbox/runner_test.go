@@ -174,6 +174,33 @@ func TestBackoffDoublesUpToAMinute(t *testing.T) {
 	}
 }
 
+// TestPolicyBackoff: a runner configured with a shorter first backoff
+// (the page lane's) retries after it, doubling per attempt, and a
+// failure asking for less than it still waits that long.
+func TestPolicyBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		attempts int
+		asked    error
+		want     time.Duration
+	}{
+		{0, transient{"down"}, 20 * time.Millisecond},
+		{3, transient{"down"}, 160 * time.Millisecond},
+		{0, &Later{D: time.Millisecond, Why: "soon"}, 20 * time.Millisecond},
+		{0, &Later{D: 5 * time.Second, Why: "retry-after"}, 5 * time.Second},
+	} {
+		q, p, c, rec := newFakeQueue(item(1, 7, post)), newFakePort(), newFakeClock(), &recorded{}
+		q.items[0].Attempts = tc.attempts
+		pol := testPolicy
+		pol.Backoff = 20 * time.Millisecond
+		r := New[state](q, p, c, pol, rec.events())
+		p.fail[1] = tc.asked
+		pass(r)
+		if got, want := q.retries[1].at, c.Now().Add(tc.want); !got.Equal(want) {
+			t.Errorf("attempt %d, %v: retry at +%s, want +%s", tc.attempts, tc.asked, got.Sub(c.Now()), tc.want)
+		}
+	}
+}
+
 func TestPermanentFailureIsRecordedAndDoesNotHoldUpTheRest(t *testing.T) {
 	r, q, p, _, rec := setup(item(1, 7, post), item(2, 7, post))
 	p.fail[1] = errors.New("invalid_blocks")
