@@ -105,22 +105,29 @@ func TestCheckAlertGroupsAndPageOutbox(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			path := alertFile(t)
-			bdb, err := bolt.Open(path, 0o600, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = bdb.Update(func(tx *bolt.Tx) error { return tc.damage(t, tx) })
-			if cerr := bdb.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = Verify(path)
-			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Verify = %v, want ErrCorrupt saying %q", err, tc.want)
-			}
+			damageAndVerify(t, alertFile(t), func(tx *bolt.Tx) error { return tc.damage(t, tx) }, tc.want)
 		})
+	}
+}
+
+// damageAndVerify changes the closed database at path with damage, in
+// one bbolt transaction, and expects Verify to fail with ErrCorrupt
+// saying want.
+func damageAndVerify(t *testing.T, path string, damage func(tx *bolt.Tx) error, want string) {
+	t.Helper()
+	bdb, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bdb.Update(damage)
+	if cerr := bdb.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Verify(path)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Verify = %v, want ErrCorrupt saying %q", err, want)
 	}
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -117,24 +116,10 @@ func TestCheckSlackBucket(t *testing.T) {
 			if err := d.Close(); err != nil {
 				t.Fatal(err)
 			}
-			bdb, err := bolt.Open(path, 0o600, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = bdb.Update(func(tx *bolt.Tx) error {
+			damageAndVerify(t, path, func(tx *bolt.Tx) error {
 				k := u64(tc.key)
 				return tx.Bucket(bSlack).Put(k, tc.val(k))
-			})
-			if cerr := bdb.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = Verify(path)
-			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Verify = %v, want ErrCorrupt saying %q", err, tc.want)
-			}
+			}, tc.want)
 		})
 	}
 }

@@ -88,6 +88,20 @@ func TestTimesCorrectionInPostmortemAndInsights(t *testing.T) {
 		t.Fatalf("/status.json: %s", js)
 	}
 
+	row := insightsRow(t, base)
+	if row["minutes_to_mitigate"] != "65.0" || row["times_corrected"] != "started" || row["time_corrections"] != "1" {
+		t.Fatalf("/insights.csv row: %v", row)
+	}
+	code, html := get(t, base+"/insights")
+	if code != 200 || len(regexp.MustCompile(`<svg `).FindAllString(html, -1)) < 5 {
+		t.Fatalf("/insights: %d, %d charts", code, strings.Count(html, "<svg "))
+	}
+}
+
+// insightsRow reads /insights.csv, which must hold one incident, as
+// column → value.
+func insightsRow(t *testing.T, base string) map[string]string {
+	t.Helper()
 	code, csvText := get(t, base+"/insights.csv")
 	rows, err := csv.NewReader(strings.NewReader(csvText)).ReadAll()
 	if code != 200 || err != nil || len(rows) != 2 {
@@ -97,13 +111,7 @@ func TestTimesCorrectionInPostmortemAndInsights(t *testing.T) {
 	for i, k := range rows[0] {
 		row[k] = rows[1][i]
 	}
-	if row["minutes_to_mitigate"] != "65.0" || row["times_corrected"] != "started" || row["time_corrections"] != "1" {
-		t.Fatalf("/insights.csv row: %v", row)
-	}
-	code, html := get(t, base+"/insights")
-	if code != 200 || len(regexp.MustCompile(`<svg `).FindAllString(html, -1)) < 5 {
-		t.Fatalf("/insights: %d, %d charts", code, strings.Count(html, "<svg "))
-	}
+	return row
 }
 
 // TestPagesNeedTheToken: with FIREBREAK_HTTP_TOKEN set, the insights and
@@ -258,16 +266,7 @@ func TestFollowupsDoneTracked(t *testing.T) {
 	}
 
 	base := "http://" + h.app.HTTPAddr()
-	code, csvText := get(t, base+"/insights.csv")
-	rows, err := csv.NewReader(strings.NewReader(csvText)).ReadAll()
-	if code != 200 || err != nil || len(rows) != 2 {
-		t.Fatalf("/insights.csv: %d %v %q", code, err, csvText)
-	}
-	row := map[string]string{}
-	for i, k := range rows[0] {
-		row[k] = rows[1][i]
-	}
-	if row["followups"] != "2" || row["followups_done"] != "1" {
+	if row := insightsRow(t, base); row["followups"] != "2" || row["followups_done"] != "1" {
 		t.Fatalf("/insights.csv row: %v", row)
 	}
 	if code, html := get(t, base+"/insights"); code != 200 || !strings.Contains(html, "Follow-ups: 1 done, 1 open") {

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
-	"time"
+
+	"github.com/firebreak-hq/firebreak/internal/fakehttp"
 )
 
 // Limits from the Alert API reference
@@ -47,54 +47,27 @@ type Alert struct {
 // Server is a running fake; safe for concurrent use.
 type Server struct {
 	URL string // API base, e.g. http://127.0.0.1:1234/
+	// The HTTP side: Close, Fail and Requests.
+	*fakehttp.Server[Fault]
 
-	key      string
-	ln       net.Listener
-	srv      *http.Server
-	mu       sync.Mutex
-	alerts   []*Alert
-	open     map[string]*Alert
-	faults   []Fault
-	requests int
-	seq      int
-	hold     chan struct{}
+	key    string
+	mu     sync.Mutex
+	alerts []*Alert
+	open   map[string]*Alert
 }
 
 // New starts a fake on 127.0.0.1 that accepts the API key key.
 func New(key string) (*Server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{key: key, ln: ln, open: map[string]*Alert{}, hold: make(chan struct{})}
+	s := &Server{key: key, open: map[string]*Alert{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v2/alerts", s.create)
 	mux.HandleFunc("POST /v2/alerts/{identifier}/close", s.close)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	s.URL = "http://" + ln.Addr().String() + "/"
-	go func() { _ = s.srv.Serve(ln) }()
+	var err error
+	if s.Server, err = fakehttp.Start[Fault](mux); err != nil {
+		return nil, err
+	}
+	s.URL = s.Base() + "/"
 	return s, nil
-}
-
-// Close stops the server and releases held requests.
-func (s *Server) Close() {
-	s.mu.Lock()
-	select {
-	case <-s.hold:
-	default:
-		close(s.hold)
-	}
-	s.mu.Unlock()
-	_ = s.srv.Close()
-}
-
-// Fail makes the next times requests fail with f.
-func (s *Server) Fail(f Fault, times int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := 0; i < times; i++ {
-		s.faults = append(s.faults, f)
-	}
 }
 
 // Alerts returns a copy of every alert created, oldest first.
@@ -109,51 +82,39 @@ func (s *Server) Alerts() []Alert {
 	return out
 }
 
-// Requests is how many requests arrived, failed ones included.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
-}
-
 // begin counts the request, checks the key and applies a queued fault;
-// false when the request was answered.
-func (s *Server) begin(w http.ResponseWriter, r *http.Request) (Fault, bool) {
-	s.mu.Lock()
-	s.requests++
-	s.seq++
-	var fault Fault
-	if len(s.faults) > 0 {
-		fault, s.faults = s.faults[0], s.faults[1:]
-	}
-	s.mu.Unlock()
+// false when the request was answered. c.end is called once it has been.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request) (call, bool) {
+	fault, seq, end := s.Begin()
+	c := call{fault: fault, seq: seq, end: end}
 	if r.Header.Get("Authorization") != "GenieKey "+s.key {
 		answer(w, http.StatusUnauthorized, map[string]any{"message": "Could not authenticate", "took": 0.0})
-		return 0, false
+		return c, false
 	}
 	switch fault {
 	case ServerError:
 		answer(w, http.StatusServiceUnavailable, map[string]any{"message": "Service unavailable", "took": 0.0})
-		return 0, false
+		return c, false
 	case TooManyRequests:
 		answer(w, http.StatusTooManyRequests, map[string]any{"message": "You are making too many requests! To avoid errors, we recommend you limit requests.", "took": 0.0})
-		return 0, false
+		return c, false
 	}
-	return fault, true
+	return c, true
 }
 
-func (s *Server) accepted(w http.ResponseWriter, r *http.Request, fault Fault) {
-	if fault == TimeoutAfterWrite {
-		select {
-		case <-r.Context().Done():
-		case <-s.hold:
-		}
+// call is one request being answered.
+type call struct {
+	fault Fault
+	seq   int
+	end   func()
+}
+
+func (s *Server) accepted(w http.ResponseWriter, r *http.Request, c call) {
+	if c.fault == TimeoutAfterWrite {
+		s.Hold(r)
 		return
 	}
-	s.mu.Lock()
-	id := fmt.Sprintf("req-%06d", s.seq)
-	s.mu.Unlock()
-	answer(w, http.StatusAccepted, map[string]any{"result": "Request will be processed", "took": 0.01, "requestId": id})
+	answer(w, http.StatusAccepted, map[string]any{"result": "Request will be processed", "took": 0.01, "requestId": fmt.Sprintf("req-%06d", c.seq)})
 }
 
 type createReq struct {
@@ -168,7 +129,8 @@ type createReq struct {
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request) {
-	fault, ok := s.begin(w, r)
+	c, ok := s.begin(w, r)
+	defer c.end()
 	if !ok {
 		return
 	}
@@ -208,11 +170,12 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
-	s.accepted(w, r, fault)
+	s.accepted(w, r, c)
 }
 
 func (s *Server) close(w http.ResponseWriter, r *http.Request) {
-	fault, ok := s.begin(w, r)
+	c, ok := s.begin(w, r)
+	defer c.end()
 	if !ok {
 		return
 	}
@@ -227,7 +190,7 @@ func (s *Server) close(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	// Opsgenie accepts the close asynchronously even for an unknown alias.
-	s.accepted(w, r, fault)
+	s.accepted(w, r, c)
 }
 
 func unprocessable(w http.ResponseWriter, field, msg string) {

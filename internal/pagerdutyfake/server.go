@@ -3,10 +3,11 @@ package pagerdutyfake
 import (
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/firebreak-hq/firebreak/internal/fakehttp"
 )
 
 // Limits from the Events API v2 reference
@@ -54,84 +55,43 @@ type Alert struct {
 // Server is a running fake. Its methods are safe for concurrent use.
 type Server struct {
 	URL string // the enqueue URL, e.g. http://127.0.0.1:1234/v2/enqueue
+	// The HTTP side: Close, Fail, Requests and InFlight.
+	*fakehttp.Server[Fault]
 
-	ln   net.Listener
-	srv  *http.Server
 	mu   sync.Mutex
 	keys map[string]bool // accepted routing keys; empty: any
 	// alerts in the order they were opened; a re-trigger after resolve
 	// opens a new one.
-	alerts   []*Alert
-	open     map[string]*Alert // routing key + dedup key → open alert
-	faults   []Fault
-	requests int
-	inflight int
-	hold     chan struct{}
+	alerts []*Alert
+	open   map[string]*Alert // routing key + dedup key → open alert
 }
 
 // New starts a fake on 127.0.0.1 on a free port. keys, when given, are
 // the only routing keys accepted.
 func New(keys ...string) (*Server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{ln: ln, keys: map[string]bool{}, open: map[string]*Alert{}, hold: make(chan struct{})}
+	s := &Server{keys: map[string]bool{}, open: map[string]*Alert{}}
 	for _, k := range keys {
 		s.keys[k] = true
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v2/enqueue", s.enqueue)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	s.URL = "http://" + ln.Addr().String() + "/v2/enqueue"
-	go func() { _ = s.srv.Serve(ln) }()
+	var err error
+	if s.Server, err = fakehttp.Start[Fault](mux); err != nil {
+		return nil, err
+	}
+	s.URL = s.Base() + "/v2/enqueue"
 	return s, nil
-}
-
-// Close stops the server and releases held requests.
-func (s *Server) Close() {
-	s.mu.Lock()
-	select {
-	case <-s.hold:
-	default:
-		close(s.hold)
-	}
-	s.mu.Unlock()
-	_ = s.srv.Close()
-}
-
-// Fail makes the next times requests fail with f (after any queued).
-func (s *Server) Fail(f Fault, times int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := 0; i < times; i++ {
-		s.faults = append(s.faults, f)
-	}
 }
 
 // Alerts returns a copy of every alert opened, oldest first.
 func (s *Server) Alerts() []Alert {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Alert, len(s.alerts))
-	for i, a := range s.alerts {
-		out[i] = *a
+	out := make([]Alert, 0, len(s.alerts))
+	for _, a := range s.alerts {
+		out = append(out, *a)
 	}
 	return out
-}
-
-// InFlight is how many requests are being answered (or held) now.
-func (s *Server) InFlight() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.inflight
-}
-
-// Requests is how many enqueue requests arrived, failed ones included.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests
 }
 
 type event struct {
@@ -146,27 +106,13 @@ type event struct {
 }
 
 func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.requests++
-	s.inflight++
-	defer func() {
-		s.mu.Lock()
-		s.inflight--
-		s.mu.Unlock()
-	}()
-	var fault Fault
-	if len(s.faults) > 0 {
-		fault, s.faults = s.faults[0], s.faults[1:]
-	}
-	s.mu.Unlock()
+	fault, _, end := s.Begin()
+	defer end()
 	switch fault {
 	case Hang:
 		// Reading the body lets the server notice the client going away.
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxBody))
-		select {
-		case <-r.Context().Done():
-		case <-s.hold:
-		}
+		s.Hold(r)
 		return
 	case ServerError:
 		http.Error(w, `{"status":"error","message":"internal error"}`, http.StatusInternalServerError)
@@ -197,10 +143,7 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
 	}
 	s.apply(ev)
 	if fault == TimeoutAfterWrite {
-		select {
-		case <-r.Context().Done():
-		case <-s.hold:
-		}
+		s.Hold(r)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
