@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/firebreak-hq/firebreak/incident"
 )
 
 // DefaultPagerDutyURL and DefaultOpsgenieURL are the public endpoints.
@@ -106,17 +108,20 @@ type PagerDuty struct {
 // Name is how the provider appears on the timeline.
 func (p *PagerDuty) Name() string { return p.Label }
 
-// severity maps incident severities onto PagerDuty's four.
-func pdSeverity(s string) string {
-	switch s {
-	case "sev1":
-		return "critical"
-	case "sev2":
-		return "error"
-	case "sev3":
-		return "warning"
+// Each pager's scale for the incident severities; sev4 and anything
+// else get the lowest.
+var (
+	pdSeverities = scale{incident.Sev1: "critical", incident.Sev2: "error", incident.Sev3: "warning", "": "info"}
+	ogPriorities = scale{incident.Sev1: "P1", incident.Sev2: "P2", incident.Sev3: "P3", "": "P4"}
+)
+
+type scale map[incident.Severity]string
+
+func (sc scale) of(s incident.Severity) string {
+	if v, ok := sc[s]; ok && s != "" {
+		return v
 	}
-	return "info"
+	return sc[""]
 }
 
 // Trigger sends a trigger event with the incident's dedup_key.
@@ -130,7 +135,7 @@ func (p *PagerDuty) Trigger(ctx context.Context, pg Page) error {
 		"payload": map[string]any{
 			"summary":  clip(summary, 1024),
 			"source":   "firebreak",
-			"severity": pdSeverity(string(pg.Severity)),
+			"severity": pdSeverities.of(pg.Severity),
 			"custom_details": map[string]string{
 				"incident": pg.Incident, "message": pg.Message,
 			},
@@ -160,24 +165,12 @@ type Opsgenie struct {
 // Name is how the provider appears on the timeline.
 func (o *Opsgenie) Name() string { return o.Label }
 
-func ogPriority(s string) string {
-	switch s {
-	case "sev1":
-		return "P1"
-	case "sev2":
-		return "P2"
-	case "sev3":
-		return "P3"
-	}
-	return "P4"
-}
-
 // Trigger creates an alert whose alias is the dedup key.
 func (o *Opsgenie) Trigger(ctx context.Context, pg Page) error {
 	body := map[string]any{
 		"message": clip(pg.Incident+" "+pg.Summary, 130), "alias": pg.DedupKey,
 		"description": clip(strings.TrimSpace(pg.Message+"\n"+pg.URL), 15000),
-		"priority":    ogPriority(string(pg.Severity)), "source": "firebreak",
+		"priority":    ogPriorities.of(pg.Severity), "source": "firebreak",
 	}
 	if o.Team != "" {
 		body["responders"] = []map[string]string{{"name": o.Team, "type": "team"}}

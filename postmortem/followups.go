@@ -79,26 +79,11 @@ func (g *GitHub) ensureFollowups(ctx context.Context, inc incident.Incident, pm 
 
 // findFollowups maps follow-up numbers to their issues, by marker.
 func (g *GitHub) findFollowups(ctx context.Context, n uint64) (map[int]*github.Issue, error) {
-	out := map[int]*github.Issue{}
-	opts := &github.IssueListByRepoOptions{
-		State: "all", Labels: []string{Key(n)}, Sort: "created", Direction: "asc",
-		ListOptions: github.ListOptions{PerPage: 100},
+	list, _, _, err := g.keyedIssues(ctx, n, "", "look up the follow-up issues")
+	if err != nil {
+		return nil, err
 	}
-	for {
-		list, resp, err := g.client.Issues.ListByRepo(ctx, g.owner, g.repo, opts)
-		if err != nil {
-			return nil, g.fail("look up the follow-up issues", err)
-		}
-		for k, is := range followupIssues(n, list) {
-			if out[k] == nil {
-				out[k] = is
-			}
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
-	}
+	return followupIssues(n, list), nil
 }
 
 // followupIssues picks incident n's follow-up issues out of list, by
@@ -122,21 +107,13 @@ func followupIssues(n uint64, list []*github.Issue) map[int]*github.Issue {
 // ensureComment posts body on the issue unless a comment starting with
 // marker is there already.
 func (g *GitHub) ensureComment(ctx context.Context, issue int, marker, body string) error {
-	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		list, resp, err := g.client.Issues.ListComments(ctx, g.owner, g.repo, issue, opts)
-		if err != nil {
-			return g.fail("list the issue's comments", err)
-		}
-		for _, c := range list {
-			if strings.HasPrefix(c.GetBody(), marker+"\n") {
-				return nil
-			}
-		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
+	found := false
+	err := g.eachComment(ctx, issue, func(c *github.IssueComment) bool {
+		found = strings.HasPrefix(c.GetBody(), marker+"\n")
+		return !found
+	})
+	if err != nil || found {
+		return err
 	}
 	if _, _, err := g.client.Issues.CreateComment(ctx, g.owner, g.repo, issue, &github.IssueComment{Body: github.String(body)}); err != nil {
 		return g.fail("link the follow-ups from the postmortem", err)

@@ -177,37 +177,27 @@ func (g *GitHub) create(ctx context.Context, n uint64, d Draft, labels []string)
 	return nil, e
 }
 
-// find returns the incident's postmortem issue, or nil. The list endpoint
-// is used rather than search because search lags behind writes.
+// find returns the incident's postmortem issue, or nil: the one with its
+// marker, else the first with its key label (someone may have edited the
+// marker out of the body).
 func (g *GitHub) find(ctx context.Context, n uint64) (*github.Issue, error) {
-	opts := &github.IssueListByRepoOptions{
-		State: "all", Labels: []string{Key(n)}, Sort: "created", Direction: "asc",
-		ListOptions: github.ListOptions{PerPage: 100},
+	list, _, _, err := g.keyedIssues(ctx, n, "", "look up the postmortem issue")
+	if err != nil {
+		return nil, err
 	}
 	var byLabel *github.Issue
-	for {
-		list, resp, err := g.client.Issues.ListByRepo(ctx, g.owner, g.repo, opts)
-		if err != nil {
-			return nil, g.fail("look up the postmortem issue", err)
+	for _, is := range list {
+		if is.IsPullRequest() {
+			continue
 		}
-		for _, is := range list {
-			if is.IsPullRequest() {
-				continue
-			}
-			if strings.Contains(is.GetBody(), Marker(n)) {
-				return is, nil
-			}
-			if byLabel == nil {
-				byLabel = is
-			}
+		if strings.Contains(is.GetBody(), Marker(n)) {
+			return is, nil
 		}
-		if resp.NextPage == 0 {
-			// The label alone still identifies it when someone edited
-			// the marker out of the body.
-			return byLabel, nil
+		if byLabel == nil {
+			byLabel = is
 		}
-		opts.Page = resp.NextPage
 	}
+	return byLabel, nil
 }
 
 var labelColors = map[string]string{
@@ -266,23 +256,16 @@ func (g *GitHub) ensureComments(ctx context.Context, issue int, n uint64, commen
 		return nil
 	}
 	have := map[int]bool{}
-	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		list, resp, err := g.client.Issues.ListComments(ctx, g.owner, g.repo, issue, opts)
-		if err != nil {
-			return g.fail("list the issue's comments", err)
-		}
-		for _, c := range list {
-			for k := range comments {
-				if strings.HasPrefix(c.GetBody(), commentMarker(n, k+1)+"\n") {
-					have[k] = true
-				}
+	err := g.eachComment(ctx, issue, func(c *github.IssueComment) bool {
+		for k := range comments {
+			if strings.HasPrefix(c.GetBody(), commentMarker(n, k+1)+"\n") {
+				have[k] = true
 			}
 		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
+		return true
+	})
+	if err != nil {
+		return err
 	}
 	for k, body := range comments {
 		if have[k] {
@@ -293,6 +276,27 @@ func (g *GitHub) ensureComments(ctx context.Context, issue int, n uint64, commen
 		}
 	}
 	return nil
+}
+
+// eachComment calls fn with every comment of the issue, oldest first,
+// page by page, until fn returns false.
+func (g *GitHub) eachComment(ctx context.Context, issue int, fn func(*github.IssueComment) bool) error {
+	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		list, resp, err := g.client.Issues.ListComments(ctx, g.owner, g.repo, issue, opts)
+		if err != nil {
+			return g.fail("list the issue's comments", err)
+		}
+		for _, c := range list {
+			if !fn(c) {
+				return nil
+			}
+		}
+		if resp.NextPage == 0 {
+			return nil
+		}
+		opts.Page = resp.NextPage
+	}
 }
 
 // Check verifies that the token is accepted and can see the repository

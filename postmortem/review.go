@@ -90,41 +90,55 @@ type FollowupsState struct {
 // body starts with FollowupMarker; a closed issue is done.
 // https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate
 func (g *GitHub) Followups(ctx context.Context, n uint64, etag string) (FollowupsState, error) {
+	list, tag, notModified, err := g.keyedIssues(ctx, n, etag, "poll the follow-up issues")
+	if err != nil || notModified {
+		return FollowupsState{NotModified: notModified, ETag: tag}, err
+	}
+	st := FollowupsState{ETag: tag}
+	for k, is := range followupIssues(n, list) {
+		fi := incident.FollowupIssue{N: k, URL: is.GetHTMLURL(), Closed: is.GetState() == "closed"}
+		if fi.Closed {
+			fi.ClosedAt = is.GetClosedAt().Time
+		}
+		st.Issues = append(st.Issues, fi)
+	}
+	slices.SortFunc(st.Issues, func(a, b incident.FollowupIssue) int { return a.N - b.N })
+	return st, nil
+}
+
+// keyedIssues lists the issues labelled with incident n's key (its
+// postmortem and follow-ups), every state, oldest first; the list
+// endpoint rather than search, which lags behind writes. With an etag the
+// first page is a conditional request, and notModified reports GitHub's
+// 304; tag is the first page's ETag.
+func (g *GitHub) keyedIssues(ctx context.Context, n uint64, etag, what string) (list []*github.Issue, tag string, notModified bool, err error) {
 	opts := &github.IssueListByRepoOptions{
 		State: "all", Labels: []string{Key(n)}, Sort: "created", Direction: "asc",
 		ListOptions: github.ListOptions{PerPage: 100},
 	}
-	st := FollowupsState{}
 	for {
 		req, err := g.client.NewRequest(http.MethodGet, listPath(g.owner, g.repo, opts), nil)
 		if err != nil {
-			return FollowupsState{}, err
+			return nil, "", false, err
 		}
 		first := opts.Page == 0
 		if first && etag != "" {
 			req.Header.Set("If-None-Match", etag)
 		}
-		var list []*github.Issue
-		resp, err := g.client.Do(ctx, req, &list)
+		var page []*github.Issue
+		resp, err := g.client.Do(ctx, req, &page)
 		if first && resp != nil && resp.StatusCode == http.StatusNotModified {
-			return FollowupsState{NotModified: true, ETag: etag}, nil
+			return nil, etag, true, nil
 		}
 		if err != nil {
-			return FollowupsState{}, g.fail("poll the follow-up issues", err)
+			return nil, "", false, g.fail(what, err)
 		}
 		if first {
-			st.ETag = resp.Header.Get("ETag")
+			tag = resp.Header.Get("ETag")
 		}
-		for k, is := range followupIssues(n, list) {
-			fi := incident.FollowupIssue{N: k, URL: is.GetHTMLURL(), Closed: is.GetState() == "closed"}
-			if fi.Closed {
-				fi.ClosedAt = is.GetClosedAt().Time
-			}
-			st.Issues = append(st.Issues, fi)
-		}
+		list = append(list, page...)
 		if resp.NextPage == 0 {
-			slices.SortFunc(st.Issues, func(a, b incident.FollowupIssue) int { return a.N - b.N })
-			return st, nil
+			return list, tag, false, nil
 		}
 		opts.Page = resp.NextPage
 	}

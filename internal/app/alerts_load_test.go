@@ -23,6 +23,22 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return s[min(len(s)-1, int(float64(len(s))*p))]
 }
 
+// deliver posts one Alertmanager delivery and stores how long the hook
+// took to answer in lat; false unless it answered 202.
+func (r *alertRig) deliver(client *http.Client, body []byte, lat *time.Duration) bool {
+	req, _ := http.NewRequest(http.MethodPost, r.base+"/hooks/alertmanager", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+amToken)
+	t0 := time.Now()
+	resp, err := client.Do(req)
+	*lat = time.Since(t0)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusAccepted
+}
+
 // fire posts bodies to the Alertmanager hook from workers goroutines and
 // returns each request's latency; every answer must be 202.
 func (r *alertRig) fire(t *testing.T, workers int, bodies [][]byte) ([]time.Duration, time.Duration) {
@@ -41,18 +57,7 @@ func (r *alertRig) fire(t *testing.T, workers int, bodies [][]byte) ([]time.Dura
 				if i >= len(bodies) {
 					return
 				}
-				req, _ := http.NewRequest(http.MethodPost, r.base+"/hooks/alertmanager", bytes.NewReader(bodies[i]))
-				req.Header.Set("Authorization", "Bearer "+amToken)
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				lat[i] = time.Since(t0)
-				if err != nil {
-					bad.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusAccepted {
+				if !r.deliver(client, bodies[i], &lat[i]) {
 					bad.Add(1)
 				}
 			}
@@ -179,18 +184,7 @@ func hookLatencyAt1000(t *testing.T, groups int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodPost, r.base+"/hooks/alertmanager", bytes.NewReader(bodies[i]))
-			req.Header.Set("Authorization", "Bearer "+amToken)
-			t0 := time.Now()
-			resp, err := client.Do(req)
-			lat[i] = time.Since(t0)
-			if err != nil {
-				bad.Add(1)
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusAccepted {
+			if !r.deliver(client, bodies[i], &lat[i]) {
 				bad.Add(1)
 			}
 		}()
