@@ -3,7 +3,6 @@ package insights_test
 import (
 	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	goldenfile "github.com/firebreak-hq/firebreak/internal/golden"
 	"github.com/firebreak-hq/firebreak/insights"
 )
 
@@ -46,19 +46,7 @@ func history(t *testing.T) *insights.Report {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 func TestReportCSV(t *testing.T) {
@@ -98,15 +86,7 @@ func TestReportAggregates(t *testing.T) {
 // URLs allowed are the SVG namespace names, which are never fetched.
 func TestReportHTMLSelfContained(t *testing.T) {
 	r := history(t)
-	p, err := insights.NewPage(r, time.UTC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	if err := insights.WriteHTML(&b, p); err != nil {
-		t.Fatal(err)
-	}
-	html := b.String()
+	html := string(renderHTML(t, r))
 	for _, u := range regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+[^\s"'<>)]*`).FindAllString(html, -1) {
 		switch u {
 		case "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink":
@@ -136,6 +116,12 @@ func TestEmptyReportSaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	golden(t, "empty.golden.html", renderHTML(t, r))
+}
+
+// renderHTML is the report page of r, times in UTC.
+func renderHTML(t *testing.T, r *insights.Report) []byte {
+	t.Helper()
 	p, err := insights.NewPage(r, time.UTC)
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +130,7 @@ func TestEmptyReportSaysSo(t *testing.T) {
 	if err := insights.WriteHTML(&b, p); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "empty.golden.html", b.Bytes())
+	return b.Bytes()
 }
 
 func TestParseWindow(t *testing.T) {

@@ -3,13 +3,13 @@ package statuspage_test
 import (
 	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	goldenfile "github.com/firebreak-hq/firebreak/internal/golden"
 	"github.com/firebreak-hq/firebreak/statuspage"
 	"github.com/firebreak-hq/firebreak/store"
 )
@@ -75,19 +75,7 @@ func scenario(t testing.TB) db {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 // The page lists the open incidents worst first with their latest status

@@ -139,9 +139,7 @@ func TestPagesNeedTheToken(t *testing.T) {
 // postmortem links them; GitHub answering 502 after storing the
 // postmortem and the first follow-up files neither twice.
 func TestFollowupsFiledOnceAcrossFault(t *testing.T) {
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Checkout errors")
 	h.slash(alice, inc.Channel, "followup Add a canary stage to the deploy")
 	h.slash(alice, inc.Channel, "followup Alert on the checkout error rate @oncall #12")
 	if err := h.gh.Inject(githubfake.Fault{Kind: githubfake.FaultServerError, Status: 502, AfterWrite: true,
@@ -304,9 +302,7 @@ func TestTimesRepliesInTheConfiguredZone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := startHarness(t, withConfig(func(c *app.Config) { c.Location = berlin }))
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Checkout errors", withConfig(func(c *app.Config) { c.Location = berlin }))
 	declared := inc.DeclaredAt.In(berlin).Format("2006-01-02 15:04 MST")
 	started := inc.DeclaredAt.In(berlin).Add(-30 * time.Minute).Truncate(time.Minute)
 	typed := started.Format("2006-01-02 15:04")

@@ -68,9 +68,7 @@ func TestRateLimitedDeclarationsAllLand(t *testing.T) {
 // showing exactly the final state.
 func TestClickStormCoalesced(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t, withoutGitHub())
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Click storm")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Click storm", withoutGitHub())
 	h.eventually("responder invited", func() bool {
 		ch, _ := h.slack.Channel(inc.Channel)
 		return strings.Contains(strings.Join(ch.Members, ","), bob)

@@ -34,9 +34,7 @@ func anyContains(texts []string, sub string) bool {
 // the lead is reminded of open follow-ups with the issue link.
 func TestBlamelessReviewAndFollowupDM(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Orders table truncated")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Orders table truncated")
 	ch := inc.Channel
 	h.slash(alice, ch, "lead <@UCAROL|carol>")
 	h.waitJoined(1, carol) // the new lead is invited, and can act

@@ -91,9 +91,7 @@ func TestDeclareFormConfirmsWhereTyped(t *testing.T) {
 // named at once, each under its own field.
 func TestApprovalFormShowsEachErrorUnderItsField(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "Checkout returns 500")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "Checkout returns 500")
 	val := "INC-1:fix"
 	h.eventually("request approval button", func() bool { return cardHasAction(h.card(h.incident(1)), "step.request_approval", val) })
 	h.click(alice, inc, "step.request_approval", val)

@@ -3,12 +3,12 @@ package app_test
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	goldenfile "github.com/firebreak-hq/firebreak/internal/golden"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -36,24 +36,7 @@ func normalize(s string) string {
 // golden compares got, normalised, with testdata/<name>.golden (or rewrites it with -update).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	got = normalize(got)
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/app -run %s -update)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s:\n--- got ---\n%s\n--- want ---\n%s", name, path, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name+".golden"), []byte(normalize(got)), *update)
 }
 
 // transcript is everything people saw, channel by channel and person by person: the

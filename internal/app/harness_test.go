@@ -169,6 +169,15 @@ func harnessFor(t *testing.T, ws workspace, opts ...harnessOpt) *harness {
 	return &harness{t: t, slack: ws.slack, gh: ws.gh, cfg: cfg, announce: ws.announce, clock: newClock()}
 }
 
+// startDeclared starts a harness in which alice has declared an incident
+// with text in #general, and returns it once incident 1 is ready.
+func startDeclared(t *testing.T, text string, opts ...harnessOpt) (*harness, incident.Incident) {
+	t.Helper()
+	h := startHarness(t, opts...)
+	h.slash(alice, slackfake.GeneralChannelID, text)
+	return h, h.ready(1)
+}
+
 func startHarness(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()
 	h := harnessFor(t, newWorkspace(t), opts...)

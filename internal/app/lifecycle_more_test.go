@@ -145,9 +145,7 @@ func TestChannelNames(t *testing.T) {
 // FIREBREAK_POSTMORTEM_DIR/INC-<n>.md and links it in the channel.
 func TestPostmortemFileWithoutGitHub(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t, withoutGitHub())
-	h.slash(alice, slackfake.GeneralChannelID, "Cache stampede")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "Cache stampede", withoutGitHub())
 	h.slash(alice, inc.Channel, "close --force false alarm: synthetic check misfired")
 	path := filepath.Join(h.cfg.PostmortemDir, "INC-1.md")
 	h.eventually("postmortem file and link", func() bool {
@@ -228,9 +226,7 @@ func (s *syncBuffer) Len() int       { s.mu.Lock(); defer s.mu.Unlock(); return 
 // and its text joins the timeline from the outbox.
 func TestSlowPinnedTextArrivesLater(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "Billing exports stuck")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "Billing exports stuck")
 	ts, err := h.slack.PostAsUser(alice, inc.Channel, "Export worker OOM-killed at 09:14, queue depth 48k")
 	if err != nil {
 		t.Fatal(err)
@@ -294,9 +290,7 @@ func TestAmbiguousPostNotRepeated(t *testing.T) {
 // section is posted in several, not cut.
 func TestLongUpdatePostedWhole(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "Long update")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "Long update")
 	long := strings.Repeat("Replica lag on db-7 is climbing; ", 300) + "END-OF-UPDATE"
 	if r := h.slash(alice, inc.Channel, "update "+long); !strings.Contains(r, "posted") {
 		t.Fatalf("update refused: %q", r)

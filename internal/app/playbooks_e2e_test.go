@@ -137,9 +137,7 @@ phases:
 // permanent error; the lead hears what to fix, and no issue appears.
 func TestPostmortemPermanentFailureToldToLead(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t, withConfig(func(c *app.Config) { c.GitHubRepo = "acme/missing" }))
-	h.slash(alice, slackfake.GeneralChannelID, "Webhook deliveries delayed")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "Webhook deliveries delayed", withConfig(func(c *app.Config) { c.GitHubRepo = "acme/missing" }))
 	h.slash(alice, inc.Channel, "close --force handled by the vendor")
 	h.eventually("lead told what to fix", func() bool {
 		for _, m := range h.slack.Messages(inc.Channel) {

@@ -208,9 +208,7 @@ func TestRealSlackInviteOneRefusalDoesNotBlockOthers(t *testing.T) {
 // post waits and goes out once.
 func TestRealSlackRateLimitedIsRetried(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Webhooks delayed")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev3 Webhooks delayed")
 	h.settle()
 	h.slack.FailWith("chat.postMessage", "rate_limited", 2)
 	update := "Webhook workers scaled from 4 to 12"
@@ -325,9 +323,7 @@ func TestRealSlackNameTaken(t *testing.T) {
 // subscribes to it), and no event the bot handles is held back by the manifest.
 func TestRealSlackEventsAsSubscribed(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Metrics gap")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev3 Metrics gap")
 	h.settle()
 	if err := h.slack.Leave(bob, inc.Channel); err != nil {
 		t.Fatal(err)
@@ -403,9 +399,7 @@ func TestRealSlackMissingScope(t *testing.T) {
 // line saying what to do, keeps what was queued, and sends it once started with a valid one.
 func TestRealSlackStartWithRefusedToken(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Queue stalled")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Queue stalled")
 	h.settle()
 	h.slack.RevokeBotToken("token_revoked", "")
 	update := "Consumers restarted"
@@ -439,9 +433,7 @@ func TestRealSlackStartWithRefusedToken(t *testing.T) {
 // is posted once.
 func TestRealSlackPostingRestricted(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Cache evictions")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Cache evictions")
 	h.slash(alice, inc.Channel, "lead <@UCAROL|carol>")
 	h.settle()
 	if err := h.slack.RestrictPosting(inc.Channel, true); err != nil {

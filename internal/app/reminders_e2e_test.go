@@ -39,9 +39,7 @@ func (h *harness) tick() int {
 // buttons.
 func TestRemindersThroughSlack(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Login failing everywhere")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev1 Login failing everywhere")
 	ch := inc.Channel
 
 	h.clock.Advance(6 * time.Minute)
@@ -119,9 +117,7 @@ func TestRemindersThroughSlack(t *testing.T) {
 // down is sent once when it comes back.
 func TestReminderAfterRestart(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Queue backlog")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Queue backlog")
 	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
 	h.stop()
 	h.clock.Advance(45 * time.Minute)
@@ -147,9 +143,7 @@ func TestReminderAfterRestart(t *testing.T) {
 // reminds its assignee, once.
 func TestStaleStepReminder(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Cron jobs skipped")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev3 Cron jobs skipped")
 	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
 	h.slash(alice, inc.Channel, "update looking into it")
 	step := inc.Steps[2]

@@ -70,9 +70,7 @@ func cardLine(m slackfake.Message, prefix string) string {
 // names who ran it, who asked and who approved.
 func TestApprovalCannotBeBypassed(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Payments database degraded")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Payments database degraded")
 	ch := inc.Channel
 	if err := h.slack.Join(carol, ch); err != nil {
 		t.Fatal(err)
@@ -180,9 +178,7 @@ func TestApprovalCannotBeBypassed(t *testing.T) {
 // attempt is on the timeline, and only people can lead.
 func TestLeadTakeoverRefusedAndRecorded(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Login failing everywhere")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev1 Login failing everywhere")
 	ch := inc.Channel
 	if err := h.slack.Join(carol, ch); err != nil {
 		t.Fatal(err)
@@ -374,9 +370,7 @@ func TestForgedPayloadsRefused(t *testing.T) {
 // reason, and work again once membership is known.
 func TestMembershipUnknownFailsClosed(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Queue backlog")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Queue backlog")
 	h.waitJoined(1, alice)
 	first := inc.PhaseSteps(incident.PhaseStopBleeding)[0]
 
@@ -408,9 +402,7 @@ func TestMembershipUnknownFailsClosed(t *testing.T) {
 // TestInputEdges: negative severities, invisible reasons, huge pins.
 func TestInputEdges(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Reports late")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev3 Reports late")
 	h.waitJoined(1, alice)
 	for _, c := range []struct{ text, want string }{
 		{"sev -1", `Severity must be sev1–sev4 (sev1 is the worst), not "-1".`},
@@ -449,9 +441,7 @@ func TestInputEdges(t *testing.T) {
 // time to mitigate stays positive.
 func TestClockStepBackKeepsTimelineOrdered(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Clock drill")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Clock drill")
 	h.waitJoined(1, alice)
 	h.slash(alice, inc.Channel, "note before the step")
 	h.clock.Advance(-time.Hour)

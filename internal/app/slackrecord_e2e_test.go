@@ -16,9 +16,7 @@ import (
 // a cancel edits both in place instead of posting second copies.
 func TestSlackRecordSurvivesSchemaMigration(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev1 frobnicate")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev1 frobnicate")
 	h.eventually("announcement recorded", func() bool { return h.slackRecord(1).AnnounceTS != "" })
 	h.settle()
 	before := h.slackRecord(1)

@@ -106,9 +106,7 @@ func TestTypoDeclaresNothing(t *testing.T) {
 // is refused with the way out.
 func TestCancelMistakenIncident(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev1 frobnicate")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev1 frobnicate")
 	h.eventually("announcement recorded", func() bool { return h.slackRecord(1).AnnounceTS != "" })
 	h.settle()
 
