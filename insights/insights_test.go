@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
-	goldenfile "github.com/firebreak-hq/firebreak/internal/golden"
 	"github.com/firebreak-hq/firebreak/insights"
+	goldenfile "github.com/firebreak-hq/firebreak/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata golden files")
