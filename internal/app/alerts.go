@@ -148,7 +148,7 @@ func (a *App) setupAlerts(cfg Config, opt Options) (incident.PagePolicy, []strin
 		Observe:    a.alertMx.hookObserved,
 	})
 	a.pager = paging.New(paging.Config{
-		Lane:      pageLane{a.DB.PageOutbox()},
+		Lane:      queue{a.DB.PageOutbox()},
 		Incidents: a.DB,
 		NotFound:  func(err error) bool { return errors.Is(err, store.ErrNotFound) },
 		Targets:   targets,
@@ -201,28 +201,6 @@ func (p pendingAlert) Wait() (incident.Result, bool, error) {
 	res, err := p.c.Wait()
 	return res, p.c.Dup(), err
 }
-
-// pageLane adapts the store's page outbox to paging's port.
-type pageLane struct{ l *store.PageLane }
-
-var _ paging.Lane = pageLane{}
-
-func (p pageLane) Pending(limit int) ([]paging.Item, error) {
-	items, err := p.l.Pending(limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]paging.Item, len(items))
-	for i, it := range items {
-		out[i] = paging.Item{ID: it.ID, Incident: it.Incident, Effect: it.Effect, Attempts: it.Attempts, NotBefore: it.NotBefore, Created: it.Created}
-	}
-	return out, nil
-}
-func (p pageLane) Done(ids ...uint64) error { return p.l.Done(ids...) }
-func (p pageLane) Retry(id uint64, nb time.Time, e string) error {
-	return p.l.Retry(id, nb, e)
-}
-func (p pageLane) Notify() <-chan struct{} { return p.l.Notify() }
 
 // alertMetrics are the series of hooks and pages.
 type alertMetrics struct {

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/firebreak-hq/firebreak/bot"
+	"github.com/firebreak-hq/firebreak/bot/outbox"
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/intake"
 	"github.com/firebreak-hq/firebreak/paging"
@@ -141,7 +142,7 @@ func New(cfg Config, opt Options) (*App, error) {
 		Socket:          sock,
 		Store:           incidents{db},
 		Reader:          db,
-		Outbox:          outbox{db},
+		Outbox:          queue{db},
 		Playbooks:       pbs,
 		NotFound:        func(err error) bool { return errors.Is(err, store.ErrNotFound) },
 		Postmortems:     pm,
@@ -254,27 +255,34 @@ func (a *App) Close() error {
 	return err
 }
 
-// outbox adapts the store's outbox rows to the bot's type.
-type outbox struct{ db *store.DB }
+// rows is a store outbox: the Slack effects' (*store.DB) or the page
+// lane (*store.PageLane).
+type rows interface {
+	Pending(limit int) ([]store.OutboxItem, error)
+	Done(ids ...uint64) error
+	Retry(id uint64, notBefore time.Time, lastErr string) error
+	Notify() <-chan struct{}
+}
 
-var _ bot.Outbox = outbox{}
+// queue adapts a store outbox to the runners' queue (bot/outbox).
+type queue struct{ rows }
 
-func (o outbox) Pending(limit int) ([]bot.OutboxItem, error) {
-	items, err := o.db.Pending(limit)
+var (
+	_ bot.Outbox  = queue{}
+	_ paging.Lane = queue{}
+)
+
+func (q queue) Pending(limit int) ([]outbox.Item, error) {
+	items, err := q.rows.Pending(limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]bot.OutboxItem, len(items))
+	out := make([]outbox.Item, len(items))
 	for i, it := range items {
-		out[i] = bot.OutboxItem{ID: it.ID, Incident: it.Incident, Effect: it.Effect, Attempts: it.Attempts, NotBefore: it.NotBefore, Created: it.Created}
+		out[i] = outbox.Item{ID: it.ID, Incident: it.Incident, Effect: it.Effect, Attempts: it.Attempts, NotBefore: it.NotBefore, Created: it.Created}
 	}
 	return out, nil
 }
-func (o outbox) Done(ids ...uint64) error { return o.db.Done(ids...) }
-func (o outbox) Retry(id uint64, nb time.Time, e string) error {
-	return o.db.Retry(id, nb, e)
-}
-func (o outbox) Notify() <-chan struct{} { return o.db.Notify() }
 
 // Announce posts an operational message in the announce channel (or logs
 // it when there is none).

@@ -12,6 +12,14 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 )
 
+// localError checks that go-github refused the call itself with an E.
+func localError[E error](t *testing.T, err error) {
+	var e E
+	if !errors.As(err, &e) {
+		t.Errorf("second call: %T %v, want %T", err, err, e)
+	}
+}
+
 func TestFaultsSeenThroughGoGitHub(t *testing.T) {
 	create := &github.IssueRequest{Title: github.String("Postmortem INC-1"), Labels: &[]string{"INC-1"}}
 
@@ -92,12 +100,7 @@ func TestFaultsSeenThroughGoGitHub(t *testing.T) {
 					t.Errorf("reset in %v, want about 90s", until)
 				}
 			},
-			wantLocal: func(t *testing.T, err error) {
-				var rl *github.RateLimitError
-				if !errors.As(err, &rl) {
-					t.Errorf("second call: %T %v", err, err)
-				}
-			},
+			wantLocal: localError[*github.RateLimitError],
 		},
 		{
 			name:      "secondary rate limit",
@@ -113,12 +116,7 @@ func TestFaultsSeenThroughGoGitHub(t *testing.T) {
 					t.Errorf("got %d %v %q", ab.Response.StatusCode, ab.GetRetryAfter(), ab.Message)
 				}
 			},
-			wantLocal: func(t *testing.T, err error) {
-				var ab *github.AbuseRateLimitError
-				if !errors.As(err, &ab) {
-					t.Errorf("second call: %T %v", err, err)
-				}
-			},
+			wantLocal: localError[*github.AbuseRateLimitError],
 		},
 		{
 			name:      "429 with Retry-After",
