@@ -74,11 +74,7 @@ func TestBackupRefusesTheDatabaseItself(t *testing.T) {
 	}
 	t.Run("offline", check)
 
-	a := newApp(t, map[string]string{"FIREBREAK_DB": db})
-	stop, err := startBackups(context.Background(), a, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, stop := runningApp(t, db)
 	defer stop()
 	t.Run("bot running", check)
 	sock := socketPath(db)
@@ -156,11 +152,7 @@ func TestBackupSocketBoundsTheRequest(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "fb.db")
 	seedDB(t, db, 1)
-	a := newApp(t, map[string]string{"FIREBREAK_DB": db})
-	stop, err := startBackups(context.Background(), a, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, stop := runningApp(t, db)
 	defer stop()
 	sock := socketPath(db)
 	long := "backup /" + strings.Repeat("a", 8<<20) + "\n"
@@ -191,11 +183,7 @@ func TestLongDatabasePathKeepsOnlineBackups(t *testing.T) {
 		t.Fatalf("test path %d bytes is not too long", len(db))
 	}
 	seedDB(t, db, 1)
-	a := newApp(t, map[string]string{"FIREBREAK_DB": db})
-	stop, err := startBackups(context.Background(), a, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, stop := runningApp(t, db)
 	defer stop()
 	sock := socketPath(db)
 	if filepath.Dir(sock) != filepath.Join(base, fmt.Sprintf("firebreak-%d", os.Getuid())) {
@@ -253,11 +241,7 @@ func TestPostmortemPreviewWhileRunning(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "fb.db")
 	seedDB(t, db, 2)
-	a := newApp(t, map[string]string{"FIREBREAK_DB": db})
-	stop, err := startBackups(context.Background(), a, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, stop := runningApp(t, db)
 	code, online, errOut := cli(t, nil, "postmortem", "preview", "INC-2", "--db", db)
 	if code != 0 || !strings.HasPrefix(online, "# Postmortem: INC-2 incident 2\n") {
 		t.Fatalf("preview while the bot runs: exit %d, %q\n%s", code, errOut, online)
@@ -281,13 +265,7 @@ func TestPostmortemPreviewWhileRunning(t *testing.T) {
 // TestRestoreForceKeepsTheReplacedFile: the database a restore replaces
 // is kept beside it, and the output says where.
 func TestRestoreForceKeepsTheReplacedFile(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 2)
-	backup := filepath.Join(dir, "backup.db")
-	if code, _, errOut := cli(t, nil, "backup", "--db", db, "--out", backup); code != 0 {
-		t.Fatal(errOut)
-	}
+	_, db, backup := backedUp(t, 2)
 	seedDB(t, db, 1) // the live database moves on: 3 incidents
 	code, out, errOut := cli(t, nil, "restore", "--from", backup, "--db", db, "--force")
 	first := "restored " + backup + " into " + db + "\n"
@@ -316,13 +294,7 @@ func TestRestoreForceKeepsTheReplacedFile(t *testing.T) {
 // and stops (its writes would go to the unlinked file), and what it wrote
 // until then is in the kept file.
 func TestRunStopsWhenItsDatabaseIsReplaced(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 1)
-	backup := filepath.Join(dir, "backup.db")
-	if code, _, errOut := cli(t, nil, "backup", "--db", db, "--out", backup); code != 0 {
-		t.Fatal(errOut)
-	}
+	_, db, backup := backedUp(t, 1)
 	a := newApp(t, map[string]string{"FIREBREAK_DB": db})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -366,13 +338,7 @@ func TestRunExitsWhenItsDatabaseIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fs.Close()
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 1)
-	backup := filepath.Join(dir, "backup.db")
-	if code, _, errOut := cli(t, nil, "backup", "--db", db, "--out", backup); code != 0 {
-		t.Fatal(errOut)
-	}
+	dir, db, backup := backedUp(t, 1)
 	env := map[string]string{
 		"SLACK_APP_TOKEN": fs.AppToken(), "SLACK_BOT_TOKEN": fs.BotToken(), "SLACK_API_URL": fs.APIURL(),
 		"FIREBREAK_DB": db, "FIREBREAK_HTTP_ADDR": "127.0.0.1:0", "FIREBREAK_POSTMORTEM_DIR": filepath.Join(dir, "pm"),

@@ -40,13 +40,7 @@ func pointOutside(t *testing.T, from, to string) (pages []int) {
 // preview on a file whose page points outside it report the damage and
 // exit 1; before, the process died of SIGSEGV or SIGBUS.
 func TestDamagedFileIsACleanError(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 3)
-	backup := filepath.Join(dir, "backup.db")
-	if code, _, errOut := cli(t, nil, "backup", "--db", db, "--out", backup); code != 0 {
-		t.Fatal(errOut)
-	}
+	dir, _, backup := backedUp(t, 3)
 	bad := filepath.Join(dir, "damaged.db")
 	pages := pointOutside(t, backup, bad)
 	const damage = "key or value outside the page: database is corrupt or not a firebreak database"

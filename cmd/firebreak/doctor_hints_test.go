@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,8 +13,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"go.uber.org/zap/zaptest"
 
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
@@ -52,11 +49,7 @@ func TestDoctorSaysNotCheckedAndWhyUnreachable(t *testing.T) {
 	slackDown, ghDown := closedURL(t, "/api/"), closedURL(t, "/")
 	db := filepath.Join(t.TempDir(), "fb.db")
 	seedDB(t, db, 1)
-	a := newApp(t, map[string]string{"FIREBREAK_DB": db})
-	stop, err := startBackups(context.Background(), a, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, stop := runningApp(t, db)
 	defer stop()
 
 	env := func(change map[string]string) map[string]string {

@@ -191,6 +191,32 @@ func newApp(t *testing.T, env map[string]string) *app.App {
 	return a
 }
 
+// backedUp makes a database of n incidents in a new directory and backs
+// it up there with `firebreak backup`.
+func backedUp(t *testing.T, n int) (dir, db, backup string) {
+	t.Helper()
+	dir = t.TempDir()
+	db = filepath.Join(dir, "fb.db")
+	seedDB(t, db, n)
+	backup = filepath.Join(dir, "backup.db")
+	if code, _, errOut := cli(t, nil, "backup", "--db", db, "--out", backup); code != 0 {
+		t.Fatal(errOut)
+	}
+	return dir, db, backup
+}
+
+// runningApp opens the database at db as `firebreak run` does and serves
+// its socket (backup, postmortem preview) until stop is called.
+func runningApp(t *testing.T, db string) (a *app.App, stop func()) {
+	t.Helper()
+	a = newApp(t, map[string]string{"FIREBREAK_DB": db})
+	stop, err := startBackups(context.Background(), a, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, stop
+}
+
 // TestOnlineBackupThroughSocket takes a backup while the running process
 // holds the database's lock: the CLI asks it through the socket.
 func TestOnlineBackupThroughSocket(t *testing.T) {
