@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -127,17 +124,5 @@ func TestDoctorLeavesTheDatabaseAsItIs(t *testing.T) {
 // withoutScopesHeader is Slack's API at api as seen through a proxy that
 // drops the X-OAuth-Scopes header, so doctor cannot know the token's scopes.
 func withoutScopesHeader(t *testing.T, api string) string {
-	t.Helper()
-	target, err := url.Parse(api)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
-	rp.ModifyResponse = func(r *http.Response) error {
-		r.Header.Del("X-OAuth-Scopes")
-		return nil
-	}
-	srv := httptest.NewServer(rp)
-	t.Cleanup(srv.Close)
-	return srv.URL + target.Path
+	return slackProxy(t, api, func(r *http.Response) { r.Header.Del("X-OAuth-Scopes") })
 }

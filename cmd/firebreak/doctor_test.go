@@ -19,6 +19,16 @@ import (
 // scopeProxy fronts the fake Slack and reports granted scopes on
 // auth.test the way Slack does, in X-OAuth-Scopes.
 func scopeProxy(t *testing.T, apiURL string, scopes []string) string {
+	return slackProxy(t, apiURL, func(r *http.Response) {
+		if strings.HasSuffix(r.Request.URL.Path, "/auth.test") {
+			r.Header.Set("X-OAuth-Scopes", strings.Join(scopes, ","))
+		}
+	})
+}
+
+// slackProxy is Slack's API at apiURL as seen through a proxy that changes
+// every response with modify.
+func slackProxy(t *testing.T, apiURL string, modify func(*http.Response)) string {
 	t.Helper()
 	target, err := url.Parse(apiURL)
 	if err != nil {
@@ -26,9 +36,7 @@ func scopeProxy(t *testing.T, apiURL string, scopes []string) string {
 	}
 	p := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
 	p.ModifyResponse = func(r *http.Response) error {
-		if strings.HasSuffix(r.Request.URL.Path, "/auth.test") {
-			r.Header.Set("X-OAuth-Scopes", strings.Join(scopes, ","))
-		}
+		modify(r)
 		return nil
 	}
 	srv := httptest.NewServer(p)
