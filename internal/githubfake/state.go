@@ -129,26 +129,33 @@ func (s *Server) Issues(owner, repo string) []Issue {
 	return out
 }
 
+// issueLocked is issue number of owner/repo, or nil.
+func (s *Server) issueLocked(owner, repo string, number int) *issue {
+	r := s.repoLocked(owner, repo)
+	if r == nil || number < 1 || number > len(r.issues) {
+		return nil
+	}
+	return r.issues[number-1]
+}
+
 // Issue returns a copy of one issue.
 func (s *Server) Issue(owner, repo string, number int) (Issue, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.repoLocked(owner, repo)
-	if r == nil || number < 1 || number > len(r.issues) {
-		return Issue{}, false
+	if is := s.issueLocked(owner, repo, number); is != nil {
+		return is.snapshot(), true
 	}
-	return r.issues[number-1].snapshot(), true
+	return Issue{}, false
 }
 
 // Comments returns copies of an issue's comments, oldest first.
 func (s *Server) Comments(owner, repo string, number int) []Comment {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.repoLocked(owner, repo)
-	if r == nil || number < 1 || number > len(r.issues) {
-		return nil
+	if is := s.issueLocked(owner, repo, number); is != nil {
+		return append([]Comment(nil), is.comments...)
 	}
-	return append([]Comment(nil), r.issues[number-1].comments...)
+	return nil
 }
 
 // Labels returns copies of a repository's labels sorted by name, as GitHub
@@ -225,11 +232,10 @@ func (s *Server) SetIssueState(owner, repo string, number int, state string) boo
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.repoLocked(owner, repo)
-	if r == nil || number < 1 || number > len(r.issues) {
+	is := s.issueLocked(owner, repo, number)
+	if is == nil {
 		return false
 	}
-	is := r.issues[number-1]
 	if is.State == state {
 		return true
 	}
