@@ -32,6 +32,17 @@ func (i Incident) FollowupsOpen(now time.Time) (open, overdue int) {
 	return open, overdue
 }
 
+// followupsLeft counts the follow-ups not done yet.
+func (i Incident) followupsLeft() int {
+	n := 0
+	for _, f := range i.Followups {
+		if !f.Done() {
+			n++
+		}
+	}
+	return n
+}
+
 // FollowupIssue is what the issue tracker says of follow-up N.
 type FollowupIssue struct {
 	N      int

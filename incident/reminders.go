@@ -185,7 +185,7 @@ func Due(inc Incident, now time.Time, cfg ReminderConfig) []Reminder {
 		return nil // declared by mistake: nobody is reminded of anything
 	}
 	if inc.Status == StatusClosed {
-		if n := cfg.FollowupBusinessDays; n > 0 && len(inc.Followups) > 0 && !inc.ClosedAt.IsZero() {
+		if n := cfg.FollowupBusinessDays; n > 0 && inc.followupsLeft() > 0 && !inc.ClosedAt.IsZero() {
 			add(ReminderFollowup, AddBusinessDays(inc.ClosedAt, n, cfg.Location).UTC(), inc.owner(), "")
 		}
 		reviewReminders(inc, cfg.Location, add)
@@ -295,7 +295,7 @@ func MarkReminded(inc Incident, r Reminder, now time.Time) (Result, error) {
 	var out Effect
 	switch r.Kind {
 	case ReminderFollowup, ReminderReviewSoon, ReminderReviewOverdue:
-		out = eff(EffDM, MsgReminder, "", EffectFields{Reminder: r.Kind, Due: DueAt(r.Due), Followups: len(c.Followups)})
+		out = eff(EffDM, MsgReminder, "", EffectFields{Reminder: r.Kind, Due: DueAt(r.Due), Followups: c.followupsLeft()})
 		out.User = r.User
 		if out.User == "" {
 			out.User = c.owner()

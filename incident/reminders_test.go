@@ -311,21 +311,27 @@ func TestFollowupReminder(t *testing.T) {
 	cases := []struct {
 		name      string
 		followups bool
+		done      bool // the follow-up's issue was seen closed
 		cfg       incident.ReminderConfig
 		at        time.Time
 		wantDue   time.Time // zero: nothing due
 	}{
-		{"not before five business days", true, cfgIn(time.UTC, 5), time.Date(2026, 3, 13, 14, 59, 59, 0, time.UTC), time.Time{}},
-		{"five business days in UTC", true, cfgIn(time.UTC, 5), time.Date(2026, 3, 13, 15, 0, 0, 0, time.UTC), time.Date(2026, 3, 13, 15, 0, 0, 0, time.UTC)},
-		{"counted in the configured zone across the DST change", true, cfgIn(ny, 5), time.Date(2026, 3, 13, 14, 0, 0, 0, time.UTC), time.Date(2026, 3, 13, 14, 0, 0, 0, time.UTC)},
-		{"one business day skips the weekend", true, cfgIn(time.UTC, 1), time.Date(2026, 3, 8, 23, 0, 0, 0, time.UTC), time.Time{}},
-		{"one business day is monday", true, cfgIn(time.UTC, 1), time.Date(2026, 3, 9, 15, 0, 0, 0, time.UTC), time.Date(2026, 3, 9, 15, 0, 0, 0, time.UTC)},
-		{"no follow-ups, no reminder", false, cfgIn(time.UTC, 5), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), time.Time{}},
-		{"switched off", true, cfgIn(time.UTC, 0), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), time.Time{}},
+		{"not before five business days", true, false, cfgIn(time.UTC, 5), time.Date(2026, 3, 13, 14, 59, 59, 0, time.UTC), time.Time{}},
+		{"five business days in UTC", true, false, cfgIn(time.UTC, 5), time.Date(2026, 3, 13, 15, 0, 0, 0, time.UTC), time.Date(2026, 3, 13, 15, 0, 0, 0, time.UTC)},
+		{"counted in the configured zone across the DST change", true, false, cfgIn(ny, 5), time.Date(2026, 3, 13, 14, 0, 0, 0, time.UTC), time.Date(2026, 3, 13, 14, 0, 0, 0, time.UTC)},
+		{"one business day skips the weekend", true, false, cfgIn(time.UTC, 1), time.Date(2026, 3, 8, 23, 0, 0, 0, time.UTC), time.Time{}},
+		{"one business day is monday", true, false, cfgIn(time.UTC, 1), time.Date(2026, 3, 9, 15, 0, 0, 0, time.UTC), time.Date(2026, 3, 9, 15, 0, 0, 0, time.UTC)},
+		{"no follow-ups, no reminder", false, false, cfgIn(time.UTC, 5), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), time.Time{}},
+		{"every follow-up done, no reminder", true, true, cfgIn(time.UTC, 5), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), time.Time{}},
+		{"switched off", true, false, cfgIn(time.UTC, 0), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), time.Time{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			inc := closed(t, tc.followups)
+			if tc.done {
+				res, _ := incident.RecordFollowupIssues(inc, []incident.FollowupIssue{{N: 1, URL: "https://github.test/acme/ops/issues/2", Closed: true}}, inc.ClosedAt.Add(time.Hour))
+				inc = res.Incident
+			}
 			got := incident.Due(inc, tc.at, tc.cfg)
 			if tc.wantDue.IsZero() {
 				if len(got) != 0 {

@@ -430,7 +430,8 @@ func StepLine(st incident.Step) string {
 	return mustSlack("step_line", v, maxSection)
 }
 
-// FollowupReminder is the DM to the lead some business days after close.
+// FollowupReminder is the DM to the lead some business days after close,
+// listing the follow-ups not done yet.
 func FollowupReminder(inc incident.Incident, issueURL string) string {
 	v := struct {
 		Inc          incView
@@ -442,6 +443,9 @@ func FollowupReminder(inc incident.Incident, issueURL string) string {
 		v.Link = link(issueURL, "the "+inc.ID()+" issue")
 	}
 	for _, f := range inc.Followups {
+		if f.Done() {
+			continue
+		}
 		if len(v.Followups) == maxListRows {
 			v.More++
 			continue
