@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand"
 	"net/http"
 	"sync"
 	"time"
@@ -63,6 +64,9 @@ type envelope struct {
 	user, channel, viewID, kind string
 	enqueued                    time.Time
 	expired                     bool
+	// conn is the connection the envelope was last written to; avoid is the one a
+	// redelivery should not go back to (row "redelivery").
+	conn, avoid int
 }
 
 type wsConn struct {
@@ -81,7 +85,6 @@ type sockets struct {
 	tickets    map[string]bool
 	conns      map[int]*wsConn
 	connN      int
-	rr         int
 	pending    []*envelope
 	envs       map[string]*envelope
 	order      []*envelope
@@ -93,6 +96,7 @@ type sockets struct {
 	refused    int // connections turned away as too many
 	armed      int // redelivery timers not yet fired
 	opening    int // connections upgraded but not yet registered
+	rng        *rand.Rand
 }
 
 func (sm *sockets) init() {
@@ -102,6 +106,7 @@ func (sm *sockets) init() {
 	sm.waiters = map[string]chan Ack{}
 	sm.eventAcked = map[string]bool{}
 	sm.connected = make(chan struct{})
+	sm.rng = rand.New(rand.NewSource(1))
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -125,14 +130,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	s.mu.Lock()
-	n := 0
-	for _, o := range s.sm.conns {
-		if !o.draining {
-			n++
-		}
-	}
-	// Connections between upgrade and registration count too, so that a burst of dials cannot
-	// slip past the limit.
+	// Every open connection counts, those asked to leave included (the overlap of a
+	// refresh is within the limit), and so do connections between upgrade and
+	// registration, so that a burst of dials cannot slip past the limit.
+	n := len(s.sm.conns)
 	if n+s.sm.opening >= lim("too_many_websockets") {
 		// Row "too_many_websockets": Slack turns away a connection beyond its limit.
 		s.sm.refused++
@@ -175,8 +176,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	go func() { defer s.wg.Done(); s.reader(c) }()
 }
 
-// pumpLocked hands waiting envelopes to live connections, round robin, so each envelope goes
-// to exactly one of them.
+// pumpLocked hands waiting envelopes to live connections, each to exactly one of them chosen
+// at random (row "one_connection_each"; seeded, see WithSeed), and a redelivery to another
+// connection than the one that left it unacked when there is another.
 func (s *Server) pumpLocked() {
 	var live []*wsConn
 	for id := 1; id <= s.sm.connN; id++ {
@@ -188,8 +190,7 @@ func (s *Server) pumpLocked() {
 		return
 	}
 	for _, e := range s.sm.pending {
-		c := live[s.sm.rr%len(live)]
-		s.sm.rr++
+		c := s.pickLocked(live, e.avoid)
 		c.queue = append(c.queue, e)
 		select {
 		case c.wake <- struct{}{}:
@@ -256,6 +257,7 @@ func (s *Server) writer(c *wsConn) {
 				s.mu.Lock()
 				b := e.frame()
 				e.Sent = time.Now()
+				e.conn = c.id
 				s.mu.Unlock()
 				_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 				if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
@@ -277,7 +279,8 @@ func (s *Server) writer(c *wsConn) {
 					fail()
 					return
 				}
-				drainTimer = time.After(10 * time.Second)
+				// Row "refresh_requested": closed some seconds after the disconnect.
+				drainTimer = time.After(s.cfg.drainAfter)
 			}
 		}
 	}
@@ -320,7 +323,7 @@ func (s *Server) afterSend(e *envelope) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e.RetryAttempt >= 3 {
+	if e.RetryAttempt >= lim("redelivery") {
 		return
 	}
 	s.sm.armed++
@@ -338,7 +341,7 @@ func (s *Server) afterSend(e *envelope) {
 			return
 		}
 		r := &envelope{Envelope: Envelope{Type: e.Type, EventID: e.EventID, RetryAttempt: e.RetryAttempt + 1,
-			RetryReason: "timeout", Payload: e.Payload}, kind: e.kind}
+			RetryReason: "timeout", Payload: e.Payload}, kind: e.kind, avoid: e.conn}
 		s.enqueueLocked(r)
 		s.mu.Unlock()
 	})
@@ -456,41 +459,12 @@ func (s *Server) DropSockets() {
 // them envelopes; a client is expected to open a new connection. Sockets that linger are
 // closed after 10 s.
 func (s *Server) Disconnect(reason string) {
-	b, _ := json.Marshal(map[string]any{
-		"type":       "disconnect",
-		"reason":     reason,
-		"debug_info": map[string]any{"host": "applink-slackfake"},
-	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.sm.conns {
-		if c.draining {
-			continue
-		}
-		c.draining = true
-		s.sm.pending = append(c.queue, s.sm.pending...)
-		c.queue = nil
-		c.ctrl = append(c.ctrl, b)
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
+		s.drainLocked(c, reason)
 	}
-	if len(s.sm.conns) > 0 {
-		// No live connection may be left; "connected" means one that takes envelopes.
-		live := false
-		for _, c := range s.sm.conns {
-			live = live || !c.draining
-		}
-		if !live {
-			select {
-			case <-s.sm.connected:
-				s.sm.connected = make(chan struct{})
-			default:
-			}
-		}
-	}
-	s.pumpLocked()
+	s.afterDrainLocked()
 }
 
 func (s *Server) handleAck(id string, payload json.RawMessage) {
