@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
 
 	"github.com/firebreak-hq/firebreak/bot"
+	"github.com/firebreak-hq/firebreak/bot/sockmode"
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/intake"
 	"github.com/firebreak-hq/firebreak/paging"
@@ -36,6 +36,8 @@ type Options struct {
 	CallTimeout time.Duration
 	// SocketPing overrides how long the Socket Mode client waits for a ping.
 	SocketPing time.Duration
+	// SocketBackoff overrides the first wait after a failed Socket Mode connection (1 s).
+	SocketBackoff time.Duration
 	// PageTimeout bounds one call to a pager; PageBackoff is the first
 	// delay before a failed page is sent again.
 	PageTimeout, PageBackoff time.Duration
@@ -119,11 +121,7 @@ func New(cfg Config, opt Options) (*App, error) {
 		slack.OptionAPIURL(cfg.SlackAPIURL),
 		slack.OptionAppLevelToken(cfg.AppToken),
 		slack.OptionHTTPClient(hc))
-	sockOpts := []socketmode.Option{}
-	if opt.SocketPing > 0 {
-		sockOpts = append(sockOpts, socketmode.OptionPingInterval(opt.SocketPing))
-	}
-	sock := socketmode.New(a.api, sockOpts...)
+	sock := sockmode.New(a.api, sockmode.Options{PingTimeout: opt.SocketPing, BackoffMin: opt.SocketBackoff, Logger: log})
 
 	a.alertMx = newAlertMetrics(a.Metrics.reg)
 	policy, targets, err := a.setupAlerts(cfg, opt)

@@ -97,6 +97,7 @@ type sockets struct {
 	armed      int // redelivery timers not yet fired
 	opening    int // connections upgraded but not yet registered
 	rng        *rand.Rand
+	spans      map[int]*ConnSpan
 }
 
 func (sm *sockets) init() {
@@ -107,6 +108,7 @@ func (sm *sockets) init() {
 	sm.eventAcked = map[string]bool{}
 	sm.connected = make(chan struct{})
 	sm.rng = rand.New(rand.NewSource(1))
+	sm.spans = map[int]*ConnSpan{}
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -148,6 +150,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.sm.connN++
 	s.sm.opening++
 	c := &wsConn{id: s.sm.connN, ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	// Open from its hello on: the client may act on the hello before it is registered.
+	s.sm.spans[c.id] = &ConnSpan{ID: c.id, Opened: time.Now()}
 	s.mu.Unlock()
 	hello, _ := json.Marshal(map[string]any{
 		"type":            "hello",
@@ -158,6 +162,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// hello goes first: nothing else is queued on this connection until it is registered.
 	if err := ws.WriteMessage(websocket.TextMessage, hello); err != nil {
 		s.mu.Lock()
+		s.sm.spans[c.id].Closed = time.Now()
 		s.sm.opening--
 		s.mu.Unlock()
 		_ = ws.Close()
@@ -207,6 +212,9 @@ func (s *Server) dropLocked(c *wsConn) {
 	}
 	c.gone = true
 	delete(s.sm.conns, c.id)
+	if sp := s.sm.spans[c.id]; sp != nil {
+		sp.Closed = time.Now()
+	}
 	s.sm.pending = append(c.queue, s.sm.pending...)
 	c.queue = nil
 	if len(s.sm.conns) == 0 {

@@ -63,6 +63,27 @@ func (s *Server) ConnDeliveries() map[int][]string {
 	return out
 }
 
+// ConnSpan is the life of one connection: from its hello to its end (zero while open), and
+// the disconnect reason it was sent, if any.
+type ConnSpan struct {
+	ID             int
+	Opened, Closed time.Time
+	Reason         string
+	Asked          time.Time
+}
+
+// ConnHistory returns every connection that said hello, oldest first.
+func (s *Server) ConnHistory() []ConnSpan {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]ConnSpan, 0, len(s.sm.spans))
+	for _, sp := range s.sm.spans {
+		out = append(out, *sp)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
 // DisconnectConn sends {"type":"disconnect","reason":reason} on connection id only (row
 // "refresh_requested"): it takes no more envelopes, acks on it still count, and it is closed
 // after 10 s if the client lingers. The others are untouched.
@@ -89,6 +110,9 @@ func (s *Server) drainLocked(c *wsConn, reason string) {
 		"debug_info": map[string]any{"host": "applink-slackfake"},
 	})
 	c.draining = true
+	if sp := s.sm.spans[c.id]; sp != nil {
+		sp.Reason, sp.Asked = reason, time.Now()
+	}
 	s.sm.pending = append(c.queue, s.sm.pending...)
 	c.queue = nil
 	c.ctrl = append(c.ctrl, b)
