@@ -70,7 +70,7 @@ const dbWatchEvery = 2 * time.Second
 // watchDatabase calls onReplaced once if db's file is replaced or removed,
 // checking every interval until ctx ends. The returned function reports
 // whether it was.
-func watchDatabase(ctx context.Context, db *store.DB, every time.Duration, onReplaced func()) func() bool {
+func watchDatabase(ctx context.Context, db store.Store, every time.Duration, onReplaced func()) func() bool {
 	var hit atomic.Bool
 	go func() {
 		t := time.NewTicker(every)
@@ -80,7 +80,7 @@ func watchDatabase(ctx context.Context, db *store.DB, every time.Duration, onRep
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if db.Replaced() {
+				if r, ok := db.(interface{ Replaced() bool }); ok && r.Replaced() {
 					hit.Store(true)
 					onReplaced()
 					return

@@ -184,7 +184,7 @@ func (a *App) runPager(ctx context.Context, wg *sync.WaitGroup) {
 }
 
 // recorder adapts the store's alert transaction to intake's port.
-type recorder struct{ db *store.DB }
+type recorder struct{ db store.Store }
 
 var _ intake.Recorder = recorder{}
 
@@ -203,7 +203,7 @@ func (p pendingAlert) Wait() (incident.Result, bool, error) {
 }
 
 // pageLane adapts the store's page outbox to paging's port.
-type pageLane struct{ l *store.PageLane }
+type pageLane struct{ l store.Lane }
 
 var _ paging.Lane = pageLane{}
 

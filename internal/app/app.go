@@ -46,7 +46,7 @@ type Options struct {
 // App is one running Firebreak.
 type App struct {
 	Cfg       Config
-	DB        *store.DB
+	DB        store.Store
 	Bot       *bot.Bot
 	Sched     *schedule.Scheduler
 	Playbooks *playbooks.Set
@@ -253,7 +253,7 @@ func (a *App) Close() error {
 }
 
 // outbox adapts the store's outbox rows to the bot's type.
-type outbox struct{ db *store.DB }
+type outbox struct{ db store.Store }
 
 var _ bot.Outbox = outbox{}
 

@@ -13,7 +13,7 @@ import (
 // records and, beside each, its Slack record. The store's sentinel errors
 // for the failures an operator must fix become the bot's, so the bot can
 // tell people what happened without knowing the store.
-type incidents struct{ *store.DB }
+type incidents struct{ DB store.Store }
 
 func (s incidents) Create(rec bot.SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, error) {
 	r, err := s.DB.CreateWithSlack(store.SlackRecord(rec), fn)
@@ -41,6 +41,10 @@ func (s incidents) ApplyOnce(key string, n uint64, fn func(incident.Incident) (i
 	r, dup, err := s.DB.ApplyOnce(key, n, fn)
 	return r, dup, storageErr(err)
 }
+
+func (s incidents) Get(n uint64) (incident.Incident, error) { return s.DB.Get(n) }
+
+func (s incidents) ByChannel(ch string) (incident.Incident, error) { return s.DB.ByChannel(ch) }
 
 func storageErr(err error) error {
 	switch {
