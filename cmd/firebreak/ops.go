@@ -247,6 +247,10 @@ func startBackups(ctx context.Context, a *app.App, log *zap.Logger) (func(), err
 	if dir := a.Cfg.BackupDir; dir != "" {
 		c = cron.New(cron.WithLocation(a.Cfg.Location), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 		if _, err := c.AddFunc(a.Cfg.BackupCron, func() {
+			if !a.Leading() {
+				// On several replicas the leader takes the scheduled backup, once.
+				return
+			}
 			file, err := scheduledBackup(a, dir, a.Cfg.BackupKeep, time.Now())
 			if err != nil {
 				log.Error("scheduled backup failed", zap.Error(err))

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -36,6 +37,8 @@ type Options struct {
 	CallTimeout time.Duration
 	// SocketPing overrides how long the Socket Mode client waits for a ping.
 	SocketPing time.Duration
+	// LeadEvery overrides how often a replica that does not lead tries to (DefaultLeadEvery).
+	LeadEvery time.Duration
 	// SocketBackoff overrides the first wait after a failed Socket Mode connection (1 s).
 	SocketBackoff time.Duration
 	// PageTimeout bounds one call to a pager; PageBackoff is the first
@@ -61,6 +64,9 @@ type App struct {
 	github reviewPoller
 
 	closeOnce sync.Once
+	// leader is set while this process runs the once-per-moment jobs (leader.go).
+	leader    atomic.Bool
+	leadEvery time.Duration
 
 	// hooks take alerts in; pager sends pages (alerts.go).
 	hooks   *intake.Hooks
@@ -121,6 +127,10 @@ func New(cfg Config, opt Options) (*App, error) {
 		slack.OptionAPIURL(cfg.SlackAPIURL),
 		slack.OptionAppLevelToken(cfg.AppToken),
 		slack.OptionHTTPClient(hc))
+	a.leadEvery = opt.LeadEvery
+	if a.leadEvery <= 0 {
+		a.leadEvery = DefaultLeadEvery
+	}
 	sock := sockmode.New(a.api, sockmode.Options{PingTimeout: opt.SocketPing, BackoffMin: opt.SocketBackoff, Logger: log})
 
 	a.alertMx = newAlertMetrics(a.Metrics.reg)
@@ -226,17 +236,13 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	if err := a.Sched.Start(ctx); err != nil {
+	led, err := a.startLeading(ctx)
+	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
-	reviews := a.startReviewPolls(ctx)
-	var pagers sync.WaitGroup
-	a.runPager(ctx, &pagers)
-	err := a.Bot.Run(ctx)
+	err = a.Bot.Run(ctx)
 	cancel()
-	<-reviews
-	<-a.Sched.Done()
-	pagers.Wait()
+	<-led
 	if a.http != nil {
 		sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = a.http.Shutdown(sctx)
