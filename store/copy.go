@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -338,3 +340,45 @@ func (nullSink) Outbox(string, OutboxItem) error { return nil }
 func (nullSink) Dedupe(string, int64) error      { return nil }
 func (nullSink) AlertGroup(string, uint64) error { return nil }
 func (nullSink) Sequences(Sequences) error       { return nil }
+
+// WriteFile writes src's whole content as a new bbolt database file at
+// path, atomically (a temporary file beside it, fsync, rename): the
+// logical backup of a PostgreSQL database, which `verify-backup` checks
+// and `restore` puts in place like any bbolt backup.
+func WriteFile(path string, src Store) (Counts, error) {
+	if err := CheckBackupTarget("", path); err != nil {
+		return Counts{}, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return Counts{}, err
+	}
+	tmp := f.Name()
+	_ = f.Close()
+	_ = os.Remove(tmp)
+	ok := false
+	defer func() {
+		if !ok {
+			_ = os.Remove(tmp)
+		}
+	}()
+	d, err := Open(tmp, Options{})
+	if err != nil {
+		return Counts{}, err
+	}
+	cnt, err := d.Load(src)
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Counts{}, err
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return Counts{}, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return Counts{}, err
+	}
+	ok = true
+	return cnt, syncDir(filepath.Dir(path))
+}

@@ -1,0 +1,416 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/store"
+)
+
+// writeTimeout bounds one write transaction.
+const writeTimeout = time.Minute
+
+// inTx runs fn in one READ COMMITTED transaction and commits it, running
+// it again (fn is pure) when PostgreSQL aborted it for a deadlock or a
+// serialization failure.
+func (p *Store) inTx(fn func(ctx context.Context, tx pgx.Tx) error) error {
+	if p.closed.Load() {
+		return store.ErrClosed
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error { return fn(ctx, tx) })
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01") {
+			continue
+		}
+		break
+	}
+	return storeErr(err)
+}
+
+// async runs w in its own goroutine after every earlier write with the
+// same chain key (one incident, one alert group), so that writes of one
+// incident submitted from this process apply in submission order.
+func (p *Store) async(chain string, w func()) {
+	p.inflight.Add(1)
+	var prev, done chan struct{}
+	if chain != "" {
+		done = make(chan struct{})
+		p.chainMu.Lock()
+		prev = p.chains[chain]
+		p.chains[chain] = done
+		p.chainMu.Unlock()
+	}
+	go func() {
+		defer p.inflight.Done()
+		if prev != nil {
+			<-prev
+		}
+		w()
+		if done != nil {
+			p.chainMu.Lock()
+			if p.chains[chain] == done {
+				delete(p.chains, chain)
+			}
+			p.chainMu.Unlock()
+			close(done)
+		}
+	}()
+}
+
+func (p *Store) waitChains() { p.inflight.Wait() }
+
+// Create allocates the next incident number from the counter row, calls
+// fn with it and commits its Result; an error from fn rolls back, and
+// the number is not used.
+func (p *Store) Create(fn func(n uint64) (incident.Result, error)) (incident.Result, error) {
+	return p.create(nil, fn)
+}
+
+// CreateAsync is Create in the background; Wait on the Commit.
+func (p *Store) CreateAsync(fn func(n uint64) (incident.Result, error)) *store.Commit {
+	c, finish := store.NewCommit()
+	if p.closed.Load() {
+		finish(incident.Result{}, false, store.ErrClosed)
+		return c
+	}
+	p.async("", func() {
+		r, err := p.create(nil, fn)
+		finish(r, false, err)
+	})
+	return c
+}
+
+// CreateWithSlack is Create that stores rec as the Slack record too.
+func (p *Store) CreateWithSlack(rec store.SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, error) {
+	return p.create(&rec, fn)
+}
+
+func (p *Store) create(slack *store.SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, error) {
+	var out incident.Result
+	added := map[string]int{}
+	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
+		clear(added)
+		var n uint64
+		if err := tx.QueryRow(ctx, `UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value`).Scan(&n); err != nil {
+			return err
+		}
+		r, err := fn(n)
+		if err != nil {
+			return err
+		}
+		if err := p.persist(ctx, tx, nil, 0, n, &r, added); err != nil {
+			return err
+		}
+		if slack != nil {
+			if err := putSlack(ctx, tx, n, *slack); err != nil {
+				return err
+			}
+		}
+		out = r
+		return nil
+	})
+	if err != nil {
+		return incident.Result{}, err
+	}
+	p.signalAdded(added)
+	return out, nil
+}
+
+// Apply locks incident n's row, calls fn with it and commits its Result.
+func (p *Store) Apply(n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, error) {
+	return p.ApplyAsync(n, fn).Wait()
+}
+
+// ApplyAsync is Apply in the background, after every earlier write of
+// incident n submitted here.
+func (p *Store) ApplyAsync(n uint64, fn func(incident.Incident) (incident.Result, error)) *store.Commit {
+	c, finish := store.NewCommit()
+	if p.closed.Load() {
+		finish(incident.Result{}, false, store.ErrClosed)
+		return c
+	}
+	p.async(incChain(n), func() {
+		r, dup, err := p.apply("", n, fn)
+		finish(r, dup, err)
+	})
+	return c
+}
+
+// ApplyOnce is Apply guarded by a dedupe key recorded in its transaction.
+func (p *Store) ApplyOnce(key string, n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, bool, error) {
+	if len(key) > store.MaxDedupeKey {
+		return incident.Result{}, false, fmt.Errorf("store: dedupe key of %d bytes exceeds %d", len(key), store.MaxDedupeKey)
+	}
+	c, finish := store.NewCommit()
+	if p.closed.Load() {
+		return incident.Result{}, false, store.ErrClosed
+	}
+	p.async(incChain(n), func() {
+		r, dup, err := p.apply(key, n, fn)
+		finish(r, dup, err)
+	})
+	r, err := c.Wait()
+	return r, c.Dup(), err
+}
+
+func incChain(n uint64) string { return fmt.Sprintf("inc:%d", n) }
+
+func (p *Store) apply(key string, n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, bool, error) {
+	var out incident.Result
+	var dup bool
+	added := map[string]int{}
+	now := p.now()
+	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
+		clear(added)
+		dup = false
+		if key != "" {
+			fresh, err := remember(ctx, tx, key, now)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				dup = true
+				return nil
+			}
+		}
+		cur, last, err := lockIncident(ctx, tx, n)
+		if err != nil {
+			return err
+		}
+		r, err := fn(cur.Clone())
+		if err != nil {
+			return err
+		}
+		if err := p.persist(ctx, tx, &cur, last, n, &r, added); err != nil {
+			return err
+		}
+		out = r
+		return nil
+	})
+	if err != nil {
+		return incident.Result{}, false, err
+	}
+	p.signalAdded(added)
+	return out, dup, nil
+}
+
+// lockIncident reads incident n and takes its row lock until the
+// transaction ends.
+func lockIncident(ctx context.Context, tx pgx.Tx, n uint64) (incident.Incident, uint64, error) {
+	var body string
+	var last uint64
+	err := tx.QueryRow(ctx, `SELECT body, last_seq FROM incidents WHERE number = $1 FOR UPDATE`, n).Scan(&body, &last)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return incident.Incident{}, 0, fmt.Errorf("%s: %w", incident.ID(n), store.ErrNotFound)
+	}
+	if err != nil {
+		return incident.Incident{}, 0, err
+	}
+	inc, err := decodeIncident(n, body)
+	return inc, last, err
+}
+
+func decodeIncident(n uint64, body string) (incident.Incident, error) {
+	var inc incident.Incident
+	if err := json.Unmarshal([]byte(body), &inc); err != nil {
+		return incident.Incident{}, fmt.Errorf("decode %s: %v: %w", incident.ID(n), err, store.ErrCorrupt)
+	}
+	return inc, nil
+}
+
+// remember records key until now+DedupeTTL unless it is already there
+// and not expired; fresh is false for a redelivery. A process with the
+// same key in flight waits here for this transaction.
+func remember(ctx context.Context, tx pgx.Tx, key string, now time.Time) (fresh bool, err error) {
+	exp := now.Add(store.DedupeTTL).UnixNano()
+	var one int
+	err = tx.QueryRow(ctx, `INSERT INTO dedupe (key, expires) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET expires = EXCLUDED.expires WHERE dedupe.expires <= $3
+		RETURNING 1`, key, exp, now.UnixNano()).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// persist writes one command's outcome: the incident row (inserted when
+// prev is nil), its events numbered after last, its outbox rows. added
+// counts the rows per lane.
+func (p *Store) persist(ctx context.Context, tx pgx.Tx, prev *incident.Incident, last, n uint64, res *incident.Result, added map[string]int) error {
+	inc := res.Incident
+	if inc.Number != n {
+		return fmt.Errorf("store: result is for incident %d, not INC-%d: %w", inc.Number, n, store.ErrConflict)
+	}
+	if !inc.Status.Valid() {
+		return fmt.Errorf("store: INC-%d: invalid status %q: %w", n, inc.Status, store.ErrConflict)
+	}
+	enc, err := json.Marshal(inc)
+	if err != nil {
+		return fmt.Errorf("store: encode INC-%d: %w", n, err)
+	}
+	var channel *string
+	if inc.Channel != "" {
+		channel = &inc.Channel
+	}
+	evs := make([]incident.Event, len(res.Events))
+	seqs := make([]int64, len(res.Events))
+	kinds := make([]string, len(res.Events))
+	bodies := make([]string, len(res.Events))
+	for i, e := range res.Events {
+		last++
+		e.Seq = last
+		v, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("store: encode INC-%d event: %w", n, err)
+		}
+		evs[i], seqs[i], kinds[i], bodies[i] = e, int64(e.Seq), string(e.Kind), string(v)
+	}
+	if prev == nil {
+		_, err = tx.Exec(ctx, `INSERT INTO incidents (number, body, open, channel, declared_at, last_seq) VALUES ($1, $2, $3, $4, $5, $6)`,
+			n, string(enc), inc.Status.Open(), channel, inc.DeclaredAt, last)
+	} else {
+		_, err = tx.Exec(ctx, `UPDATE incidents SET body = $2, open = $3, channel = $4, last_seq = $5 WHERE number = $1`,
+			n, string(enc), inc.Status.Open(), channel, last)
+	}
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "incidents_channel_key" {
+			return fmt.Errorf("store: channel %s already belongs to another incident: %w", inc.Channel, store.ErrConflict)
+		}
+		return err
+	}
+	if err := p.hook("incident"); err != nil {
+		return err
+	}
+	if len(evs) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO events (incident, seq, kind, body)
+			SELECT $1, s, k, b FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(s, k, b)`, n, seqs, kinds, bodies); err != nil {
+			return err
+		}
+		res.Events = evs
+	}
+	if err := p.hook("events"); err != nil {
+		return err
+	}
+	created := p.now().UTC()
+	for _, eff := range res.Effects {
+		lane := store.LaneMain
+		if incident.IsPageEffect(eff.Kind) {
+			lane = store.LanePage
+		}
+		if err := insertOutbox(ctx, tx, lane, store.OutboxItem{Incident: n, Effect: eff, Created: created}); err != nil {
+			return fmt.Errorf("store: INC-%d effect: %w", n, err)
+		}
+		added[lane]++
+	}
+	if err := p.hook("outbox"); err != nil {
+		return err
+	}
+	return p.notifyLanes(ctx, tx, added)
+}
+
+// insertOutbox allocates the row's id from its lane's sequence and
+// inserts it.
+func insertOutbox(ctx context.Context, tx pgx.Tx, lane string, it store.OutboxItem) error {
+	if err := tx.QueryRow(ctx, `SELECT nextval($1::regclass)`, "outbox_"+lane+"_seq").Scan(&it.ID); err != nil {
+		return err
+	}
+	v, err := json.Marshal(it)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO outbox (lane, id, incident, body) VALUES ($1, $2, $3, $4)`, lane, it.ID, it.Incident, string(v))
+	return err
+}
+
+// notifyLanes queues a notification for every lane that got rows; it is
+// delivered to every listening process when the transaction commits.
+func (p *Store) notifyLanes(ctx context.Context, tx pgx.Tx, added map[string]int) error {
+	for _, lane := range []string{store.LaneMain, store.LanePage} {
+		if added[lane] == 0 {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, p.channel, lane); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// signalAdded wakes this process's runners at once after a commit,
+// without waiting for the notification's round trip.
+func (p *Store) signalAdded(added map[string]int) {
+	if added[store.LaneMain] > 0 {
+		signal(p.notify)
+	}
+	if added[store.LanePage] > 0 {
+		signal(p.pageNotify)
+	}
+}
+
+// SeenOnce records key and reports whether it was seen within DedupeTTL.
+func (p *Store) SeenOnce(key string) (bool, error) {
+	if key == "" {
+		return false, fmt.Errorf("store: empty dedupe key")
+	}
+	if len(key) > store.MaxDedupeKey {
+		return false, fmt.Errorf("store: dedupe key of %d bytes exceeds %d", len(key), store.MaxDedupeKey)
+	}
+	now := p.now()
+	var seen bool
+	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
+		fresh, err := remember(ctx, tx, key, now)
+		seen = !fresh
+		return err
+	})
+	return seen, err
+}
+
+// EnqueueOnce adds an outbox row of no incident unless key was seen, in
+// one transaction.
+func (p *Store) EnqueueOnce(key string, eff incident.Effect) (bool, error) {
+	if key == "" || len(key) > store.MaxDedupeKey {
+		return false, fmt.Errorf("store: dedupe key must be 1–%d bytes", store.MaxDedupeKey)
+	}
+	now := p.now()
+	added := map[string]int{}
+	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
+		clear(added)
+		fresh, err := remember(ctx, tx, key, now)
+		if err != nil || !fresh {
+			return err
+		}
+		if err := insertOutbox(ctx, tx, store.LaneMain, store.OutboxItem{Effect: eff, Created: now.UTC()}); err != nil {
+			return err
+		}
+		added[store.LaneMain]++
+		return p.notifyLanes(ctx, tx, added)
+	})
+	if err != nil {
+		return false, err
+	}
+	p.signalAdded(added)
+	return added[store.LaneMain] > 0, nil
+}
+
+// PruneDedupe removes every expired dedupe key.
+func (p *Store) PruneDedupe() (int, error) {
+	var n int64
+	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM dedupe WHERE expires <= $1`, p.now().UnixNano())
+		n = tag.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
