@@ -56,6 +56,8 @@ type Envelope struct {
 	// Sent is zero while the envelope waits for a connection.
 	Sent  time.Time
 	Acked bool
+	// Conn is the connection it was last written to (ConnIDs, ConnHistory); 0 while unsent.
+	Conn int
 }
 
 type envelope struct {
@@ -396,6 +398,7 @@ func (s *Server) Envelopes() []Envelope {
 	out := make([]Envelope, len(s.sm.order))
 	for i, e := range s.sm.order {
 		out[i] = e.Envelope
+		out[i].Conn = e.conn
 		out[i].Payload = append(json.RawMessage(nil), e.Payload...)
 	}
 	return out
