@@ -23,6 +23,7 @@ import (
 	"github.com/firebreak-hq/firebreak/playbooks"
 	"github.com/firebreak-hq/firebreak/postmortem"
 	"github.com/firebreak-hq/firebreak/store"
+	"github.com/firebreak-hq/firebreak/store/pgstore"
 )
 
 func cmdVersion(w io.Writer) {
@@ -41,6 +42,9 @@ func cmdBackup(args []string, w io.Writer, getenv func(string) string) error {
 	}
 	if *out == "" {
 		return errors.New("backup needs --out FILE")
+	}
+	if pgstore.IsURL(*db) {
+		return pgBackup(*db, *out, w)
 	}
 	abs, err := filepath.Abs(*out)
 	if err != nil {
@@ -234,8 +238,12 @@ func envOr(getenv func(string) string, k, def string) string {
 // with FIREBREAK_BACKUP_DIR set, writes verified backups on a cron.
 func startBackups(ctx context.Context, a *app.App, log *zap.Logger) (func(), error) {
 	path := socketPath(a.Cfg.DBPath)
-	ln, err := listenBackups(path)
-	if err != nil {
+	var ln net.Listener
+	var err error
+	if pgstore.IsURL(a.Cfg.DBPath) {
+		// `firebreak backup` reads PostgreSQL itself; no socket needed.
+		path = ""
+	} else if ln, err = listenBackups(path); err != nil {
 		log.Warn("online backups are off: `firebreak backup` cannot reach this process while it runs; use FIREBREAK_BACKUP_DIR or stop the bot to back up",
 			zap.String("socket", path), zap.Error(err))
 		ln = nil
@@ -247,11 +255,16 @@ func startBackups(ctx context.Context, a *app.App, log *zap.Logger) (func(), err
 	if dir := a.Cfg.BackupDir; dir != "" {
 		c = cron.New(cron.WithLocation(a.Cfg.Location), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 		if _, err := c.AddFunc(a.Cfg.BackupCron, func() {
-			if !a.Leading() {
-				// On several replicas the leader takes the scheduled backup, once.
+			now := time.Now()
+			// Several processes on one PostgreSQL database fire together:
+			// the first to record this due moment takes the backup.
+			if seen, err := a.DB.SeenOnce("backup:" + now.UTC().Truncate(time.Minute).Format(time.RFC3339)); err != nil || seen {
+				if err != nil {
+					log.Error("scheduled backup skipped: the database did not answer", zap.Error(err))
+				}
 				return
 			}
-			file, err := scheduledBackup(a, dir, a.Cfg.BackupKeep, time.Now())
+			file, err := scheduledBackup(a, dir, a.Cfg.BackupKeep, now)
 			if err != nil {
 				log.Error("scheduled backup failed", zap.Error(err))
 				a.Announce(fmt.Sprintf(":warning: Firebreak's scheduled backup failed: %v. Check FIREBREAK_BACKUP_DIR (%s).", err, dir))

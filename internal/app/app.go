@@ -113,7 +113,7 @@ func New(cfg Config, opt Options) (*App, error) {
 		}
 		a.ln = ln
 	}
-	db, err := store.Open(cfg.DBPath, store.Options{NoSync: cfg.NoSync, Logger: log.Named("store"), Now: now})
+	db, err := OpenStore(cfg.DBPath, cfg.NoSync, log, now)
 	if err != nil {
 		if a.ln != nil {
 			_ = a.ln.Close()

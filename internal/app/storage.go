@@ -3,11 +3,28 @@ package app
 import (
 	"errors"
 	"fmt"
+	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/firebreak-hq/firebreak/bot"
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/store"
+	"github.com/firebreak-hq/firebreak/store/pgstore"
 )
+
+// OpenStore opens FIREBREAK_DB: a postgres:// URL (PostgreSQL, shared by
+// several processes) or a bbolt file path (the embedded default).
+// noSync applies to bbolt only.
+func OpenStore(db string, noSync bool, log *zap.Logger, now func() time.Time) (store.Store, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if pgstore.IsURL(db) {
+		return pgstore.Open(db, pgstore.Options{Logger: log.Named("store"), Now: now})
+	}
+	return store.Open(db, store.Options{NoSync: noSync, Logger: log.Named("store"), Now: now})
+}
 
 // incidents is the store as the bot's Incidents port: the incident
 // records and, beside each, its Slack record. The store's sentinel errors

@@ -2,11 +2,7 @@ package pgstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
@@ -15,52 +11,14 @@ import (
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/store"
 	"github.com/firebreak-hq/firebreak/store/pgstore"
+	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 	"github.com/firebreak-hq/firebreak/store/storetest"
 )
 
 // testLease is the outbox lease in tests, so that expiry is quick.
 const testLease = time.Second
 
-// testDB returns the URL of a new schema of the test server, dropped at
-// cleanup, or skips the test when FIREBREAK_TEST_POSTGRES is unset.
-func testDB(t testing.TB) string {
-	t.Helper()
-	base := os.Getenv("FIREBREAK_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("PostgreSQL tests need a server: FIREBREAK_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable go test ./store/pgstore/")
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "fbtest_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("FIREBREAK_TEST_POSTGRES=%s: %v", pgstore.Redact(base), err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func testDB(t testing.TB) string { return pgtest.URL(t) }
 
 // openPG opens dsn; at cleanup it checks and closes the store. Cleanups
 // run last-registered first, so this runs before the schema is dropped.
