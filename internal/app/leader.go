@@ -16,8 +16,8 @@ const leaderName = "firebreak-scheduler"
 const DefaultLeadEvery = 2 * time.Second
 
 // Leading reports whether this process runs the once-per-moment jobs: the scheduler
-// (reminders, the digest), scheduled backups, review polls, the page lane and the alert
-// groups' card refresh. On bbolt the one process always leads.
+// (reminders, the digest), review polls, the page lane and the alert groups' card refresh.
+// On bbolt the one process always leads.
 func (a *App) Leading() bool { return a.leader.Load() }
 
 // startLeading runs the led jobs as soon as this process holds the leader lock: at once when
@@ -67,7 +67,7 @@ func (a *App) startLeading(ctx context.Context) (<-chan struct{}, error) {
 		}
 		return done, nil
 	}
-	a.log.Info("another replica leads: this one handles Slack and the outbox, and takes over reminders, the digest, backups and pages if the leader stops")
+	a.log.Info("another replica leads: this one handles Slack and the outbox, and takes over reminders, the digest and pages if the leader stops")
 	go func() {
 		t := time.NewTicker(a.leadEvery)
 		defer t.Stop()
@@ -86,7 +86,7 @@ func (a *App) startLeading(ctx context.Context) (<-chan struct{}, error) {
 			if !ok {
 				continue
 			}
-			a.log.Info("this replica now leads: reminders, the digest, backups and pages run here")
+			a.log.Info("this replica now leads: reminders, the digest and pages run here")
 			if err := lead(release); err != nil {
 				a.log.Error("cannot start the scheduler", zap.Error(err))
 				close(done)
