@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
@@ -26,6 +29,43 @@ type env struct {
 	mu       sync.Mutex
 	changes  map[string]time.Time // channel/ts of posted messages → when
 	stopFeed func()
+	drop     func() // drops the PostgreSQL schema, when there is one
+}
+
+// postgresURL, when set, puts the scenarios' database on PostgreSQL (a schema of their
+// own, dropped at the end) instead of a bbolt file.
+var postgresURL string
+
+// pgSchema makes a fresh schema on base and returns the URL that uses it and a function
+// that drops it.
+func pgSchema(base string) (string, func(), error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, fmt.Errorf("postgres: %w", err)
+	}
+	defer c.Close(ctx)
+	schema := fmt.Sprintf("fb_load_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+	if _, err := c.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return "", nil, err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	drop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, base); err == nil {
+			_, _ = c.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+			_ = c.Close(ctx)
+		}
+	}
+	return u.String(), drop, nil
 }
 
 // start boots the product. cardInterval 0 keeps the production default.
@@ -52,15 +92,23 @@ func start(cardInterval time.Duration) (*env, error) {
 		"FIREBREAK_POSTMORTEM_DIR":   filepath.Join(dir, "postmortems"),
 		"FIREBREAK_HTTP_ADDR":        "127.0.0.1:0",
 	}
+	drop := func() {}
+	if postgresURL != "" {
+		if vars["FIREBREAK_DB"], drop, err = pgSchema(postgresURL); err != nil {
+			return nil, err
+		}
+	}
 	cfg, err := app.FromEnv(func(k string) string { return vars[k] })
 	if err != nil {
+		drop()
 		return nil, err
 	}
 	a, err := app.New(cfg, app.Options{CardInterval: cardInterval, NoHTTP: true})
 	if err != nil {
+		drop()
 		return nil, err
 	}
-	e := &env{fs: fs, app: a, announce: announce, dir: dir, done: make(chan error, 1), changes: map[string]time.Time{}}
+	e := &env{fs: fs, app: a, announce: announce, dir: dir, done: make(chan error, 1), changes: map[string]time.Time{}, drop: drop}
 	feed, stop := fs.Subscribe()
 	e.stopFeed = stop
 	go func() {
@@ -98,6 +146,7 @@ func (e *env) stop() {
 		fmt.Fprintln(os.Stderr, "app did not stop within 20s")
 	}
 	_ = e.app.Close()
+	e.drop()
 	e.stopFeed()
 	_ = e.fs.Close()
 	_ = os.RemoveAll(e.dir)

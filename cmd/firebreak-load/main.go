@@ -4,6 +4,7 @@
 //
 //	go run ./cmd/firebreak-load            # every scenario (about 3 minutes)
 //	go run ./cmd/firebreak-load ack declare clicks ratelimit startup
+//	go run ./cmd/firebreak-load -postgres postgres://… ack declare   # bbolt, then PostgreSQL
 //
 // It must not be pointed at a real Slack: it only ever starts the fake.
 package main
@@ -14,6 +15,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"time"
 )
 
@@ -28,6 +30,7 @@ func main() {
 	perMin := flag.Int("per-minute", 20, "ratelimit: conversations.create calls a minute")
 	closed := flag.Int("closed", 10000, "startup: closed incidents in the database")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the scenarios here")
+	pg := flag.String("postgres", os.Getenv("FIREBREAK_TEST_POSTGRES"), "ack, declare: run again on this PostgreSQL database (a schema of its own, dropped after), beside bbolt")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -49,10 +52,22 @@ func main() {
 	host, _ := os.Hostname()
 	fmt.Printf("firebreak-load %s — %s, %d CPUs, %s, %s/%s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	failed := false
+	var runs []string
 	for _, a := range args {
+		runs = append(runs, a)
+		if *pg != "" && (a == "ack" || a == "declare") {
+			runs = append(runs, a+"@postgres")
+		}
+	}
+	for _, a := range runs {
 		var figs []figure
 		var err error
 		var title string
+		a, onPG := strings.CutSuffix(a, "@postgres")
+		postgresURL = ""
+		if onPG {
+			postgresURL = *pg
+		}
 		switch a {
 		case "ack":
 			title = fmt.Sprintf("ack latency at %d envelopes/s", *rate)
@@ -77,6 +92,9 @@ func main() {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", a, err)
 			failed = true
 			continue
+		}
+		if a == "ack" || a == "declare" {
+			title += map[bool]string{false: " — bbolt", true: " — PostgreSQL"}[onPG]
 		}
 		report(title, figs)
 	}
