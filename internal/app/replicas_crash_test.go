@@ -322,30 +322,6 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 	}
 	began := time.Now()
 
-	stopKiller := make(chan struct{})
-	killerDone := make(chan struct{})
-	go func() {
-		defer close(killerDone)
-		for r.killCount() < kills {
-			d := time.Duration(30+killRNG.IntN(600)) * time.Millisecond
-			select {
-			case <-stopKiller:
-				return
-			case <-time.After(d):
-			}
-			r.crash(killRNG.IntN(replicaCount))
-		}
-	}()
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			close(stopKiller)
-			<-killerDone
-		}
-	}
-	defer stop()
-
 	var (
 		exp      []expectation
 		acked    int
@@ -397,6 +373,32 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 	if err := r.slack.Join(carol, ch.ID); err != nil {
 		t.Fatal(err)
 	}
+	// The kills start once the incident is up and busy: its card pinned, people acting.
+	began = time.Now()
+	stopKiller := make(chan struct{})
+	killerDone := make(chan struct{})
+	go func() {
+		defer close(killerDone)
+		for r.killCount() < kills {
+			d := time.Duration(30+killRNG.IntN(600)) * time.Millisecond
+			select {
+			case <-stopKiller:
+				return
+			case <-time.After(d):
+			}
+			r.crash(killRNG.IntN(replicaCount))
+		}
+	}()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			close(stopKiller)
+			<-killerDone
+		}
+	}
+	defer stop()
+
 	var clickable []incident.StepDef
 	for _, s := range mustPlaybook(t, "general").Steps {
 		if !s.Approval {
