@@ -85,9 +85,10 @@ type replicaRig struct {
 
 	mu    sync.Mutex
 	procs [replicaCount]*crashtest.Proc
-	runs  int
-	kills int
-	logs  []string
+	runs      int
+	kills     int
+	refreshes int
+	logs      []string
 }
 
 func newReplicaRig(t *testing.T, seed uint64) *replicaRig {
@@ -211,6 +212,25 @@ func (r *replicaRig) crash(i int) {
 	r.start(i)
 }
 
+// refresh sends refresh_requested to the k-th open connection (modulo their number).
+func (r *replicaRig) refresh(k int) {
+	ids := r.slack.ConnIDs()
+	var live []int
+	for _, id := range ids {
+		if !r.slack.Draining(id) {
+			live = append(live, id)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	if err := r.slack.DisconnectConn(live[k%len(live)], slackfake.ReasonRefreshRequested); err == nil {
+		r.mu.Lock()
+		r.refreshes++
+		r.mu.Unlock()
+	}
+}
+
 func (r *replicaRig) killCount() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -302,7 +322,8 @@ func replicaKills(t *testing.T) int {
 // TestReplicasSurviveSIGKILL runs three replicas of the real binary on one PostgreSQL
 // database while the fake Slack deals every envelope to one of their connections at random,
 // and SIGKILLs a random replica again and again (restarting it each time) during a busy sev1
-// incident. Every action Slack saw acknowledged must be on the timeline exactly once, and the
+// incident, while Slack also asks a random connection now and then to refresh
+// (refresh_requested). No ack may come after Slack's 3 s. Every action Slack saw acknowledged must be on the timeline exactly once, and the
 // incident must end with one channel, one pinned card showing the final state, one
 // postmortem issue (follow-ups filed once each) and one page.
 //
@@ -385,6 +406,12 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 			case <-stopKiller:
 				return
 			case <-time.After(d):
+			}
+			// One time in three Slack refreshes a connection instead: the replica must
+			// open its next one before the old one closes, acking throughout.
+			if killRNG.IntN(3) == 0 {
+				r.refresh(killRNG.IntN(replicaCount + 1))
+				continue
 			}
 			r.crash(killRNG.IntN(replicaCount))
 		}
@@ -631,8 +658,17 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 		}
 	}
 	r.mu.Lock()
-	runs := r.runs
+	runs, refreshes := r.runs, r.refreshes
 	r.mu.Unlock()
-	t.Logf("replica crash run result: seed=%d kills=%d processes=%d connections=%d acked=%d unacked=%d expectations=%d losses=%d duplicates=%d elapsed=%s",
-		seed, r.killCount(), runs, len(per), acked, unacked, len(exp), losses, dups, time.Since(began).Round(time.Second))
+	late := 0
+	for _, a := range r.slack.Acks() {
+		if a.Late {
+			late++
+		}
+	}
+	if late > 0 {
+		t.Errorf("%d acks came after Slack's 3 s", late)
+	}
+	t.Logf("replica crash run result: seed=%d kills=%d refreshes=%d processes=%d connections=%d acked=%d unacked=%d expectations=%d losses=%d duplicates=%d elapsed=%s",
+		seed, r.killCount(), refreshes, runs, len(per), acked, unacked, len(exp), losses, dups, time.Since(began).Round(time.Second))
 }
