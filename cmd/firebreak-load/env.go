@@ -20,8 +20,10 @@ type env struct {
 	app      *app.App
 	announce string
 	dir      string
-	cancel   context.CancelFunc
-	done     chan error
+	// dropDB removes a PostgreSQL run's schema (nothing for bbolt).
+	dropDB func()
+	cancel context.CancelFunc
+	done   chan error
 
 	mu       sync.Mutex
 	changes  map[string]time.Time // channel/ts of posted messages → when
@@ -42,11 +44,15 @@ func start(cardInterval time.Duration) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	db, dropDB, err := databaseFor(dir)
+	if err != nil {
+		return nil, err
+	}
 	vars := map[string]string{
 		"SLACK_APP_TOKEN":            fs.AppToken(),
 		"SLACK_BOT_TOKEN":            fs.BotToken(),
 		"SLACK_API_URL":              fs.APIURL(),
-		"FIREBREAK_DB":               filepath.Join(dir, "firebreak.db"),
+		"FIREBREAK_DB":               db,
 		"FIREBREAK_ANNOUNCE_CHANNEL": announce,
 		"FIREBREAK_RESPONDERS":       slackfake.Bob,
 		"FIREBREAK_POSTMORTEM_DIR":   filepath.Join(dir, "postmortems"),
@@ -60,7 +66,7 @@ func start(cardInterval time.Duration) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &env{fs: fs, app: a, announce: announce, dir: dir, done: make(chan error, 1), changes: map[string]time.Time{}}
+	e := &env{fs: fs, app: a, announce: announce, dir: dir, dropDB: dropDB, done: make(chan error, 1), changes: map[string]time.Time{}}
 	feed, stop := fs.Subscribe()
 	e.stopFeed = stop
 	go func() {
@@ -101,6 +107,7 @@ func (e *env) stop() {
 	e.stopFeed()
 	_ = e.fs.Close()
 	_ = os.RemoveAll(e.dir)
+	e.dropDB()
 }
 
 // postedAt is when the fake stored message channel/ts.
