@@ -32,6 +32,10 @@ type Backend struct {
 	// Crash closes s as a killed process leaves it: its outbox claims
 	// stay until their lease expires. Set with Second.
 	Crash func(s store.Store)
+	// Corrupt breaks one of the store's invariants in s's database (an
+	// index that disagrees with its record) and returns a handle on it
+	// for Check to find.
+	Corrupt func(t *testing.T, s store.Store) store.Store
 	// Migrations takes a database of this backend down to its first
 	// schema and back up, checking it at each step.
 	Migrations func(t *testing.T)
@@ -69,6 +73,19 @@ func Run(t *testing.T, b Backend) {
 	t.Run("ConcurrentWriters", func(t *testing.T) { s, _ := open(t); testConcurrent(t, s, s) })
 	t.Run("CopyToFile", func(t *testing.T) { s, _ := open(t); testCopy(t, s) })
 	t.Run("Lead", func(t *testing.T) { s, _ := open(t); testLead(t, b, s) })
+	if b.Corrupt != nil {
+		t.Run("CheckFindsDamage", func(t *testing.T) {
+			s, _ := open(t)
+			declare(t, s, "checked")
+			mustApply(t, s, 1, withChannel("C1"))
+			if err := s.Check(); err != nil {
+				t.Fatalf("Check before the damage: %v", err)
+			}
+			if err := b.Corrupt(t, s).Check(); !errors.Is(err, store.ErrCorrupt) {
+				t.Fatalf("Check after an index was damaged: %v, want ErrCorrupt", err)
+			}
+		})
+	}
 	if b.Second != nil {
 		t.Run("TwoProcessesOneIncident", func(t *testing.T) { s, _ := open(t); testConcurrent(t, s, b.Second(t, s)) })
 		t.Run("ClaimExclusive", func(t *testing.T) { s, _ := open(t); testClaims(t, b, s) })
