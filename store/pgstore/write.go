@@ -21,7 +21,9 @@ const writeTimeout = time.Minute
 // it again (fn is pure) when PostgreSQL aborted it for a deadlock or a
 // serialization failure.
 func (p *Store) inTx(fn func(ctx context.Context, tx pgx.Tx) error) error {
-	if p.closed.Load() {
+	// Writes submitted before Close still run (Close waits for them);
+	// once the pool is closed every write is ErrClosed.
+	if p.shut.Load() {
 		return store.ErrClosed
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
@@ -74,6 +76,9 @@ func (p *Store) waitChains() { p.inflight.Wait() }
 // fn with it and commits its Result; an error from fn rolls back, and
 // the number is not used.
 func (p *Store) Create(fn func(n uint64) (incident.Result, error)) (incident.Result, error) {
+	if p.closed.Load() {
+		return incident.Result{}, store.ErrClosed
+	}
 	return p.create(nil, fn)
 }
 
@@ -93,6 +98,9 @@ func (p *Store) CreateAsync(fn func(n uint64) (incident.Result, error)) *store.C
 
 // CreateWithSlack is Create that stores rec as the Slack record too.
 func (p *Store) CreateWithSlack(rec store.SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, error) {
+	if p.closed.Load() {
+		return incident.Result{}, store.ErrClosed
+	}
 	return p.create(&rec, fn)
 }
 

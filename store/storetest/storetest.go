@@ -73,6 +73,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("ConcurrentWriters", func(t *testing.T) { s, _ := open(t); testConcurrent(t, s, s) })
 	t.Run("CopyToFile", func(t *testing.T) { s, _ := open(t); testCopy(t, s) })
 	t.Run("Lead", func(t *testing.T) { s, _ := open(t); testLead(t, b, s) })
+	t.Run("CloseFinishesSubmitted", func(t *testing.T) { s, _ := open(t); testClose(t, b, s) })
 	if b.Corrupt != nil {
 		t.Run("CheckFindsDamage", func(t *testing.T) {
 			s, _ := open(t)
@@ -339,5 +340,33 @@ func testNumbers(t *testing.T, b Backend, s store.Store) {
 	wg.Wait()
 	if st, _ := s.Stats(); st.MaxIncident != 24 || st.Incidents != 24 {
 		t.Fatalf("after 24 creates: %+v", st)
+	}
+}
+
+// testClose: writes submitted before Close commit; writes after it fail
+// with ErrClosed.
+func testClose(t *testing.T, b Backend, s store.Store) {
+	declare(t, s, "closing")
+	var commits []*store.Commit
+	for i := range 20 {
+		commits = append(commits, s.ApplyAsync(1, note(fmt.Sprintf("c%d", i))))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commits {
+		if _, err := c.Wait(); err != nil {
+			t.Fatalf("a write submitted before Close: %v", err)
+		}
+	}
+	if _, err := s.Apply(1, note("late")); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("Apply after Close: %v, want ErrClosed", err)
+	}
+	if _, err := s.ApplyAsync(1, note("late")).Wait(); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("ApplyAsync after Close: %v, want ErrClosed", err)
+	}
+	s = b.Reopen(t, s)
+	if got := eventCount(t, s, 1); got < 21 {
+		t.Fatalf("%d events after reopening, want the declaration's and 20 notes", got)
 	}
 }
