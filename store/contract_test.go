@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/firebreak-hq/firebreak/incident"
@@ -27,6 +28,27 @@ func TestContract(t *testing.T) {
 			return openBolt(t, d.Path(), time.Now)
 		},
 		Fault: func(s store.Store, f func(string) error) { s.(*store.DB).SetFault(f) },
+		Corrupt: func(t *testing.T, s store.Store) store.Store {
+			d := s.(*store.DB)
+			if err := d.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// INC-1 is open, but the open index forgets it.
+			b, err := bolt.Open(d.Path(), 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("open")).Delete([]byte{0, 0, 0, 0, 0, 0, 0, 1}) }); err != nil {
+				t.Fatal(err)
+			}
+			_ = b.Close()
+			damaged, err := store.Open(d.Path(), store.Options{NoSync: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = damaged.Close() })
+			return damaged
+		},
 		Migrations: func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "fb.db")
 			d := openBolt(t, path, time.Now)
@@ -55,7 +77,11 @@ func openBolt(t *testing.T, path string, now func() time.Time) *store.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := d.Check(); err != nil && !isClosed(err) {
+		err := d.Check()
+		if isClosed(err) {
+			return // replaced by Reopen or Corrupt, which check their own
+		}
+		if err != nil {
 			t.Errorf("Check at cleanup: %v", err)
 		}
 		_ = d.Close()

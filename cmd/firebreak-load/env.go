@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
@@ -23,49 +20,14 @@ type env struct {
 	app      *app.App
 	announce string
 	dir      string
-	cancel   context.CancelFunc
-	done     chan error
+	// dropDB removes a PostgreSQL run's schema (nothing for bbolt).
+	dropDB func()
+	cancel context.CancelFunc
+	done   chan error
 
 	mu       sync.Mutex
 	changes  map[string]time.Time // channel/ts of posted messages → when
 	stopFeed func()
-	drop     func() // drops the PostgreSQL schema, when there is one
-}
-
-// postgresURL, when set, puts the scenarios' database on PostgreSQL (a schema of their
-// own, dropped at the end) instead of a bbolt file.
-var postgresURL string
-
-// pgSchema makes a fresh schema on base and returns the URL that uses it and a function
-// that drops it.
-func pgSchema(base string) (string, func(), error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return "", nil, fmt.Errorf("postgres: %w", err)
-	}
-	defer c.Close(ctx)
-	schema := fmt.Sprintf("fb_load_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
-	if _, err := c.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		return "", nil, err
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	drop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, base); err == nil {
-			_, _ = c.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-			_ = c.Close(ctx)
-		}
-	}
-	return u.String(), drop, nil
 }
 
 // start boots the product. cardInterval 0 keeps the production default.
@@ -82,33 +44,31 @@ func start(cardInterval time.Duration) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	db, dropDB, err := databaseFor(dir)
+	if err != nil {
+		return nil, err
+	}
 	vars := map[string]string{
 		"SLACK_APP_TOKEN":            fs.AppToken(),
 		"SLACK_BOT_TOKEN":            fs.BotToken(),
 		"SLACK_API_URL":              fs.APIURL(),
-		"FIREBREAK_DB":               filepath.Join(dir, "firebreak.db"),
+		"FIREBREAK_DB":               db,
 		"FIREBREAK_ANNOUNCE_CHANNEL": announce,
 		"FIREBREAK_RESPONDERS":       slackfake.Bob,
 		"FIREBREAK_POSTMORTEM_DIR":   filepath.Join(dir, "postmortems"),
 		"FIREBREAK_HTTP_ADDR":        "127.0.0.1:0",
 	}
-	drop := func() {}
-	if postgresURL != "" {
-		if vars["FIREBREAK_DB"], drop, err = pgSchema(postgresURL); err != nil {
-			return nil, err
-		}
-	}
 	cfg, err := app.FromEnv(func(k string) string { return vars[k] })
 	if err != nil {
-		drop()
+		dropDB()
 		return nil, err
 	}
 	a, err := app.New(cfg, app.Options{CardInterval: cardInterval, NoHTTP: true})
 	if err != nil {
-		drop()
+		dropDB()
 		return nil, err
 	}
-	e := &env{fs: fs, app: a, announce: announce, dir: dir, done: make(chan error, 1), changes: map[string]time.Time{}, drop: drop}
+	e := &env{fs: fs, app: a, announce: announce, dir: dir, dropDB: dropDB, done: make(chan error, 1), changes: map[string]time.Time{}}
 	feed, stop := fs.Subscribe()
 	e.stopFeed = stop
 	go func() {
@@ -146,10 +106,10 @@ func (e *env) stop() {
 		fmt.Fprintln(os.Stderr, "app did not stop within 20s")
 	}
 	_ = e.app.Close()
-	e.drop()
 	e.stopFeed()
 	_ = e.fs.Close()
 	_ = os.RemoveAll(e.dir)
+	e.dropDB()
 }
 
 // postedAt is when the fake stored message channel/ts.

@@ -52,6 +52,7 @@ func main() {
 	host, _ := os.Hostname()
 	fmt.Printf("firebreak-load %s — %s, %d CPUs, %s, %s/%s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	failed := false
+	baseDB := *loadDB
 	var runs []string
 	for _, a := range args {
 		runs = append(runs, a)
@@ -64,9 +65,9 @@ func main() {
 		var err error
 		var title string
 		a, onPG := strings.CutSuffix(a, "@postgres")
-		postgresURL = ""
+		*loadDB = baseDB
 		if onPG {
-			postgresURL = *pg
+			*loadDB = *pg
 		}
 		switch a {
 		case "ack":
@@ -93,7 +94,7 @@ func main() {
 			failed = true
 			continue
 		}
-		if a == "ack" || a == "declare" {
+		if *pg != "" && (a == "ack" || a == "declare") {
 			title += map[bool]string{false: " — bbolt", true: " — PostgreSQL"}[onPG]
 		}
 		report(title, figs)

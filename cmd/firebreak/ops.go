@@ -184,6 +184,9 @@ func cmdPostmortem(args []string, w, stderr io.Writer, getenv func(string) strin
 // read-only from the file otherwise. The database itself is never created
 // nor migrated; a damaged one is an error, not a crash.
 func readIncident(db string, n uint64) (incident.Incident, []incident.Event, error) {
+	if pgstore.IsURL(db) {
+		return readIncidentPG(db, n)
+	}
 	if err := mustExist(db); err != nil {
 		return incident.Incident{}, nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/store"
 	"github.com/firebreak-hq/firebreak/store/pgstore"
 )
@@ -99,4 +100,23 @@ func pgBackup(dsn, out string, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "backup %s of %s: %s\n", abs, src.Where(), describe(rep))
 	return nil
+}
+
+// readIncidentPG reads incident n from PostgreSQL, which the running bots
+// share, for `postmortem preview`.
+func readIncidentPG(dsn string, n uint64) (incident.Incident, []incident.Event, error) {
+	d, err := pgstore.Open(dsn, pgstore.Options{})
+	if err != nil {
+		return incident.Incident{}, nil, err
+	}
+	defer d.Close()
+	inc, err := d.Get(n)
+	if errors.Is(err, store.ErrNotFound) {
+		return incident.Incident{}, nil, fmt.Errorf("%s is not in %s", incident.ID(n), d.Where())
+	}
+	if err != nil {
+		return incident.Incident{}, nil, err
+	}
+	events, err := d.Events(n)
+	return inc, events, err
 }

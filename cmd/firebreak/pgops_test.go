@@ -113,6 +113,13 @@ func TestMigrateToPostgres(t *testing.T) {
 		t.Fatalf("verify-backup: exit %d\n%s%s", code, out, errs)
 	}
 
+	if code, out, errs := cli(t, nil, "postmortem", "preview", "INC-1", "--db", dsn); code != 0 || !strings.Contains(out, "incident 1") {
+		t.Fatalf("postmortem preview on PostgreSQL: exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := cli(t, nil, "postmortem", "preview", "INC-99", "--db", dsn); code == 0 || !strings.Contains(errs, "INC-99 is not in") {
+		t.Fatalf("preview of a missing incident: exit %d, %s", code, errs)
+	}
+
 	ok, _, detail := dbWritable(dsn)
 	if !ok || !strings.Contains(detail, "checks out") || !strings.Contains(detail, "5 incidents") {
 		t.Fatalf("doctor: %v %s", ok, detail)

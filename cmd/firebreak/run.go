@@ -18,7 +18,7 @@ import (
 func cmdRun(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", "", "bbolt database file (default $FIREBREAK_DB or firebreak.db)")
+	db := fs.String("db", "", "bbolt database file or postgres:// URL (default $FIREBREAK_DB or firebreak.db)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -234,7 +234,7 @@ func (h *harness) restart() {
 	h.boot()
 }
 
-func (h *harness) db() *store.DB { return h.app.DB.(*store.DB) }
+func (h *harness) db() store.Store { return h.app.DB }
 
 func (h *harness) eventually(what string, cond func() bool) {
 	h.t.Helper()

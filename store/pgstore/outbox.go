@@ -34,7 +34,14 @@ func (p *Store) claim(lane string, limit int) ([]store.OutboxItem, error) {
 		// Claimers of a lane take turns, so two of them never both see an
 		// incident as free; rows are still taken with SKIP LOCKED so a
 		// claim never waits for a Done or Retry in flight.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, p.lockKey("claim:"+lane)); err != nil {
+		//
+		// A claim commits without waiting for the WAL flush: a process
+		// that dies loses nothing by it (its lease expires anyway), and
+		// only a crash of the server itself could forget a claim.
+		b := &pgx.Batch{}
+		b.Queue(`SET LOCAL synchronous_commit TO off`)
+		b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, p.lockKey("claim:"+lane))
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `

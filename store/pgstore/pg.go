@@ -95,10 +95,16 @@ type Store struct {
 	chainMu sync.Mutex
 	chains  map[string]chan struct{}
 
+	// leads are the connections holding TryLead's locks, closed on Close.
+	leadMu  sync.Mutex
+	leads   map[int]func()
+	leadSeq int
+
 	faultMu sync.Mutex
 	fault   func(stage string) error
 
-	closed    atomic.Bool
+	closed    atomic.Bool // Close began: new writes are refused
+	shut      atomic.Bool // the pool is closing: every write is refused
 	inflight  sync.WaitGroup
 	closeOnce sync.Once
 	// abandoned: Abandon closed without releasing claims.
@@ -209,6 +215,14 @@ func (p *Store) Close() error {
 			if err != nil {
 				p.log.Warn("could not release outbox claims; they expire after the lease", zap.Error(err))
 			}
+		}
+		p.shut.Store(true)
+		p.leadMu.Lock()
+		leads := p.leads
+		p.leads = nil
+		p.leadMu.Unlock()
+		for _, release := range leads {
+			release()
 		}
 		p.cancel()
 		p.wg.Wait()
@@ -371,12 +385,26 @@ func (p *Store) TryLead(name string) (func(), bool, error) {
 	}
 	c := conn.Hijack()
 	var once sync.Once
-	return func() {
+	end := func() {
 		once.Do(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			_ = c.Close(ctx) // ends the session, and with it the lock
 		})
+	}
+	p.leadMu.Lock()
+	if p.leads == nil {
+		p.leads = map[int]func(){}
+	}
+	p.leadSeq++
+	id := p.leadSeq
+	p.leads[id] = end
+	p.leadMu.Unlock()
+	return func() {
+		p.leadMu.Lock()
+		delete(p.leads, id)
+		p.leadMu.Unlock()
+		end()
 	}, true, nil
 }
 

@@ -39,30 +39,47 @@ func openPG(t testing.TB, dsn string, now func() time.Time) *pgstore.Store {
 	return s
 }
 
-var dsns = map[*pgstore.Store]string{}
+// dsns and clocks remember each store's database and clock, so that a
+// second process opens the same database with the same clock.
+var (
+	dsns   = map[*pgstore.Store]string{}
+	clocks = map[*pgstore.Store]func() time.Time{}
+)
 
 func TestContract(t *testing.T) {
 	storetest.Run(t, storetest.Backend{
 		Open: func(t *testing.T, now func() time.Time) store.Store {
 			dsn := testDB(t)
 			s := openPG(t, dsn, now)
-			dsns[s] = dsn
+			dsns[s], clocks[s] = dsn, now
 			return s
 		},
 		Reopen: func(t *testing.T, s store.Store) store.Store {
 			p := s.(*pgstore.Store)
 			_ = p.Close()
-			n := openPG(t, dsns[p], time.Now)
-			dsns[n] = dsns[p]
+			n := openPG(t, dsns[p], clocks[p])
+			dsns[n], clocks[n] = dsns[p], clocks[p]
 			return n
 		},
 		Fault: func(s store.Store, f func(string) error) { s.(*pgstore.Store).SetFault(f) },
 		Second: func(t *testing.T, s store.Store) store.Store {
-			n := openPG(t, dsns[s.(*pgstore.Store)], time.Now)
-			dsns[n] = dsns[s.(*pgstore.Store)]
+			p := s.(*pgstore.Store)
+			n := openPG(t, dsns[p], clocks[p])
+			dsns[n], clocks[n] = dsns[p], clocks[p]
 			return n
 		},
-		Crash:      func(s store.Store) { s.(*pgstore.Store).Abandon() },
+		Crash: func(s store.Store) { s.(*pgstore.Store).Abandon() },
+		Corrupt: func(t *testing.T, s store.Store) store.Store {
+			p := s.(*pgstore.Store)
+			flip := func() {
+				if _, err := p.Pool().Exec(context.Background(), `UPDATE incidents SET open = NOT open WHERE number = 1`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			flip()
+			t.Cleanup(flip) // repaired before the cleanup's own Check
+			return p
+		},
 		Migrations: testMigrations,
 	})
 }
@@ -125,5 +142,45 @@ func testMigrations(t *testing.T) {
 	}
 	if _, err := pgstore.Open(dsn, pgstore.Options{}); !errors.Is(err, store.ErrNewerSchema) {
 		t.Fatalf("newer schema: %v", err)
+	}
+}
+
+// TestNotifyAcrossProcesses: a commit in one process wakes the outbox
+// workers of another through LISTEN/NOTIFY, with polling out of the way.
+func TestNotifyAcrossProcesses(t *testing.T) {
+	dsn := testDB(t)
+	open := func() *pgstore.Store {
+		s, err := pgstore.Open(dsn, pgstore.Options{Poll: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	a, b := open(), open()
+	for _, lane := range []struct {
+		name   string
+		notify <-chan struct{}
+		eff    incident.EffectKind
+	}{{"main", b.Notify(), incident.EffPost}, {"page", b.PageOutbox().Notify(), incident.EffPageTrigger}} {
+		// The listener signals once when it starts; wait for that, then
+		// for the commit's.
+		select {
+		case <-lane.notify:
+		case <-time.After(10 * time.Second):
+		}
+		_, err := a.Create(func(n uint64) (incident.Result, error) {
+			r, err := incident.Declare(n, incident.Declaration{Title: "notify", Declarer: "U1"}, storetest.T0)
+			r.Effects = append(r.Effects, incident.Effect{Kind: lane.eff})
+			return r, err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-lane.notify:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s lane: no notification in the other process within 10 s", lane.name)
+		}
 	}
 }

@@ -21,7 +21,9 @@ const writeTimeout = time.Minute
 // it again (fn is pure) when PostgreSQL aborted it for a deadlock or a
 // serialization failure.
 func (p *Store) inTx(fn func(ctx context.Context, tx pgx.Tx) error) error {
-	if p.closed.Load() {
+	// Writes submitted before Close still run (Close waits for them);
+	// once the pool is closed every write is ErrClosed.
+	if p.shut.Load() {
 		return store.ErrClosed
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
@@ -74,6 +76,9 @@ func (p *Store) waitChains() { p.inflight.Wait() }
 // fn with it and commits its Result; an error from fn rolls back, and
 // the number is not used.
 func (p *Store) Create(fn func(n uint64) (incident.Result, error)) (incident.Result, error) {
+	if p.closed.Load() {
+		return incident.Result{}, store.ErrClosed
+	}
 	return p.create(nil, fn)
 }
 
@@ -93,6 +98,9 @@ func (p *Store) CreateAsync(fn func(n uint64) (incident.Result, error)) *store.C
 
 // CreateWithSlack is Create that stores rec as the Slack record too.
 func (p *Store) CreateWithSlack(rec store.SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, error) {
+	if p.closed.Load() {
+		return incident.Result{}, store.ErrClosed
+	}
 	return p.create(&rec, fn)
 }
 
@@ -174,17 +182,25 @@ func (p *Store) apply(key string, n uint64, fn func(incident.Incident) (incident
 	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
 		clear(added)
 		dup = false
+		// The dedupe key and the incident's row lock in one round trip.
+		b := &pgx.Batch{}
 		if key != "" {
-			fresh, err := remember(ctx, tx, key, now)
-			if err != nil {
+			queueRemember(b, key, now)
+		}
+		queueLock(b, n)
+		br := tx.SendBatch(ctx, b)
+		if key != "" {
+			fresh, err := scanRemember(br.QueryRow())
+			if err != nil || !fresh {
+				_ = br.Close()
+				dup = err == nil
 				return err
 			}
-			if !fresh {
-				dup = true
-				return nil
-			}
 		}
-		cur, last, err := lockIncident(ctx, tx, n)
+		cur, last, err := scanLock(br.QueryRow(), n)
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			return err
 		}
@@ -208,9 +224,17 @@ func (p *Store) apply(key string, n uint64, fn func(incident.Incident) (incident
 // lockIncident reads incident n and takes its row lock until the
 // transaction ends.
 func lockIncident(ctx context.Context, tx pgx.Tx, n uint64) (incident.Incident, uint64, error) {
+	return scanLock(tx.QueryRow(ctx, lockSQL, n), n)
+}
+
+const lockSQL = `SELECT body, last_seq FROM incidents WHERE number = $1 FOR UPDATE`
+
+func queueLock(b *pgx.Batch, n uint64) { b.Queue(lockSQL, n) }
+
+func scanLock(row pgx.Row, n uint64) (incident.Incident, uint64, error) {
 	var body string
 	var last uint64
-	err := tx.QueryRow(ctx, `SELECT body, last_seq FROM incidents WHERE number = $1 FOR UPDATE`, n).Scan(&body, &last)
+	err := row.Scan(&body, &last)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return incident.Incident{}, 0, fmt.Errorf("%s: %w", incident.ID(n), store.ErrNotFound)
 	}
@@ -233,11 +257,25 @@ func decodeIncident(n uint64, body string) (incident.Incident, error) {
 // and not expired; fresh is false for a redelivery. A process with the
 // same key in flight waits here for this transaction.
 func remember(ctx context.Context, tx pgx.Tx, key string, now time.Time) (fresh bool, err error) {
-	exp := now.Add(store.DedupeTTL).UnixNano()
-	var one int
-	err = tx.QueryRow(ctx, `INSERT INTO dedupe (key, expires) VALUES ($1, $2)
+	b := &pgx.Batch{}
+	queueRemember(b, key, now)
+	br := tx.SendBatch(ctx, b)
+	fresh, err = scanRemember(br.QueryRow())
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return fresh, err
+}
+
+func queueRemember(b *pgx.Batch, key string, now time.Time) {
+	b.Queue(`INSERT INTO dedupe (key, expires) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET expires = EXCLUDED.expires WHERE dedupe.expires <= $3
-		RETURNING 1`, key, exp, now.UnixNano()).Scan(&one)
+		RETURNING 1`, key, now.Add(store.DedupeTTL).UnixNano(), now.UnixNano())
+}
+
+func scanRemember(row pgx.Row) (bool, error) {
+	var one int
+	err := row.Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
@@ -276,48 +314,88 @@ func (p *Store) persist(ctx context.Context, tx pgx.Tx, prev *incident.Incident,
 		}
 		evs[i], seqs[i], kinds[i], bodies[i] = e, int64(e.Seq), string(e.Kind), string(v)
 	}
+	// Everything the command writes goes to the server in one round trip
+	// (a batch inside the transaction); outbox ids are allocated first.
+	items, lanes, err := p.outboxRows(ctx, tx, n, res.Effects)
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
 	if prev == nil {
-		_, err = tx.Exec(ctx, `INSERT INTO incidents (number, body, open, channel, declared_at, last_seq) VALUES ($1, $2, $3, $4, $5, $6)`,
+		b.Queue(`INSERT INTO incidents (number, body, open, channel, declared_at, last_seq) VALUES ($1, $2, $3, $4, $5, $6)`,
 			n, string(enc), inc.Status.Open(), channel, inc.DeclaredAt, last)
 	} else {
-		_, err = tx.Exec(ctx, `UPDATE incidents SET body = $2, open = $3, channel = $4, last_seq = $5 WHERE number = $1`,
+		b.Queue(`UPDATE incidents SET body = $2, open = $3, channel = $4, last_seq = $5 WHERE number = $1`,
 			n, string(enc), inc.Status.Open(), channel, last)
 	}
-	if err != nil {
+	if len(evs) > 0 {
+		b.Queue(`INSERT INTO events (incident, seq, kind, body)
+			SELECT $1, s, k, b FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(s, k, b)`, n, seqs, kinds, bodies)
+	}
+	for i, it := range items {
+		v, err := json.Marshal(it)
+		if err != nil {
+			return fmt.Errorf("store: encode INC-%d effect: %w", n, err)
+		}
+		b.Queue(`INSERT INTO outbox (lane, id, incident, body) VALUES ($1, $2, $3, $4)`, lanes[i], it.ID, n, string(v))
+		added[lanes[i]]++
+	}
+	for _, lane := range []string{store.LaneMain, store.LanePage} {
+		if added[lane] > 0 {
+			b.Queue(`SELECT pg_notify($1, $2)`, p.channel, lane)
+		}
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "incidents_channel_key" {
 			return fmt.Errorf("store: channel %s already belongs to another incident: %w", inc.Channel, store.ErrConflict)
 		}
 		return err
 	}
-	if err := p.hook("incident"); err != nil {
-		return err
-	}
 	if len(evs) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO events (incident, seq, kind, body)
-			SELECT $1, s, k, b FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(s, k, b)`, n, seqs, kinds, bodies); err != nil {
-			return err
-		}
 		res.Events = evs
 	}
-	if err := p.hook("events"); err != nil {
-		return err
+	// Failures injected by tests happen after the writes, inside the
+	// transaction, as a failed commit would.
+	for _, stage := range []string{"incident", "events", "outbox"} {
+		if err := p.hook(stage); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outboxRows allocates ids for effs from their lanes' sequences in one
+// query and returns the rows to insert and their lanes.
+func (p *Store) outboxRows(ctx context.Context, tx pgx.Tx, n uint64, effs []incident.Effect) ([]store.OutboxItem, []string, error) {
+	if len(effs) == 0 {
+		return nil, nil, nil
+	}
+	lanes := make([]string, len(effs))
+	for i, eff := range effs {
+		lanes[i] = store.LaneMain
+		if incident.IsPageEffect(eff.Kind) {
+			lanes[i] = store.LanePage
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT nextval(('outbox_' || l || '_seq')::regclass)
+		FROM unnest($1::text[]) WITH ORDINALITY AS t(l, i) ORDER BY i`, lanes)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uint64])
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ids) != len(effs) {
+		return nil, nil, fmt.Errorf("store: %d outbox ids for %d effects", len(ids), len(effs))
 	}
 	created := p.now().UTC()
-	for _, eff := range res.Effects {
-		lane := store.LaneMain
-		if incident.IsPageEffect(eff.Kind) {
-			lane = store.LanePage
-		}
-		if err := insertOutbox(ctx, tx, lane, store.OutboxItem{Incident: n, Effect: eff, Created: created}); err != nil {
-			return fmt.Errorf("store: INC-%d effect: %w", n, err)
-		}
-		added[lane]++
+	items := make([]store.OutboxItem, len(effs))
+	for i, eff := range effs {
+		items[i] = store.OutboxItem{ID: ids[i], Incident: n, Effect: eff, Created: created}
 	}
-	if err := p.hook("outbox"); err != nil {
-		return err
-	}
-	return p.notifyLanes(ctx, tx, added)
+	return items, lanes, nil
 }
 
 // insertOutbox allocates the row's id from its lane's sequence and

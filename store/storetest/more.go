@@ -303,6 +303,31 @@ func testConcurrent(t *testing.T, a, b store.Store) {
 	if total != 8*15 {
 		t.Fatalf("%d events written by 120 commands", total)
 	}
+	// One delivery arriving at both at once is applied once.
+	var applied sync.Map
+	for i := range 10 {
+		key := fmt.Sprintf("Ev%03d", i)
+		var wg sync.WaitGroup
+		for _, s := range []store.Store{a, b, a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, dup, err := s.ApplyOnce(key, 1, note(key))
+				if err != nil {
+					t.Errorf("ApplyOnce: %v", err)
+				}
+				if !dup {
+					if _, again := applied.LoadOrStore(key, true); again {
+						t.Errorf("%s applied twice", key)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if _, ok := applied.Load(key); !ok {
+			t.Errorf("%s never applied", key)
+		}
+	}
 }
 
 // testCopy: Dump into a bbolt file (the PostgreSQL backup, and the same

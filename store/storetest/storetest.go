@@ -32,6 +32,10 @@ type Backend struct {
 	// Crash closes s as a killed process leaves it: its outbox claims
 	// stay until their lease expires. Set with Second.
 	Crash func(s store.Store)
+	// Corrupt breaks one of the store's invariants in s's database (an
+	// index that disagrees with its record) and returns a handle on it
+	// for Check to find.
+	Corrupt func(t *testing.T, s store.Store) store.Store
 	// Migrations takes a database of this backend down to its first
 	// schema and back up, checking it at each step.
 	Migrations func(t *testing.T)
@@ -69,6 +73,20 @@ func Run(t *testing.T, b Backend) {
 	t.Run("ConcurrentWriters", func(t *testing.T) { s, _ := open(t); testConcurrent(t, s, s) })
 	t.Run("CopyToFile", func(t *testing.T) { s, _ := open(t); testCopy(t, s) })
 	t.Run("Lead", func(t *testing.T) { s, _ := open(t); testLead(t, b, s) })
+	t.Run("CloseFinishesSubmitted", func(t *testing.T) { s, _ := open(t); testClose(t, b, s) })
+	if b.Corrupt != nil {
+		t.Run("CheckFindsDamage", func(t *testing.T) {
+			s, _ := open(t)
+			declare(t, s, "checked")
+			mustApply(t, s, 1, withChannel("C1"))
+			if err := s.Check(); err != nil {
+				t.Fatalf("Check before the damage: %v", err)
+			}
+			if err := b.Corrupt(t, s).Check(); !errors.Is(err, store.ErrCorrupt) {
+				t.Fatalf("Check after an index was damaged: %v, want ErrCorrupt", err)
+			}
+		})
+	}
 	if b.Second != nil {
 		t.Run("TwoProcessesOneIncident", func(t *testing.T) { s, _ := open(t); testConcurrent(t, s, b.Second(t, s)) })
 		t.Run("ClaimExclusive", func(t *testing.T) { s, _ := open(t); testClaims(t, b, s) })
@@ -322,5 +340,33 @@ func testNumbers(t *testing.T, b Backend, s store.Store) {
 	wg.Wait()
 	if st, _ := s.Stats(); st.MaxIncident != 24 || st.Incidents != 24 {
 		t.Fatalf("after 24 creates: %+v", st)
+	}
+}
+
+// testClose: writes submitted before Close commit; writes after it fail
+// with ErrClosed.
+func testClose(t *testing.T, b Backend, s store.Store) {
+	declare(t, s, "closing")
+	var commits []*store.Commit
+	for i := range 20 {
+		commits = append(commits, s.ApplyAsync(1, note(fmt.Sprintf("c%d", i))))
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commits {
+		if _, err := c.Wait(); err != nil {
+			t.Fatalf("a write submitted before Close: %v", err)
+		}
+	}
+	if _, err := s.Apply(1, note("late")); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("Apply after Close: %v, want ErrClosed", err)
+	}
+	if _, err := s.ApplyAsync(1, note("late")).Wait(); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("ApplyAsync after Close: %v, want ErrClosed", err)
+	}
+	s = b.Reopen(t, s)
+	if got := eventCount(t, s, 1); got < 21 {
+		t.Fatalf("%d events after reopening, want the declaration's and 20 notes", got)
 	}
 }
