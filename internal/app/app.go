@@ -240,9 +240,12 @@ func (a *App) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
+	var refresh sync.WaitGroup
+	a.runAlertRefresh(ctx, &refresh)
 	err = a.Bot.Run(ctx)
 	cancel()
 	<-led
+	refresh.Wait()
 	if a.http != nil {
 		sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = a.http.Shutdown(sctx)

@@ -16,8 +16,8 @@ const leaderName = "firebreak-scheduler"
 const DefaultLeadEvery = 2 * time.Second
 
 // Leading reports whether this process runs the once-per-moment jobs: the scheduler
-// (reminders, the digest), review polls, the page lane and the alert groups' card refresh.
-// On bbolt the one process always leads.
+// (reminders, the digest), review polls and the page lane. On bbolt the one process always
+// leads.
 func (a *App) Leading() bool { return a.leader.Load() }
 
 // startLeading runs the led jobs as soon as this process holds the leader lock: at once when

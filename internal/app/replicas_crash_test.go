@@ -83,8 +83,8 @@ type replicaRig struct {
 	gh    *githubfake.Server
 	pd    *pagerdutyfake.Server
 
-	mu    sync.Mutex
-	procs [replicaCount]*crashtest.Proc
+	mu        sync.Mutex
+	procs     [replicaCount]*crashtest.Proc
 	runs      int
 	kills     int
 	refreshes int
