@@ -1,9 +1,13 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,6 +18,7 @@ import (
 	"github.com/firebreak-hq/firebreak/bot"
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
+	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -29,13 +34,19 @@ type inProcReplica struct {
 // stopReplica stopped them first.
 func startReplicas(t *testing.T, ws workspace, n int) []*inProcReplica {
 	t.Helper()
+	return startReplicasHTTP(t, ws, n, false)
+}
+
+// startReplicasHTTP is startReplicas, each replica serving HTTP (hooks, probes) when http.
+func startReplicasHTTP(t *testing.T, ws workspace, n int, http bool) []*inProcReplica {
+	t.Helper()
 	cfg, err := app.FromEnv(func(k string) string { return ws.env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	var reps []*inProcReplica
 	for range n {
-		a, err := app.New(cfg, app.Options{Logger: zaptest.NewLogger(t).Named("app"), NoHTTP: true,
+		a, err := app.New(cfg, app.Options{Logger: zaptest.NewLogger(t).Named("app"), NoHTTP: !http,
 			LeadEvery: 20 * time.Millisecond, CardInterval: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
@@ -194,5 +205,89 @@ func TestClickStormCoalescedAcrossReplicas(t *testing.T) {
 		t.Errorf("%d chat.update calls for %d clicks on three replicas: card updates are not coalesced", updates, clicks)
 	} else {
 		t.Logf("%d chat.update calls for %d clicks dealt to %d replicas", updates, clicks, len(conns))
+	}
+}
+
+// TestAlertsOnAFollowerReplica: Alertmanager's webhooks reach a replica that does not lead.
+// The alert declares, the sev1 is paged once (by the leader's page lane), and a later alert
+// of the group is counted on the card, refreshed by the replica that received it.
+func TestAlertsOnAFollowerReplica(t *testing.T) {
+	pd, err := pagerdutyfake.New(pdKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pd.Close)
+	ws := newWorkspace(t)
+	ws.env["FIREBREAK_DB"] = pgSchema(t, "alerts")
+	ws.env["FIREBREAK_HOOK_TOKENS"] = "alertmanager=" + amToken
+	ws.env["PAGERDUTY_ROUTING_KEY"] = pdKey
+	ws.env["PAGERDUTY_EVENTS_URL"] = pd.URL
+	routes := filepath.Join(ws.dir, "routes.yaml")
+	if err := os.WriteFile(routes, []byte(testRoutes), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ws.env["FIREBREAK_ROUTES"] = routes
+	reps := startReplicasHTTP(t, ws, 3, true)
+	var follower *inProcReplica
+	waitFor(t, 20*time.Second, "a leader", func() bool {
+		leaders := 0
+		for _, r := range reps {
+			if r.a.Leading() {
+				leaders++
+			} else {
+				follower = r
+			}
+		}
+		return leaders == 1
+	})
+	post := func(body []byte) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, "http://"+follower.a.HTTPAddr()+"/hooks/alertmanager", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+amToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("hook answered %d", resp.StatusCode)
+		}
+	}
+	group := `{}:{alertname="HighErrorRate"}`
+	post(amPayload("firing", group, amAlert("firing", "fp1", "web-1")))
+	db := follower.a.DB
+	cardAlerts := func() string {
+		inc, err := db.Get(1)
+		if err != nil {
+			return ""
+		}
+		rec, err := db.Slack(1)
+		if err != nil || rec.CardTS == "" {
+			return ""
+		}
+		m, ok := ws.slack.Message(inc.Channel, rec.CardTS)
+		if !ok {
+			return ""
+		}
+		for _, b := range m.BlocksDecoded {
+			if b["block_id"] == "alerts" {
+				return blockText(b)
+			}
+		}
+		return ""
+	}
+	waitFor(t, 30*time.Second, "the card shows the alert and the page", func() bool {
+		return cardAlerts() == "*Alerts:* 1 from Alertmanager\n*Pages:* :pager: pagerduty paged"
+	})
+	post(amPayload("firing", group, amAlert("firing", "fp1", "web-1"), amAlert("firing", "fp2", "web-2")))
+	waitFor(t, 30*time.Second, "the card counts 2 alerts", func() bool {
+		return strings.HasPrefix(cardAlerts(), "*Alerts:* 2 from Alertmanager\n")
+	})
+	if n := len(pd.Alerts()); n != 1 {
+		t.Fatalf("PagerDuty has %d alerts for one sev1", n)
 	}
 }
