@@ -82,6 +82,8 @@ type replicaRig struct {
 	slack *slackfake.Server
 	gh    *githubfake.Server
 	pd    *pagerdutyfake.Server
+	// announce is the announce channel.
+	announce string
 
 	mu        sync.Mutex
 	procs     [replicaCount]*crashtest.Proc
@@ -108,7 +110,7 @@ func newReplicaRig(t *testing.T, seed uint64) *replicaRig {
 	ws.env["PAGERDUTY_ROUTING_KEY"] = pdKey
 	ws.env["PAGERDUTY_EVENTS_URL"] = pd.URL
 	ws.env["FIREBREAK_PAGE_SEVERITIES"] = "sev1"
-	r := &replicaRig{t: t, bin: bin, dsn: dsn, slack: ws.slack, gh: ws.gh, pd: pd}
+	r := &replicaRig{t: t, bin: bin, dsn: dsn, slack: ws.slack, gh: ws.gh, pd: pd, announce: ws.announce}
 	for k, v := range ws.env {
 		r.env = append(r.env, k+"="+v)
 	}
@@ -324,8 +326,8 @@ func replicaKills(t *testing.T) int {
 // and SIGKILLs a random replica again and again (restarting it each time) during a busy sev1
 // incident, while Slack also asks a random connection now and then to refresh
 // (refresh_requested). No ack may come after Slack's 3 s. Every action Slack saw acknowledged must be on the timeline exactly once, and the
-// incident must end with one channel, one pinned card showing the final state, one
-// postmortem issue (follow-ups filed once each) and one page.
+// incident must end with one channel, one pinned card showing the final state, every bot
+// message posted once, one postmortem issue (follow-ups filed once each) and one page.
 //
 // FIREBREAK_REPLICA_KILLS sets the number of kills (default 20), FIREBREAK_CRASH_SEED
 // replays a run (the seed is logged); FIREBREAK_TEST_POSTGRES names the server.
@@ -341,7 +343,7 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 	for i := range replicaCount {
 		r.start(i)
 	}
-	began := time.Now()
+	var began time.Time
 
 	var (
 		exp      []expectation
@@ -650,6 +652,21 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 	}
 	if n := len(r.pd.Alerts()); n != 1 {
 		t.Errorf("%d PagerDuty alerts for one sev1, want 1", n)
+	}
+	// Every message the bot posted in the incident's channel and in the announce channel
+	// was posted once: no effect was performed twice across replicas and kills.
+	for _, c := range []string{ch.ID, r.announce} {
+		seen := map[string]int{}
+		for _, m := range r.slack.Messages(c) {
+			if m.User == slackfake.BotUserID {
+				seen[m.Text]++
+			}
+		}
+		for text, n := range seen {
+			if n > 1 {
+				t.Errorf("DUPLICATE: the bot posted %d times in %s: %.200q", n, c, text)
+			}
+		}
 	}
 	per := map[int]int{}
 	for _, e := range r.slack.Envelopes() {
