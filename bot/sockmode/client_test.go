@@ -101,7 +101,9 @@ func TestRefreshOpensTheNewConnectionFirst(t *testing.T) {
 		old := f.ConnIDs()[0]
 		for i := 0; i < 20; i++ {
 			if i == 5 {
-				if err := f.DisconnectConn(old, slackfake.ReasonRefreshRequested); err != nil {
+				// Slack warns before it refreshes; both mean "open another connection".
+				reason := []string{slackfake.ReasonRefreshRequested, slackfake.ReasonWarning}[round%2]
+				if err := f.DisconnectConn(old, reason); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -136,7 +138,7 @@ func TestRefreshOpensTheNewConnectionFirst(t *testing.T) {
 	}
 	for i, sp := range hist[:3] {
 		next := hist[i+1]
-		if sp.Reason != slackfake.ReasonRefreshRequested {
+		if sp.Reason == "" {
 			t.Errorf("connection %d ended without being asked: %+v", sp.ID, sp)
 		}
 		if !next.Opened.Before(sp.Closed) {
@@ -220,4 +222,47 @@ func dialRaw(t *testing.T, f *slackfake.Server) *websocket.Conn {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestRefreshRefusedKeepsTheOldConnection: asked to refresh while the app's 10 connections are
+// all open (the one asked to leave counts), the client is turned away, keeps its old
+// connection until Slack closes it, and then connects again.
+func TestRefreshRefusedKeepsTheOldConnection(t *testing.T) {
+	f := fake(t, slackfake.WithDrainAfter(time.Second))
+	r := start(t, f, Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
+	waitFor(t, "a connection", func() bool { return len(f.ConnIDs()) == 1 })
+	old := f.ConnIDs()[0]
+	var others []*websocket.Conn
+	for i := 0; i < 9; i++ {
+		others = append(others, dialRaw(t, f))
+	}
+	defer func() {
+		for _, c := range others {
+			_ = c.Close()
+		}
+	}()
+	if err := f.DisconnectConn(old, slackfake.ReasonRefreshRequested); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the replacement turned away", func() bool { return f.RefusedConnections() >= 1 })
+	// Read the bot's news first: if the old connection is still open afterwards, the bot
+	// must not have been told it was disconnected.
+	told := r.count(socketmode.EventTypeDisconnect)
+	for _, sp := range f.ConnHistory() {
+		if sp.ID != old {
+			continue
+		}
+		if !sp.Closed.IsZero() && sp.Closed.Sub(sp.Asked) < time.Second {
+			t.Fatalf("the client closed its only connection %v after the refresh, before Slack did", sp.Closed.Sub(sp.Asked))
+		}
+		if sp.Closed.IsZero() && told != 0 {
+			t.Fatal("the bot was told it is disconnected while its old connection was still open")
+		}
+	}
+	waitFor(t, "connected again", func() bool { opened, _ := r.cl.Stats(); return opened == 2 })
+	hist := f.ConnHistory()
+	last := hist[len(hist)-1]
+	if last.ID == old || !last.Closed.IsZero() {
+		t.Fatalf("connections %+v", hist)
+	}
 }
