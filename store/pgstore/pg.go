@@ -375,7 +375,8 @@ func (p *Store) TryLead(name string) (func(), bool, error) {
 		return nil, false, storeErr(err)
 	}
 	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, p.lockKey("lead:"+name)).Scan(&ok); err != nil {
+	key := p.lockKey("lead:" + name)
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, key).Scan(&ok); err != nil {
 		conn.Release()
 		return nil, false, storeErr(err)
 	}
@@ -389,7 +390,11 @@ func (p *Store) TryLead(name string) (func(), bool, error) {
 		once.Do(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			_ = c.Close(ctx) // ends the session, and with it the lock
+			// Unlocked before the connection ends, so that whoever asks
+			// next finds it free (a closing session lets go of its locks
+			// only once the server has noticed).
+			_, _ = c.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, key)
+			_ = c.Close(ctx)
 		})
 	}
 	p.leadMu.Lock()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -315,11 +316,7 @@ func (p *Store) persist(ctx context.Context, tx pgx.Tx, prev *incident.Incident,
 		evs[i], seqs[i], kinds[i], bodies[i] = e, int64(e.Seq), string(e.Kind), string(v)
 	}
 	// Everything the command writes goes to the server in one round trip
-	// (a batch inside the transaction); outbox ids are allocated first.
-	items, lanes, err := p.outboxRows(ctx, tx, n, res.Effects)
-	if err != nil {
-		return err
-	}
+	// (a batch inside the transaction).
 	b := &pgx.Batch{}
 	if prev == nil {
 		b.Queue(`INSERT INTO incidents (number, body, open, channel, declared_at, last_seq) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -332,13 +329,16 @@ func (p *Store) persist(ctx context.Context, tx pgx.Tx, prev *incident.Incident,
 		b.Queue(`INSERT INTO events (incident, seq, kind, body)
 			SELECT $1, s, k, b FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(s, k, b)`, n, seqs, kinds, bodies)
 	}
-	for i, it := range items {
-		v, err := json.Marshal(it)
-		if err != nil {
+	created := p.now().UTC()
+	for _, eff := range res.Effects {
+		lane := store.LaneMain
+		if incident.IsPageEffect(eff.Kind) {
+			lane = store.LanePage
+		}
+		if err := queueOutbox(b, lane, store.OutboxItem{Incident: n, Effect: eff, Created: created}); err != nil {
 			return fmt.Errorf("store: encode INC-%d effect: %w", n, err)
 		}
-		b.Queue(`INSERT INTO outbox (lane, id, incident, body) VALUES ($1, $2, $3, $4)`, lanes[i], it.ID, n, string(v))
-		added[lanes[i]]++
+		added[lane]++
 	}
 	for _, lane := range []string{store.LaneMain, store.LanePage} {
 		if added[lane] > 0 {
@@ -365,51 +365,35 @@ func (p *Store) persist(ctx context.Context, tx pgx.Tx, prev *incident.Incident,
 	return nil
 }
 
-// outboxRows allocates ids for effs from their lanes' sequences in one
-// query and returns the rows to insert and their lanes.
-func (p *Store) outboxRows(ctx context.Context, tx pgx.Tx, n uint64, effs []incident.Effect) ([]store.OutboxItem, []string, error) {
-	if len(effs) == 0 {
-		return nil, nil, nil
-	}
-	lanes := make([]string, len(effs))
-	for i, eff := range effs {
-		lanes[i] = store.LaneMain
-		if incident.IsPageEffect(eff.Kind) {
-			lanes[i] = store.LanePage
-		}
-	}
-	rows, err := tx.Query(ctx, `SELECT nextval(('outbox_' || l || '_seq')::regclass)
-		FROM unnest($1::text[]) WITH ORDINALITY AS t(l, i) ORDER BY i`, lanes)
-	if err != nil {
-		return nil, nil, err
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[uint64])
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(ids) != len(effs) {
-		return nil, nil, fmt.Errorf("store: %d outbox ids for %d effects", len(ids), len(effs))
-	}
-	created := p.now().UTC()
-	items := make([]store.OutboxItem, len(effs))
-	for i, eff := range effs {
-		items[i] = store.OutboxItem{ID: ids[i], Incident: n, Effect: eff, Created: created}
-	}
-	return items, lanes, nil
-}
+// idPrefix is how encoding/json starts an OutboxItem whose ID is 0.
+const idPrefix = `{"id":0,`
 
-// insertOutbox allocates the row's id from its lane's sequence and
-// inserts it.
-func insertOutbox(ctx context.Context, tx pgx.Tx, lane string, it store.OutboxItem) error {
-	if err := tx.QueryRow(ctx, `SELECT nextval($1::regclass)`, "outbox_"+lane+"_seq").Scan(&it.ID); err != nil {
-		return err
-	}
+// queueOutbox queues the insert of one outbox row. Its id comes from the
+// lane's sequence inside the statement and is spliced into the JSON the
+// bbolt store would write for it ({"id":N,…}), so no round trip is spent
+// on allocating it.
+func queueOutbox(b *pgx.Batch, lane string, it store.OutboxItem) error {
+	it.ID = 0
 	v, err := json.Marshal(it)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO outbox (lane, id, incident, body) VALUES ($1, $2, $3, $4)`, lane, it.ID, it.Incident, string(v))
-	return err
+	if !strings.HasPrefix(string(v), idPrefix) {
+		return fmt.Errorf("store: outbox row encodes as %.20q…", v)
+	}
+	b.Queue(`INSERT INTO outbox (lane, id, incident, body)
+		SELECT $1, i, $2, '{"id":' || i || substr($3, $4) FROM nextval(('outbox_' || $1 || '_seq')::regclass) AS i`,
+		lane, it.Incident, string(v), len(idPrefix))
+	return nil
+}
+
+// insertOutbox inserts one outbox row now.
+func insertOutbox(ctx context.Context, tx pgx.Tx, lane string, it store.OutboxItem) error {
+	b := &pgx.Batch{}
+	if err := queueOutbox(b, lane, it); err != nil {
+		return err
+	}
+	return tx.SendBatch(ctx, b).Close()
 }
 
 // notifyLanes queues a notification for every lane that got rows; it is
