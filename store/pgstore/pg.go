@@ -189,9 +189,10 @@ func Open(dsn string, opt Options) (*Store, error) {
 		p.closePool()
 		return nil, fmt.Errorf("database %s: %w", p.where, err)
 	}
-	p.wg.Add(2)
+	p.wg.Add(3)
 	go p.listen(opt.Poll)
 	go p.renewLeases()
+	go p.pruneLoop()
 	p.log.Debug("opened", zap.String("db", p.where), zap.String("schema", p.schema), zap.String("owner", p.owner))
 	return p, nil
 }
@@ -358,6 +359,26 @@ func (p *Store) renewLeases() {
 			cancel()
 			if err != nil && p.ctx.Err() == nil {
 				p.log.Warn("could not renew outbox leases", zap.Error(err))
+			}
+		}
+	}
+}
+
+// pruneEvery is how often each process removes expired dedupe keys
+// (bbolt removes a few on every dedupe write instead).
+const pruneEvery = 10 * time.Minute
+
+func (p *Store) pruneLoop() {
+	defer p.wg.Done()
+	t := time.NewTicker(pruneEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+			if _, err := p.PruneDedupe(); err != nil && p.ctx.Err() == nil {
+				p.log.Warn("could not remove expired dedupe keys", zap.Error(err))
 			}
 		}
 	}

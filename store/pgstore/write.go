@@ -466,13 +466,21 @@ func (p *Store) EnqueueOnce(key string, eff incident.Effect) (bool, error) {
 	return added[store.LaneMain] > 0, nil
 }
 
-// PruneDedupe removes every expired dedupe key.
+// PruneDedupe removes every expired dedupe key, in batches that skip
+// keys another transaction holds. Every process runs it every pruneEvery.
 func (p *Store) PruneDedupe() (int, error) {
-	var n int64
-	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM dedupe WHERE expires <= $1`, p.now().UnixNano())
-		n = tag.RowsAffected()
-		return err
-	})
-	return int(n), err
+	total := 0
+	for {
+		var n int64
+		err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
+			tag, err := tx.Exec(ctx, `DELETE FROM dedupe WHERE key IN (
+				SELECT key FROM dedupe WHERE expires <= $1 LIMIT 10000 FOR UPDATE SKIP LOCKED)`, p.now().UnixNano())
+			n = tag.RowsAffected()
+			return err
+		})
+		total += int(n)
+		if err != nil || n < 10000 {
+			return total, err
+		}
+	}
 }
