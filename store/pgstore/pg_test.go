@@ -48,6 +48,7 @@ var (
 )
 
 func TestContract(t *testing.T) {
+	pgtest.Require(t)
 	storetest.Run(t, storetest.Backend{
 		Open: func(t *testing.T, now func() time.Time) store.Store {
 			dsn := testDB(t)
