@@ -151,3 +151,18 @@ func TestDoctorPostgresUnreachable(t *testing.T) {
 		t.Fatalf("doctor on a closed port: %v %s", ok, detail)
 	}
 }
+
+// TestRunPostgresUnreachable: run on a PostgreSQL that does not answer
+// fails with a message that names the server but not the password.
+func TestRunPostgresUnreachable(t *testing.T) {
+	env := map[string]string{
+		"SLACK_APP_TOKEN":     "xapp-1-test",
+		"SLACK_BOT_TOKEN":     "xoxb-test",
+		"FIREBREAK_DB":        "postgres://firebreak:s3cret@127.0.0.1:1/none?connect_timeout=2",
+		"FIREBREAK_HTTP_ADDR": "127.0.0.1:0",
+	}
+	code, out, errs := cli(t, env, "run")
+	if code == 0 || !strings.Contains(errs, "127.0.0.1:1") || strings.Contains(out+errs, "s3cret") {
+		t.Fatalf("run on an unreachable database: exit %d\n%s%s", code, out, errs)
+	}
+}
