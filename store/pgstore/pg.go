@@ -81,9 +81,9 @@ type Store struct {
 	now   func() time.Time
 	lease time.Duration
 	owner string
-	// schema is the search_path schema the tables live in; channel is
-	// the LISTEN channel and lockSpace the advisory lock prefix derived
-	// from it, so databases in different schemas never wake each other.
+	// schema is the search_path schema the tables live in; the LISTEN
+	// channel and the advisory lock keys are derived from it, so
+	// databases in different schemas never wake or lock each other.
 	schema, channel string
 
 	notify, pageNotify chan struct{}
@@ -103,9 +103,10 @@ type Store struct {
 	faultMu sync.Mutex
 	fault   func(stage string) error
 
-	closed    atomic.Bool // Close began: new writes are refused
-	shut      atomic.Bool // the pool is closing: every write is refused
-	inflight  sync.WaitGroup
+	closed    atomic.Bool    // Close began: new writes are refused
+	shut      atomic.Bool    // the pool is closing: every write is refused
+	inflight  sync.WaitGroup // async writes submitted
+	txs       sync.WaitGroup // transactions running
 	closeOnce sync.Once
 	// abandoned: Abandon closed without releasing claims.
 	abandoned bool
@@ -207,8 +208,14 @@ func (p *Store) closePool() {
 // first.
 func (p *Store) Close() error {
 	p.closeOnce.Do(func() {
+		p.chainMu.Lock() // no async write starts after this
 		p.closed.Store(true)
+		p.chainMu.Unlock()
 		p.waitChains()
+		p.chainMu.Lock() // no transaction starts after this
+		p.shut.Store(true)
+		p.chainMu.Unlock()
+		p.txs.Wait()
 		if !p.abandoned {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_, err := p.pool.Exec(ctx, `UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1`, p.owner)
@@ -217,7 +224,6 @@ func (p *Store) Close() error {
 				p.log.Warn("could not release outbox claims; they expire after the lease", zap.Error(err))
 			}
 		}
-		p.shut.Store(true)
 		p.leadMu.Lock()
 		leads := p.leads
 		p.leads = nil

@@ -23,10 +23,15 @@ const writeTimeout = time.Minute
 // serialization failure.
 func (p *Store) inTx(fn func(ctx context.Context, tx pgx.Tx) error) error {
 	// Writes submitted before Close still run (Close waits for them);
-	// once the pool is closed every write is ErrClosed.
+	// once the pool is closing every write is ErrClosed.
+	p.chainMu.Lock()
 	if p.shut.Load() {
+		p.chainMu.Unlock()
 		return store.ErrClosed
 	}
+	p.txs.Add(1)
+	p.chainMu.Unlock()
+	defer p.txs.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	var err error
@@ -43,17 +48,22 @@ func (p *Store) inTx(fn func(ctx context.Context, tx pgx.Tx) error) error {
 
 // async runs w in its own goroutine after every earlier write with the
 // same chain key (one incident, one alert group), so that writes of one
-// incident submitted from this process apply in submission order.
-func (p *Store) async(chain string, w func()) {
-	p.inflight.Add(1)
+// incident submitted from this process apply in submission order. It
+// returns false, running nothing, once Close has begun.
+func (p *Store) async(chain string, w func()) bool {
 	var prev, done chan struct{}
+	p.chainMu.Lock()
+	if p.closed.Load() {
+		p.chainMu.Unlock()
+		return false
+	}
+	p.inflight.Add(1)
 	if chain != "" {
 		done = make(chan struct{})
-		p.chainMu.Lock()
 		prev = p.chains[chain]
 		p.chains[chain] = done
-		p.chainMu.Unlock()
 	}
+	p.chainMu.Unlock()
 	go func() {
 		defer p.inflight.Done()
 		if prev != nil {
@@ -69,6 +79,7 @@ func (p *Store) async(chain string, w func()) {
 			close(done)
 		}
 	}()
+	return true
 }
 
 func (p *Store) waitChains() { p.inflight.Wait() }
@@ -86,14 +97,12 @@ func (p *Store) Create(fn func(n uint64) (incident.Result, error)) (incident.Res
 // CreateAsync is Create in the background; Wait on the Commit.
 func (p *Store) CreateAsync(fn func(n uint64) (incident.Result, error)) *store.Commit {
 	c, finish := store.NewCommit()
-	if p.closed.Load() {
-		finish(incident.Result{}, false, store.ErrClosed)
-		return c
-	}
-	p.async("", func() {
+	if !p.async("", func() {
 		r, err := p.create(nil, fn)
 		finish(r, false, err)
-	})
+	}) {
+		finish(incident.Result{}, false, store.ErrClosed)
+	}
 	return c
 }
 
@@ -145,14 +154,12 @@ func (p *Store) Apply(n uint64, fn func(incident.Incident) (incident.Result, err
 // incident n submitted here.
 func (p *Store) ApplyAsync(n uint64, fn func(incident.Incident) (incident.Result, error)) *store.Commit {
 	c, finish := store.NewCommit()
-	if p.closed.Load() {
-		finish(incident.Result{}, false, store.ErrClosed)
-		return c
-	}
-	p.async(incChain(n), func() {
+	if !p.async(incChain(n), func() {
 		r, dup, err := p.apply("", n, fn)
 		finish(r, dup, err)
-	})
+	}) {
+		finish(incident.Result{}, false, store.ErrClosed)
+	}
 	return c
 }
 
@@ -162,13 +169,12 @@ func (p *Store) ApplyOnce(key string, n uint64, fn func(incident.Incident) (inci
 		return incident.Result{}, false, fmt.Errorf("store: dedupe key of %d bytes exceeds %d", len(key), store.MaxDedupeKey)
 	}
 	c, finish := store.NewCommit()
-	if p.closed.Load() {
-		return incident.Result{}, false, store.ErrClosed
-	}
-	p.async(incChain(n), func() {
+	if !p.async(incChain(n), func() {
 		r, dup, err := p.apply(key, n, fn)
 		finish(r, dup, err)
-	})
+	}) {
+		return incident.Result{}, false, store.ErrClosed
+	}
 	r, err := c.Wait()
 	return r, c.Dup(), err
 }
