@@ -145,6 +145,22 @@ func TestMigrateRefusesBadInput(t *testing.T) {
 	}
 }
 
+// TestMigrateRefusesARunningBot: the source's lock says a bot still
+// writes to it; nothing is copied.
+func TestMigrateRefusesARunningBot(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "fb.db")
+	seedDB(t, file, 1)
+	held, err := store.Open(file, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	code, _, errs := cli(t, nil, "migrate", "--from", file, "--to", "postgres://u@127.0.0.1:1/x")
+	if code == 0 || !strings.Contains(errs, "stop it before migrating") {
+		t.Fatalf("migrate from a held file: exit %d, %s", code, errs)
+	}
+}
+
 func TestDoctorPostgresUnreachable(t *testing.T) {
 	ok, _, detail := dbWritable("postgres://firebreak:secret@127.0.0.1:1/none?connect_timeout=2")
 	if ok || !strings.Contains(detail, "check FIREBREAK_DB") || strings.Contains(detail, "secret") {
