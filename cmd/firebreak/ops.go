@@ -27,7 +27,7 @@ import (
 )
 
 func cmdVersion(w io.Writer) {
-	fmt.Fprintf(w, "firebreak %s (commit %s, schema %d)\n", version, commit, store.SchemaVersion)
+	fmt.Fprintf(w, "firebreak %s (commit %s, schema %d, PostgreSQL schema %d)\n", version, commit, store.SchemaVersion, pgstore.SchemaVersion)
 }
 
 func cmdBackup(args []string, w io.Writer, getenv func(string) string) error {

@@ -145,9 +145,40 @@ func TestMigrateRefusesBadInput(t *testing.T) {
 	}
 }
 
+// TestMigrateRefusesARunningBot: the source's lock says a bot still
+// writes to it; nothing is copied.
+func TestMigrateRefusesARunningBot(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "fb.db")
+	seedDB(t, file, 1)
+	held, err := store.Open(file, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	code, _, errs := cli(t, nil, "migrate", "--from", file, "--to", "postgres://u@127.0.0.1:1/x")
+	if code == 0 || !strings.Contains(errs, "stop it before migrating") {
+		t.Fatalf("migrate from a held file: exit %d, %s", code, errs)
+	}
+}
+
 func TestDoctorPostgresUnreachable(t *testing.T) {
 	ok, _, detail := dbWritable("postgres://firebreak:secret@127.0.0.1:1/none?connect_timeout=2")
 	if ok || !strings.Contains(detail, "check FIREBREAK_DB") || strings.Contains(detail, "secret") {
 		t.Fatalf("doctor on a closed port: %v %s", ok, detail)
+	}
+}
+
+// TestRunPostgresUnreachable: run on a PostgreSQL that does not answer
+// fails with a message that names the server but not the password.
+func TestRunPostgresUnreachable(t *testing.T) {
+	env := map[string]string{
+		"SLACK_APP_TOKEN":     "xapp-1-test",
+		"SLACK_BOT_TOKEN":     "xoxb-test",
+		"FIREBREAK_DB":        "postgres://firebreak:s3cret@127.0.0.1:1/none?connect_timeout=2",
+		"FIREBREAK_HTTP_ADDR": "127.0.0.1:0",
+	}
+	code, out, errs := cli(t, env, "run")
+	if code == 0 || !strings.Contains(errs, "127.0.0.1:1") || strings.Contains(out+errs, "s3cret") {
+		t.Fatalf("run on an unreachable database: exit %d\n%s%s", code, out, errs)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/store"
+	"github.com/firebreak-hq/firebreak/store/pgstore"
 )
 
 func cmdRun(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
@@ -44,8 +45,13 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 		return err
 	}
 	defer stopBackups()
-	log.Info("firebreak starting", zap.String("version", version), zap.String("db", cfg.DBPath),
-		zap.String("http", a.HTTPAddr()), zap.Int("schema", store.SchemaVersion))
+	schema := store.SchemaVersion
+	if a.DB.Kind() == "postgres" {
+		schema = pgstore.SchemaVersion
+	}
+	// Where names the database without its password.
+	log.Info("firebreak starting", zap.String("version", version), zap.String("db", a.DB.Where()),
+		zap.String("store", a.DB.Kind()), zap.String("http", a.HTTPAddr()), zap.Int("schema", schema))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	replaced := watchDatabase(ctx, a.DB, dbWatchEvery, func() {

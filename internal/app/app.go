@@ -113,7 +113,7 @@ func New(cfg Config, opt Options) (*App, error) {
 		}
 		a.ln = ln
 	}
-	db, err := OpenStore(cfg.DBPath, cfg.NoSync, log, now)
+	db, err := openStore(cfg.DBPath, cfg.NoSync, cfg.ClaimLease, log, now)
 	if err != nil {
 		if a.ln != nil {
 			_ = a.ln.Close()

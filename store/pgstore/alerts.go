@@ -24,18 +24,16 @@ func (p *Store) RecordAlert(key, group string, decide func(open *incident.Incide
 // alert of the group submitted here.
 func (p *Store) RecordAlertAsync(key, group string, decide func(open *incident.Incident, next uint64) (store.AlertDecision, error)) *store.AlertCommit {
 	c, finish := store.NewAlertCommit()
-	switch {
-	case len(key) > store.MaxDedupeKey:
+	if len(key) > store.MaxDedupeKey {
 		finish(incident.Result{}, false, fmt.Errorf("store: alert dedupe key is over %d bytes", store.MaxDedupeKey))
 		return c
-	case p.closed.Load():
-		finish(incident.Result{}, false, store.ErrClosed)
-		return c
 	}
-	p.async("alert:"+group, func() {
+	if !p.async("alert:"+group, func() {
 		r, dup, err := p.recordAlert(key, group, decide)
 		finish(r, dup, err)
-	})
+	}) {
+		finish(incident.Result{}, false, store.ErrClosed)
+	}
 	return c
 }
 

@@ -81,9 +81,9 @@ type Store struct {
 	now   func() time.Time
 	lease time.Duration
 	owner string
-	// schema is the search_path schema the tables live in; channel is
-	// the LISTEN channel and lockSpace the advisory lock prefix derived
-	// from it, so databases in different schemas never wake each other.
+	// schema is the search_path schema the tables live in; the LISTEN
+	// channel and the advisory lock keys are derived from it, so
+	// databases in different schemas never wake or lock each other.
 	schema, channel string
 
 	notify, pageNotify chan struct{}
@@ -103,9 +103,10 @@ type Store struct {
 	faultMu sync.Mutex
 	fault   func(stage string) error
 
-	closed    atomic.Bool // Close began: new writes are refused
-	shut      atomic.Bool // the pool is closing: every write is refused
-	inflight  sync.WaitGroup
+	closed    atomic.Bool    // Close began: new writes are refused
+	shut      atomic.Bool    // the pool is closing: every write is refused
+	inflight  sync.WaitGroup // async writes submitted
+	txs       sync.WaitGroup // transactions running
 	closeOnce sync.Once
 	// abandoned: Abandon closed without releasing claims.
 	abandoned bool
@@ -189,9 +190,10 @@ func Open(dsn string, opt Options) (*Store, error) {
 		p.closePool()
 		return nil, fmt.Errorf("database %s: %w", p.where, err)
 	}
-	p.wg.Add(2)
+	p.wg.Add(3)
 	go p.listen(opt.Poll)
 	go p.renewLeases()
+	go p.pruneLoop()
 	p.log.Debug("opened", zap.String("db", p.where), zap.String("schema", p.schema), zap.String("owner", p.owner))
 	return p, nil
 }
@@ -206,8 +208,14 @@ func (p *Store) closePool() {
 // first.
 func (p *Store) Close() error {
 	p.closeOnce.Do(func() {
+		p.chainMu.Lock() // no async write starts after this
 		p.closed.Store(true)
+		p.chainMu.Unlock()
 		p.waitChains()
+		p.chainMu.Lock() // no transaction starts after this
+		p.shut.Store(true)
+		p.chainMu.Unlock()
+		p.txs.Wait()
 		if !p.abandoned {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_, err := p.pool.Exec(ctx, `UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1`, p.owner)
@@ -216,7 +224,6 @@ func (p *Store) Close() error {
 				p.log.Warn("could not release outbox claims; they expire after the lease", zap.Error(err))
 			}
 		}
-		p.shut.Store(true)
 		p.leadMu.Lock()
 		leads := p.leads
 		p.leads = nil
@@ -363,6 +370,26 @@ func (p *Store) renewLeases() {
 	}
 }
 
+// pruneEvery is how often each process removes expired dedupe keys
+// (bbolt removes a few on every dedupe write instead).
+const pruneEvery = 10 * time.Minute
+
+func (p *Store) pruneLoop() {
+	defer p.wg.Done()
+	t := time.NewTicker(pruneEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+			if _, err := p.PruneDedupe(); err != nil && p.ctx.Err() == nil {
+				p.log.Warn("could not remove expired dedupe keys", zap.Error(err))
+			}
+		}
+	}
+}
+
 // TryLead makes this process the leader for name while it holds the
 // returned release: a session advisory lock on a connection kept out of
 // the pool. PostgreSQL releases it when the connection ends, so a killed
@@ -375,7 +402,8 @@ func (p *Store) TryLead(name string) (func(), bool, error) {
 		return nil, false, storeErr(err)
 	}
 	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, p.lockKey("lead:"+name)).Scan(&ok); err != nil {
+	key := p.lockKey("lead:" + name)
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, key).Scan(&ok); err != nil {
 		conn.Release()
 		return nil, false, storeErr(err)
 	}
@@ -389,7 +417,11 @@ func (p *Store) TryLead(name string) (func(), bool, error) {
 		once.Do(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			_ = c.Close(ctx) // ends the session, and with it the lock
+			// Unlocked before the connection ends, so that whoever asks
+			// next finds it free (a closing session lets go of its locks
+			// only once the server has noticed).
+			_, _ = c.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, key)
+			_ = c.Close(ctx)
 		})
 	}
 	p.leadMu.Lock()

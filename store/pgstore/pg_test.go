@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -47,6 +48,7 @@ var (
 )
 
 func TestContract(t *testing.T) {
+	pgtest.Require(t)
 	storetest.Run(t, storetest.Backend{
 		Open: func(t *testing.T, now func() time.Time) store.Store {
 			dsn := testDB(t)
@@ -182,5 +184,50 @@ func TestNotifyAcrossProcesses(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s lane: no notification in the other process within 10 s", lane.name)
 		}
+	}
+}
+
+// TestStoredForms: rows hold exactly the JSON the bbolt store writes.
+func TestStoredForms(t *testing.T) {
+	s := openPG(t, testDB(t), time.Now)
+	r, err := s.Create(func(n uint64) (incident.Result, error) {
+		r, err := incident.Declare(n, incident.Declaration{Title: "forms", Declarer: "U1"}, storetest.T0)
+		r.Effects = append(r.Effects, incident.Effect{Kind: incident.EffPageTrigger, Text: "p"})
+		return r, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var body string
+	if err := s.Pool().QueryRow(ctx, `SELECT body FROM incidents WHERE number = 1`).Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := json.Marshal(r.Incident); body != string(want) {
+		t.Fatalf("incident row:\n%s\nwant\n%s", body, want)
+	}
+	rows, err := s.Pool().Query(ctx, `SELECT lane, id, body FROM outbox ORDER BY lane, id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var lane, body string
+		var id uint64
+		if err := rows.Scan(&lane, &id, &body); err != nil {
+			t.Fatal(err)
+		}
+		var it store.OutboxItem
+		if err := json.Unmarshal([]byte(body), &it); err != nil || it.ID != id {
+			t.Fatalf("outbox row %s/%d: %s (%v)", lane, id, body, err)
+		}
+		if want, _ := json.Marshal(it); body != string(want) {
+			t.Fatalf("outbox row:\n%s\nwant\n%s", body, want)
+		}
+		n++
+	}
+	if n != len(r.Effects) {
+		t.Fatalf("%d outbox rows for %d effects", n, len(r.Effects))
 	}
 }

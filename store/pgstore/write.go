@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,10 +23,15 @@ const writeTimeout = time.Minute
 // serialization failure.
 func (p *Store) inTx(fn func(ctx context.Context, tx pgx.Tx) error) error {
 	// Writes submitted before Close still run (Close waits for them);
-	// once the pool is closed every write is ErrClosed.
+	// once the pool is closing every write is ErrClosed.
+	p.chainMu.Lock()
 	if p.shut.Load() {
+		p.chainMu.Unlock()
 		return store.ErrClosed
 	}
+	p.txs.Add(1)
+	p.chainMu.Unlock()
+	defer p.txs.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	var err error
@@ -42,17 +48,22 @@ func (p *Store) inTx(fn func(ctx context.Context, tx pgx.Tx) error) error {
 
 // async runs w in its own goroutine after every earlier write with the
 // same chain key (one incident, one alert group), so that writes of one
-// incident submitted from this process apply in submission order.
-func (p *Store) async(chain string, w func()) {
-	p.inflight.Add(1)
+// incident submitted from this process apply in submission order. It
+// returns false, running nothing, once Close has begun.
+func (p *Store) async(chain string, w func()) bool {
 	var prev, done chan struct{}
+	p.chainMu.Lock()
+	if p.closed.Load() {
+		p.chainMu.Unlock()
+		return false
+	}
+	p.inflight.Add(1)
 	if chain != "" {
 		done = make(chan struct{})
-		p.chainMu.Lock()
 		prev = p.chains[chain]
 		p.chains[chain] = done
-		p.chainMu.Unlock()
 	}
+	p.chainMu.Unlock()
 	go func() {
 		defer p.inflight.Done()
 		if prev != nil {
@@ -68,6 +79,7 @@ func (p *Store) async(chain string, w func()) {
 			close(done)
 		}
 	}()
+	return true
 }
 
 func (p *Store) waitChains() { p.inflight.Wait() }
@@ -85,14 +97,12 @@ func (p *Store) Create(fn func(n uint64) (incident.Result, error)) (incident.Res
 // CreateAsync is Create in the background; Wait on the Commit.
 func (p *Store) CreateAsync(fn func(n uint64) (incident.Result, error)) *store.Commit {
 	c, finish := store.NewCommit()
-	if p.closed.Load() {
-		finish(incident.Result{}, false, store.ErrClosed)
-		return c
-	}
-	p.async("", func() {
+	if !p.async("", func() {
 		r, err := p.create(nil, fn)
 		finish(r, false, err)
-	})
+	}) {
+		finish(incident.Result{}, false, store.ErrClosed)
+	}
 	return c
 }
 
@@ -144,14 +154,12 @@ func (p *Store) Apply(n uint64, fn func(incident.Incident) (incident.Result, err
 // incident n submitted here.
 func (p *Store) ApplyAsync(n uint64, fn func(incident.Incident) (incident.Result, error)) *store.Commit {
 	c, finish := store.NewCommit()
-	if p.closed.Load() {
-		finish(incident.Result{}, false, store.ErrClosed)
-		return c
-	}
-	p.async(incChain(n), func() {
+	if !p.async(incChain(n), func() {
 		r, dup, err := p.apply("", n, fn)
 		finish(r, dup, err)
-	})
+	}) {
+		finish(incident.Result{}, false, store.ErrClosed)
+	}
 	return c
 }
 
@@ -161,13 +169,12 @@ func (p *Store) ApplyOnce(key string, n uint64, fn func(incident.Incident) (inci
 		return incident.Result{}, false, fmt.Errorf("store: dedupe key of %d bytes exceeds %d", len(key), store.MaxDedupeKey)
 	}
 	c, finish := store.NewCommit()
-	if p.closed.Load() {
-		return incident.Result{}, false, store.ErrClosed
-	}
-	p.async(incChain(n), func() {
+	if !p.async(incChain(n), func() {
 		r, dup, err := p.apply(key, n, fn)
 		finish(r, dup, err)
-	})
+	}) {
+		return incident.Result{}, false, store.ErrClosed
+	}
 	r, err := c.Wait()
 	return r, c.Dup(), err
 }
@@ -315,11 +322,7 @@ func (p *Store) persist(ctx context.Context, tx pgx.Tx, prev *incident.Incident,
 		evs[i], seqs[i], kinds[i], bodies[i] = e, int64(e.Seq), string(e.Kind), string(v)
 	}
 	// Everything the command writes goes to the server in one round trip
-	// (a batch inside the transaction); outbox ids are allocated first.
-	items, lanes, err := p.outboxRows(ctx, tx, n, res.Effects)
-	if err != nil {
-		return err
-	}
+	// (a batch inside the transaction).
 	b := &pgx.Batch{}
 	if prev == nil {
 		b.Queue(`INSERT INTO incidents (number, body, open, channel, declared_at, last_seq) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -332,13 +335,16 @@ func (p *Store) persist(ctx context.Context, tx pgx.Tx, prev *incident.Incident,
 		b.Queue(`INSERT INTO events (incident, seq, kind, body)
 			SELECT $1, s, k, b FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(s, k, b)`, n, seqs, kinds, bodies)
 	}
-	for i, it := range items {
-		v, err := json.Marshal(it)
-		if err != nil {
+	created := p.now().UTC()
+	for _, eff := range res.Effects {
+		lane := store.LaneMain
+		if incident.IsPageEffect(eff.Kind) {
+			lane = store.LanePage
+		}
+		if err := queueOutbox(b, lane, store.OutboxItem{Incident: n, Effect: eff, Created: created}); err != nil {
 			return fmt.Errorf("store: encode INC-%d effect: %w", n, err)
 		}
-		b.Queue(`INSERT INTO outbox (lane, id, incident, body) VALUES ($1, $2, $3, $4)`, lanes[i], it.ID, n, string(v))
-		added[lanes[i]]++
+		added[lane]++
 	}
 	for _, lane := range []string{store.LaneMain, store.LanePage} {
 		if added[lane] > 0 {
@@ -365,51 +371,35 @@ func (p *Store) persist(ctx context.Context, tx pgx.Tx, prev *incident.Incident,
 	return nil
 }
 
-// outboxRows allocates ids for effs from their lanes' sequences in one
-// query and returns the rows to insert and their lanes.
-func (p *Store) outboxRows(ctx context.Context, tx pgx.Tx, n uint64, effs []incident.Effect) ([]store.OutboxItem, []string, error) {
-	if len(effs) == 0 {
-		return nil, nil, nil
-	}
-	lanes := make([]string, len(effs))
-	for i, eff := range effs {
-		lanes[i] = store.LaneMain
-		if incident.IsPageEffect(eff.Kind) {
-			lanes[i] = store.LanePage
-		}
-	}
-	rows, err := tx.Query(ctx, `SELECT nextval(('outbox_' || l || '_seq')::regclass)
-		FROM unnest($1::text[]) WITH ORDINALITY AS t(l, i) ORDER BY i`, lanes)
-	if err != nil {
-		return nil, nil, err
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[uint64])
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(ids) != len(effs) {
-		return nil, nil, fmt.Errorf("store: %d outbox ids for %d effects", len(ids), len(effs))
-	}
-	created := p.now().UTC()
-	items := make([]store.OutboxItem, len(effs))
-	for i, eff := range effs {
-		items[i] = store.OutboxItem{ID: ids[i], Incident: n, Effect: eff, Created: created}
-	}
-	return items, lanes, nil
-}
+// idPrefix is how encoding/json starts an OutboxItem whose ID is 0.
+const idPrefix = `{"id":0,`
 
-// insertOutbox allocates the row's id from its lane's sequence and
-// inserts it.
-func insertOutbox(ctx context.Context, tx pgx.Tx, lane string, it store.OutboxItem) error {
-	if err := tx.QueryRow(ctx, `SELECT nextval($1::regclass)`, "outbox_"+lane+"_seq").Scan(&it.ID); err != nil {
-		return err
-	}
+// queueOutbox queues the insert of one outbox row. Its id comes from the
+// lane's sequence inside the statement and is spliced into the JSON the
+// bbolt store would write for it ({"id":N,…}), so no round trip is spent
+// on allocating it.
+func queueOutbox(b *pgx.Batch, lane string, it store.OutboxItem) error {
+	it.ID = 0
 	v, err := json.Marshal(it)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO outbox (lane, id, incident, body) VALUES ($1, $2, $3, $4)`, lane, it.ID, it.Incident, string(v))
-	return err
+	if !strings.HasPrefix(string(v), idPrefix) {
+		return fmt.Errorf("store: outbox row encodes as %.20q…", v)
+	}
+	b.Queue(`INSERT INTO outbox (lane, id, incident, body)
+		SELECT $1, i, $2, '{"id":' || i || substr($3, $4) FROM nextval(('outbox_' || $1 || '_seq')::regclass) AS i`,
+		lane, it.Incident, string(v), len(idPrefix))
+	return nil
+}
+
+// insertOutbox inserts one outbox row now.
+func insertOutbox(ctx context.Context, tx pgx.Tx, lane string, it store.OutboxItem) error {
+	b := &pgx.Batch{}
+	if err := queueOutbox(b, lane, it); err != nil {
+		return err
+	}
+	return tx.SendBatch(ctx, b).Close()
 }
 
 // notifyLanes queues a notification for every lane that got rows; it is
@@ -482,13 +472,21 @@ func (p *Store) EnqueueOnce(key string, eff incident.Effect) (bool, error) {
 	return added[store.LaneMain] > 0, nil
 }
 
-// PruneDedupe removes every expired dedupe key.
+// PruneDedupe removes every expired dedupe key, in batches that skip
+// keys another transaction holds. Every process runs it every pruneEvery.
 func (p *Store) PruneDedupe() (int, error) {
-	var n int64
-	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM dedupe WHERE expires <= $1`, p.now().UnixNano())
-		n = tag.RowsAffected()
-		return err
-	})
-	return int(n), err
+	total := 0
+	for {
+		var n int64
+		err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
+			tag, err := tx.Exec(ctx, `DELETE FROM dedupe WHERE key IN (
+				SELECT key FROM dedupe WHERE expires <= $1 LIMIT 10000 FOR UPDATE SKIP LOCKED)`, p.now().UnixNano())
+			n = tag.RowsAffected()
+			return err
+		})
+		total += int(n)
+		if err != nil || n < 10000 {
+			return total, err
+		}
+	}
 }

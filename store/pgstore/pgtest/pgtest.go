@@ -21,14 +21,20 @@ const Env = "FIREBREAK_TEST_POSTGRES"
 // Example is a value of Env that works on this project's machines.
 const Example = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
+// Require skips t, with the hint, unless a test server is named.
+func Require(t testing.TB) {
+	t.Helper()
+	if os.Getenv(Env) == "" {
+		t.Skipf("needs PostgreSQL: run with %s=%s", Env, Example)
+	}
+}
+
 // URL returns the URL of a new, empty schema (search_path set to it) of
 // the test server, dropped when the test ends; or skips the test.
 func URL(t testing.TB) string {
 	t.Helper()
+	Require(t)
 	base := os.Getenv(Env)
-	if base == "" {
-		t.Skipf("needs PostgreSQL: run with %s=%s", Env, Example)
-	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	schema := "fbtest_" + hex.EncodeToString(b)
