@@ -671,6 +671,10 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 			}
 		}
 	}
+	// One connection per replica, two for a moment while one is refreshed.
+	if peak := r.slack.PeakConnections(); peak > 2*replicaCount {
+		t.Errorf("%d Socket Mode connections were open at once for %d replicas", peak, replicaCount)
+	}
 	per := map[int]int{}
 	for _, e := range r.slack.Envelopes() {
 		if !e.Sent.IsZero() {
@@ -689,6 +693,6 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 	if late > 0 {
 		t.Errorf("%d acks came after Slack's 3 s", late)
 	}
-	t.Logf("replica crash run result: seed=%d kills=%d refreshes=%d processes=%d connections=%d acked=%d unacked=%d expectations=%d losses=%d duplicates=%d elapsed=%s",
-		seed, r.killCount(), refreshes, runs, len(per), acked, unacked, len(exp), losses, dups, time.Since(began).Round(time.Second))
+	t.Logf("replica crash run result: seed=%d kills=%d refreshes=%d processes=%d connections=%d peak=%d acked=%d unacked=%d expectations=%d losses=%d duplicates=%d elapsed=%s",
+		seed, r.killCount(), refreshes, runs, len(per), r.slack.PeakConnections(), acked, unacked, len(exp), losses, dups, time.Since(began).Round(time.Second))
 }

@@ -100,6 +100,7 @@ type sockets struct {
 	opening    int // connections upgraded but not yet registered
 	rng        *rand.Rand
 	spans      map[int]*ConnSpan
+	peak       int // most connections open at once
 }
 
 func (sm *sockets) init() {
@@ -173,6 +174,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.sm.opening--
 	s.sm.conns[c.id] = c
+	s.sm.peak = max(s.sm.peak, len(s.sm.conns))
 	if len(s.sm.conns) == 1 {
 		close(s.sm.connected)
 	}

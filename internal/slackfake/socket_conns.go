@@ -42,6 +42,13 @@ func (s *Server) ConnIDs() []int {
 	return out
 }
 
+// PeakConnections is the most connections that were open at once.
+func (s *Server) PeakConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sm.peak
+}
+
 // Draining reports whether connection id was sent a disconnect and takes no more envelopes.
 func (s *Server) Draining(id int) bool {
 	s.mu.Lock()
