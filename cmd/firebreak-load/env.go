@@ -22,8 +22,11 @@ type env struct {
 	dir      string
 	// dropDB removes a PostgreSQL run's schema (nothing for bbolt).
 	dropDB func()
-	cancel context.CancelFunc
-	done   chan error
+	// more are the replicas beside app (-replicas, PostgreSQL only).
+	more     []*app.App
+	moreDone []chan error
+	cancel   context.CancelFunc
+	done     chan error
 
 	mu       sync.Mutex
 	changes  map[string]time.Time // channel/ts of posted messages → when
@@ -85,6 +88,23 @@ func start(cardInterval time.Duration) (*env, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	go func() { e.done <- a.Run(ctx) }()
+	if n := *replicas; n > 1 && db != filepath.Join(dir, "firebreak.db") {
+		for range n - 1 {
+			b, err := app.New(cfg, app.Options{CardInterval: cardInterval, NoHTTP: true})
+			if err != nil {
+				e.stop()
+				return nil, err
+			}
+			e.more = append(e.more, b)
+			done := make(chan error, 1)
+			go func() { done <- b.Run(ctx) }()
+			e.moreDone = append(e.moreDone, done)
+		}
+		if err := waitFor(15*time.Second, func() bool { return fs.Connections() == n }); err != nil {
+			e.stop()
+			return nil, fmt.Errorf("%d replicas did not all connect: %w", n, err)
+		}
+	}
 	wctx, wc := context.WithTimeout(context.Background(), 15*time.Second)
 	defer wc()
 	if err := fs.WaitConnected(wctx); err != nil {
@@ -104,6 +124,10 @@ func (e *env) stop() {
 	case <-e.done:
 	case <-time.After(20 * time.Second):
 		fmt.Fprintln(os.Stderr, "app did not stop within 20s")
+	}
+	for i, b := range e.more {
+		<-e.moreDone[i]
+		_ = b.Close()
 	}
 	_ = e.app.Close()
 	e.stopFeed()

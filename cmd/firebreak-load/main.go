@@ -19,6 +19,9 @@ import (
 	"time"
 )
 
+// replicas is how many bots share a PostgreSQL database in a scenario (-replicas).
+var replicas = new(int)
+
 func main() {
 	rate := flag.Int("rate", 200, "ack: envelopes per second")
 	dur := flag.Duration("for", 5*time.Second, "ack: how long to send")
@@ -30,6 +33,7 @@ func main() {
 	perMin := flag.Int("per-minute", 20, "ratelimit: conversations.create calls a minute")
 	closed := flag.Int("closed", 10000, "startup: closed incidents in the database")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the scenarios here")
+	flag.IntVar(replicas, "replicas", 1, "ack, declare on PostgreSQL: run this many replicas of the bot on the one database, Slack dealing envelopes among them")
 	pg := flag.String("postgres", os.Getenv("FIREBREAK_TEST_POSTGRES"), "ack, declare: run again on this PostgreSQL database (a schema of its own, dropped after), beside bbolt")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -96,6 +100,9 @@ func main() {
 		}
 		if *pg != "" && (a == "ack" || a == "declare") {
 			title += map[bool]string{false: " — bbolt", true: " — PostgreSQL"}[onPG]
+			if onPG && *replicas > 1 {
+				title += fmt.Sprintf(", %d replicas", *replicas)
+			}
 		}
 		report(title, figs)
 	}
