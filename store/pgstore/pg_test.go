@@ -231,3 +231,77 @@ func TestStoredForms(t *testing.T) {
 		t.Fatalf("%d outbox rows for %d effects", n, len(r.Effects))
 	}
 }
+
+// TestListenReconnects: when the listening connection is cut, the store
+// listens again and notifications from other processes resume.
+func TestListenReconnects(t *testing.T) {
+	dsn := testDB(t)
+	open := func() *pgstore.Store {
+		s, err := pgstore.Open(dsn, pgstore.Options{Poll: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	a, b := open(), open()
+	ctx := context.Background()
+	listener := func() int {
+		var pid int
+		err := a.Pool().QueryRow(ctx, `SELECT pid FROM pg_stat_activity
+			WHERE datname = current_database() AND query = 'LISTEN "firebreak_' || current_schema() || '"'
+			ORDER BY backend_start DESC LIMIT 1`).Scan(&pid)
+		if err != nil {
+			return 0
+		}
+		return pid
+	}
+	// Both processes listen; cut the newest listening connection.
+	deadline := time.Now().Add(20 * time.Second)
+	var old int
+	for old == 0 && time.Now().Before(deadline) {
+		old = listener()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if old == 0 {
+		t.Fatal("no listening connection found")
+	}
+	if _, err := a.Pool().Exec(ctx, `SELECT pg_terminate_backend($1)`, old); err != nil {
+		t.Fatal(err)
+	}
+	var now int
+	for time.Now().Before(deadline) {
+		if now = listener(); now != 0 && now != old {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // waiting for the listener to come back
+	}
+	if now == 0 || now == old {
+		t.Fatal("the store did not listen again after its connection was cut")
+	}
+	drain := func(ch <-chan struct{}) {
+		for {
+			select {
+			case <-ch:
+			case <-time.After(200 * time.Millisecond):
+				return
+			}
+		}
+	}
+	drain(b.Notify())
+	drain(a.Notify())
+	if _, err := a.Create(func(n uint64) (incident.Result, error) {
+		r, err := incident.Declare(n, incident.Declaration{Title: "after the cut", Declarer: "U1"}, storetest.T0)
+		r.Effects = append(r.Effects, incident.Effect{Kind: incident.EffPost})
+		return r, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*pgstore.Store{a, b} {
+		select {
+		case <-s.Notify():
+		case <-time.After(10 * time.Second):
+			t.Fatal("no notification after the listening connection was replaced")
+		}
+	}
+}
