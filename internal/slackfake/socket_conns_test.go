@@ -71,6 +71,8 @@ func dialN(e refEnv, n int) []*websocket.Conn {
 			_ = c.Close()
 		}
 	})
+	// The fake registers a connection just after its hello: wait until all take envelopes.
+	waitFor(e.t, "connections registered", func() bool { return e.f.Connections() >= n })
 	return conns
 }
 
