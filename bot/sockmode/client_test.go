@@ -98,6 +98,9 @@ func TestRefreshOpensTheNewConnectionFirst(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for round := 0; round < 3; round++ {
+		// The fake registers the new connection just after its hello, which may be after
+		// the client closed the old one.
+		waitFor(t, "one registered connection", func() bool { return len(f.ConnIDs()) == 1 })
 		old := f.ConnIDs()[0]
 		for i := 0; i < 20; i++ {
 			if i == 5 {
