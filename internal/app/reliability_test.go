@@ -318,6 +318,7 @@ func TestSlackFaultsKeepAcksFastAndEffectsOrdered(t *testing.T) {
 // person with a retry hint, changes nothing, and leaves reads working;
 // once the disk is back the same action succeeds.
 func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
+	boltOnly(t)
 	t.Parallel()
 	faults := []struct {
 		name string

@@ -15,6 +15,7 @@ import (
 // binary (v4: beside it) still knows the card and the announcement, so
 // a cancel edits both in place instead of posting second copies.
 func TestSlackRecordSurvivesSchemaMigration(t *testing.T) {
+	boltOnly(t)
 	t.Parallel()
 	h := startHarness(t)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 frobnicate")
