@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
 
+	"github.com/firebreak-hq/firebreak/bot/sockmode"
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/templates"
 )
@@ -20,7 +21,7 @@ import (
 // Config wires the bot. API, Store, Reader, Outbox and Playbooks are required.
 type Config struct {
 	API    *slack.Client
-	Socket *socketmode.Client // built from API when nil
+	Socket Socket // a sockmode.Client on API when nil
 
 	Store     Incidents
 	Reader    Reader
@@ -49,11 +50,19 @@ type Config struct {
 	PageTargets []string
 }
 
+// Socket is the Socket Mode connection: sockmode.Client, which replaces a connection
+// without a gap in acks and backs off when Slack refuses one.
+type Socket interface {
+	RunContext(ctx context.Context) error
+	Ack(req socketmode.Request, payload ...any) error
+	Incoming() <-chan socketmode.Event
+}
+
 // Bot is the running Slack side of Firebreak.
 type Bot struct {
 	cfg     Config
 	api     *slack.Client
-	sock    *socketmode.Client
+	sock    Socket
 	log     *zap.Logger
 	now     func() time.Time
 	loc     *time.Location
@@ -112,7 +121,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	sock := cfg.Socket
 	if sock == nil {
-		sock = socketmode.New(cfg.API)
+		sock = sockmode.New(cfg.API, sockmode.Options{Logger: cfg.Logger})
 	}
 	b := &Bot{
 		cfg:     cfg,
@@ -196,7 +205,7 @@ loop:
 				runErr = fmt.Errorf("slack socket mode: %w", err)
 			}
 			break loop
-		case evt, ok := <-b.sock.Events:
+		case evt, ok := <-b.sock.Incoming():
 			if !ok {
 				break loop
 			}

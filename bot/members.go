@@ -61,33 +61,36 @@ func (ms *members) note(channel, user string, in bool) {
 // isMember reports membership; ok is false when Slack could not be asked
 // in time, and callers then refuse (fail closed): a slow Slack must not
 // let a non-member act. An expired entry is still answered from (joins
-// and leaves kept it current) while it is refreshed.
+// and leaves kept it current) while it is refreshed; a cached "not a
+// member" is checked with Slack before it is believed.
 func (b *Bot) isMember(ctx context.Context, channel, user string) (member, ok bool) {
 	ms := b.members
 	ms.mu.Lock()
 	s, cached := ms.m[channel]
-	wait := b.fetchLocked(channel, cached && time.Since(s.fetched) < ms.ttl)
 	if cached {
 		member = s.users[user]
 	}
+	// A "no" is asked again: with several replicas Slack hands the join event to one of
+	// them, so this one's cache may not have seen it.
+	wait := b.fetchLocked(channel, cached && member && time.Since(s.fetched) < ms.ttl)
 	ms.mu.Unlock()
-	if cached {
-		return member, true
+	if cached && member {
+		return true, true
 	}
 	t := time.NewTimer(memberCheckBudget)
 	defer t.Stop()
 	select {
 	case <-wait:
 	case <-t.C:
-		return false, false
+		return false, cached
 	case <-ctx.Done():
-		return false, false
+		return false, cached
 	}
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	s, cached = ms.m[channel]
-	if !cached {
-		return false, false
+	s, fetched := ms.m[channel]
+	if !fetched {
+		return false, cached
 	}
 	return s.users[user], true
 }

@@ -9,6 +9,6 @@
 //
 // It must not decide when something is due (that is the domain's rule,
 // computed from stored state alone), keep reminder state in memory, talk
-// to Slack, or reach bbolt other than through the small interfaces it
+// to Slack, or reach storage other than through the small interfaces it
 // declares.
 package schedule

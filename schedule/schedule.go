@@ -71,7 +71,7 @@ type Config struct {
 }
 
 // DigestQueue adds the digest effect to the outbox unless key was seen;
-// *store.DB satisfies it.
+// every store.Store satisfies it.
 type DigestQueue interface {
 	EnqueueOnce(key string, eff incident.Effect) (bool, error)
 }

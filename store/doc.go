@@ -2,6 +2,11 @@
 // incident's state, its append-only timeline, the outbox of effects still
 // to perform, Slack redelivery dedupe keys and publish bookkeeping.
 //
+// Store (contract.go) is the storage contract the rest of the product
+// holds; *DB is its bbolt backend and store/pgstore its PostgreSQL one.
+// Dump, Load and WriteFile (copy.go) copy a database's logical content
+// between them; store/storetest is the suite both pass.
+//
 // What store owns:
 //
 //   - The transaction boundary. One use case is one bbolt transaction:

@@ -49,7 +49,7 @@ func (l *lane) poke() {
 
 // PageOutbox is the queue of committed page effects, with the same
 // contract as the main outbox: rows in commit order, removed only by Done.
-func (d *DB) PageOutbox() *PageLane { return &PageLane{l: &d.pages} }
+func (d *DB) PageOutbox() Lane { return &PageLane{l: &d.pages} }
 
 // PageLane is the page effects' outbox.
 type PageLane struct{ l *lane }

@@ -20,6 +20,11 @@ type env struct {
 	app      *app.App
 	announce string
 	dir      string
+	// dropDB removes a PostgreSQL run's schema (nothing for bbolt).
+	dropDB func()
+	// more are the replicas beside app (-replicas, PostgreSQL only).
+	more     []*app.App
+	moreDone []chan error
 	cancel   context.CancelFunc
 	done     chan error
 
@@ -42,11 +47,15 @@ func start(cardInterval time.Duration) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	db, dropDB, err := databaseFor(dir)
+	if err != nil {
+		return nil, err
+	}
 	vars := map[string]string{
 		"SLACK_APP_TOKEN":            fs.AppToken(),
 		"SLACK_BOT_TOKEN":            fs.BotToken(),
 		"SLACK_API_URL":              fs.APIURL(),
-		"FIREBREAK_DB":               filepath.Join(dir, "firebreak.db"),
+		"FIREBREAK_DB":               db,
 		"FIREBREAK_ANNOUNCE_CHANNEL": announce,
 		"FIREBREAK_RESPONDERS":       slackfake.Bob,
 		"FIREBREAK_POSTMORTEM_DIR":   filepath.Join(dir, "postmortems"),
@@ -54,13 +63,15 @@ func start(cardInterval time.Duration) (*env, error) {
 	}
 	cfg, err := app.FromEnv(func(k string) string { return vars[k] })
 	if err != nil {
+		dropDB()
 		return nil, err
 	}
 	a, err := app.New(cfg, app.Options{CardInterval: cardInterval, NoHTTP: true})
 	if err != nil {
+		dropDB()
 		return nil, err
 	}
-	e := &env{fs: fs, app: a, announce: announce, dir: dir, done: make(chan error, 1), changes: map[string]time.Time{}}
+	e := &env{fs: fs, app: a, announce: announce, dir: dir, dropDB: dropDB, done: make(chan error, 1), changes: map[string]time.Time{}}
 	feed, stop := fs.Subscribe()
 	e.stopFeed = stop
 	go func() {
@@ -77,6 +88,23 @@ func start(cardInterval time.Duration) (*env, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
 	go func() { e.done <- a.Run(ctx) }()
+	if n := *replicas; n > 1 && db != filepath.Join(dir, "firebreak.db") {
+		for range n - 1 {
+			b, err := app.New(cfg, app.Options{CardInterval: cardInterval, NoHTTP: true})
+			if err != nil {
+				e.stop()
+				return nil, err
+			}
+			e.more = append(e.more, b)
+			done := make(chan error, 1)
+			go func() { done <- b.Run(ctx) }()
+			e.moreDone = append(e.moreDone, done)
+		}
+		if err := waitFor(15*time.Second, func() bool { return fs.Connections() == n }); err != nil {
+			e.stop()
+			return nil, fmt.Errorf("%d replicas did not all connect: %w", n, err)
+		}
+	}
 	wctx, wc := context.WithTimeout(context.Background(), 15*time.Second)
 	defer wc()
 	if err := fs.WaitConnected(wctx); err != nil {
@@ -97,10 +125,15 @@ func (e *env) stop() {
 	case <-time.After(20 * time.Second):
 		fmt.Fprintln(os.Stderr, "app did not stop within 20s")
 	}
+	for i, b := range e.more {
+		<-e.moreDone[i]
+		_ = b.Close()
+	}
 	_ = e.app.Close()
 	e.stopFeed()
 	_ = e.fs.Close()
 	_ = os.RemoveAll(e.dir)
+	e.dropDB()
 }
 
 // postedAt is when the fake stored message channel/ts.

@@ -4,6 +4,7 @@
 //
 //	go run ./cmd/firebreak-load            # every scenario (about 3 minutes)
 //	go run ./cmd/firebreak-load ack declare clicks ratelimit startup
+//	go run ./cmd/firebreak-load -postgres postgres://… ack declare   # bbolt, then PostgreSQL
 //
 // It must not be pointed at a real Slack: it only ever starts the fake.
 package main
@@ -14,8 +15,12 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"time"
 )
+
+// replicas is how many bots share a PostgreSQL database in a scenario (-replicas).
+var replicas = new(int)
 
 func main() {
 	rate := flag.Int("rate", 200, "ack: envelopes per second")
@@ -28,6 +33,8 @@ func main() {
 	perMin := flag.Int("per-minute", 20, "ratelimit: conversations.create calls a minute")
 	closed := flag.Int("closed", 10000, "startup: closed incidents in the database")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the scenarios here")
+	flag.IntVar(replicas, "replicas", 1, "ack, declare on PostgreSQL: run this many replicas of the bot on the one database, Slack dealing envelopes among them")
+	pg := flag.String("postgres", os.Getenv("FIREBREAK_TEST_POSTGRES"), "ack, declare: run again on this PostgreSQL database (a schema of its own, dropped after), beside bbolt")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -49,10 +56,23 @@ func main() {
 	host, _ := os.Hostname()
 	fmt.Printf("firebreak-load %s — %s, %d CPUs, %s, %s/%s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), host, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	failed := false
+	baseDB := *loadDB
+	var runs []string
 	for _, a := range args {
+		runs = append(runs, a)
+		if *pg != "" && (a == "ack" || a == "declare") {
+			runs = append(runs, a+"@postgres")
+		}
+	}
+	for _, a := range runs {
 		var figs []figure
 		var err error
 		var title string
+		a, onPG := strings.CutSuffix(a, "@postgres")
+		*loadDB = baseDB
+		if onPG {
+			*loadDB = *pg
+		}
 		switch a {
 		case "ack":
 			title = fmt.Sprintf("ack latency at %d envelopes/s", *rate)
@@ -77,6 +97,12 @@ func main() {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", a, err)
 			failed = true
 			continue
+		}
+		if *pg != "" && (a == "ack" || a == "declare") {
+			title += map[bool]string{false: " — bbolt", true: " — PostgreSQL"}[onPG]
+			if onPG && *replicas > 1 {
+				title += fmt.Sprintf(", %d replicas", *replicas)
+			}
 		}
 		report(title, figs)
 	}

@@ -300,7 +300,7 @@ func TestRunStopsWhenItsDatabaseIsReplaced(t *testing.T) {
 	defer cancel()
 	stopped := make(chan struct{})
 	replaced := watchDatabase(ctx, a.DB, 10*time.Millisecond, func() { close(stopped) })
-	if a.DB.Replaced() || replaced() {
+	if a.DB.(*store.DB).Replaced() || replaced() {
 		t.Fatal("the database counts as replaced before anything happened")
 	}
 	code, out, errOut := cli(t, nil, "restore", "--from", backup, "--db", db, "--force")

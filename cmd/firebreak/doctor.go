@@ -18,6 +18,7 @@ import (
 	"github.com/firebreak-hq/firebreak/playbooks"
 	"github.com/firebreak-hq/firebreak/postmortem"
 	"github.com/firebreak-hq/firebreak/store"
+	"github.com/firebreak-hq/firebreak/store/pgstore"
 )
 
 // cmdDoctor prints one line per check with the fix, and fails if any fails.
@@ -170,6 +171,9 @@ func announceCheck(ctx context.Context, api *slack.Client, id string) (bool, str
 }
 
 func dbWritable(path string) (bool, string, string) {
+	if pgstore.IsURL(path) {
+		return pgDoctor(path)
+	}
 	if _, err := os.Stat(path); err == nil {
 		// Read-only: doctor neither migrates nor changes the file.
 		rep, err := store.Verify(path)
@@ -201,4 +205,25 @@ func dbWritable(path string) (bool, string, string) {
 	f.Close()
 	os.Remove(name)
 	return true, "database", path + " will be created in " + dir
+}
+
+// pgDoctor checks a PostgreSQL database without changing it: the server
+// answers and is new enough, the schema is known, the invariants hold.
+func pgDoctor(dsn string) (bool, string, string) {
+	where := pgstore.Redact(dsn)
+	rep, err := pgstore.Inspect(dsn)
+	switch {
+	case err != nil:
+		return false, "database", err.Error() + " — check FIREBREAK_DB and that the server accepts this user"
+	case rep.Version == 0:
+		return true, "database", fmt.Sprintf("%s (PostgreSQL %s) is empty; `firebreak run` creates the schema", where, rep.Server)
+	case rep.Version > pgstore.SchemaVersion:
+		return false, "database", fmt.Sprintf("%s has schema %d, newer than this binary's %d: run the newer firebreak", where, rep.Version, pgstore.SchemaVersion)
+	case rep.Version < pgstore.SchemaVersion:
+		return true, "database", fmt.Sprintf("%s (PostgreSQL %s) has schema %d; `firebreak run` migrates it to %d", where, rep.Server, rep.Version, pgstore.SchemaVersion)
+	case rep.Check != nil:
+		return false, "database", fmt.Sprintf("%s: %v — restore from a backup (docs/POSTGRESQL.md)", where, rep.Check)
+	}
+	return true, "database", fmt.Sprintf("%s (PostgreSQL %s) checks out (schema %d, %d incidents, %d open, %d pending effects)",
+		where, rep.Server, rep.Version, rep.Stats.Incidents, rep.Stats.Open, rep.Stats.Outbox)
 }

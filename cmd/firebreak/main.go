@@ -34,9 +34,11 @@ const usage = `firebreak — incident response in Slack
 usage:
   firebreak [run]                         the bot (Socket Mode, scheduler, postmortems, HTTP)
   firebreak demo [--db F] [--addr A]      the whole product with a fake Slack in your browser
-  firebreak backup --db F --out B         consistent online backup
+  firebreak backup --db F --out B         consistent online backup (F: a file or a postgres:// URL)
   firebreak restore --from B --db F [--force]
   firebreak verify-backup B               check a backup; non-zero exit on damage
+  firebreak migrate --from F --to postgres://…  [--force]
+                                          copy a bbolt database into PostgreSQL, verifying the counts
   firebreak playbooks check [DIR]         validate playbook files
   firebreak routes check FILE             validate an alert routes file (FIREBREAK_ROUTES)
   firebreak postmortem preview INC-N --db F
@@ -67,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		err = cmdRestore(args, stdout)
 	case "verify-backup":
 		err = cmdVerify(args, stdout)
+	case "migrate":
+		err = cmdMigrate(args, stdout)
 	case "playbooks":
 		err = cmdPlaybooks(args, stdout)
 	case "routes":

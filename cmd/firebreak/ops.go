@@ -23,10 +23,11 @@ import (
 	"github.com/firebreak-hq/firebreak/playbooks"
 	"github.com/firebreak-hq/firebreak/postmortem"
 	"github.com/firebreak-hq/firebreak/store"
+	"github.com/firebreak-hq/firebreak/store/pgstore"
 )
 
 func cmdVersion(w io.Writer) {
-	fmt.Fprintf(w, "firebreak %s (commit %s, schema %d)\n", version, commit, store.SchemaVersion)
+	fmt.Fprintf(w, "firebreak %s (commit %s, schema %d, PostgreSQL schema %d)\n", version, commit, store.SchemaVersion, pgstore.SchemaVersion)
 }
 
 func cmdBackup(args []string, w io.Writer, getenv func(string) string) error {
@@ -41,6 +42,9 @@ func cmdBackup(args []string, w io.Writer, getenv func(string) string) error {
 	}
 	if *out == "" {
 		return errors.New("backup needs --out FILE")
+	}
+	if pgstore.IsURL(*db) {
+		return pgBackup(*db, *out, w)
 	}
 	abs, err := filepath.Abs(*out)
 	if err != nil {
@@ -180,6 +184,9 @@ func cmdPostmortem(args []string, w, stderr io.Writer, getenv func(string) strin
 // read-only from the file otherwise. The database itself is never created
 // nor migrated; a damaged one is an error, not a crash.
 func readIncident(db string, n uint64) (incident.Incident, []incident.Event, error) {
+	if pgstore.IsURL(db) {
+		return readIncidentPG(db, n)
+	}
 	if err := mustExist(db); err != nil {
 		return incident.Incident{}, nil, err
 	}
@@ -234,8 +241,12 @@ func envOr(getenv func(string) string, k, def string) string {
 // with FIREBREAK_BACKUP_DIR set, writes verified backups on a cron.
 func startBackups(ctx context.Context, a *app.App, log *zap.Logger) (func(), error) {
 	path := socketPath(a.Cfg.DBPath)
-	ln, err := listenBackups(path)
-	if err != nil {
+	var ln net.Listener
+	var err error
+	if pgstore.IsURL(a.Cfg.DBPath) {
+		// `firebreak backup` reads PostgreSQL itself; no socket needed.
+		path = ""
+	} else if ln, err = listenBackups(path); err != nil {
 		log.Warn("online backups are off: `firebreak backup` cannot reach this process while it runs; use FIREBREAK_BACKUP_DIR or stop the bot to back up",
 			zap.String("socket", path), zap.Error(err))
 		ln = nil
@@ -247,7 +258,16 @@ func startBackups(ctx context.Context, a *app.App, log *zap.Logger) (func(), err
 	if dir := a.Cfg.BackupDir; dir != "" {
 		c = cron.New(cron.WithLocation(a.Cfg.Location), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 		if _, err := c.AddFunc(a.Cfg.BackupCron, func() {
-			file, err := scheduledBackup(a, dir, a.Cfg.BackupKeep, time.Now())
+			now := time.Now()
+			// Several processes on one PostgreSQL database fire together:
+			// the first to record this due moment takes the backup.
+			if seen, err := a.DB.SeenOnce("backup:" + now.UTC().Truncate(time.Minute).Format(time.RFC3339)); err != nil || seen {
+				if err != nil {
+					log.Error("scheduled backup skipped: the database did not answer", zap.Error(err))
+				}
+				return
+			}
+			file, err := scheduledBackup(a, dir, a.Cfg.BackupKeep, now)
 			if err != nil {
 				log.Error("scheduled backup failed", zap.Error(err))
 				a.Announce(fmt.Sprintf(":warning: Firebreak's scheduled backup failed: %v. Check FIREBREAK_BACKUP_DIR (%s).", err, dir))

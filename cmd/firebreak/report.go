@@ -11,6 +11,7 @@ import (
 	"github.com/firebreak-hq/firebreak/insights"
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/store"
+	"github.com/firebreak-hq/firebreak/store/pgstore"
 )
 
 // cmdReport writes the insights report: `firebreak report [--since 90d]
@@ -35,14 +36,19 @@ func cmdReport(args []string, w io.Writer, getenv func(string) string, now func(
 	if *db == "" {
 		*db = envOr(getenv, "FIREBREAK_DB", "firebreak.db")
 	}
-	if err := mustExist(*db); err != nil {
-		return err
-	}
 	cfg, err := app.FromEnv(getenv)
 	if err != nil {
 		return err
 	}
-	d, err := store.OpenReadOnly(*db, store.Options{Timeout: 2 * time.Second})
+	var d store.Store
+	if pgstore.IsURL(*db) {
+		// PostgreSQL is shared: read it while the bots run.
+		d, err = pgstore.Open(*db, pgstore.Options{})
+	} else if err = mustExist(*db); err != nil {
+		return err
+	} else {
+		d, err = store.OpenReadOnly(*db, store.Options{Timeout: 2 * time.Second})
+	}
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("database %s is in use by a running firebreak; get the report from it at GET /insights on FIREBREAK_HTTP_ADDR, or use a backup (firebreak backup) of the database", *db)
 	}

@@ -13,12 +13,13 @@ import (
 
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/store"
+	"github.com/firebreak-hq/firebreak/store/pgstore"
 )
 
 func cmdRun(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", "", "bbolt database file (default $FIREBREAK_DB or firebreak.db)")
+	db := fs.String("db", "", "bbolt database file or postgres:// URL (default $FIREBREAK_DB or firebreak.db)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,8 +45,13 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 		return err
 	}
 	defer stopBackups()
-	log.Info("firebreak starting", zap.String("version", version), zap.String("db", cfg.DBPath),
-		zap.String("http", a.HTTPAddr()), zap.Int("schema", store.SchemaVersion))
+	schema := store.SchemaVersion
+	if a.DB.Kind() == "postgres" {
+		schema = pgstore.SchemaVersion
+	}
+	// Where names the database without its password.
+	log.Info("firebreak starting", zap.String("version", version), zap.String("db", a.DB.Where()),
+		zap.String("store", a.DB.Kind()), zap.String("http", a.HTTPAddr()), zap.Int("schema", schema))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	replaced := watchDatabase(ctx, a.DB, dbWatchEvery, func() {
@@ -70,7 +76,7 @@ const dbWatchEvery = 2 * time.Second
 // watchDatabase calls onReplaced once if db's file is replaced or removed,
 // checking every interval until ctx ends. The returned function reports
 // whether it was.
-func watchDatabase(ctx context.Context, db *store.DB, every time.Duration, onReplaced func()) func() bool {
+func watchDatabase(ctx context.Context, db store.Store, every time.Duration, onReplaced func()) func() bool {
 	var hit atomic.Bool
 	go func() {
 		t := time.NewTicker(every)
@@ -80,7 +86,7 @@ func watchDatabase(ctx context.Context, db *store.DB, every time.Duration, onRep
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if db.Replaced() {
+				if r, ok := db.(interface{ Replaced() bool }); ok && r.Replaced() {
 					hit.Store(true)
 					onReplaced()
 					return

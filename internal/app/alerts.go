@@ -161,14 +161,19 @@ func (a *App) setupAlerts(cfg Config, opt Options) (incident.PagePolicy, []strin
 	return policy, paging.TargetNames(targets), nil
 }
 
-// runPager drains the page lane and refreshes the cards of alert groups
-// until ctx ends.
+// runPager drains the page lane until ctx ends (on the leader only: see leader.go).
 func (a *App) runPager(ctx context.Context, wg *sync.WaitGroup) {
-	wg.Add(2)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		a.pager.Run(ctx)
 	}()
+}
+
+// runAlertRefresh refreshes the cards of alert groups until ctx ends. Every replica runs
+// it: a group is marked for refresh in the process whose hook received its alert.
+func (a *App) runAlertRefresh(ctx context.Context, wg *sync.WaitGroup) {
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		var groups []string
@@ -184,7 +189,7 @@ func (a *App) runPager(ctx context.Context, wg *sync.WaitGroup) {
 }
 
 // recorder adapts the store's alert transaction to intake's port.
-type recorder struct{ db *store.DB }
+type recorder struct{ db store.Store }
 
 var _ intake.Recorder = recorder{}
 

@@ -31,6 +31,7 @@ func freeAddr(t *testing.T) string {
 // restart the page goes out again with the same dedup key, and PagerDuty
 // ends up with exactly one alert.
 func TestPageSentOnceAcrossSIGKILL(t *testing.T) {
+	boltOnly(t)
 	if testing.Short() {
 		t.Skip("builds and kills the binary")
 	}

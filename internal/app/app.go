@@ -7,14 +7,15 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
 
 	"github.com/firebreak-hq/firebreak/bot"
 	"github.com/firebreak-hq/firebreak/bot/outbox"
+	"github.com/firebreak-hq/firebreak/bot/sockmode"
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/intake"
 	"github.com/firebreak-hq/firebreak/paging"
@@ -37,6 +38,10 @@ type Options struct {
 	CallTimeout time.Duration
 	// SocketPing overrides how long the Socket Mode client waits for a ping.
 	SocketPing time.Duration
+	// LeadEvery overrides how often a replica that does not lead tries to (DefaultLeadEvery).
+	LeadEvery time.Duration
+	// SocketBackoff overrides the first wait after a failed Socket Mode connection (1 s).
+	SocketBackoff time.Duration
 	// PageTimeout bounds one call to a pager; PageBackoff is the first
 	// delay before a failed page is sent again.
 	PageTimeout, PageBackoff time.Duration
@@ -45,7 +50,7 @@ type Options struct {
 // App is one running Firebreak.
 type App struct {
 	Cfg       Config
-	DB        *store.DB
+	DB        store.Store
 	Bot       *bot.Bot
 	Sched     *schedule.Scheduler
 	Playbooks *playbooks.Set
@@ -60,6 +65,9 @@ type App struct {
 	github reviewPoller
 
 	closeOnce sync.Once
+	// leader is set while this process runs the once-per-moment jobs (leader.go).
+	leader    atomic.Bool
+	leadEvery time.Duration
 
 	// hooks take alerts in; pager sends pages (alerts.go).
 	hooks   *intake.Hooks
@@ -106,7 +114,7 @@ func New(cfg Config, opt Options) (*App, error) {
 		}
 		a.ln = ln
 	}
-	db, err := store.Open(cfg.DBPath, store.Options{NoSync: cfg.NoSync, Logger: log.Named("store"), Now: now})
+	db, err := openStore(cfg.DBPath, cfg.NoSync, cfg.ClaimLease, log, now)
 	if err != nil {
 		if a.ln != nil {
 			_ = a.ln.Close()
@@ -120,11 +128,11 @@ func New(cfg Config, opt Options) (*App, error) {
 		slack.OptionAPIURL(cfg.SlackAPIURL),
 		slack.OptionAppLevelToken(cfg.AppToken),
 		slack.OptionHTTPClient(hc))
-	sockOpts := []socketmode.Option{}
-	if opt.SocketPing > 0 {
-		sockOpts = append(sockOpts, socketmode.OptionPingInterval(opt.SocketPing))
+	a.leadEvery = opt.LeadEvery
+	if a.leadEvery <= 0 {
+		a.leadEvery = DefaultLeadEvery
 	}
-	sock := socketmode.New(a.api, sockOpts...)
+	sock := sockmode.New(a.api, sockmode.Options{PingTimeout: opt.SocketPing, BackoffMin: opt.SocketBackoff, Logger: log})
 
 	a.alertMx = newAlertMetrics(a.Metrics.reg)
 	policy, targets, err := a.setupAlerts(cfg, opt)
@@ -229,17 +237,16 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	if err := a.Sched.Start(ctx); err != nil {
+	led, err := a.startLeading(ctx)
+	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
-	reviews := a.startReviewPolls(ctx)
-	var pagers sync.WaitGroup
-	a.runPager(ctx, &pagers)
-	err := a.Bot.Run(ctx)
+	var refresh sync.WaitGroup
+	a.runAlertRefresh(ctx, &refresh)
+	err = a.Bot.Run(ctx)
 	cancel()
-	<-reviews
-	<-a.Sched.Done()
-	pagers.Wait()
+	<-led
+	refresh.Wait()
 	if a.http != nil {
 		sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = a.http.Shutdown(sctx)
@@ -255,8 +262,8 @@ func (a *App) Close() error {
 	return err
 }
 
-// rows is a store outbox: the Slack effects' (*store.DB) or the page
-// lane (*store.PageLane).
+// rows is a store outbox: the Slack effects' (store.Store) or the page
+// lane (store.Lane).
 type rows interface {
 	Pending(limit int) ([]store.OutboxItem, error)
 	Done(ids ...uint64) error

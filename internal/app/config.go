@@ -42,6 +42,10 @@ type Config struct {
 	DigestCron      string
 	Alerts          AlertConfig
 
+	// ClaimLease is how long a PostgreSQL process's claim on pending
+	// effects outlives it (FIREBREAK_CLAIM_LEASE).
+	ClaimLease time.Duration
+
 	// NoSync trades durability for speed; only the throwaway demo uses it.
 	NoSync bool
 	// ReminderEvery is how often reminders are checked (≤ 10 s).
@@ -151,6 +155,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if _, err := cron.ParseStandard(c.DigestCron); err != nil {
 		return c, fmt.Errorf("FIREBREAK_DIGEST_CRON must be a cron expression like \"0 9 * * 1-5\": %v", err)
+	}
+	c.ClaimLease, err = time.ParseDuration(get("FIREBREAK_CLAIM_LEASE", "30s"))
+	if err != nil || c.ClaimLease < time.Second || c.ClaimLease > 10*time.Minute {
+		return c, fmt.Errorf("FIREBREAK_CLAIM_LEASE must be a duration from 1s to 10m like 30s, not %q", get("FIREBREAK_CLAIM_LEASE", ""))
 	}
 	keep, err := strconv.Atoi(get("FIREBREAK_BACKUP_KEEP", "24"))
 	if err != nil || keep < 1 {

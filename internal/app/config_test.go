@@ -3,6 +3,7 @@ package app_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/firebreak-hq/firebreak/internal/app"
 )
@@ -24,6 +25,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad verify window", map[string]string{"FIREBREAK_VERIFY_WINDOW": "soon"}, "FIREBREAK_VERIFY_WINDOW"},
 		{"bad backup cron", map[string]string{"FIREBREAK_BACKUP_CRON": "every hour"}, "FIREBREAK_BACKUP_CRON"},
 		{"bad backup keep", map[string]string{"FIREBREAK_BACKUP_KEEP": "0"}, "FIREBREAK_BACKUP_KEEP"},
+		{"claim lease too short", map[string]string{"FIREBREAK_CLAIM_LEASE": "100ms"}, "FIREBREAK_CLAIM_LEASE"},
+		{"claim lease not a duration", map[string]string{"FIREBREAK_CLAIM_LEASE": "half a minute"}, "FIREBREAK_CLAIM_LEASE"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -40,7 +43,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.DBPath != "firebreak.db" || cfg.HTTPAddr != "127.0.0.1:9090" || cfg.SlackAPIURL != "https://slack.com/api/" || cfg.BackupKeep != 24 {
+	if cfg.DBPath != "firebreak.db" || cfg.HTTPAddr != "127.0.0.1:9090" || cfg.SlackAPIURL != "https://slack.com/api/" || cfg.BackupKeep != 24 || cfg.ClaimLease != 30*time.Second {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 	"github.com/firebreak-hq/firebreak/store"
+	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 )
 
 const (
@@ -134,11 +135,15 @@ func newWorkspace(t *testing.T, slackOpts ...slackfake.Option) workspace {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	db := filepath.Join(dir, "firebreak.db")
+	if harnessOnPostgres() {
+		db = pgtest.URL(t)
+	}
 	return workspace{slack: fs, gh: gh, announce: announce, dir: dir, env: map[string]string{
 		"SLACK_APP_TOKEN":            fs.AppToken(),
 		"SLACK_BOT_TOKEN":            fs.BotToken(),
 		"SLACK_API_URL":              fs.APIURL(),
-		"FIREBREAK_DB":               filepath.Join(dir, "firebreak.db"),
+		"FIREBREAK_DB":               db,
 		"FIREBREAK_ANNOUNCE_CHANNEL": announce,
 		"FIREBREAK_RESPONDERS":       bob,
 		"FIREBREAK_POSTMORTEM_DIR":   filepath.Join(dir, "postmortems"),
@@ -150,6 +155,21 @@ func newWorkspace(t *testing.T, slackOpts ...slackfake.Option) workspace {
 		// daily digest posted; tests of the digest set the cron they need.
 		"FIREBREAK_DIGEST_CRON": noDigest,
 	}}
+}
+
+// harnessOnPostgres: FIREBREAK_TEST_HARNESS_DB=postgres runs the whole
+// end-to-end suite on PostgreSQL (a schema per test, from
+// FIREBREAK_TEST_POSTGRES) instead of bbolt files.
+func harnessOnPostgres() bool { return os.Getenv("FIREBREAK_TEST_HARNESS_DB") == "postgres" }
+
+// boltOnly skips a test of what only a bbolt file does (its lock, its
+// file-level backup and schema, faults injected into its transactions)
+// when the suite runs on PostgreSQL.
+func boltOnly(t *testing.T) {
+	t.Helper()
+	if harnessOnPostgres() {
+		t.Skip("tests the bbolt file itself; the suite runs on PostgreSQL")
+	}
 }
 
 // noDigest is a valid cron expression that never fires (30 February).
@@ -243,7 +263,7 @@ func (h *harness) restart() {
 	h.boot()
 }
 
-func (h *harness) db() *store.DB { return h.app.DB }
+func (h *harness) db() store.Store { return h.app.DB }
 
 func (h *harness) eventually(what string, cond func() bool) {
 	h.t.Helper()

@@ -4,7 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 )
 
 // TestLifecycleTranscript runs one incident from declaration to the filed postmortem and
@@ -13,7 +15,19 @@ import (
 // direct message. A wrong or repeated announcement cannot pass.
 func TestLifecycleTranscript(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
+	lifecycleTranscript(t)
+}
+
+// TestLifecycleTranscriptPostgres is the same incident, word for word,
+// on PostgreSQL.
+func TestLifecycleTranscriptPostgres(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.URL(t)
+	lifecycleTranscript(t, withConfig(func(c *app.Config) { c.DBPath = dsn }))
+}
+
+func lifecycleTranscript(t *testing.T, opts ...harnessOpt) {
+	h := startHarness(t, opts...)
 	step := func(user, channel, text string) {
 		t.Helper()
 		h.slash(user, channel, text)

@@ -163,6 +163,7 @@ func TestPostmortemFileWithoutGitHub(t *testing.T) {
 // TestSecondRunOnSameDBFails: bbolt's lock makes a second process fail
 // at once with a clear message instead of hanging.
 func TestSecondRunOnSameDBFails(t *testing.T) {
+	boltOnly(t)
 	t.Parallel()
 	h := startHarness(t)
 	cfg := h.cfg

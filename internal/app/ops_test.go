@@ -18,6 +18,7 @@ import (
 // is restored after the database is lost, and the product serves it again
 // with numbering continuing.
 func TestBackupRestoreRoundTrip(t *testing.T) {
+	boltOnly(t)
 	t.Parallel()
 	h := startHarness(t)
 	general := slackfake.GeneralChannelID

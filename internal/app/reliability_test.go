@@ -15,6 +15,7 @@ import (
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/store"
 )
 
 // declareReady declares INC-1 from #general and waits for its card.
@@ -317,6 +318,7 @@ func TestSlackFaultsKeepAcksFastAndEffectsOrdered(t *testing.T) {
 // person with a retry hint, changes nothing, and leaves reads working;
 // once the disk is back the same action succeeds.
 func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
+	boltOnly(t)
 	t.Parallel()
 	faults := []struct {
 		name string
@@ -409,7 +411,7 @@ func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
 				h := startReliabilityHarness(t, relOpts{
 					slack: []slackfake.Option{slackfake.WithRedeliveryDelay(time.Second)},
 					beforeRun: func(a *app.App) {
-						a.DB.SetFault(func(stage string) error {
+						a.DB.(*store.DB).SetFault(func(stage string) error {
 							if armed.Load() && stage == "incident" {
 								hits.Add(1)
 								return f.err

@@ -15,6 +15,7 @@ import (
 // binary (v4: beside it) still knows the card and the announcement, so
 // a cancel edits both in place instead of posting second copies.
 func TestSlackRecordSurvivesSchemaMigration(t *testing.T) {
+	boltOnly(t)
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev1 frobnicate")
 	h.eventually("announcement recorded", func() bool { return h.slackRecord(1).AnnounceTS != "" })

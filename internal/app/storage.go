@@ -3,17 +3,39 @@ package app
 import (
 	"errors"
 	"fmt"
+	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/firebreak-hq/firebreak/bot"
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/store"
+	"github.com/firebreak-hq/firebreak/store/pgstore"
 )
+
+// OpenStore opens FIREBREAK_DB: a postgres:// URL (PostgreSQL, shared by
+// several processes) or a bbolt file path (the embedded default).
+// noSync applies to bbolt only.
+func OpenStore(db string, noSync bool, log *zap.Logger, now func() time.Time) (store.Store, error) {
+	return openStore(db, noSync, 0, log, now)
+}
+
+// openStore is OpenStore with the PostgreSQL claim lease (0: default).
+func openStore(db string, noSync bool, lease time.Duration, log *zap.Logger, now func() time.Time) (store.Store, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if pgstore.IsURL(db) {
+		return pgstore.Open(db, pgstore.Options{Logger: log.Named("store"), Now: now, Lease: lease})
+	}
+	return store.Open(db, store.Options{NoSync: noSync, Logger: log.Named("store"), Now: now})
+}
 
 // incidents is the store as the bot's Incidents port: the incident
 // records and, beside each, its Slack record. The store's sentinel errors
 // for the failures an operator must fix become the bot's, so the bot can
 // tell people what happened without knowing the store.
-type incidents struct{ *store.DB }
+type incidents struct{ DB store.Store }
 
 func (s incidents) Create(rec bot.SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, error) {
 	r, err := s.DB.CreateWithSlack(store.SlackRecord(rec), fn)
@@ -41,6 +63,10 @@ func (s incidents) ApplyOnce(key string, n uint64, fn func(incident.Incident) (i
 	r, dup, err := s.DB.ApplyOnce(key, n, fn)
 	return r, dup, storageErr(err)
 }
+
+func (s incidents) Get(n uint64) (incident.Incident, error) { return s.DB.Get(n) }
+
+func (s incidents) ByChannel(ch string) (incident.Incident, error) { return s.DB.ByChannel(ch) }
 
 func storageErr(err error) error {
 	switch {

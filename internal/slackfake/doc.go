@@ -9,7 +9,9 @@
 //     it and enforced with Slack's own error codes, so that a bot that passes here does not
 //     discover a rule in production;
 //   - the Web API at <URL>/api/<method> and Socket Mode (hello, envelopes, acks, pings,
-//     disconnects, redelivery of unacked events_api envelopes);
+//     disconnects, redelivery of unacked events_api envelopes), with up to 10 connections
+//     per app, each envelope dealt to one of them at random (seeded: WithSeed) and a
+//     redelivery to another, and a disconnect sent to one connection (DisconnectConn) or all;
 //   - faults on demand (rate limits, 429s, 5xx, latency, dropped sockets) because the bot's
 //     retry and reconnect paths are only trustworthy if they are exercised;
 //   - a Go API to act as people do (slash commands, clicks, submissions, messages, reactions,
@@ -36,7 +38,8 @@
 // params.go (form or JSON arguments), faults.go (tiers and injected failures), and the
 // handler table in api.go, one file per family: api_users.go (auth, team, users),
 // api_conversations.go, api_chat.go, api_items.go (pins, bookmarks, reactions),
-// api_views.go, response_url.go. Socket Mode is socket.go; the drivers that act as people
+// api_views.go, response_url.go. Socket Mode is socket.go, with socket_conns.go for
+// several connections (dealing, one connection's disconnect, their history); the drivers that act as people
 // are drive.go (envelopes, slash commands), drive_click.go (block actions),
 // drive_views.go (modal submissions and their view state) and drive_events.go (Events API:
 // messages, reactions, pins, membership). reference.go holds the cited limits.

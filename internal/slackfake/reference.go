@@ -45,6 +45,7 @@ const (
 	refManifest    = "https://api.slack.com/reference/manifests#events"
 	refSocket      = "https://api.slack.com/apis/socket-mode#events"
 	refSocketConns = "https://api.slack.com/apis/socket-mode#connections"
+	refDisconnect  = "https://api.slack.com/apis/connections/socket-implement#disconnect"
 )
 
 // Reference is every rule the fake holds to, one row each.
@@ -104,7 +105,10 @@ var Reference = []Rule{
 	{ID: "event_subscriptions", What: "events are delivered only when the manifest subscribes to them (settings.event_subscriptions.bot_events)", Ref: refManifest},
 	{ID: "accepts_response_payload", What: "accepts_response_payload is true for slash commands and view submissions, false for events and block actions", Ref: refSocket},
 	{ID: "retry_fields", What: "retry_attempt and retry_reason appear only on Events API envelopes", Ref: refSocket},
-	{ID: "too_many_websockets", Max: 10, What: "at most 10 Socket Mode connections per app; another one is disconnected with reason too_many_websockets", Ref: refSocketConns},
+	{ID: "too_many_websockets", Max: 10, What: "at most 10 Socket Mode connections per app, counting those asked to leave that are still open; another one is disconnected with reason too_many_websockets", Ref: refSocketConns},
+	{ID: "one_connection_each", What: "with several connections open, each envelope is written to one of them, chosen at random", Ref: refSocketConns},
+	{ID: "redelivery", Max: 3, What: "an events_api envelope not acked within 3 s is sent again as a new envelope, up to 3 times, with the same event_id, retry_attempt 1..3 and retry_reason timeout, to a connection chosen again (the fake picks one other than the silent one when there is one); slash commands and interactions are not sent again", Ref: refSocket},
+	{ID: "refresh_requested", Max: 10, What: "a connection sent {type: disconnect, reason: warning or refresh_requested} takes no more envelopes, acks written on it still count, and it is closed about 10 s later; the app is expected to open a new connection meanwhile", Ref: refDisconnect},
 
 	// Rate limits (HTTP 429).
 	{ID: "rate_limit_tiers", What: "each method is limited per its tier; a 429 carries Retry-After", Ref: refRateLimits},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand"
 	"net"
 	"net/http"
 	"strconv"
@@ -52,6 +53,8 @@ type config struct {
 	ownEvents       bool
 	tierLimits      bool
 	manifest        *Manifest
+	seed            int64
+	drainAfter      time.Duration
 }
 
 // WithAddr listens on addr (for the demo); the default is 127.0.0.1:0.
@@ -130,6 +133,8 @@ func New(opts ...Option) (*Server, error) {
 		responseURLUses: 5,
 		responseURLTTL:  30 * time.Minute,
 		ownEvents:       true,
+		seed:            1,
+		drainAfter:      time.Duration(lim("refresh_requested")) * time.Second,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -149,6 +154,7 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s.st.init()
 	s.sm.init()
+	s.sm.rng = rand.New(rand.NewSource(cfg.seed))
 	s.app = newApp(cfg.manifest)
 	s.inj = map[string]*injected{}
 	s.deadTokens = map[string]string{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand"
 	"net/http"
 	"sync"
 	"time"
@@ -55,6 +56,8 @@ type Envelope struct {
 	// Sent is zero while the envelope waits for a connection.
 	Sent  time.Time
 	Acked bool
+	// Conn is the connection it was last written to (ConnIDs, ConnHistory); 0 while unsent.
+	Conn int
 }
 
 type envelope struct {
@@ -63,6 +66,9 @@ type envelope struct {
 	user, channel, viewID, kind string
 	enqueued                    time.Time
 	expired                     bool
+	// conn is the connection the envelope was last written to; avoid is the one a
+	// redelivery should not go back to (row "redelivery").
+	conn, avoid int
 }
 
 type wsConn struct {
@@ -81,7 +87,6 @@ type sockets struct {
 	tickets    map[string]bool
 	conns      map[int]*wsConn
 	connN      int
-	rr         int
 	pending    []*envelope
 	envs       map[string]*envelope
 	order      []*envelope
@@ -93,6 +98,9 @@ type sockets struct {
 	refused    int // connections turned away as too many
 	armed      int // redelivery timers not yet fired
 	opening    int // connections upgraded but not yet registered
+	rng        *rand.Rand
+	spans      map[int]*ConnSpan
+	peak       int // most connections open at once
 }
 
 func (sm *sockets) init() {
@@ -102,6 +110,8 @@ func (sm *sockets) init() {
 	sm.waiters = map[string]chan Ack{}
 	sm.eventAcked = map[string]bool{}
 	sm.connected = make(chan struct{})
+	sm.rng = rand.New(rand.NewSource(1))
+	sm.spans = map[int]*ConnSpan{}
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -125,14 +135,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	s.mu.Lock()
-	n := 0
-	for _, o := range s.sm.conns {
-		if !o.draining {
-			n++
-		}
-	}
-	// Connections between upgrade and registration count too, so that a burst of dials cannot
-	// slip past the limit.
+	// Every open connection counts, those asked to leave included (the overlap of a
+	// refresh is within the limit), and so do connections between upgrade and
+	// registration, so that a burst of dials cannot slip past the limit.
+	n := len(s.sm.conns)
 	if n+s.sm.opening >= lim("too_many_websockets") {
 		// Row "too_many_websockets": Slack turns away a connection beyond its limit.
 		s.sm.refused++
@@ -147,6 +153,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.sm.connN++
 	s.sm.opening++
 	c := &wsConn{id: s.sm.connN, ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	// Open from its hello on: the client may act on the hello before it is registered.
+	s.sm.spans[c.id] = &ConnSpan{ID: c.id, Opened: time.Now()}
 	s.mu.Unlock()
 	hello, _ := json.Marshal(map[string]any{
 		"type":            "hello",
@@ -157,6 +165,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// hello goes first: nothing else is queued on this connection until it is registered.
 	if err := ws.WriteMessage(websocket.TextMessage, hello); err != nil {
 		s.mu.Lock()
+		s.sm.spans[c.id].Closed = time.Now()
 		s.sm.opening--
 		s.mu.Unlock()
 		_ = ws.Close()
@@ -165,6 +174,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.sm.opening--
 	s.sm.conns[c.id] = c
+	s.sm.peak = max(s.sm.peak, len(s.sm.conns))
 	if len(s.sm.conns) == 1 {
 		close(s.sm.connected)
 	}
@@ -175,8 +185,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	go func() { defer s.wg.Done(); s.reader(c) }()
 }
 
-// pumpLocked hands waiting envelopes to live connections, round robin, so each envelope goes
-// to exactly one of them.
+// pumpLocked hands waiting envelopes to live connections, each to exactly one of them chosen
+// at random (row "one_connection_each"; seeded, see WithSeed), and a redelivery to another
+// connection than the one that left it unacked when there is another.
 func (s *Server) pumpLocked() {
 	var live []*wsConn
 	for id := 1; id <= s.sm.connN; id++ {
@@ -188,8 +199,7 @@ func (s *Server) pumpLocked() {
 		return
 	}
 	for _, e := range s.sm.pending {
-		c := live[s.sm.rr%len(live)]
-		s.sm.rr++
+		c := s.pickLocked(live, e.avoid)
 		c.queue = append(c.queue, e)
 		select {
 		case c.wake <- struct{}{}:
@@ -206,6 +216,9 @@ func (s *Server) dropLocked(c *wsConn) {
 	}
 	c.gone = true
 	delete(s.sm.conns, c.id)
+	if sp := s.sm.spans[c.id]; sp != nil {
+		sp.Closed = time.Now()
+	}
 	s.sm.pending = append(c.queue, s.sm.pending...)
 	c.queue = nil
 	if len(s.sm.conns) == 0 {
@@ -256,6 +269,7 @@ func (s *Server) writer(c *wsConn) {
 				s.mu.Lock()
 				b := e.frame()
 				e.Sent = time.Now()
+				e.conn = c.id
 				s.mu.Unlock()
 				_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 				if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
@@ -277,7 +291,8 @@ func (s *Server) writer(c *wsConn) {
 					fail()
 					return
 				}
-				drainTimer = time.After(10 * time.Second)
+				// Row "refresh_requested": closed some seconds after the disconnect.
+				drainTimer = time.After(s.cfg.drainAfter)
 			}
 		}
 	}
@@ -320,7 +335,7 @@ func (s *Server) afterSend(e *envelope) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e.RetryAttempt >= 3 {
+	if e.RetryAttempt >= lim("redelivery") {
 		return
 	}
 	s.sm.armed++
@@ -338,7 +353,7 @@ func (s *Server) afterSend(e *envelope) {
 			return
 		}
 		r := &envelope{Envelope: Envelope{Type: e.Type, EventID: e.EventID, RetryAttempt: e.RetryAttempt + 1,
-			RetryReason: "timeout", Payload: e.Payload}, kind: e.kind}
+			RetryReason: "timeout", Payload: e.Payload}, kind: e.kind, avoid: e.conn}
 		s.enqueueLocked(r)
 		s.mu.Unlock()
 	})
@@ -385,6 +400,7 @@ func (s *Server) Envelopes() []Envelope {
 	out := make([]Envelope, len(s.sm.order))
 	for i, e := range s.sm.order {
 		out[i] = e.Envelope
+		out[i].Conn = e.conn
 		out[i].Payload = append(json.RawMessage(nil), e.Payload...)
 	}
 	return out
@@ -456,41 +472,12 @@ func (s *Server) DropSockets() {
 // them envelopes; a client is expected to open a new connection. Sockets that linger are
 // closed after 10 s.
 func (s *Server) Disconnect(reason string) {
-	b, _ := json.Marshal(map[string]any{
-		"type":       "disconnect",
-		"reason":     reason,
-		"debug_info": map[string]any{"host": "applink-slackfake"},
-	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.sm.conns {
-		if c.draining {
-			continue
-		}
-		c.draining = true
-		s.sm.pending = append(c.queue, s.sm.pending...)
-		c.queue = nil
-		c.ctrl = append(c.ctrl, b)
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
+		s.drainLocked(c, reason)
 	}
-	if len(s.sm.conns) > 0 {
-		// No live connection may be left; "connected" means one that takes envelopes.
-		live := false
-		for _, c := range s.sm.conns {
-			live = live || !c.draining
-		}
-		if !live {
-			select {
-			case <-s.sm.connected:
-				s.sm.connected = make(chan struct{})
-			default:
-			}
-		}
-	}
-	s.pumpLocked()
+	s.afterDrainLocked()
 }
 
 func (s *Server) handleAck(id string, payload json.RawMessage) {

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/store"
+	"github.com/firebreak-hq/firebreak/store/pgstore"
+)
+
+// cmdMigrate copies a bbolt database into PostgreSQL and verifies that
+// the target holds what the source did.
+func cmdMigrate(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	from := fs.String("from", "", "bbolt database file to copy")
+	to := fs.String("to", "", "PostgreSQL URL to copy into (postgres://…)")
+	force := fs.Bool("force", false, "replace what the target database already holds")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *from == "" || *to == "" {
+		return errors.New("migrate needs --from FILE and --to postgres://USER@HOST:PORT/DB")
+	}
+	if !pgstore.IsURL(*to) {
+		return fmt.Errorf("--to %s is not a postgres:// URL", *to)
+	}
+	if pgstore.IsURL(*from) {
+		return errors.New("--from names a bbolt database file; to copy PostgreSQL to a file, use `firebreak backup`")
+	}
+	if err := mustExist(*from); err != nil {
+		return err
+	}
+	// The bot must be stopped: a copy of a file still being written would
+	// miss what comes after it. Its lock says whether it runs.
+	src, err := store.Open(*from, store.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("database %s is in use by a running firebreak; stop it before migrating, so that nothing is written after the copy", *from)
+	}
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if err := src.Check(); err != nil {
+		return fmt.Errorf("source %s does not check out, nothing was copied: %w", *from, err)
+	}
+	dst, err := pgstore.Open(*to, pgstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	want, err := store.CountOf(src)
+	if err != nil {
+		return err
+	}
+	got, err := dst.Load(src, *force)
+	if errors.Is(err, store.ErrRefused) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("migrate into %s failed, nothing was committed: %w", dst.Where(), err)
+	}
+	fmt.Fprintf(w, "source %s: %s\n", *from, want)
+	fmt.Fprintf(w, "target %s: %s\n", dst.Where(), got)
+	if got != want {
+		return fmt.Errorf("the counts differ: the target does not hold what the source did; do not switch FIREBREAK_DB to it")
+	}
+	if err := dst.Check(); err != nil {
+		return fmt.Errorf("the target does not check out: %w", err)
+	}
+	fmt.Fprintf(w, "ok: counts match; set FIREBREAK_DB=%s and start firebreak\n", dst.Where())
+	return nil
+}
+
+// pgBackup writes a logical export of a PostgreSQL database as a bbolt
+// file, verified like any backup.
+func pgBackup(dsn, out string, w io.Writer) error {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	if err := store.CheckBackupTarget("", abs); err != nil {
+		return err
+	}
+	src, err := pgstore.Open(dsn, pgstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if err := src.BackupFile(abs); err != nil {
+		return err
+	}
+	rep, err := store.Verify(abs)
+	if err != nil {
+		return fmt.Errorf("backup written but failed verification: %w", err)
+	}
+	fmt.Fprintf(w, "backup %s of %s: %s\n", abs, src.Where(), describe(rep))
+	return nil
+}
+
+// readIncidentPG reads incident n from PostgreSQL, which the running bots
+// share, for `postmortem preview`.
+func readIncidentPG(dsn string, n uint64) (incident.Incident, []incident.Event, error) {
+	d, err := pgstore.Open(dsn, pgstore.Options{})
+	if err != nil {
+		return incident.Incident{}, nil, err
+	}
+	defer d.Close()
+	inc, err := d.Get(n)
+	if errors.Is(err, store.ErrNotFound) {
+		return incident.Incident{}, nil, fmt.Errorf("%s is not in %s", incident.ID(n), d.Where())
+	}
+	if err != nil {
+		return incident.Incident{}, nil, err
+	}
+	events, err := d.Events(n)
+	return inc, events, err
+}

@@ -1,0 +1,293 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/firebreak-hq/firebreak/bot"
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/app"
+	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
+	"github.com/firebreak-hq/firebreak/internal/slackfake"
+)
+
+// inProcReplica is one app of several on one PostgreSQL schema, run in this process.
+type inProcReplica struct {
+	a      *app.App
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startReplicas runs n apps on ws (whose FIREBREAK_DB is a PostgreSQL schema) and waits
+// until Slack sees all their connections. They are stopped at the end of the test unless
+// stopReplica stopped them first.
+func startReplicas(t *testing.T, ws workspace, n int) []*inProcReplica {
+	t.Helper()
+	return startReplicasHTTP(t, ws, n, false)
+}
+
+// startReplicasHTTP is startReplicas, each replica serving HTTP (hooks, probes) when http.
+func startReplicasHTTP(t *testing.T, ws workspace, n int, http bool) []*inProcReplica {
+	t.Helper()
+	cfg, err := app.FromEnv(func(k string) string { return ws.env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reps []*inProcReplica
+	for range n {
+		a, err := app.New(cfg, app.Options{Logger: zaptest.NewLogger(t).Named("app"), NoHTTP: !http,
+			LeadEvery: 20 * time.Millisecond, CardInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		r := &inProcReplica{a: a, cancel: cancel, done: make(chan error, 1)}
+		go func() { r.done <- a.Run(ctx) }()
+		reps = append(reps, r)
+		t.Cleanup(func() { stopReplica(t, r) })
+	}
+	waitFor(t, 20*time.Second, "every replica connected", func() bool { return ws.slack.Connections() == n })
+	return reps
+}
+
+func stopReplica(t *testing.T, r *inProcReplica) {
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	r.cancel = nil
+	if err := <-r.done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	_ = r.a.Close()
+}
+
+// TestOneLeaderAmongReplicas: three apps on one PostgreSQL schema; exactly one leads (runs
+// the scheduler, review polls and the page lane), and when it stops another takes over,
+// each time, until the last one left leads.
+func TestOneLeaderAmongReplicas(t *testing.T) {
+	ws := newWorkspace(t)
+	ws.env["FIREBREAK_DB"] = pgSchema(t, "leader")
+	reps := startReplicas(t, ws, 3)
+	leader := func() (n, who int) {
+		who = -1
+		for i, r := range reps {
+			if r.cancel != nil && r.a.Leading() {
+				n++
+				who = i
+			}
+		}
+		return n, who
+	}
+	for round := 0; round < 3; round++ {
+		var who int
+		waitFor(t, 20*time.Second, "one leader", func() bool {
+			n, w := leader()
+			if n > 1 {
+				t.Fatalf("%d replicas lead at once", n)
+			}
+			who = w
+			return n == 1
+		})
+		if round < 2 {
+			stopReplica(t, reps[who])
+		}
+	}
+}
+
+// TestClickStormCoalescedAcrossReplicas: a burst of clicks on one card (up to 40), dealt by Slack to three
+// replicas at random, are all on the timeline, cost fewer card updates than half the clicks
+// (the incident's outbox rows are claimed together, so one replica renders them at once),
+// and leave the card showing exactly the final state.
+func TestClickStormCoalescedAcrossReplicas(t *testing.T) {
+	ws := newWorkspace(t)
+	ws.env["FIREBREAK_DB"] = pgSchema(t, "clicks")
+	delete(ws.env, "GITHUB_TOKEN")
+	delete(ws.env, "GITHUB_REPO")
+	delete(ws.env, "GITHUB_API_URL")
+	reps := startReplicas(t, ws, 3)
+	db := reps[0].a.DB
+	if _, err := ws.slack.Slash(alice, slackfake.GeneralChannelID, "new sev2 Click storm"); err != nil {
+		t.Fatal(err)
+	}
+	var inc incident.Incident
+	var cardTS string
+	waitFor(t, 30*time.Second, "INC-1 card pinned and bob invited", func() bool {
+		var err error
+		if inc, err = db.Get(1); err != nil || inc.Channel == "" {
+			return false
+		}
+		rec, err := db.Slack(1)
+		if err != nil || rec.CardTS == "" {
+			return false
+		}
+		cardTS = rec.CardTS
+		m, ok := ws.slack.Message(inc.Channel, cardTS)
+		ch, _ := ws.slack.Channel(inc.Channel)
+		return ok && m.Pinned && strings.Contains(strings.Join(ch.Members, ","), bob)
+	})
+	// Each step is assigned once by alice and once by bob: the replicas may apply the two in
+	// either order (Slack promises none across connections), and either way both change it.
+	steps := inc.Steps[:min(len(inc.Steps), 20)]
+	clicks := 2 * len(steps)
+	before := len(ws.slack.Calls("chat.update"))
+	var ids []string
+	for i := range clicks {
+		user := []string{alice, bob}[i/len(steps)]
+		id, err := ws.slack.SendClick(user, inc.Channel, cardTS, bot.ActStepAssign, inc.ID()+":"+steps[i%len(steps)].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	conns := map[int]bool{}
+	waitFor(t, 30*time.Second, "every click acked", func() bool {
+		n := 0
+		for _, a := range ws.slack.Acks() {
+			if want[a.EnvelopeID] {
+				n++
+			}
+		}
+		return n == clicks
+	})
+	for _, e := range ws.slack.Envelopes() {
+		if want[e.ID] {
+			conns[e.Conn] = true
+		}
+	}
+	if len(conns) < 2 {
+		t.Fatalf("the clicks went to %d connection(s); the test needs them spread", len(conns))
+	}
+	why := ""
+	defer func() {
+		if t.Failed() {
+			t.Log(why)
+		}
+	}()
+	waitFor(t, 30*time.Second, "the timeline holds every click and the card the final state", func() bool {
+		evs, err := db.Events(1)
+		if n := countKind(evs, incident.EvStepAssigned); err != nil || n != clicks {
+			why = fmt.Sprintf("%d clicks on the timeline (%v)", n, err)
+			return false
+		}
+		why = "the card differs from the render of the stored state"
+		cur, err := db.Get(1)
+		if err != nil {
+			return false
+		}
+		m, ok := ws.slack.Message(inc.Channel, cardTS)
+		if !ok {
+			return false
+		}
+		b, _ := json.Marshal(bot.CardBlocks(cur, time.UTC))
+		var w, g any
+		_ = json.Unmarshal(b, &w)
+		gb, _ := json.Marshal(m.BlocksDecoded)
+		_ = json.Unmarshal(gb, &g)
+		return reflect.DeepEqual(w, g)
+	})
+	if updates := len(ws.slack.Calls("chat.update")) - before; updates >= clicks/2 {
+		t.Errorf("%d chat.update calls for %d clicks on three replicas: card updates are not coalesced", updates, clicks)
+	} else {
+		t.Logf("%d chat.update calls for %d clicks dealt to %d replicas", updates, clicks, len(conns))
+	}
+}
+
+// TestAlertsOnAFollowerReplica: Alertmanager's webhooks reach a replica that does not lead.
+// The alert declares, the sev1 is paged once (by the leader's page lane), and a later alert
+// of the group is counted on the card, refreshed by the replica that received it.
+func TestAlertsOnAFollowerReplica(t *testing.T) {
+	pd, err := pagerdutyfake.New(pdKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pd.Close)
+	ws := newWorkspace(t)
+	ws.env["FIREBREAK_DB"] = pgSchema(t, "alerts")
+	ws.env["FIREBREAK_HOOK_TOKENS"] = "alertmanager=" + amToken
+	ws.env["PAGERDUTY_ROUTING_KEY"] = pdKey
+	ws.env["PAGERDUTY_EVENTS_URL"] = pd.URL
+	routes := filepath.Join(ws.dir, "routes.yaml")
+	if err := os.WriteFile(routes, []byte(testRoutes), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ws.env["FIREBREAK_ROUTES"] = routes
+	reps := startReplicasHTTP(t, ws, 3, true)
+	var follower *inProcReplica
+	waitFor(t, 20*time.Second, "a leader", func() bool {
+		leaders := 0
+		for _, r := range reps {
+			if r.a.Leading() {
+				leaders++
+			} else {
+				follower = r
+			}
+		}
+		return leaders == 1
+	})
+	post := func(body []byte) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, "http://"+follower.a.HTTPAddr()+"/hooks/alertmanager", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+amToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("hook answered %d", resp.StatusCode)
+		}
+	}
+	group := `{}:{alertname="HighErrorRate"}`
+	post(amPayload("firing", group, amAlert("firing", "fp1", "web-1")))
+	db := follower.a.DB
+	cardAlerts := func() string {
+		inc, err := db.Get(1)
+		if err != nil {
+			return ""
+		}
+		rec, err := db.Slack(1)
+		if err != nil || rec.CardTS == "" {
+			return ""
+		}
+		m, ok := ws.slack.Message(inc.Channel, rec.CardTS)
+		if !ok {
+			return ""
+		}
+		for _, b := range m.BlocksDecoded {
+			if b["block_id"] == "alerts" {
+				return blockText(b)
+			}
+		}
+		return ""
+	}
+	waitFor(t, 30*time.Second, "the card shows the alert and the page", func() bool {
+		return cardAlerts() == "*Alerts:* 1 from Alertmanager\n*Pages:* :pager: pagerduty paged"
+	})
+	post(amPayload("firing", group, amAlert("firing", "fp1", "web-1"), amAlert("firing", "fp2", "web-2")))
+	waitFor(t, 30*time.Second, "the card counts 2 alerts", func() bool {
+		return strings.HasPrefix(cardAlerts(), "*Alerts:* 2 from Alertmanager\n")
+	})
+	if n := len(pd.Alerts()); n != 1 {
+		t.Fatalf("PagerDuty has %d alerts for one sev1", n)
+	}
+}

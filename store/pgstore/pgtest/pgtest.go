@@ -1,0 +1,69 @@
+// Package pgtest gives tests a PostgreSQL database of their own: a new
+// schema of the server named by FIREBREAK_TEST_POSTGRES, dropped at
+// cleanup. Without that variable the test is skipped with a message
+// saying how to run it.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Env is the variable naming the test server.
+const Env = "FIREBREAK_TEST_POSTGRES"
+
+// Example is a value of Env that works on this project's machines.
+const Example = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// Require skips t, with the hint, unless a test server is named.
+func Require(t testing.TB) {
+	t.Helper()
+	if os.Getenv(Env) == "" {
+		t.Skipf("needs PostgreSQL: run with %s=%s", Env, Example)
+	}
+}
+
+// URL returns the URL of a new, empty schema (search_path set to it) of
+// the test server, dropped when the test ends; or skips the test.
+func URL(t testing.TB) string {
+	t.Helper()
+	Require(t)
+	base := os.Getenv(Env)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "fbtest_" + hex.EncodeToString(b)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("%s: %v (is the server running?)", Env, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
