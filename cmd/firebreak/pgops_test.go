@@ -35,7 +35,9 @@ func seedEverything(t *testing.T, path string) store.Counts {
 		t.Fatal(err)
 	}
 	if _, _, err := d.RecordAlert("alert-1", "am:db-down", func(open *incident.Incident, next uint64) (store.AlertDecision, error) {
-		r, err := incident.Declare(next, incident.Declaration{Title: "db down", Declarer: "UALICE"}, now)
+		r, err := incident.DeclareFromAlert(next, incident.AlertDeclaration{
+			Alert: incident.Alert{Source: "alertmanager", Group: "am:db-down", Status: incident.AlertFiring, Title: "db down"},
+		}, now)
 		return store.AlertDecision{Result: r, Create: true}, err
 	}); err != nil {
 		t.Fatal(err)
