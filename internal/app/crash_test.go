@@ -16,10 +16,10 @@ import (
 
 	"github.com/firebreak-hq/firebreak/bot"
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/crashtest"
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
-	"github.com/firebreak-hq/firebreak/store"
 )
 
 // crashRig runs the real binary against the fakes and kills it on demand.
@@ -483,7 +483,7 @@ func TestCrashSafety(t *testing.T) {
 	var storedCard string
 	for attempt := 0; ; attempt++ {
 		r.stop()
-		db, err := store.Open(r.db, store.Options{})
+		db, err := app.OpenStore(r.db, false, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -502,7 +502,7 @@ func TestCrashSafety(t *testing.T) {
 		}
 		pending, _ := db.Pending(100)
 		if err := db.Check(); err != nil {
-			t.Errorf("bbolt consistency: %v", err)
+			t.Errorf("store consistency: %v", err)
 		}
 		_ = db.Close()
 		card, ok := r.slack.Message(ch.ID, storedCard)

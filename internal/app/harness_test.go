@@ -136,14 +136,19 @@ func newWorkspace(t *testing.T, slackOpts ...slackfake.Option) workspace {
 	}
 	dir := t.TempDir()
 	db := filepath.Join(dir, "firebreak.db")
+	lease := "30s"
 	if harnessOnPostgres() {
 		db = pgtest.URL(t)
+		// A killed bot's claims on effects expire quickly, so that the
+		// restarted one performs them within the tests' patience.
+		lease = "2s"
 	}
 	return workspace{slack: fs, gh: gh, announce: announce, dir: dir, env: map[string]string{
 		"SLACK_APP_TOKEN":            fs.AppToken(),
 		"SLACK_BOT_TOKEN":            fs.BotToken(),
 		"SLACK_API_URL":              fs.APIURL(),
 		"FIREBREAK_DB":               db,
+		"FIREBREAK_CLAIM_LEASE":      lease,
 		"FIREBREAK_ANNOUNCE_CHANNEL": announce,
 		"FIREBREAK_RESPONDERS":       bob,
 		"FIREBREAK_POSTMORTEM_DIR":   filepath.Join(dir, "postmortems"),
