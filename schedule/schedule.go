@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -86,9 +85,11 @@ type Scheduler struct {
 	cfg  Config
 	log  *zap.Logger
 	loc  *time.Location
-	done chan struct{}
-
-	started atomic.Bool
+	// runMu guards done and running: a scheduler runs one term at a
+	// time, and may start again once a term has stopped.
+	runMu   sync.Mutex
+	done    chan struct{}
+	running bool
 	// tickMu is held while a periodic check runs (see Settle).
 	tickMu sync.Mutex
 }
@@ -236,15 +237,23 @@ func (s *Scheduler) digestSchedule() (cron.Schedule, error) {
 // fell due while the process was down goes out without waiting) and the
 // digest on its cron expression, until ctx ends. Done is closed once
 // both have stopped and no check is still running. A check that would
-// overlap a running one is skipped. A scheduler starts once.
+// overlap a running one is skipped. A scheduler runs once at a time: it
+// can start again after Done of the previous start is closed (a replica
+// that lost the lead and takes it again).
 func (s *Scheduler) Start(ctx context.Context) error {
 	digest, err := s.digestSchedule()
 	if err != nil {
 		return err
 	}
-	if s.started.Swap(true) {
+	s.runMu.Lock()
+	if s.running {
+		s.runMu.Unlock()
 		return errors.New("schedule: already started")
 	}
+	s.running = true
+	done := make(chan struct{})
+	s.done = done
+	s.runMu.Unlock()
 	logger := cronLogger{s.log.Sugar()}
 	c := cron.New(cron.WithLocation(s.loc), cron.WithLogger(logger),
 		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
@@ -261,13 +270,20 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		<-ctx.Done()
 		<-c.Stop().Done()
 		wg.Wait()
-		close(s.done)
+		s.runMu.Lock()
+		s.running = false
+		s.runMu.Unlock()
+		close(done)
 	}()
 	return nil
 }
 
-// Done is closed when a started scheduler has stopped.
-func (s *Scheduler) Done() <-chan struct{} { return s.done }
+// Done is closed when the latest start of the scheduler has stopped.
+func (s *Scheduler) Done() <-chan struct{} {
+	s.runMu.Lock()
+	defer s.runMu.Unlock()
+	return s.done
+}
 
 func (s *Scheduler) runTick() {
 	s.tickMu.Lock()

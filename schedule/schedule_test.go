@@ -431,6 +431,19 @@ func TestStartChecksAtOnceAndStops(t *testing.T) {
 	if got := len(m.reminders()); got != 2 {
 		t.Fatalf("%d reminders after stop", got)
 	}
+	// Started again (a replica that lost the lead and took it back), it
+	// checks at once and sends what fell due meanwhile.
+	ctx2, cancel2 := context.WithCancel(t.Context())
+	if err := s.Start(ctx2); err != nil {
+		t.Fatalf("a start after the previous one stopped: %v", err)
+	}
+	waitFor(t, "the restarted scheduler sends what fell due", func() bool { return len(m.reminders()) > 2 })
+	cancel2()
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("restarted scheduler did not stop")
+	}
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -77,10 +77,14 @@ type Store interface {
 	PageOutbox() Lane
 
 	// TryLead makes this process the leader for name (a scheduled job:
-	// reminders, the digest, scheduled backups) while it holds the
-	// returned release. ok is false when another process leads. bbolt is
-	// always the leader: one process holds the file.
-	TryLead(name string) (release func(), ok bool, err error)
+	// reminders, the digest, scheduled backups) until it calls the
+	// lease's Release or the lease's Lost channel closes. ok is false
+	// when another process leads. bbolt is always the leader (one process
+	// holds the file) and never loses the lead; on PostgreSQL the lead is
+	// lost when the connection holding it ends (a failover, a cut
+	// connection, the backend terminated), and another process may lead
+	// from then on.
+	TryLead(name string) (lease *Lease, ok bool, err error)
 
 	// Operations.
 	Stats() (Stats, error)
@@ -134,8 +138,28 @@ func (c *Commit) complete(res incident.Result, dup bool, err error) {
 	c.req.finish(err)
 }
 
+// Lease is a held lead (TryLead).
+type Lease struct {
+	release func()
+	lost    <-chan struct{}
+}
+
+// NewLease returns a lease that release ends and that is lost when lost
+// closes (nil: never).
+func NewLease(release func(), lost <-chan struct{}) *Lease {
+	return &Lease{release: release, lost: lost}
+}
+
+// Release gives the lead up; it may be called more than once.
+func (l *Lease) Release() { l.release() }
+
+// Lost is closed when the lead was lost without Release: the process
+// must stop what it leads at once, since another process may lead now.
+// It is never closed after Release alone.
+func (l *Lease) Lost() <-chan struct{} { return l.lost }
+
 // TryLead: one process holds a bbolt file, so it always leads.
-func (d *DB) TryLead(string) (func(), bool, error) { return func() {}, true, nil }
+func (d *DB) TryLead(string) (*Lease, bool, error) { return NewLease(func() {}, nil), true, nil }
 
 // Kind is "bbolt".
 func (d *DB) Kind() string { return "bbolt" }

@@ -67,6 +67,7 @@ type App struct {
 	closeOnce sync.Once
 	// leader is set while this process runs the once-per-moment jobs (leader.go).
 	leader    atomic.Bool
+	leadTerms atomic.Int64
 	leadEvery time.Duration
 
 	// hooks take alerts in; pager sends pages (alerts.go).
@@ -114,7 +115,11 @@ func New(cfg Config, opt Options) (*App, error) {
 		}
 		a.ln = ln
 	}
-	db, err := openStore(cfg.DBPath, cfg.NoSync, cfg.ClaimLease, log, now)
+	a.leadEvery = opt.LeadEvery
+	if a.leadEvery <= 0 {
+		a.leadEvery = DefaultLeadEvery
+	}
+	db, err := openStore(cfg.DBPath, cfg.NoSync, cfg.ClaimLease, a.leadEvery, log, now)
 	if err != nil {
 		if a.ln != nil {
 			_ = a.ln.Close()
@@ -128,10 +133,6 @@ func New(cfg Config, opt Options) (*App, error) {
 		slack.OptionAPIURL(cfg.SlackAPIURL),
 		slack.OptionAppLevelToken(cfg.AppToken),
 		slack.OptionHTTPClient(hc))
-	a.leadEvery = opt.LeadEvery
-	if a.leadEvery <= 0 {
-		a.leadEvery = DefaultLeadEvery
-	}
 	sock := sockmode.New(a.api, sockmode.Options{PingTimeout: opt.SocketPing, BackoffMin: opt.SocketBackoff, Logger: log})
 
 	a.alertMx = newAlertMetrics(a.Metrics.reg)

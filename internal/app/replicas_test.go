@@ -20,6 +20,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 )
 
 // inProcReplica is one app of several on one PostgreSQL schema, run in this process.
@@ -40,25 +41,31 @@ func startReplicas(t *testing.T, ws workspace, n int) []*inProcReplica {
 // startReplicasHTTP is startReplicas, each replica serving HTTP (hooks, probes) when http.
 func startReplicasHTTP(t *testing.T, ws workspace, n int, http bool) []*inProcReplica {
 	t.Helper()
+	var reps []*inProcReplica
+	for range n {
+		reps = append(reps, startReplica(t, ws, http, 20*time.Millisecond))
+	}
+	waitFor(t, 20*time.Second, "every replica connected", func() bool { return ws.slack.Connections() == n })
+	return reps
+}
+
+// startReplica runs one app on ws that tries to lead every leadEvery.
+func startReplica(t *testing.T, ws workspace, http bool, leadEvery time.Duration) *inProcReplica {
+	t.Helper()
 	cfg, err := app.FromEnv(func(k string) string { return ws.env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	var reps []*inProcReplica
-	for range n {
-		a, err := app.New(cfg, app.Options{Logger: zaptest.NewLogger(t).Named("app"), NoHTTP: !http,
-			LeadEvery: 20 * time.Millisecond, CardInterval: 50 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		r := &inProcReplica{a: a, cancel: cancel, done: make(chan error, 1)}
-		go func() { r.done <- a.Run(ctx) }()
-		reps = append(reps, r)
-		t.Cleanup(func() { stopReplica(t, r) })
+	a, err := app.New(cfg, app.Options{Logger: zaptest.NewLogger(t).Named("app"), NoHTTP: !http,
+		LeadEvery: leadEvery, CardInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "every replica connected", func() bool { return ws.slack.Connections() == n })
-	return reps
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &inProcReplica{a: a, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- a.Run(ctx) }()
+	t.Cleanup(func() { stopReplica(t, r) })
+	return r
 }
 
 func stopReplica(t *testing.T, r *inProcReplica) {
@@ -289,5 +296,39 @@ func TestAlertsOnAFollowerReplica(t *testing.T) {
 	})
 	if n := len(pd.Alerts()); n != 1 {
 		t.Fatalf("PagerDuty has %d alerts for one sev1", n)
+	}
+}
+
+// TestLeaderStopsWhenItsLockConnectionEnds: the database session holding the leader's lock
+// is terminated (as a failover or a cut connection ends it). The leader learns it lost the
+// lead and stops its jobs, the other replica takes over, and the first competes again: it
+// leads once more when the second stops.
+func TestLeaderStopsWhenItsLockConnectionEnds(t *testing.T) {
+	ws := newWorkspace(t)
+	ws.env["FIREBREAK_DB"] = pgSchema(t, "leadlost")
+	// The first replica checks its lead, and competes, every second; the second every 20 ms,
+	// so it is the one that takes over while the first waits out its pause after the loss.
+	first := startReplica(t, ws, false, time.Second)
+	waitFor(t, 20*time.Second, "the first replica leads", func() bool { return first.a.Leading() })
+	second := startReplica(t, ws, false, 20*time.Millisecond)
+	waitFor(t, 20*time.Second, "both replicas connected", func() bool { return ws.slack.Connections() == 2 })
+	if n := pgtest.TerminateLead(t, ws.env["FIREBREAK_DB"], "firebreak-scheduler"); n != 1 {
+		t.Fatalf("terminated %d sessions holding the lead, want 1", n)
+	}
+	waitFor(t, 20*time.Second, "the first replica stops leading and the second leads", func() bool {
+		return !first.a.Leading() && second.a.Leading()
+	})
+	select {
+	case <-first.a.Sched.Done():
+	default:
+		t.Fatal("the replica that lost the lead still runs its scheduler")
+	}
+	if got := first.a.LeadTerms(); got != 1 {
+		t.Fatalf("the first replica took the lead %d times, want 1", got)
+	}
+	stopReplica(t, second)
+	waitFor(t, 20*time.Second, "the first replica leads again", func() bool { return first.a.Leading() })
+	if got := first.a.LeadTerms(); got != 2 {
+		t.Fatalf("the first replica took the lead %d times, want 2", got)
 	}
 }

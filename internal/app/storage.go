@@ -17,16 +17,17 @@ import (
 // several processes) or a bbolt file path (the embedded default).
 // noSync applies to bbolt only.
 func OpenStore(db string, noSync bool, log *zap.Logger, now func() time.Time) (store.Store, error) {
-	return openStore(db, noSync, 0, log, now)
+	return openStore(db, noSync, 0, 0, log, now)
 }
 
-// openStore is OpenStore with the PostgreSQL claim lease (0: default).
-func openStore(db string, noSync bool, lease time.Duration, log *zap.Logger, now func() time.Time) (store.Store, error) {
+// openStore is OpenStore with the PostgreSQL claim lease and how often a
+// held lead is checked (0: defaults).
+func openStore(db string, noSync bool, lease, leadCheck time.Duration, log *zap.Logger, now func() time.Time) (store.Store, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
 	if pgstore.IsURL(db) {
-		return pgstore.Open(db, pgstore.Options{Logger: log.Named("store"), Now: now, Lease: lease})
+		return pgstore.Open(db, pgstore.Options{Logger: log.Named("store"), Now: now, Lease: lease, LeadCheck: leadCheck})
 	}
 	return store.Open(db, store.Options{NoSync: noSync, Logger: log.Named("store"), Now: now})
 }

@@ -65,10 +65,17 @@ type Options struct {
 	Poll time.Duration
 	// Owner names this process in claims; default host-pid-random.
 	Owner string
+	// LeadCheck is how often a held lead (TryLead) is checked; default
+	// DefaultLeadCheck.
+	LeadCheck time.Duration
 	// MaxConns bounds the connection pool; default 16 (unless the URL
 	// sets pool_max_conns).
 	MaxConns int32
 }
+
+// DefaultLeadCheck is how often the connection holding a lead is asked
+// whether it still holds its lock.
+const DefaultLeadCheck = 3 * time.Second
 
 // DefaultLease is how long a dead process's outbox claims last.
 const DefaultLease = 30 * time.Second
@@ -80,7 +87,9 @@ type Store struct {
 	log   *zap.Logger
 	now   func() time.Time
 	lease time.Duration
-	owner string
+	// leadCheck is how often a held lead's connection is checked.
+	leadCheck time.Duration
+	owner     string
 	// schema is the search_path schema the tables live in; the LISTEN
 	// channel and the advisory lock keys are derived from it, so
 	// databases in different schemas never wake or lock each other.
@@ -157,6 +166,9 @@ func Open(dsn string, opt Options) (*Store, error) {
 	if opt.Lease <= 0 {
 		opt.Lease = DefaultLease
 	}
+	if opt.LeadCheck <= 0 {
+		opt.LeadCheck = DefaultLeadCheck
+	}
 	if opt.Poll <= 0 {
 		opt.Poll = 5 * time.Second
 	}
@@ -173,7 +185,7 @@ func Open(dsn string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("database %s: %w", Redact(dsn), err)
 	}
 	p := &Store{pool: pool, where: Redact(dsn), log: opt.Logger.Named("store"), now: opt.Now,
-		lease: opt.Lease, owner: opt.Owner, notify: make(chan struct{}, 1), pageNotify: make(chan struct{}, 1),
+		lease: opt.Lease, leadCheck: opt.LeadCheck, owner: opt.Owner, notify: make(chan struct{}, 1), pageNotify: make(chan struct{}, 1),
 		ctx: ctx, cancel: cancel, chains: map[string]chan struct{}{}}
 	octx, ocancel := context.WithTimeout(ctx, 30*time.Second)
 	defer ocancel()
@@ -391,10 +403,14 @@ func (p *Store) pruneLoop() {
 }
 
 // TryLead makes this process the leader for name while it holds the
-// returned release: a session advisory lock on a connection kept out of
+// returned lease: a session advisory lock on a connection kept out of
 // the pool. PostgreSQL releases it when the connection ends, so a killed
-// leader is replaced as soon as its connection is gone.
-func (p *Store) TryLead(name string) (func(), bool, error) {
+// leader is replaced as soon as its connection is gone. Every LeadCheck
+// the holding connection is asked whether it still holds the lock; when
+// it cannot answer within the check's timeout, or answers no (the
+// backend was terminated, the server failed over, the connection was
+// cut), the lease's Lost channel closes.
+func (p *Store) TryLead(name string) (*store.Lease, bool, error) {
 	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 	defer cancel()
 	conn, err := p.pool.Acquire(ctx)
@@ -411,33 +427,90 @@ func (p *Store) TryLead(name string) (func(), bool, error) {
 		conn.Release()
 		return nil, false, nil
 	}
-	c := conn.Hijack()
-	var once sync.Once
-	end := func() {
-		once.Do(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			// Unlocked before the connection ends, so that whoever asks
-			// next finds it free (a closing session lets go of its locks
-			// only once the server has noticed).
-			_, _ = c.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, key)
-			_ = c.Close(ctx)
-		})
-	}
+	l := &lead{c: conn.Hijack(), key: key, stop: make(chan struct{}), lost: make(chan struct{}), watched: make(chan struct{})}
 	p.leadMu.Lock()
 	if p.leads == nil {
 		p.leads = map[int]func(){}
 	}
 	p.leadSeq++
 	id := p.leadSeq
-	p.leads[id] = end
+	p.leads[id] = l.end
 	p.leadMu.Unlock()
-	return func() {
+	go l.watch(p.leadCheck, p.log.With(zap.String("lead", name)))
+	return store.NewLease(func() {
 		p.leadMu.Lock()
 		delete(p.leads, id)
 		p.leadMu.Unlock()
-		end()
-	}, true, nil
+		l.end()
+	}, l.lost), true, nil
+}
+
+// lead is one held advisory lock and the connection holding it.
+type lead struct {
+	mu      sync.Mutex // serialises use of c
+	c       *pgx.Conn
+	key     string
+	stop    chan struct{} // closed by end: the watcher returns
+	lost    chan struct{} // closed by the watcher when the lock is gone
+	watched chan struct{} // closed when the watcher has returned
+	endOnce sync.Once
+}
+
+// watch asks the holding connection every interval whether it still
+// holds the lock, and closes lost (and the connection) when it does not.
+func (l *lead) watch(interval time.Duration, log *zap.Logger) {
+	defer close(l.watched)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		l.mu.Lock()
+		ctx, cancel := context.WithTimeout(context.Background(), leadCheckTimeout(interval))
+		var held bool
+		err := l.c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted)`).Scan(&held)
+		cancel()
+		if err == nil && held {
+			l.mu.Unlock()
+			continue
+		}
+		cctx, ccancel := context.WithTimeout(context.Background(), time.Second)
+		_ = l.c.Close(cctx)
+		ccancel()
+		l.mu.Unlock()
+		log.Warn("lost the lead: the connection holding its lock ended", zap.Error(err), zap.Bool("held", held))
+		close(l.lost)
+		return
+	}
+}
+
+// end stops the watcher, then unlocks and closes the connection.
+func (l *lead) end() {
+	l.endOnce.Do(func() {
+		close(l.stop)
+		<-l.watched
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.c.IsClosed() {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		// Unlocked before the connection ends, so that whoever asks
+		// next finds it free (a closing session lets go of its locks
+		// only once the server has noticed).
+		_, _ = l.c.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, l.key)
+		_ = l.c.Close(ctx)
+	})
+}
+
+// leadCheckTimeout is how long one check of a held lead may take: a
+// connection that does not answer within it counts as lost.
+func leadCheckTimeout(interval time.Duration) time.Duration {
+	return min(max(interval, 500*time.Millisecond), 5*time.Second)
 }
 
 func (p *Store) lockKey(name string) string { return p.schema + ":" + name }

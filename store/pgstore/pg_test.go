@@ -305,3 +305,58 @@ func TestListenReconnects(t *testing.T) {
 		}
 	}
 }
+
+// TestLeadLostWhenItsConnectionEnds: the session holding a lead is
+// terminated on the server (as a failover or a cut connection would end
+// it); the holder's lease reports the loss and another process can lead.
+func TestLeadLostWhenItsConnectionEnds(t *testing.T) {
+	dsn := testDB(t)
+	open := func() *pgstore.Store {
+		s, err := pgstore.Open(dsn, pgstore.Options{Lease: testLease, LeadCheck: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	first, second := open(), open()
+	lease, ok, err := first.TryLead("scheduler")
+	if err != nil || !ok {
+		t.Fatalf("TryLead: %v %v", ok, err)
+	}
+	if _, ok, err := second.TryLead("scheduler"); err != nil || ok {
+		t.Fatalf("a second process led beside the first: %v %v", ok, err)
+	}
+	if n := pgtest.TerminateLead(t, dsn, "scheduler"); n != 1 {
+		t.Fatalf("terminated %d sessions holding the lead, want 1", n)
+	}
+	select {
+	case <-lease.Lost():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the lease did not report that its connection ended")
+	}
+	lease.Release() // after a loss, Release is harmless
+	var l2 *store.Lease
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if l2, ok, err = second.TryLead("scheduler"); err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second process never took the lead over")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	defer l2.Release()
+	if _, ok, err := first.TryLead("scheduler"); err != nil || ok {
+		t.Fatalf("the first process led again beside the second: %v %v", ok, err)
+	}
+	select {
+	case <-l2.Lost():
+		t.Fatal("the new lead reads as lost")
+	default:
+	}
+}

@@ -381,7 +381,7 @@ func testCopy(t *testing.T, s store.Store) {
 }
 
 func testLead(t *testing.T, b Backend, s store.Store) {
-	release, ok, err := s.TryLead("digest")
+	lease, ok, err := s.TryLead("digest")
 	if err != nil || !ok {
 		t.Fatalf("TryLead: %v %v", ok, err)
 	}
@@ -390,18 +390,23 @@ func testLead(t *testing.T, b Backend, s store.Store) {
 		if _, ok, err := other.TryLead("digest"); err != nil || ok {
 			t.Fatalf("a second process led while the first held the lead: %v %v", ok, err)
 		}
-		if r2, ok, err := other.TryLead("backup"); err != nil || !ok {
+		if l2, ok, err := other.TryLead("backup"); err != nil || !ok {
 			t.Fatalf("another job's lead: %v %v", ok, err)
 		} else {
-			r2()
+			l2.Release()
 		}
-		release()
-		r3, ok, err := other.TryLead("digest")
+		lease.Release()
+		l3, ok, err := other.TryLead("digest")
 		if err != nil || !ok {
 			t.Fatalf("after release: %v %v", ok, err)
 		}
-		r3()
+		l3.Release()
+		select {
+		case <-lease.Lost():
+			t.Fatal("a released lead reads as lost")
+		default:
+		}
 		return
 	}
-	release()
+	lease.Release()
 }

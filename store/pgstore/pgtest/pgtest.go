@@ -67,3 +67,32 @@ func URL(t testing.TB) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// TerminateLead ends, with pg_terminate_backend, the database session
+// holding the lead name (pgstore's TryLead) of the schema dsn's
+// search_path names, as a failover or a cut connection would end it. It
+// returns how many sessions it ended.
+func TerminateLead(t testing.TB, dsn, name string) int {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := u.Query().Get("search_path") + ":lead:" + name
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, os.Getenv(Env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	// An advisory lock on a bigint key shows in pg_locks as its high
+	// (classid) and low (objid) 32 bits.
+	err = conn.QueryRow(ctx, `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND objsubid = 1
+		AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)) t`, key).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
