@@ -87,10 +87,6 @@ type Bot struct {
 	problemMethod string
 	wg            workGroup
 	baseCtx       context.Context
-
-	// typoDeclared remembers which "did you mean" messages already
-	// declared an incident (key → INC-n), so a second press does not.
-	typoDeclared sync.Map
 }
 
 // New checks the configuration and builds a bot; Run starts it.

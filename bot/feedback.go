@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/templates"
 )
 
@@ -75,34 +78,58 @@ func slashBlocks(text string, blocks []slack.Block) map[string]any {
 // onDeclareTyped declares, after all, the text that looked like a typo:
 // the person pressed the button under "did you mean".
 //
-// A second press of the same button (a double click, or a press before
-// the answer replaced the message) declares nothing more: it is answered
-// with the incident the first press declared.
+// A second press of the same button (a double click, a press before the
+// answer replaced the message, or the same press delivered again) declares
+// nothing more, whichever replica it reaches and across restarts: the
+// declaration records the press's key in its own transaction (CreateOnce),
+// and a later press is answered with the incident the first one declared.
 func (b *Bot) onDeclareTyped(req socketmode.Request, cb slack.InteractionCallback, act *slack.BlockAction, start time.Time) {
 	user, channel := cb.User.ID, cb.Channel.ID
 	b.ack(req, start, nil)
-	key := typoKey(cb, act)
-	if v, ok := b.typoDeclared.Load(key); ok {
-		b.replace(cb.ResponseURL, channel, user, templates.Sentence(v.(string)+" was already declared from this message; nothing more was declared."))
-		return
-	}
 	p, err := parseDeclare(act.Value)
 	if err != nil {
 		b.respond(cb.ResponseURL, channel, user, b.userText(err))
 		return
 	}
-	res, err := b.declare(p.Title, "", p.Severity, p.Playbook, user, channel, cb.ResponseURL)
+	key := typoKey(cb, act)
+	res, dup, err := b.declareOnce(key, p.Title, "", p.Severity, p.Playbook, user, channel, cb.ResponseURL)
 	if err != nil {
 		b.respond(cb.ResponseURL, channel, user, b.userText(err))
 		return
 	}
-	b.typoDeclared.Store(key, res.Incident.ID())
+	if dup {
+		what := "An incident"
+		if n, ok := b.declaredFrom(key); ok {
+			what = incident.ID(n)
+		}
+		b.replace(cb.ResponseURL, channel, user, templates.Sentence(what+" was already declared from this message; nothing more was declared."))
+		return
+	}
 	b.replace(cb.ResponseURL, channel, user, b.replyText(res.Reply))
 }
 
-// typoKey names one "did you mean" message's button for one person.
+// declaredFrom finds the open incident a press with key declared.
+func (b *Bot) declaredFrom(key string) (uint64, bool) {
+	if b.cfg.Reader == nil {
+		return 0, false
+	}
+	open, err := b.cfg.Reader.OpenIncidents()
+	if err != nil {
+		return 0, false
+	}
+	for i := len(open) - 1; i >= 0; i-- {
+		if rec, err := b.cfg.Store.Slack(open[i].Number); err == nil && rec.DeclaredFrom == key {
+			return open[i].Number, true
+		}
+	}
+	return 0, false
+}
+
+// typoKey names one "did you mean" message's button for one person: the
+// dedupe key of its declaration (a digest, so that a long title fits).
 func typoKey(cb slack.InteractionCallback, act *slack.BlockAction) string {
-	return cb.User.ID + "/" + cb.Channel.ID + "/" + cb.Container.MessageTs + "/" + act.Value
+	sum := sha256.Sum256([]byte(cb.User.ID + "/" + cb.Channel.ID + "/" + cb.Container.MessageTs + "/" + act.Value))
+	return "typo:" + hex.EncodeToString(sum[:])
 }
 
 // replace answers a click on an ephemeral message by replacing it, so its

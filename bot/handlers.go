@@ -108,12 +108,19 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 // stores the incident with its channel-creation effects, and where to
 // answer the declarer.
 func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, user, origin, replyURL string) (incident.Result, error) {
+	res, _, err := b.declareOnce("", title, impact, sev, playbook, user, origin, replyURL)
+	return res, err
+}
+
+// declareOnce is declare that, with a key, declares only if no declaration recorded that
+// key before (on any replica): dup is true when one did.
+func (b *Bot) declareOnce(key, title, impact string, sev incident.Severity, playbook, user, origin, replyURL string) (incident.Result, bool, error) {
 	if playbook == "" {
 		playbook = incident.DefaultPlaybookName
 	}
 	pb, ok := b.cfg.Playbooks.Get(playbook)
 	if !ok {
-		return incident.Result{}, refuseNoPlaybook(playbook, b.cfg.Playbooks.Names())
+		return incident.Result{}, false, refuseNoPlaybook(playbook, b.cfg.Playbooks.Names())
 	}
 	now := b.now()
 	d := incident.Declaration{
@@ -121,9 +128,14 @@ func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, use
 		Responders: b.cfg.Responders, VerifyWindow: b.cfg.VerifyWindow,
 		Paging: b.cfg.Paging,
 	}
-	return b.cfg.Store.Create(SlackRecord{OriginChannel: origin, ReplyURL: replyURL}, func(n uint64) (incident.Result, error) {
-		return incident.Declare(n, d, now)
-	})
+	rec := SlackRecord{OriginChannel: origin, ReplyURL: replyURL}
+	fn := func(n uint64) (incident.Result, error) { return incident.Declare(n, d, now) }
+	if key == "" {
+		res, err := b.cfg.Store.Create(rec, fn)
+		return res, false, err
+	}
+	rec.DeclaredFrom = key
+	return b.cfg.Store.CreateOnce(key, rec, fn)
 }
 
 func (b *Bot) openView(trigger string, v slack.ModalViewRequest, channel, user string) {

@@ -19,6 +19,10 @@ type Incidents interface {
 	// Create declares: it stores the new incident and its Slack record
 	// in one transaction.
 	Create(slack SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, error)
+	// CreateOnce is Create that records key in the same transaction, on
+	// every replica's shared storage: dup is true, and nothing is
+	// created, when key was recorded before.
+	CreateOnce(key string, slack SlackRecord, fn func(n uint64) (incident.Result, error)) (res incident.Result, dup bool, err error)
 	Apply(n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, error)
 	ApplyOnce(key string, n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, bool, error)
 	Get(n uint64) (incident.Incident, error)
@@ -43,6 +47,9 @@ type SlackRecord struct {
 	ReplyURL string
 	// AnnounceTS is the declaration's message in the announce channel.
 	AnnounceTS string
+	// DeclaredFrom is the key of the button press that declared the
+	// incident (CreateOnce), so that another press can name it.
+	DeclaredFrom string
 }
 
 // The storage failures a person is told about in their own words. The

@@ -24,6 +24,9 @@ type buggyStore struct{}
 func (buggyStore) Create(bot.SlackRecord, func(uint64) (incident.Result, error)) (incident.Result, error) {
 	panic("bug: nil map in declare")
 }
+func (buggyStore) CreateOnce(string, bot.SlackRecord, func(uint64) (incident.Result, error)) (incident.Result, bool, error) {
+	panic("bug")
+}
 func (buggyStore) Slack(uint64) (bot.SlackRecord, error) { return bot.SlackRecord{}, errNotFound }
 func (buggyStore) UpdateSlack(uint64, func(bot.SlackRecord) bot.SlackRecord) (bot.SlackRecord, error) {
 	panic("bug")

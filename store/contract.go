@@ -20,7 +20,7 @@ import (
 //   - Incident numbers are allocated by the store, increase, and a number
 //     that was committed is never handed out again, also after a failed
 //     create or a restart.
-//   - A dedupe key (ApplyOnce, RecordAlert, SeenOnce, EnqueueOnce) is
+//   - A dedupe key (ApplyOnce, CreateOnce, RecordAlert, SeenOnce, EnqueueOnce) is
 //     recorded in the transaction of the change it guards, so a
 //     redelivered command is applied once and a failed one is tried again.
 //   - Commands of one incident are applied one after another in the order
@@ -36,6 +36,9 @@ type Store interface {
 	Create(fn func(n uint64) (incident.Result, error)) (incident.Result, error)
 	CreateAsync(fn func(n uint64) (incident.Result, error)) *Commit
 	CreateWithSlack(rec SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, error)
+	// CreateOnce is CreateWithSlack that records key in the same
+	// transaction; dup is true, and nothing is written, when key was seen.
+	CreateOnce(key string, rec SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, bool, error)
 	Apply(n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, error)
 	ApplyAsync(n uint64, fn func(incident.Incident) (incident.Result, error)) *Commit
 	ApplyOnce(key string, n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, bool, error)

@@ -24,12 +24,29 @@ type SlackRecord struct {
 	ReplyURL string `json:"reply_url,omitempty"`
 	// AnnounceTS is the declaration's message in the announce channel.
 	AnnounceTS string `json:"announce_ts,omitempty"`
+	// DeclaredFrom is the dedupe key of the press that declared the
+	// incident (CreateOnce), so a second press can name it.
+	DeclaredFrom string `json:"declared_from,omitempty"`
 }
 
 // CreateWithSlack is Create that also stores rec as the new incident's
 // Slack record, in the same transaction.
 func (d *DB) CreateWithSlack(rec SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, error) {
-	return d.createAsync(&rec, fn).Wait()
+	return d.createAsync("", &rec, fn).Wait()
+}
+
+// CreateOnce is CreateWithSlack unless key was seen in the last
+// DedupeTTL: the key is recorded in the create's transaction, so of two
+// calls with one key (two presses of one button, on any process) one
+// declares and the other is told dup; a create that failed recorded
+// nothing and may be tried again.
+func (d *DB) CreateOnce(key string, rec SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, bool, error) {
+	if key == "" || len(key) > MaxDedupeKey {
+		return incident.Result{}, false, fmt.Errorf("store: dedupe key must be 1–%d bytes", MaxDedupeKey)
+	}
+	c := d.createAsync(key, &rec, fn)
+	res, err := c.Wait()
+	return res, c.dup, err
 }
 
 // Slack returns incident n's Slack record (zero when nothing was stored

@@ -40,15 +40,24 @@ func (d *DB) Create(fn func(n uint64) (incident.Result, error)) (incident.Result
 // group committer and returns at once. Wait on the Commit before telling
 // anyone the incident exists.
 func (d *DB) CreateAsync(fn func(n uint64) (incident.Result, error)) *Commit {
-	return d.createAsync(nil, fn)
+	return d.createAsync("", nil, fn)
 }
 
 // createAsync is CreateAsync that also stores slack, when not nil, as the
 // new incident's Slack record.
-func (d *DB) createAsync(slack *SlackRecord, fn func(n uint64) (incident.Result, error)) *Commit {
+// A key, when not empty, is recorded in the same transaction; a key seen
+// already makes the commit a duplicate that writes nothing.
+func (d *DB) createAsync(key string, slack *SlackRecord, fn func(n uint64) (incident.Result, error)) *Commit {
 	c := &Commit{}
+	now := d.now()
 	c.req = d.submit(func(tx *bolt.Tx) error {
-		c.res, c.added = incident.Result{}, 0
+		c.res, c.added, c.dup = incident.Result{}, 0, false
+		if key != "" {
+			if seenTx(tx, key, now) {
+				c.dup = true
+				return nil
+			}
+		}
 		ib := tx.Bucket(bIncidents)
 		// Peek first so that a refusal writes nothing and leaves the rest
 		// of the group committing.
@@ -67,6 +76,11 @@ func (d *DB) createAsync(slack *SlackRecord, fn func(n uint64) (incident.Result,
 		}
 		if slack != nil {
 			if err := putSlackTx(tx, n, *slack); err != nil {
+				return err
+			}
+		}
+		if key != "" {
+			if err := rememberTx(tx, key, now); err != nil {
 				return err
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +331,73 @@ func TestLeaderStopsWhenItsLockConnectionEnds(t *testing.T) {
 	waitFor(t, 20*time.Second, "the first replica leads again", func() bool { return first.a.Leading() })
 	if got := first.a.LeadTerms(); got != 2 {
 		t.Fatalf("the first replica took the lead %d times, want 2", got)
+	}
+}
+
+// TestDeclareAnywayOnceAcrossReplicas: the "declare anyway" button under a typo is pressed
+// again and again while Slack deals the presses to two replicas; exactly one incident is
+// declared, and the presses after it are told which one.
+func TestDeclareAnywayOnceAcrossReplicas(t *testing.T) {
+	ws := newWorkspace(t)
+	ws.env["FIREBREAK_DB"] = pgSchema(t, "typo")
+	reps := startReplicas(t, ws, 2)
+	db := reps[0].a.DB
+	if _, err := ws.slack.Slash(alice, slackfake.GeneralChannelID, "lsit"); err != nil {
+		t.Fatal(err)
+	}
+	var eph slackfake.Ephemeral
+	waitFor(t, 20*time.Second, "the typo's answer with its button", func() bool {
+		for _, e := range ws.slack.Ephemerals(alice) {
+			if strings.Contains(string(e.Blocks), "incident.declare_typed") {
+				eph = e
+				return true
+			}
+		}
+		return false
+	})
+	// Press until presses have reached both replicas' connections (at most 20 presses).
+	pressed := map[string]bool{}
+	conns := map[int]bool{}
+	for i := 0; i < 20 && len(conns) < 2; i++ {
+		ack, err := ws.slack.ClickEphemeral(alice, eph.TS, "incident.declare_typed")
+		if err != nil || ack.Late {
+			t.Fatalf("press %d: %v (late %v)", i, err, ack.Late)
+		}
+		pressed[ack.EnvelopeID] = true
+		for _, e := range ws.slack.Envelopes() {
+			if pressed[e.ID] {
+				conns[e.Conn] = true
+			}
+		}
+	}
+	if len(conns) < 2 {
+		t.Fatalf("20 presses all reached one connection")
+	}
+	presses := len(pressed)
+	// Each press is answered once: with the declaration, or with the incident an earlier
+	// press declared.
+	declared := regexp.MustCompile(`^INC-\d+ declared; its channel is being created\.$`)
+	want := "INC-1 was already declared from this message; nothing more was declared."
+	var decls, dups int
+	waitFor(t, 30*time.Second, "every press answered", func() bool {
+		decls, dups = 0, 0
+		for _, e := range ws.slack.Ephemerals(alice) {
+			switch {
+			case declared.MatchString(e.Text):
+				decls++
+			case e.Text == want:
+				dups++
+			}
+		}
+		return decls+dups >= presses
+	})
+	if decls != 1 || dups != presses-1 {
+		t.Fatalf("%d presses reaching two replicas: %d declarations, %d told it was already declared", presses, decls, dups)
+	}
+	if _, err := db.Get(1); err != nil {
+		t.Fatalf("INC-1: %v", err)
+	}
+	if inc, err := db.Get(2); err == nil {
+		t.Fatalf("%d presses on two replicas declared twice: %s %q", presses, inc.ID(), inc.Title)
 	}
 }

@@ -43,6 +43,11 @@ func (s incidents) Create(rec bot.SlackRecord, fn func(n uint64) (incident.Resul
 	return r, storageErr(err)
 }
 
+func (s incidents) CreateOnce(key string, rec bot.SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, bool, error) {
+	r, dup, err := s.DB.CreateOnce(key, store.SlackRecord(rec), fn)
+	return r, dup, storageErr(err)
+}
+
 func (s incidents) Slack(n uint64) (bot.SlackRecord, error) {
 	rec, err := s.DB.Slack(n)
 	return bot.SlackRecord(rec), err

@@ -91,14 +91,15 @@ func (p *Store) Create(fn func(n uint64) (incident.Result, error)) (incident.Res
 	if p.closed.Load() {
 		return incident.Result{}, store.ErrClosed
 	}
-	return p.create(nil, fn)
+	r, _, err := p.create("", nil, fn)
+	return r, err
 }
 
 // CreateAsync is Create in the background; Wait on the Commit.
 func (p *Store) CreateAsync(fn func(n uint64) (incident.Result, error)) *store.Commit {
 	c, finish := store.NewCommit()
 	if !p.async("", func() {
-		r, err := p.create(nil, fn)
+		r, _, err := p.create("", nil, fn)
 		finish(r, false, err)
 	}) {
 		finish(incident.Result{}, false, store.ErrClosed)
@@ -111,14 +112,40 @@ func (p *Store) CreateWithSlack(rec store.SlackRecord, fn func(n uint64) (incide
 	if p.closed.Load() {
 		return incident.Result{}, store.ErrClosed
 	}
-	return p.create(&rec, fn)
+	r, _, err := p.create("", &rec, fn)
+	return r, err
 }
 
-func (p *Store) create(slack *store.SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, error) {
+// CreateOnce is CreateWithSlack unless key was seen: the key is recorded
+// in the create's transaction.
+func (p *Store) CreateOnce(key string, rec store.SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, bool, error) {
+	if key == "" || len(key) > store.MaxDedupeKey {
+		return incident.Result{}, false, fmt.Errorf("store: dedupe key must be 1–%d bytes", store.MaxDedupeKey)
+	}
+	if p.closed.Load() {
+		return incident.Result{}, false, store.ErrClosed
+	}
+	return p.create(key, &rec, fn)
+}
+
+func (p *Store) create(key string, slack *store.SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, bool, error) {
 	var out incident.Result
+	var dup bool
 	added := map[string]int{}
+	now := p.now()
 	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
 		clear(added)
+		dup = false
+		if key != "" {
+			fresh, err := remember(ctx, tx, key, now)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				dup = true
+				return nil
+			}
+		}
 		var n uint64
 		if err := tx.QueryRow(ctx, `UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value`).Scan(&n); err != nil {
 			return err
@@ -138,11 +165,11 @@ func (p *Store) create(slack *store.SlackRecord, fn func(n uint64) (incident.Res
 		out = r
 		return nil
 	})
-	if err != nil {
-		return incident.Result{}, err
+	if err != nil || dup {
+		return incident.Result{}, dup, err
 	}
 	p.signalAdded(added)
-	return out, nil
+	return out, false, nil
 }
 
 // Apply locks incident n's row, calls fn with it and commits its Result.

@@ -410,3 +410,59 @@ func testLead(t *testing.T, b Backend, s store.Store) {
 	}
 	lease.Release()
 }
+
+// testCreateOnce: a declaration under a dedupe key happens once, from any
+// process and however many presses race; a refused one records nothing.
+func testCreateOnce(t *testing.T, b Backend, s store.Store) {
+	decl := func(title string, fail bool) func(uint64) (incident.Result, error) {
+		return func(n uint64) (incident.Result, error) {
+			if fail {
+				return incident.Result{}, errors.New("refused")
+			}
+			return incident.Declare(n, incident.Declaration{Title: title, Declarer: "U1"}, T0)
+		}
+	}
+	rec := store.SlackRecord{OriginChannel: "C1", DeclaredFrom: "typo:k"}
+	if _, dup, err := s.CreateOnce("typo:k", rec, decl("x", true)); err == nil || dup {
+		t.Fatalf("a refused declaration: dup %v err %v", dup, err)
+	}
+	others := []store.Store{s}
+	if b.Second != nil {
+		others = append(others, b.Second(t, s))
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var made []uint64
+	dups := 0
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, dup, err := others[i%len(others)].CreateOnce("typo:k", rec, decl("pressed", false))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				t.Errorf("CreateOnce: %v", err)
+			case dup:
+				dups++
+			default:
+				made = append(made, res.Incident.Number)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(made) != 1 || dups != 7 {
+		t.Fatalf("8 presses declared %v, %d duplicates; want one declaration", made, dups)
+	}
+	got, err := s.Slack(made[0])
+	if err != nil || got != rec {
+		t.Fatalf("Slack record %+v (%v), want %+v", got, err, rec)
+	}
+	if _, err := s.Get(made[0] + 1); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a duplicate press made INC-%d: %v", made[0]+1, err)
+	}
+	if r := declare(t, s, "next"); r.Incident.Number != made[0]+1 {
+		t.Fatalf("the next declaration is INC-%d, want INC-%d", r.Incident.Number, made[0]+1)
+	}
+}

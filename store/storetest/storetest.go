@@ -73,6 +73,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("ConcurrentWriters", func(t *testing.T) { s, _ := open(t); testConcurrent(t, s, s) })
 	t.Run("CopyToFile", func(t *testing.T) { s, _ := open(t); testCopy(t, s) })
 	t.Run("Lead", func(t *testing.T) { s, _ := open(t); testLead(t, b, s) })
+	t.Run("CreateOnce", func(t *testing.T) { s, _ := open(t); testCreateOnce(t, b, s) })
 	t.Run("CloseFinishesSubmitted", func(t *testing.T) { s, _ := open(t); testClose(t, b, s) })
 	if b.Corrupt != nil {
 		t.Run("CheckFindsDamage", func(t *testing.T) {
