@@ -127,7 +127,7 @@ func New(cfg Config) (*Bot, error) {
 		now:     cfg.Now,
 		loc:     cfg.Location,
 		queues:  map[string]*serialQueue{},
-		members: newMembers(10 * time.Minute),
+		members: newMembers(cfg.Now, memberTTL, MemberRecheck),
 	}
 	b.exec = newExecutor(b)
 	return b, nil

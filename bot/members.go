@@ -10,9 +10,17 @@ import (
 // "only members act on the card" rule costs one conversations.members
 // call per channel rather than one per click. Joins and leaves seen as
 // events keep it current; entries expire so a missed event heals.
+//
+// With several replicas Slack hands each member_left_channel to one of
+// them, so the others' caches still say "yes" for someone who left. Every
+// membership check is for an action that changes an incident, so a cached
+// "yes" older than recheck is asked of Slack again before it is believed
+// (within memberCheckBudget; past it, a "yes" younger than ttl is kept).
 type members struct {
 	mu       sync.Mutex
+	now      func() time.Time
 	ttl      time.Duration
+	recheck  time.Duration
 	m        map[string]memberSet
 	fetching map[string]chan struct{} // channel → closed when its fetch ends
 	// during holds the joins and leaves seen while a channel's fetch was
@@ -37,8 +45,18 @@ type memberSet struct {
 // background and fills the cache for the next click.
 const memberCheckBudget = time.Second
 
-func newMembers(ttl time.Duration) *members {
-	return &members{ttl: ttl, m: map[string]memberSet{}, fetching: map[string]chan struct{}{}, during: map[string][]memberNote{}}
+// MemberRecheck is how old a cached "is a member" may be and still be
+// believed without asking Slack again: the longest a person who left an
+// incident channel can still act through a replica that did not see the
+// leave.
+const MemberRecheck = 30 * time.Second
+
+// memberTTL is how long a cached "is a member" is believed when Slack
+// cannot be asked again in time.
+const memberTTL = 10 * time.Minute
+
+func newMembers(now func() time.Time, ttl, recheck time.Duration) *members {
+	return &members{now: now, ttl: ttl, recheck: recheck, m: map[string]memberSet{}, fetching: map[string]chan struct{}{}, during: map[string][]memberNote{}}
 }
 
 func (ms *members) note(channel, user string, in bool) {
@@ -60,39 +78,55 @@ func (ms *members) note(channel, user string, in bool) {
 
 // isMember reports membership; ok is false when Slack could not be asked
 // in time, and callers then refuse (fail closed): a slow Slack must not
-// let a non-member act. An expired entry is still answered from (joins
-// and leaves kept it current) while it is refreshed; a cached "not a
-// member" is checked with Slack before it is believed.
+// let a non-member act. A cached "yes" younger than recheck is believed;
+// an older one is checked with Slack first, and kept when Slack does not
+// answer within the budget only while younger than ttl. A cached "not a
+// member" is always checked with Slack before it is believed.
 func (b *Bot) isMember(ctx context.Context, channel, user string) (member, ok bool) {
 	ms := b.members
 	ms.mu.Lock()
 	s, cached := ms.m[channel]
+	var age time.Duration
 	if cached {
 		member = s.users[user]
+		age = ms.now().Sub(s.fetched)
 	}
 	// A "no" is asked again: with several replicas Slack hands the join event to one of
-	// them, so this one's cache may not have seen it.
-	wait := b.fetchLocked(channel, cached && member && time.Since(s.fetched) < ms.ttl)
+	// them, so this one's cache may not have seen it. An old "yes" is asked again for the
+	// same reason about the leave event.
+	fresh := cached && member && age < ms.recheck
+	wait := b.fetchLocked(channel, fresh)
 	ms.mu.Unlock()
-	if cached && member {
+	if fresh {
 		return true, true
+	}
+	// When Slack does not answer in time: a "yes" younger than ttl is kept, an older one
+	// is unknown, and a "no" stays no.
+	unanswered := func() (bool, bool) {
+		switch {
+		case cached && member && age < ms.ttl:
+			return true, true
+		case cached && member:
+			return false, false
+		}
+		return false, cached
 	}
 	t := time.NewTimer(memberCheckBudget)
 	defer t.Stop()
 	select {
 	case <-wait:
 	case <-t.C:
-		return false, cached
+		return unanswered()
 	case <-ctx.Done():
-		return false, cached
+		return unanswered()
 	}
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	s, fetched := ms.m[channel]
-	if !fetched {
-		return false, cached
+	now, ok := ms.m[channel]
+	if !ok || (cached && !now.fetched.After(s.fetched)) {
+		return unanswered() // the fetch failed
 	}
-	return s.users[user], true
+	return now.users[user], true
 }
 
 // warmMembers fetches channel's members in the background unless they
@@ -130,7 +164,7 @@ func (b *Bot) fetchLocked(channel string, fresh bool) chan struct{} {
 					delete(users, n.user)
 				}
 			}
-			ms.m[channel] = memberSet{users: users, fetched: time.Now()}
+			ms.m[channel] = memberSet{users: users, fetched: ms.now()}
 		}
 		delete(ms.during, channel)
 		delete(ms.fetching, channel)

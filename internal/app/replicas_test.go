@@ -53,12 +53,19 @@ func startReplicasHTTP(t *testing.T, ws workspace, n int, http bool) []*inProcRe
 // startReplica runs one app on ws that tries to lead every leadEvery.
 func startReplica(t *testing.T, ws workspace, http bool, leadEvery time.Duration) *inProcReplica {
 	t.Helper()
+	return startReplicaOpts(t, ws, app.Options{NoHTTP: !http, LeadEvery: leadEvery})
+}
+
+// startReplicaOpts runs one app on ws with opt (a logger and a quick card interval added).
+func startReplicaOpts(t *testing.T, ws workspace, opt app.Options) *inProcReplica {
+	t.Helper()
 	cfg, err := app.FromEnv(func(k string) string { return ws.env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.New(cfg, app.Options{Logger: zaptest.NewLogger(t).Named("app"), NoHTTP: !http,
-		LeadEvery: leadEvery, CardInterval: 50 * time.Millisecond})
+	opt.Logger = zaptest.NewLogger(t).Named("app")
+	opt.CardInterval = 50 * time.Millisecond
+	a, err := app.New(cfg, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,5 +406,93 @@ func TestDeclareAnywayOnceAcrossReplicas(t *testing.T) {
 	}
 	if inc, err := db.Get(2); err == nil {
 		t.Fatalf("%d presses on two replicas declared twice: %s %q", presses, inc.ID(), inc.Title)
+	}
+}
+
+// TestLeaverRefusedOnEveryReplica: bob acts on an incident through both replicas, so both
+// remember him as a member; he leaves the channel, and Slack tells only one replica. Once
+// the remembered "yes" is older than bot.MemberRecheck, every replica asks Slack again
+// before a change, and bob's commands are refused whichever replica takes them.
+func TestLeaverRefusedOnEveryReplica(t *testing.T) {
+	ws := newWorkspace(t)
+	ws.env["FIREBREAK_DB"] = pgSchema(t, "leaver")
+	clk := newClock()
+	var reps []*inProcReplica
+	for range 2 {
+		reps = append(reps, startReplicaOpts(t, ws, app.Options{NoHTTP: true, LeadEvery: 20 * time.Millisecond, Now: clk.Now}))
+	}
+	waitFor(t, 20*time.Second, "both replicas connected", func() bool { return ws.slack.Connections() == 2 })
+	db := reps[0].a.DB
+	if _, err := ws.slack.Slash(alice, slackfake.GeneralChannelID, "new sev2 Leaver drill"); err != nil {
+		t.Fatal(err)
+	}
+	var ch string
+	waitFor(t, 30*time.Second, "INC-1's channel with bob in it", func() bool {
+		inc, err := db.Get(1)
+		if err != nil || inc.Channel == "" {
+			return false
+		}
+		c, ok := ws.slack.Channel(inc.Channel)
+		ch = inc.Channel
+		return ok && strings.Contains(strings.Join(c.Members, ","), bob)
+	})
+	// note sends bob's notes until they have reached both replicas' connections (at most
+	// 20) and returns the answers.
+	note := func(text string) []string {
+		t.Helper()
+		var answers []string
+		conns := map[int]bool{}
+		for i := 0; i < 20 && len(conns) < 2; i++ {
+			ack, err := ws.slack.Slash(bob, ch, fmt.Sprintf("note %s %d", text, i))
+			if err != nil || ack.Late {
+				t.Fatalf("note %d: %v (late %v)", i, err, ack.Late)
+			}
+			var p struct {
+				Text string `json:"text"`
+			}
+			_ = json.Unmarshal(ack.Payload, &p)
+			answers = append(answers, p.Text)
+			for _, e := range ws.slack.Envelopes() {
+				if e.ID == ack.EnvelopeID {
+					conns[e.Conn] = true
+				}
+			}
+		}
+		if len(conns) < 2 {
+			t.Fatal("20 commands all reached one connection")
+		}
+		return answers
+	}
+	for _, a := range note("while a member") {
+		if a != "Note added to the timeline of INC-1." {
+			t.Fatalf("a member's note answered %q", a)
+		}
+	}
+	if err := ws.slack.Leave(bob, ch); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the leave delivered and acked by one replica", func() bool {
+		for _, e := range ws.slack.Envelopes() {
+			if !e.Acked {
+				return false
+			}
+		}
+		return true
+	})
+	clk.Advance(bot.MemberRecheck + time.Second)
+	notMember := "Only members of this channel can act on INC-1. Join the channel first; joining is recorded on the timeline."
+	for i, a := range note("after leaving") {
+		if a != notMember {
+			t.Fatalf("note %d after bob left answered %q", i, a)
+		}
+	}
+	evs, err := db.Events(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Kind == incident.EvNote && strings.Contains(e.Text, "after leaving") {
+			t.Fatalf("a note from someone who left was recorded: %q", e.Text)
+		}
 	}
 }
