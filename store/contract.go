@@ -3,6 +3,8 @@ package store
 import (
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/firebreak-hq/firebreak/incident"
 )
 
@@ -90,6 +92,15 @@ type Store interface {
 	TryLead(name string) (lease *Lease, ok bool, err error)
 
 	// Operations.
+
+	// Ping reports whether the database can be read now, with one small
+	// read that costs the same however much is stored (readiness).
+	Ping() error
+	// LastIncident is the highest incident number allocated, read from
+	// the counter (cheap, for metrics).
+	LastIncident() (uint64, error)
+	// Stats counts everything stored; on PostgreSQL it counts rows, which
+	// is slow on big tables: for doctor and operator commands, not probes.
 	Stats() (Stats, error)
 	Check() error
 	// BackupFile writes a verified-readable bbolt database file holding
@@ -163,6 +174,26 @@ func (l *Lease) Lost() <-chan struct{} { return l.lost }
 
 // TryLead: one process holds a bbolt file, so it always leads.
 func (d *DB) TryLead(string) (*Lease, bool, error) { return NewLease(func() {}, nil), true, nil }
+
+// Ping reads the schema version in a read transaction.
+func (d *DB) Ping() error {
+	return d.db.View(func(tx *bolt.Tx) error {
+		_, err := schemaOf(tx)
+		return err
+	})
+}
+
+// LastIncident is the incidents bucket's sequence.
+func (d *DB) LastIncident() (uint64, error) {
+	var n uint64
+	err := d.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bIncidents); b != nil {
+			n = b.Sequence()
+		}
+		return nil
+	})
+	return n, err
+}
 
 // Kind is "bbolt".
 func (d *DB) Kind() string { return "bbolt" }

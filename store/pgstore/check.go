@@ -4,10 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/store"
 )
+
+// Ping reads the incident counter's row: one indexed row, however big
+// the other tables are, and no lock that a long write or a VACUUM of
+// them would make it wait on.
+func (p *Store) Ping() error {
+	_, err := p.LastIncident()
+	return err
+}
+
+// LastIncident reads the incident counter.
+func (p *Store) LastIncident() (uint64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	defer cancel()
+	var n uint64
+	err := p.pool.QueryRow(ctx, `SELECT value FROM counters WHERE name = 'incident'`).Scan(&n)
+	return n, err
+}
+
+// pingTimeout bounds Ping, below a readiness probe's usual timeout.
+const pingTimeout = 2 * time.Second
 
 // Stats counts rows. Schema is the PostgreSQL schema version; SizeBytes
 // the tables' size on disk, indexes included. Events are counted from the

@@ -466,3 +466,22 @@ func testCreateOnce(t *testing.T, b Backend, s store.Store) {
 		t.Fatalf("the next declaration is INC-%d, want INC-%d", r.Incident.Number, made[0]+1)
 	}
 }
+
+// testPing: Ping answers on an open store; LastIncident follows the
+// numbers allocated, as Stats counts them.
+func testPing(t *testing.T, s store.Store) {
+	if err := s.Ping(); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if n, err := s.LastIncident(); err != nil || n != 0 {
+		t.Fatalf("LastIncident of an empty store: %d %v", n, err)
+	}
+	declare(t, s, "one")
+	declare(t, s, "two")
+	if n, err := s.LastIncident(); err != nil || n != 2 {
+		t.Fatalf("LastIncident after two declarations: %d %v", n, err)
+	}
+	if st, err := s.Stats(); err != nil || st.MaxIncident != 2 {
+		t.Fatalf("Stats disagrees: %+v %v", st, err)
+	}
+}

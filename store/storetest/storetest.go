@@ -74,6 +74,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("CopyToFile", func(t *testing.T) { s, _ := open(t); testCopy(t, s) })
 	t.Run("Lead", func(t *testing.T) { s, _ := open(t); testLead(t, b, s) })
 	t.Run("CreateOnce", func(t *testing.T) { s, _ := open(t); testCreateOnce(t, b, s) })
+	t.Run("PingAndLastIncident", func(t *testing.T) { s, _ := open(t); testPing(t, s) })
 	t.Run("CloseFinishesSubmitted", func(t *testing.T) { s, _ := open(t); testClose(t, b, s) })
 	if b.Corrupt != nil {
 		t.Run("CheckFindsDamage", func(t *testing.T) {
