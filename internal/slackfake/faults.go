@@ -21,8 +21,9 @@ const (
 	Tier4 Tier = 100
 )
 
-// MethodTiers maps methods to their Slack tier (per docs/SLACK-PLATFORM.md). chat.postMessage
-// is absent: it is limited per channel (about one a second, with short bursts).
+// MethodTiers maps methods to their Slack tier (https://api.slack.com/docs/rate-limits, each
+// method's reference page). chat.postMessage is absent: it is limited per channel (about one
+// a second, with short bursts).
 var MethodTiers = map[string]Tier{
 	"conversations.create":     Tier2,
 	"conversations.setTopic":   Tier2,
