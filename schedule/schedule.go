@@ -81,10 +81,10 @@ const DefaultDigestHorizon = 6 * time.Hour
 
 // Scheduler finds due reminders and hands them to the store's outbox.
 type Scheduler struct {
-	st   Store
-	cfg  Config
-	log  *zap.Logger
-	loc  *time.Location
+	st  Store
+	cfg Config
+	log *zap.Logger
+	loc *time.Location
 	// runMu guards done and running: a scheduler runs one term at a
 	// time, and may start again once a term has stopped.
 	runMu   sync.Mutex
