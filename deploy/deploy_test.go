@@ -14,17 +14,20 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/store/pgstore"
 )
 
 type labels map[string]string
 
 type probe struct {
-	HTTPGet struct {
+	TimeoutSeconds int `yaml:"timeoutSeconds"`
+	HTTPGet        struct {
 		Path string `yaml:"path"`
 		Port any    `yaml:"port"`
 	} `yaml:"httpGet"`
@@ -285,6 +288,17 @@ func TestManifests(t *testing.T) {
 		}
 		if pr.p.HTTPGet.Path != pr.path || resolve(pr.p.HTTPGet.Port) != port {
 			t.Errorf("%s GET %s on port %s, want %s on %s", pr.name, pr.p.HTTPGet.Path, resolve(pr.p.HTTPGet.Port), pr.path, port)
+		}
+	}
+	// Kubernetes waits 1 s for a probe unless told otherwise; /readyz may
+	// wait for the database's ping, so the readiness probe must wait longer.
+	if r := c.ReadinessProbe; r != nil {
+		wait := time.Second
+		if r.TimeoutSeconds > 0 {
+			wait = time.Duration(r.TimeoutSeconds) * time.Second
+		}
+		if wait <= pgstore.PingTimeout {
+			t.Errorf("readinessProbe waits %v, but /readyz may take up to %v (pgstore.PingTimeout)", wait, pgstore.PingTimeout)
 		}
 	}
 	if len(svc.Spec.Ports) != 1 || resolve(svc.Spec.Ports[0].TargetPort) != port {

@@ -20,15 +20,16 @@ func (p *Store) Ping() error {
 
 // LastIncident reads the incident counter.
 func (p *Store) LastIncident() (uint64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), PingTimeout)
 	defer cancel()
 	var n uint64
 	err := p.pool.QueryRow(ctx, `SELECT value FROM counters WHERE name = 'incident'`).Scan(&n)
 	return n, err
 }
 
-// pingTimeout bounds Ping, below a readiness probe's usual timeout.
-const pingTimeout = 2 * time.Second
+// PingTimeout bounds Ping; a readiness probe must wait longer than this
+// (deploy/deployment.yaml sets its timeoutSeconds above it).
+const PingTimeout = 2 * time.Second
 
 // Stats counts rows. Schema is the PostgreSQL schema version; SizeBytes
 // the tables' size on disk, indexes included. Events are counted from the
