@@ -83,7 +83,6 @@ func (d *DB) rememberAlertTx(tx *bolt.Tx, key string, now time.Time) error {
 	if b == nil {
 		return fmt.Errorf("bucket %s missing: %w", bAlertDedupe, ErrCorrupt)
 	}
-	b.FillPercent = 1 // appended in key order: fill leaves, do not split them in half
 	exp := uint64(now.Add(DedupeTTL).UnixNano())
 	k := expKey(exp, []byte(key))
 	if err := b.Put(k, seal(k, nil)); err != nil {

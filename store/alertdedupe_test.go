@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -206,5 +207,46 @@ func TestCheckAlertDedupe(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDecodedIncidentsFollowTheRecord: the committer keeps the incidents
+// it decoded between group commits, but a record rewritten by anything
+// else (here a raw write to the file, as a restore or another path
+// would) is read again, never served from the kept copy.
+func TestDecodedIncidentsFollowTheRecord(t *testing.T) {
+	d, _ := newDB(t)
+	for i := range 3 {
+		recordAlert(t, d, fmt.Sprint("alert:", i), "g")
+	}
+	n, err := d.AlertGroupIncident("g")
+	if err != nil || n == 0 {
+		t.Fatalf("group incident %d: %v", n, err)
+	}
+	if _, ok := d.com.decoded[n]; !ok {
+		t.Fatalf("%s not kept decoded after its alerts", incident.ID(n))
+	}
+	err = d.db.Update(func(tx *bolt.Tx) error {
+		inc, err := getTx(tx, n)
+		if err != nil {
+			return err
+		}
+		inc.Title = "renamed behind the committer's back"
+		enc, err := json.Marshal(inc)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bIncidents).Put(u64(n), seal(u64(n), enc))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordAlert(t, d, "alert:3", "g")
+	got, err := d.Get(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Title != "renamed behind the committer's back" || got.Alerts == nil || got.Alerts.Count != 4 {
+		t.Fatalf("after the next alert: title %q, alerts %+v; want the rewritten title and 4 alerts", got.Title, got.Alerts)
 	}
 }
