@@ -2,7 +2,7 @@ package store
 
 import "encoding/binary"
 
-// Bucket names. Layout of the current schema (v4). Every value marked
+// Bucket names. Layout of the current schema (v5). Every value marked
 // sealed starts with the CRC-32C of its key and value (seal.go):
 //
 //	meta        "schema" → uint64 version; "sequences" → sealed copy of
