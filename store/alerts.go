@@ -51,7 +51,7 @@ func (d *DB) RecordAlertAsync(key, group string, decide func(open *incident.Inci
 	now := d.now()
 	c.req = d.submit(func(tx *bolt.Tx) error {
 		c.res, c.added, c.dup = incident.Result{}, 0, false
-		if key != "" && seenTx(tx, key, now) {
+		if key != "" && d.seenAlertTx(tx, key, now) {
 			c.dup = true
 			return nil
 		}
@@ -124,7 +124,7 @@ func (d *DB) RecordAlertAsync(key, group string, decide func(open *incident.Inci
 			}
 		}
 		if key != "" {
-			if err := rememberTx(tx, key, now); err != nil {
+			if err := d.rememberAlertTx(tx, key, now); err != nil {
 				return err
 			}
 		}

@@ -126,6 +126,9 @@ func (c *checker) run() {
 	if c.version >= 4 {
 		c.slack()
 	}
+	if c.version >= 5 {
+		c.alertDedupe()
+	}
 	// Created by the first alert and the first page: absent in files
 	// that never had one.
 	if c.tx.Bucket(bAlertGroups) != nil {

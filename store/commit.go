@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"sync"
 
@@ -48,7 +49,26 @@ type committer struct {
 	// of writes to one incident decodes its record once, not per write.
 	tx     *bolt.Tx
 	states map[uint64]incident.Incident
+	// written is the record each write in states stored.
+	written map[uint64][]byte
+
+	// decoded keeps incidents decoded by earlier groups, with the sealed
+	// record they were decoded from: a record still holding the same
+	// bytes is not decoded again (the alerts of a group arriving in
+	// every commit would otherwise decode their incident each time).
+	// Comparing the bytes keeps it right whoever wrote the record and
+	// whether a transaction rolled back.
+	decoded map[uint64]decodedIncident
 }
+
+// decodedIncident is an incident and the sealed record it was decoded from.
+type decodedIncident struct {
+	raw []byte
+	inc incident.Incident
+}
+
+// maxDecoded bounds the incidents the committer keeps decoded.
+const maxDecoded = 512
 
 func newCommitter(db *bolt.DB) *committer {
 	c := &committer{db: db, wake: make(chan struct{}, 1), exited: make(chan struct{})}
@@ -136,8 +156,8 @@ func (c *committer) commit(group []*writeReq) {
 		errs := make([]error, len(group))
 		dirty := -1
 		err := c.db.Update(func(tx *bolt.Tx) error {
-			c.tx, c.states = tx, map[uint64]incident.Incident{}
-			defer func() { c.tx, c.states = nil, nil }()
+			c.tx, c.states, c.written = tx, map[uint64]incident.Incident{}, map[uint64][]byte{}
+			defer func() { c.tx, c.states, c.written = nil, nil, nil }()
 			for i, r := range group {
 				e := r.fn(tx)
 				if e == nil {
@@ -151,6 +171,7 @@ func (c *committer) commit(group []*writeReq) {
 				errs[i], dirty = e, i
 				return e
 			}
+			c.keepDecoded(tx)
 			return syncSequences(tx)
 		})
 		if dirty >= 0 {
@@ -172,17 +193,54 @@ func (c *committer) commit(group []*writeReq) {
 // stateTx returns incident n as tx holds it, from the group's decoded
 // states when an earlier write of the group touched it.
 func (d *DB) stateTx(tx *bolt.Tx, n uint64) (incident.Incident, error) {
-	if c := d.com; c != nil && c.tx == tx {
-		if inc, ok := c.states[n]; ok {
-			return inc, nil
-		}
+	c := d.com
+	if c == nil || c.tx != tx {
+		return getTx(tx, n)
 	}
-	return getTx(tx, n)
+	if inc, ok := c.states[n]; ok {
+		return inc, nil
+	}
+	raw := tx.Bucket(bIncidents).Get(u64(n))
+	if e, ok := c.decoded[n]; ok && raw != nil && bytes.Equal(e.raw, raw) {
+		return e.inc.Clone(), nil
+	}
+	inc, err := getTx(tx, n)
+	if err != nil {
+		return inc, err
+	}
+	if c.decoded == nil || len(c.decoded) >= maxDecoded {
+		c.decoded = map[uint64]decodedIncident{}
+	}
+	c.decoded[n] = decodedIncident{raw: bytes.Clone(raw), inc: inc.Clone()}
+	return inc, nil
 }
 
-// keepState remembers what a write of the group stored for incident n.
+// keepState remembers what a write of the group stored for incident n,
+// with the record it wrote, so the next groups need not decode it.
 func (d *DB) keepState(tx *bolt.Tx, inc incident.Incident) {
 	if c := d.com; c != nil && c.tx == tx {
 		c.states[inc.Number] = inc
+		if raw := tx.Bucket(bIncidents).Get(u64(inc.Number)); raw != nil {
+			c.written[inc.Number] = bytes.Clone(raw)
+		}
+	}
+}
+
+// keepDecoded moves the group's incidents into decoded, each with the
+// record its last write stored, unless a later write of the group
+// changed that record without telling keepState. Called at the end of the
+// group's transaction: if the commit then fails, the bytes on disk
+// differ and the next group decodes the record again.
+func (c *committer) keepDecoded(tx *bolt.Tx) {
+	ib := tx.Bucket(bIncidents)
+	for n, raw := range c.written {
+		if !bytes.Equal(ib.Get(u64(n)), raw) {
+			delete(c.decoded, n)
+			continue
+		}
+		if c.decoded == nil || len(c.decoded) >= maxDecoded {
+			c.decoded = map[uint64]decodedIncident{}
+		}
+		c.decoded[n] = decodedIncident{raw: raw, inc: c.states[n].Clone()}
 	}
 }

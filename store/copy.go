@@ -1,10 +1,12 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -184,13 +186,7 @@ func dumpTx(tx *bolt.Tx, sink Sink) error {
 			return err
 		}
 	}
-	if err := tx.Bucket(bDedupe).ForEach(func(k, v []byte) error {
-		exp, err := unsealU64(k, v)
-		if err != nil {
-			return fmt.Errorf("dedupe key: %w", err)
-		}
-		return sink.Dedupe(string(k), int64(exp))
-	}); err != nil {
+	if err := copyDedupe(tx, sink); err != nil {
 		return err
 	}
 	if gb := tx.Bucket(bAlertGroups); gb != nil {
@@ -381,4 +377,45 @@ func WriteFile(path string, src Store) (Counts, error) {
 	}
 	ok = true
 	return cnt, syncDir(filepath.Dir(path))
+}
+
+// copyDedupe sends every dedupe key once, with its latest expiry: the
+// dedupe bucket and, from v5, the alert keys in arrival order (where a
+// key can be twice until its expired entry is pruned).
+func copyDedupe(tx *bolt.Tx, sink Sink) error {
+	exps := map[string]uint64{}
+	if err := tx.Bucket(bDedupe).ForEach(func(k, v []byte) error {
+		exp, err := unsealU64(k, v)
+		if err != nil {
+			return fmt.Errorf("dedupe key: %w", err)
+		}
+		exps[string(k)] = exp
+		return nil
+	}); err != nil {
+		return err
+	}
+	if ab := tx.Bucket(bAlertDedupe); ab != nil {
+		if err := ab.ForEach(func(k, v []byte) error {
+			if _, err := unseal(k, v); err != nil || len(k) <= 8 {
+				return fmt.Errorf("alert dedupe key %x: %w", k, ErrCorrupt)
+			}
+			if exp := binary.BigEndian.Uint64(k); exp > exps[string(k[8:])] {
+				exps[string(k[8:])] = exp
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	keys := make([]string, 0, len(exps))
+	for k := range exps {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := sink.Dedupe(k, int64(exps[k])); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -2,7 +2,7 @@ package store
 
 import "encoding/binary"
 
-// Bucket names. Layout of the current schema (v4). Every value marked
+// Bucket names. Layout of the current schema (v5). Every value marked
 // sealed starts with the CRC-32C of its key and value (seal.go):
 //
 //	meta        "schema" → uint64 version; "sequences" → sealed copy of
@@ -12,6 +12,7 @@ import "encoding/binary"
 //	outbox      id → sealed OutboxItem JSON; sequence = last id
 //	dedupe      key → sealed uint64 expiry (unix nanoseconds)
 //	dedupe_exp  expiry|key → empty (lets pruning start at the oldest key)
+//	alert_dedupe expiry|key → sealed empty, alert dedupe keys (v5)
 //	open        n → empty, for every incident that is not closed
 //	channels    Slack channel id → sealed n
 //	pubmeta     n → nested bucket: key → sealed value

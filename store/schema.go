@@ -21,7 +21,10 @@ import (
 //	v4: the Slack side of an incident (card ts, origin channel, reply URL,
 //	    announce ts) in its own sealed record in the slack bucket, not in
 //	    the incident record (schema_v4.go).
-const SchemaVersion = 4
+//	v5: alert dedupe keys in arrival order, expiry|key, in their own
+//	    bucket, found through an in-memory set rebuilt at open, so the
+//	    alerts of one commit share a leaf page (alertdedupe.go).
+const SchemaVersion = 5
 
 // migration moves the database between Version-1 and Version. Up and Down
 // each run inside the caller's single read-write transaction.
@@ -38,6 +41,7 @@ var migrations = []migration{
 	{Version: 2, Name: "nested events bucket per incident; open index", Up: upV2, Down: downV2},
 	{Version: 3, Name: "CRC-32C checksum on every record", Up: upV3, Down: downV3},
 	{Version: 4, Name: "Slack-side fields in their own record beside the incident", Up: upV4, Down: downV4},
+	{Version: 5, Name: "alert dedupe keys in arrival order", Up: upV5, Down: downV5},
 }
 
 // Migrate moves an open bbolt database to schema version to (1 ≤ to ≤

@@ -38,6 +38,8 @@ type DB struct {
 	com    *committer
 	// pages is the outbox lane of page effects (see lane.go).
 	pages lane
+	// alerts is the set of recent alert dedupe keys (alertdedupe.go).
+	alerts alertKeys
 
 	// file is the database file as opened, to notice it being replaced.
 	file os.FileInfo
@@ -103,6 +105,10 @@ func open(path string, opt Options, readOnly bool) (d *DB, err error) {
 		})
 	}
 	if err != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err = d.loadAlertKeys(opt.Now()); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -258,7 +264,7 @@ func statsTx(tx *bolt.Tx) (Stats, error) {
 	}
 	s.Incidents = count(bIncidents)
 	s.Outbox = count(bOutbox)
-	s.Dedupe = count(bDedupe)
+	s.Dedupe = count(bDedupe) + count(bAlertDedupe)
 	s.Slack = count(bSlack)
 	if b := tx.Bucket(bIncidents); b != nil {
 		s.MaxIncident = b.Sequence()

@@ -88,7 +88,7 @@ func TestBackupVerifyRestoreCLI(t *testing.T) {
 		t.Fatalf("backup file: %v %v", fi.Mode(), err)
 	}
 	code, out, _ = cli(t, nil, "verify-backup", backup)
-	if code != 0 || out != "ok: schema 4, 2 incidents, 4 events, 12 pending effects, 2 Slack records\n" {
+	if code != 0 || out != "ok: schema 5, 2 incidents, 4 events, 12 pending effects, 2 Slack records\n" {
 		t.Fatalf("verify-backup: exit %d, %q", code, out)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -196,6 +197,11 @@ func hookLatencyAt1000(t *testing.T, groups int) {
 	}
 	t.Logf("paced, %d groups: %d alerts offered at %d/s, all accepted in %s (%.0f/s); hook latency p50 %s p90 %s p99 %s max %s",
 		groups, n, rate, took.Round(time.Millisecond), float64(n)/took.Seconds(), percentile(lat, .5), percentile(lat, .9), percentile(lat, .99), percentile(lat, 1))
+	var perSecond []string
+	for s := 0; s < n; s += rate {
+		perSecond = append(perSecond, percentile(lat[s:min(s+rate, n)], .99).Round(100*time.Microsecond).String())
+	}
+	t.Logf("paced, %d groups: p99 of each second's alerts: %s", groups, strings.Join(perSecond, " "))
 	if c := r.openCount(); c != groups {
 		t.Fatalf("%d incidents for %d groups", c, groups)
 	}
