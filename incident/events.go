@@ -55,6 +55,11 @@ const (
 	EvPageRetry     EventKind = "page_retry"
 	EvPageFailed    EventKind = "page_failed"
 	EvPageResolved  EventKind = "page_resolved"
+	// EvFromMessage is the chat message an incident was declared from,
+	// its first event: Text is the message, Fields "author", "link"
+	// (its permalink, when known) and "clipped" ("true" when Text is the
+	// start of a longer message).
+	EvFromMessage EventKind = "declared_from_message"
 )
 
 // Event is one line of the timeline. At is UTC with millisecond precision.
