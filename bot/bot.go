@@ -71,6 +71,7 @@ type Bot struct {
 	names   sync.Map // user id → display name
 	members *members
 	exec    *executor
+	home    *home
 	connMu  sync.Mutex
 	conn    bool
 	problem string // why Slack refuses the bot's work, for /readyz
@@ -125,6 +126,7 @@ func New(cfg Config) (*Bot, error) {
 		members: newMembers(10 * time.Minute),
 	}
 	b.exec = newExecutor(b)
+	b.home = newHome(b)
 	return b, nil
 }
 

@@ -108,6 +108,11 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 // stores the incident with its channel-creation effects, and where to
 // answer the declarer.
 func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, user, origin, replyURL string) (incident.Result, error) {
+	return b.declareFrom(title, impact, sev, playbook, user, origin, replyURL, nil)
+}
+
+// declareFrom declares, from the chat message src when it is not nil.
+func (b *Bot) declareFrom(title, impact string, sev incident.Severity, playbook, user, origin, replyURL string, src *incident.SourceMessage) (incident.Result, error) {
 	if playbook == "" {
 		playbook = incident.DefaultPlaybookName
 	}
@@ -119,7 +124,7 @@ func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, use
 	d := incident.Declaration{
 		Title: title, Impact: impact, Severity: sev, Playbook: pb, Declarer: user,
 		Responders: b.cfg.Responders, VerifyWindow: b.cfg.VerifyWindow,
-		Paging: b.cfg.Paging,
+		Paging: b.cfg.Paging, Source: src,
 	}
 	return b.cfg.Store.Create(SlackRecord{OriginChannel: origin, ReplyURL: replyURL}, func(n uint64) (incident.Result, error) {
 		return incident.Declare(n, d, now)
@@ -146,6 +151,12 @@ func (b *Bot) routeInteraction(req socketmode.Request, cb slack.InteractionCallb
 			return
 		}
 		act := cb.ActionCallback.BlockActions[0]
+		if act.ActionID == ActHomeDeclare {
+			// The trigger expires in 3 s: ack, then open the modal at once.
+			b.ack(req, start, nil)
+			b.openView(cb.TriggerID, DeclareModal(declareOrigin{}.String(), b.cfg.Playbooks.All()), "", cb.User.ID)
+			return
+		}
 		if act.ActionID == ActDeclareTyped {
 			// Presses of one button queue behind each other, so a double
 			// click declares once.
@@ -167,6 +178,8 @@ func (b *Bot) routeInteraction(req socketmode.Request, cb slack.InteractionCallb
 		})
 	case slack.InteractionTypeViewSubmission:
 		b.onSubmit(req, cb, start)
+	case slack.InteractionTypeMessageAction:
+		b.onMessageShortcut(req, cb, start)
 	default:
 		b.ack(req, start, nil)
 	}
@@ -376,7 +389,7 @@ func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, sta
 			defer b.recoverAck(req)
 			sev := incident.Severity(val("severity", "severity"))
 			origin := parseDeclareOrigin(v.PrivateMetadata)
-			if _, err := b.declare(val("title", "title"), val("impact", "impact"), sev, val("playbook", "playbook"), user, origin.Channel, origin.ResponseURL); err != nil {
+			if _, err := b.declareFrom(val("title", "title"), val("impact", "impact"), sev, val("playbook", "playbook"), user, origin.Channel, origin.ResponseURL, b.sourceOf(origin.Msg)); err != nil {
 				fail("title", err)
 				return
 			}

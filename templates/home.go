@@ -18,7 +18,6 @@ import (
 type HomeData struct {
 	Viewer    string
 	Incidents []incident.Incident
-	Now       time.Time
 }
 
 // HomeSection is one section of the Home view: its block id and mrkdwn.
@@ -63,7 +62,7 @@ func Home(d HomeData) []HomeSection {
 		}
 	}
 	row := func(inc incident.Incident) string {
-		v := homeRowView{incView: viewOf(inc, nil, d.Now), Part: part(inc, d.Viewer)}
+		v := homeRowView{incView: viewOf(inc, nil, time.Time{}), Part: part(inc, d.Viewer)}
 		v.Title = clipText(oneLine(inc.Title), 80)
 		return mustSlack("home_row", v, 800)
 	}
@@ -181,4 +180,17 @@ func init() {
 		},
 		people: []string{"author"},
 	}
+}
+
+// FromMessageNote heads the declare form opened from a message: the
+// message becomes the incident's first timeline event.
+func FromMessageNote(author string, empty bool) string {
+	who := ""
+	if author != "" {
+		who = " by " + mention(author)
+	}
+	if empty {
+		return "Declaring from a message" + who + " that has no text: its link will be the incident's first timeline event. Give the incident a title."
+	}
+	return "Declaring from a message" + who + ": the message and its link will be the incident's first timeline event."
 }

@@ -46,6 +46,7 @@ var MethodScopes = map[string]string{
 	"views.open":               "",
 	"views.update":             "",
 	"views.push":               "",
+	"views.publish":            "",
 }
 
 // EventScopes is the scope each event needs before an app may subscribe to it
@@ -71,6 +72,11 @@ type Manifest struct {
 	Scopes      []string
 	BotEvents   []string
 	MessagesTab bool
+	// HomeTab: the App Home tab is on (features.app_home.home_tab_enabled).
+	HomeTab bool
+	// Shortcuts are the callback_ids of the message shortcuts
+	// (features.shortcuts with type message).
+	Shortcuts []string
 }
 
 // ParseManifest reads an app manifest in YAML.
@@ -79,7 +85,12 @@ func ParseManifest(b []byte) (Manifest, error) {
 		Features struct {
 			AppHome struct {
 				MessagesTabEnabled *bool `yaml:"messages_tab_enabled"`
+				HomeTabEnabled     *bool `yaml:"home_tab_enabled"`
 			} `yaml:"app_home"`
+			Shortcuts []struct {
+				Type       string `yaml:"type"`
+				CallbackID string `yaml:"callback_id"`
+			} `yaml:"shortcuts"`
 		} `yaml:"features"`
 		OAuth struct {
 			Scopes struct {
@@ -97,6 +108,12 @@ func ParseManifest(b []byte) (Manifest, error) {
 	}
 	out := Manifest{Scopes: m.OAuth.Scopes.Bot, BotEvents: m.Settings.EventSubscriptions.BotEvents}
 	out.MessagesTab = m.Features.AppHome.MessagesTabEnabled != nil && *m.Features.AppHome.MessagesTabEnabled
+	out.HomeTab = m.Features.AppHome.HomeTabEnabled != nil && *m.Features.AppHome.HomeTabEnabled
+	for _, sc := range m.Features.Shortcuts {
+		if sc.Type == "message" {
+			out.Shortcuts = append(out.Shortcuts, sc.CallbackID)
+		}
+	}
 	for _, ev := range out.BotEvents {
 		if sc, ok := EventScopes[ev]; ok && sc != "" && !contains(out.Scopes, sc) {
 			return Manifest{}, fmt.Errorf("slackfake: app manifest subscribes to %s without the %s scope it needs", ev, sc)
@@ -122,13 +139,18 @@ type app struct {
 	scopes      map[string]bool // nil: every scope
 	events      map[string]bool // nil: every event
 	messagesTab bool
+	homeTab     bool
+	shortcuts   map[string]bool // nil: every message shortcut
 }
 
 func newApp(m *Manifest) app {
 	if m == nil {
-		return app{messagesTab: true}
+		return app{messagesTab: true, homeTab: true}
 	}
-	a := app{scopes: map[string]bool{}, events: map[string]bool{}, messagesTab: m.MessagesTab}
+	a := app{scopes: map[string]bool{}, events: map[string]bool{}, messagesTab: m.MessagesTab, homeTab: m.HomeTab, shortcuts: map[string]bool{}}
+	for _, sc := range m.Shortcuts {
+		a.shortcuts[sc] = true
+	}
 	for _, s := range m.Scopes {
 		a.scopes[s] = true
 	}
