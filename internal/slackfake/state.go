@@ -171,7 +171,7 @@ type state struct {
 	calls      []Call
 	unknown    []string
 	blockErrs  []BlockError
-	dropped    []string // event types not delivered for want of a subscription
+	dropped    []string         // event types not delivered for want of a subscription
 	homes      map[string]*view // user → the Home view last published
 	publishes  map[string]int   // user → views.publish calls that succeeded
 }
