@@ -40,6 +40,9 @@ type Config struct {
 	// CardInterval is the least time between two updates of one card, so
 	// a burst of clicks costs a few chat.update calls, not one each.
 	CardInterval time.Duration
+	// HomeInterval is how long a change waits for others before App Home
+	// views are republished (default 300 ms).
+	HomeInterval time.Duration
 	// CallTimeout bounds one Web API call (default 15 s); a call that
 	// times out may still have happened, which postOnce accounts for.
 	CallTimeout time.Duration
@@ -104,6 +107,9 @@ func New(cfg Config) (*Bot, error) {
 	}
 	if cfg.CardInterval == 0 {
 		cfg.CardInterval = 250 * time.Millisecond
+	}
+	if cfg.HomeInterval == 0 {
+		cfg.HomeInterval = homeInterval
 	}
 	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = 15 * time.Second

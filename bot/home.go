@@ -108,7 +108,7 @@ func (h *home) run() {
 	defer h.b.wg.Done()
 	ctx := h.b.ctx()
 	for {
-		if !h.b.exec.sleep(ctx, homeInterval) {
+		if !h.b.exec.sleep(ctx, h.b.cfg.HomeInterval) {
 			h.stop()
 			return
 		}
