@@ -54,24 +54,38 @@ func marshalMeta(v any) string {
 // characters of private_metadata. The timeline then keeps the start of a
 // very long message; the link leads to the rest.
 func fitOrigin(o declareOrigin) string {
-	for {
-		s := marshalMeta(o)
-		over := utf8.RuneCountInString(s) - maxPrivateMetadata
-		if over <= 0 {
-			return s
-		}
-		r := []rune(o.Msg.Text)
-		if len(r) == 0 {
-			// Nothing left to cut: drop the reply address instead.
-			if o.ResponseURL == "" {
-				return o.Channel
-			}
-			o.ResponseURL = ""
-			continue
-		}
-		o.Msg.Text = string(r[:max(0, len(r)-over-8)])
-		o.Msg.Clipped = true
+	fits := func(o declareOrigin) bool { return utf8.RuneCountInString(marshalMeta(o)) <= maxPrivateMetadata }
+	if fits(o) {
+		return marshalMeta(o)
 	}
+	if o.Msg == nil {
+		return o.Channel
+	}
+	m := *o.Msg
+	o.Msg = &m
+	r := []rune(m.Text)
+	o.Msg.Text, o.Msg.Clipped = "", true
+	if !fits(o) {
+		// Not even without its text: drop the reply address too.
+		o.ResponseURL = ""
+		if !fits(o) {
+			return o.Channel
+		}
+	}
+	// The longest start of the text that fits (characters JSON escapes
+	// cost more than one, so the count is searched, not computed).
+	lo, hi := 0, len(r)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		o.Msg.Text = string(r[:mid])
+		if fits(o) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	o.Msg.Text = string(r[:lo])
+	return marshalMeta(o)
 }
 
 // onMessageShortcut opens the declare modal pre-filled from the message
