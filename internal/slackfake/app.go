@@ -74,9 +74,16 @@ type Manifest struct {
 	MessagesTab bool
 	// HomeTab: the App Home tab is on (features.app_home.home_tab_enabled).
 	HomeTab bool
-	// Shortcuts are the callback_ids of the message shortcuts
-	// (features.shortcuts with type message).
-	Shortcuts []string
+	// Shortcuts are the message shortcuts (features.shortcuts with type
+	// message).
+	Shortcuts []Shortcut
+}
+
+// Shortcut is a message shortcut as the app's manifest declares it: the
+// name people see in a message's menu and the callback_id sent with it.
+type Shortcut struct {
+	Name       string
+	CallbackID string
 }
 
 // ParseManifest reads an app manifest in YAML.
@@ -88,6 +95,7 @@ func ParseManifest(b []byte) (Manifest, error) {
 				HomeTabEnabled     *bool `yaml:"home_tab_enabled"`
 			} `yaml:"app_home"`
 			Shortcuts []struct {
+				Name       string `yaml:"name"`
 				Type       string `yaml:"type"`
 				CallbackID string `yaml:"callback_id"`
 			} `yaml:"shortcuts"`
@@ -111,7 +119,7 @@ func ParseManifest(b []byte) (Manifest, error) {
 	out.HomeTab = m.Features.AppHome.HomeTabEnabled != nil && *m.Features.AppHome.HomeTabEnabled
 	for _, sc := range m.Features.Shortcuts {
 		if sc.Type == "message" {
-			out.Shortcuts = append(out.Shortcuts, sc.CallbackID)
+			out.Shortcuts = append(out.Shortcuts, Shortcut{Name: sc.Name, CallbackID: sc.CallbackID})
 		}
 	}
 	for _, ev := range out.BotEvents {
@@ -141,6 +149,7 @@ type app struct {
 	messagesTab bool
 	homeTab     bool
 	shortcuts   map[string]bool // nil: every message shortcut
+	menu        []Shortcut
 }
 
 func newApp(m *Manifest) app {
@@ -149,8 +158,9 @@ func newApp(m *Manifest) app {
 	}
 	a := app{scopes: map[string]bool{}, events: map[string]bool{}, messagesTab: m.MessagesTab, homeTab: m.HomeTab, shortcuts: map[string]bool{}}
 	for _, sc := range m.Shortcuts {
-		a.shortcuts[sc] = true
+		a.shortcuts[sc.CallbackID] = true
 	}
+	a.menu = m.Shortcuts
 	for _, s := range m.Scopes {
 		a.scopes[s] = true
 	}
@@ -236,6 +246,14 @@ func (s *Server) SetMessagesTab(on bool) {
 	s.mu.Lock()
 	s.app.messagesTab = on
 	s.mu.Unlock()
+}
+
+// MessageShortcuts lists the message shortcuts the app's manifest declares, as a message's
+// menu offers them (none without a manifest).
+func (s *Server) MessageShortcuts() []Shortcut {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Shortcut(nil), s.app.menu...)
 }
 
 // DroppedEvents lists the types of events that were not delivered because the app does not
