@@ -199,7 +199,7 @@ func TestDeclareFromMessageEdges(t *testing.T) {
 	inc3 := h.ready(3)
 	h.settle()
 	first = h.events(3)[0]
-	if first.Kind != incident.EvFromMessage || first.Fields["clipped"] != "true" || !strings.HasPrefix(long, first.Text) || len(first.Text) < 1000 || first.Fields["link"] == "" {
+	if first.Kind != incident.EvFromMessage || first.Fields["clipped"] != "true" || !strings.HasPrefix(long, first.Text) || len(first.Text) < 2500 || first.Fields["link"] == "" {
 		t.Fatalf("first event of a long message: clipped=%q, %d characters, link %q", first.Fields["clipped"], len(first.Text), first.Fields["link"])
 	}
 	if errs := h.slack.BlockErrors(); len(errs) > 0 {
