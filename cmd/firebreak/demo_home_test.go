@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +36,16 @@ func TestDemoShortcutAndHomeInBrowser(t *testing.T) {
 			t.Logf("bot log:\n%s", logs.String())
 		}
 	})
+	shots := screenshotDir(t)
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			png, err := chromedp.CaptureScreenshot()(ctx, tg)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name), png, 0o644)
+		})
+	}
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -57,6 +69,7 @@ func TestDemoShortcutAndHomeInBrowser(t *testing.T) {
 		// The ⋯ button shows while the pointer is over the message.
 		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).click()`, msg+` button[data-menu]`)),
 		chromedp.WaitVisible(chromedp.CSS(msg+` [data-testid="shortcut-menu"]`)),
+		shot("shortcut-menu.png"),
 		click(msg+` [data-testid="shortcut-menu"] button[data-shortcut="incident.declare_from_message"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="modal"] input[data-action-id="title"]`)))
 	title := read(t, ctx, "the form's title", chromedp.Evaluate[string](`document.querySelector('[data-testid="modal"] input[data-action-id="title"]').value`))
@@ -82,7 +95,8 @@ func TestDemoShortcutAndHomeInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="modal"] input[data-action-id="title"]`)),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="modal"] input[data-action-id="title"]`), "Login emails are delayed"),
 		click(`[data-testid="modal-submit"]`), chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="modal"]`)),
-		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).textContent.includes("INC-2 Login emails are delayed")`, home)))
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).textContent.includes("INC-2 Login emails are delayed")`, home)),
+		chromedp.MouseClickXY(400, 10), shot("home.png"))
 	run("switch to bob, whose Home lists both",
 		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#as'); s.value = "UBOB"; s.dispatchEvent(new Event('change')); })()`),
 		chromedp.WaitReady(chromedp.CSS(`body[data-me="UBOB"]`)),
