@@ -138,8 +138,25 @@ func (b *Bot) openView(trigger string, v slack.ModalViewRequest, channel, user s
 	}, 1)
 	if err != nil {
 		b.log.Warn("views.open failed", zap.Error(err))
+		if channel == "" {
+			// Opened from the Home tab: no channel to answer in, so the
+			// person is told in the app's direct messages.
+			b.dmLater(user, refuseFormFailed())
+			return
+		}
 		b.tell(channel, user, refuseFormFailed())
 	}
+}
+
+// dmLater sends user a direct message off the hot path.
+func (b *Bot) dmLater(user, text string) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		if err := b.exec.post(b.ctx(), user, templates.Sentence(text), nil); err != nil {
+			b.log.Warn("could not tell the user", zap.String("user", user), zap.Error(err))
+		}
+	}()
 }
 
 // routeInteraction handles clicks and modal submissions.

@@ -149,6 +149,16 @@ func TestAppHome(t *testing.T) {
 	if n := h.ephemeralsContaining(carol, "*INC-3* declared") + dms; n != 1 {
 		t.Errorf("%d confirmations of INC-3 for carol, want 1", n)
 	}
+	// When Slack will not open the form (the trigger expired on the way),
+	// the person is told in the app's direct messages: Home has no channel.
+	h.slack.FailWith("views.open", "expired_trigger_id", 1)
+	if _, err := h.slack.ClickHome(carol, bot.ActHomeDeclare); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if n := count(h.dmsTo(carol), func(s string) bool { return strings.Contains(s, "could not open the form") }); n != 1 {
+		t.Errorf("%d direct messages saying the form could not be opened, want 1; got %q", n, h.dmsTo(carol))
+	}
 	if errs := h.slack.BlockErrors(); len(errs) > 0 {
 		t.Fatalf("Slack refused blocks: %+v", errs)
 	}
