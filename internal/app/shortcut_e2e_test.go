@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/firebreak-hq/firebreak/bot"
@@ -221,4 +222,24 @@ func sectionText(m slackfake.Message, blockID string) string {
 		}
 	}
 	return ""
+}
+
+// TestDeclareFromMessageSlowPermalink: when Slack is slow to give the
+// message's permalink, the submission is still answered within Slack's
+// 3 s and the incident is declared with the message, without its link.
+func TestDeclareFromMessageSlowPermalink(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t)
+	ts, _ := h.slack.PostAsUser(alice, slackfake.GeneralChannelID, "Queue consumers are stuck")
+	v := h.shortcut(alice, slackfake.GeneralChannelID, ts)
+	h.slack.SetLatency("chat.getPermalink", 2500*time.Millisecond)
+	ack := h.submitAsShown(alice, v, nil)
+	if len(ack.Errors) > 0 || ack.Late {
+		t.Fatalf("submission answered late (%v) or refused: %v", ack.Latency, ack.Errors)
+	}
+	inc := h.ready(1)
+	h.settle()
+	if first := h.events(1)[0]; first.Kind != incident.EvFromMessage || first.Text != "Queue consumers are stuck" || first.Fields["link"] != "" || inc.SourceURL != "" {
+		t.Fatalf("first event %+v", first)
+	}
 }
