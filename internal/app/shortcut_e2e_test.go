@@ -159,6 +159,24 @@ func TestDeclareFromMessageEdges(t *testing.T) {
 		t.Fatal("the card links a message it has no link for")
 	}
 
+	// Slack will not open the form: the person is told privately where the
+	// message is, through the shortcut's response_url, though the bot is
+	// not in that channel.
+	h.slack.FailWith("views.open", "expired_trigger_id", 1)
+	if _, err := h.slack.MessageShortcut(alice, secret, ts, bot.ShortcutDeclare); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	var told []slackfake.Ephemeral
+	for _, e := range h.slack.Ephemerals(alice) {
+		if e.Channel == secret && strings.Contains(e.Text, "could not open the form") {
+			told = append(told, e)
+		}
+	}
+	if len(told) != 1 || told[0].Source != "response_url" {
+		t.Fatalf("told %+v, want one answer through the response_url", told)
+	}
+
 	// A message with no text (files only): the form says so, and asks for a title.
 	ts, _ = h.slack.PostAsUser(alice, slackfake.GeneralChannelID, "")
 	v = h.shortcut(alice, slackfake.GeneralChannelID, ts)
