@@ -31,6 +31,8 @@ const (
 	CmdPinnedText      CommandKind = "pinned_text"
 	CmdCancel          CommandKind = "cancel"
 	CmdTimes           CommandKind = "times"
+	// CmdHandover passes the lead to User with an optional note (Text).
+	CmdHandover CommandKind = "handover"
 )
 
 // CommandKinds lists every command, for exhaustive tests.
@@ -38,7 +40,7 @@ var CommandKinds = []CommandKind{
 	CmdNote, CmdUpdate, CmdSeverity, CmdLead, CmdRole, CmdFollowup,
 	CmdMitigated, CmdResolve, CmdReopen, CmdClose, CmdStepDone, CmdStepSkip,
 	CmdStepAssign, CmdRequestApproval, CmdApprove, CmdMemberJoined, CmdPinned, CmdSnooze, CmdPinnedText,
-	CmdCancel, CmdTimes, CmdPage,
+	CmdCancel, CmdTimes, CmdPage, CmdHandover,
 }
 
 // Command is one request to change an incident. Only the fields its Kind
@@ -94,6 +96,9 @@ type Declaration struct {
 	VerifyWindow time.Duration
 	// Paging says whom to page on declaration, by severity.
 	Paging PagePolicy
+	// Private asks for a private incident; the playbook's private: true
+	// does too.
+	Private bool
 }
 
 // Declare opens incident number n.
@@ -141,6 +146,7 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 		Declarer:     d.Declarer,
 		VerifyWindow: window,
 		LeadChange:   pb.LeadChange,
+		Private:      d.Private || pb.Private,
 		DeclaredAt:   now,
 		LastEventAt:  now,
 	}
@@ -152,10 +158,13 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 	for _, t := range d.Paging.pages(sev) {
 		addPage(&inc, &paged, t, "", d.Declarer, now)
 	}
+	declared := ev(now, d.Declarer, EvDeclared, title, "severity", string(sev), "playbook", pb.Name)
+	if inc.Private {
+		declared.Fields["private"] = "true"
+	}
 	res := Result{
 		Incident: inc,
-		Events: []Event{ev(now, d.Declarer, EvDeclared, title,
-			"severity", string(sev), "playbook", pb.Name)},
+		Events:   []Event{declared},
 		Effects: []Effect{
 			{Kind: EffCreateChannel},
 			{Kind: EffPostCard},

@@ -55,6 +55,9 @@ const (
 	EvPageRetry     EventKind = "page_retry"
 	EvPageFailed    EventKind = "page_failed"
 	EvPageResolved  EventKind = "page_resolved"
+	// EvHandover records that the lead passed from one person to another
+	// with a handover (Fields: from, to; Text: the note, if any).
+	EvHandover EventKind = "handover"
 )
 
 // Event is one line of the timeline. At is UTC with millisecond precision.
