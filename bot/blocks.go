@@ -232,11 +232,14 @@ func DeclareModal(meta string, playbooks []incident.Playbook) slack.ModalViewReq
 	if len(pbOpts) > 0 {
 		pb.InitialOption = pbOpts[0]
 	}
+	private := slack.NewCheckboxGroupsBlockElement("private",
+		slack.NewOptionBlockObject("private", plain(templates.PrivateOption(), 75), plain(templates.PrivateOptionHint(), 75)))
 	return modal(ViewDeclare, "Declare an incident", "Declare", meta,
 		input("title", "Title", textInput("title", "Checkout returns 500 for EU users", false, incident.MaxTitle), false),
 		input("severity", "Severity", sev, false),
 		input("playbook", "Playbook", pb, false),
 		input("impact", "Impact", textInput("impact", "Who is affected and how?", true, 3000), true),
+		input("private", "Private", private, true),
 	)
 }
 

@@ -51,6 +51,11 @@ func (e *executor) newChannel(ctx context.Context, s subject, it OutboxItem) (*s
 	const method = "conversations.create"
 	for suffix := 1; suffix <= 50; suffix++ {
 		name := ChannelName(inc.Number, inc.Title, suffix)
+		if inc.Private {
+			// A private incident's channel name carries no title either:
+			// names show in admin tools, exports and channel mentions.
+			name = ChannelName(inc.Number, "private", suffix)
+		}
 		// Another incident's create was just rate-limited: tell this
 		// declarer now rather than after the wait, and do not hold a
 		// worker for a long one.
@@ -63,7 +68,7 @@ func (e *executor) newChannel(ctx context.Context, s subject, it OutboxItem) (*s
 		var ch *slack.Channel
 		err := e.call(ctx, method, func(ctx context.Context) error {
 			var err error
-			ch, err = e.b.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name})
+			ch, err = e.b.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name, IsPrivate: inc.Private})
 			return err
 		}, 1)
 		if d, transient := retryable(err); err != nil && transient {

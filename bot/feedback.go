@@ -86,12 +86,12 @@ func (b *Bot) onDeclareTyped(req socketmode.Request, cb slack.InteractionCallbac
 		b.replace(cb.ResponseURL, channel, user, templates.Sentence(v.(string)+" was already declared from this message; nothing more was declared."))
 		return
 	}
-	p, err := parseDeclare(act.Value)
+	p, err := parseDeclare(act.Value, false)
 	if err != nil {
 		b.respond(cb.ResponseURL, channel, user, b.userText(err))
 		return
 	}
-	res, err := b.declare(p.Title, "", p.Severity, p.Playbook, user, channel, cb.ResponseURL)
+	res, err := b.declare(declaration{title: p.Title, sev: p.Severity, playbook: p.Playbook}, user, channel, cb.ResponseURL)
 	if err != nil {
 		b.respond(cb.ResponseURL, channel, user, b.userText(err))
 		return

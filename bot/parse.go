@@ -33,6 +33,8 @@ const (
 	SubCancel       Sub = "cancel"
 	SubTimes        Sub = "times"
 	SubPage         Sub = "page"
+	SubCatchup      Sub = "catchup"
+	SubHandover     Sub = "handover"
 )
 
 // needsIncident lists the subcommands that only make sense in an incident channel.
@@ -40,6 +42,7 @@ var needsIncident = map[Sub]bool{
 	SubStatus: true, SubTimeline: true, SubNote: true, SubUpdate: true, SubSev: true,
 	SubLead: true, SubRole: true, SubFollowup: true, SubMitigated: true, SubResolve: true,
 	SubReopen: true, SubClose: true, SubCancel: true, SubTimes: true, SubPage: true,
+	SubCatchup: true, SubHandover: true,
 }
 
 // Parsed is the result of reading the text typed after /incident.
@@ -52,6 +55,8 @@ type Parsed struct {
 	User     string
 	Role     string
 	Force    bool
+	// Private: `new private …` asks for a private incident.
+	Private bool
 	// Implicit: the text did not start with a subcommand, so it was read
 	// as a title. The caller decides whether that may declare at once.
 	Implicit bool
@@ -138,7 +143,16 @@ func ParseSlash(text string) (Parsed, error) {
 	case "times", "time":
 		return parseTimes(rest)
 	case "new", "declare":
-		return parseDeclare(rest)
+		return parseDeclare(rest, true)
+	case "catchup", "catch-up", "brief":
+		return bare(SubCatchup, first, rest)
+	case "handover", "hand-over":
+		who, note := cut(rest)
+		u, ok := ParseMention(who)
+		if !ok {
+			return Parsed{}, userErr("Name the incoming lead with a mention: `/incident handover @name [note for them]`.")
+		}
+		return Parsed{Sub: SubHandover, User: u, Text: fromSlack(note)}, nil
 	case "page":
 		target, msg := cut(rest)
 		if target == "" {
@@ -155,12 +169,14 @@ func ParseSlash(text string) (Parsed, error) {
 		}
 		return Parsed{Sub: SubSev, Severity: sev}, nil
 	}
-	p, err := parseDeclare(text)
+	// A title that merely starts with "private" is a title: only `new
+	// private …` asks for a private incident.
+	p, err := parseDeclare(text, false)
 	p.Implicit = err == nil
 	return p, err
 }
 
-func parseDeclare(s string) (Parsed, error) {
+func parseDeclare(s string, allowPrivate bool) (Parsed, error) {
 	p := Parsed{Sub: SubDeclare}
 	for {
 		w, rest := cut(s)
@@ -179,6 +195,9 @@ func parseDeclare(s string) (Parsed, error) {
 				return Parsed{}, userErr("The `playbook:` option needs a name, for example `playbook:bad-deploy`.")
 			}
 			s = rest
+			continue
+		case allowPrivate && !p.Private && lw == "private" && rest != "":
+			p.Private, s = true, rest
 			continue
 		}
 		break

@@ -6,13 +6,6 @@ import (
 
 // Handover, the joiner's brief and who may see a private incident.
 
-// Handover and brief phrases.
-const (
-	RefuseHandoverNeedsMention Phrase = "refuse.handover_needs_mention"
-	RefuseHandoverSame         Phrase = "refuse.handover_same"
-	ReplyHandedOver            Phrase = "reply.handed_over"
-)
-
 // Message kinds of the handover and the brief.
 const (
 	// MsgHandover says in the channel that the lead was handed over

@@ -153,3 +153,9 @@ func init() {
 		counted: "handovers",
 	}
 }
+
+// PrivateOption and PrivateOptionHint word the declare modal's Private box.
+func PrivateOption() string { return "Private incident" }
+
+// PrivateOptionHint says what the Private box does.
+func PrivateOptionHint() string { return "Private channel; only its members see the title" }
