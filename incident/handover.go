@@ -41,7 +41,7 @@ func applyHandover(c *Incident, r *Result, inc Incident, cmd Command, now time.T
 		return true, nil
 	}
 	if cmd.User == c.Lead {
-		return false, refuse(CodeNoop, RefuseHandoverSame, c.Lead)
+		return false, refuse(CodeNoop, RefuseHandoverSame, Mention(c.Lead))
 	}
 	prev := c.Lead
 	c.Lead = cmd.User
