@@ -82,7 +82,7 @@ var phrases = map[incident.Phrase]string{
 	incident.ReplyLeadAssigned:           "Lead assigned.",
 	incident.ReplyHandedOver:             "Handed over: <@%s> leads now, and has the brief and your note in a direct message.",
 	incident.RefuseHandoverNeedsMention:  "name the incoming lead with a mention: `/incident handover @name [note]`.",
-	incident.RefuseHandoverSame:          "<@%s> already leads this incident; hand over to someone else.",
+	incident.RefuseHandoverSame:          "this incident is already led by <@%s>; hand over to someone else.",
 	incident.ReplyRoleAssigned:           "Role %s assigned.",
 	incident.ReplyFollowup:               "Follow-up #%d recorded for the postmortem.",
 	incident.ReplyMitigated:              "%s marked mitigated.",
