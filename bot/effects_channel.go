@@ -151,7 +151,7 @@ func (e *executor) findOwnChannel(ctx context.Context, inc incident.Incident, na
 		var next string
 		err := e.call(ctx, "users.conversations", func(ctx context.Context) error {
 			var err error
-			chans, next, err = e.b.api.GetConversationsForUserContext(ctx, &slack.GetConversationsForUserParameters{Cursor: cursor, Limit: 1000, ExcludeArchived: true, Types: []string{"public_channel"}})
+			chans, next, err = e.b.api.GetConversationsForUserContext(ctx, &slack.GetConversationsForUserParameters{Cursor: cursor, Limit: 1000, ExcludeArchived: true, Types: []string{channelType(inc)}})
 			return err
 		}, 3)
 		if err != nil {
@@ -169,6 +169,14 @@ func (e *executor) findOwnChannel(ctx context.Context, inc incident.Incident, na
 		cursor = next
 	}
 	return nil
+}
+
+// channelType is the users.conversations type of inc's channel.
+func channelType(inc incident.Incident) string {
+	if inc.Private {
+		return "private_channel"
+	}
+	return "public_channel"
 }
 
 // inviteBatch is how many users one conversations.invite names (Slack takes up to 1000).
