@@ -148,9 +148,26 @@ func (b *Bot) declare(dc declaration, user, origin, replyURL string) (incident.R
 		Responders: b.cfg.Responders, VerifyWindow: b.cfg.VerifyWindow,
 		Paging: b.cfg.Paging, Private: dc.private,
 	}
-	return b.cfg.Store.Create(SlackRecord{OriginChannel: origin, ReplyURL: replyURL}, func(n uint64) (incident.Result, error) {
+	res, err := b.cfg.Store.Create(SlackRecord{OriginChannel: origin, ReplyURL: replyURL}, func(n uint64) (incident.Result, error) {
 		return incident.Declare(n, d, now)
 	})
+	if err == nil {
+		b.logDeclared(res.Incident)
+	}
+	return res, err
+}
+
+// logDeclared logs a declaration. A private incident's title is logged
+// at debug only: logs travel further than its channel's membership.
+func (b *Bot) logDeclared(inc incident.Incident) {
+	fields := []zap.Field{zap.String("incident", inc.ID()), zap.String("severity", string(inc.Severity)),
+		zap.String("playbook", inc.Playbook), zap.String("declarer", inc.Declarer), zap.Bool("private", inc.Private)}
+	if inc.Private {
+		b.log.Info("incident declared", fields...)
+		b.log.Debug("private incident declared", zap.String("incident", inc.ID()), zap.String("title", inc.Title))
+		return
+	}
+	b.log.Info("incident declared", append(fields, zap.String("title", inc.Title))...)
 }
 
 func (b *Bot) openView(trigger string, v slack.ModalViewRequest, channel, user string) {
