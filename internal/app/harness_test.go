@@ -69,7 +69,7 @@ type harness struct {
 	faultHits *atomic.Int64
 	// logTo, when set, also receives every log entry of the product.
 	logTo zapcore.Core
-	mu        sync.Mutex
+	mu    sync.Mutex
 }
 
 type harnessOpt func(*app.Config, *[]slackfake.Option)
