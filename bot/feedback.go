@@ -86,7 +86,7 @@ func (b *Bot) onDeclareTyped(req socketmode.Request, cb slack.InteractionCallbac
 		b.replace(cb.ResponseURL, channel, user, templates.Sentence(v.(string)+" was already declared from this message; nothing more was declared."))
 		return
 	}
-	p, err := parseDeclare(act.Value, false)
+	p, err := parseDeclare(act.Value)
 	if err != nil {
 		b.respond(cb.ResponseURL, channel, user, b.userText(err))
 		return

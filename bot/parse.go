@@ -143,7 +143,14 @@ func ParseSlash(text string) (Parsed, error) {
 	case "times", "time":
 		return parseTimes(rest)
 	case "new", "declare":
-		return parseDeclare(rest, true)
+		// `new private …`: only right after new, so that a title such as
+		// "sev3 Private beta page slow" keeps its word.
+		if w, more := cut(rest); strings.EqualFold(w, "private") && more != "" {
+			p, err := parseDeclare(more)
+			p.Private = err == nil
+			return p, err
+		}
+		return parseDeclare(rest)
 	case "catchup", "catch-up", "brief":
 		return bare(SubCatchup, first, rest)
 	case "handover", "hand-over":
@@ -169,14 +176,12 @@ func ParseSlash(text string) (Parsed, error) {
 		}
 		return Parsed{Sub: SubSev, Severity: sev}, nil
 	}
-	// A title that merely starts with "private" is a title: only `new
-	// private …` asks for a private incident.
-	p, err := parseDeclare(text, false)
+	p, err := parseDeclare(text)
 	p.Implicit = err == nil
 	return p, err
 }
 
-func parseDeclare(s string, allowPrivate bool) (Parsed, error) {
+func parseDeclare(s string) (Parsed, error) {
 	p := Parsed{Sub: SubDeclare}
 	for {
 		w, rest := cut(s)
@@ -195,9 +200,6 @@ func parseDeclare(s string, allowPrivate bool) (Parsed, error) {
 				return Parsed{}, userErr("The `playbook:` option needs a name, for example `playbook:bad-deploy`.")
 			}
 			s = rest
-			continue
-		case allowPrivate && !p.Private && lw == "private" && rest != "":
-			p.Private, s = true, rest
 			continue
 		}
 		break
