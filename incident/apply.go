@@ -238,7 +238,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 			return r, refuse(CodeBadInput, RefuseJoinNeedsUser)
 		}
 		r.Events = append(r.Events, ev(now, cmd.User, EvMemberJoined, "", "inviter", cmd.Actor))
-		if c.BriefOnJoin(cmd.User) {
+		if founder := c.founderJoined(cmd.User); !founder && c.BriefOnJoin(cmd.User) {
 			r.Effects = append(r.Effects, Effect{Kind: EffEphemeral, Msg: MsgBrief, User: cmd.User})
 		}
 

@@ -154,6 +154,7 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 		inc.Steps = append(inc.Steps, Step{StepDef: s, State: StepOpen})
 	}
 	invite := uniq(append(append([]string{d.Declarer}, d.Responders...), pb.Invite...))
+	inc.Founders = append([]string(nil), invite...)
 	var paged Result
 	for _, t := range d.Paging.pages(sev) {
 		addPage(&inc, &paged, t, "", d.Declarer, now)

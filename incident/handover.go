@@ -62,6 +62,18 @@ func (c Incident) BriefOnJoin(user string) bool {
 	return user != "" && user != c.Declarer && user != c.Lead
 }
 
+// founderJoined takes user off the founders, reporting whether they were
+// one (whose first join brings no brief).
+func (c *Incident) founderJoined(user string) bool {
+	for i, f := range c.Founders {
+		if f == user {
+			c.Founders = append(c.Founders[:i:i], c.Founders[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
 // BriefEvents is how many of the latest timeline events a brief shows.
 const BriefEvents = 5
 

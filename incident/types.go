@@ -305,6 +305,10 @@ type Incident struct {
 	// incident has a private channel, and whoever is not a member of it
 	// sees no title anywhere (see Visible).
 	Private bool `json:"private,omitempty"`
+	// Founders are the people the declaration invited who have not
+	// joined yet: their first join brings no brief (they are there from
+	// the start, with nothing to catch up on).
+	Founders []string `json:"founders,omitempty"`
 
 	DeclaredAt time.Time `json:"declared_at"`
 	// StartedAt is when the impact began and DetectedAt when it was
@@ -431,6 +435,7 @@ func (i Incident) Clone() Incident {
 		c.Steps[k] = s
 	}
 	c.Followups = append([]Followup(nil), i.Followups...)
+	c.Founders = append([]string(nil), i.Founders...)
 	c.Alerts, c.Pages = i.Alerts.clone(), clonePages(i.Pages)
 	if i.Reminders.Sent != nil {
 		c.Reminders.Sent = make(map[string]time.Time, len(i.Reminders.Sent))
