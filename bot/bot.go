@@ -40,6 +40,9 @@ type Config struct {
 	// CardInterval is the least time between two updates of one card, so
 	// a burst of clicks costs a few chat.update calls, not one each.
 	CardInterval time.Duration
+	// HomeInterval is how long a change waits for others before App Home
+	// views are republished (default 300 ms).
+	HomeInterval time.Duration
 	// CallTimeout bounds one Web API call (default 15 s); a call that
 	// times out may still have happened, which postOnce accounts for.
 	CallTimeout time.Duration
@@ -71,6 +74,7 @@ type Bot struct {
 	names   sync.Map // user id → display name
 	members *members
 	exec    *executor
+	home    *home
 	connMu  sync.Mutex
 	conn    bool
 	problem string // why Slack refuses the bot's work, for /readyz
@@ -104,6 +108,9 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.CardInterval == 0 {
 		cfg.CardInterval = 250 * time.Millisecond
 	}
+	if cfg.HomeInterval == 0 {
+		cfg.HomeInterval = homeInterval
+	}
 	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = 15 * time.Second
 	}
@@ -125,6 +132,7 @@ func New(cfg Config) (*Bot, error) {
 		members: newMembers(10 * time.Minute),
 	}
 	b.exec = newExecutor(b)
+	b.home = newHome(b)
 	return b, nil
 }
 

@@ -83,6 +83,17 @@ func (b *Bot) onEvent(req socketmode.Request) {
 			}
 			return incident.Command{Kind: incident.CmdPinned, Actor: e.User, Text: text, User: author, Ref: ts}, true
 		}
+	case "app_home_opened":
+		var e struct {
+			User string `json:"user"`
+			Tab  string `json:"tab"`
+		}
+		_ = json.Unmarshal(outer.Event, &e)
+		if e.Tab == "home" {
+			b.home.opened(e.User)
+		}
+		b.ack(req, start, nil)
+		return
 	case "member_left_channel":
 		var e struct {
 			User string `json:"user"`

@@ -21,6 +21,9 @@ import (
 type declareOrigin struct {
 	Channel     string `json:"channel"`
 	ResponseURL string `json:"response_url,omitempty"`
+	// Msg is the message the modal was opened from (the message
+	// shortcut), nil otherwise.
+	Msg *fromMessage `json:"msg,omitempty"`
 }
 
 // maxPrivateMetadata is Slack's limit on a view's private_metadata.

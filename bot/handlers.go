@@ -128,6 +128,8 @@ type declaration struct {
 	sev           incident.Severity
 	playbook      string
 	private       bool
+	// src is the chat message it is declared from, nil when none.
+	src *incident.SourceMessage
 }
 
 // declare opens an incident: one transaction allocates the number and
@@ -146,7 +148,7 @@ func (b *Bot) declare(dc declaration, user, origin, replyURL string) (incident.R
 	d := incident.Declaration{
 		Title: title, Impact: impact, Severity: sev, Playbook: pb, Declarer: user,
 		Responders: b.cfg.Responders, VerifyWindow: b.cfg.VerifyWindow,
-		Paging: b.cfg.Paging, Private: dc.private,
+		Paging: b.cfg.Paging, Private: dc.private, Source: dc.src,
 	}
 	res, err := b.cfg.Store.Create(SlackRecord{OriginChannel: origin, ReplyURL: replyURL}, func(n uint64) (incident.Result, error) {
 		return incident.Declare(n, d, now)
@@ -190,6 +192,12 @@ func (b *Bot) routeInteraction(req socketmode.Request, cb slack.InteractionCallb
 			return
 		}
 		act := cb.ActionCallback.BlockActions[0]
+		if act.ActionID == ActHomeDeclare {
+			// The trigger expires in 3 s: ack, then open the modal at once.
+			b.ack(req, start, nil)
+			b.openView(cb.TriggerID, DeclareModal(declareOrigin{}.String(), b.cfg.Playbooks.All()), "", cb.User.ID)
+			return
+		}
 		if act.ActionID == ActDeclareTyped {
 			// Presses of one button queue behind each other, so a double
 			// click declares once.
@@ -211,6 +219,8 @@ func (b *Bot) routeInteraction(req socketmode.Request, cb slack.InteractionCallb
 		})
 	case slack.InteractionTypeViewSubmission:
 		b.onSubmit(req, cb, start)
+	case slack.InteractionTypeMessageAction:
+		b.onMessageShortcut(req, cb, start)
 	default:
 		b.ack(req, start, nil)
 	}
@@ -424,7 +434,8 @@ func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, sta
 			if v.State != nil {
 				private = len(v.State.Values["private"]["private"].SelectedOptions) > 0
 			}
-			dc := declaration{title: val("title", "title"), impact: val("impact", "impact"), sev: sev, playbook: val("playbook", "playbook"), private: private}
+			dc := declaration{title: val("title", "title"), impact: val("impact", "impact"), sev: sev, playbook: val("playbook", "playbook"),
+				private: private, src: b.sourceOf(origin.Msg)}
 			if _, err := b.declare(dc, user, origin.Channel, origin.ResponseURL); err != nil {
 				fail("title", err)
 				return

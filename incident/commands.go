@@ -99,6 +99,23 @@ type Declaration struct {
 	// Private asks for a private incident; the playbook's private: true
 	// does too.
 	Private bool
+	// Source is the chat message the incident was declared from (nil
+	// when it was not): it becomes the first timeline event.
+	Source *SourceMessage
+}
+
+// SourceMessage is a chat message an incident is declared from.
+type SourceMessage struct {
+	// Text is the message as written; it may be empty (a message of
+	// files only) and is clipped to MaxText.
+	Text string
+	// Author is who wrote it ("" when no person did: a bot, a workflow).
+	Author string
+	// Link is its permalink, "" when it could not be had (the bot cannot
+	// see that conversation).
+	Link string
+	// Clipped says Text is the start of a longer message.
+	Clipped bool
 }
 
 // Declare opens incident number n.
@@ -159,13 +176,28 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 	for _, t := range d.Paging.pages(sev) {
 		addPage(&inc, &paged, t, "", d.Declarer, now)
 	}
+	var events []Event
+	if m := d.Source; m != nil {
+		inc.SourceURL = m.Link
+		e := ev(now, d.Declarer, EvFromMessage, clip(strings.TrimSpace(m.Text), MaxText))
+		e.Fields = map[string]string{}
+		for k, v := range map[string]string{"author": m.Author, "link": m.Link} {
+			if v != "" {
+				e.Fields[k] = v
+			}
+		}
+		if m.Clipped {
+			e.Fields["clipped"] = "true"
+		}
+		events = append(events, e)
+	}
 	declared := ev(now, d.Declarer, EvDeclared, title, "severity", string(sev), "playbook", pb.Name)
 	if inc.Private {
 		declared.Fields["private"] = "true"
 	}
 	res := Result{
 		Incident: inc,
-		Events:   []Event{declared},
+		Events:   append(events, declared),
 		Effects: []Effect{
 			{Kind: EffCreateChannel},
 			{Kind: EffPostCard},

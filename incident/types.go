@@ -335,6 +335,9 @@ type Incident struct {
 	CancelReason string    `json:"cancel_reason,omitempty"`
 	// PostmortemURL is where the postmortem was filed, once it was.
 	PostmortemURL string `json:"postmortem_url,omitempty"`
+	// SourceURL links the chat message the incident was declared from,
+	// when it was declared from one whose link could be had.
+	SourceURL string `json:"source_url,omitempty"`
 	// ReviewedAt is when the postmortem issue was seen closed or labelled
 	// reviewed (ReviewedHow says which); the review reminders stop then.
 	ReviewedAt  time.Time `json:"reviewed_at,omitzero"`

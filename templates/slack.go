@@ -396,7 +396,13 @@ func Topic(inc incident.Incident) string {
 
 // CardSummary is the card's header section.
 func CardSummary(inc incident.Incident, loc *time.Location) string {
-	return mustSlack("card_summary", viewOf(inc, loc, time.Time{}), maxSection)
+	s := mustSlack("card_summary", viewOf(inc, loc, time.Time{}), maxSection)
+	// The link to the message it was declared from, when there is room
+	// for it whole (a cut link would be worse than none).
+	if l := FromMessageLine(inc); l != "" && runeLen(s)+1+runeLen(l) <= maxSection {
+		s += "\n" + l
+	}
+	return s
 }
 
 type stepView struct {

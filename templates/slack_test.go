@@ -188,7 +188,33 @@ func goldenCases(inc, closed incident.Incident, evs []incident.Event) map[string
 		"brief":                             Brief(incident.MakeBrief(inc, evs, now), now, ber),
 		"handover_dm":                       HandoverDM(incident.MakeBrief(inc, evs, now), "U0DECL1", "Rollback is half done: eu-1 still on the bad build.\nWatch the 5xx panel.", now, ber),
 		"post_handover":                     must(ChannelMessage(inc, eff(P, incident.MsgHandover, "Rollback is half done.", "user", "U0COMM1", "from", "U0LEAD1", "by", "U0LEAD1"))),
+		"home_lead":                         homeText(Home(HomeData{Viewer: "U0LEAD1", Incidents: []incident.Incident{other(), inc, closed}})),
+		"home_deployer":                     homeText(Home(HomeData{Viewer: "U0DEPL1", Incidents: []incident.Incident{other(), inc, closed}})),
+		"home_scribe":                       homeText(Home(HomeData{Viewer: "U0SCRB1", Incidents: []incident.Incident{inc}})),
+		"home_quiet":                        homeText(Home(HomeData{Viewer: "U0SCRB1", Incidents: []incident.Incident{closed}})),
+		"card_from_message":                 CardSummary(fromMessage(inc), ber),
+		"timeline_from_message":             Timeline(fromMessage(inc), append([]incident.Event{fromMessageEvent(inc)}, evs...), ber, 4000),
 	}
+}
+
+// fromMessage is inc declared from a chat message.
+func fromMessage(inc incident.Incident) incident.Incident {
+	inc.SourceURL = "https://acme.slack.com/archives/C0OPS01/p1773480300000100"
+	return inc
+}
+
+func fromMessageEvent(inc incident.Incident) incident.Event {
+	return incident.Event{Seq: 0, At: t0, Actor: "U0DECL1", Kind: incident.EvFromMessage,
+		Text:   "Checkout is throwing 500s for EU users <since 09:10> & refunds are stuck",
+		Fields: map[string]string{"author": "U0SUPP1", "link": fromMessage(inc).SourceURL}}
+}
+
+func homeText(sections []HomeSection) string {
+	var b []string
+	for _, s := range sections {
+		b = append(b, "["+s.ID+"]\n"+s.Text)
+	}
+	return strings.Join(b, "\n")
 }
 
 func private(inc incident.Incident) incident.Incident {

@@ -32,6 +32,9 @@ type Options struct {
 	NoHTTP bool
 	// CardInterval overrides the least time between card updates.
 	CardInterval time.Duration
+	// HomeInterval overrides how long a change waits for others before
+	// App Home views are republished.
+	HomeInterval time.Duration
 	// CallTimeout overrides how long one Slack Web API call may take.
 	CallTimeout time.Duration
 	// SocketPing overrides how long the Socket Mode client waits for a ping.
@@ -158,6 +161,7 @@ func New(cfg Config, opt Options) (*App, error) {
 		Logger:          log,
 		Hooks:           a.Metrics.hooks(),
 		CardInterval:    opt.CardInterval,
+		HomeInterval:    opt.HomeInterval,
 		CallTimeout:     opt.CallTimeout,
 	})
 	if err != nil {

@@ -61,6 +61,8 @@ type harness struct {
 	clock    *clock
 	// callTimeout bounds one Slack call (0: the product's default).
 	callTimeout time.Duration
+	// homeInterval is how long App Home waits to coalesce changes (0: the default).
+	homeInterval time.Duration
 	// pageTimeout and pageBackoff tune the pager client (0: defaults).
 	pageTimeout, pageBackoff time.Duration
 	// ledger, once strict() is called, is what the test expected to be said.
@@ -191,7 +193,7 @@ func (h *harness) bootWith(beforeRun func(*app.App)) {
 	if h.logTo != nil {
 		logger = zap.New(zapcore.NewTee(logger.Core(), h.logTo))
 	}
-	a, err := app.New(h.cfg, app.Options{Logger: logger.Named("app"), CardInterval: 50 * time.Millisecond, Now: h.clock.Now, CallTimeout: h.callTimeout, PageTimeout: h.pageTimeout, PageBackoff: h.pageBackoff})
+	a, err := app.New(h.cfg, app.Options{Logger: logger.Named("app"), CardInterval: 50 * time.Millisecond, Now: h.clock.Now, CallTimeout: h.callTimeout, HomeInterval: h.homeInterval, PageTimeout: h.pageTimeout, PageBackoff: h.pageBackoff})
 	if err != nil {
 		h.t.Fatal(err)
 	}

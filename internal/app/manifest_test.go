@@ -257,6 +257,7 @@ var webAPI = map[string]string{
 	"OpenView":                       "views.open",
 	"UpdateView":                     "views.update",
 	"PushView":                       "views.push",
+	"PublishView":                    "views.publish",
 }
 
 // apiCalls finds every call of the form api.X(…), b.api.X(…), e.b.api.X(…)

@@ -46,6 +46,7 @@ var MethodScopes = map[string]string{
 	"views.open":               "",
 	"views.update":             "",
 	"views.push":               "",
+	"views.publish":            "",
 }
 
 // PrivateChannelScopes is the bot scope a method needs when the conversation it acts on is a
@@ -99,6 +100,18 @@ type Manifest struct {
 	Scopes      []string
 	BotEvents   []string
 	MessagesTab bool
+	// HomeTab: the App Home tab is on (features.app_home.home_tab_enabled).
+	HomeTab bool
+	// Shortcuts are the message shortcuts (features.shortcuts with type
+	// message).
+	Shortcuts []Shortcut
+}
+
+// Shortcut is a message shortcut as the app's manifest declares it: the
+// name people see in a message's menu and the callback_id sent with it.
+type Shortcut struct {
+	Name       string
+	CallbackID string
 }
 
 // ParseManifest reads an app manifest in YAML.
@@ -107,7 +120,13 @@ func ParseManifest(b []byte) (Manifest, error) {
 		Features struct {
 			AppHome struct {
 				MessagesTabEnabled *bool `yaml:"messages_tab_enabled"`
+				HomeTabEnabled     *bool `yaml:"home_tab_enabled"`
 			} `yaml:"app_home"`
+			Shortcuts []struct {
+				Name       string `yaml:"name"`
+				Type       string `yaml:"type"`
+				CallbackID string `yaml:"callback_id"`
+			} `yaml:"shortcuts"`
 		} `yaml:"features"`
 		OAuth struct {
 			Scopes struct {
@@ -125,6 +144,12 @@ func ParseManifest(b []byte) (Manifest, error) {
 	}
 	out := Manifest{Scopes: m.OAuth.Scopes.Bot, BotEvents: m.Settings.EventSubscriptions.BotEvents}
 	out.MessagesTab = m.Features.AppHome.MessagesTabEnabled != nil && *m.Features.AppHome.MessagesTabEnabled
+	out.HomeTab = m.Features.AppHome.HomeTabEnabled != nil && *m.Features.AppHome.HomeTabEnabled
+	for _, sc := range m.Features.Shortcuts {
+		if sc.Type == "message" {
+			out.Shortcuts = append(out.Shortcuts, Shortcut{Name: sc.Name, CallbackID: sc.CallbackID})
+		}
+	}
 	for _, ev := range out.BotEvents {
 		if sc, ok := EventScopes[ev]; ok && sc != "" && !contains(out.Scopes, sc) {
 			return Manifest{}, fmt.Errorf("slackfake: app manifest subscribes to %s without the %s scope it needs", ev, sc)
@@ -150,13 +175,20 @@ type app struct {
 	scopes      map[string]bool // nil: every scope
 	events      map[string]bool // nil: every event
 	messagesTab bool
+	homeTab     bool
+	shortcuts   map[string]bool // nil: every message shortcut
+	menu        []Shortcut
 }
 
 func newApp(m *Manifest) app {
 	if m == nil {
-		return app{messagesTab: true}
+		return app{messagesTab: true, homeTab: true}
 	}
-	a := app{scopes: map[string]bool{}, events: map[string]bool{}, messagesTab: m.MessagesTab}
+	a := app{scopes: map[string]bool{}, events: map[string]bool{}, messagesTab: m.MessagesTab, homeTab: m.HomeTab, shortcuts: map[string]bool{}}
+	for _, sc := range m.Shortcuts {
+		a.shortcuts[sc.CallbackID] = true
+	}
+	a.menu = m.Shortcuts
 	for _, s := range m.Scopes {
 		a.scopes[s] = true
 	}
@@ -250,6 +282,14 @@ func (s *Server) SetMessagesTab(on bool) {
 	s.mu.Lock()
 	s.app.messagesTab = on
 	s.mu.Unlock()
+}
+
+// MessageShortcuts lists the message shortcuts the app's manifest declares, as a message's
+// menu offers them (none without a manifest).
+func (s *Server) MessageShortcuts() []Shortcut {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Shortcut(nil), s.app.menu...)
 }
 
 // DroppedEvents lists the types of events that were not delivered because the app does not
