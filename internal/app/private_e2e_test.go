@@ -66,7 +66,8 @@ func leak(s string) string {
 
 // TestPrivateIncidentNeverReachesNonMembers: alice declares a private
 // incident; dave, who is in the announce channel and #general but not in
-// the incident's channel, never reads its title, on any surface. Every
+// the incident's channel, never reads its title, on any surface (App
+// Home included: his views.publish payloads are among the calls). Every
 // Slack call the fake recorded (all methods, all payloads) that could
 // reach anyone but the channel's members, every message in every other
 // channel, every ephemeral, DM and ack that was not for a member, every
@@ -111,11 +112,23 @@ func TestPrivateIncidentNeverReachesNonMembers(t *testing.T) {
 		t.Fatalf("members %v", ch.Members)
 	}
 
+	// App Home: alice (a member) sees it; dave sees the public one only.
+	// Both stay viewers, so every change below republishes both Homes.
+	if v := homeText(h.home(alice)); !strings.Contains(v, secretTitle) {
+		t.Fatalf("alice's Home lacks the private incident:\n%s", v)
+	}
+	if v := homeText(h.home(dave)); strings.Contains(v, "INC-2") || !strings.Contains(v, pub.Title) {
+		t.Fatalf("dave's Home:\n%s", v)
+	}
+
 	// Work on it: updates (with the secret word in them), a severity
-	// change, a handover, a resolve.
+	// change, a note.
 	h.slash(alice, inc.Channel, "update Rotating the zebra-quartz key now")
 	h.slash(alice, inc.Channel, "sev 2")
 	h.slash(alice, inc.Channel, "note zebra-quartz was in a public gist")
+	// A change to the public incident changes dave's Home: republished,
+	// still without the private one.
+	h.slash(bob, pub.Channel, "sev 1")
 
 	// Lists: members see the title, dave a placeholder.
 	if got := h.slash(alice, slackfake.GeneralChannelID, "list"); !strings.Contains(got, secretTitle) {
@@ -169,6 +182,20 @@ func TestPrivateIncidentNeverReachesNonMembers(t *testing.T) {
 	for _, p := range []string{"/freeze", "/metrics", "/status", "/status.json", "/status.atom", "/insights", "/insights.csv"} {
 		_, body := get(t, base+p)
 		pages[p+" (closed)"] = body
+	}
+
+	// Both Homes were republished as it changed; dave's never showed it.
+	if h.slack.Publishes(dave) < 2 || h.slack.Publishes(alice) < 2 {
+		t.Errorf("Home publishes: dave %d, alice %d", h.slack.Publishes(dave), h.slack.Publishes(alice))
+	}
+	publishes := 0
+	for _, c := range h.slack.AllCalls() {
+		if c.Method == "views.publish" && c.Params["user_id"] == dave {
+			publishes++
+		}
+	}
+	if publishes < 2 {
+		t.Errorf("the scan sees %d views.publish calls for dave", publishes)
 	}
 
 	// The announce channel heard of it, without its title.
