@@ -262,3 +262,41 @@ func TestWaysToDeclarePrivate(t *testing.T) {
 		t.Fatalf("postmortem URL %q", got)
 	}
 }
+
+// TestBriefLatency measures how long a joiner waits for the brief on an
+// incident with a long timeline (BENCHMARKS.md, "Join → brief"): 300
+// notes, then 20 people join one after another. It asserts that every
+// brief arrives, once; the figures are logged, not asserted.
+func TestBriefLatency(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t)
+	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Everything is slow")
+	inc := h.ready(1)
+	for i := range 300 {
+		if _, err := h.slack.SendSlash(alice, inc.Channel, fmt.Sprintf("note observation %d: p99 still above 2s", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.eventually("300 notes", func() bool { return countKind(h.events(1), incident.EvNote) == 300 })
+	h.settle()
+	var lat []time.Duration
+	for i := range 20 {
+		u := fmt.Sprintf("U0JOIN%02d", i)
+		h.slack.AddUser(slackfake.User{ID: u, Name: "joiner" + u})
+		start := time.Now()
+		if err := h.slack.Join(u, inc.Channel); err != nil {
+			t.Fatal(err)
+		}
+		h.eventually("the brief for "+u, func() bool { return len(h.briefsFor(u)) == 1 })
+		lat = append(lat, time.Since(start))
+	}
+	h.settle()
+	for i := range 20 {
+		if n := len(h.briefsFor(fmt.Sprintf("U0JOIN%02d", i))); n != 1 {
+			t.Errorf("joiner %d got %d briefs", i, n)
+		}
+	}
+	slices.Sort(lat)
+	t.Logf("join → brief over 20 joins, 300+ events on the timeline: p50 %s, p95 %s, max %s",
+		lat[len(lat)/2].Round(10*time.Microsecond), lat[len(lat)*95/100].Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond))
+}
