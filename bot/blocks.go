@@ -247,6 +247,8 @@ func declareModal(meta string, playbooks []incident.Playbook, title, impact stri
 	if len(pbOpts) > 0 {
 		pb.InitialOption = pbOpts[0]
 	}
+	private := slack.NewCheckboxGroupsBlockElement("private",
+		slack.NewOptionBlockObject("private", plain(templates.PrivateOption(), 75), plain(templates.PrivateOptionHint(), 75)))
 	titleIn := textInput("title", "Checkout returns 500 for EU users", false, incident.MaxTitle)
 	titleIn.InitialValue = clipPlain(title, titleIn.MaxLength)
 	impactIn := textInput("impact", "Who is affected and how?", true, 3000)
@@ -256,6 +258,7 @@ func declareModal(meta string, playbooks []incident.Playbook, title, impact stri
 		input("severity", "Severity", sev, false),
 		input("playbook", "Playbook", pb, false),
 		input("impact", "Impact", impactIn, true),
+		input("private", "Private", private, true),
 	)
 }
 

@@ -212,6 +212,9 @@ func (e *executor) performEffect(ctx context.Context, s subject, it OutboxItem) 
 func (e *executor) performMessage(ctx context.Context, s subject, it OutboxItem) error {
 	inc := s.Incident
 	eff := it.Effect
+	if eff.Msg == incident.MsgBrief && (eff.Kind == incident.EffEphemeral || eff.Kind == incident.EffDM) {
+		return e.brief(ctx, inc, eff)
+	}
 	switch eff.Kind {
 	case incident.EffInvite:
 		return e.invite(ctx, inc, eff.Users)

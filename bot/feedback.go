@@ -94,7 +94,7 @@ func (b *Bot) onDeclareTyped(req socketmode.Request, cb slack.InteractionCallbac
 		b.respond(cb.ResponseURL, channel, user, b.userText(err))
 		return
 	}
-	res, err := b.declare(p.Title, "", p.Severity, p.Playbook, user, channel, cb.ResponseURL)
+	res, err := b.declare(declaration{title: p.Title, sev: p.Severity, playbook: p.Playbook}, user, channel, cb.ResponseURL)
 	if err != nil {
 		b.respond(cb.ResponseURL, channel, user, b.userText(err))
 		return

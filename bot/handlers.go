@@ -39,7 +39,17 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			b.ack(req, start, slashReply(b.userText(err)))
 			return
 		}
-		b.ack(req, start, slashReply(templates.List(incs, b.now())))
+		// A private incident is listed in full only to the members of its
+		// channel (membership from the cache the bot keeps, asked of
+		// Slack within the ack's budget; unknown counts as not a member).
+		member := func(inc incident.Incident) bool {
+			if inc.Channel == "" {
+				return false
+			}
+			m, ok := b.isMember(b.ctx(), inc.Channel, sc.UserID)
+			return ok && m
+		}
+		b.ack(req, start, slashReply(templates.List(incs, b.now(), member)))
 	case SubStatus:
 		b.ack(req, start, slashReply(templates.StatusSummary(*inc, b.now(), b.loc)))
 	case SubTimeline:
@@ -49,12 +59,20 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			return
 		}
 		b.ack(req, start, slashReply(templates.Timeline(*inc, evs, b.loc, 3500)))
+	case SubCatchup:
+		evs, err := b.cfg.Reader.Events(inc.Number)
+		if err != nil {
+			b.ack(req, start, slashReply(b.userText(err)))
+			return
+		}
+		now := b.now()
+		b.ack(req, start, slashReply(templates.Brief(incident.MakeBrief(*inc, evs, now), now, b.loc)))
 	case SubDeclareModal:
 		// The trigger expires in 3 s: ack first, then open the modal.
 		b.ack(req, start, nil)
 		b.openView(sc.TriggerID, DeclareModal(declareOrigin{Channel: sc.ChannelID, ResponseURL: sc.ResponseURL}.String(), b.cfg.Playbooks.All()), sc.ChannelID, sc.UserID)
 	case SubDeclare:
-		res, err := b.declare(p.Title, "", p.Severity, p.Playbook, sc.UserID, sc.ChannelID, sc.ResponseURL)
+		res, err := b.declare(declaration{title: p.Title, sev: p.Severity, playbook: p.Playbook, private: p.Private}, sc.UserID, sc.ChannelID, sc.ResponseURL)
 		if err != nil {
 			b.ack(req, start, slashReply(b.userText(err)))
 			return
@@ -67,9 +85,9 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			b.ack(req, start, slashReply(msg))
 			return
 		}
-		if p.Sub == SubLead || p.Sub == SubRole {
+		if p.Sub == SubLead || p.Sub == SubRole || p.Sub == SubHandover {
 			role := p.Role
-			if p.Sub == SubLead {
+			if p.Sub != SubRole {
 				role = "lead"
 			}
 			what := templates.PersonTask(inc.ID(), role)
@@ -104,15 +122,21 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 	}
 }
 
+// declaration is what a person asked to declare.
+type declaration struct {
+	title, impact string
+	sev           incident.Severity
+	playbook      string
+	private       bool
+	// src is the chat message it is declared from, nil when none.
+	src *incident.SourceMessage
+}
+
 // declare opens an incident: one transaction allocates the number and
 // stores the incident with its channel-creation effects, and where to
 // answer the declarer.
-func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, user, origin, replyURL string) (incident.Result, error) {
-	return b.declareFrom(title, impact, sev, playbook, user, origin, replyURL, nil)
-}
-
-// declareFrom declares, from the chat message src when it is not nil.
-func (b *Bot) declareFrom(title, impact string, sev incident.Severity, playbook, user, origin, replyURL string, src *incident.SourceMessage) (incident.Result, error) {
+func (b *Bot) declare(dc declaration, user, origin, replyURL string) (incident.Result, error) {
+	title, impact, sev, playbook := dc.title, dc.impact, dc.sev, dc.playbook
 	if playbook == "" {
 		playbook = incident.DefaultPlaybookName
 	}
@@ -124,11 +148,28 @@ func (b *Bot) declareFrom(title, impact string, sev incident.Severity, playbook,
 	d := incident.Declaration{
 		Title: title, Impact: impact, Severity: sev, Playbook: pb, Declarer: user,
 		Responders: b.cfg.Responders, VerifyWindow: b.cfg.VerifyWindow,
-		Paging: b.cfg.Paging, Source: src,
+		Paging: b.cfg.Paging, Private: dc.private, Source: dc.src,
 	}
-	return b.cfg.Store.Create(SlackRecord{OriginChannel: origin, ReplyURL: replyURL}, func(n uint64) (incident.Result, error) {
+	res, err := b.cfg.Store.Create(SlackRecord{OriginChannel: origin, ReplyURL: replyURL}, func(n uint64) (incident.Result, error) {
 		return incident.Declare(n, d, now)
 	})
+	if err == nil {
+		b.logDeclared(res.Incident)
+	}
+	return res, err
+}
+
+// logDeclared logs a declaration. A private incident's title is logged
+// at debug only: logs travel further than its channel's membership.
+func (b *Bot) logDeclared(inc incident.Incident) {
+	fields := []zap.Field{zap.String("incident", inc.ID()), zap.String("severity", string(inc.Severity)),
+		zap.String("playbook", inc.Playbook), zap.String("declarer", inc.Declarer), zap.Bool("private", inc.Private)}
+	if inc.Private {
+		b.log.Info("incident declared", fields...)
+		b.log.Debug("private incident declared", zap.String("incident", inc.ID()), zap.String("title", inc.Title))
+		return
+	}
+	b.log.Info("incident declared", append(fields, zap.String("title", inc.Title))...)
 }
 
 func (b *Bot) openView(trigger string, v slack.ModalViewRequest, channel, user string) {
@@ -414,7 +455,13 @@ func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, sta
 			defer b.recoverAck(req)
 			sev := incident.Severity(val("severity", "severity"))
 			origin := parseDeclareOrigin(v.PrivateMetadata)
-			if _, err := b.declareFrom(val("title", "title"), val("impact", "impact"), sev, val("playbook", "playbook"), user, origin.Channel, origin.ResponseURL, b.sourceOf(origin.Msg)); err != nil {
+			private := false
+			if v.State != nil {
+				private = len(v.State.Values["private"]["private"].SelectedOptions) > 0
+			}
+			dc := declaration{title: val("title", "title"), impact: val("impact", "impact"), sev: sev, playbook: val("playbook", "playbook"),
+				private: private, src: b.sourceOf(origin.Msg)}
+			if _, err := b.declare(dc, user, origin.Channel, origin.ResponseURL); err != nil {
 				fail("title", err)
 				return
 			}
@@ -497,4 +544,5 @@ var subCommands = map[Sub]incident.CommandKind{
 	SubLead: incident.CmdLead, SubRole: incident.CmdRole, SubFollowup: incident.CmdFollowup,
 	SubMitigated: incident.CmdMitigated, SubResolve: incident.CmdResolve, SubReopen: incident.CmdReopen,
 	SubClose: incident.CmdClose, SubCancel: incident.CmdCancel, SubTimes: incident.CmdTimes,
+	SubHandover: incident.CmdHandover,
 }

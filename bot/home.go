@@ -206,10 +206,19 @@ func (h *home) reserve(now time.Time) time.Duration {
 }
 
 // visibleTo is the one place that decides whether viewer may see inc
-// where Firebreak lists incidents for one person (App Home). Every open
-// incident is visible to everyone in the workspace today.
-func (b *Bot) visibleTo(_ context.Context, _ string, _ incident.Incident) bool {
-	return true
+// where Firebreak lists incidents for one person (App Home): every
+// incident that is not private, and a private one only to the members
+// of its channel. When membership cannot be known the answer is no
+// (fail closed); the next publish asks again.
+func (b *Bot) visibleTo(ctx context.Context, viewer string, inc incident.Incident) bool {
+	if !inc.Private {
+		return true
+	}
+	if inc.Channel == "" || viewer == "" {
+		return false
+	}
+	member, ok := b.isMember(ctx, inc.Channel, viewer)
+	return inc.Visible(ok && member)
 }
 
 // homeView is viewer's Home: the open incidents they may see, theirs

@@ -31,6 +31,8 @@ const (
 	CmdPinnedText      CommandKind = "pinned_text"
 	CmdCancel          CommandKind = "cancel"
 	CmdTimes           CommandKind = "times"
+	// CmdHandover passes the lead to User with an optional note (Text).
+	CmdHandover CommandKind = "handover"
 )
 
 // CommandKinds lists every command, for exhaustive tests.
@@ -38,7 +40,7 @@ var CommandKinds = []CommandKind{
 	CmdNote, CmdUpdate, CmdSeverity, CmdLead, CmdRole, CmdFollowup,
 	CmdMitigated, CmdResolve, CmdReopen, CmdClose, CmdStepDone, CmdStepSkip,
 	CmdStepAssign, CmdRequestApproval, CmdApprove, CmdMemberJoined, CmdPinned, CmdSnooze, CmdPinnedText,
-	CmdCancel, CmdTimes, CmdPage,
+	CmdCancel, CmdTimes, CmdPage, CmdHandover,
 }
 
 // Command is one request to change an incident. Only the fields its Kind
@@ -94,6 +96,9 @@ type Declaration struct {
 	VerifyWindow time.Duration
 	// Paging says whom to page on declaration, by severity.
 	Paging PagePolicy
+	// Private asks for a private incident; the playbook's private: true
+	// does too.
+	Private bool
 	// Source is the chat message the incident was declared from (nil
 	// when it was not): it becomes the first timeline event.
 	Source *SourceMessage
@@ -158,6 +163,7 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 		Declarer:     d.Declarer,
 		VerifyWindow: window,
 		LeadChange:   pb.LeadChange,
+		Private:      d.Private || pb.Private,
 		DeclaredAt:   now,
 		LastEventAt:  now,
 	}
@@ -165,6 +171,7 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 		inc.Steps = append(inc.Steps, Step{StepDef: s, State: StepOpen})
 	}
 	invite := uniq(append(append([]string{d.Declarer}, d.Responders...), pb.Invite...))
+	inc.Founders = append([]string(nil), invite...)
 	var paged Result
 	for _, t := range d.Paging.pages(sev) {
 		addPage(&inc, &paged, t, "", d.Declarer, now)
@@ -184,10 +191,13 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 		}
 		events = append(events, e)
 	}
+	declared := ev(now, d.Declarer, EvDeclared, title, "severity", string(sev), "playbook", pb.Name)
+	if inc.Private {
+		declared.Fields["private"] = "true"
+	}
 	res := Result{
 		Incident: inc,
-		Events: append(events, ev(now, d.Declarer, EvDeclared, title,
-			"severity", string(sev), "playbook", pb.Name)),
+		Events:   append(events, declared),
 		Effects: []Effect{
 			{Kind: EffCreateChannel},
 			{Kind: EffPostCard},

@@ -55,6 +55,9 @@ const (
 	EvPageRetry     EventKind = "page_retry"
 	EvPageFailed    EventKind = "page_failed"
 	EvPageResolved  EventKind = "page_resolved"
+	// EvHandover records that the lead passed from one person to another
+	// with a handover (Fields: from, to; Text: the note, if any).
+	EvHandover EventKind = "handover"
 	// EvFromMessage is the chat message an incident was declared from,
 	// its first event: Text is the message, Fields "author", "link"
 	// (its permalink, when known) and "clipped" ("true" when Text is the

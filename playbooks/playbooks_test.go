@@ -195,7 +195,7 @@ func TestBrokenFiles(t *testing.T) {
 		{"tab indent", "name: a\n\ttitle: b\n", []string{"x.yaml:2: not valid YAML: found a tab character that violates indentation"}},
 		{"two documents", valid + "---\nname: other\n", []string{"x.yaml:17: a file holds one playbook; found a second YAML document"}},
 		{"unknown top key", strings.Replace(valid, "title: Tiny\n", "title: Tiny\nseverty: sev2\n", 1),
-			[]string{`x.yaml:3: unknown key "severty" in playbook (known: name, title, description, severity, invite, roles, verify_window, lead_change, phases)`}},
+			[]string{`x.yaml:3: unknown key "severty" in playbook (known: name, title, description, severity, invite, roles, verify_window, lead_change, private, phases)`}},
 		{"unknown step key", strings.Replace(valid, "      title: C\n", "      title: C\n      aproval: true\n", 1),
 			[]string{`x.yaml:13: unknown key "aproval" in step (known: id, title, detail, link, role, approval)`}},
 		{"duplicate key", strings.Replace(valid, "title: Tiny\n", "title: Tiny\ntitle: Again\n", 1),
@@ -251,7 +251,7 @@ func TestBrokenFiles(t *testing.T) {
 		{"several problems", "name: a\ntitle: A\nseverity: bad\nfoo: 1\n",
 			[]string{`x.yaml:1: missing key "phases" (stop-the-bleeding, understand, fix-forward, verify)`,
 				`x.yaml:3: severity "bad" is not one of sev1, sev2, sev3, sev4 (sev1 is the worst)`,
-				`x.yaml:4: unknown key "foo" in playbook (known: name, title, description, severity, invite, roles, verify_window, lead_change, phases)`}},
+				`x.yaml:4: unknown key "foo" in playbook (known: name, title, description, severity, invite, roles, verify_window, lead_change, private, phases)`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

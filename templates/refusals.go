@@ -61,6 +61,8 @@ func phraseArg(a any) any {
 		return v.Format("15:04 UTC")
 	case incident.Moment:
 		return time.Time(v).UTC().Format("2006-01-02 15:04 UTC")
+	case incident.Mention:
+		return mention(string(v))
 	}
 	return a
 }

@@ -60,6 +60,8 @@ type App struct {
 	ln   net.Listener
 	// github polls postmortem issues for their review; nil without GitHub.
 	github reviewPoller
+	// githubPrivate does the same for GITHUB_PRIVATE_REPO.
+	githubPrivate reviewPoller
 
 	closeOnce sync.Once
 
@@ -100,6 +102,9 @@ func New(cfg Config, opt Options) (*App, error) {
 	}
 	if pm.github != nil {
 		a.github = pm.github
+	}
+	if pm.private != nil {
+		a.githubPrivate = pm.private
 	}
 	if !opt.NoHTTP {
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)

@@ -170,6 +170,11 @@ func TestManifestScopesAreWhatTheCallsNeed(t *testing.T) {
 		if scope != "" {
 			need[scope] = method
 		}
+		// Private incidents have private channels: the methods acting on
+		// channels need the private channel's scope as well.
+		if scope, ok := slackfake.PrivateChannelScopes[method]; ok {
+			need[scope] = method + " on a private channel"
+		}
 	}
 	for _, ev := range m.Settings.EventSubscriptions.BotEvents {
 		scope, ok := slackfake.EventScopes[ev]
@@ -178,6 +183,9 @@ func TestManifestScopesAreWhatTheCallsNeed(t *testing.T) {
 		}
 		if scope != "" {
 			need[scope] = ev
+		}
+		if scope, ok := slackfake.PrivateEventScopes[ev]; ok {
+			need[scope] = ev + " from a private channel"
 		}
 	}
 	var want []string

@@ -49,6 +49,34 @@ var MethodScopes = map[string]string{
 	"views.publish":            "",
 }
 
+// PrivateChannelScopes is the bot scope a method needs when the conversation it acts on is a
+// private channel (conversations.create: when is_private is true), where MethodScopes names
+// the public channel's: the reference pages list both ("channels:manage, groups:write" …),
+// and each groups:* scope page lists its compatible methods
+// (https://api.slack.com/scopes/groups:write, https://api.slack.com/scopes/groups:read,
+// https://api.slack.com/scopes/groups:history). Row "private_channel_scopes".
+var PrivateChannelScopes = map[string]string{
+	"conversations.create":     "groups:write",
+	"conversations.invite":     "groups:write",
+	"conversations.setTopic":   "groups:write",
+	"conversations.setPurpose": "groups:write",
+	"conversations.archive":    "groups:write",
+	"conversations.rename":     "groups:write",
+	"conversations.info":       "groups:read",
+	"conversations.members":    "groups:read",
+	"conversations.history":    "groups:history",
+	"conversations.replies":    "groups:history",
+	// users.conversations lists private channels when types names private_channel.
+	"users.conversations": "groups:read",
+}
+
+// PrivateEventScopes is the scope an event needs to be delivered from a private channel
+// (https://api.slack.com/events/member_joined_channel: "channels:read, groups:read").
+var PrivateEventScopes = map[string]string{
+	"member_joined_channel": "groups:read",
+	"member_left_channel":   "groups:read",
+}
+
 // EventScopes is the scope each event needs before an app may subscribe to it
 // (https://api.slack.com/events/<event>, "Required scopes").
 var EventScopes = map[string]string{
@@ -216,7 +244,15 @@ func subscription(inner map[string]any) string {
 }
 
 func (a app) subscribed(inner map[string]any) bool {
-	return a.events == nil || a.events[subscription(inner)]
+	if a.events != nil && !a.events[subscription(inner)] {
+		return false
+	}
+	// From a private channel, an event also needs its private scope.
+	typ, _ := inner["type"].(string)
+	if sc, ok := PrivateEventScopes[typ]; ok && inner["channel_type"] == "G" && !a.granted(sc) {
+		return false
+	}
+	return true
 }
 
 // GrantedScopes is what X-OAuth-Scopes reports for the bot token.
@@ -326,6 +362,24 @@ func (s *Server) injectedFor(method string) *apiError {
 		return e
 	}
 	return nil
+}
+
+// privateScopeErr is missing_scope when method acts on a private channel (or creates one)
+// and the bot token lacks the private channel's scope. Called with s.mu held.
+func (s *Server) privateScopeErr(method string, p params) *apiError {
+	need, ok := PrivateChannelScopes[method]
+	if !ok || s.app.granted(need) {
+		return nil
+	}
+	private := method == "conversations.create" && p.boolean("is_private") ||
+		method == "users.conversations" && contains(splitList(p.str("types")), "private_channel")
+	if c := s.st.channels[p.str("channel")]; c != nil && c.IsPrivate && !c.IsIM {
+		private = true
+	}
+	if !private {
+		return nil
+	}
+	return &apiError{code: "missing_scope", extra: map[string]any{"needed": need, "provided": s.app.scopeList()}}
 }
 
 // scopeErr is missing_scope when the bot token lacks method's scope.

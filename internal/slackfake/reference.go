@@ -38,6 +38,7 @@ const (
 	refInvite      = "https://api.slack.com/methods/conversations.invite"
 	refCreate      = "https://api.slack.com/methods/conversations.create"
 	refScopes      = "https://api.slack.com/scopes"
+	refGroupsWrite = "https://api.slack.com/scopes/groups:write"
 	refAuth        = "https://api.slack.com/methods/auth.test"
 	refOAuthHeader = "https://api.slack.com/authentication/oauth-v2#scopes"
 	refRateLimits  = "https://api.slack.com/docs/rate-limits"
@@ -113,6 +114,7 @@ var Reference = []Rule{
 	// Scopes.
 	{ID: "x_oauth_scopes", What: "every Web API answer carries the token's scopes in X-OAuth-Scopes", Ref: refOAuthHeader},
 	{ID: "method_scopes", Code: "missing_scope", What: "each method needs the scope its reference page names", Ref: refScopes},
+	{ID: "private_channel_scopes", Code: "missing_scope", What: "on a private channel (or to create one) a method needs the groups:* scope its reference page names, and member events from it need groups:read", Ref: refGroupsWrite},
 
 	// Events and Socket Mode.
 	{ID: "event_subscriptions", What: "events are delivered only when the manifest subscribes to them (settings.event_subscriptions.bot_events)", Ref: refManifest},

@@ -305,6 +305,16 @@ function renderElement(el, block, ctx) {
         ? `<textarea data-action-id="${aid}" data-block-id="${bid}" data-input="1" placeholder="${ph}"${max}>${init}</textarea>`
         : `<input type="text" data-action-id="${aid}" data-block-id="${bid}" data-input="1" placeholder="${ph}"${max} value="${init}">`;
     }
+    case "checkboxes": {
+      // One box per option; the form sends the ticked values, comma separated.
+      let html = `<span class="bk-checkboxes" data-action-id="${aid}" data-block-id="${bid}" data-input="1" data-checkboxes="1">`;
+      for (const o of options(el)) {
+        html += `<label class="bk-checkbox"><input type="checkbox" value="${esc(o.value)}"${inert ? " disabled" : ""}> ${esc(plainText(o.text))}`;
+        if (o.description) html += ` <span class="muted">${esc(plainText(o.description))}</span>`;
+        html += `</label>`;
+      }
+      return html + "</span>";
+    }
     case "image":
       return `<img src="${esc(safeURL(el.image_url))}" alt="${esc(el.alt_text)}" width="48" height="48">`;
     default:
@@ -523,6 +533,11 @@ function collectValues() {
   for (const el of document.querySelectorAll("#modal-root [data-input]")) {
     const bid = el.dataset.blockId, aid = el.dataset.actionId;
     if (el.tagName === "SELECT" && !el.value) continue;
+    if (el.dataset.checkboxes) {
+      const ticked = [...el.querySelectorAll("input:checked")].map((b) => b.value);
+      if (ticked.length) (values[bid] = values[bid] || {})[aid] = ticked.join(",");
+      continue;
+    }
     (values[bid] = values[bid] || {})[aid] = el.value;
   }
   return values;
