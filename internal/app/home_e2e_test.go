@@ -163,3 +163,33 @@ func TestAppHome(t *testing.T) {
 		t.Fatalf("Slack refused blocks: %+v", errs)
 	}
 }
+
+// TestAppHomeFollowsMembership: a private incident appears on a person's
+// Home when they are invited to its channel, and leaves it when they leave.
+func TestAppHomeFollowsMembership(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t)
+	const title = "Signing key found in a public gist"
+	h.slash(alice, slackfake.GeneralChannelID, "new private sev1 "+title)
+	inc := h.ready(1)
+	h.settle()
+	if s := homeText(h.home(carol)); strings.Contains(s, title) || strings.Contains(s, "INC-1") {
+		t.Fatalf("carol, outside the channel, is shown the private incident:\n%s", s)
+	}
+	if err := h.slack.Invite(alice, inc.Channel, carol); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	v, _ := h.slack.Home(carol)
+	if s := homeText(v); !strings.Contains(s, title) {
+		t.Fatalf("carol, invited, is not shown the incident:\n%s", s)
+	}
+	if err := h.slack.Leave(carol, inc.Channel); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	v, _ = h.slack.Home(carol)
+	if s := homeText(v); strings.Contains(s, title) {
+		t.Fatalf("carol, gone, is still shown the incident:\n%s", s)
+	}
+}
