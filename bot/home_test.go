@@ -1,8 +1,13 @@
 package bot
 
 import (
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // TestHomePace: views.publish is paced at Slack's Tier 4 (100 in any
@@ -28,5 +33,30 @@ func TestHomePace(t *testing.T) {
 	}
 	if w := h.reserve(t0.Add(time.Minute + 2*time.Millisecond)); w == 0 {
 		t.Fatal("a second slot was free while the second publish was still within the minute")
+	}
+}
+
+// BenchmarkHomeView renders one person's Home over 200 open incidents of
+// 9 steps each (the round renders one per person who opened Home).
+func BenchmarkHomeView(b *testing.B) {
+	var incs []incident.Incident
+	for n := uint64(1); n <= 200; n++ {
+		inc := incident.Incident{Number: n, Title: "Checkout returns 500 for EU users", Severity: incident.Severities[n%4],
+			Status: incident.StatusActive, Lead: "U2", Channel: fmt.Sprintf("C%06d", n), Roles: map[string]string{"comms": "U3"}}
+		for i := 0; i < 9; i++ {
+			inc.Steps = append(inc.Steps, incident.Step{StepDef: incident.StepDef{ID: fmt.Sprintf("s%d", i), Title: "Stop the bleeding: roll back", Phase: incident.Phases[i%4]}})
+		}
+		if n%10 == 0 {
+			inc.Lead = "U1"
+			inc.Steps[0].Assignee = "U1"
+		}
+		incs = append(incs, inc)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		v := HomeView(templates.HomeData{Viewer: "U1", Incidents: incs})
+		if _, err := json.Marshal(v); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
