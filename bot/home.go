@@ -60,15 +60,15 @@ func newHome(b *Bot) *home {
 	return &home{b: b, viewers: map[string]bool{}, dirty: map[string]bool{}, last: map[string][sha256.Size]byte{}}
 }
 
-// opened is user opening the Home tab: their view is published now (at
-// the next round), whatever was published before.
+// opened is user opening the Home tab: their view is published at the
+// next round, unless Slack already has it as it would be (Slack keeps a
+// published Home), so switching tabs costs no publish.
 func (h *home) opened(user string) {
 	if !incident.ValidUserID(user) {
 		return
 	}
 	h.mu.Lock()
 	h.viewers[user] = true
-	delete(h.last, user)
 	h.mu.Unlock()
 	h.mark(user)
 }

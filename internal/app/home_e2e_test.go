@@ -117,6 +117,17 @@ func TestAppHome(t *testing.T) {
 		t.Errorf("carol's Home does not list the incident she now leads first:\n%s", s)
 	}
 
+	// Opening Home again when nothing changed publishes nothing: Slack
+	// keeps the view.
+	n := h.slack.Publishes(bob)
+	if err := h.slack.OpenHome(bob); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if got := h.slack.Publishes(bob) - n; got != 0 {
+		t.Errorf("bob opening an unchanged Home again: %d views.publish", got)
+	}
+
 	// A change that leaves every Home as it was publishes nothing.
 	before = map[string]int{alice: h.slack.Publishes(alice), bob: h.slack.Publishes(bob), carol: h.slack.Publishes(carol)}
 	h.slash(alice, inc1.Channel, "note the EU load balancer was drained at 14:05")
