@@ -214,6 +214,8 @@ loop:
 	b.setConnected(false)
 	b.wg.Wait()
 	<-execDone
+	// Nothing can start an App Home round any more.
+	b.home.wg.Wait()
 	return runErr
 }
 

@@ -52,6 +52,9 @@ type home struct {
 	dirty   map[string]bool
 	last    map[string][sha256.Size]byte
 	running bool
+	// wg is the running round: Run waits for it once nothing can start
+	// another (the event loop and the outbox have stopped).
+	wg sync.WaitGroup
 	// sent are the times of the publishes of the last minute.
 	sent []time.Time
 }
@@ -76,6 +79,9 @@ func (h *home) opened(user string) {
 // changed is an incident having changed: every Home is due again (those
 // whose content is the same are not sent).
 func (h *home) changed() {
+	if h == nil {
+		return // a bot built bare, in tests
+	}
 	h.mu.Lock()
 	users := make([]string, 0, len(h.viewers))
 	for u := range h.viewers {
@@ -86,7 +92,9 @@ func (h *home) changed() {
 }
 
 // mark queues users for the next round, starting one unless one runs.
-// The round counts as bot work (Busy) until it is done.
+// The round counts as bot work (Busy) until it is done. It has its own
+// WaitGroup, not the bot's: the outbox marks rounds from its own
+// goroutine, which may still run while Run waits for the handlers.
 func (h *home) mark(users ...string) {
 	if len(users) == 0 {
 		return
@@ -100,12 +108,25 @@ func (h *home) mark(users ...string) {
 		return
 	}
 	h.running = true
-	h.b.wg.Add(1)
+	h.wg.Add(1)
 	go h.run()
 }
 
+// busy is 1 while a round is due or running.
+func (h *home) busy() int {
+	if h == nil {
+		return 0
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.running {
+		return 1
+	}
+	return 0
+}
+
 func (h *home) run() {
-	defer h.b.wg.Done()
+	defer h.wg.Done()
 	ctx := h.b.ctx()
 	for {
 		if !h.b.exec.sleep(ctx, h.b.cfg.HomeInterval) {
