@@ -100,12 +100,15 @@ func (b *Bot) onEvent(req socketmode.Request) {
 		}
 		_ = json.Unmarshal(outer.Event, &e)
 		b.members.note(channel, e.User, false)
+		// Who is in an incident channel can change what a Home shows.
+		b.home.changed()
 		b.ack(req, start, nil)
 		return
 	case "member_joined_channel":
 		var e slackevents.MemberJoinedChannelEvent
 		_ = json.Unmarshal(outer.Event, &e)
 		b.members.note(channel, e.User, true)
+		b.home.changed()
 		if e.User == b.botUser {
 			b.ack(req, start, nil)
 			return

@@ -181,14 +181,39 @@ func (b *Bot) logDeclared(inc incident.Incident) {
 }
 
 func (b *Bot) openView(trigger string, v slack.ModalViewRequest, channel, user string) {
+	b.openViewOr(trigger, v, func(text string) {
+		if channel == "" {
+			// Opened from the Home tab: no channel to answer in, so the
+			// person is told in the app's direct messages.
+			b.dmLater(user, text)
+			return
+		}
+		b.tell(channel, user, text)
+	})
+}
+
+// openViewOr opens a modal, or tells the person through tell why it
+// could not be opened.
+func (b *Bot) openViewOr(trigger string, v slack.ModalViewRequest, tell func(string)) {
 	err := b.exec.call(b.ctx(), "views.open", func(ctx context.Context) error {
 		_, err := b.api.OpenViewContext(ctx, trigger, v)
 		return err
 	}, 1)
 	if err != nil {
 		b.log.Warn("views.open failed", zap.Error(err))
-		b.tell(channel, user, refuseFormFailed())
+		tell(refuseFormFailed())
 	}
+}
+
+// dmLater sends user a direct message off the hot path.
+func (b *Bot) dmLater(user, text string) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		if err := b.exec.post(b.ctx(), user, templates.Sentence(text), nil); err != nil {
+			b.log.Warn("could not tell the user", zap.String("user", user), zap.Error(err))
+		}
+	}()
 }
 
 // routeInteraction handles clicks and modal submissions.

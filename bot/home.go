@@ -60,15 +60,15 @@ func newHome(b *Bot) *home {
 	return &home{b: b, viewers: map[string]bool{}, dirty: map[string]bool{}, last: map[string][sha256.Size]byte{}}
 }
 
-// opened is user opening the Home tab: their view is published now (at
-// the next round), whatever was published before.
+// opened is user opening the Home tab: their view is published at the
+// next round, unless Slack already has it as it would be (Slack keeps a
+// published Home), so switching tabs costs no publish.
 func (h *home) opened(user string) {
 	if !incident.ValidUserID(user) {
 		return
 	}
 	h.mu.Lock()
 	h.viewers[user] = true
-	delete(h.last, user)
 	h.mu.Unlock()
 	h.mark(user)
 }
@@ -176,25 +176,33 @@ func (h *home) round(ctx context.Context, users []string) {
 // HomePublishesPerMinute in any minute; false when ctx ended first.
 func (h *home) pace(ctx context.Context) bool {
 	for {
-		now := h.b.now()
-		h.mu.Lock()
-		cut := now.Add(-time.Minute)
-		i := 0
-		for i < len(h.sent) && !h.sent[i].After(cut) {
-			i++
-		}
-		h.sent = h.sent[i:]
-		if len(h.sent) < HomePublishesPerMinute {
-			h.sent = append(h.sent, now)
-			h.mu.Unlock()
+		wait := h.reserve(h.b.now())
+		if wait <= 0 {
 			return true
 		}
-		wait := h.sent[0].Add(time.Minute).Sub(now)
-		h.mu.Unlock()
 		if !h.b.exec.sleep(ctx, wait) {
 			return false
 		}
 	}
+}
+
+// reserve takes a publish slot at now and returns 0, or returns how long
+// until one is free (taking nothing): at most HomePublishesPerMinute in
+// any sliding minute, as Slack counts a tier.
+func (h *home) reserve(now time.Time) time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cut := now.Add(-time.Minute)
+	i := 0
+	for i < len(h.sent) && !h.sent[i].After(cut) {
+		i++
+	}
+	h.sent = h.sent[i:]
+	if len(h.sent) < HomePublishesPerMinute {
+		h.sent = append(h.sent, now)
+		return 0
+	}
+	return h.sent[0].Add(time.Minute).Sub(now)
 }
 
 // visibleTo is the one place that decides whether viewer may see inc

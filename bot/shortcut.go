@@ -113,7 +113,11 @@ func (b *Bot) onMessageShortcut(req socketmode.Request, cb slack.InteractionCall
 	fm := &fromMessage{Channel: channel, TS: ts, Author: author, Text: plainText}
 	o := declareOrigin{Channel: channel, ResponseURL: cb.ResponseURL, Msg: fm}
 	meta := fitOrigin(o)
-	b.openView(cb.TriggerID, DeclareFromMessageModal(meta, b.cfg.Playbooks.All(), plainText, author), channel, cb.User.ID)
+	// The shortcut's response_url reaches the person in that conversation
+	// even when the bot is not in it.
+	b.openViewOr(cb.TriggerID, DeclareFromMessageModal(meta, b.cfg.Playbooks.All(), plainText, author), func(text string) {
+		b.respond(cb.ResponseURL, channel, cb.User.ID, text)
+	})
 }
 
 // sourceOf reads back the message a declare modal was opened from and

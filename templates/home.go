@@ -49,39 +49,41 @@ func Home(d HomeData) []HomeSection {
 	}
 	incident.ByUrgency(mine)
 	incident.ByUrgency(others)
-	var steps, approvals []string
+	// Lines are rendered lazily: a section shows at most maxListRows, so
+	// the rest are only counted.
+	var steps, approvals []func() string
 	for _, inc := range append(append([]incident.Incident(nil), mine...), others...) {
 		for _, st := range inc.AssignedTo(d.Viewer) {
-			steps = append(steps, mustSlack("home_step", homeStepView(inc, st), 600))
+			steps = append(steps, func() string { return mustSlack("home_step", homeStepView(inc, st), 600) })
 		}
 		for _, st := range inc.AwaitingApproval(d.Viewer) {
-			v := homeStepView(inc, st)
-			v.What = approvalWhat(st.Signoff.What, st.Signoff.Where)
-			v.By = mention(st.Signoff.RequestedBy)
-			approvals = append(approvals, mustSlack("home_approval", v, 900))
+			approvals = append(approvals, func() string {
+				v := homeStepView(inc, st)
+				v.What = approvalWhat(st.Signoff.What, st.Signoff.Where)
+				v.By = mention(st.Signoff.RequestedBy)
+				return mustSlack("home_approval", v, 900)
+			})
 		}
 	}
-	row := func(inc incident.Incident) string {
-		v := homeRowView{incView: viewOf(inc, nil, time.Time{}), Part: part(inc, d.Viewer)}
-		v.Title = clipText(oneLine(inc.Title), 80)
-		return mustSlack("home_row", v, 800)
+	rows := func(incs []incident.Incident) []func() string {
+		out := make([]func() string, len(incs))
+		for i, inc := range incs {
+			out[i] = func() string {
+				v := homeRowView{incView: viewOf(inc, nil, time.Time{}), Part: part(inc, d.Viewer)}
+				v.Title = clipText(oneLine(inc.Title), 80)
+				return mustSlack("home_row", v, 800)
+			}
+		}
+		return out
 	}
-	section := func(id, name string, lines []string, mineCount int) HomeSection {
+	section := func(id, name string, lines []func() string, mineCount int) HomeSection {
 		v := homeListView{Mine: mineCount}
 		v.Rows, v.More = fit(lines)
 		return HomeSection{ID: id, Text: mustSlack(name, v, maxSection)}
 	}
-	mineRows := make([]string, len(mine))
-	for i, inc := range mine {
-		mineRows[i] = row(inc)
-	}
-	otherRows := make([]string, len(others))
-	for i, inc := range others {
-		otherRows[i] = row(inc)
-	}
 	return []HomeSection{
-		section("home:mine", "home_mine", mineRows, len(mine)),
-		section("home:others", "home_others", otherRows, len(mine)),
+		section("home:mine", "home_mine", rows(mine), len(mine)),
+		section("home:others", "home_others", rows(others), len(mine)),
 		section("home:steps", "home_steps", steps, 0),
 		section("home:approvals", "home_approvals", approvals, 0),
 	}
@@ -131,14 +133,18 @@ func part(inc incident.Incident, viewer string) string {
 	return strings.Join(parts, " · ")
 }
 
-// fit keeps as many lines as a section holds (and at most maxListRows),
-// and says how many were left out.
-func fit(lines []string) ([]string, int) {
+// fit renders as many lines as a section holds (and at most
+// maxListRows), and says how many were left out.
+func fit(lines []func() string) ([]string, int) {
 	budget := maxSection - 200 // the heading and the "…and N more" line
 	var out []string
-	for _, l := range lines {
+	for _, line := range lines {
+		if len(out) == maxListRows {
+			break
+		}
+		l := line()
 		n := runeLen(l) + 1
-		if len(out) == maxListRows || n > budget {
+		if n > budget {
 			break
 		}
 		budget -= n

@@ -117,6 +117,17 @@ func TestAppHome(t *testing.T) {
 		t.Errorf("carol's Home does not list the incident she now leads first:\n%s", s)
 	}
 
+	// Opening Home again when nothing changed publishes nothing: Slack
+	// keeps the view.
+	n := h.slack.Publishes(bob)
+	if err := h.slack.OpenHome(bob); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if got := h.slack.Publishes(bob) - n; got != 0 {
+		t.Errorf("bob opening an unchanged Home again: %d views.publish", got)
+	}
+
 	// A change that leaves every Home as it was publishes nothing.
 	before = map[string]int{alice: h.slack.Publishes(alice), bob: h.slack.Publishes(bob), carol: h.slack.Publishes(carol)}
 	h.slash(alice, inc1.Channel, "note the EU load balancer was drained at 14:05")
@@ -149,7 +160,47 @@ func TestAppHome(t *testing.T) {
 	if n := h.ephemeralsContaining(carol, "*INC-3* declared") + dms; n != 1 {
 		t.Errorf("%d confirmations of INC-3 for carol, want 1", n)
 	}
+	// When Slack will not open the form (the trigger expired on the way),
+	// the person is told in the app's direct messages: Home has no channel.
+	h.slack.FailWith("views.open", "expired_trigger_id", 1)
+	if _, err := h.slack.ClickHome(carol, bot.ActHomeDeclare); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if n := count(h.dmsTo(carol), func(s string) bool { return strings.Contains(s, "could not open the form") }); n != 1 {
+		t.Errorf("%d direct messages saying the form could not be opened, want 1; got %q", n, h.dmsTo(carol))
+	}
 	if errs := h.slack.BlockErrors(); len(errs) > 0 {
 		t.Fatalf("Slack refused blocks: %+v", errs)
+	}
+}
+
+// TestAppHomeFollowsMembership: a private incident appears on a person's
+// Home when they are invited to its channel, and leaves it when they leave.
+func TestAppHomeFollowsMembership(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t)
+	const title = "Signing key found in a public gist"
+	h.slash(alice, slackfake.GeneralChannelID, "new private sev1 "+title)
+	inc := h.ready(1)
+	h.settle()
+	if s := homeText(h.home(carol)); strings.Contains(s, title) || strings.Contains(s, "INC-1") {
+		t.Fatalf("carol, outside the channel, is shown the private incident:\n%s", s)
+	}
+	if err := h.slack.Invite(alice, inc.Channel, carol); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	v, _ := h.slack.Home(carol)
+	if s := homeText(v); !strings.Contains(s, title) {
+		t.Fatalf("carol, invited, is not shown the incident:\n%s", s)
+	}
+	if err := h.slack.Leave(carol, inc.Channel); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	v, _ = h.slack.Home(carol)
+	if s := homeText(v); strings.Contains(s, title) {
+		t.Fatalf("carol, gone, is still shown the incident:\n%s", s)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/firebreak-hq/firebreak/bot"
@@ -158,6 +159,24 @@ func TestDeclareFromMessageEdges(t *testing.T) {
 		t.Fatal("the card links a message it has no link for")
 	}
 
+	// Slack will not open the form: the person is told privately where the
+	// message is, through the shortcut's response_url, though the bot is
+	// not in that channel.
+	h.slack.FailWith("views.open", "expired_trigger_id", 1)
+	if _, err := h.slack.MessageShortcut(alice, secret, ts, bot.ShortcutDeclare); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	var told []slackfake.Ephemeral
+	for _, e := range h.slack.Ephemerals(alice) {
+		if e.Channel == secret && strings.Contains(e.Text, "could not open the form") {
+			told = append(told, e)
+		}
+	}
+	if len(told) != 1 || told[0].Source != "response_url" {
+		t.Fatalf("told %+v, want one answer through the response_url", told)
+	}
+
 	// A message with no text (files only): the form says so, and asks for a title.
 	ts, _ = h.slack.PostAsUser(alice, slackfake.GeneralChannelID, "")
 	v = h.shortcut(alice, slackfake.GeneralChannelID, ts)
@@ -221,4 +240,24 @@ func sectionText(m slackfake.Message, blockID string) string {
 		}
 	}
 	return ""
+}
+
+// TestDeclareFromMessageSlowPermalink: when Slack is slow to give the
+// message's permalink, the submission is still answered within Slack's
+// 3 s and the incident is declared with the message, without its link.
+func TestDeclareFromMessageSlowPermalink(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t)
+	ts, _ := h.slack.PostAsUser(alice, slackfake.GeneralChannelID, "Queue consumers are stuck")
+	v := h.shortcut(alice, slackfake.GeneralChannelID, ts)
+	h.slack.SetLatency("chat.getPermalink", 2500*time.Millisecond)
+	ack := h.submitAsShown(alice, v, nil)
+	if len(ack.Errors) > 0 || ack.Late {
+		t.Fatalf("submission answered late (%v) or refused: %v", ack.Latency, ack.Errors)
+	}
+	inc := h.ready(1)
+	h.settle()
+	if first := h.events(1)[0]; first.Kind != incident.EvFromMessage || first.Text != "Queue consumers are stuck" || first.Fields["link"] != "" || inc.SourceURL != "" {
+		t.Fatalf("first event %+v", first)
+	}
 }

@@ -324,7 +324,7 @@ function renderElement(el, block, ctx) {
 
 // ---------- rendering ----------
 
-const COLORS = { UALICE: "#e8912d", UBOB: "#2bac76", UCAROL: "#9e3997", UBOT: "#e01e5a" };
+const COLORS = { UALICE: "#e8912d", UBOB: "#2bac76", UCAROL: "#9e3997", UDAVE: "#1d9bd1", UBOT: "#e01e5a" };
 
 function fmtTime(ms) {
   if (!ms) return "";
