@@ -40,13 +40,21 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			return
 		}
 		// A private incident is listed in full only to the members of its
-		// channel (membership from the cache the bot keeps, asked of
-		// Slack within the ack's budget; unknown counts as not a member).
+		// channel: membership from the cache the bot keeps, the channels
+		// not in it asked of Slack all at once within one budget inside
+		// the ack's 3 s; unknown counts as not a member.
+		ctx, cancel := context.WithTimeout(b.ctx(), memberCheckBudget)
+		defer cancel()
+		for _, inc := range incs {
+			if inc.Private && inc.Channel != "" {
+				b.warmMembers(inc.Channel)
+			}
+		}
 		member := func(inc incident.Incident) bool {
 			if inc.Channel == "" {
 				return false
 			}
-			m, ok := b.isMember(b.ctx(), inc.Channel, sc.UserID)
+			m, ok := b.isMember(ctx, inc.Channel, sc.UserID)
 			return ok && m
 		}
 		b.ack(req, start, slashReply(templates.List(incs, b.now(), member)))

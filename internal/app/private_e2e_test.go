@@ -313,3 +313,36 @@ func daveScan(t *testing.T, h *harness, private string, members map[string]bool)
 	}
 	return n
 }
+
+// TestPrivateChannelNeedsGroupsWrite: installed without groups:write,
+// a private incident's channel cannot be created; the declarer is told
+// which scope to grant, the declaration is kept, and once the scope is
+// granted the private channel is created. Public incidents are not held
+// up meanwhile.
+func TestPrivateChannelNeedsGroupsWrite(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t)
+	var without []string
+	for _, s := range app.RequiredScopes() {
+		if s != "groups:write" {
+			without = append(without, s)
+		}
+	}
+	h.slack.SetScopes(without...)
+	h.slash(alice, slackfake.GeneralChannelID, "new private sev2 Session tokens in logs")
+	h.eventually("alice told which scope to grant", func() bool {
+		return h.ephemeralsContaining(alice, "groups:write") == 1
+	})
+	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Public one meanwhile")
+	h.ready(2)
+	if h.incident(1).Channel != "" {
+		t.Fatal("a channel was recorded without groups:write")
+	}
+	h.waitPostponed()
+	h.slack.SetScopes(app.RequiredScopes()...)
+	h.clock.Advance(5 * time.Minute)
+	inc := h.ready(1)
+	if ch, _ := h.slack.Channel(inc.Channel); !ch.IsPrivate || ch.Name != "inc-1-private" {
+		t.Fatalf("channel %+v", ch)
+	}
+}
