@@ -215,6 +215,21 @@ func textInput(actionID, placeholder string, multiline bool, most int) *slack.Pl
 // DeclareModal asks for what /incident with no text needs; meta is the
 // view's private_metadata (where the command was typed).
 func DeclareModal(meta string, playbooks []incident.Playbook) slack.ModalViewRequest {
+	return declareModal(meta, playbooks, "", "")
+}
+
+// DeclareFromMessageModal is the declare modal opened from a message
+// (the message shortcut): the title is the message's first line, the
+// impact its text, and a note says the message becomes the incident's
+// first timeline event.
+func DeclareFromMessageModal(meta string, playbooks []incident.Playbook, text, author string) slack.ModalViewRequest {
+	v := declareModal(meta, playbooks, firstLine(text), strings.TrimSpace(text))
+	note := slack.NewContextBlock("from_message", mrkdwn(templates.FromMessageNote(author, strings.TrimSpace(text) == "")))
+	v.Blocks.BlockSet = append([]slack.Block{note}, v.Blocks.BlockSet...)
+	return v
+}
+
+func declareModal(meta string, playbooks []incident.Playbook, title, impact string) slack.ModalViewRequest {
 	var sevOpts []*slack.OptionBlockObject
 	for _, s := range incident.Severities {
 		sevOpts = append(sevOpts, slack.NewOptionBlockObject(string(s), plain(templates.SeverityOption(s), 75), nil))
@@ -232,11 +247,18 @@ func DeclareModal(meta string, playbooks []incident.Playbook) slack.ModalViewReq
 	if len(pbOpts) > 0 {
 		pb.InitialOption = pbOpts[0]
 	}
+	private := slack.NewCheckboxGroupsBlockElement("private",
+		slack.NewOptionBlockObject("private", plain(templates.PrivateOption(), 75), plain(templates.PrivateOptionHint(), 75)))
+	titleIn := textInput("title", "Checkout returns 500 for EU users", false, incident.MaxTitle)
+	titleIn.InitialValue = clipPlain(title, titleIn.MaxLength)
+	impactIn := textInput("impact", "Who is affected and how?", true, 3000)
+	impactIn.InitialValue = clipPlain(impact, impactIn.MaxLength)
 	return modal(ViewDeclare, "Declare an incident", "Declare", meta,
-		input("title", "Title", textInput("title", "Checkout returns 500 for EU users", false, incident.MaxTitle), false),
+		input("title", "Title", titleIn, false),
 		input("severity", "Severity", sev, false),
 		input("playbook", "Playbook", pb, false),
-		input("impact", "Impact", textInput("impact", "Who is affected and how?", true, 3000), true),
+		input("impact", "Impact", impactIn, true),
+		input("private", "Private", private, true),
 	)
 }
 

@@ -41,6 +41,9 @@ type Config struct {
 	// CardInterval is the least time between two updates of one card, so
 	// a burst of clicks costs a few chat.update calls, not one each.
 	CardInterval time.Duration
+	// HomeInterval is how long a change waits for others before App Home
+	// views are republished (default 300 ms).
+	HomeInterval time.Duration
 	// CallTimeout bounds one Web API call (default 15 s); a call that
 	// times out may still have happened, which postOnce accounts for.
 	CallTimeout time.Duration
@@ -80,6 +83,7 @@ type Bot struct {
 	names   sync.Map // user id → display name
 	members *members
 	exec    *executor
+	home    *home
 	connMu  sync.Mutex
 	conn    bool
 	problem string // why Slack refuses the bot's work, for /readyz
@@ -109,6 +113,9 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.CardInterval == 0 {
 		cfg.CardInterval = 250 * time.Millisecond
 	}
+	if cfg.HomeInterval == 0 {
+		cfg.HomeInterval = homeInterval
+	}
 	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = 15 * time.Second
 	}
@@ -130,6 +137,7 @@ func New(cfg Config) (*Bot, error) {
 		members: newMembers(cfg.Now, memberTTL, MemberRecheck),
 	}
 	b.exec = newExecutor(b)
+	b.home = newHome(b)
 	return b, nil
 }
 
@@ -211,6 +219,8 @@ loop:
 	b.setConnected(false)
 	b.wg.Wait()
 	<-execDone
+	// Nothing can start an App Home round any more.
+	b.home.wg.Wait()
 	return runErr
 }
 

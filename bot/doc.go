@@ -2,7 +2,10 @@
 // envelopes into domain commands, commits them through the storage
 // interfaces it declares, acknowledges Slack within its three seconds,
 // and performs the resulting Slack effects (card updates, announcements,
-// ephemerals) from the outbox with rate limiting and retries.
+// ephemerals) from the outbox with rate limiting and retries. It also
+// serves Slack's other surfaces: the message shortcut that declares from a
+// message (shortcut.go) and the App Home tab (home.go), republished as
+// incidents change.
 //
 // It must not decide incident rules (that is package incident), must not
 // import the storage implementation (it declares small interfaces that

@@ -51,6 +51,11 @@ func (e *executor) newChannel(ctx context.Context, s subject, it OutboxItem) (*s
 	const method = "conversations.create"
 	for suffix := 1; suffix <= 50; suffix++ {
 		name := ChannelName(inc.Number, inc.Title, suffix)
+		if inc.Private {
+			// A private incident's channel name carries no title either:
+			// names show in admin tools, exports and channel mentions.
+			name = ChannelName(inc.Number, "private", suffix)
+		}
 		// Another incident's create was just rate-limited: tell this
 		// declarer now rather than after the wait, and do not hold a
 		// worker for a long one.
@@ -63,7 +68,7 @@ func (e *executor) newChannel(ctx context.Context, s subject, it OutboxItem) (*s
 		var ch *slack.Channel
 		err := e.call(ctx, method, func(ctx context.Context) error {
 			var err error
-			ch, err = e.b.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name})
+			ch, err = e.b.api.CreateConversationContext(ctx, slack.CreateConversationParams{ChannelName: name, IsPrivate: inc.Private})
 			return err
 		}, 1)
 		if d, transient := retryable(err); err != nil && transient {
@@ -146,7 +151,7 @@ func (e *executor) findOwnChannel(ctx context.Context, inc incident.Incident, na
 		var next string
 		err := e.call(ctx, "users.conversations", func(ctx context.Context) error {
 			var err error
-			chans, next, err = e.b.api.GetConversationsForUserContext(ctx, &slack.GetConversationsForUserParameters{Cursor: cursor, Limit: 1000, ExcludeArchived: true, Types: []string{"public_channel"}})
+			chans, next, err = e.b.api.GetConversationsForUserContext(ctx, &slack.GetConversationsForUserParameters{Cursor: cursor, Limit: 1000, ExcludeArchived: true, Types: []string{channelType(inc)}})
 			return err
 		}, 3)
 		if err != nil {
@@ -164,6 +169,14 @@ func (e *executor) findOwnChannel(ctx context.Context, inc incident.Incident, na
 		cursor = next
 	}
 	return nil
+}
+
+// channelType is the users.conversations type of inc's channel.
+func channelType(inc incident.Incident) string {
+	if inc.Private {
+		return "private_channel"
+	}
+	return "public_channel"
 }
 
 // inviteBatch is how many users one conversations.invite names (Slack takes up to 1000).

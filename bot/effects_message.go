@@ -319,7 +319,9 @@ func (e *executor) announceOnce(ctx context.Context, marker, text string) {
 		return
 	}
 	if _, err := e.postTS(ctx, ch, text, markedBlocks(text, nil, marker), 3); err != nil {
-		e.b.log.Warn("could not announce", zap.String("text", text), zap.Error(err))
+		// The text may name a private incident: it is logged at debug only.
+		e.b.log.Warn("could not announce", zap.String("marker", marker), zap.Error(err))
+		e.b.log.Debug("the announcement not posted", zap.String("marker", marker), zap.String("text", text))
 	}
 }
 

@@ -83,18 +83,32 @@ func (b *Bot) onEvent(req socketmode.Request) {
 			}
 			return incident.Command{Kind: incident.CmdPinned, Actor: e.User, Text: text, User: author, Ref: ts}, true
 		}
+	case "app_home_opened":
+		var e struct {
+			User string `json:"user"`
+			Tab  string `json:"tab"`
+		}
+		_ = json.Unmarshal(outer.Event, &e)
+		if e.Tab == "home" {
+			b.home.opened(e.User)
+		}
+		b.ack(req, start, nil)
+		return
 	case "member_left_channel":
 		var e struct {
 			User string `json:"user"`
 		}
 		_ = json.Unmarshal(outer.Event, &e)
 		b.members.note(channel, e.User, false)
+		// Who is in an incident channel can change what a Home shows.
+		b.home.changed()
 		b.ack(req, start, nil)
 		return
 	case "member_joined_channel":
 		var e slackevents.MemberJoinedChannelEvent
 		_ = json.Unmarshal(outer.Event, &e)
 		b.members.note(channel, e.User, true)
+		b.home.changed()
 		if e.User == b.botUser {
 			b.ack(req, start, nil)
 			return

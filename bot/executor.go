@@ -135,8 +135,12 @@ func (e *executor) Classify(err error) (time.Duration, bool) {
 // Perform carries out one effect against Slack. When the bot was removed from the incident
 // channel it gets back in (or has the lead invite it) and the effect is done then.
 func (e *executor) Perform(ctx context.Context, s subject, it OutboxItem) (subject, error) {
-	s, err := e.performEffect(ctx, s, it)
 	k := it.Effect.Kind
+	if k == incident.EffPostCard || k == incident.EffUpdateCard {
+		// The card shows what App Home lists: the incident changed.
+		e.b.home.changed()
+	}
+	s, err := e.performEffect(ctx, s, it)
 	restricted := slackCode(err) == "restricted_action" && (k == incident.EffPost || k == incident.EffPostCard || k == incident.EffUpdateCard)
 	if !(channelGone(err) || restricted) || it.Incident == 0 || !needsChannel(k) || s.Channel == "" {
 		return s, err
@@ -208,6 +212,9 @@ func (e *executor) performEffect(ctx context.Context, s subject, it OutboxItem) 
 func (e *executor) performMessage(ctx context.Context, s subject, it OutboxItem) error {
 	inc := s.Incident
 	eff := it.Effect
+	if eff.Msg == incident.MsgBrief && (eff.Kind == incident.EffEphemeral || eff.Kind == incident.EffDM) {
+		return e.brief(ctx, inc, eff)
+	}
 	switch eff.Kind {
 	case incident.EffInvite:
 		return e.invite(ctx, inc, eff.Users)

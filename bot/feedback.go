@@ -24,6 +24,9 @@ import (
 type declareOrigin struct {
 	Channel     string `json:"channel"`
 	ResponseURL string `json:"response_url,omitempty"`
+	// Msg is the message the modal was opened from (the message
+	// shortcut), nil otherwise.
+	Msg *fromMessage `json:"msg,omitempty"`
 }
 
 // maxPrivateMetadata is Slack's limit on a view's private_metadata.
@@ -92,7 +95,7 @@ func (b *Bot) onDeclareTyped(req socketmode.Request, cb slack.InteractionCallbac
 		return
 	}
 	key := typoKey(cb, act)
-	res, dup, err := b.declareOnce(key, p.Title, "", p.Severity, p.Playbook, user, channel, cb.ResponseURL)
+	res, dup, err := b.declareOnce(key, declaration{title: p.Title, sev: p.Severity, playbook: p.Playbook}, user, channel, cb.ResponseURL)
 	if err != nil {
 		b.respond(cb.ResponseURL, channel, user, b.userText(err))
 		return

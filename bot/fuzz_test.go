@@ -31,7 +31,7 @@ var knownSubs = map[Sub]bool{
 	SubDeclareModal: true, SubDeclare: true, SubHelp: true, SubList: true, SubStatus: true, SubTimeline: true,
 	SubNote: true, SubUpdate: true, SubSev: true, SubLead: true, SubRole: true, SubFollowup: true,
 	SubMitigated: true, SubResolve: true, SubReopen: true, SubClose: true, SubCancel: true,
-	SubTimes: true, SubPage: true,
+	SubTimes: true, SubPage: true, SubCatchup: true, SubHandover: true,
 }
 
 var userID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)

@@ -39,7 +39,25 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			b.ack(req, start, slashReply(b.userText(err)))
 			return
 		}
-		b.ack(req, start, slashReply(templates.List(incs, b.now())))
+		// A private incident is listed in full only to the members of its
+		// channel: membership from the cache the bot keeps, the channels
+		// not in it asked of Slack all at once within one budget inside
+		// the ack's 3 s; unknown counts as not a member.
+		ctx, cancel := context.WithTimeout(b.ctx(), memberCheckBudget)
+		defer cancel()
+		for _, inc := range incs {
+			if inc.Private && inc.Channel != "" {
+				b.warmMembers(inc.Channel)
+			}
+		}
+		member := func(inc incident.Incident) bool {
+			if inc.Channel == "" {
+				return false
+			}
+			m, ok := b.isMember(ctx, inc.Channel, sc.UserID)
+			return ok && m
+		}
+		b.ack(req, start, slashReply(templates.List(incs, b.now(), member)))
 	case SubStatus:
 		b.ack(req, start, slashReply(templates.StatusSummary(*inc, b.now(), b.loc)))
 	case SubTimeline:
@@ -49,12 +67,20 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			return
 		}
 		b.ack(req, start, slashReply(templates.Timeline(*inc, evs, b.loc, 3500)))
+	case SubCatchup:
+		evs, err := b.cfg.Reader.Events(inc.Number)
+		if err != nil {
+			b.ack(req, start, slashReply(b.userText(err)))
+			return
+		}
+		now := b.now()
+		b.ack(req, start, slashReply(templates.Brief(incident.MakeBrief(*inc, evs, now), now, b.loc)))
 	case SubDeclareModal:
 		// The trigger expires in 3 s: ack first, then open the modal.
 		b.ack(req, start, nil)
 		b.openView(sc.TriggerID, DeclareModal(declareOrigin{Channel: sc.ChannelID, ResponseURL: sc.ResponseURL}.String(), b.cfg.Playbooks.All()), sc.ChannelID, sc.UserID)
 	case SubDeclare:
-		res, err := b.declare(p.Title, "", p.Severity, p.Playbook, sc.UserID, sc.ChannelID, sc.ResponseURL)
+		res, err := b.declare(declaration{title: p.Title, sev: p.Severity, playbook: p.Playbook, private: p.Private}, sc.UserID, sc.ChannelID, sc.ResponseURL)
 		if err != nil {
 			b.ack(req, start, slashReply(b.userText(err)))
 			return
@@ -67,9 +93,9 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			b.ack(req, start, slashReply(msg))
 			return
 		}
-		if p.Sub == SubLead || p.Sub == SubRole {
+		if p.Sub == SubLead || p.Sub == SubRole || p.Sub == SubHandover {
 			role := p.Role
-			if p.Sub == SubLead {
+			if p.Sub != SubRole {
 				role = "lead"
 			}
 			what := templates.PersonTask(inc.ID(), role)
@@ -104,17 +130,28 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 	}
 }
 
+// declaration is what a person asked to declare.
+type declaration struct {
+	title, impact string
+	sev           incident.Severity
+	playbook      string
+	private       bool
+	// src is the chat message it is declared from, nil when none.
+	src *incident.SourceMessage
+}
+
 // declare opens an incident: one transaction allocates the number and
 // stores the incident with its channel-creation effects, and where to
 // answer the declarer.
-func (b *Bot) declare(title, impact string, sev incident.Severity, playbook, user, origin, replyURL string) (incident.Result, error) {
-	res, _, err := b.declareOnce("", title, impact, sev, playbook, user, origin, replyURL)
+func (b *Bot) declare(dc declaration, user, origin, replyURL string) (incident.Result, error) {
+	res, _, err := b.declareOnce("", dc, user, origin, replyURL)
 	return res, err
 }
 
 // declareOnce is declare that, with a key, declares only if no declaration recorded that
 // key before (on any replica): dup is true when one did.
-func (b *Bot) declareOnce(key, title, impact string, sev incident.Severity, playbook, user, origin, replyURL string) (incident.Result, bool, error) {
+func (b *Bot) declareOnce(key string, dc declaration, user, origin, replyURL string) (incident.Result, bool, error) {
+	title, impact, sev, playbook := dc.title, dc.impact, dc.sev, dc.playbook
 	if playbook == "" {
 		playbook = incident.DefaultPlaybookName
 	}
@@ -126,27 +163,74 @@ func (b *Bot) declareOnce(key, title, impact string, sev incident.Severity, play
 	d := incident.Declaration{
 		Title: title, Impact: impact, Severity: sev, Playbook: pb, Declarer: user,
 		Responders: b.cfg.Responders, VerifyWindow: b.cfg.VerifyWindow,
-		Paging: b.cfg.Paging,
+		Paging: b.cfg.Paging, Private: dc.private, Source: dc.src,
 	}
 	rec := SlackRecord{OriginChannel: origin, ReplyURL: replyURL}
 	fn := func(n uint64) (incident.Result, error) { return incident.Declare(n, d, now) }
+	var (
+		res incident.Result
+		dup bool
+		err error
+	)
 	if key == "" {
-		res, err := b.cfg.Store.Create(rec, fn)
-		return res, false, err
+		res, err = b.cfg.Store.Create(rec, fn)
+	} else {
+		rec.DeclaredFrom = key
+		res, dup, err = b.cfg.Store.CreateOnce(key, rec, fn)
 	}
-	rec.DeclaredFrom = key
-	return b.cfg.Store.CreateOnce(key, rec, fn)
+	if err == nil && !dup {
+		b.logDeclared(res.Incident)
+	}
+	return res, dup, err
+}
+
+// logDeclared logs a declaration. A private incident's title is logged
+// at debug only: logs travel further than its channel's membership.
+func (b *Bot) logDeclared(inc incident.Incident) {
+	fields := []zap.Field{zap.String("incident", inc.ID()), zap.String("severity", string(inc.Severity)),
+		zap.String("playbook", inc.Playbook), zap.String("declarer", inc.Declarer), zap.Bool("private", inc.Private)}
+	if inc.Private {
+		b.log.Info("incident declared", fields...)
+		b.log.Debug("private incident declared", zap.String("incident", inc.ID()), zap.String("title", inc.Title))
+		return
+	}
+	b.log.Info("incident declared", append(fields, zap.String("title", inc.Title))...)
 }
 
 func (b *Bot) openView(trigger string, v slack.ModalViewRequest, channel, user string) {
+	b.openViewOr(trigger, v, func(text string) {
+		if channel == "" {
+			// Opened from the Home tab: no channel to answer in, so the
+			// person is told in the app's direct messages.
+			b.dmLater(user, text)
+			return
+		}
+		b.tell(channel, user, text)
+	})
+}
+
+// openViewOr opens a modal, or tells the person through tell why it
+// could not be opened.
+func (b *Bot) openViewOr(trigger string, v slack.ModalViewRequest, tell func(string)) {
 	err := b.exec.call(b.ctx(), "views.open", func(ctx context.Context) error {
 		_, err := b.api.OpenViewContext(ctx, trigger, v)
 		return err
 	}, 1)
 	if err != nil {
 		b.log.Warn("views.open failed", zap.Error(err))
-		b.tell(channel, user, refuseFormFailed())
+		tell(refuseFormFailed())
 	}
+}
+
+// dmLater sends user a direct message off the hot path.
+func (b *Bot) dmLater(user, text string) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		if err := b.exec.post(b.ctx(), user, templates.Sentence(text), nil); err != nil {
+			b.log.Warn("could not tell the user", zap.String("user", user), zap.Error(err))
+		}
+	}()
 }
 
 // routeInteraction handles clicks and modal submissions.
@@ -158,6 +242,12 @@ func (b *Bot) routeInteraction(req socketmode.Request, cb slack.InteractionCallb
 			return
 		}
 		act := cb.ActionCallback.BlockActions[0]
+		if act.ActionID == ActHomeDeclare {
+			// The trigger expires in 3 s: ack, then open the modal at once.
+			b.ack(req, start, nil)
+			b.openView(cb.TriggerID, DeclareModal(declareOrigin{}.String(), b.cfg.Playbooks.All()), "", cb.User.ID)
+			return
+		}
 		if act.ActionID == ActDeclareTyped {
 			// Presses of one button queue behind each other, so a double
 			// click declares once.
@@ -179,6 +269,8 @@ func (b *Bot) routeInteraction(req socketmode.Request, cb slack.InteractionCallb
 		})
 	case slack.InteractionTypeViewSubmission:
 		b.onSubmit(req, cb, start)
+	case slack.InteractionTypeMessageAction:
+		b.onMessageShortcut(req, cb, start)
 	default:
 		b.ack(req, start, nil)
 	}
@@ -388,7 +480,13 @@ func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, sta
 			defer b.recoverAck(req)
 			sev := incident.Severity(val("severity", "severity"))
 			origin := parseDeclareOrigin(v.PrivateMetadata)
-			if _, err := b.declare(val("title", "title"), val("impact", "impact"), sev, val("playbook", "playbook"), user, origin.Channel, origin.ResponseURL); err != nil {
+			private := false
+			if v.State != nil {
+				private = len(v.State.Values["private"]["private"].SelectedOptions) > 0
+			}
+			dc := declaration{title: val("title", "title"), impact: val("impact", "impact"), sev: sev, playbook: val("playbook", "playbook"),
+				private: private, src: b.sourceOf(origin.Msg)}
+			if _, err := b.declare(dc, user, origin.Channel, origin.ResponseURL); err != nil {
 				fail("title", err)
 				return
 			}
@@ -471,4 +569,5 @@ var subCommands = map[Sub]incident.CommandKind{
 	SubLead: incident.CmdLead, SubRole: incident.CmdRole, SubFollowup: incident.CmdFollowup,
 	SubMitigated: incident.CmdMitigated, SubResolve: incident.CmdResolve, SubReopen: incident.CmdReopen,
 	SubClose: incident.CmdClose, SubCancel: incident.CmdCancel, SubTimes: incident.CmdTimes,
+	SubHandover: incident.CmdHandover,
 }

@@ -33,6 +33,8 @@ const (
 	SubCancel       Sub = "cancel"
 	SubTimes        Sub = "times"
 	SubPage         Sub = "page"
+	SubCatchup      Sub = "catchup"
+	SubHandover     Sub = "handover"
 )
 
 // needsIncident lists the subcommands that only make sense in an incident channel.
@@ -40,6 +42,7 @@ var needsIncident = map[Sub]bool{
 	SubStatus: true, SubTimeline: true, SubNote: true, SubUpdate: true, SubSev: true,
 	SubLead: true, SubRole: true, SubFollowup: true, SubMitigated: true, SubResolve: true,
 	SubReopen: true, SubClose: true, SubCancel: true, SubTimes: true, SubPage: true,
+	SubCatchup: true, SubHandover: true,
 }
 
 // Parsed is the result of reading the text typed after /incident.
@@ -52,6 +55,8 @@ type Parsed struct {
 	User     string
 	Role     string
 	Force    bool
+	// Private: `new private …` asks for a private incident.
+	Private bool
 	// Implicit: the text did not start with a subcommand, so it was read
 	// as a title. The caller decides whether that may declare at once.
 	Implicit bool
@@ -138,7 +143,23 @@ func ParseSlash(text string) (Parsed, error) {
 	case "times", "time":
 		return parseTimes(rest)
 	case "new", "declare":
+		// `new private …`: only right after new, so that a title such as
+		// "sev3 Private beta page slow" keeps its word.
+		if w, more := cut(rest); strings.EqualFold(w, "private") && more != "" {
+			p, err := parseDeclare(more)
+			p.Private = err == nil
+			return p, err
+		}
 		return parseDeclare(rest)
+	case "catchup", "catch-up", "brief":
+		return bare(SubCatchup, first, rest)
+	case "handover", "hand-over":
+		who, note := cut(rest)
+		u, ok := ParseMention(who)
+		if !ok {
+			return Parsed{}, userErr("Name the incoming lead with a mention: `/incident handover @name [note for them]`.")
+		}
+		return Parsed{Sub: SubHandover, User: u, Text: fromSlack(note)}, nil
 	case "page":
 		target, msg := cut(rest)
 		if target == "" {

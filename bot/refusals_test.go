@@ -44,7 +44,7 @@ func everyRefusal(t *testing.T) []refusalCase {
 		"note", "update", "followup", "reopen", "cancel", "sev", "sev 9", "sev banana <b>", "lead", "lead @carol",
 		"role comms", "close -f", "close now please", "new", "new sev2", "new sev9 x", "new playbook: x",
 		"status page is down", "list open", "timeline please", "mitigated by the rollback", "resolve it",
-		"status <!channel> & <@U123|x>", "page",
+		"status <!channel> & <@U123|x>", "page", "handover", "handover carol", "catchup now",
 	} {
 		_, err := ParseSlash(in)
 		add("parse "+strconv.Quote(in), err)
@@ -161,6 +161,8 @@ func everyRefusal(t *testing.T) []refusalCase {
 		{"same severity", active, with(cmd(incident.CmdSeverity), func(c *incident.Command) { c.Severity = incident.Sev2 }), 0},
 		{"lead without user", active, cmd(incident.CmdLead), 0},
 		{"same lead", led, with(cmd(incident.CmdLead), func(c *incident.Command) { c.User = "UBOB" }), 0},
+		{"handover without user", active, cmd(incident.CmdHandover), 0},
+		{"handover to the lead", led, with(cmd(incident.CmdHandover), func(c *incident.Command) { c.User = "UBOB" }), 0},
 		{"bad role name", active, with(cmd(incident.CmdRole), func(c *incident.Command) { c.Role = "<b>"; c.User = "UBOB" }), 0},
 		{"role without user", active, with(cmd(incident.CmdRole), func(c *incident.Command) { c.Role = "comms" }), 0},
 		{"same role", led, with(cmd(incident.CmdRole), func(c *incident.Command) { c.Role = "comms"; c.User = "UCAROL" }), 0},
@@ -264,7 +266,7 @@ func TestRefusalsCovered(t *testing.T) {
 	// templates/phrases.go words each phrase. The parser's and the
 	// handlers' own are written where they are raised.
 	named := map[string]bool{}
-	for _, f := range []string{"../incident/apply.go", "../incident/cancel.go", "../incident/commands.go", "../incident/pages.go"} {
+	for _, f := range []string{"../incident/apply.go", "../incident/cancel.go", "../incident/commands.go", "../incident/pages.go", "../incident/handover.go"} {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -22,6 +22,7 @@ func (w *workGroup) Done() {
 	w.WaitGroup.Done()
 }
 
-// Busy reports how many handlers, replies and member fetches the bot is
-// running. Effects are not counted: they stay in the outbox until done.
-func (b *Bot) Busy() int { return int(b.wg.n.Load()) }
+// Busy reports how many handlers, replies, member fetches and App Home
+// rounds the bot is running. Effects are not counted: they stay in the
+// outbox until done.
+func (b *Bot) Busy() int { return int(b.wg.n.Load()) + b.home.busy() }

@@ -122,6 +122,9 @@ func refusedText(inc incident.Incident, err error) string {
 	fix := "a workspace admin must allow Firebreak to create channels (Workspace settings → Permissions → Channel Management: who may create public channels)"
 	if slackCode(err) == "missing_scope" {
 		fix = "a workspace admin must grant the app the channels:manage scope (it is in slack-app-manifest.yaml) and reinstall it"
+		if inc.Private {
+			fix = "a workspace admin must grant the app the groups:write scope (it is in slack-app-manifest.yaml) and reinstall it"
+		}
 	}
 	return fmt.Sprintf(":warning: Slack refused to create the channel for %s (%s): %s. %s is recorded and nothing is lost: Firebreak tries again every few minutes and sets up the channel as soon as Slack allows it.",
 		inc.ID(), slackCode(err), fix, inc.ID())

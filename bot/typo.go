@@ -18,7 +18,7 @@ const ActDeclareTyped = "incident.declare_typed"
 // order help lists them.
 var subcommandWords = []string{
 	"new", "list", "help", "status", "note", "update", "sev", "lead", "role", "followup",
-	"mitigated", "resolve", "reopen", "close", "cancel", "timeline",
+	"mitigated", "resolve", "reopen", "close", "cancel", "timeline", "catchup", "handover",
 }
 
 // maxTypoDistance is how far a word may be from a subcommand to count as

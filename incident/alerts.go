@@ -93,6 +93,7 @@ func DeclareFromAlert(n uint64, d AlertDeclaration, now time.Time) (Result, erro
 		Declarer:   declarer,
 		Responders: d.Responders,
 		Paging:     d.Paging,
+		Private:    d.Private,
 	}, now)
 	if err != nil {
 		return Result{}, err

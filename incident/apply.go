@@ -238,6 +238,9 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 			return r, refuse(CodeBadInput, RefuseJoinNeedsUser)
 		}
 		r.Events = append(r.Events, ev(now, cmd.User, EvMemberJoined, "", "inviter", cmd.Actor))
+		if founder := c.founderJoined(cmd.User); !founder && c.BriefOnJoin(cmd.User) {
+			r.Effects = append(r.Effects, Effect{Kind: EffEphemeral, Msg: MsgBrief, User: cmd.User})
+		}
 
 	case CmdPinned:
 		if cmd.Ref == "" {
@@ -289,6 +292,12 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 	case CmdTimes:
 		if err := applyTimes(&c, &r, cmd, now); err != nil {
 			return Result{}, err
+		}
+
+	case CmdHandover:
+		refused, err := applyHandover(&c, &r, inc, cmd, now)
+		if err != nil || refused {
+			return r, err
 		}
 
 	default:

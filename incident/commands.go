@@ -31,6 +31,8 @@ const (
 	CmdPinnedText      CommandKind = "pinned_text"
 	CmdCancel          CommandKind = "cancel"
 	CmdTimes           CommandKind = "times"
+	// CmdHandover passes the lead to User with an optional note (Text).
+	CmdHandover CommandKind = "handover"
 )
 
 // CommandKinds lists every command, for exhaustive tests.
@@ -38,7 +40,7 @@ var CommandKinds = []CommandKind{
 	CmdNote, CmdUpdate, CmdSeverity, CmdLead, CmdRole, CmdFollowup,
 	CmdMitigated, CmdResolve, CmdReopen, CmdClose, CmdStepDone, CmdStepSkip,
 	CmdStepAssign, CmdRequestApproval, CmdApprove, CmdMemberJoined, CmdPinned, CmdSnooze, CmdPinnedText,
-	CmdCancel, CmdTimes, CmdPage,
+	CmdCancel, CmdTimes, CmdPage, CmdHandover,
 }
 
 // Command is one request to change an incident. Only the fields its Kind
@@ -94,6 +96,26 @@ type Declaration struct {
 	VerifyWindow time.Duration
 	// Paging says whom to page on declaration, by severity.
 	Paging PagePolicy
+	// Private asks for a private incident; the playbook's private: true
+	// does too.
+	Private bool
+	// Source is the chat message the incident was declared from (nil
+	// when it was not): it becomes the first timeline event.
+	Source *SourceMessage
+}
+
+// SourceMessage is a chat message an incident is declared from.
+type SourceMessage struct {
+	// Text is the message as written; it may be empty (a message of
+	// files only) and is clipped to MaxText.
+	Text string
+	// Author is who wrote it ("" when no person did: a bot, a workflow).
+	Author string
+	// Link is its permalink, "" when it could not be had (the bot cannot
+	// see that conversation).
+	Link string
+	// Clipped says Text is the start of a longer message.
+	Clipped bool
 }
 
 // Declare opens incident number n.
@@ -141,6 +163,7 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 		Declarer:     d.Declarer,
 		VerifyWindow: window,
 		LeadChange:   pb.LeadChange,
+		Private:      d.Private || pb.Private,
 		DeclaredAt:   now,
 		LastEventAt:  now,
 	}
@@ -148,14 +171,33 @@ func Declare(n uint64, d Declaration, now time.Time) (Result, error) {
 		inc.Steps = append(inc.Steps, Step{StepDef: s, State: StepOpen})
 	}
 	invite := uniq(append(append([]string{d.Declarer}, d.Responders...), pb.Invite...))
+	inc.Founders = append([]string(nil), invite...)
 	var paged Result
 	for _, t := range d.Paging.pages(sev) {
 		addPage(&inc, &paged, t, "", d.Declarer, now)
 	}
+	var events []Event
+	if m := d.Source; m != nil {
+		inc.SourceURL = m.Link
+		e := ev(now, d.Declarer, EvFromMessage, clip(strings.TrimSpace(m.Text), MaxText))
+		e.Fields = map[string]string{}
+		for k, v := range map[string]string{"author": m.Author, "link": m.Link} {
+			if v != "" {
+				e.Fields[k] = v
+			}
+		}
+		if m.Clipped {
+			e.Fields["clipped"] = "true"
+		}
+		events = append(events, e)
+	}
+	declared := ev(now, d.Declarer, EvDeclared, title, "severity", string(sev), "playbook", pb.Name)
+	if inc.Private {
+		declared.Fields["private"] = "true"
+	}
 	res := Result{
 		Incident: inc,
-		Events: []Event{ev(now, d.Declarer, EvDeclared, title,
-			"severity", string(sev), "playbook", pb.Name)},
+		Events:   append(events, declared),
 		Effects: []Effect{
 			{Kind: EffCreateChannel},
 			{Kind: EffPostCard},

@@ -11,5 +11,5 @@ var EventKinds = []EventKind{
 	EvMemberJoined, EvMessagePinned, EvPinnedText, EvReminderSent, EvSnoozed,
 	EvPostmortem, EvPostmortemFailed, EvCancelled, EvTimeCorrected, EvReviewed,
 	EvAlert, EvAlertsResolved, EvPageRequested, EvPageSent, EvPageRetry,
-	EvPageFailed, EvPageResolved, EvFollowupDone, EvFollowupReopened,
+	EvPageFailed, EvPageResolved, EvFollowupDone, EvFollowupReopened, EvFromMessage, EvHandover,
 }

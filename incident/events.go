@@ -59,6 +59,14 @@ const (
 	// closed); EvFollowupReopened: seen open again (followups.go).
 	EvFollowupDone     EventKind = "followup_done"
 	EvFollowupReopened EventKind = "followup_reopened"
+	// EvHandover records that the lead passed from one person to another
+	// with a handover (Fields: from, to; Text: the note, if any).
+	EvHandover EventKind = "handover"
+	// EvFromMessage is the chat message an incident was declared from,
+	// its first event: Text is the message, Fields "author", "link"
+	// (its permalink, when known) and "clipped" ("true" when Text is the
+	// start of a longer message).
+	EvFromMessage EventKind = "declared_from_message"
 )
 
 // Event is one line of the timeline. At is UTC with millisecond precision.

@@ -134,3 +134,10 @@ const (
 	ReplyTimeSet                   Phrase = "reply.time_set"
 	ReplyTimeCorrected             Phrase = "reply.time_corrected"
 )
+
+// Handover.
+const (
+	RefuseHandoverNeedsMention Phrase = "refuse.handover_needs_mention"
+	RefuseHandoverSame         Phrase = "refuse.handover_same"
+	ReplyHandedOver            Phrase = "reply.handed_over"
+)

@@ -112,3 +112,53 @@ func ByUrgency(incs []Incident) {
 		return incs[i].Number < incs[j].Number
 	})
 }
+
+// Involves reports whether user has a part in the incident: its lead, a
+// role holder, or the assignee of an open step. App Home lists these
+// incidents first.
+func (c Incident) Involves(user string) bool {
+	if user == "" {
+		return false
+	}
+	if c.Lead == user {
+		return true
+	}
+	for _, u := range c.Roles {
+		if u == user {
+			return true
+		}
+	}
+	return len(c.AssignedTo(user)) > 0
+}
+
+// AssignedTo lists the open steps assigned to user, in playbook order;
+// none once the incident is no longer open.
+func (c Incident) AssignedTo(user string) []Step {
+	if user == "" || !c.Status.Open() {
+		return nil
+	}
+	var out []Step
+	for _, st := range c.Steps {
+		if !st.Finished() && st.Assignee == user {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// AwaitingApproval lists the steps whose pending approval request waits
+// for user: requested by someone else (nobody approves their own), in an
+// incident user leads, owns or has a part in.
+func (c Incident) AwaitingApproval(user string) []Step {
+	if user == "" || !c.Status.Open() || !(c.Involves(user) || c.Owner() == user) {
+		return nil
+	}
+	var out []Step
+	for _, st := range c.Steps {
+		if st.Finished() || !st.Approval || st.Signoff == nil || st.Signoff.Approved() || st.Signoff.RequestedBy == user {
+			continue
+		}
+		out = append(out, st)
+	}
+	return out
+}

@@ -209,8 +209,10 @@ type Playbook struct {
 	VerifyWindow time.Duration `json:"verify_window,omitempty"`
 	// LeadChange says who may change the lead once there is one:
 	// LeadChangeLead (the default, also when empty) or LeadChangeAnyone.
-	LeadChange string    `json:"lead_change,omitempty"`
-	Steps      []StepDef `json:"steps"`
+	LeadChange string `json:"lead_change,omitempty"`
+	// Private declares the playbook's incidents private by default.
+	Private bool      `json:"private,omitempty"`
+	Steps   []StepDef `json:"steps"`
 }
 
 // Validate checks the invariants every playbook must hold, whatever file
@@ -299,6 +301,14 @@ type Incident struct {
 	// LeadChange is the playbook's lead-change policy, kept with the
 	// incident so a playbook edited later does not change running ones.
 	LeadChange string `json:"lead_change,omitempty"`
+	// Private is decided at declaration and never changes: a private
+	// incident has a private channel, and whoever is not a member of it
+	// sees no title anywhere (see Visible).
+	Private bool `json:"private,omitempty"`
+	// Founders are the people the declaration invited who have not
+	// joined yet: their first join brings no brief (they are there from
+	// the start, with nothing to catch up on).
+	Founders []string `json:"founders,omitempty"`
 
 	DeclaredAt time.Time `json:"declared_at"`
 	// StartedAt is when the impact began and DetectedAt when it was
@@ -325,6 +335,9 @@ type Incident struct {
 	CancelReason string    `json:"cancel_reason,omitempty"`
 	// PostmortemURL is where the postmortem was filed, once it was.
 	PostmortemURL string `json:"postmortem_url,omitempty"`
+	// SourceURL links the chat message the incident was declared from,
+	// when it was declared from one whose link could be had.
+	SourceURL string `json:"source_url,omitempty"`
 	// ReviewedAt is when the postmortem issue was seen closed or labelled
 	// reviewed (ReviewedHow says which); the review reminders stop then.
 	ReviewedAt  time.Time `json:"reviewed_at,omitzero"`
@@ -425,6 +438,7 @@ func (i Incident) Clone() Incident {
 		c.Steps[k] = s
 	}
 	c.Followups = append([]Followup(nil), i.Followups...)
+	c.Founders = append([]string(nil), i.Founders...)
 	c.Alerts, c.Pages = i.Alerts.clone(), clonePages(i.Pages)
 	if i.Reminders.Sent != nil {
 		c.Reminders.Sent = make(map[string]time.Time, len(i.Reminders.Sent))

@@ -52,7 +52,7 @@ var (
 // builtinRoles can be named by a step without being listed under roles.
 var builtinRoles = []string{"lead", "comms", "scribe"}
 
-var topKeys = []string{"name", "title", "description", "severity", "invite", "roles", "verify_window", "lead_change", "phases"}
+var topKeys = []string{"name", "title", "description", "severity", "invite", "roles", "verify_window", "lead_change", "private", "phases"}
 var stepKeys = []string{"id", "title", "detail", "link", "role", "approval"}
 
 // parser collects every problem in one file instead of stopping at the
@@ -195,6 +195,13 @@ func (p *parser) parse(data []byte) (incident.Playbook, int) {
 			p.errf(n.val.Line, "lead_change %q is not %q (the lead or the declarer may change the lead; the default) or %q (any member may)", clipS(s), incident.LeadChangeLead, incident.LeadChangeAnyone)
 		} else {
 			pb.LeadChange = s
+		}
+	}
+	if f, ok := fields["private"]; ok {
+		if f.val.Kind != yaml.ScalarNode || f.val.Tag != "!!bool" {
+			p.errf(f.val.Line, "private must be true or false")
+		} else {
+			pb.Private, _ = strconv.ParseBool(f.val.Value)
 		}
 	}
 	if n, ok := fields["phases"]; ok {

@@ -67,6 +67,10 @@ func TestEmbeddedPlaybooks(t *testing.T) {
 			if len(res.Incident.Steps) != len(pb.Steps) || res.Incident.VerifyWindow != pb.VerifyWindow {
 				t.Errorf("declared incident lost steps or verify window")
 			}
+			// Security incidents are private; the others are not.
+			if pb.Private != (pb.Name == "security") || res.Incident.Private != pb.Private {
+				t.Errorf("playbook private=%v, its incident private=%v", pb.Private, res.Incident.Private)
+			}
 		})
 	}
 }
@@ -148,6 +152,7 @@ invite: [U0123ABC, W0999ZZZ]
 roles: [db-owner]
 verify_window: 1h30m
 lead_change: anyone
+private: true
 phases:
   stop-the-bleeding:
     - id: stop
@@ -167,7 +172,7 @@ phases:
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	if line != 1 || pb.Name != "db" || pb.Severity != incident.Sev1 || pb.VerifyWindow != 90*time.Minute || pb.LeadChange != incident.LeadChangeAnyone ||
+	if line != 1 || pb.Name != "db" || pb.Severity != incident.Sev1 || pb.VerifyWindow != 90*time.Minute || pb.LeadChange != incident.LeadChangeAnyone || !pb.Private ||
 		strings.Join(pb.Invite, ",") != "U0123ABC,W0999ZZZ" || strings.Join(pb.Roles, ",") != "db-owner" {
 		t.Fatalf("unexpected playbook %+v (line %d)", pb, line)
 	}
@@ -195,7 +200,9 @@ func TestBrokenFiles(t *testing.T) {
 		{"tab indent", "name: a\n\ttitle: b\n", []string{"x.yaml:2: not valid YAML: found a tab character that violates indentation"}},
 		{"two documents", valid + "---\nname: other\n", []string{"x.yaml:17: a file holds one playbook; found a second YAML document"}},
 		{"unknown top key", strings.Replace(valid, "title: Tiny\n", "title: Tiny\nseverty: sev2\n", 1),
-			[]string{`x.yaml:3: unknown key "severty" in playbook (known: name, title, description, severity, invite, roles, verify_window, lead_change, phases)`}},
+			[]string{`x.yaml:3: unknown key "severty" in playbook (known: name, title, description, severity, invite, roles, verify_window, lead_change, private, phases)`}},
+		{"private not a flag", strings.Replace(valid, "title: Tiny\n", "title: Tiny\nprivate: yes please\n", 1),
+			[]string{`x.yaml:3: private must be true or false`}},
 		{"unknown step key", strings.Replace(valid, "      title: C\n", "      title: C\n      aproval: true\n", 1),
 			[]string{`x.yaml:13: unknown key "aproval" in step (known: id, title, detail, link, role, approval)`}},
 		{"duplicate key", strings.Replace(valid, "title: Tiny\n", "title: Tiny\ntitle: Again\n", 1),
@@ -251,7 +258,7 @@ func TestBrokenFiles(t *testing.T) {
 		{"several problems", "name: a\ntitle: A\nseverity: bad\nfoo: 1\n",
 			[]string{`x.yaml:1: missing key "phases" (stop-the-bleeding, understand, fix-forward, verify)`,
 				`x.yaml:3: severity "bad" is not one of sev1, sev2, sev3, sev4 (sev1 is the worst)`,
-				`x.yaml:4: unknown key "foo" in playbook (known: name, title, description, severity, invite, roles, verify_window, lead_change, phases)`}},
+				`x.yaml:4: unknown key "foo" in playbook (known: name, title, description, severity, invite, roles, verify_window, lead_change, private, phases)`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

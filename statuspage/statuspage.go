@@ -60,7 +60,7 @@ type Update struct {
 // listed reports whether inc belongs on the public page: declared for
 // real (not cancelled) and not private.
 func listed(inc incident.Incident) bool {
-	return inc.Status != incident.StatusCancelled
+	return inc.Status != incident.StatusCancelled && !inc.Private
 }
 
 // Build reads the page's content at now.

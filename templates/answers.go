@@ -49,8 +49,10 @@ func listRow(inc incident.Incident, now time.Time) string {
 	return mustSlack("list_row", v, 600)
 }
 
-// List answers `/incident list`: the open incidents, worst first.
-func List(incs []incident.Incident, now time.Time) string {
+// List answers `/incident list`: the open incidents, worst first. A
+// private incident whose channel the asker is not in (member says) is
+// listed by number and severity only.
+func List(incs []incident.Incident, now time.Time, member func(incident.Incident) bool) string {
 	var open []incident.Incident
 	for _, inc := range incs {
 		if inc.Status.Open() {
@@ -62,7 +64,12 @@ func List(incs []incident.Incident, now time.Time) string {
 		Rows        []string
 		Total, More int
 	}{Total: len(open)}
-	v.Rows, v.More = rows(open, func(inc incident.Incident) string { return listRow(inc, now) })
+	v.Rows, v.More = rows(open, func(inc incident.Incident) string {
+		if !inc.Visible(inc.Private && member != nil && member(inc)) {
+			return hiddenRow(inc)
+		}
+		return listRow(inc, now)
+	})
 	return mustSlack("list", v, maxMessage)
 }
 
@@ -120,7 +127,8 @@ func runeLen(s string) int { return len([]rune(s)) }
 
 // Digest is the daily summary for the announce channel: what is open,
 // worst first, what closed in the last 24 hours, and how many follow-ups
-// of the closed incidents given are open and overdue.
+// of the closed incidents given are open and overdue. Private incidents
+// are there by number and severity only.
 func Digest(incs []incident.Incident, now time.Time) string {
 	var open, closed []incident.Incident
 	v := struct {
@@ -148,13 +156,21 @@ func Digest(incs []incident.Incident, now time.Time) string {
 	incident.ByUrgency(closed)
 	var moreOpen, moreClosed int
 	v.Open, moreOpen = rows(open, func(inc incident.Incident) string {
+		if inc.Private {
+			return hiddenRow(inc)
+		}
 		row := listRow(inc, now)
 		if quiet, since := inc.Quiet(now); quiet {
 			row += " · :warning: no update for " + human(now.Sub(since))
 		}
 		return row
 	})
-	v.Closed, moreClosed = rows(closed, func(inc incident.Incident) string { return listRow(inc, now) })
+	v.Closed, moreClosed = rows(closed, func(inc incident.Incident) string {
+		if inc.Private {
+			return hiddenRow(inc)
+		}
+		return listRow(inc, now)
+	})
 	v.More = moreOpen + moreClosed
 	return mustSlack("digest", v, maxMessage)
 }

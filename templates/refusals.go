@@ -68,6 +68,8 @@ func phraseArg(a any, loc *time.Location) any {
 		return v.In(loc).Format("15:04 MST")
 	case incident.Moment:
 		return when(time.Time(v), loc)
+	case incident.Mention:
+		return mention(string(v))
 	}
 	return a
 }

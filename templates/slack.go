@@ -83,6 +83,8 @@ type incView struct {
 	// LongTitle: the card's plain-text header (150 characters) cuts the
 	// title, so the summary repeats it in full.
 	LongTitle bool
+	// Private: the incident is private (shown on the card).
+	Private bool
 }
 
 func viewOf(inc incident.Incident, loc *time.Location, now time.Time) incView {
@@ -101,6 +103,7 @@ func viewOf(inc incident.Incident, loc *time.Location, now time.Time) incView {
 		Phase:       PhaseTitle(inc.CurrentPhase()),
 		Total:       len(inc.Steps),
 		LongTitle:   len([]rune(inc.ID()+" · "+strings.Join(strings.Fields(inc.Title), " "))) > 150,
+		Private:     inc.Private,
 	}
 	if inc.Lead == "" {
 		v.Lead = "_nobody yet_"
@@ -209,6 +212,9 @@ func Announcement(inc incident.Incident, e incident.Effect) (string, error) {
 		return "", fmt.Errorf("announcement: effect kind %q is not %q", e.Kind, incident.EffAnnounce)
 	}
 	v := effViewOf(inc, e)
+	if inc.Private {
+		return privateAnnouncement(inc, e)
+	}
 	var name string
 	switch e.Msg {
 	case incident.MsgDeclared:
@@ -265,6 +271,13 @@ func ChannelMessage(inc incident.Incident, e incident.Effect) (string, error) {
 		name = "post_status_changed"
 	case incident.MsgLeadAssigned:
 		name = "post_lead_assigned"
+	case incident.MsgHandover:
+		v.From = mention(f.From)
+		v.Quote = ""
+		if e.Text != "" {
+			v.Quote = quote(e.Text)
+		}
+		name = "post_handover"
 	case incident.MsgRoleAssigned:
 		v.Role = EscapeMrkdwn(f.Role)
 		name = "post_role_assigned"
@@ -383,7 +396,13 @@ func Topic(inc incident.Incident) string {
 
 // CardSummary is the card's header section.
 func CardSummary(inc incident.Incident, loc *time.Location) string {
-	return mustSlack("card_summary", viewOf(inc, loc, time.Time{}), maxSection)
+	s := mustSlack("card_summary", viewOf(inc, loc, time.Time{}), maxSection)
+	// The link to the message it was declared from, when there is room
+	// for it whole (a cut link would be worse than none).
+	if l := FromMessageLine(inc); l != "" && runeLen(s)+1+runeLen(l) <= maxSection {
+		s += "\n" + l
+	}
+	return s
 }
 
 type stepView struct {

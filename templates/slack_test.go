@@ -169,8 +169,8 @@ func goldenCases(inc, closed incident.Incident, evs []incident.Event) map[string
 		"card_summary":                      CardSummary(inc, ber),
 		"step_lines":                        stepLines(inc),
 		"status_summary":                    StatusSummary(inc, now, ber),
-		"list":                              List([]incident.Incident{other(), inc, closed}, now),
-		"list_empty":                        List([]incident.Incident{closed}, now),
+		"list":                              List([]incident.Incident{other(), inc, closed}, now, nil),
+		"list_empty":                        List([]incident.Incident{closed}, now, nil),
 		"timeline":                          Timeline(inc, evs, ber, 4000),
 		"timeline_short":                    Timeline(inc, evs, nil, 600),
 		"digest":                            Digest([]incident.Incident{other(), inc, closed}, t0.Add(10*time.Hour)),
@@ -179,6 +179,22 @@ func goldenCases(inc, closed incident.Incident, evs []incident.Event) map[string
 		"followup_reminder":                 FollowupReminder(closed, "https://github.com/acme/ops/issues/42"),
 		"closed_with_link":                  ClosedWithLink(closed, "https://github.com/acme/ops/issues/42"),
 		"postmortem_failed":                 PostmortemFailed(closed, "GitHub said 404 Not Found for acme/ops"),
+		"announce_private_declared":         must(Announcement(private(inc), eff(A, incident.MsgDeclared, ""))),
+		"announce_private_update":           must(Announcement(private(inc), eff(A, incident.MsgStatusUpdate, impactText(inc), "by", "U0COMM1"))),
+		"announce_private_resolved":         must(Announcement(private(resolved), eff(A, incident.MsgStatusChanged, "", "from", "mitigated", "to", "resolved", "by", "U0LEAD1"))),
+		"card_summary_private":              CardSummary(private(inc), ber),
+		"list_private_nonmember":            List([]incident.Incident{other(), private(inc)}, now, func(incident.Incident) bool { return false }),
+		"list_private_member":               List([]incident.Incident{other(), private(inc)}, now, func(incident.Incident) bool { return true }),
+		"digest_private":                    Digest([]incident.Incident{other(), private(inc), private(closed)}, t0.Add(10*time.Hour)),
+		"brief":                             Brief(incident.MakeBrief(inc, evs, now), now, ber),
+		"handover_dm":                       HandoverDM(incident.MakeBrief(inc, evs, now), "U0DECL1", "Rollback is half done: eu-1 still on the bad build.\nWatch the 5xx panel.", now, ber),
+		"post_handover":                     must(ChannelMessage(inc, eff(P, incident.MsgHandover, "Rollback is half done.", "user", "U0COMM1", "from", "U0LEAD1", "by", "U0LEAD1"))),
+		"home_lead":                         homeText(Home(HomeData{Viewer: "U0LEAD1", Incidents: []incident.Incident{other(), inc, closed}})),
+		"home_deployer":                     homeText(Home(HomeData{Viewer: "U0DEPL1", Incidents: []incident.Incident{other(), inc, closed}})),
+		"home_scribe":                       homeText(Home(HomeData{Viewer: "U0SCRB1", Incidents: []incident.Incident{inc}})),
+		"home_quiet":                        homeText(Home(HomeData{Viewer: "U0SCRB1", Incidents: []incident.Incident{closed}})),
+		"card_from_message":                 CardSummary(fromMessage(inc), ber),
+		"timeline_from_message":             Timeline(fromMessage(inc), append([]incident.Event{fromMessageEvent(inc)}, evs...), ber, 4000),
 	}
 }
 
@@ -191,6 +207,31 @@ func longClosed(closed incident.Incident) incident.Incident {
 	old.ClosedAt = t0.Add(-40 * 24 * time.Hour)
 	old.Followups = []incident.Followup{{N: 1, Text: "a"}, {N: 2, Text: "b", ClosedAt: t0.Add(-time.Hour)}, {N: 3, Text: "c"}}
 	return old
+}
+
+// fromMessage is inc declared from a chat message.
+func fromMessage(inc incident.Incident) incident.Incident {
+	inc.SourceURL = "https://acme.slack.com/archives/C0OPS01/p1773480300000100"
+	return inc
+}
+
+func fromMessageEvent(inc incident.Incident) incident.Event {
+	return incident.Event{Seq: 0, At: t0, Actor: "U0DECL1", Kind: incident.EvFromMessage,
+		Text:   "Checkout is throwing 500s for EU users <since 09:10> & refunds are stuck",
+		Fields: map[string]string{"author": "U0SUPP1", "link": fromMessage(inc).SourceURL}}
+}
+
+func homeText(sections []HomeSection) string {
+	var b []string
+	for _, s := range sections {
+		b = append(b, "["+s.ID+"]\n"+s.Text)
+	}
+	return strings.Join(b, "\n")
+}
+
+func private(inc incident.Incident) incident.Incident {
+	inc.Private = true
+	return inc
 }
 
 func impactText(inc incident.Incident) string { return inc.Impact }

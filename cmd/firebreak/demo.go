@@ -32,6 +32,8 @@ const (
 	demoOwner       = "acme"
 	demoRepo        = "postmortems"
 	demoAnnounce    = "incidents"
+	// demoDave is a fourth person, in no incident unless invited.
+	demoDave = "UDAVE"
 	// demoPagerDutyKey is the fake PagerDuty's routing key.
 	demoPagerDutyKey = "demo0000000000000000000000000000"
 )
@@ -191,6 +193,14 @@ func startDemo(ctx context.Context, o demoOptions) (d *demoRun, err error) {
 	}
 	if err := d.Slack.Invite(slackfake.Alice, d.Announce, slackfake.BotUserID); err != nil {
 		return d, fmt.Errorf("fake Slack: inviting the bot to #%s: %w", demoAnnounce, err)
+	}
+	// Dave is in the workspace and its public channels but invited to no
+	// incident: a private incident shows him no title anywhere.
+	d.Slack.AddUser(slackfake.User{ID: demoDave, Name: "dave", RealName: "Dave Diaz", DisplayName: "Dave"})
+	for _, ch := range []string{slackfake.GeneralChannelID, d.Announce} {
+		if err := d.Slack.Join(demoDave, ch); err != nil {
+			return d, fmt.Errorf("fake Slack: dave joining %s: %w", ch, err)
+		}
 	}
 
 	set := map[string]string{

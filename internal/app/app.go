@@ -34,6 +34,9 @@ type Options struct {
 	NoHTTP bool
 	// CardInterval overrides the least time between card updates.
 	CardInterval time.Duration
+	// HomeInterval overrides how long a change waits for others before
+	// App Home views are republished.
+	HomeInterval time.Duration
 	// CallTimeout overrides how long one Slack Web API call may take.
 	CallTimeout time.Duration
 	// SocketPing overrides how long the Socket Mode client waits for a ping.
@@ -63,6 +66,8 @@ type App struct {
 	ln   net.Listener
 	// github polls postmortem issues for their review; nil without GitHub.
 	github reviewPoller
+	// githubPrivate does the same for GITHUB_PRIVATE_REPO.
+	githubPrivate reviewPoller
 
 	closeOnce sync.Once
 	// leader is set while this process runs the once-per-moment jobs (leader.go).
@@ -107,6 +112,9 @@ func New(cfg Config, opt Options) (*App, error) {
 	}
 	if pm.github != nil {
 		a.github = pm.github
+	}
+	if pm.private != nil {
+		a.githubPrivate = pm.private
 	}
 	if !opt.NoHTTP {
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -163,6 +171,7 @@ func New(cfg Config, opt Options) (*App, error) {
 		Logger:          log,
 		Hooks:           a.Metrics.hooks(),
 		CardInterval:    opt.CardInterval,
+		HomeInterval:    opt.HomeInterval,
 		CallTimeout:     opt.CallTimeout,
 	})
 	if err != nil {

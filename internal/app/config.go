@@ -26,8 +26,12 @@ type Config struct {
 	PostmortemDir      string
 	GitHubToken        string
 	GitHubRepo         string
-	GitHubAPIURL       string
-	HTTPAddr           string
+	// GitHubPrivateRepo is where private incidents' postmortems are filed
+	// (with GITHUB_TOKEN); without it they are only written to
+	// PostmortemDir.
+	GitHubPrivateRepo string
+	GitHubAPIURL      string
+	HTTPAddr          string
 	// HTTPToken, when set, is the bearer token /metrics requires.
 	HTTPToken string
 	// FreezeDetails shows titles, status and channels on /freeze;
@@ -75,21 +79,22 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		AppToken:        get("SLACK_APP_TOKEN", ""),
-		BotToken:        get("SLACK_BOT_TOKEN", ""),
-		SlackAPIURL:     get("SLACK_API_URL", DefaultSlackAPIURL),
-		DBPath:          get("FIREBREAK_DB", "firebreak.db"),
-		AnnounceChannel: get("FIREBREAK_ANNOUNCE_CHANNEL", ""),
-		PlaybooksDir:    get("FIREBREAK_PLAYBOOKS", ""),
-		PostmortemDir:   get("FIREBREAK_POSTMORTEM_DIR", "postmortems"),
-		GitHubToken:     get("GITHUB_TOKEN", ""),
-		GitHubRepo:      get("GITHUB_REPO", ""),
-		GitHubAPIURL:    get("GITHUB_API_URL", DefaultGitHubAPIURL),
-		HTTPAddr:        get("FIREBREAK_HTTP_ADDR", DefaultHTTPAddr),
-		HTTPToken:       get("FIREBREAK_HTTP_TOKEN", ""),
-		BackupDir:       get("FIREBREAK_BACKUP_DIR", ""),
-		BackupCron:      get("FIREBREAK_BACKUP_CRON", "0 * * * *"),
-		DigestCron:      get("FIREBREAK_DIGEST_CRON", "0 9 * * 1-5"),
+		AppToken:          get("SLACK_APP_TOKEN", ""),
+		BotToken:          get("SLACK_BOT_TOKEN", ""),
+		SlackAPIURL:       get("SLACK_API_URL", DefaultSlackAPIURL),
+		DBPath:            get("FIREBREAK_DB", "firebreak.db"),
+		AnnounceChannel:   get("FIREBREAK_ANNOUNCE_CHANNEL", ""),
+		PlaybooksDir:      get("FIREBREAK_PLAYBOOKS", ""),
+		PostmortemDir:     get("FIREBREAK_POSTMORTEM_DIR", "postmortems"),
+		GitHubToken:       get("GITHUB_TOKEN", ""),
+		GitHubRepo:        get("GITHUB_REPO", ""),
+		GitHubPrivateRepo: get("GITHUB_PRIVATE_REPO", ""),
+		GitHubAPIURL:      get("GITHUB_API_URL", DefaultGitHubAPIURL),
+		HTTPAddr:          get("FIREBREAK_HTTP_ADDR", DefaultHTTPAddr),
+		HTTPToken:         get("FIREBREAK_HTTP_TOKEN", ""),
+		BackupDir:         get("FIREBREAK_BACKUP_DIR", ""),
+		BackupCron:        get("FIREBREAK_BACKUP_CRON", "0 * * * *"),
+		DigestCron:        get("FIREBREAK_DIGEST_CRON", "0 9 * * 1-5"),
 	}
 	for _, u := range []struct{ name, value, example string }{
 		{"SLACK_API_URL", c.SlackAPIURL, DefaultSlackAPIURL},
@@ -120,6 +125,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if (c.GitHubToken == "") != (c.GitHubRepo == "") {
 		return c, fmt.Errorf("GITHUB_TOKEN and GITHUB_REPO go together: set both to file postmortems as issues, or neither to write them to FIREBREAK_POSTMORTEM_DIR")
+	}
+	if c.GitHubPrivateRepo != "" && c.GitHubToken == "" {
+		return c, fmt.Errorf("GITHUB_PRIVATE_REPO needs GITHUB_TOKEN: set it to file private incidents' postmortems there, or leave GITHUB_PRIVATE_REPO unset to keep them in FIREBREAK_POSTMORTEM_DIR only")
+	}
+	if c.GitHubPrivateRepo != "" && !validRepo(c.GitHubPrivateRepo) {
+		return c, fmt.Errorf("GITHUB_PRIVATE_REPO must be owner/name (letters, digits, '-', '_' and '.', neither part \".\" nor \"..\"), not %q", c.GitHubPrivateRepo)
 	}
 	if c.GitHubRepo != "" && !validRepo(c.GitHubRepo) {
 		return c, fmt.Errorf("GITHUB_REPO must be owner/name (letters, digits, '-', '_' and '.', neither part \".\" nor \"..\"), not %q", c.GitHubRepo)

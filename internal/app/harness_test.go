@@ -17,6 +17,8 @@ import (
 
 	firebreak "github.com/firebreak-hq/firebreak"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/firebreak-hq/firebreak/incident"
@@ -60,13 +62,17 @@ type harness struct {
 	clock    *clock
 	// callTimeout bounds one Slack call (0: the product's default).
 	callTimeout time.Duration
+	// homeInterval is how long App Home waits to coalesce changes (0: the default).
+	homeInterval time.Duration
 	// pageTimeout and pageBackoff tune the pager client (0: defaults).
 	pageTimeout, pageBackoff time.Duration
 	// ledger, once strict() is called, is what the test expected to be said.
 	ledger *ledger
 	// faultHits counts the store faults a test injected, when it counts them.
 	faultHits *atomic.Int64
-	mu        sync.Mutex
+	// logTo, when set, also receives every log entry of the product.
+	logTo zapcore.Core
+	mu    sync.Mutex
 }
 
 type harnessOpt func(*app.Config, *[]slackfake.Option)
@@ -217,7 +223,11 @@ func (h *harness) boot() { h.t.Helper(); h.bootWith(nil) }
 // faults are armed, before any goroutine writes).
 func (h *harness) bootWith(beforeRun func(*app.App)) {
 	h.t.Helper()
-	a, err := app.New(h.cfg, app.Options{Logger: zaptest.NewLogger(h.t).Named("app"), CardInterval: 50 * time.Millisecond, Now: h.clock.Now, CallTimeout: h.callTimeout, PageTimeout: h.pageTimeout, PageBackoff: h.pageBackoff})
+	logger := zaptest.NewLogger(h.t)
+	if h.logTo != nil {
+		logger = zap.New(zapcore.NewTee(logger.Core(), h.logTo))
+	}
+	a, err := app.New(h.cfg, app.Options{Logger: logger.Named("app"), CardInterval: 50 * time.Millisecond, Now: h.clock.Now, CallTimeout: h.callTimeout, HomeInterval: h.homeInterval, PageTimeout: h.pageTimeout, PageBackoff: h.pageBackoff})
 	if err != nil {
 		h.t.Fatal(err)
 	}

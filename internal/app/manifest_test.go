@@ -170,6 +170,11 @@ func TestManifestScopesAreWhatTheCallsNeed(t *testing.T) {
 		if scope != "" {
 			need[scope] = method
 		}
+		// Private incidents have private channels: the methods acting on
+		// channels need the private channel's scope as well.
+		if scope, ok := slackfake.PrivateChannelScopes[method]; ok {
+			need[scope] = method + " on a private channel"
+		}
 	}
 	for _, ev := range m.Settings.EventSubscriptions.BotEvents {
 		scope, ok := slackfake.EventScopes[ev]
@@ -178,6 +183,9 @@ func TestManifestScopesAreWhatTheCallsNeed(t *testing.T) {
 		}
 		if scope != "" {
 			need[scope] = ev
+		}
+		if scope, ok := slackfake.PrivateEventScopes[ev]; ok {
+			need[scope] = ev + " from a private channel"
 		}
 	}
 	var want []string
@@ -249,6 +257,7 @@ var webAPI = map[string]string{
 	"OpenView":                       "views.open",
 	"UpdateView":                     "views.update",
 	"PushView":                       "views.push",
+	"PublishView":                    "views.publish",
 }
 
 // apiCalls finds every call of the form api.X(…), b.api.X(…), e.b.api.X(…)

@@ -180,7 +180,8 @@ func (a *App) requireToken(next http.Handler) http.Handler {
 
 // frozenIncident is one incident on /freeze. Title, status, channel and
 // start appear only with FIREBREAK_FREEZE_DETAILS=true: the endpoint is
-// open to anyone who can reach the port.
+// open to anyone who can reach the port. A private incident never shows
+// them; it is marked private instead.
 type frozenIncident struct {
 	ID       string `json:"id"`
 	Severity string `json:"severity"`
@@ -188,6 +189,7 @@ type frozenIncident struct {
 	Status   string `json:"status,omitempty"`
 	Channel  string `json:"channel,omitempty"`
 	Since    string `json:"since,omitempty"`
+	Private  bool   `json:"private,omitempty"`
 }
 
 // freeze lets a deploy pipeline refuse to ship during a sev1/sev2.
@@ -203,7 +205,11 @@ func (a *App) freeze(w http.ResponseWriter, r *http.Request) {
 	for _, inc := range open {
 		if inc.Severity.Rank() <= 2 && inc.Status != incident.StatusResolved {
 			fi := frozenIncident{ID: inc.ID(), Severity: string(inc.Severity)}
-			if a.Cfg.FreezeDetails {
+			if inc.Private {
+				// A private incident freezes deploys like any other,
+				// and says nothing more about itself.
+				fi.Private = true
+			} else if a.Cfg.FreezeDetails {
 				fi.Title, fi.Status, fi.Channel, fi.Since = inc.Title, string(inc.Status), inc.Channel, inc.DeclaredAt.Format(time.RFC3339)
 			}
 			active = append(active, fi)

@@ -44,6 +44,7 @@ func TestEveryEmbeddedPlaybookEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := startHarness(t)
+	shared := 0 // postmortems of playbooks that are not private go to GITHUB_REPO
 	for i, name := range set.Names() {
 		n := uint64(i + 1)
 		t.Run(name, func(t *testing.T) {
@@ -65,14 +66,22 @@ func TestEveryEmbeddedPlaybookEndToEnd(t *testing.T) {
 				t.Fatalf("close: %q", r)
 			}
 			h.eventually("postmortem filed", func() bool { return h.incident(n).PostmortemURL != "" })
+			if inc.Private != pb.Private {
+				t.Fatalf("incident private=%v, playbook private=%v", inc.Private, pb.Private)
+			}
+			if !pb.Private {
+				shared++
+			} else if u := h.incident(n).PostmortemURL; strings.Contains(u, "acme/ops") {
+				t.Fatalf("a private incident's postmortem went to the shared repository: %s", u)
+			}
 			evs := h.events(n)
 			if got := countKind(evs, incident.EvStepDone); got != len(pb.Steps) {
 				t.Fatalf("%d steps done on the timeline, want %d", got, len(pb.Steps))
 			}
 		})
 	}
-	if got := len(h.gh.Issues("acme", "ops")); got != len(set.Names()) {
-		t.Fatalf("want one issue per incident, got %d", got)
+	if got := len(h.gh.Issues("acme", "ops")); got != shared || shared == len(set.Names()) {
+		t.Fatalf("want one issue per incident that is not private (%d of %d), got %d", shared, len(set.Names()), got)
 	}
 }
 

@@ -16,11 +16,14 @@ import (
 
 // postmortems writes every postmortem to FIREBREAK_POSTMORTEM_DIR first
 // (so the draft exists even while GitHub is down) and then, when GitHub
-// is configured, files it there exactly once.
+// is configured, files it there exactly once. A private incident's goes
+// to GITHUB_PRIVATE_REPO, or stays in the directory only: never to the
+// repository everyone reads.
 type postmortems struct {
-	files  postmortem.Files
-	github *postmortem.GitHub
-	cfg    Config
+	files   postmortem.Files
+	github  *postmortem.GitHub
+	private *postmortem.GitHub
+	cfg     Config
 }
 
 var _ bot.Postmortems = (*postmortems)(nil)
@@ -37,7 +40,26 @@ func newPostmortems(cfg Config, hc *http.Client, log *zap.Logger) (*postmortems,
 		}
 		p.github = gh
 	}
+	if cfg.GitHubPrivateRepo != "" {
+		gh, err := postmortem.NewGitHub(postmortem.GitHubConfig{
+			Token: cfg.GitHubToken, Repo: cfg.GitHubPrivateRepo, BaseURL: cfg.GitHubAPIURL,
+			HTTPClient: hc, Logger: log.Named("github-private"), Location: cfg.Location,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("github (private repo): %w", err)
+		}
+		p.private = gh
+	}
 	return p, nil
+}
+
+// repoFor is the repository inc's postmortem is filed in; nil: the
+// directory only.
+func (p *postmortems) repoFor(inc incident.Incident) *postmortem.GitHub {
+	if inc.Private {
+		return p.private
+	}
+	return p.github
 }
 
 func (p *postmortems) Publish(ctx context.Context, inc incident.Incident, events []incident.Event, names map[string]string) (string, error) {
@@ -45,10 +67,11 @@ func (p *postmortems) Publish(ctx context.Context, inc incident.Incident, events
 	if err != nil {
 		return "", fmt.Errorf("writing the postmortem to %s: %w", p.cfg.PostmortemDir, err)
 	}
-	if p.github == nil {
+	gh := p.repoFor(inc)
+	if gh == nil {
 		return url, nil
 	}
-	return p.github.Publish(ctx, inc, events, names)
+	return gh.Publish(ctx, inc, events, names)
 }
 
 func (p *postmortems) Review(inc incident.Incident, events []incident.Event, names map[string]string) string {

@@ -40,7 +40,7 @@ const (
 // returned channel is closed when it has stopped.
 func (a *App) startReviewPolls(ctx context.Context) <-chan struct{} {
 	done := make(chan struct{})
-	if a.github == nil {
+	if a.github == nil && a.githubPrivate == nil {
 		close(done)
 		return done
 	}
@@ -70,7 +70,7 @@ func (a *App) startReviewPolls(ctx context.Context) <-chan struct{} {
 // and records the review when it was; the review reminders stop then.
 // It returns how many reviews it recorded.
 func (a *App) PollReviews(ctx context.Context) (int, error) {
-	if a.github == nil {
+	if a.github == nil && a.githubPrivate == nil {
 		return 0, nil
 	}
 	now := a.now()
@@ -84,7 +84,7 @@ func (a *App) PollReviews(ctx context.Context) (int, error) {
 		if !inc.ReviewPending() {
 			continue
 		}
-		num, ok := a.github.IssueNumber(inc.PostmortemURL)
+		gh, num, ok := a.reviewIssue(inc.PostmortemURL)
 		if !ok {
 			continue
 		}
@@ -93,7 +93,7 @@ func (a *App) PollReviews(ctx context.Context) (int, error) {
 			errs = append(errs, err)
 			continue
 		}
-		st, err := a.github.Review(ctx, num, etag)
+		st, err := gh.Review(ctx, num, etag)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -185,4 +185,18 @@ func (a *App) PollFollowups(ctx context.Context) (int, error) {
 		}
 	}
 	return updated, errors.Join(errs...)
+}
+
+// reviewIssue is the repository and number of a postmortem issue filed in
+// GITHUB_REPO or GITHUB_PRIVATE_REPO.
+func (a *App) reviewIssue(url string) (reviewPoller, int, bool) {
+	for _, gh := range []reviewPoller{a.github, a.githubPrivate} {
+		if gh == nil {
+			continue
+		}
+		if n, ok := gh.IssueNumber(url); ok {
+			return gh, n, true
+		}
+	}
+	return nil, 0, false
 }

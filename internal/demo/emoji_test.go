@@ -24,6 +24,9 @@ var emojiCode = regexp.MustCompile(`(?:^|[^\p{L}\p{N}_]):([a-z0-9_+-]*[a-z][a-z0
 var notProduct = map[string]bool{
 	"internal/slackfake": true, "internal/githubfake": true, "internal/demo": true,
 	"cmd/firebreak-load": true, ".git": true, "docs": true,
+	// Test support: it posts nothing to Slack.
+	"store/pgstore/pgtest": true, "internal/pagerdutyfake": true, "internal/opsgeniefake": true,
+	"internal/fakehttp": true, "internal/golden": true,
 }
 
 // botEmoji collects every emoji code in what the product can post: the

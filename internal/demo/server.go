@@ -67,6 +67,9 @@ func New(slack *slackfake.Server, gh *githubfake.Server, owner, repo string) *Se
 	s.mux.HandleFunc("POST /api/react", s.handleReact)
 	s.mux.HandleFunc("POST /api/pin", s.handlePin)
 	s.mux.HandleFunc("POST /api/join", s.handleJoin)
+	s.mux.HandleFunc("POST /api/home", s.handleHome)
+	s.mux.HandleFunc("POST /api/home-click", s.handleHomeClick)
+	s.mux.HandleFunc("POST /api/shortcut", s.handleShortcut)
 
 	ch, unsub := slack.Subscribe()
 	s.unsub = unsub
@@ -186,6 +189,10 @@ type stateJSON struct {
 	// Pages are the pages the fake PagerDuty received (alerts.go); nil
 	// when the demo has no alert intake.
 	Pages []pageJSON `json:"pages"`
+	// Home is the app's Home view for me (nil until published);
+	// Shortcuts the message shortcuts it offers (home.go).
+	Home      *viewJSON      `json:"home,omitempty"`
+	Shortcuts []shortcutJSON `json:"shortcuts"`
 }
 
 // handleState answers GET /api/state?user=U&channel=C: what user sees with
@@ -269,6 +276,7 @@ func (s *Server) state(me, want string) stateJSON {
 		sort.Slice(st.Issues, func(i, j int) bool { return st.Issues[i].Number > st.Issues[j].Number })
 	}
 	s.addPages(&st)
+	s.addHome(&st, me)
 	return st
 }
 

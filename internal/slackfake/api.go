@@ -43,6 +43,7 @@ var handlers = map[string]apiHandler{
 	"views.open":               (*Server).viewsOpen,
 	"views.update":             (*Server).viewsUpdate,
 	"views.push":               (*Server).viewsPush,
+	"views.publish":            (*Server).viewsPublish,
 	"team.info":                (*Server).teamInfo,
 }
 

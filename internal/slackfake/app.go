@@ -46,6 +46,35 @@ var MethodScopes = map[string]string{
 	"views.open":               "",
 	"views.update":             "",
 	"views.push":               "",
+	"views.publish":            "",
+}
+
+// PrivateChannelScopes is the bot scope a method needs when the conversation it acts on is a
+// private channel (conversations.create: when is_private is true), where MethodScopes names
+// the public channel's: the reference pages list both ("channels:manage, groups:write" …),
+// and each groups:* scope page lists its compatible methods
+// (https://api.slack.com/scopes/groups:write, https://api.slack.com/scopes/groups:read,
+// https://api.slack.com/scopes/groups:history). Row "private_channel_scopes".
+var PrivateChannelScopes = map[string]string{
+	"conversations.create":     "groups:write",
+	"conversations.invite":     "groups:write",
+	"conversations.setTopic":   "groups:write",
+	"conversations.setPurpose": "groups:write",
+	"conversations.archive":    "groups:write",
+	"conversations.rename":     "groups:write",
+	"conversations.info":       "groups:read",
+	"conversations.members":    "groups:read",
+	"conversations.history":    "groups:history",
+	"conversations.replies":    "groups:history",
+	// users.conversations lists private channels when types names private_channel.
+	"users.conversations": "groups:read",
+}
+
+// PrivateEventScopes is the scope an event needs to be delivered from a private channel
+// (https://api.slack.com/events/member_joined_channel: "channels:read, groups:read").
+var PrivateEventScopes = map[string]string{
+	"member_joined_channel": "groups:read",
+	"member_left_channel":   "groups:read",
 }
 
 // EventScopes is the scope each event needs before an app may subscribe to it
@@ -71,6 +100,18 @@ type Manifest struct {
 	Scopes      []string
 	BotEvents   []string
 	MessagesTab bool
+	// HomeTab: the App Home tab is on (features.app_home.home_tab_enabled).
+	HomeTab bool
+	// Shortcuts are the message shortcuts (features.shortcuts with type
+	// message).
+	Shortcuts []Shortcut
+}
+
+// Shortcut is a message shortcut as the app's manifest declares it: the
+// name people see in a message's menu and the callback_id sent with it.
+type Shortcut struct {
+	Name       string
+	CallbackID string
 }
 
 // ParseManifest reads an app manifest in YAML.
@@ -79,7 +120,13 @@ func ParseManifest(b []byte) (Manifest, error) {
 		Features struct {
 			AppHome struct {
 				MessagesTabEnabled *bool `yaml:"messages_tab_enabled"`
+				HomeTabEnabled     *bool `yaml:"home_tab_enabled"`
 			} `yaml:"app_home"`
+			Shortcuts []struct {
+				Name       string `yaml:"name"`
+				Type       string `yaml:"type"`
+				CallbackID string `yaml:"callback_id"`
+			} `yaml:"shortcuts"`
 		} `yaml:"features"`
 		OAuth struct {
 			Scopes struct {
@@ -97,6 +144,12 @@ func ParseManifest(b []byte) (Manifest, error) {
 	}
 	out := Manifest{Scopes: m.OAuth.Scopes.Bot, BotEvents: m.Settings.EventSubscriptions.BotEvents}
 	out.MessagesTab = m.Features.AppHome.MessagesTabEnabled != nil && *m.Features.AppHome.MessagesTabEnabled
+	out.HomeTab = m.Features.AppHome.HomeTabEnabled != nil && *m.Features.AppHome.HomeTabEnabled
+	for _, sc := range m.Features.Shortcuts {
+		if sc.Type == "message" {
+			out.Shortcuts = append(out.Shortcuts, Shortcut{Name: sc.Name, CallbackID: sc.CallbackID})
+		}
+	}
 	for _, ev := range out.BotEvents {
 		if sc, ok := EventScopes[ev]; ok && sc != "" && !contains(out.Scopes, sc) {
 			return Manifest{}, fmt.Errorf("slackfake: app manifest subscribes to %s without the %s scope it needs", ev, sc)
@@ -122,13 +175,20 @@ type app struct {
 	scopes      map[string]bool // nil: every scope
 	events      map[string]bool // nil: every event
 	messagesTab bool
+	homeTab     bool
+	shortcuts   map[string]bool // nil: every message shortcut
+	menu        []Shortcut
 }
 
 func newApp(m *Manifest) app {
 	if m == nil {
-		return app{messagesTab: true}
+		return app{messagesTab: true, homeTab: true}
 	}
-	a := app{scopes: map[string]bool{}, events: map[string]bool{}, messagesTab: m.MessagesTab}
+	a := app{scopes: map[string]bool{}, events: map[string]bool{}, messagesTab: m.MessagesTab, homeTab: m.HomeTab, shortcuts: map[string]bool{}}
+	for _, sc := range m.Shortcuts {
+		a.shortcuts[sc.CallbackID] = true
+	}
+	a.menu = m.Shortcuts
 	for _, s := range m.Scopes {
 		a.scopes[s] = true
 	}
@@ -184,7 +244,15 @@ func subscription(inner map[string]any) string {
 }
 
 func (a app) subscribed(inner map[string]any) bool {
-	return a.events == nil || a.events[subscription(inner)]
+	if a.events != nil && !a.events[subscription(inner)] {
+		return false
+	}
+	// From a private channel, an event also needs its private scope.
+	typ, _ := inner["type"].(string)
+	if sc, ok := PrivateEventScopes[typ]; ok && inner["channel_type"] == "G" && !a.granted(sc) {
+		return false
+	}
+	return true
 }
 
 // GrantedScopes is what X-OAuth-Scopes reports for the bot token.
@@ -214,6 +282,14 @@ func (s *Server) SetMessagesTab(on bool) {
 	s.mu.Lock()
 	s.app.messagesTab = on
 	s.mu.Unlock()
+}
+
+// MessageShortcuts lists the message shortcuts the app's manifest declares, as a message's
+// menu offers them (none without a manifest).
+func (s *Server) MessageShortcuts() []Shortcut {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Shortcut(nil), s.app.menu...)
 }
 
 // DroppedEvents lists the types of events that were not delivered because the app does not
@@ -286,6 +362,24 @@ func (s *Server) injectedFor(method string) *apiError {
 		return e
 	}
 	return nil
+}
+
+// privateScopeErr is missing_scope when method acts on a private channel (or creates one)
+// and the bot token lacks the private channel's scope. Called with s.mu held.
+func (s *Server) privateScopeErr(method string, p params) *apiError {
+	need, ok := PrivateChannelScopes[method]
+	if !ok || s.app.granted(need) {
+		return nil
+	}
+	private := method == "conversations.create" && p.boolean("is_private") ||
+		method == "users.conversations" && contains(splitList(p.str("types")), "private_channel")
+	if c := s.st.channels[p.str("channel")]; c != nil && c.IsPrivate && !c.IsIM {
+		private = true
+	}
+	if !private {
+		return nil
+	}
+	return &apiError{code: "missing_scope", extra: map[string]any{"needed": need, "provided": s.app.scopeList()}}
 }
 
 // scopeErr is missing_scope when the bot token lacks method's scope.

@@ -27,7 +27,8 @@
 // reference page it comes from; the validation reads its numbers from there and
 // TestReference walks every row. The installed app is described by its manifest
 // (WithManifest): the bot token's scopes (reported in X-OAuth-Scopes; a method needing
-// another answers missing_scope, per MethodScopes), the events delivered, the Messages tab.
+// another answers missing_scope, per MethodScopes), the events delivered, the Messages and
+// Home tabs, and the message shortcuts offered.
 // FailWith injects any HTTP-200 error code. Where Slack's behaviour is not documented (for
 // example the exact size that triggers msg_blocks_too_long) the choice is noted beside the
 // code.
@@ -38,9 +39,10 @@
 // params.go (form or JSON arguments), faults.go (tiers and injected failures), and the
 // handler table in api.go, one file per family: api_users.go (auth, team, users),
 // api_conversations.go, api_chat.go, api_items.go (pins, bookmarks, reactions),
-// api_views.go, response_url.go. Socket Mode is socket.go, with socket_conns.go for
+// api_views.go, api_home.go (views.publish, the Home tab: opening it, pressing its
+// buttons), response_url.go. Socket Mode is socket.go, with socket_conns.go for
 // several connections (dealing, one connection's disconnect, their history); the drivers that act as people
 // are drive.go (envelopes, slash commands), drive_click.go (block actions),
-// drive_views.go (modal submissions and their view state) and drive_events.go (Events API:
-// messages, reactions, pins, membership). reference.go holds the cited limits.
+// drive_views.go (modal submissions and their view state), drive_shortcut.go (message
+// shortcuts) and drive_events.go (Events API: messages, reactions, pins, membership). reference.go holds the cited limits.
 package slackfake

@@ -52,10 +52,12 @@ var MethodTiers = map[string]Tier{
 	"views.open":               Tier4,
 	"views.update":             Tier4,
 	"views.push":               Tier4,
-	"pins.list":                Tier2,
-	"team.info":                Tier3,
-	"auth.test":                Tier4,
-	"apps.connections.open":    Tier1,
+	// https://api.slack.com/methods/views.publish ("Rate limits: Tier 4")
+	"views.publish":         Tier4,
+	"pins.list":             Tier2,
+	"team.info":             Tier3,
+	"auth.test":             Tier4,
+	"apps.connections.open": Tier1,
 }
 
 // postMessageBurst is how many chat.postMessage calls a channel takes at once before the

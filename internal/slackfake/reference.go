@@ -38,6 +38,7 @@ const (
 	refInvite      = "https://api.slack.com/methods/conversations.invite"
 	refCreate      = "https://api.slack.com/methods/conversations.create"
 	refScopes      = "https://api.slack.com/scopes"
+	refGroupsWrite = "https://api.slack.com/scopes/groups:write"
 	refAuth        = "https://api.slack.com/methods/auth.test"
 	refOAuthHeader = "https://api.slack.com/authentication/oauth-v2#scopes"
 	refRateLimits  = "https://api.slack.com/docs/rate-limits"
@@ -46,6 +47,10 @@ const (
 	refSocket      = "https://api.slack.com/apis/socket-mode#events"
 	refSocketConns = "https://api.slack.com/apis/socket-mode#connections"
 	refDisconnect  = "https://api.slack.com/apis/connections/socket-implement#disconnect"
+	refPublish     = "https://api.slack.com/methods/views.publish"
+	refShortcuts   = "https://api.slack.com/reference/interaction-payloads/shortcuts"
+	refManifestSC  = "https://api.slack.com/reference/manifests#shortcuts"
+	refHomeOpened  = "https://api.slack.com/events/app_home_opened"
 )
 
 // Reference is every rule the fake holds to, one row each.
@@ -54,7 +59,7 @@ var Reference = []Rule{
 	{ID: "modal_title_length", Max: 24, Code: "invalid_arguments", What: "view title at most 24 characters", Ref: refViews},
 	{ID: "modal_submit_length", Max: 24, Code: "invalid_arguments", What: "view submit label at most 24 characters", Ref: refViews},
 	{ID: "modal_close_length", Max: 24, Code: "invalid_arguments", What: "view close label at most 24 characters", Ref: refViews},
-	{ID: "blocks_per_modal", Max: 100, Code: "invalid_arguments", What: "at most 100 blocks in a view", Ref: refViews},
+	{ID: "blocks_per_modal", Max: 100, Code: "invalid_arguments", What: "at most 100 blocks in a view (a modal or a Home view)", Ref: refViews},
 	{ID: "private_metadata_length", Max: 3000, Code: "invalid_arguments", What: "private_metadata at most 3000 characters", Ref: refViews},
 	{ID: "callback_id_length", Max: 255, Code: "invalid_arguments", What: "callback_id at most 255 characters", Ref: refViews},
 	{ID: "input_label_length", Max: 2000, Code: "invalid_arguments", What: "input block label at most 2000 characters", Ref: refInput},
@@ -64,6 +69,16 @@ var Reference = []Rule{
 	{ID: "select_options", Max: 100, Code: "invalid_blocks", What: "at most 100 options in a select", Ref: refSelect},
 	{ID: "option_text_length", Max: 75, Code: "invalid_blocks", What: "option text at most 75 characters", Ref: refOption},
 	{ID: "option_value_length", Max: 150, Code: "invalid_blocks", What: "option value at most 150 characters", Ref: refOption},
+
+	// App Home (views.publish).
+	{ID: "home_view_size", Max: 250000, Code: "view_too_large", What: "a published Home view at most 250 kB", Ref: refPublish},
+	{ID: "home_tab_disabled", Code: "not_enabled", What: "views.publish of a home view answers not_enabled unless the app's Home tab is on (features.app_home.home_tab_enabled)", Ref: refPublish},
+	{ID: "home_hash", Code: "hash_conflict", What: "views.publish with a hash that is not the current view's answers hash_conflict", Ref: refPublish},
+	{ID: "home_opened", What: "opening the Home tab sends app_home_opened with tab home, the app's DM as channel and the last published view", Ref: refHomeOpened},
+
+	// Shortcuts.
+	{ID: "message_shortcuts", What: "a message shortcut is offered only when the app's manifest declares it (features.shortcuts, type message)", Ref: refManifestSC},
+	{ID: "message_action_payload", What: "a message shortcut sends a message_action payload with callback_id, trigger_id, response_url, channel, message_ts and the whole message", Ref: refShortcuts},
 
 	// Messages.
 	{ID: "blocks_per_message", Max: 50, Code: "invalid_blocks", What: "at most 50 blocks in a message", Ref: refBlocks},
@@ -100,6 +115,7 @@ var Reference = []Rule{
 	// Scopes.
 	{ID: "x_oauth_scopes", What: "every Web API answer carries the token's scopes in X-OAuth-Scopes", Ref: refOAuthHeader},
 	{ID: "method_scopes", Code: "missing_scope", What: "each method needs the scope its reference page names", Ref: refScopes},
+	{ID: "private_channel_scopes", Code: "missing_scope", What: "on a private channel (or to create one) a method needs the groups:* scope its reference page names, and member events from it need groups:read", Ref: refGroupsWrite},
 
 	// Events and Socket Mode.
 	{ID: "event_subscriptions", What: "events are delivered only when the manifest subscribes to them (settings.event_subscriptions.bot_events)", Ref: refManifest},

@@ -297,6 +297,52 @@ var probes = map[string]func(e refEnv, r Rule){
 			e.t.Fatalf("%s: %v", r.ID, out)
 		}
 	},
+	"private_channel_scopes": func(e refEnv, r Rule) {
+		// An app with the public channel's scopes only.
+		f := newFake(e.t, WithOwnEvents(false), WithManifest([]byte(`
+oauth_config:
+  scopes:
+    bot: [channels:manage, channels:read, chat:write]
+settings:
+  event_subscriptions:
+    bot_events: [member_joined_channel]
+`)))
+		p := refEnv{t: e.t, f: f}
+		p.within(r, p.call("conversations.create", url.Values{"name": {"open"}}))
+		out := p.call("conversations.create", url.Values{"name": {"closed"}, "is_private": {"true"}})
+		p.beyond(r, out, r.Code)
+		if out["needed"] != "groups:write" {
+			e.t.Fatalf("%s: %v", r.ID, out)
+		}
+		priv, err := f.CreateChannel(Alice, "secret", true, Alice, BotUserID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		p.beyond(r, p.call("conversations.members", url.Values{"channel": {priv}}), r.Code)
+		p.beyond(r, p.call("conversations.setTopic", url.Values{"channel": {priv}, "topic": {"x"}}), r.Code)
+		pub, err := f.CreateChannel(Alice, "public", false, Alice, BotUserID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		p.within(r, p.call("conversations.members", url.Values{"channel": {pub}}))
+		// member_joined_channel from the private channel needs groups:read: only the public
+		// channel's join is delivered.
+		if err := f.Join(Bob, priv); err != nil {
+			e.t.Fatal(err)
+		}
+		if err := f.Join(Bob, pub); err != nil {
+			e.t.Fatal(err)
+		}
+		var joins []string
+		for _, env := range f.Envelopes() {
+			if strings.Contains(string(env.Payload), `"member_joined_channel"`) {
+				joins = append(joins, string(env.Payload))
+			}
+		}
+		if len(joins) != 1 || !strings.Contains(joins[0], pub) {
+			e.t.Fatalf("%s: join events %v, want the public channel's only", r.ID, joins)
+		}
+	},
 	"event_subscriptions": func(e refEnv, r Rule) {
 		// The probe's manifest subscribes to pin_added only.
 		e.f.Event(map[string]any{"type": "pin_added", "channel_id": e.ch})

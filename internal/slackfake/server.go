@@ -348,6 +348,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	var changes []Change
 	s.mu.Lock()
+	if isBot {
+		if e := s.privateScopeErr(method, p); e != nil {
+			s.mu.Unlock()
+			writeAPIError(w, e, record)
+			return
+		}
+	}
 	resp, aerr := h(s, p, &changes)
 	s.mu.Unlock()
 	s.publish(changes...)

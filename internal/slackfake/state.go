@@ -171,7 +171,9 @@ type state struct {
 	calls      []Call
 	unknown    []string
 	blockErrs  []BlockError
-	dropped    []string // event types not delivered for want of a subscription
+	dropped    []string         // event types not delivered for want of a subscription
+	homes      map[string]*view // user → the Home view last published
+	publishes  map[string]int   // user → views.publish calls that succeeded
 }
 
 func (st *state) init() {
@@ -181,6 +183,8 @@ func (st *state) init() {
 	st.stacks = map[string][]string{}
 	st.triggers = map[string]*trigger{}
 	st.respURLs = map[string]*responseURL{}
+	st.homes = map[string]*view{}
+	st.publishes = map[string]int{}
 	for _, u := range []User{
 		{ID: Alice, Name: "alice", RealName: "Alice Adams", DisplayName: "Alice"},
 		{ID: Bob, Name: "bob", RealName: "Bob Brown", DisplayName: "Bob"},
@@ -517,6 +521,7 @@ const (
 	ChangePin            ChangeKind = "pin"             // Channel, TS
 	ChangeReaction       ChangeKind = "reaction"        // Channel, TS, User
 	ChangeBookmark       ChangeKind = "bookmark"        // Channel
+	ChangeHome           ChangeKind = "home"            // User, ViewID: a Home view was published
 	// ChangeResync means some changes were dropped because the subscriber fell behind:
 	// re-read whatever it shows.
 	ChangeResync ChangeKind = "resync"

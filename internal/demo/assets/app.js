@@ -14,6 +14,10 @@ const ui = {
   viewKey: "",
   loading: false,
   again: false,
+  // home: the app's Home tab is shown instead of a conversation; menuFor is
+  // the message whose ⋯ menu is open.
+  home: false,
+  menuFor: "",
 };
 
 // EMOJI maps Slack's emoji codes to characters; it is read from emoji.json
@@ -274,7 +278,7 @@ function options(el) {
 function renderElement(el, block, ctx) {
   const aid = esc(el.action_id || "");
   const bid = esc(block.block_id || "");
-  const inert = ctx.where !== "message" && ctx.where !== "modal";
+  const inert = ctx.where !== "message" && ctx.where !== "modal" && ctx.where !== "home";
   switch (el.type) {
     case "button": {
       const style = el.style === "primary" ? " primary" : el.style === "danger" ? " danger" : "";
@@ -301,6 +305,16 @@ function renderElement(el, block, ctx) {
         ? `<textarea data-action-id="${aid}" data-block-id="${bid}" data-input="1" placeholder="${ph}"${max}>${init}</textarea>`
         : `<input type="text" data-action-id="${aid}" data-block-id="${bid}" data-input="1" placeholder="${ph}"${max} value="${init}">`;
     }
+    case "checkboxes": {
+      // One box per option; the form sends the ticked values, comma separated.
+      let html = `<span class="bk-checkboxes" data-action-id="${aid}" data-block-id="${bid}" data-input="1" data-checkboxes="1">`;
+      for (const o of options(el)) {
+        html += `<label class="bk-checkbox"><input type="checkbox" value="${esc(o.value)}"${inert ? " disabled" : ""}> ${esc(plainText(o.text))}`;
+        if (o.description) html += ` <span class="muted">${esc(plainText(o.description))}</span>`;
+        html += `</label>`;
+      }
+      return html + "</span>";
+    }
     case "image":
       return `<img src="${esc(safeURL(el.image_url))}" alt="${esc(el.alt_text)}" width="48" height="48">`;
     default:
@@ -310,7 +324,7 @@ function renderElement(el, block, ctx) {
 
 // ---------- rendering ----------
 
-const COLORS = { UALICE: "#e8912d", UBOB: "#2bac76", UCAROL: "#9e3997", UBOT: "#e01e5a" };
+const COLORS = { UALICE: "#e8912d", UBOB: "#2bac76", UCAROL: "#9e3997", UDAVE: "#1d9bd1", UBOT: "#e01e5a" };
 
 function fmtTime(ms) {
   if (!ms) return "";
@@ -325,7 +339,7 @@ function renderMessage(m, where) {
   const initial = isBot ? "🔥" : esc(name.slice(0, 1).toUpperCase());
   const ctx = { where: m.ephemeral ? "ephemeral" : where, ts: m.ts };
   const body = m.blocks && m.blocks.length ? renderBlocks(m.blocks, ctx) : `<div class="msg-text">${mrkdwn(m.text)}</div>`;
-  let html = `<div class="msg${m.pinned ? " pinned" : ""}${m.ephemeral ? " ephemeral" : ""}" data-ts="${esc(m.ts || "")}" data-testid="message">`;
+  let html = `<div class="msg${m.pinned ? " pinned" : ""}${m.ephemeral ? " ephemeral" : ""}${ui.menuFor && ui.menuFor === m.ts ? " menu-open" : ""}" data-ts="${esc(m.ts || "")}" data-testid="message">`;
   html += `<div class="avatar" style="background:${color}">${initial}</div><div class="msg-body">`;
   if (m.pinned) html += `<div class="pin-marker" data-testid="pinned">📌 Pinned</div>`;
   html += `<div class="msg-head"><span class="name">${esc(name)}</span>${isBot ? '<span class="app">APP</span>' : ""}<span class="time">${fmtTime(m.time)}</span>${m.edited ? '<span class="time">(edited)</span>' : ""}</div>`;
@@ -340,8 +354,14 @@ function renderMessage(m, where) {
   if (m.ephemeral) html += `<div class="eph-marker">👁 Only visible to you</div>`;
   html += "</div>";
   if (!m.ephemeral && m.ts && where === "message") {
+    const shortcuts = (ui.state && ui.state.shortcuts) || [];
     html += `<div class="msg-actions"><button type="button" data-react="${esc(m.ts)}" title="React with 📌">📌</button>` +
-      (m.pinned ? "" : `<button type="button" data-pin="${esc(m.ts)}" title="Pin to channel">Pin</button>`) + "</div>";
+      (m.pinned ? "" : `<button type="button" data-pin="${esc(m.ts)}" title="Pin to channel">Pin</button>`) +
+      (shortcuts.length ? `<button type="button" data-menu="${esc(m.ts)}" data-testid="message-menu" title="More actions">⋯</button>` : "") + "</div>";
+    if (ui.menuFor === m.ts && shortcuts.length) {
+      html += `<div class="msg-menu" data-testid="shortcut-menu"><div class="menu-title">Firebreak</div>` +
+        shortcuts.map((sc) => `<button type="button" data-shortcut="${esc(sc.callback_id)}" data-ts="${esc(m.ts)}">${esc(sc.name)}</button>`).join("") + "</div>";
+    }
   }
   return html + "</div>";
 }
@@ -368,7 +388,7 @@ function render() {
   if (cur) ui.seen[cur.id] = cur.count;
   localStorage.setItem("firebreak.seen", JSON.stringify(ui.seen));
   const item = (c) => {
-    const cls = [c.id === st.channel ? "active" : "", !c.is_member ? "notmember" : "", c.archived ? "archived" : "",
+    const cls = [c.id === st.channel && !ui.home ? "active" : "", !c.is_member ? "notmember" : "", c.archived ? "archived" : "",
       c.is_member && c.id !== st.channel && c.count > (ui.seen[c.id] || 0) ? "unread" : ""].join(" ");
     const label = c.is_im ? "firebreak" : "# " + c.name;
     return `<li class="${cls}" data-channel="${esc(c.id)}" data-name="${esc(c.name)}">${esc(label)}</li>`;
@@ -379,6 +399,15 @@ function render() {
   setHTML($("#dms"), dms.map(item).join(""));
   $("#dm-title").hidden = dms.length === 0;
 
+  $("#home-tab").classList.toggle("active", ui.home);
+  document.body.classList.toggle("at-home", ui.home);
+  if (ui.home) {
+    renderHome();
+    renderIssues();
+    renderPages();
+    renderModal();
+    return;
+  }
   $("#chan-name").textContent = cur ? (cur.is_im ? "firebreak" : "# " + cur.name) : "";
   $("#chan-topic").innerHTML = cur && cur.topic ? mrkdwn(cur.topic) : "";
   $("#chan-meta").textContent = cur ? `${cur.members.length} members` : "";
@@ -399,6 +428,30 @@ function render() {
   renderPages();
   renderModal();
 }
+
+// renderHome shows the app's Home tab: the view Firebreak last published
+// for this person (it publishes one when the tab is opened).
+function renderHome() {
+  $("#chan-name").textContent = "🔥 Firebreak";
+  $("#chan-topic").textContent = "Home";
+  $("#chan-meta").textContent = "";
+  $("#join-bar").hidden = true;
+  const v = ui.state.home;
+  const html = v ? `<div class="home" data-testid="home">${renderBlocks((v.view || {}).blocks, { where: "home" })}</div>` :
+    `<div class="empty">Opening Firebreak's Home…</div>`;
+  const box = $("#messages");
+  if (box.dataset.html !== html) { box.innerHTML = html; box.dataset.html = html; }
+}
+
+function openHome() {
+  showConversation();
+  ui.home = true;
+  ui.menuFor = "";
+  render();
+  post("/api/home", {}).catch(() => {});
+}
+
+$("#home-tab").addEventListener("click", openHome);
 
 // renderPages lists what the fake PagerDuty received: one line per alert
 // (dedup key firebreak-INC-n), however often it was triggered.
@@ -480,6 +533,11 @@ function collectValues() {
   for (const el of document.querySelectorAll("#modal-root [data-input]")) {
     const bid = el.dataset.blockId, aid = el.dataset.actionId;
     if (el.tagName === "SELECT" && !el.value) continue;
+    if (el.dataset.checkboxes) {
+      const ticked = [...el.querySelectorAll("input:checked")].map((b) => b.value);
+      if (ticked.length) (values[bid] = values[bid] || {})[aid] = ticked.join(",");
+      continue;
+    }
     (values[bid] = values[bid] || {})[aid] = el.value;
   }
   return values;
@@ -537,6 +595,8 @@ async function refresh() {
 
 function openChannel(id) {
   showConversation();
+  ui.home = false;
+  ui.menuFor = "";
   ui.channel = id;
   ui.forceBottom = true;
   refresh();
@@ -558,6 +618,9 @@ $("#as").addEventListener("change", (e) => {
   ui.me = e.target.value;
   localStorage.setItem("firebreak.me", ui.me);
   ui.viewKey = "\u0000";
+  ui.menuFor = "";
+  // Home is per person: the new person opens theirs.
+  if (ui.home) post("/api/home", {}).catch(() => {});
   refresh();
 });
 
@@ -627,7 +690,16 @@ $("#messages").addEventListener("click", async (e) => {
   if (!btn || btn.disabled) return;
   btn.disabled = true;
   try {
-    if (btn.dataset.actionId) {
+    if (btn.dataset.menu) {
+      ui.menuFor = ui.menuFor === btn.dataset.menu ? "" : btn.dataset.menu;
+      render();
+    } else if (btn.dataset.shortcut) {
+      ui.menuFor = "";
+      render();
+      await post("/api/shortcut", { channel: ui.channel, ts: btn.dataset.ts, callback_id: btn.dataset.shortcut });
+    } else if (btn.dataset.actionId && ui.home) {
+      await post("/api/home-click", { action_id: btn.dataset.actionId });
+    } else if (btn.dataset.actionId) {
       const ts = btn.closest(".msg").dataset.ts;
       await post("/api/click", { channel: ui.channel, ts, action_id: btn.dataset.actionId, value: btn.dataset.value });
     } else if (btn.dataset.react) {

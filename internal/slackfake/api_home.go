@@ -1,0 +1,145 @@
+package slackfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// ---- App Home: views.publish ----
+//
+// https://api.slack.com/methods/views.publish: one Home view per person, replaced whole by each
+// publish; not_enabled unless the app's Home tab is on; view_too_large beyond 250 kB;
+// hash_conflict when a hash is passed that is not the current view's. A Home view holds at
+// most 100 blocks (https://api.slack.com/reference/surfaces/views). Tier 4.
+
+func (s *Server) viewsPublish(p params, ch *[]Change) (map[string]any, *apiError) {
+	user := p.str("user_id")
+	if s.st.users[user] == nil {
+		return nil, &apiError{code: "invalid_arguments", extra: map[string]any{
+			"response_metadata": map[string]any{"messages": []string{"[ERROR] invalid `user_id`"}}}}
+	}
+	if !s.app.homeTab {
+		return nil, slackErr(rule("home_tab_disabled").Code)
+	}
+	raw := p.raw("view")
+	if n := len(raw); n > lim("home_view_size") {
+		s.st.blockErrs = append(s.st.blockErrs, BlockError{Method: "views.publish", Limit: "home_view_size",
+			Detail: fmt.Sprintf("the view is %d bytes, more than %d", n, lim("home_view_size")), Time: time.Now()})
+		return nil, slackErr(rule("home_view_size").Code)
+	}
+	var v map[string]any
+	if json.Unmarshal(raw, &v) != nil || v == nil {
+		return nil, slackErr("invalid_arguments")
+	}
+	if v["type"] != "home" {
+		return nil, &apiError{code: "invalid_arguments", extra: map[string]any{
+			"response_metadata": map[string]any{"messages": []string{"[ERROR] views.publish takes a view of type home"}}}}
+	}
+	if bv := validateModal(v); bv != nil {
+		return nil, s.blocksErr("views.publish", bv)
+	}
+	cur := s.st.homes[user]
+	if h := p.str("hash"); h != "" && cur != nil && h != cur.Hash {
+		return nil, slackErr("hash_conflict")
+	}
+	if cur == nil {
+		cur = &view{View: View{ID: s.st.nextID("V"), User: user}}
+		cur.RootViewID = cur.ID
+		s.st.homes[user] = cur
+	}
+	s.setViewLocked(cur, v)
+	s.st.publishes[user]++
+	*ch = append(*ch, Change{Kind: ChangeHome, User: user, ViewID: cur.ID})
+	return map[string]any{"view": s.viewPayloadLocked(cur)}, nil
+}
+
+// Home returns the Home view last published for user; false when none was.
+func (s *Server) Home(user string) (View, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.st.homes[user]
+	if v == nil {
+		return View{}, false
+	}
+	return v.snapshot(), true
+}
+
+// Publishes is how many times a Home view was published for user.
+func (s *Server) Publishes(user string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.publishes[user]
+}
+
+// OpenHome is user opening the app's Home tab: Slack sends app_home_opened (tab "home", the
+// app's DM with the user as channel, and the view last published, if any) to an app that
+// subscribes to it. https://api.slack.com/events/app_home_opened
+func (s *Server) OpenHome(user string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.users[user] == nil {
+		return fmt.Errorf("slackfake: no user %s", user)
+	}
+	if !s.app.homeTab {
+		return fmt.Errorf("slackfake: the app's Home tab is not enabled")
+	}
+	im := s.imFor(user)
+	ev := map[string]any{"type": "app_home_opened", "user": user, "channel": im.ID, "tab": "home"}
+	if v := s.st.homes[user]; v != nil {
+		pv := s.viewPayloadLocked(v)
+		pv["type"] = "home"
+		ev["view"] = pv
+	}
+	s.eventLocked(s.st.nextID("Ev"), ev)
+	return nil
+}
+
+// ClickHome presses the button action_id on user's Home view and waits for the ack. The
+// block_actions payload carries the view, a container of type view and no channel.
+// https://api.slack.com/reference/interaction-payloads/block-actions
+func (s *Server) ClickHome(user, actionID string) (Ack, error) {
+	s.mu.Lock()
+	v := s.st.homes[user]
+	if v == nil {
+		s.mu.Unlock()
+		return Ack{}, fmt.Errorf("slackfake: %s has no Home view", user)
+	}
+	blockID, el, ok := findAction(decodeBlocks(blocksOf(v.raw)), actionID)
+	if !ok {
+		s.mu.Unlock()
+		return Ack{}, fmt.Errorf("slackfake: the Home view of %s has no action_id %q", user, actionID)
+	}
+	elType, _ := el["type"].(string)
+	action := map[string]any{"action_id": actionID, "block_id": blockID, "type": elType, "action_ts": s.st.nextTS()}
+	action["value"], _ = el["value"].(string)
+	if t, ok := el["text"]; ok {
+		action["text"] = t
+	}
+	pv := s.viewPayloadLocked(v)
+	pv["type"] = "home"
+	payload := map[string]any{
+		"type":                  "block_actions",
+		"token":                 "verification-token",
+		"api_app_id":            AppID,
+		"user":                  s.userObj(user),
+		"team":                  map[string]any{"id": TeamID, "domain": TeamDomain},
+		"enterprise":            nil,
+		"is_enterprise_install": false,
+		"container":             map[string]any{"type": "view", "view_id": v.ID},
+		"view":                  pv,
+		"state":                 map[string]any{"values": map[string]any{}},
+		"trigger_id":            s.newTriggerLocked(user, ""),
+		"actions":               []any{action},
+	}
+	s.mu.Unlock()
+	id, w := s.enqueueKind(EnvelopeInteractive, "block_actions", user, "", "", payload)
+	return s.wait(id, w)
+}
+
+// SetHomeTab turns the app's Home tab on or off (features.app_home.home_tab_enabled).
+func (s *Server) SetHomeTab(on bool) {
+	s.mu.Lock()
+	s.app.homeTab = on
+	s.mu.Unlock()
+}
