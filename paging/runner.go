@@ -13,6 +13,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/bot/outbox"
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // Config wires a Runner.
@@ -147,7 +148,7 @@ func (r *Runner) Perform(ctx context.Context, inc incident.Incident, it Item) (i
 		return inc, nil
 	}
 	provs := r.cfg.Targets[target]
-	pg := Page{DedupKey: it.Effect.Fields.Dedup, Summary: inc.Title, Message: it.Effect.Text, Severity: inc.Severity, Incident: inc.ID()}
+	pg := Page{DedupKey: it.Effect.Fields.Dedup, Summary: templates.PageSummary(inc), Message: it.Effect.Text, Severity: inc.Severity, Incident: inc.ID()}
 	if pg.DedupKey == "" {
 		pg.DedupKey = incident.DedupKey(inc.Number)
 	}

@@ -159,3 +159,13 @@ func PrivateOption() string { return "Private incident" }
 
 // PrivateOptionHint says what the Private box does.
 func PrivateOptionHint() string { return "Private channel; only its members see the title" }
+
+// PageSummary is what a pager (PagerDuty, Opsgenie) is told an incident is
+// about: its title, or for a private incident only that it is private, since
+// a page travels beyond the channel's members.
+func PageSummary(inc incident.Incident) string {
+	if inc.Private {
+		return "Private incident (" + sevLabel(inc.Severity) + "): details in its Slack channel"
+	}
+	return inc.Title
+}

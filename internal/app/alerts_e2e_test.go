@@ -337,3 +337,37 @@ func TestSlashPageAndUnknownTarget(t *testing.T) {
 		t.Fatalf("dedup key %q", k)
 	}
 }
+
+// TestPrivateIncidentPagesWithoutItsTitle: a page travels beyond the
+// channel's members, so a private incident's page says only that it is
+// private, its number and severity; a public one carries the title.
+func TestPrivateIncidentPagesWithoutItsTitle(t *testing.T) {
+	routes := "routes:\n  - match:\n      team: security\n    action: declare\n    severity: sev1\n    private: true\n  - action: declare\n    severity: sev1\n"
+	r := startAlertRig(t, routes, nil)
+	secret := map[string]any{
+		"status": "firing", "labels": map[string]string{"alertname": "Exfil", "team": "security"},
+		"annotations": map[string]string{"summary": "Customer table read by an unknown key"},
+		"startsAt":    "2026-03-06T15:58:00Z", "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "s1",
+	}
+	if code, ans := r.post("/hooks/alertmanager", amToken, amPayload("firing", "sec", secret)); code != http.StatusAccepted {
+		t.Fatalf("private alert: %d %v", code, ans)
+	}
+	if code, ans := r.post("/hooks/alertmanager", amToken, amPayload("firing", "pub", amAlert("firing", "fp1", "web-1"))); code != http.StatusAccepted {
+		t.Fatalf("public alert: %d %v", code, ans)
+	}
+	if !r.incident(1).Private || r.incident(2).Private {
+		t.Fatalf("privacy: INC-1 %v, INC-2 %v", r.incident(1).Private, r.incident(2).Private)
+	}
+	r.eventually("both paged", func() bool { return len(r.pd.Alerts()) == 2 })
+	got := map[string]string{}
+	for _, a := range r.pd.Alerts() {
+		got[a.DedupKey] = a.Summary
+	}
+	want := map[string]string{
+		"firebreak-INC-1": "Private incident (SEV1): details in its Slack channel",
+		"firebreak-INC-2": "Checkout error rate above 5%",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("PagerDuty summaries %v, want %v", got, want)
+	}
+}
