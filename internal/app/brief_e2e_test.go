@@ -250,8 +250,9 @@ func TestWaysToDeclarePrivate(t *testing.T) {
 
 	// The modal's private incident closes: its postmortem is filed in the private repository only.
 	inc := h.incident(1)
+	h.slash(bob, inc.Channel, "followup Block public ACLs on export buckets")
 	h.slash(bob, inc.Channel, "close --force contained")
-	h.eventually("the postmortem in acme/secret", func() bool { return len(h.gh.Issues("acme", "secret")) == 1 })
+	h.eventually("the postmortem and its follow-up in acme/secret", func() bool { return len(h.gh.Issues("acme", "secret")) == 2 })
 	h.settle()
 	for _, is := range h.gh.Issues("acme", "ops") {
 		if strings.Contains(is.Title+is.Body, "world-readable") {
@@ -260,6 +261,18 @@ func TestWaysToDeclarePrivate(t *testing.T) {
 	}
 	if got := h.incident(1).PostmortemURL; !strings.Contains(got, "acme/secret") {
 		t.Fatalf("postmortem URL %q", got)
+	}
+	// Its follow-up is tracked in the private repository too: closed there, seen done.
+	for _, is := range h.gh.Issues("acme", "secret") {
+		if slices.Contains(is.Labels, "follow-up") {
+			h.gh.SetIssueState("acme", "secret", is.Number, "closed")
+		}
+	}
+	if n, err := h.app.PollFollowups(t.Context()); err != nil || n != 1 {
+		t.Fatalf("follow-up poll: %d %v", n, err)
+	}
+	if f := h.incident(1).Followups; len(f) != 1 || !f[0].Done() {
+		t.Fatalf("the private incident's follow-up after its issue closed: %+v", f)
 	}
 }
 

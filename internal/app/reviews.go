@@ -132,7 +132,7 @@ var errUnchanged = errors.New("nothing changed")
 // conditional; an unchanged list is answered 304 and costs no rate limit.
 // It returns how many incidents it updated.
 func (a *App) PollFollowups(ctx context.Context) (int, error) {
-	if a.github == nil {
+	if a.github == nil && a.githubPrivate == nil {
 		return 0, nil
 	}
 	closed, err := a.DB.RecentClosed(a.now().Add(-incident.FollowupHorizon))
@@ -145,7 +145,8 @@ func (a *App) PollFollowups(ctx context.Context) (int, error) {
 		if open, _ := inc.FollowupsOpen(a.now()); open == 0 {
 			continue
 		}
-		if _, ok := a.github.IssueNumber(inc.PostmortemURL); !ok {
+		gh, _, ok := a.reviewIssue(inc.PostmortemURL)
+		if !ok {
 			continue // not filed on GitHub, or not yet
 		}
 		etag, err := a.DB.Meta(inc.Number, metaFollowupsETag)
@@ -153,7 +154,7 @@ func (a *App) PollFollowups(ctx context.Context) (int, error) {
 			errs = append(errs, err)
 			continue
 		}
-		st, err := a.github.Followups(ctx, inc.Number, etag)
+		st, err := gh.Followups(ctx, inc.Number, etag)
 		if err != nil {
 			errs = append(errs, err)
 			continue
