@@ -1,11 +1,9 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,7 +17,6 @@ import (
 	"github.com/firebreak-hq/firebreak/bot"
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
-	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 )
@@ -227,16 +224,10 @@ func TestClickStormCoalescedAcrossReplicas(t *testing.T) {
 // The alert declares, the sev1 is paged once (by the leader's page lane), and a later alert
 // of the group is counted on the card, refreshed by the replica that received it.
 func TestAlertsOnAFollowerReplica(t *testing.T) {
-	pd, err := pagerdutyfake.New(pdKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pd.Close)
 	ws := newWorkspace(t)
+	pd := ws.withPagerDuty(t)
 	ws.env["FIREBREAK_DB"] = pgSchema(t, "alerts")
 	ws.env["FIREBREAK_HOOK_TOKENS"] = "alertmanager=" + amToken
-	ws.env["PAGERDUTY_ROUTING_KEY"] = pdKey
-	ws.env["PAGERDUTY_EVENTS_URL"] = pd.URL
 	routes := filepath.Join(ws.dir, "routes.yaml")
 	if err := os.WriteFile(routes, []byte(testRoutes), 0o600); err != nil {
 		t.Fatal(err)
@@ -255,23 +246,7 @@ func TestAlertsOnAFollowerReplica(t *testing.T) {
 		}
 		return leaders == 1
 	})
-	post := func(body []byte) {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodPost, "http://"+follower.a.HTTPAddr()+"/hooks/alertmanager", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+amToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("hook answered %d", resp.StatusCode)
-		}
-	}
+	post := func(body []byte) { t.Helper(); postAlertmanager(t, follower.a.HTTPAddr(), body) }
 	group := `{}:{alertname="HighErrorRate"}`
 	post(amPayload("firing", group, amAlert("firing", "fp1", "web-1")))
 	db := follower.a.DB
