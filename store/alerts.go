@@ -86,10 +86,8 @@ func (d *DB) RecordAlertAsync(key, group string, decide func(open *incident.Inci
 			}
 			d.keepState(tx, r.Incident)
 		case dec.Create:
-			if got, err := ib.NextSequence(); err != nil {
+			if err := takeSequence(ib, next); err != nil {
 				return err
-			} else if got != next {
-				return fmt.Errorf("store: sequence moved from %d to %d: %w", next, got, ErrConflict)
 			}
 			if c.added, err = d.persist(tx, nil, next, &r); err != nil {
 				return err

@@ -1,17 +1,13 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"os"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/firebreak-hq/firebreak/internal/crashtest"
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
@@ -19,53 +15,11 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 	"github.com/firebreak-hq/firebreak/store"
 	"github.com/firebreak-hq/firebreak/store/pgstore"
+	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 )
 
 // replicaCount is how many `firebreak run` processes share the database.
 const replicaCount = 3
-
-// pgSchema makes a schema of its own for one test on FIREBREAK_TEST_POSTGRES, drops it at
-// the end, and returns the URL that puts it first on the search_path. The test is skipped,
-// saying how to run it, when the variable is unset.
-func pgSchema(t *testing.T, name string) string {
-	t.Helper()
-	base := os.Getenv("FIREBREAK_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("FIREBREAK_TEST_POSTGRES is not set: point it at a PostgreSQL 13+ database, e.g. FIREBREAK_TEST_POSTGRES='postgres://postgres@127.0.0.1:5432/test?sslmode=disable', to run the replica tests")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("FIREBREAK_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	schema := fmt.Sprintf("fb_%s_%d_%d", name, os.Getpid(), time.Now().UnixNano()%1e9)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // replicaRig runs replicaCount processes of the real binary on one PostgreSQL schema, with
 // the fake Slack dealing every envelope to one of their connections at random.
@@ -90,7 +44,7 @@ type replicaRig struct {
 
 func newReplicaRig(t *testing.T, seed uint64) *replicaRig {
 	t.Helper()
-	dsn := pgSchema(t, "replicas")
+	dsn := pgtest.URL(t)
 	bin, err := crashtest.Build("../..", "./cmd/firebreak", t.TempDir())
 	if err != nil {
 		t.Fatal(err)

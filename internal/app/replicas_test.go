@@ -90,7 +90,7 @@ func stopReplica(t *testing.T, r *inProcReplica) {
 // each time, until the last one left leads.
 func TestOneLeaderAmongReplicas(t *testing.T) {
 	ws := newWorkspace(t)
-	ws.env["FIREBREAK_DB"] = pgSchema(t, "leader")
+	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	reps := startReplicas(t, ws, 3)
 	leader := func() (n, who int) {
 		who = -1
@@ -124,7 +124,7 @@ func TestOneLeaderAmongReplicas(t *testing.T) {
 // and leave the card showing exactly the final state.
 func TestClickStormCoalescedAcrossReplicas(t *testing.T) {
 	ws := newWorkspace(t)
-	ws.env["FIREBREAK_DB"] = pgSchema(t, "clicks")
+	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	delete(ws.env, "GITHUB_TOKEN")
 	delete(ws.env, "GITHUB_REPO")
 	delete(ws.env, "GITHUB_API_URL")
@@ -226,7 +226,7 @@ func TestClickStormCoalescedAcrossReplicas(t *testing.T) {
 func TestAlertsOnAFollowerReplica(t *testing.T) {
 	ws := newWorkspace(t)
 	pd := ws.withPagerDuty(t)
-	ws.env["FIREBREAK_DB"] = pgSchema(t, "alerts")
+	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	ws.env["FIREBREAK_HOOK_TOKENS"] = "alertmanager=" + amToken
 	routes := filepath.Join(ws.dir, "routes.yaml")
 	if err := os.WriteFile(routes, []byte(testRoutes), 0o600); err != nil {
@@ -288,7 +288,7 @@ func TestAlertsOnAFollowerReplica(t *testing.T) {
 // leads once more when the second stops.
 func TestLeaderStopsWhenItsLockConnectionEnds(t *testing.T) {
 	ws := newWorkspace(t)
-	ws.env["FIREBREAK_DB"] = pgSchema(t, "leadlost")
+	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	// The first replica checks its lead, and competes, every second; the second every 20 ms,
 	// so it is the one that takes over while the first waits out its pause after the loss.
 	first := startReplica(t, ws, false, time.Second)
@@ -321,7 +321,7 @@ func TestLeaderStopsWhenItsLockConnectionEnds(t *testing.T) {
 // declared, and the presses after it are told which one.
 func TestDeclareAnywayOnceAcrossReplicas(t *testing.T) {
 	ws := newWorkspace(t)
-	ws.env["FIREBREAK_DB"] = pgSchema(t, "typo")
+	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	reps := startReplicas(t, ws, 2)
 	db := reps[0].a.DB
 	if _, err := ws.slack.Slash(alice, slackfake.GeneralChannelID, "lsit"); err != nil {
@@ -390,7 +390,7 @@ func TestDeclareAnywayOnceAcrossReplicas(t *testing.T) {
 // before a change, and bob's commands are refused whichever replica takes them.
 func TestLeaverRefusedOnEveryReplica(t *testing.T) {
 	ws := newWorkspace(t)
-	ws.env["FIREBREAK_DB"] = pgSchema(t, "leaver")
+	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	clk := newClock()
 	var reps []*inProcReplica
 	for range 2 {
