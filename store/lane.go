@@ -53,7 +53,9 @@ func (d *DB) PageOutbox() Lane { return &PageLane{l: &d.pages} }
 type PageLane struct{ l *lane }
 
 // Pending returns up to limit rows (≤ 0: all) in commit order.
-func (p *PageLane) Pending(limit int) ([]OutboxItem, error) { return p.l.d.pendingIn(p.l.bucket, limit) }
+func (p *PageLane) Pending(limit int) ([]OutboxItem, error) {
+	return p.l.d.pendingIn(p.l.bucket, limit)
+}
 
 // Done removes rows; unknown ids are ignored.
 func (p *PageLane) Done(ids ...uint64) error { return p.l.d.doneIn(p.l.bucket, ids) }

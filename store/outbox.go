@@ -22,6 +22,15 @@ type OutboxItem struct {
 	LastError string          `json:"last_error,omitempty"`
 }
 
+// Retried is the row after a failed attempt: one attempt more, the error,
+// and the earliest time to try again.
+func (it OutboxItem) Retried(notBefore time.Time, lastErr string) OutboxItem {
+	it.Attempts++
+	it.NotBefore = notBefore.UTC()
+	it.LastError = lastErr
+	return it
+}
+
 // decodeItem checks and decodes a sealed outbox row.
 func decodeItem(k, sv []byte) (OutboxItem, error) {
 	var it OutboxItem
@@ -124,10 +133,7 @@ func (d *DB) retryIn(bucket []byte, what string, id uint64, notBefore time.Time,
 		if err != nil {
 			return err
 		}
-		it.Attempts++
-		it.NotBefore = notBefore.UTC()
-		it.LastError = lastErr
-		nv, err := json.Marshal(it)
+		nv, err := json.Marshal(it.Retried(notBefore, lastErr))
 		if err != nil {
 			return err
 		}
