@@ -1,11 +1,9 @@
 package app_test
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
+	"github.com/firebreak-hq/firebreak/internal/logbuf"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 	"github.com/firebreak-hq/firebreak/store"
 )
@@ -187,7 +186,7 @@ func TestSecondRunOnSameDBFails(t *testing.T) {
 func TestTokensNeverLogged(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	var buf syncBuffer
+	var buf logbuf.Buffer
 	h.stop()
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(&buf), zapcore.DebugLevel))
 	a, err := app.New(h.cfg, app.Options{Logger: log})
@@ -208,19 +207,6 @@ func TestTokensNeverLogged(t *testing.T) {
 		t.Fatal("nothing was logged; the check proves nothing")
 	}
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-func (s *syncBuffer) Len() int       { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Len() }
 
 // TestSlowPinnedTextArrivesLater: when Slack is too slow to return a
 // 📌-reacted message within the ack deadline, the pin is recorded at once
