@@ -231,17 +231,8 @@ func (d *DB) EnqueueOnce(key string, eff incident.Effect) (bool, error) {
 		if err := rememberTx(tx, key, now); err != nil {
 			return err
 		}
-		xb := tx.Bucket(bOutbox)
-		id, err := xb.NextSequence()
-		if err != nil {
-			return err
-		}
-		v, err := json.Marshal(OutboxItem{ID: id, Effect: eff, Created: now.UTC()})
-		if err != nil {
-			return err
-		}
 		added = true
-		return xb.Put(u64(id), seal(u64(id), v))
+		return putItem(tx.Bucket(bOutbox), OutboxItem{Effect: eff, Created: now.UTC()})
 	})
 	if err != nil {
 		return false, err
@@ -374,15 +365,7 @@ func (d *DB) persist(tx *bolt.Tx, prev *incident.Incident, n uint64, res *incide
 			if xb == tx.Bucket(bOutbox) {
 				main++
 			}
-			id, err := xb.NextSequence()
-			if err != nil {
-				return 0, err
-			}
-			v, err := json.Marshal(OutboxItem{ID: id, Incident: n, Effect: eff, Created: created})
-			if err != nil {
-				return 0, fmt.Errorf("store: encode INC-%d effect: %w", n, err)
-			}
-			if err := xb.Put(u64(id), seal(u64(id), v)); err != nil {
+			if err := putItem(xb, OutboxItem{Incident: n, Effect: eff, Created: created}); err != nil {
 				return 0, err
 			}
 		}
@@ -391,6 +374,20 @@ func (d *DB) persist(tx *bolt.Tx, prev *incident.Incident, n uint64, res *incide
 		return 0, err
 	}
 	return main, nil
+}
+
+// putItem adds it to the outbox bucket xb under the bucket's next id.
+func putItem(xb *bolt.Bucket, it OutboxItem) error {
+	id, err := xb.NextSequence()
+	if err != nil {
+		return err
+	}
+	it.ID = id
+	v, err := json.Marshal(it)
+	if err != nil {
+		return fmt.Errorf("store: encode %s effect: %w", incident.ID(it.Incident), err)
+	}
+	return xb.Put(u64(id), seal(u64(id), v))
 }
 
 // seenTx reports whether key is remembered and not expired at now.

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"net"
 	"testing"
 	"time"
 
@@ -13,12 +12,10 @@ import (
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := crashtest.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
 	return addr
 }
 

@@ -262,13 +262,7 @@ func TestAmbiguousPostNotRepeated(t *testing.T) {
 	h.expectEphemeral(alice, ":rotating_light: *INC-1* declared: CDN purge failing\n<#"+inc.Channel+"> is ready. Work the incident there; everything said in it becomes the record.\n\n"+
 		"*Next steps*\n1. Take the lead or hand it on: `/incident lead @name`.\n2. Say what you know so far: `/incident update &lt;what is affected, since when&gt;`.\n"+
 		"3. Work the checklist on the pinned card, starting with *Stop the bleeding*.")
-	failed := 0
-	for _, c := range h.slack.Calls("chat.postMessage") {
-		if c.Error == "http_502" {
-			failed++
-		}
-	}
-	if failed != 2 {
+	if failed := count(h.slack.Calls("chat.postMessage"), func(c slackfake.Call) bool { return c.Error == "http_502" }); failed != 2 {
 		t.Fatalf("the fault was not exercised: %d failed posts", failed)
 	}
 }

@@ -123,13 +123,7 @@ func TestReminderAfterRestart(t *testing.T) {
 		_, ok := h.messageWithAction(inc.Channel, "reminder.snooze")
 		return ok
 	})
-	n := 0
-	for _, m := range h.slack.Messages(inc.Channel) {
-		if cardHasAction(m, "reminder.snooze", "INC-1") {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := count(h.slack.Messages(inc.Channel), func(m slackfake.Message) bool { return cardHasAction(m, "reminder.snooze", "INC-1") }); n != 1 {
 		t.Fatalf("want exactly one nudge, got %d", n)
 	}
 }

@@ -72,12 +72,7 @@ func (p *Store) recordAlertTx(ctx context.Context, tx pgx.Tx, now time.Time, gro
 	if err := tx.QueryRow(ctx, `SELECT value + 1 FROM counters WHERE name = 'incident' FOR UPDATE`).Scan(&next); err != nil {
 		return incident.Result{}, err
 	}
-	var openCopy *incident.Incident
-	if open != nil {
-		oc := open.Clone()
-		openCopy = &oc
-	}
-	dec, err := decide(openCopy, next)
+	dec, err := decide(store.CloneOpen(open), next)
 	if err != nil {
 		return incident.Result{}, err
 	}
