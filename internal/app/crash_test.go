@@ -50,17 +50,7 @@ func newCrashRig(t *testing.T) *crashRig {
 	}
 	ws := newWorkspace(t, slackfake.WithRedeliveryDelay(time.Second))
 	r := &crashRig{t: t, bin: bin, env: ws.environ(), db: ws.env["FIREBREAK_DB"], slack: ws.slack, gh: ws.gh}
-	t.Cleanup(func() {
-		r.mu.Lock()
-		p := r.proc
-		r.mu.Unlock()
-		if p != nil {
-			_ = p.Kill()
-		}
-		if t.Failed() {
-			r.dumpLogs()
-		}
-	})
+	killAtCleanup(t, func() []*crashtest.Proc { r.mu.Lock(); defer r.mu.Unlock(); return []*crashtest.Proc{r.proc} }, r.dumpLogs)
 	return r
 }
 
@@ -71,15 +61,7 @@ func (r *crashRig) dumpLogs() {
 	if r.proc != nil {
 		logs = append(logs, r.proc.Log())
 	}
-	if len(logs) > 3 {
-		logs = logs[len(logs)-3:]
-	}
-	for _, l := range logs {
-		if len(l) > 8000 {
-			l = "…" + l[len(l)-8000:]
-		}
-		r.t.Logf("bot log:\n%s", l)
-	}
+	logTail(r.t, logs, 3, 8000)
 }
 
 // start runs a new process on the database and waits for its socket.
@@ -127,10 +109,7 @@ func (r *crashRig) crash() {
 	k.gone = time.Now()
 	r.mu.Lock()
 	r.kills = append(r.kills, k)
-	r.logs = append(r.logs, p.Log())
-	if len(r.logs) > 3 {
-		r.logs = r.logs[1:]
-	}
+	r.logs = keepLast(append(r.logs, p.Log()), 3)
 	idx := len(r.kills) - 1
 	r.mu.Unlock()
 	r.start()

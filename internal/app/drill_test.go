@@ -15,6 +15,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/bot"
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/crashtest"
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
@@ -421,3 +422,31 @@ func postAlertmanager(t *testing.T, addr string, body []byte) {
 		t.Fatalf("hook answered %d", resp.StatusCode)
 	}
 }
+
+// killAtCleanup SIGKILLs, when the test ends, every process procs returns (nil ones are
+// skipped), then calls dump if the test failed.
+func killAtCleanup(t *testing.T, procs func() []*crashtest.Proc, dump func()) {
+	t.Cleanup(func() {
+		for _, p := range procs() {
+			if p != nil {
+				_ = p.Kill()
+			}
+		}
+		if t.Failed() {
+			dump()
+		}
+	})
+}
+
+// logTail logs the last keep of the bots' logs, each cut to its last size bytes.
+func logTail(t *testing.T, logs []string, keep, size int) {
+	for _, l := range logs[max(0, len(logs)-keep):] {
+		if len(l) > size {
+			l = "…" + l[len(l)-size:]
+		}
+		t.Logf("bot log:\n%s", l)
+	}
+}
+
+// keepLast is the last n of logs.
+func keepLast(logs []string, n int) []string { return logs[max(0, len(logs)-n):] }

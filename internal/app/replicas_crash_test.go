@@ -57,19 +57,11 @@ func newReplicaRig(t *testing.T, seed uint64) *replicaRig {
 	// run exercises the takeover often and stays short.
 	ws.env["FIREBREAK_CLAIM_LEASE"] = "5s"
 	r := &replicaRig{t: t, bin: bin, env: ws.environ(), dsn: dsn, slack: ws.slack, gh: ws.gh, pd: pd, announce: ws.announce}
-	t.Cleanup(func() {
+	killAtCleanup(t, func() []*crashtest.Proc {
 		r.mu.Lock()
-		procs := r.procs
-		r.mu.Unlock()
-		for _, p := range procs {
-			if p != nil {
-				_ = p.Kill()
-			}
-		}
-		if t.Failed() {
-			r.dumpLogs()
-		}
-	})
+		defer r.mu.Unlock()
+		return append([]*crashtest.Proc(nil), r.procs[:]...)
+	}, r.dumpLogs)
 	return r
 }
 
@@ -82,12 +74,7 @@ func (r *replicaRig) dumpLogs() {
 			logs = append(logs, p.Log())
 		}
 	}
-	for _, l := range logs[max(0, len(logs)-4):] {
-		if len(l) > 6000 {
-			l = "…" + l[len(l)-6000:]
-		}
-		r.t.Logf("bot log:\n%s", l)
-	}
+	logTail(r.t, logs, 4, 6000)
 }
 
 func (r *replicaRig) live() int {
@@ -148,10 +135,7 @@ func (r *replicaRig) crash(i int) {
 	}
 	r.mu.Lock()
 	r.kills++
-	r.logs = append(r.logs, p.Log())
-	if len(r.logs) > 3 {
-		r.logs = r.logs[1:]
-	}
+	r.logs = keepLast(append(r.logs, p.Log()), 3)
 	r.mu.Unlock()
 	r.start(i)
 }
