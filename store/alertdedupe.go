@@ -88,14 +88,7 @@ func (d *DB) rememberAlertTx(tx *bolt.Tx, key string, now time.Time) error {
 	if err := b.Put(k, seal(k, nil)); err != nil {
 		return err
 	}
-	var victims [][]byte
-	c := b.Cursor()
-	for vk, _ := c.First(); vk != nil && len(victims) < pruneBatch; vk, _ = c.Next() {
-		if len(vk) < 8 || int64(binary.BigEndian.Uint64(vk)) > now.UnixNano() {
-			break
-		}
-		victims = append(victims, bytes.Clone(vk))
-	}
+	victims := expired(b, now, pruneBatch)
 	for _, vk := range victims {
 		if err := b.Delete(vk); err != nil {
 			return err

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -69,12 +68,7 @@ func (d *DB) RecordAlertAsync(key, group string, decide func(open *incident.Inci
 		}
 		ib := tx.Bucket(bIncidents)
 		next := ib.Sequence() + 1
-		var openCopy *incident.Incident
-		if open != nil {
-			oc := open.Clone()
-			openCopy = &oc
-		}
-		dec, err := decide(openCopy, next)
+		dec, err := decide(CloneOpen(open), next)
 		if err != nil {
 			return cleanError{err}
 		}
@@ -86,10 +80,8 @@ func (d *DB) RecordAlertAsync(key, group string, decide func(open *incident.Inci
 			}
 			d.keepState(tx, r.Incident)
 		case dec.Create:
-			if got, err := ib.NextSequence(); err != nil {
+			if err := takeSequence(ib, next); err != nil {
 				return err
-			} else if got != next {
-				return fmt.Errorf("store: sequence moved from %d to %d: %w", next, got, ErrConflict)
 			}
 			if c.added, err = d.persist(tx, nil, next, &r); err != nil {
 				return err
@@ -109,15 +101,7 @@ func (d *DB) RecordAlertAsync(key, group string, decide func(open *incident.Inci
 		if len(dec.Global) > 0 {
 			xb := tx.Bucket(bOutbox)
 			for _, eff := range dec.Global {
-				id, err := xb.NextSequence()
-				if err != nil {
-					return err
-				}
-				v, err := json.Marshal(OutboxItem{ID: id, Effect: eff, Created: now.UTC()})
-				if err != nil {
-					return err
-				}
-				if err := xb.Put(u64(id), seal(u64(id), v)); err != nil {
+				if err := putItem(xb, OutboxItem{Effect: eff, Created: now.UTC()}); err != nil {
 					return err
 				}
 				c.added++
@@ -132,6 +116,16 @@ func (d *DB) RecordAlertAsync(key, group string, decide func(open *incident.Inci
 		return nil
 	}, c.settle(d))
 	return c
+}
+
+// CloneOpen is a deep copy of the open incident handed to an alert's decide, nil
+// for none: decide may run more than once and must not change the stored one.
+func CloneOpen(open *incident.Incident) *incident.Incident {
+	if open == nil {
+		return nil
+	}
+	c := open.Clone()
+	return &c
 }
 
 // AlertCommit is an alert handed to the group committer.

@@ -120,24 +120,16 @@ func (d *DB) Dump(sink Sink) (Counts, error) {
 func dumpTx(tx *bolt.Tx, sink Sink) error {
 	ib := tx.Bucket(bIncidents)
 	err := ib.ForEach(func(k, v []byte) error {
-		n, ok := btou(k)
-		if !ok {
-			return fmt.Errorf("incident key %x: %w", k, ErrCorrupt)
-		}
-		inc, err := decodeIncident(n, v)
+		n, inc, err := decodeIncidentAt(k, v)
 		if err != nil {
 			return err
 		}
 		r := IncidentRecord{Incident: inc}
 		if eb := tx.Bucket(bEvents).Bucket(k); eb != nil {
 			err := eb.ForEach(func(ek, sv []byte) error {
-				raw, err := unseal(ek, sv)
+				e, err := decodeEvent(n, ek, sv)
 				if err != nil {
-					return fmt.Errorf("%s event: %w", incident.ID(n), err)
-				}
-				var e incident.Event
-				if err := json.Unmarshal(raw, &e); err != nil {
-					return fmt.Errorf("decode %s event: %v: %w", incident.ID(n), err, ErrCorrupt)
+					return err
 				}
 				r.Events = append(r.Events, e)
 				return nil

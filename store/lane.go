@@ -1,8 +1,6 @@
 package store
 
 import (
-	"encoding/json"
-	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -56,81 +54,19 @@ type PageLane struct{ l *lane }
 
 // Pending returns up to limit rows (≤ 0: all) in commit order.
 func (p *PageLane) Pending(limit int) ([]OutboxItem, error) {
-	var out []OutboxItem
-	err := p.l.d.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(p.l.bucket)
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
-		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
-			it, err := decodeItem(k, v)
-			if err != nil {
-				return err
-			}
-			out = append(out, it)
-		}
-		return nil
-	})
-	return out, err
+	return p.l.d.pendingIn(p.l.bucket, limit)
 }
 
 // Done removes rows; unknown ids are ignored.
-func (p *PageLane) Done(ids ...uint64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	return p.l.d.write(func(tx *bolt.Tx) error {
-		b := tx.Bucket(p.l.bucket)
-		if b == nil {
-			return nil
-		}
-		for _, id := range ids {
-			if err := b.Delete(u64(id)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
+func (p *PageLane) Done(ids ...uint64) error { return p.l.d.doneIn(p.l.bucket, ids) }
 
 // Retry records a failed attempt and when to try again.
 func (p *PageLane) Retry(id uint64, notBefore time.Time, lastErr string) error {
-	return p.l.d.write(func(tx *bolt.Tx) error {
-		b := tx.Bucket(p.l.bucket)
-		var v []byte
-		if b != nil {
-			v = b.Get(u64(id))
-		}
-		if v == nil {
-			return fmt.Errorf("page outbox row %d: %w", id, ErrNotFound)
-		}
-		it, err := decodeItem(u64(id), v)
-		if err != nil {
-			return err
-		}
-		it.Attempts++
-		it.NotBefore = notBefore.UTC()
-		it.LastError = lastErr
-		nv, err := json.Marshal(it)
-		if err != nil {
-			return err
-		}
-		return b.Put(u64(id), seal(u64(id), nv))
-	})
+	return p.l.d.retryIn(p.l.bucket, "page outbox", id, notBefore, lastErr)
 }
 
 // Notify receives a value after a commit added page rows.
 func (p *PageLane) Notify() <-chan struct{} { return p.l.notify }
 
 // Depth is the number of page rows waiting.
-func (p *PageLane) Depth() (int, error) {
-	var n int
-	err := p.l.d.db.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket(p.l.bucket); b != nil {
-			n = b.Stats().KeyN
-		}
-		return nil
-	})
-	return n, err
-}
+func (p *PageLane) Depth() (int, error) { return p.l.d.depthIn(p.l.bucket) }

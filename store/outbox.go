@@ -22,6 +22,15 @@ type OutboxItem struct {
 	LastError string          `json:"last_error,omitempty"`
 }
 
+// Retried is the row after a failed attempt: one attempt more, the error,
+// and the earliest time to try again.
+func (it OutboxItem) Retried(notBefore time.Time, lastErr string) OutboxItem {
+	it.Attempts++
+	it.NotBefore = notBefore.UTC()
+	it.LastError = lastErr
+	return it
+}
+
 // decodeItem checks and decodes a sealed outbox row.
 func decodeItem(k, sv []byte) (OutboxItem, error) {
 	var it OutboxItem
@@ -38,10 +47,17 @@ func decodeItem(k, sv []byte) (OutboxItem, error) {
 // Pending returns up to limit rows (limit ≤ 0: all) in ID order, which is
 // commit order, including rows whose NotBefore is still in the future:
 // the caller decides what is due.
-func (d *DB) Pending(limit int) ([]OutboxItem, error) {
+func (d *DB) Pending(limit int) ([]OutboxItem, error) { return d.pendingIn(bOutbox, limit) }
+
+// pendingIn is Pending for the outbox in bucket (a missing bucket holds no rows).
+func (d *DB) pendingIn(bucket []byte, limit int) ([]OutboxItem, error) {
 	var out []OutboxItem
 	err := d.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bOutbox).Cursor()
+		b := tx.Bucket(bucket)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
 		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
 			it, err := decodeItem(k, v)
 			if err != nil {
@@ -75,12 +91,18 @@ func (d *DB) PendingFor(n uint64) ([]OutboxItem, error) {
 
 // Done removes rows whose effect succeeded or failed for good. Unknown ids
 // are ignored, so Done is idempotent.
-func (d *DB) Done(ids ...uint64) error {
+func (d *DB) Done(ids ...uint64) error { return d.doneIn(bOutbox, ids) }
+
+// doneIn is Done for the outbox in bucket.
+func (d *DB) doneIn(bucket []byte, ids []uint64) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	return d.write(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bOutbox)
+		b := tx.Bucket(bucket)
+		if b == nil {
+			return nil
+		}
 		for _, id := range ids {
 			if err := b.Delete(u64(id)); err != nil {
 				return err
@@ -93,20 +115,25 @@ func (d *DB) Done(ids ...uint64) error {
 // Retry records a failed attempt: Attempts++, the error, and the earliest
 // time to try again. ErrNotFound when the row is gone.
 func (d *DB) Retry(id uint64, notBefore time.Time, lastErr string) error {
+	return d.retryIn(bOutbox, "outbox", id, notBefore, lastErr)
+}
+
+// retryIn is Retry for the outbox in bucket; what names it in errors.
+func (d *DB) retryIn(bucket []byte, what string, id uint64, notBefore time.Time, lastErr string) error {
 	return d.write(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bOutbox)
-		v := b.Get(u64(id))
+		b := tx.Bucket(bucket)
+		var v []byte
+		if b != nil {
+			v = b.Get(u64(id))
+		}
 		if v == nil {
-			return fmt.Errorf("outbox row %d: %w", id, ErrNotFound)
+			return fmt.Errorf("%s row %d: %w", what, id, ErrNotFound)
 		}
 		it, err := decodeItem(u64(id), v)
 		if err != nil {
 			return err
 		}
-		it.Attempts++
-		it.NotBefore = notBefore.UTC()
-		it.LastError = lastErr
-		nv, err := json.Marshal(it)
+		nv, err := json.Marshal(it.Retried(notBefore, lastErr))
 		if err != nil {
 			return err
 		}
@@ -115,10 +142,15 @@ func (d *DB) Retry(id uint64, notBefore time.Time, lastErr string) error {
 }
 
 // OutboxDepth is the number of rows waiting.
-func (d *DB) OutboxDepth() (int, error) {
+func (d *DB) OutboxDepth() (int, error) { return d.depthIn(bOutbox) }
+
+// depthIn is OutboxDepth for the outbox in bucket.
+func (d *DB) depthIn(bucket []byte) (int, error) {
 	var n int
 	err := d.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bOutbox).Stats().KeyN
+		if b := tx.Bucket(bucket); b != nil {
+			n = b.Stats().KeyN
+		}
 		return nil
 	})
 	return n, err

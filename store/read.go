@@ -31,6 +31,16 @@ func decodeIncident(n uint64, sv []byte) (incident.Incident, error) {
 	return inc, nil
 }
 
+// decodeIncidentAt decodes the incidents bucket's entry k, v.
+func decodeIncidentAt(k, v []byte) (uint64, incident.Incident, error) {
+	n, ok := btou(k)
+	if !ok {
+		return 0, incident.Incident{}, fmt.Errorf("incident key %x: %w", k, ErrCorrupt)
+	}
+	inc, err := decodeIncident(n, v)
+	return n, inc, err
+}
+
 // Get returns incident n, or ErrNotFound.
 func (d *DB) Get(n uint64) (incident.Incident, error) {
 	var inc incident.Incident
@@ -100,6 +110,19 @@ func (d *DB) List(limit int) ([]incident.Incident, error) {
 	return out, err
 }
 
+// decodeEvent checks and decodes incident n's sealed event at key k.
+func decodeEvent(n uint64, k, sv []byte) (incident.Event, error) {
+	var e incident.Event
+	raw, err := unseal(k, sv)
+	if err != nil {
+		return e, fmt.Errorf("%s event: %w", incident.ID(n), err)
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return e, fmt.Errorf("decode %s event %x: %v: %w", incident.ID(n), k, err, ErrCorrupt)
+	}
+	return e, nil
+}
+
 // Events returns incident n's timeline in Seq order; ErrNotFound when the
 // incident does not exist.
 func (d *DB) Events(n uint64) ([]incident.Event, error) {
@@ -114,13 +137,9 @@ func (d *DB) Events(n uint64) ([]incident.Event, error) {
 		}
 		out = make([]incident.Event, 0, eb.Stats().KeyN)
 		return eb.ForEach(func(k, sv []byte) error {
-			var e incident.Event
-			v, err := unseal(k, sv)
+			e, err := decodeEvent(n, k, sv)
 			if err != nil {
-				return fmt.Errorf("%s event: %w", incident.ID(n), err)
-			}
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("decode %s event %x: %v: %w", incident.ID(n), k, err, ErrCorrupt)
+				return err
 			}
 			out = append(out, e)
 			return nil

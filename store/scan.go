@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -47,11 +46,7 @@ func (d *DB) Scan(kinds []incident.EventKind, fn func(inc incident.Incident, eve
 				}
 				i++
 				after = append(after[:0], k...)
-				n, ok := btou(k)
-				if !ok {
-					return fmt.Errorf("incident key %x: %w", k, ErrCorrupt)
-				}
-				inc, err := decodeIncident(n, v)
+				n, inc, err := decodeIncidentAt(k, v)
 				if err != nil {
 					return err
 				}
@@ -64,13 +59,9 @@ func (d *DB) Scan(kinds []incident.EventKind, fn func(inc incident.Incident, eve
 						if len(needles) > 0 && !containsAny(sv, needles) {
 							return nil
 						}
-						raw, err := unseal(ek, sv)
+						e, err := decodeEvent(n, ek, sv)
 						if err != nil {
-							return fmt.Errorf("%s event: %w", incident.ID(n), err)
-						}
-						var e incident.Event
-						if err := json.Unmarshal(raw, &e); err != nil {
-							return fmt.Errorf("decode %s event %x: %v: %w", incident.ID(n), ek, err, ErrCorrupt)
+							return err
 						}
 						if len(kinds) > 0 && !hasKind(kinds, e.Kind) {
 							return nil
@@ -159,13 +150,9 @@ func (d *DB) LatestEvents(n uint64, kind incident.EventKind, limit int) ([]incid
 			if !bytes.Contains(sv, needle) {
 				continue
 			}
-			raw, err := unseal(k, sv)
+			e, err := decodeEvent(n, k, sv)
 			if err != nil {
-				return fmt.Errorf("%s event: %w", incident.ID(n), err)
-			}
-			var e incident.Event
-			if err := json.Unmarshal(raw, &e); err != nil {
-				return fmt.Errorf("decode %s event %x: %v: %w", incident.ID(n), k, err, ErrCorrupt)
+				return err
 			}
 			if e.Kind == kind {
 				out = append(out, e)

@@ -178,10 +178,7 @@ func upV2(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	if err := tx.DeleteBucket(bEvents); err != nil {
-		return err
-	}
-	eb, err := tx.CreateBucket(bEvents)
+	eb, err := recreate(tx, bEvents)
 	if err != nil {
 		return err
 	}
@@ -241,10 +238,7 @@ func downV2(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	if err := tx.DeleteBucket(bEvents); err != nil {
-		return err
-	}
-	flat, err := tx.CreateBucket(bEvents)
+	flat, err := recreate(tx, bEvents)
 	if err != nil {
 		return err
 	}
@@ -276,4 +270,13 @@ func countOpenByScan(tx *bolt.Tx) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// recreate replaces bucket name with an empty one, for a migration that rewrites
+// what it held.
+func recreate(tx *bolt.Tx, name []byte) (*bolt.Bucket, error) {
+	if err := tx.DeleteBucket(name); err != nil {
+		return nil, err
+	}
+	return tx.CreateBucket(name)
 }

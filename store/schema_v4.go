@@ -35,6 +35,19 @@ type member struct {
 
 // members splits a JSON object into its members, in order, values as
 // written.
+// incidentMembers unseals incident record k and splits it into its members.
+func incidentMembers(k, sv []byte) ([]member, error) {
+	raw, err := unseal(k, sv)
+	if err != nil {
+		return nil, fmt.Errorf("incidents: %w", err)
+	}
+	ms, err := members(raw)
+	if err != nil {
+		return nil, fmt.Errorf("incident %x: %w", k, err)
+	}
+	return ms, nil
+}
+
 func members(raw []byte) ([]member, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
@@ -89,13 +102,9 @@ func upV4(tx *bolt.Tx) error {
 	}
 	var all []rewrite
 	err = tx.Bucket(bIncidents).ForEach(func(k, sv []byte) error {
-		raw, err := unseal(k, sv)
+		ms, err := incidentMembers(k, sv)
 		if err != nil {
-			return fmt.Errorf("incidents: %w", err)
-		}
-		ms, err := members(raw)
-		if err != nil {
-			return fmt.Errorf("incident %x: %w", k, err)
+			return err
 		}
 		var rec SlackRecord
 		kept := ms[:0:0]
@@ -168,13 +177,9 @@ func downV4(tx *bolt.Tx) error {
 		if isv == nil {
 			return fmt.Errorf("slack %x: no such incident: %w", k, ErrCorrupt)
 		}
-		iraw, err := unseal(k, isv)
+		ms, err := incidentMembers(k, isv)
 		if err != nil {
-			return fmt.Errorf("incidents: %w", err)
-		}
-		ms, err := members(iraw)
-		if err != nil {
-			return fmt.Errorf("incident %x: %w", k, err)
+			return err
 		}
 		for _, key := range v3IncidentKeys {
 			field, ok := slackKeys[key]

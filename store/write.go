@@ -48,16 +48,7 @@ func (d *DB) CreateAsync(fn func(n uint64) (incident.Result, error)) *Commit {
 // A key, when not empty, is recorded in the same transaction; a key seen
 // already makes the commit a duplicate that writes nothing.
 func (d *DB) createAsync(key string, slack *SlackRecord, fn func(n uint64) (incident.Result, error)) *Commit {
-	c := &Commit{}
-	now := d.now()
-	c.req = d.submit(func(tx *bolt.Tx) error {
-		c.res, c.added, c.dup = incident.Result{}, 0, false
-		if key != "" {
-			if seenTx(tx, key, now) {
-				c.dup = true
-				return nil
-			}
-		}
+	return d.submitOnce(key, func(tx *bolt.Tx, c *Commit) error {
 		ib := tx.Bucket(bIncidents)
 		// Peek first so that a refusal writes nothing and leaves the rest
 		// of the group committing.
@@ -66,10 +57,8 @@ func (d *DB) createAsync(key string, slack *SlackRecord, fn func(n uint64) (inci
 		if err != nil {
 			return cleanError{err}
 		}
-		if got, err := ib.NextSequence(); err != nil {
+		if err := takeSequence(ib, n); err != nil {
 			return err
-		} else if got != n {
-			return fmt.Errorf("store: sequence moved from %d to %d: %w", n, got, ErrConflict)
 		}
 		if c.added, err = d.persist(tx, nil, n, &r); err != nil {
 			return err
@@ -79,16 +68,44 @@ func (d *DB) createAsync(key string, slack *SlackRecord, fn func(n uint64) (inci
 				return err
 			}
 		}
-		if key != "" {
-			if err := rememberTx(tx, key, now); err != nil {
-				return err
-			}
-		}
 		d.keepState(tx, r.Incident)
 		c.res = r
 		return nil
+	})
+}
+
+// submitOnce queues body for the group committer. A key, when not empty, is
+// recorded in the same transaction; a key seen already makes the commit a
+// duplicate that writes nothing (body is not called).
+func (d *DB) submitOnce(key string, body func(tx *bolt.Tx, c *Commit) error) *Commit {
+	c := &Commit{}
+	now := d.now()
+	c.req = d.submit(func(tx *bolt.Tx) error {
+		c.res, c.added, c.dup = incident.Result{}, 0, false
+		if key != "" && seenTx(tx, key, now) {
+			c.dup = true
+			return nil
+		}
+		if err := body(tx, c); err != nil {
+			return err
+		}
+		if key != "" {
+			return rememberTx(tx, key, now)
+		}
+		return nil
 	}, c.settle(d))
 	return c
+}
+
+// takeSequence takes incident number n, peeked before the decision, from ib's
+// sequence; ErrConflict when another write took it in between.
+func takeSequence(ib *bolt.Bucket, n uint64) error {
+	if got, err := ib.NextSequence(); err != nil {
+		return err
+	} else if got != n {
+		return fmt.Errorf("store: sequence moved from %d to %d: %w", n, got, ErrConflict)
+	}
+	return nil
 }
 
 // Apply loads incident n and calls fn with it in the same read-write
@@ -125,16 +142,7 @@ func (d *DB) ApplyOnce(key string, n uint64, fn func(incident.Incident) (inciden
 }
 
 func (d *DB) applyAsync(key string, n uint64, fn func(incident.Incident) (incident.Result, error)) *Commit {
-	c := &Commit{}
-	now := d.now()
-	c.req = d.submit(func(tx *bolt.Tx) error {
-		c.res, c.added, c.dup = incident.Result{}, 0, false
-		if key != "" {
-			if seenTx(tx, key, now) {
-				c.dup = true
-				return nil
-			}
-		}
+	return d.submitOnce(key, func(tx *bolt.Tx, c *Commit) error {
 		cur, err := d.stateTx(tx, n)
 		if err != nil {
 			return cleanError{err}
@@ -147,15 +155,9 @@ func (d *DB) applyAsync(key string, n uint64, fn func(incident.Incident) (incide
 			return err
 		}
 		d.keepState(tx, r.Incident)
-		if key != "" {
-			if err := rememberTx(tx, key, now); err != nil {
-				return err
-			}
-		}
 		c.res = r
 		return nil
-	}, c.settle(d))
-	return c
+	})
 }
 
 // Commit is a write handed to the group committer. Its outcome is known,
@@ -229,17 +231,8 @@ func (d *DB) EnqueueOnce(key string, eff incident.Effect) (bool, error) {
 		if err := rememberTx(tx, key, now); err != nil {
 			return err
 		}
-		xb := tx.Bucket(bOutbox)
-		id, err := xb.NextSequence()
-		if err != nil {
-			return err
-		}
-		v, err := json.Marshal(OutboxItem{ID: id, Effect: eff, Created: now.UTC()})
-		if err != nil {
-			return err
-		}
 		added = true
-		return xb.Put(u64(id), seal(u64(id), v))
+		return putItem(tx.Bucket(bOutbox), OutboxItem{Effect: eff, Created: now.UTC()})
 	})
 	if err != nil {
 		return false, err
@@ -372,15 +365,7 @@ func (d *DB) persist(tx *bolt.Tx, prev *incident.Incident, n uint64, res *incide
 			if xb == tx.Bucket(bOutbox) {
 				main++
 			}
-			id, err := xb.NextSequence()
-			if err != nil {
-				return 0, err
-			}
-			v, err := json.Marshal(OutboxItem{ID: id, Incident: n, Effect: eff, Created: created})
-			if err != nil {
-				return 0, fmt.Errorf("store: encode INC-%d effect: %w", n, err)
-			}
-			if err := xb.Put(u64(id), seal(u64(id), v)); err != nil {
+			if err := putItem(xb, OutboxItem{Incident: n, Effect: eff, Created: created}); err != nil {
 				return 0, err
 			}
 		}
@@ -389,6 +374,20 @@ func (d *DB) persist(tx *bolt.Tx, prev *incident.Incident, n uint64, res *incide
 		return 0, err
 	}
 	return main, nil
+}
+
+// putItem adds it to the outbox bucket xb under the bucket's next id.
+func putItem(xb *bolt.Bucket, it OutboxItem) error {
+	id, err := xb.NextSequence()
+	if err != nil {
+		return err
+	}
+	it.ID = id
+	v, err := json.Marshal(it)
+	if err != nil {
+		return fmt.Errorf("store: encode %s effect: %w", incident.ID(it.Incident), err)
+	}
+	return xb.Put(u64(id), seal(u64(id), v))
 }
 
 // seenTx reports whether key is remembered and not expired at now.
@@ -426,18 +425,25 @@ func expKey(exp uint64, key []byte) []byte {
 	return k
 }
 
-// pruneTx deletes up to max keys that expired at or before now, oldest
-// first, via the expiry index.
-func pruneTx(tx *bolt.Tx, now time.Time, max int) (int, error) {
-	db, xb := tx.Bucket(bDedupe), tx.Bucket(bDedupeExp)
+// expired returns up to max keys of b, an expiry-ordered bucket (expKey), that
+// expired at or before now, oldest first.
+func expired(b *bolt.Bucket, now time.Time, max int) [][]byte {
 	var victims [][]byte
-	c := xb.Cursor()
+	c := b.Cursor()
 	for k, _ := c.First(); k != nil && len(victims) < max; k, _ = c.Next() {
 		if len(k) < 8 || int64(binary.BigEndian.Uint64(k)) > now.UnixNano() {
 			break
 		}
 		victims = append(victims, bytes.Clone(k))
 	}
+	return victims
+}
+
+// pruneTx deletes up to max keys that expired at or before now, oldest
+// first, via the expiry index.
+func pruneTx(tx *bolt.Tx, now time.Time, max int) (int, error) {
+	db, xb := tx.Bucket(bDedupe), tx.Bucket(bDedupeExp)
+	victims := expired(xb, now, max)
 	for _, k := range victims {
 		if err := xb.Delete(k); err != nil {
 			return 0, err

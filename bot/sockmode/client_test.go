@@ -172,15 +172,7 @@ func TestRefreshOpensTheNewConnectionFirst(t *testing.T) {
 // away, waits longer after each refusal, and connects once a place is free.
 func TestTooManyWebsocketsBacksOff(t *testing.T) {
 	f := fake(t)
-	var others []*websocket.Conn
-	for i := 0; i < 10; i++ {
-		others = append(others, dialRaw(t, f))
-	}
-	defer func() {
-		for _, c := range others {
-			_ = c.Close()
-		}
-	}()
+	others := dialMany(t, f, 10)
 	min := 20 * time.Millisecond
 	r := start(t, f, Options{BackoffMin: min, BackoffMax: 5 * time.Second})
 	waitFor(t, "five refusals", func() bool { return f.RefusedConnections() >= 5 })
@@ -210,6 +202,21 @@ func TestTooManyWebsocketsBacksOff(t *testing.T) {
 	})
 }
 
+// dialMany opens n raw Socket Mode connections, closed when the test ends.
+func dialMany(t *testing.T, f *slackfake.Server, n int) []*websocket.Conn {
+	t.Helper()
+	var conns []*websocket.Conn
+	for range n {
+		conns = append(conns, dialRaw(t, f))
+	}
+	t.Cleanup(func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return conns
+}
+
 func dialRaw(t *testing.T, f *slackfake.Server) *websocket.Conn {
 	t.Helper()
 	api := slack.New(f.BotToken(), slack.OptionAPIURL(f.APIURL()), slack.OptionAppLevelToken(f.AppToken()))
@@ -235,15 +242,7 @@ func TestRefreshRefusedKeepsTheOldConnection(t *testing.T) {
 	r := start(t, f, Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
 	waitFor(t, "a connection", func() bool { return len(f.ConnIDs()) == 1 })
 	old := f.ConnIDs()[0]
-	var others []*websocket.Conn
-	for i := 0; i < 9; i++ {
-		others = append(others, dialRaw(t, f))
-	}
-	defer func() {
-		for _, c := range others {
-			_ = c.Close()
-		}
-	}()
+	dialMany(t, f, 9)
 	if err := f.DisconnectConn(old, slackfake.ReasonRefreshRequested); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
+	"github.com/firebreak-hq/firebreak/internal/logbuf"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 	"github.com/firebreak-hq/firebreak/store"
 )
@@ -349,7 +350,7 @@ func TestRunExitsWhenItsDatabaseIsReplaced(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		var out, errb syncBuffer
+		var out, errb logbuf.Buffer
 		code := run([]string{"run"}, &out, &errb, func(k string) string { return env[k] })
 		done <- result{code, errb.String()}
 	}()

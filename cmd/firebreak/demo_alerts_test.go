@@ -20,16 +20,8 @@ import (
 // alert of the group attaches instead of paging again.
 func TestDemoFireAlert(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	d, err := startDemo(ctx, demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := d.Close(); err != nil {
-			t.Errorf("closing the demo: %v", err)
-		}
-	}()
+	t.Cleanup(cancel) // after the demo's close, registered later
+	d := runDemo(ctx, t, demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond}, nil)
 	fire := func() map[string]any {
 		t.Helper()
 		resp, err := http.Post(d.URL+"api/fire-alert", "application/json", bytes.NewReader([]byte(`{"user":"`+slackfake.Alice+`"}`)))
@@ -106,11 +98,7 @@ func TestDemoFireAlert(t *testing.T) {
 // the page PagerDuty received.
 func TestDemoFireAlertInBrowser(t *testing.T) {
 	ctx := browser(t, 2*time.Minute)
-	d, err := startDemo(ctx, demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.Close() })
+	d := runDemo(ctx, t, demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond}, nil)
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)

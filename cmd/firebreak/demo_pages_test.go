@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
@@ -17,19 +16,7 @@ import (
 // SVG with a size, and the status page shows the incident's update.
 func TestDemoReportAndStatusInBrowser(t *testing.T) {
 	ctx := browser(t, 2*time.Minute)
-	var logs syncBuffer
-	d, err := startDemo(ctx, demoOptions{Addr: "127.0.0.1:0", Log: newLogger(&logs, zapcore.InfoLevel), CardInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Errorf("closing the demo: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("bot log:\n%s", logs.String())
-		}
-	})
+	d := runDemo(ctx, t, demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond}, nil)
 	slash := func(channel, text string) {
 		t.Helper()
 		if _, err := d.Slack.Slash(slackfake.Alice, channel, text); err != nil {

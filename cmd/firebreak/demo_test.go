@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/firebreak-hq/firebreak/internal/logbuf"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -116,26 +117,15 @@ func (c *storyClock) Advance(d time.Duration) chromedp.Action[chromedp.Void] {
 // 800 px.
 func TestDemoInBrowser(t *testing.T) {
 	ctx := browser(t, 3*time.Minute)
-	var logs syncBuffer
 	clock := &storyClock{}
 	// The product's default reminder timings, not the demo's short ones:
 	// the story spans forty minutes and is not about reminders.
 	env := map[string]string{"FIREBREAK_UPDATE_REMINDERS": "sev1=15m,sev2=30m,sev3=1h,sev4=2h", "FIREBREAK_VERIFY_WINDOW": "30m"}
-	d, err := startDemo(ctx, demoOptions{Addr: "127.0.0.1:0", Log: newLogger(&logs, zapcore.InfoLevel),
-		CardInterval: 20 * time.Millisecond, Now: clock.Now, Getenv: func(k string) string { return env[k] }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Errorf("closing the demo: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("bot log:\n%s", logs.String())
-			for _, u := range []string{slackfake.Alice, slackfake.Bob, slackfake.Carol} {
-				for _, e := range d.Slack.Ephemerals(u) {
-					t.Logf("ephemeral to %s: %s", u, e.Text)
-				}
+	d := runDemo(ctx, t, demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond,
+		Now: clock.Now, Getenv: func(k string) string { return env[k] }}, func(d *demoRun) {
+		for _, u := range []string{slackfake.Alice, slackfake.Bob, slackfake.Carol} {
+			for _, e := range d.Slack.Ephemerals(u) {
+				t.Logf("ephemeral to %s: %s", u, e.Text)
 			}
 		}
 	})
@@ -634,22 +624,28 @@ func TestDemoServesUntilCancelled(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// runDemo starts the demo for the test with its log captured, and closes it at cleanup;
+// when the test failed it logs the bot's log, then what more logs.
+func runDemo(ctx context.Context, t *testing.T, o demoOptions, more func(*demoRun)) *demoRun {
+	t.Helper()
+	logs := &logbuf.Buffer{}
+	o.Log = newLogger(logs, zapcore.InfoLevel)
+	d, err := startDemo(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Errorf("closing the demo: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("bot log:\n%s", logs.String())
+			if more != nil {
+				more(d)
+			}
+		}
+	})
+	return d
 }
 
 func listenLocal(t *testing.T) net.Listener {

@@ -37,6 +37,19 @@ func cmdDoctor(ctx context.Context, w io.Writer, getenv func(string) string) err
 	notChecked := func(what, why string) {
 		fmt.Fprintf(w, "%s %-22s not checked: %s\n", "--  ", what, why)
 	}
+	// reached reports a failed call to a service (unreachable, with the
+	// hint, or refused, with before+error+after) and is true when err is nil.
+	reached := func(what string, err error, service, variable, base, before, after string) bool {
+		if hint, unreachable := unreachableHint(err, service, variable, base); unreachable {
+			report(false, what, hint)
+			return false
+		}
+		if err != nil {
+			report(false, what, before+err.Error()+after)
+			return false
+		}
+		return true
+	}
 	cfg, err := app.FromEnv(getenv)
 	if err != nil {
 		report(false, "configuration", err.Error())
@@ -50,11 +63,7 @@ func cmdDoctor(ctx context.Context, w io.Writer, getenv func(string) string) err
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		auth, err := api.AuthTestContext(cctx)
 		cancel()
-		if hint, unreachable := unreachableHint(err, "Slack", "SLACK_API_URL", cfg.SlackAPIURL); unreachable {
-			report(false, "slack bot token", hint)
-		} else if err != nil {
-			report(false, "slack bot token", "auth.test failed: "+err.Error()+" — reinstall the app and copy the xoxb- token")
-		} else {
+		if reached("slack bot token", err, "Slack", "SLACK_API_URL", cfg.SlackAPIURL, "auth.test failed: ", " — reinstall the app and copy the xoxb- token") {
 			report(true, "slack bot token", "authenticated as "+auth.User+" in "+auth.Team)
 			missing, known := app.MissingScopesAt(cfg.SlackAPIURL, cfg.BotToken)
 			switch {
@@ -70,11 +79,7 @@ func cmdDoctor(ctx context.Context, w io.Writer, getenv func(string) string) err
 		cctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 		_, _, err = api.StartSocketModeContext(cctx)
 		cancel()
-		if hint, unreachable := unreachableHint(err, "Slack", "SLACK_API_URL", cfg.SlackAPIURL); unreachable {
-			report(false, "slack app token", hint)
-		} else if err != nil {
-			report(false, "slack app token", "apps.connections.open failed: "+err.Error()+" — enable Socket Mode and create an app-level token with connections:write")
-		} else {
+		if reached("slack app token", err, "Slack", "SLACK_API_URL", cfg.SlackAPIURL, "apps.connections.open failed: ", " — enable Socket Mode and create an app-level token with connections:write") {
 			report(true, "slack app token", "Socket Mode connection can be opened")
 		}
 	}
@@ -87,11 +92,7 @@ func cmdDoctor(ctx context.Context, w io.Writer, getenv func(string) string) err
 			err = gh.Check(cctx)
 			cancel()
 		}
-		if hint, unreachable := unreachableHint(err, "GitHub", "GITHUB_API_URL", cfg.GitHubAPIURL); unreachable {
-			report(false, "github", hint)
-		} else if err != nil {
-			report(false, "github", err.Error())
-		} else {
+		if reached("github", err, "GitHub", "GITHUB_API_URL", cfg.GitHubAPIURL, "", "") {
 			report(true, "github", "repository "+cfg.GitHubRepo+" reachable, labels ready")
 		}
 	}

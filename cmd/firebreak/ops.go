@@ -73,15 +73,24 @@ func cmdBackup(args []string, w io.Writer, getenv func(string) string) error {
 		return err
 	}
 	defer d.Close()
-	if err := d.BackupFile(abs); err != nil {
+	what, err := backupVerified(d, abs)
+	if err != nil {
 		return err
+	}
+	fmt.Fprintf(w, "backup %s: %s\n", abs, what)
+	return nil
+}
+
+// backupVerified writes src's backup to abs and verifies it, describing what it holds.
+func backupVerified(src interface{ BackupFile(string) error }, abs string) (string, error) {
+	if err := src.BackupFile(abs); err != nil {
+		return "", err
 	}
 	rep, err := store.Verify(abs)
 	if err != nil {
-		return fmt.Errorf("backup written but failed verification: %w", err)
+		return "", fmt.Errorf("backup written but failed verification: %w", err)
 	}
-	fmt.Fprintf(w, "backup %s: %s\n", abs, describe(rep))
-	return nil
+	return describe(rep), nil
 }
 
 func describe(r store.VerifyReport) string {

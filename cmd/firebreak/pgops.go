@@ -91,14 +91,11 @@ func pgBackup(dsn, out string, w io.Writer) error {
 		return err
 	}
 	defer src.Close()
-	if err := src.BackupFile(abs); err != nil {
+	what, err := backupVerified(src, abs)
+	if err != nil {
 		return err
 	}
-	rep, err := store.Verify(abs)
-	if err != nil {
-		return fmt.Errorf("backup written but failed verification: %w", err)
-	}
-	fmt.Fprintf(w, "backup %s of %s: %s\n", abs, src.Where(), describe(rep))
+	fmt.Fprintf(w, "backup %s of %s: %s\n", abs, src.Where(), what)
 	return nil
 }
 

@@ -1,10 +1,6 @@
 package app_test
 
 import (
-	"bytes"
-	"net"
-	"net/http"
-	"sort"
 	"testing"
 	"time"
 
@@ -16,12 +12,10 @@ import (
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := crashtest.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
 	return addr
 }
 
@@ -39,26 +33,15 @@ func TestPageSentOnceAcrossSIGKILL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pd, err := pagerdutyfake.New(pdKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pd.Close)
+	ws := newWorkspace(t)
+	pd := ws.withPagerDuty(t)
 	pd.Fail(pagerdutyfake.Hang, 1)
 	pd.Fail(pagerdutyfake.TimeoutAfterWrite, 1)
-
-	ws := newWorkspace(t)
 	addr := freeAddr(t)
 	ws.env["FIREBREAK_HTTP_ADDR"] = addr
 	ws.env["FIREBREAK_HOOK_TOKENS"] = "alertmanager=" + amToken
-	ws.env["PAGERDUTY_ROUTING_KEY"] = pdKey
-	ws.env["PAGERDUTY_EVENTS_URL"] = pd.URL
 	ws.env["FIREBREAK_PAGE_SEVERITIES"] = "sev3"
-	var env []string
-	for k, v := range ws.env {
-		env = append(env, k+"="+v)
-	}
-	sort.Strings(env)
+	env := ws.environ()
 
 	var proc *crashtest.Proc
 	start := func() {
@@ -84,16 +67,7 @@ func TestPageSentOnceAcrossSIGKILL(t *testing.T) {
 	})
 	start()
 
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/hooks/alertmanager", bytes.NewReader(amPayload("firing", "g", amAlert("firing", "fp1", "web-1"))))
-	req.Header.Set("Authorization", "Bearer "+amToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("hook answered %d", resp.StatusCode)
-	}
+	postAlertmanager(t, addr, amPayload("firing", "g", amAlert("firing", "fp1", "web-1")))
 
 	// 1: the page is in flight and PagerDuty has not processed it.
 	waitFor(t, 10*time.Second, "page held by PagerDuty", func() bool { return pd.InFlight() == 1 })

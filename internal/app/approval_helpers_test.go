@@ -3,6 +3,7 @@ package app_test
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
@@ -34,6 +35,31 @@ func (h *harness) approveButton(n uint64, step string) string {
 		return v != ""
 	})
 	return v
+}
+
+// carolJoins has carol join INC-1's channel and waits until her joining and bob's
+// (the responder invited at declaration) are on the timeline.
+func (h *harness) carolJoins(ch string) {
+	h.t.Helper()
+	if err := h.slack.Join(carol, ch); err != nil {
+		h.t.Fatal(err)
+	}
+	h.waitJoined(1, carol)
+	h.waitJoined(1, bob)
+}
+
+// takeLeadReminder moves the clock past the no-lead reminder of a sev1 declared with
+// no lead, runs the scheduler (which must send that reminder alone) and returns the
+// reminder's message in ch.
+func (h *harness) takeLeadReminder(ch string) slackfake.Message {
+	h.t.Helper()
+	h.clock.Advance(6 * time.Minute)
+	if n := h.tick(); n != 1 {
+		h.t.Fatalf("want the no-lead reminder only, sent %d", n)
+	}
+	var m slackfake.Message
+	h.eventually("take-lead reminder", func() bool { var ok bool; m, ok = h.messageWithAction(ch, "incident.take_lead"); return ok })
+	return m
 }
 
 // waitJoined waits until user's joining incident n's channel is on its

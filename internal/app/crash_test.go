@@ -6,20 +6,17 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
-	"slices"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/firebreak-hq/firebreak/bot"
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/crashtest"
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/store"
 )
 
 // crashRig runs the real binary against the fakes and kills it on demand.
@@ -52,22 +49,8 @@ func newCrashRig(t *testing.T) *crashRig {
 		t.Fatal(err)
 	}
 	ws := newWorkspace(t, slackfake.WithRedeliveryDelay(time.Second))
-	r := &crashRig{t: t, bin: bin, db: ws.env["FIREBREAK_DB"], slack: ws.slack, gh: ws.gh}
-	for k, v := range ws.env {
-		r.env = append(r.env, k+"="+v)
-	}
-	sort.Strings(r.env)
-	t.Cleanup(func() {
-		r.mu.Lock()
-		p := r.proc
-		r.mu.Unlock()
-		if p != nil {
-			_ = p.Kill()
-		}
-		if t.Failed() {
-			r.dumpLogs()
-		}
-	})
+	r := &crashRig{t: t, bin: bin, env: ws.environ(), db: ws.env["FIREBREAK_DB"], slack: ws.slack, gh: ws.gh}
+	killAtCleanup(t, func() []*crashtest.Proc { r.mu.Lock(); defer r.mu.Unlock(); return []*crashtest.Proc{r.proc} }, r.dumpLogs)
 	return r
 }
 
@@ -78,15 +61,7 @@ func (r *crashRig) dumpLogs() {
 	if r.proc != nil {
 		logs = append(logs, r.proc.Log())
 	}
-	if len(logs) > 3 {
-		logs = logs[len(logs)-3:]
-	}
-	for _, l := range logs {
-		if len(l) > 8000 {
-			l = "…" + l[len(l)-8000:]
-		}
-		r.t.Logf("bot log:\n%s", l)
-	}
+	logTail(r.t, logs, 3, 8000)
 }
 
 // start runs a new process on the database and waits for its socket.
@@ -134,10 +109,7 @@ func (r *crashRig) crash() {
 	k.gone = time.Now()
 	r.mu.Lock()
 	r.kills = append(r.kills, k)
-	r.logs = append(r.logs, p.Log())
-	if len(r.logs) > 3 {
-		r.logs = r.logs[1:]
-	}
+	r.logs = keepLast(append(r.logs, p.Log()), 3)
 	idx := len(r.kills) - 1
 	r.mu.Unlock()
 	r.start()
@@ -201,23 +173,6 @@ func (r *crashRig) settle(envID string) (slackfake.Ack, bool) {
 	return ack, acked
 }
 
-func (r *crashRig) slash(user, channel, text string) (string, bool) {
-	r.t.Helper()
-	id, err := r.slack.SendSlash(user, channel, text)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	a, ok := r.settle(id)
-	if !ok {
-		return "", false
-	}
-	var p struct {
-		Text string `json:"text"`
-	}
-	_ = json.Unmarshal(a.Payload, &p)
-	return p.Text, true
-}
-
 func (r *crashRig) killCount() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -278,167 +233,19 @@ func TestCrashSafety(t *testing.T) {
 	r.start()
 	began := time.Now()
 
-	stopKiller := make(chan struct{})
-	killerDone := make(chan struct{})
-	go func() {
-		defer close(killerDone)
-		for r.killCount() < kills {
-			// Between 30 ms and 1.2 s after the last restart: inside
-			// start-up, channel creation, card posting, bursts of commands.
-			d := time.Duration(30+killRNG.IntN(1170)) * time.Millisecond
-			select {
-			case <-stopKiller:
-				return
-			case <-time.After(d):
-			}
-			r.crash()
-		}
-	}()
-	defer func() {
-		close(stopKiller)
-		<-killerDone
-	}()
+	// Between 30 ms and 1.2 s after the last restart: inside start-up, channel creation,
+	// card posting, bursts of commands.
+	stopKiller := startKiller(kills, r.killCount,
+		func() time.Duration { return time.Duration(30+killRNG.IntN(1170)) * time.Millisecond },
+		r.crash)
+	defer stopKiller()
 
-	var (
-		exp      []expectation
-		acked    int
-		unacked  int
-		eventIDs = map[string]expectation{}
-	)
-	general := slackfake.GeneralChannelID
-	title := fmt.Sprintf("Crash drill %d", seed%100000)
-
-	// Declare until INC-1 exists; a declaration whose fate is unknown is
-	// looked up with list rather than repeated blindly.
-	for declared := false; !declared; {
-		reply, ok := r.slash(alice, general, "new sev2 "+title)
-		if ok {
-			acked++
-			if !strings.Contains(reply, "INC-1") {
-				t.Fatalf("declare reply %q", reply)
-			}
-			declared = true
-			break
-		}
-		unacked++
-		for {
-			list, ok := r.slash(alice, general, "list")
-			if !ok {
-				continue
-			}
-			declared = strings.Contains(list, "INC-1")
-			break
-		}
-	}
-	exp = append(exp, expectation{what: "declaration", kind: incident.EvDeclared, once: true,
-		match: func(e incident.Event) bool { return true }})
-
-	var ch slackfake.Channel
-	waitFor(t, 60*time.Second, "INC-1 channel", func() bool {
-		for _, c := range r.slack.Channels() {
-			if strings.HasPrefix(c.Name, "inc-1-") {
-				ch = c
-				return true
-			}
-		}
-		return false
-	})
-	var inc incident.Incident
-	inc.Number = 1
-	pb := mustPlaybook(t, "general")
-	var clickable []incident.StepDef
-	for _, s := range pb.Steps {
-		if !s.Approval {
-			clickable = append(clickable, s)
-		}
-	}
-
-	cardTS := func() string {
-		for _, p := range r.slack.Pins(ch.ID) {
-			if m, ok := r.slack.Message(ch.ID, p.TS); ok && m.User == slackfake.BotUserID {
-				return p.TS
-			}
-		}
-		return ""
-	}
-	waitFor(t, 60*time.Second, "INC-1 card pinned", func() bool { return cardTS() != "" })
-	// Only channel members may act on the card; carol joins as a person would.
-	if err := r.slack.Join(carol, ch.ID); err != nil {
-		t.Fatal(err)
-	}
-
+	d := newDrill(t, r.slack, r.gh, r.settle, r.killCount)
+	d.declare(fmt.Sprintf("new sev2 Crash drill %d", seed%100000))
+	d.awaitIncident(60 * time.Second)
 	// The script runs until the killer has done its work.
-	step := 0
-	for i := 0; r.killCount() < kills || i < 12; i++ {
-		if time.Since(began) > 8*time.Minute {
-			t.Fatalf("script still running after 8 minutes (%d kills)", r.killCount())
-		}
-		switch op := rng.IntN(10); {
-		case op < 5:
-			text := fmt.Sprintf("crash-note-%d", i)
-			reply, ok := r.slash(alice, ch.ID, "note "+text)
-			if !ok {
-				unacked++
-				continue
-			}
-			acked++
-			if !strings.Contains(reply, "Note added") {
-				t.Errorf("note %d acked with %q", i, reply)
-				continue
-			}
-			exp = append(exp, expectation{what: "note " + text, kind: incident.EvNote, once: true,
-				match: func(e incident.Event) bool { return e.Text == text }})
-		case op < 6:
-			text := fmt.Sprintf("crash-followup-%d", i)
-			reply, ok := r.slash(bob, ch.ID, "followup "+text)
-			if !ok {
-				unacked++
-				continue
-			}
-			acked++
-			if !strings.Contains(reply, "Follow-up") {
-				t.Errorf("followup %d acked with %q", i, reply)
-				continue
-			}
-			exp = append(exp, expectation{what: "followup " + text, kind: incident.EvFollowup, once: true,
-				match: func(e incident.Event) bool { return e.Text == text }})
-		case op < 8:
-			// A 📌 reaction: an events_api envelope, redelivered until acked.
-			ts, err := r.slack.PostAsUser(bob, ch.ID, fmt.Sprintf("crash-pin-%d", i))
-			if err != nil {
-				t.Fatal(err)
-			}
-			id := r.slack.Event(map[string]any{"type": "reaction_added", "user": bob, "reaction": "pushpin", "item_user": bob,
-				"item": map[string]any{"type": "message", "channel": ch.ID, "ts": ts}, "event_ts": ts})
-			eventIDs[id] = expectation{what: "pin " + ts, kind: incident.EvMessagePinned, once: true,
-				match: func(e incident.Event) bool { return e.Fields["ts"] == ts }}
-		default:
-			if step >= len(clickable) {
-				continue
-			}
-			ts := cardTS()
-			if ts == "" {
-				continue
-			}
-			s := clickable[step]
-			id, err := r.slack.SendClick(carol, ch.ID, ts, "step.done", "INC-1:"+s.ID)
-			if err != nil {
-				step++ // the card no longer offers it: done by an earlier click
-				continue
-			}
-			if _, ok := r.settle(id); !ok {
-				unacked++
-				continue
-			}
-			acked++
-			step++
-			exp = append(exp, expectation{what: "step.done " + s.ID, kind: incident.EvStepDone, once: true,
-				match: func(e incident.Event) bool { return e.Fields["step"] == s.ID }})
-		}
-	}
-	close(stopKiller)
-	<-killerDone
-	stopKiller = make(chan struct{})
+	d.script(rng, kills, "crash", began, 8*time.Minute)
+	stopKiller()
 
 	// Let the redeliveries of 📌 events (1 s apart, three times) run out
 	// before closing: a pin that reaches a closed incident is refused.
@@ -446,158 +253,22 @@ func TestCrashSafety(t *testing.T) {
 		return redeliveriesDone(r.slack.Envelopes())
 	})
 
-	// Close, retrying a close whose fate is unknown.
-	for {
-		reply, ok := r.slash(alice, ch.ID, "close --force crash drill complete")
-		if !ok {
-			unacked++
-			continue
-		}
-		acked++
-		if !strings.Contains(reply, "closed") {
-			t.Fatalf("close reply %q", reply)
-		}
-		break
-	}
-	exp = append(exp, expectation{what: "close", kind: incident.EvClosed, once: true, match: func(incident.Event) bool { return true }})
-
+	d.close("crash drill complete")
 	waitFor(t, 90*time.Second, "postmortem issue filed", func() bool { return len(r.gh.Issues("acme", "ops")) > 0 })
-	ackedEvents := map[string]bool{}
-	for _, a := range r.slack.Acks() {
-		if a.EventID != "" {
-			ackedEvents[a.EventID] = true
-		}
-	}
-	for id, e := range eventIDs {
-		if ackedEvents[id] {
-			acked++
-			exp = append(exp, e)
-		} else {
-			unacked++
-		}
-	}
+	d.countEvents()
 
 	// The card must end showing the stored state. Stop cleanly, compare,
 	// and give the executor another run if it had not finished.
-	var evs []incident.Event
-	var storedCard string
-	for attempt := 0; ; attempt++ {
-		r.stop()
-		db, err := app.OpenStore(r.db, false, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inc, err = db.Get(1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, err := db.Slack(1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		storedCard = rec.CardTS
-		evs, err = db.Events(1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pending, _ := db.Pending(100)
-		if err := db.Check(); err != nil {
-			t.Errorf("store consistency: %v", err)
-		}
-		_ = db.Close()
-		card, ok := r.slack.Message(ch.ID, storedCard)
-		if ok && len(pending) == 0 && sameBlocks(t, card.BlocksDecoded, bot.CardBlocks(inc, time.UTC)) {
-			break
-		}
-		if attempt == 10 {
-			t.Fatalf("card never matched the stored state; %d effects pending", len(pending))
-		}
-		r.start()
-		time.Sleep(time.Second)
-	}
-
-	// Every acknowledged action is on the timeline, exactly once.
-	losses, dups := 0, 0
-	for _, x := range exp {
-		n := 0
-		for _, e := range evs {
-			if e.Kind == x.kind && x.match(e) {
-				n++
-			}
-		}
-		switch {
-		case n == 0:
-			losses++
-			t.Errorf("LOST: acknowledged %s is not on the timeline", x.what)
-		case n > 1 && x.once:
-			dups++
-			t.Errorf("DUPLICATE: %s is on the timeline %d times", x.what, n)
-		}
-	}
-	if inc.Status != incident.StatusClosed || inc.PostmortemURL == "" {
-		t.Errorf("final state %s, postmortem %q", inc.Status, inc.PostmortemURL)
-	}
-	if n := countKind(evs, incident.EvPostmortem); n != 1 {
-		t.Errorf("%d postmortem events, want 1", n)
-	}
-
-	// One channel, one card (posted once, pinned), one issue.
-	var chans []string
-	for _, c := range r.slack.Channels() {
-		if strings.HasPrefix(c.Name, "inc-") {
-			chans = append(chans, c.Name)
-		}
-	}
-	if len(chans) != 1 {
-		t.Errorf("incident channels %v, want exactly one", chans)
-	}
-	cards := 0
-	for _, m := range r.slack.Messages(ch.ID) {
-		if m.User == slackfake.BotUserID && strings.Contains(string(m.Blocks), `"card:INC-1"`) {
-			cards++
-			if m.TS != storedCard {
-				t.Errorf("a second card %s besides %s", m.TS, storedCard)
-			}
-		}
-	}
-	pinned := 0
-	for _, p := range r.slack.Pins(ch.ID) {
-		if p.TS == storedCard {
-			pinned++
-		}
-	}
-	if cards != 1 || pinned != 1 {
-		t.Errorf("cards posted %d, card pinned %d; want 1 and 1", cards, pinned)
-	}
-	// One postmortem, and each follow-up filed as its own issue once,
-	// across every kill.
-	var issues []githubfake.Issue
-	followups := map[string]int{}
-	for _, is := range r.gh.Issues("acme", "ops") {
-		if slices.Contains(is.Labels, "follow-up") {
-			marker, _, _ := strings.Cut(is.Body, "\n")
-			followups[marker]++
-			continue
-		}
-		issues = append(issues, is)
-	}
-	if _, stored := r.gh.IssueCreates(); len(issues) != 1 || stored != 1+len(followups) {
-		t.Errorf("%d postmortem issues (%d issues stored), want exactly one and %d follow-ups", len(issues), stored, len(followups))
-	}
-	for m, n := range followups {
-		if n != 1 {
-			t.Errorf("follow-up %s filed %d times", m, n)
-		}
-	}
-	if len(followups) != len(inc.Followups) {
-		t.Errorf("%d follow-up issues for %d follow-ups", len(followups), len(inc.Followups))
-	}
+	inc, evs, storedCard := d.finalState(r.stop, r.start, func() (store.Store, error) {
+		return app.OpenStore(r.db, false, nil, nil)
+	})
+	losses, dups := d.verify(inc, evs, storedCard)
 
 	r.mu.Lock()
 	runs := r.runs
 	r.mu.Unlock()
 	t.Logf("crash run result: seed=%d kills=%d processes=%d acked=%d unacked=%d expectations=%d losses=%d duplicates=%d elapsed=%s",
-		seed, r.killCount(), runs, acked, unacked, len(exp), losses, dups, time.Since(began).Round(time.Second))
+		seed, r.killCount(), runs, d.acked, d.unacked, len(d.exp), losses, dups, time.Since(began).Round(time.Second))
 }
 
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {

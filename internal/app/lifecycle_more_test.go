@@ -1,11 +1,9 @@
 package app_test
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
+	"github.com/firebreak-hq/firebreak/internal/logbuf"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 	"github.com/firebreak-hq/firebreak/store"
 )
@@ -187,7 +186,7 @@ func TestSecondRunOnSameDBFails(t *testing.T) {
 func TestTokensNeverLogged(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	var buf syncBuffer
+	var buf logbuf.Buffer
 	h.stop()
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(&buf), zapcore.DebugLevel))
 	a, err := app.New(h.cfg, app.Options{Logger: log})
@@ -208,19 +207,6 @@ func TestTokensNeverLogged(t *testing.T) {
 		t.Fatal("nothing was logged; the check proves nothing")
 	}
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-func (s *syncBuffer) Len() int       { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Len() }
 
 // TestSlowPinnedTextArrivesLater: when Slack is too slow to return a
 // 📌-reacted message within the ack deadline, the pin is recorded at once
@@ -276,13 +262,7 @@ func TestAmbiguousPostNotRepeated(t *testing.T) {
 	h.expectEphemeral(alice, ":rotating_light: *INC-1* declared: CDN purge failing\n<#"+inc.Channel+"> is ready. Work the incident there; everything said in it becomes the record.\n\n"+
 		"*Next steps*\n1. Take the lead or hand it on: `/incident lead @name`.\n2. Say what you know so far: `/incident update &lt;what is affected, since when&gt;`.\n"+
 		"3. Work the checklist on the pinned card, starting with *Stop the bleeding*.")
-	failed := 0
-	for _, c := range h.slack.Calls("chat.postMessage") {
-		if c.Error == "http_502" {
-			failed++
-		}
-	}
-	if failed != 2 {
+	if failed := count(h.slack.Calls("chat.postMessage"), func(c slackfake.Call) bool { return c.Error == "http_502" }); failed != 2 {
 		t.Fatalf("the fault was not exercised: %d failed posts", failed)
 	}
 }

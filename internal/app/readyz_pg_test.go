@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 )
 
 // TestReadyzDoesNotCountTheStore: on PostgreSQL, /readyz and /metrics answer while the
@@ -19,7 +20,7 @@ import (
 // when the store's own counter cannot be read.
 func TestReadyzDoesNotCountTheStore(t *testing.T) {
 	ws := newWorkspace(t)
-	dsn := pgSchema(t, "readyz")
+	dsn := pgtest.URL(t)
 	ws.env["FIREBREAK_DB"] = dsn
 	rep := startReplicasHTTP(t, ws, 1, true)[0]
 	if _, err := ws.slack.Slash(alice, slackfake.GeneralChannelID, "new sev3 Probe drill"); err != nil {

@@ -260,12 +260,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 			t.Fatal(err)
 		}
 		update := "Export job restarted on a new worker"
-		h.slash(alice, inc.Channel, "update "+update)
-		h.eventually("the lead told how to invite the bot back", func() bool { return len(h.dmsTo(carol)) == 1 })
-		if h.pending() == 0 {
-			t.Fatal("the update was dropped")
-		}
-		h.waitPostponed()
+		h.updatePostponed(alice, inc.Channel, update)
 		if err := h.slack.Invite(carol, inc.Channel, slackfake.BotUserID); err != nil {
 			t.Fatal(err)
 		}
@@ -440,12 +435,7 @@ func TestRealSlackPostingRestricted(t *testing.T) {
 		t.Fatal(err)
 	}
 	update := "Cache size doubled; evictions stopped"
-	h.slash(carol, inc.Channel, "update "+update)
-	h.eventually("the lead told", func() bool { return len(h.dmsTo(carol)) == 1 })
-	if h.pending() == 0 {
-		t.Fatal("the update was dropped")
-	}
-	h.waitPostponed()
+	h.updatePostponed(carol, inc.Channel, update)
 	if err := h.slack.RestrictPosting(inc.Channel, false); err != nil {
 		t.Fatal(err)
 	}
@@ -455,4 +445,16 @@ func TestRealSlackPostingRestricted(t *testing.T) {
 		t.Fatalf("update announced %d times and posted %d times, want once each", a, c)
 	}
 	golden(t, "realslack/posting_restricted", h.transcript(nil, carol))
+}
+
+// updatePostponed posts an update that Slack cannot take yet: carol, the lead, is told
+// by DM what to do, and the update waits in the outbox, postponed, rather than dropped.
+func (h *harness) updatePostponed(user, channel, update string) {
+	h.t.Helper()
+	h.slash(user, channel, "update "+update)
+	h.eventually("the lead told", func() bool { return len(h.dmsTo(carol)) == 1 })
+	if h.pending() == 0 {
+		h.t.Fatal("the update was dropped")
+	}
+	h.waitPostponed()
 }

@@ -42,12 +42,7 @@ func TestRemindersThroughSlack(t *testing.T) {
 	h, inc := startDeclared(t, "new sev1 Login failing everywhere")
 	ch := inc.Channel
 
-	h.clock.Advance(6 * time.Minute)
-	if n := h.tick(); n != 1 {
-		t.Fatalf("want the no-lead reminder only, sent %d", n)
-	}
-	var m slackfake.Message
-	h.eventually("take-lead reminder", func() bool { var ok bool; m, ok = h.messageWithAction(ch, "incident.take_lead"); return ok })
+	m := h.takeLeadReminder(ch)
 	if _, err := h.slack.Click(bob, ch, m.TS, "incident.take_lead", "INC-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -128,13 +123,7 @@ func TestReminderAfterRestart(t *testing.T) {
 		_, ok := h.messageWithAction(inc.Channel, "reminder.snooze")
 		return ok
 	})
-	n := 0
-	for _, m := range h.slack.Messages(inc.Channel) {
-		if cardHasAction(m, "reminder.snooze", "INC-1") {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := count(h.slack.Messages(inc.Channel), func(m slackfake.Message) bool { return cardHasAction(m, "reminder.snooze", "INC-1") }); n != 1 {
 		t.Fatalf("want exactly one nudge, got %d", n)
 	}
 }

@@ -1,76 +1,25 @@
 package app_test
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"os"
-	"slices"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/firebreak-hq/firebreak/bot"
-	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/crashtest"
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/store"
 	"github.com/firebreak-hq/firebreak/store/pgstore"
+	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 )
 
 // replicaCount is how many `firebreak run` processes share the database.
 const replicaCount = 3
-
-// pgSchema makes a schema of its own for one test on FIREBREAK_TEST_POSTGRES, drops it at
-// the end, and returns the URL that puts it first on the search_path. The test is skipped,
-// saying how to run it, when the variable is unset.
-func pgSchema(t *testing.T, name string) string {
-	t.Helper()
-	base := os.Getenv("FIREBREAK_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("FIREBREAK_TEST_POSTGRES is not set: point it at a PostgreSQL 13+ database, e.g. FIREBREAK_TEST_POSTGRES='postgres://postgres@127.0.0.1:5432/test?sslmode=disable', to run the replica tests")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("FIREBREAK_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	schema := fmt.Sprintf("fb_%s_%d_%d", name, os.Getpid(), time.Now().UnixNano()%1e9)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // replicaRig runs replicaCount processes of the real binary on one PostgreSQL schema, with
 // the fake Slack dealing every envelope to one of their connections at random.
@@ -95,42 +44,24 @@ type replicaRig struct {
 
 func newReplicaRig(t *testing.T, seed uint64) *replicaRig {
 	t.Helper()
-	dsn := pgSchema(t, "replicas")
+	dsn := pgtest.URL(t)
 	bin, err := crashtest.Build("../..", "./cmd/firebreak", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	pd, err := pagerdutyfake.New(pdKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pd.Close)
 	ws := newWorkspace(t, slackfake.WithRedeliveryDelay(time.Second), slackfake.WithSeed(int64(seed)))
+	pd := ws.withPagerDuty(t)
 	ws.env["FIREBREAK_DB"] = dsn
-	ws.env["PAGERDUTY_ROUTING_KEY"] = pdKey
-	ws.env["PAGERDUTY_EVENTS_URL"] = pd.URL
 	ws.env["FIREBREAK_PAGE_SEVERITIES"] = "sev1"
 	// A killed replica's claimed effects are taken over after 5 s rather than 30 s, so the
 	// run exercises the takeover often and stays short.
 	ws.env["FIREBREAK_CLAIM_LEASE"] = "5s"
-	r := &replicaRig{t: t, bin: bin, dsn: dsn, slack: ws.slack, gh: ws.gh, pd: pd, announce: ws.announce}
-	for k, v := range ws.env {
-		r.env = append(r.env, k+"="+v)
-	}
-	sort.Strings(r.env)
-	t.Cleanup(func() {
+	r := &replicaRig{t: t, bin: bin, env: ws.environ(), dsn: dsn, slack: ws.slack, gh: ws.gh, pd: pd, announce: ws.announce}
+	killAtCleanup(t, func() []*crashtest.Proc {
 		r.mu.Lock()
-		procs := r.procs
-		r.mu.Unlock()
-		for _, p := range procs {
-			if p != nil {
-				_ = p.Kill()
-			}
-		}
-		if t.Failed() {
-			r.dumpLogs()
-		}
-	})
+		defer r.mu.Unlock()
+		return append([]*crashtest.Proc(nil), r.procs[:]...)
+	}, r.dumpLogs)
 	return r
 }
 
@@ -143,12 +74,7 @@ func (r *replicaRig) dumpLogs() {
 			logs = append(logs, p.Log())
 		}
 	}
-	for _, l := range logs[max(0, len(logs)-4):] {
-		if len(l) > 6000 {
-			l = "…" + l[len(l)-6000:]
-		}
-		r.t.Logf("bot log:\n%s", l)
-	}
+	logTail(r.t, logs, 4, 6000)
 }
 
 func (r *replicaRig) live() int {
@@ -209,10 +135,7 @@ func (r *replicaRig) crash(i int) {
 	}
 	r.mu.Lock()
 	r.kills++
-	r.logs = append(r.logs, p.Log())
-	if len(r.logs) > 3 {
-		r.logs = r.logs[1:]
-	}
+	r.logs = keepLast(append(r.logs, p.Log()), 3)
 	r.mu.Unlock()
 	r.start(i)
 }
@@ -296,23 +219,6 @@ func (r *replicaRig) settle(envID string) (slackfake.Ack, bool) {
 	return ack, acked
 }
 
-func (r *replicaRig) slash(user, channel, text string) (string, bool) {
-	r.t.Helper()
-	id, err := r.slack.SendSlash(user, channel, text)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	a, ok := r.settle(id)
-	if !ok {
-		return "", false
-	}
-	var p struct {
-		Text string `json:"text"`
-	}
-	_ = json.Unmarshal(a.Payload, &p)
-	return p.Text, true
-}
-
 func replicaKills(t *testing.T) int {
 	if v := os.Getenv("FIREBREAK_REPLICA_KILLS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -348,317 +254,47 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 	}
 	var began time.Time
 
-	var (
-		exp      []expectation
-		acked    int
-		unacked  int
-		eventIDs = map[string]expectation{}
-	)
-	title := fmt.Sprintf("Replica drill %d", seed%100000)
-	for declared := false; !declared; {
-		reply, ok := r.slash(alice, slackfake.GeneralChannelID, "new sev1 "+title)
-		if ok {
-			acked++
-			if !strings.Contains(reply, "INC-1") {
-				t.Fatalf("declare reply %q", reply)
-			}
-			break
-		}
-		unacked++
-		for {
-			list, ok := r.slash(alice, slackfake.GeneralChannelID, "list")
-			if !ok {
-				continue
-			}
-			declared = strings.Contains(list, "INC-1")
-			break
-		}
-	}
-	exp = append(exp, expectation{what: "declaration", kind: incident.EvDeclared, once: true,
-		match: func(incident.Event) bool { return true }})
-
-	var ch slackfake.Channel
-	waitFor(t, 90*time.Second, "INC-1 channel", func() bool {
-		for _, c := range r.slack.Channels() {
-			if strings.HasPrefix(c.Name, "inc-1-") {
-				ch = c
-				return true
-			}
-		}
-		return false
-	})
-	cardTS := func() string {
-		for _, p := range r.slack.Pins(ch.ID) {
-			if m, ok := r.slack.Message(ch.ID, p.TS); ok && m.User == slackfake.BotUserID {
-				return p.TS
-			}
-		}
-		return ""
-	}
-	waitFor(t, 90*time.Second, "INC-1 card pinned", func() bool { return cardTS() != "" })
-	if err := r.slack.Join(carol, ch.ID); err != nil {
-		t.Fatal(err)
-	}
+	d := newDrill(t, r.slack, r.gh, r.settle, r.killCount)
+	d.declare(fmt.Sprintf("new sev1 Replica drill %d", seed%100000))
+	d.awaitIncident(90 * time.Second)
 	// The kills start once the incident is up and busy: its card pinned, people acting.
 	began = time.Now()
-	stopKiller := make(chan struct{})
-	killerDone := make(chan struct{})
-	go func() {
-		defer close(killerDone)
-		for r.killCount() < kills {
-			d := time.Duration(30+killRNG.IntN(600)) * time.Millisecond
-			select {
-			case <-stopKiller:
-				return
-			case <-time.After(d):
-			}
+	stop := startKiller(kills, r.killCount,
+		func() time.Duration { return time.Duration(30+killRNG.IntN(600)) * time.Millisecond },
+		func() {
 			// One time in three Slack refreshes a connection instead: the replica must
 			// open its next one before the old one closes, acking throughout.
 			if killRNG.IntN(3) == 0 {
 				r.refresh(killRNG.IntN(replicaCount + 1))
-				continue
+				return
 			}
 			r.crash(killRNG.IntN(replicaCount))
-		}
-	}()
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			close(stopKiller)
-			<-killerDone
-		}
-	}
+		})
 	defer stop()
 
-	var clickable []incident.StepDef
-	for _, s := range mustPlaybook(t, "general").Steps {
-		if !s.Approval {
-			clickable = append(clickable, s)
-		}
-	}
-
-	step := 0
-	for i := 0; r.killCount() < kills || i < 12; i++ {
-		if time.Since(began) > 6*time.Minute {
-			t.Fatalf("script still running after 6 minutes (%d kills)", r.killCount())
-		}
-		switch op := rng.IntN(10); {
-		case op < 5:
-			text := fmt.Sprintf("replica-note-%d", i)
-			reply, ok := r.slash(alice, ch.ID, "note "+text)
-			if !ok {
-				unacked++
-				continue
-			}
-			acked++
-			if !strings.Contains(reply, "Note added") {
-				t.Errorf("note %d acked with %q", i, reply)
-				continue
-			}
-			exp = append(exp, expectation{what: "note " + text, kind: incident.EvNote, once: true,
-				match: func(e incident.Event) bool { return e.Text == text }})
-		case op < 6:
-			text := fmt.Sprintf("replica-followup-%d", i)
-			reply, ok := r.slash(bob, ch.ID, "followup "+text)
-			if !ok {
-				unacked++
-				continue
-			}
-			acked++
-			if !strings.Contains(reply, "Follow-up") {
-				t.Errorf("followup %d acked with %q", i, reply)
-				continue
-			}
-			exp = append(exp, expectation{what: "followup " + text, kind: incident.EvFollowup, once: true,
-				match: func(e incident.Event) bool { return e.Text == text }})
-		case op < 8:
-			ts, err := r.slack.PostAsUser(bob, ch.ID, fmt.Sprintf("replica-pin-%d", i))
-			if err != nil {
-				t.Fatal(err)
-			}
-			id := r.slack.Event(map[string]any{"type": "reaction_added", "user": bob, "reaction": "pushpin", "item_user": bob,
-				"item": map[string]any{"type": "message", "channel": ch.ID, "ts": ts}, "event_ts": ts})
-			eventIDs[id] = expectation{what: "pin " + ts, kind: incident.EvMessagePinned, once: true,
-				match: func(e incident.Event) bool { return e.Fields["ts"] == ts }}
-		default:
-			if step >= len(clickable) {
-				continue
-			}
-			ts := cardTS()
-			if ts == "" {
-				continue
-			}
-			s := clickable[step]
-			id, err := r.slack.SendClick(carol, ch.ID, ts, "step.done", "INC-1:"+s.ID)
-			if err != nil {
-				step++
-				continue
-			}
-			if _, ok := r.settle(id); !ok {
-				unacked++
-				continue
-			}
-			acked++
-			step++
-			exp = append(exp, expectation{what: "step.done " + s.ID, kind: incident.EvStepDone, once: true,
-				match: func(e incident.Event) bool { return e.Fields["step"] == s.ID }})
-		}
-	}
+	d.script(rng, kills, "replica", began, 6*time.Minute)
 	stop()
 
 	waitFor(t, 30*time.Second, "every event acked or redelivered for the last time", func() bool {
 		return redeliveriesDone(r.slack.Envelopes())
 	})
-	for {
-		reply, ok := r.slash(alice, ch.ID, "close --force replica drill complete")
-		if !ok {
-			unacked++
-			continue
-		}
-		acked++
-		if !strings.Contains(reply, "closed") {
-			t.Fatalf("close reply %q", reply)
-		}
-		break
-	}
-	exp = append(exp, expectation{what: "close", kind: incident.EvClosed, once: true, match: func(incident.Event) bool { return true }})
+	d.close("replica drill complete")
 	waitFor(t, 120*time.Second, "postmortem issue filed", func() bool { return len(r.gh.Issues("acme", "ops")) > 0 })
 	waitFor(t, 120*time.Second, "the page", func() bool { return len(r.pd.Alerts()) > 0 })
-	ackedEvents := map[string]bool{}
-	for _, a := range r.slack.Acks() {
-		if a.EventID != "" {
-			ackedEvents[a.EventID] = true
-		}
-	}
-	for id, e := range eventIDs {
-		if ackedEvents[id] {
-			acked++
-			exp = append(exp, e)
-		} else {
-			unacked++
-		}
-	}
+	d.countEvents()
 
 	// The card must end showing the stored state: stop every replica, compare, and give one
 	// replica another run if the outbox had not drained.
-	var (
-		inc        incident.Incident
-		evs        []incident.Event
-		storedCard string
-	)
-	for attempt := 0; ; attempt++ {
-		r.stopAll()
-		db, err := pgstore.Open(r.dsn, pgstore.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		inc, err = db.Get(1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, err := db.Slack(1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		storedCard = rec.CardTS
-		evs, err = db.Events(1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		depth, _ := db.OutboxDepth()
-		pages, _ := db.PageOutbox().Depth()
-		if err := db.Check(); err != nil {
-			t.Errorf("store check: %v", err)
-		}
-		_ = db.Close()
-		card, ok := r.slack.Message(ch.ID, storedCard)
-		if ok && depth == 0 && pages == 0 && sameBlocks(t, card.BlocksDecoded, bot.CardBlocks(inc, time.UTC)) {
-			break
-		}
-		if attempt == 10 {
-			t.Fatalf("card never matched the stored state; %d effects and %d pages pending", depth, pages)
-		}
-		r.start(0)
-		time.Sleep(time.Second)
-	}
-
-	losses, dups := 0, 0
-	for _, x := range exp {
-		n := 0
-		for _, e := range evs {
-			if e.Kind == x.kind && x.match(e) {
-				n++
-			}
-		}
-		switch {
-		case n == 0:
-			losses++
-			t.Errorf("LOST: acknowledged %s is not on the timeline", x.what)
-		case n > 1 && x.once:
-			dups++
-			t.Errorf("DUPLICATE: %s is on the timeline %d times", x.what, n)
-		}
-	}
-	if inc.Status != incident.StatusClosed || inc.PostmortemURL == "" {
-		t.Errorf("final state %s, postmortem %q", inc.Status, inc.PostmortemURL)
-	}
-	if n := countKind(evs, incident.EvPostmortem); n != 1 {
-		t.Errorf("%d postmortem events, want 1", n)
-	}
-	var chans []string
-	for _, c := range r.slack.Channels() {
-		if strings.HasPrefix(c.Name, "inc-") {
-			chans = append(chans, c.Name)
-		}
-	}
-	if len(chans) != 1 {
-		t.Errorf("incident channels %v, want exactly one", chans)
-	}
-	cards, pinned := 0, 0
-	for _, m := range r.slack.Messages(ch.ID) {
-		if m.User == slackfake.BotUserID && strings.Contains(string(m.Blocks), `"card:INC-1"`) {
-			cards++
-			if m.TS != storedCard {
-				t.Errorf("a second card %s besides %s", m.TS, storedCard)
-			}
-		}
-	}
-	for _, p := range r.slack.Pins(ch.ID) {
-		if p.TS == storedCard {
-			pinned++
-		}
-	}
-	if cards != 1 || pinned != 1 {
-		t.Errorf("cards posted %d, card pinned %d; want 1 and 1", cards, pinned)
-	}
-	var issues []githubfake.Issue
-	followups := map[string]int{}
-	for _, is := range r.gh.Issues("acme", "ops") {
-		if slices.Contains(is.Labels, "follow-up") {
-			marker, _, _ := strings.Cut(is.Body, "\n")
-			followups[marker]++
-			continue
-		}
-		issues = append(issues, is)
-	}
-	if _, stored := r.gh.IssueCreates(); len(issues) != 1 || stored != 1+len(followups) {
-		t.Errorf("%d postmortem issues (%d issues stored), want exactly one and %d follow-ups", len(issues), stored, len(followups))
-	}
-	for m, n := range followups {
-		if n != 1 {
-			t.Errorf("follow-up %s filed %d times", m, n)
-		}
-	}
-	if len(followups) != len(inc.Followups) {
-		t.Errorf("%d follow-up issues for %d follow-ups", len(followups), len(inc.Followups))
-	}
+	inc, evs, storedCard := d.finalState(r.stopAll, func() { r.start(0) }, func() (store.Store, error) {
+		return pgstore.Open(r.dsn, pgstore.Options{})
+	})
+	losses, dups := d.verify(inc, evs, storedCard)
 	if n := len(r.pd.Alerts()); n != 1 {
 		t.Errorf("%d PagerDuty alerts for one sev1, want 1", n)
 	}
 	// Every message the bot posted in the incident's channel and in the announce channel
 	// was posted once: no effect was performed twice across replicas and kills.
-	for _, c := range []string{ch.ID, r.announce} {
+	for _, c := range []string{d.ch.ID, r.announce} {
 		seen := map[string]int{}
 		for _, m := range r.slack.Messages(c) {
 			if m.User == slackfake.BotUserID {
@@ -694,5 +330,5 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 		t.Errorf("%d acks came after Slack's 3 s", late)
 	}
 	t.Logf("replica crash run result: seed=%d kills=%d refreshes=%d processes=%d connections=%d peak=%d acked=%d unacked=%d expectations=%d losses=%d duplicates=%d elapsed=%s",
-		seed, r.killCount(), refreshes, runs, len(per), r.slack.PeakConnections(), acked, unacked, len(exp), losses, dups, time.Since(began).Round(time.Second))
+		seed, r.killCount(), refreshes, runs, len(per), r.slack.PeakConnections(), d.acked, d.unacked, len(d.exp), losses, dups, time.Since(began).Round(time.Second))
 }

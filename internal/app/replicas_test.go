@@ -1,11 +1,9 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,7 +17,6 @@ import (
 	"github.com/firebreak-hq/firebreak/bot"
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
-	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 )
@@ -93,7 +90,7 @@ func stopReplica(t *testing.T, r *inProcReplica) {
 // each time, until the last one left leads.
 func TestOneLeaderAmongReplicas(t *testing.T) {
 	ws := newWorkspace(t)
-	ws.env["FIREBREAK_DB"] = pgSchema(t, "leader")
+	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	reps := startReplicas(t, ws, 3)
 	leader := func() (n, who int) {
 		who = -1
@@ -127,7 +124,7 @@ func TestOneLeaderAmongReplicas(t *testing.T) {
 // and leave the card showing exactly the final state.
 func TestClickStormCoalescedAcrossReplicas(t *testing.T) {
 	ws := newWorkspace(t)
-	ws.env["FIREBREAK_DB"] = pgSchema(t, "clicks")
+	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	delete(ws.env, "GITHUB_TOKEN")
 	delete(ws.env, "GITHUB_REPO")
 	delete(ws.env, "GITHUB_API_URL")
@@ -227,16 +224,10 @@ func TestClickStormCoalescedAcrossReplicas(t *testing.T) {
 // The alert declares, the sev1 is paged once (by the leader's page lane), and a later alert
 // of the group is counted on the card, refreshed by the replica that received it.
 func TestAlertsOnAFollowerReplica(t *testing.T) {
-	pd, err := pagerdutyfake.New(pdKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pd.Close)
 	ws := newWorkspace(t)
-	ws.env["FIREBREAK_DB"] = pgSchema(t, "alerts")
+	pd := ws.withPagerDuty(t)
+	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	ws.env["FIREBREAK_HOOK_TOKENS"] = "alertmanager=" + amToken
-	ws.env["PAGERDUTY_ROUTING_KEY"] = pdKey
-	ws.env["PAGERDUTY_EVENTS_URL"] = pd.URL
 	routes := filepath.Join(ws.dir, "routes.yaml")
 	if err := os.WriteFile(routes, []byte(testRoutes), 0o600); err != nil {
 		t.Fatal(err)
@@ -255,23 +246,7 @@ func TestAlertsOnAFollowerReplica(t *testing.T) {
 		}
 		return leaders == 1
 	})
-	post := func(body []byte) {
-		t.Helper()
-		req, err := http.NewRequest(http.MethodPost, "http://"+follower.a.HTTPAddr()+"/hooks/alertmanager", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+amToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("hook answered %d", resp.StatusCode)
-		}
-	}
+	post := func(body []byte) { t.Helper(); postAlertmanager(t, follower.a.HTTPAddr(), body) }
 	group := `{}:{alertname="HighErrorRate"}`
 	post(amPayload("firing", group, amAlert("firing", "fp1", "web-1")))
 	db := follower.a.DB
@@ -313,7 +288,7 @@ func TestAlertsOnAFollowerReplica(t *testing.T) {
 // leads once more when the second stops.
 func TestLeaderStopsWhenItsLockConnectionEnds(t *testing.T) {
 	ws := newWorkspace(t)
-	ws.env["FIREBREAK_DB"] = pgSchema(t, "leadlost")
+	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	// The first replica checks its lead, and competes, every second; the second every 20 ms,
 	// so it is the one that takes over while the first waits out its pause after the loss.
 	first := startReplica(t, ws, false, time.Second)
@@ -346,7 +321,7 @@ func TestLeaderStopsWhenItsLockConnectionEnds(t *testing.T) {
 // declared, and the presses after it are told which one.
 func TestDeclareAnywayOnceAcrossReplicas(t *testing.T) {
 	ws := newWorkspace(t)
-	ws.env["FIREBREAK_DB"] = pgSchema(t, "typo")
+	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	reps := startReplicas(t, ws, 2)
 	db := reps[0].a.DB
 	if _, err := ws.slack.Slash(alice, slackfake.GeneralChannelID, "lsit"); err != nil {
@@ -415,7 +390,7 @@ func TestDeclareAnywayOnceAcrossReplicas(t *testing.T) {
 // before a change, and bob's commands are refused whichever replica takes them.
 func TestLeaverRefusedOnEveryReplica(t *testing.T) {
 	ws := newWorkspace(t)
-	ws.env["FIREBREAK_DB"] = pgSchema(t, "leaver")
+	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	clk := newClock()
 	var reps []*inProcReplica
 	for range 2 {

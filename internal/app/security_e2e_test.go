@@ -72,11 +72,7 @@ func TestApprovalCannotBeBypassed(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Payments database degraded")
 	ch := inc.Channel
-	if err := h.slack.Join(carol, ch); err != nil {
-		t.Fatal(err)
-	}
-	h.waitJoined(1, carol)
-	h.waitJoined(1, bob)
+	h.carolJoins(ch)
 	const step = "fix"
 	h.eventually("request approval button", func() bool { return cardHasAction(h.card(h.incident(1)), "step.request_approval", "INC-1:"+step) })
 
@@ -180,18 +176,9 @@ func TestLeadTakeoverRefusedAndRecorded(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev1 Login failing everywhere")
 	ch := inc.Channel
-	if err := h.slack.Join(carol, ch); err != nil {
-		t.Fatal(err)
-	}
-	h.waitJoined(1, carol)
-	h.waitJoined(1, bob)
+	h.carolJoins(ch)
 
-	h.clock.Advance(6 * time.Minute)
-	if n := h.tick(); n != 1 {
-		t.Fatalf("want the no-lead reminder, sent %d", n)
-	}
-	var m slackfake.Message
-	h.eventually("take-lead reminder", func() bool { var ok bool; m, ok = h.messageWithAction(ch, "incident.take_lead"); return ok })
+	m := h.takeLeadReminder(ch)
 	if _, err := h.slack.Click(alice, ch, m.TS, "incident.take_lead", ""); err != nil {
 		t.Fatal(err)
 	}

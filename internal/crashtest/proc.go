@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,4 +102,16 @@ func (p *Proc) Stop(grace time.Duration) error {
 		_ = p.Kill()
 		return fmt.Errorf("crashtest: pid %d did not stop within %s and was killed", p.Pid(), grace)
 	}
+}
+
+// FreeAddr returns a loopback address (host:port) that nothing listens on: a port
+// the system handed out and that was closed again, for a process to listen on, or
+// for a client to find unreachable.
+func FreeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := ln.Addr().String()
+	return addr, ln.Close()
 }

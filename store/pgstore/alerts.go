@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -38,93 +39,75 @@ func (p *Store) RecordAlertAsync(key, group string, decide func(open *incident.I
 }
 
 func (p *Store) recordAlert(key, group string, decide func(open *incident.Incident, next uint64) (store.AlertDecision, error)) (incident.Result, bool, error) {
-	var out incident.Result
-	var dup bool
-	added := map[string]int{}
-	now := p.now()
-	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
-		clear(added)
-		out, dup = incident.Result{}, false
-		if key != "" {
-			fresh, err := remember(ctx, tx, key, now)
-			if err != nil {
-				return err
-			}
-			if !fresh {
-				dup = true
-				return nil
-			}
+	return p.writeTx(func(ctx context.Context, tx pgx.Tx, now time.Time, added map[string]int) (incident.Result, bool, error) {
+		if dup, err := seen(ctx, tx, key, now); err != nil || dup {
+			return incident.Result{}, dup, err
 		}
-		// Lock order everywhere: alert group, incident row, counter row.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, p.lockKey("alert:"+group)); err != nil {
-			return err
-		}
-		var open *incident.Incident
-		var last uint64
-		var gn uint64
-		err := tx.QueryRow(ctx, `SELECT incident FROM alert_groups WHERE grp = $1`, group).Scan(&gn)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-		case err != nil:
-			return err
-		default:
-			cur, l, err := lockIncident(ctx, tx, gn)
-			if err == nil && cur.Status.Open() {
-				open, last = &cur, l
-			}
-		}
-		var next uint64
-		if err := tx.QueryRow(ctx, `SELECT value + 1 FROM counters WHERE name = 'incident' FOR UPDATE`).Scan(&next); err != nil {
-			return err
-		}
-		var openCopy *incident.Incident
-		if open != nil {
-			oc := open.Clone()
-			openCopy = &oc
-		}
-		dec, err := decide(openCopy, next)
-		if err != nil {
-			return err
-		}
-		r := dec.Result
-		switch {
-		case open != nil && r.Incident.Number != 0:
-			if err := p.persist(ctx, tx, open, last, open.Number, &r, added); err != nil {
-				return err
-			}
-		case dec.Create:
-			if _, err := tx.Exec(ctx, `UPDATE counters SET value = $1 WHERE name = 'incident'`, next); err != nil {
-				return err
-			}
-			if err := p.persist(ctx, tx, nil, 0, next, &r, added); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO alert_groups (grp, incident) VALUES ($1, $2)
-				ON CONFLICT (grp) DO UPDATE SET incident = EXCLUDED.incident`, group, next); err != nil {
-				return err
-			}
-		default:
-			r = incident.Result{}
-		}
-		for _, eff := range dec.Global {
-			if err := insertOutbox(ctx, tx, store.LaneMain, store.OutboxItem{Effect: eff, Created: now.UTC()}); err != nil {
-				return err
-			}
-			added[store.LaneMain]++
-		}
-		if len(dec.Global) > 0 {
-			if err := p.notifyLanes(ctx, tx, map[string]int{store.LaneMain: 1}); err != nil {
-				return err
-			}
-		}
-		out = r
-		return nil
+		r, err := p.recordAlertTx(ctx, tx, now, group, decide, added)
+		return r, false, err
 	})
-	if err != nil {
-		return incident.Result{}, false, err
+}
+
+// recordAlertTx is recordAlert's write, in tx.
+func (p *Store) recordAlertTx(ctx context.Context, tx pgx.Tx, now time.Time, group string, decide func(open *incident.Incident, next uint64) (store.AlertDecision, error), added map[string]int) (incident.Result, error) {
+	// Lock order everywhere: alert group, incident row, counter row.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, p.lockKey("alert:"+group)); err != nil {
+		return incident.Result{}, err
 	}
-	p.signalAdded(added)
-	return out, dup, nil
+	var open *incident.Incident
+	var last uint64
+	var gn uint64
+	err := tx.QueryRow(ctx, `SELECT incident FROM alert_groups WHERE grp = $1`, group).Scan(&gn)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		return incident.Result{}, err
+	default:
+		cur, l, err := lockIncident(ctx, tx, gn)
+		if err == nil && cur.Status.Open() {
+			open, last = &cur, l
+		}
+	}
+	var next uint64
+	if err := tx.QueryRow(ctx, `SELECT value + 1 FROM counters WHERE name = 'incident' FOR UPDATE`).Scan(&next); err != nil {
+		return incident.Result{}, err
+	}
+	dec, err := decide(store.CloneOpen(open), next)
+	if err != nil {
+		return incident.Result{}, err
+	}
+	r := dec.Result
+	switch {
+	case open != nil && r.Incident.Number != 0:
+		if err := p.persist(ctx, tx, open, last, open.Number, &r, added); err != nil {
+			return incident.Result{}, err
+		}
+	case dec.Create:
+		if _, err := tx.Exec(ctx, `UPDATE counters SET value = $1 WHERE name = 'incident'`, next); err != nil {
+			return incident.Result{}, err
+		}
+		if err := p.persist(ctx, tx, nil, 0, next, &r, added); err != nil {
+			return incident.Result{}, err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO alert_groups (grp, incident) VALUES ($1, $2)
+				ON CONFLICT (grp) DO UPDATE SET incident = EXCLUDED.incident`, group, next); err != nil {
+			return incident.Result{}, err
+		}
+	default:
+		r = incident.Result{}
+	}
+	for _, eff := range dec.Global {
+		if err := insertOutbox(ctx, tx, store.LaneMain, store.OutboxItem{Effect: eff, Created: now.UTC()}); err != nil {
+			return incident.Result{}, err
+		}
+		added[store.LaneMain]++
+	}
+	if len(dec.Global) > 0 {
+		if err := p.notifyLanes(ctx, tx, map[string]int{store.LaneMain: 1}); err != nil {
+			return incident.Result{}, err
+		}
+	}
+	return r, nil
 }
 
 // AlertGroupIncident returns the incident a group opened, 0 when none.

@@ -72,43 +72,39 @@ func dumpTx(ctx context.Context, tx pgx.Tx, sink store.Sink) error {
 			return err
 		}
 	}
-	var keys []string
-	var exps []int64
-	if err := scanAll(ctx, tx, `SELECT key, expires FROM dedupe ORDER BY key`, func(r pgx.Rows) error {
-		var k string
-		var e int64
-		err := r.Scan(&k, &e)
-		keys, exps = append(keys, k), append(exps, e)
-		return err
-	}); err != nil {
+	if err := copyPairs(ctx, tx, `SELECT key, expires FROM dedupe ORDER BY key`, sink.Dedupe); err != nil {
 		return err
 	}
-	for i := range keys {
-		if err := sink.Dedupe(keys[i], exps[i]); err != nil {
-			return err
-		}
-	}
-	var groups []string
-	var gns []uint64
-	if err := scanAll(ctx, tx, `SELECT grp, incident FROM alert_groups ORDER BY grp`, func(r pgx.Rows) error {
-		var g string
-		var n uint64
-		err := r.Scan(&g, &n)
-		groups, gns = append(groups, g), append(gns, n)
+	if err := copyPairs(ctx, tx, `SELECT grp, incident FROM alert_groups ORDER BY grp`, sink.AlertGroup); err != nil {
 		return err
-	}); err != nil {
-		return err
-	}
-	for i := range groups {
-		if err := sink.AlertGroup(groups[i], gns[i]); err != nil {
-			return err
-		}
 	}
 	seq, err := sequences(ctx, tx)
 	if err != nil {
 		return err
 	}
 	return sink.Sequences(seq)
+}
+
+// copyPairs reads every (key, value) row of query, then hands each to put: the rows
+// are all read before the sink is called.
+func copyPairs[K, V any](ctx context.Context, tx pgx.Tx, query string, put func(K, V) error) error {
+	var keys []K
+	var vals []V
+	if err := scanAll(ctx, tx, query, func(r pgx.Rows) error {
+		var k K
+		var v V
+		err := r.Scan(&k, &v)
+		keys, vals = append(keys, k), append(vals, v)
+		return err
+	}); err != nil {
+		return err
+	}
+	for i := range keys {
+		if err := put(keys[i], vals[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func scanAll(ctx context.Context, tx pgx.Tx, query string, each func(pgx.Rows) error, args ...any) error {

@@ -63,20 +63,8 @@ RETURNING o.id, o.body`, lane, p.owner, limit, p.lease.Seconds())
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id uint64
-			var body []byte
-			if err := rows.Scan(&id, &body); err != nil {
-				return err
-			}
-			it, err := decodeItem(id, body)
-			if err != nil {
-				return err
-			}
-			out = append(out, it)
-		}
-		return rows.Err()
+		out, err = collect(rows, decodeItem)
+		return err
 	})
 	sortItems(out)
 	return out, err
@@ -85,6 +73,25 @@ RETURNING o.id, o.body`, lane, p.owner, limit, p.lease.Seconds())
 // sortItems puts rows in id order: RETURNING does not keep the pick's.
 func sortItems(items []store.OutboxItem) {
 	slices.SortFunc(items, func(a, b store.OutboxItem) int { return cmp.Compare(a.ID, b.ID) })
+}
+
+// collect decodes every (id, body) row with decode, and closes rows.
+func collect[B []byte | string, T any](rows pgx.Rows, decode func(uint64, B) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var id uint64
+		var body B
+		if err := rows.Scan(&id, &body); err != nil {
+			return nil, err
+		}
+		v, err := decode(id, body)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 func decodeItem(id uint64, body []byte) (store.OutboxItem, error) {
@@ -107,21 +114,7 @@ func (p *Store) PendingFor(n uint64) ([]store.OutboxItem, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []store.OutboxItem
-	for rows.Next() {
-		var id uint64
-		var body []byte
-		if err := rows.Scan(&id, &body); err != nil {
-			return nil, err
-		}
-		it, err := decodeItem(id, body)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, it)
-	}
-	return out, rows.Err()
+	return collect(rows, decodeItem)
 }
 
 // Done removes rows; unknown ids are ignored.
@@ -161,10 +154,7 @@ func (p *Store) retry(lane string, id uint64, notBefore time.Time, lastErr strin
 		if err != nil {
 			return err
 		}
-		it.Attempts++
-		it.NotBefore = notBefore.UTC()
-		it.LastError = lastErr
-		v, err := json.Marshal(it)
+		v, err := json.Marshal(it.Retried(notBefore, lastErr))
 		if err != nil {
 			return err
 		}

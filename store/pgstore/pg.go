@@ -204,8 +204,8 @@ func Open(dsn string, opt Options) (*Store, error) {
 	}
 	p.wg.Add(3)
 	go p.listen(opt.Poll)
-	go p.renewLeases()
-	go p.pruneLoop()
+	go p.every(p.lease/3, "renew outbox leases", p.renewLeases)
+	go p.every(pruneEvery, "remove expired dedupe keys", func() error { _, err := p.PruneDedupe(); return err })
 	p.log.Debug("opened", zap.String("db", p.where), zap.String("schema", p.schema), zap.String("owner", p.owner))
 	return p, nil
 }
@@ -362,45 +362,35 @@ func (p *Store) listenOnce() error {
 	}
 }
 
-// renewLeases keeps this process's outbox claims alive.
-func (p *Store) renewLeases() {
+// every runs fn every interval until the store closes; an error while it is
+// open is logged as what could not be done. It is one of p.wg's goroutines.
+func (p *Store) every(interval time.Duration, what string, fn func() error) {
 	defer p.wg.Done()
-	t := time.NewTicker(p.lease / 3)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-p.ctx.Done():
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(p.ctx, p.lease/3)
-			_, err := p.pool.Exec(ctx, `UPDATE outbox SET lease_until = now() + make_interval(secs => $2) WHERE claimed_by = $1`, p.owner, p.lease.Seconds())
-			cancel()
-			if err != nil && p.ctx.Err() == nil {
-				p.log.Warn("could not renew outbox leases", zap.Error(err))
+			if err := fn(); err != nil && p.ctx.Err() == nil {
+				p.log.Warn("could not "+what, zap.Error(err))
 			}
 		}
 	}
+}
+
+// renewLeases keeps this process's outbox claims alive.
+func (p *Store) renewLeases() error {
+	ctx, cancel := context.WithTimeout(p.ctx, p.lease/3)
+	defer cancel()
+	_, err := p.pool.Exec(ctx, `UPDATE outbox SET lease_until = now() + make_interval(secs => $2) WHERE claimed_by = $1`, p.owner, p.lease.Seconds())
+	return err
 }
 
 // pruneEvery is how often each process removes expired dedupe keys
 // (bbolt removes a few on every dedupe write instead).
 const pruneEvery = 10 * time.Minute
-
-func (p *Store) pruneLoop() {
-	defer p.wg.Done()
-	t := time.NewTicker(pruneEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.ctx.Done():
-			return
-		case <-t.C:
-			if _, err := p.PruneDedupe(); err != nil && p.ctx.Err() == nil {
-				p.log.Warn("could not remove expired dedupe keys", zap.Error(err))
-			}
-		}
-	}
-}
 
 // TryLead makes this process the leader for name while it holds the
 // returned lease: a session advisory lock on a connection kept out of

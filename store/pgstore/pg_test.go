@@ -21,6 +21,22 @@ const testLease = time.Second
 
 func testDB(t testing.TB) string { return pgtest.URL(t) }
 
+// twoProcesses opens one new database twice, as two processes would, with
+// polling out of the way (so only LISTEN/NOTIFY wakes the workers).
+func twoProcesses(t *testing.T) (a, b *pgstore.Store) {
+	t.Helper()
+	dsn := testDB(t)
+	open := func() *pgstore.Store {
+		s, err := pgstore.Open(dsn, pgstore.Options{Poll: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	return open(), open()
+}
+
 // openPG opens dsn; at cleanup it checks and closes the store. Cleanups
 // run last-registered first, so this runs before the schema is dropped.
 func openPG(t testing.TB, dsn string, now func() time.Time) *pgstore.Store {
@@ -150,16 +166,7 @@ func testMigrations(t *testing.T) {
 // TestNotifyAcrossProcesses: a commit in one process wakes the outbox
 // workers of another through LISTEN/NOTIFY, with polling out of the way.
 func TestNotifyAcrossProcesses(t *testing.T) {
-	dsn := testDB(t)
-	open := func() *pgstore.Store {
-		s, err := pgstore.Open(dsn, pgstore.Options{Poll: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		return s
-	}
-	a, b := open(), open()
+	a, b := twoProcesses(t)
 	for _, lane := range []struct {
 		name   string
 		notify <-chan struct{}
@@ -235,16 +242,7 @@ func TestStoredForms(t *testing.T) {
 // TestListenReconnects: when the listening connection is cut, the store
 // listens again and notifications from other processes resume.
 func TestListenReconnects(t *testing.T) {
-	dsn := testDB(t)
-	open := func() *pgstore.Store {
-		s, err := pgstore.Open(dsn, pgstore.Options{Poll: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		return s
-	}
-	a, b := open(), open()
+	a, b := twoProcesses(t)
 	ctx := context.Background()
 	listener := func() int {
 		var pid int

@@ -59,21 +59,7 @@ func (p *Store) incidents(query string, args ...any) ([]incident.Incident, error
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []incident.Incident
-	for rows.Next() {
-		var n uint64
-		var body string
-		if err := rows.Scan(&n, &body); err != nil {
-			return nil, err
-		}
-		inc, err := decodeIncident(n, body)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, inc)
-	}
-	return out, rows.Err()
+	return collect(rows, decodeIncident)
 }
 
 // OpenIncidents returns every incident that is not closed, oldest first.

@@ -129,47 +129,58 @@ func (p *Store) CreateOnce(key string, rec store.SlackRecord, fn func(n uint64) 
 }
 
 func (p *Store) create(key string, slack *store.SlackRecord, fn func(n uint64) (incident.Result, error)) (incident.Result, bool, error) {
+	return p.writeTx(func(ctx context.Context, tx pgx.Tx, now time.Time, added map[string]int) (incident.Result, bool, error) {
+		if dup, err := seen(ctx, tx, key, now); err != nil || dup {
+			return incident.Result{}, dup, err
+		}
+		var n uint64
+		if err := tx.QueryRow(ctx, `UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value`).Scan(&n); err != nil {
+			return incident.Result{}, false, err
+		}
+		r, err := fn(n)
+		if err != nil {
+			return incident.Result{}, false, err
+		}
+		if err := p.persist(ctx, tx, nil, 0, n, &r, added); err != nil {
+			return incident.Result{}, false, err
+		}
+		if slack != nil {
+			if err := putSlack(ctx, tx, n, *slack); err != nil {
+				return incident.Result{}, false, err
+			}
+		}
+		return r, false, nil
+	})
+}
+
+// writeTx runs body in one transaction (again when it must be retried) and, once
+// it committed, signals the rows body added to each lane. dup from body means
+// a dedupe key was seen: nothing was written and the Result is zero.
+func (p *Store) writeTx(body func(ctx context.Context, tx pgx.Tx, now time.Time, added map[string]int) (incident.Result, bool, error)) (incident.Result, bool, error) {
 	var out incident.Result
 	var dup bool
 	added := map[string]int{}
 	now := p.now()
 	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
 		clear(added)
-		dup = false
-		if key != "" {
-			fresh, err := remember(ctx, tx, key, now)
-			if err != nil {
-				return err
-			}
-			if !fresh {
-				dup = true
-				return nil
-			}
-		}
-		var n uint64
-		if err := tx.QueryRow(ctx, `UPDATE counters SET value = value + 1 WHERE name = 'incident' RETURNING value`).Scan(&n); err != nil {
-			return err
-		}
-		r, err := fn(n)
-		if err != nil {
-			return err
-		}
-		if err := p.persist(ctx, tx, nil, 0, n, &r, added); err != nil {
-			return err
-		}
-		if slack != nil {
-			if err := putSlack(ctx, tx, n, *slack); err != nil {
-				return err
-			}
-		}
-		out = r
-		return nil
+		var err error
+		out, dup, err = body(ctx, tx, now, added)
+		return err
 	})
 	if err != nil || dup {
 		return incident.Result{}, dup, err
 	}
 	p.signalAdded(added)
 	return out, false, nil
+}
+
+// seen records key (when not empty) in tx and reports whether it was seen already.
+func seen(ctx context.Context, tx pgx.Tx, key string, now time.Time) (bool, error) {
+	if key == "" {
+		return false, nil
+	}
+	fresh, err := remember(ctx, tx, key, now)
+	return err == nil && !fresh, err
 }
 
 // Apply locks incident n's row, calls fn with it and commits its Result.
@@ -209,13 +220,7 @@ func (p *Store) ApplyOnce(key string, n uint64, fn func(incident.Incident) (inci
 func incChain(n uint64) string { return fmt.Sprintf("inc:%d", n) }
 
 func (p *Store) apply(key string, n uint64, fn func(incident.Incident) (incident.Result, error)) (incident.Result, bool, error) {
-	var out incident.Result
-	var dup bool
-	added := map[string]int{}
-	now := p.now()
-	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
-		clear(added)
-		dup = false
+	return p.writeTx(func(ctx context.Context, tx pgx.Tx, now time.Time, added map[string]int) (incident.Result, bool, error) {
 		// The dedupe key and the incident's row lock in one round trip.
 		b := &pgx.Batch{}
 		if key != "" {
@@ -227,8 +232,7 @@ func (p *Store) apply(key string, n uint64, fn func(incident.Incident) (incident
 			fresh, err := scanRemember(br.QueryRow())
 			if err != nil || !fresh {
 				_ = br.Close()
-				dup = err == nil
-				return err
+				return incident.Result{}, err == nil, err
 			}
 		}
 		cur, last, err := scanLock(br.QueryRow(), n)
@@ -236,23 +240,17 @@ func (p *Store) apply(key string, n uint64, fn func(incident.Incident) (incident
 			err = cerr
 		}
 		if err != nil {
-			return err
+			return incident.Result{}, false, err
 		}
 		r, err := fn(cur.Clone())
 		if err != nil {
-			return err
+			return incident.Result{}, false, err
 		}
 		if err := p.persist(ctx, tx, &cur, last, n, &r, added); err != nil {
-			return err
+			return incident.Result{}, false, err
 		}
-		out = r
-		return nil
+		return r, false, nil
 	})
-	if err != nil {
-		return incident.Result{}, false, err
-	}
-	p.signalAdded(added)
-	return out, dup, nil
 }
 
 // lockIncident reads incident n and takes its row lock until the
@@ -478,25 +476,17 @@ func (p *Store) EnqueueOnce(key string, eff incident.Effect) (bool, error) {
 	if key == "" || len(key) > store.MaxDedupeKey {
 		return false, fmt.Errorf("store: dedupe key must be 1–%d bytes", store.MaxDedupeKey)
 	}
-	now := p.now()
-	added := map[string]int{}
-	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
-		clear(added)
-		fresh, err := remember(ctx, tx, key, now)
-		if err != nil || !fresh {
-			return err
+	_, dup, err := p.writeTx(func(ctx context.Context, tx pgx.Tx, now time.Time, added map[string]int) (incident.Result, bool, error) {
+		if dup, err := seen(ctx, tx, key, now); err != nil || dup {
+			return incident.Result{}, dup, err
 		}
 		if err := insertOutbox(ctx, tx, store.LaneMain, store.OutboxItem{Effect: eff, Created: now.UTC()}); err != nil {
-			return err
+			return incident.Result{}, false, err
 		}
 		added[store.LaneMain]++
-		return p.notifyLanes(ctx, tx, added)
+		return incident.Result{}, false, p.notifyLanes(ctx, tx, added)
 	})
-	if err != nil {
-		return false, err
-	}
-	p.signalAdded(added)
-	return added[store.LaneMain] > 0, nil
+	return err == nil && !dup, err
 }
 
 // PruneDedupe removes every expired dedupe key, in batches that skip
