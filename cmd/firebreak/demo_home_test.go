@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/logbuf"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -24,7 +25,7 @@ import (
 // button declares another incident, which the Home then lists.
 func TestDemoShortcutAndHomeInBrowser(t *testing.T) {
 	ctx := browser(t, 2*time.Minute)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	d, err := startDemo(ctx, demoOptions{Addr: "127.0.0.1:0", Log: newLogger(&logs, zapcore.InfoLevel), CardInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +114,7 @@ func TestDemoShortcutAndHomeInBrowser(t *testing.T) {
 // `/incident list`.
 func TestDemoPrivateIncidentInBrowser(t *testing.T) {
 	ctx := browser(t, 2*time.Minute)
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	d, err := startDemo(ctx, demoOptions{Addr: "127.0.0.1:0", Log: newLogger(&logs, zapcore.InfoLevel), CardInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
