@@ -56,10 +56,12 @@ func TestHTTPEndpoints(t *testing.T) {
 	}
 
 	h.click(alice, inc, "step.assign", "INC-2:"+inc.Steps[0].ID)
-	code, body = get(t, base+"/metrics")
-	if code != 200 {
-		t.Fatalf("/metrics: %d", code)
-	}
+	// The ack's latency is observed once the ack has gone, which may be
+	// just after the fake Slack has it.
+	h.eventually("the click's ack counted", func() bool {
+		code, body = get(t, base+"/metrics")
+		return code == 200 && strings.Contains(body, `firebreak_ack_latency_seconds_count{type="interactive"}`)
+	})
 	for _, want := range []string{
 		`firebreak_incidents{severity="sev3",status="active"} 1`,
 		`firebreak_incidents{severity="sev2",status="resolved"} 1`,
