@@ -11,10 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/firebreak-hq/firebreak/incident"
-	"github.com/firebreak-hq/firebreak/internal/logbuf"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -25,19 +23,7 @@ import (
 // button declares another incident, which the Home then lists.
 func TestDemoShortcutAndHomeInBrowser(t *testing.T) {
 	ctx := browser(t, 2*time.Minute)
-	var logs logbuf.Buffer
-	d, err := startDemo(ctx, demoOptions{Addr: "127.0.0.1:0", Log: newLogger(&logs, zapcore.InfoLevel), CardInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Errorf("closing the demo: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("bot log:\n%s", logs.String())
-		}
-	})
+	d := runDemo(ctx, t, demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond}, nil)
 	shots := screenshotDir(t)
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -48,15 +34,7 @@ func TestDemoShortcutAndHomeInBrowser(t *testing.T) {
 			return os.WriteFile(filepath.Join(shots, name), png, 0o644)
 		})
 	}
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#main').innerText`))
-			t.Fatalf("%s: %v\nthe page shows:\n%s", what, err, html)
-		}
-	}
+	run := steps(ctx, t)
 	const text = "Checkout returns 500 for EU users\nAbout a third of payments fail since 14:02."
 	ts, err := d.Slack.PostAsUser(slackfake.Bob, slackfake.GeneralChannelID, text)
 	if err != nil {
@@ -114,28 +92,8 @@ func TestDemoShortcutAndHomeInBrowser(t *testing.T) {
 // `/incident list`.
 func TestDemoPrivateIncidentInBrowser(t *testing.T) {
 	ctx := browser(t, 2*time.Minute)
-	var logs logbuf.Buffer
-	d, err := startDemo(ctx, demoOptions{Addr: "127.0.0.1:0", Log: newLogger(&logs, zapcore.InfoLevel), CardInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Errorf("closing the demo: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("bot log:\n%s", logs.String())
-		}
-	})
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#main').innerText`))
-			t.Fatalf("%s: %v\nthe page shows:\n%s", what, err, html)
-		}
-	}
+	d := runDemo(ctx, t, demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond}, nil)
+	run := steps(ctx, t)
 	const title = "Customer export leaked email addresses"
 	typed := func(text string) chromedp.Action[chromedp.Void] {
 		return chromedp.Steps(
@@ -181,4 +139,18 @@ func TestDemoPrivateIncidentInBrowser(t *testing.T) {
 		typed("/incident list"),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#messages .msg.ephemeral')].some((m) => m.textContent.includes("INC-1") && m.textContent.includes("private incident"))`))
 	seen("dave's #general after /incident list")
+}
+
+// steps runs browser actions as one named step, bounded to 20 s; a step
+// that fails ends the test with what the page shows.
+func steps(ctx context.Context, t *testing.T) func(what string, actions ...chromedp.Action[chromedp.Void]) {
+	return func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#main').innerText`))
+			t.Fatalf("%s: %v\nthe page shows:\n%s", what, err, html)
+		}
+	}
 }
