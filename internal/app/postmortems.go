@@ -30,25 +30,24 @@ var _ bot.Postmortems = (*postmortems)(nil)
 
 func newPostmortems(cfg Config, hc *http.Client, log *zap.Logger) (*postmortems, error) {
 	p := &postmortems{files: postmortem.Files{Dir: cfg.PostmortemDir, Location: cfg.Location}, cfg: cfg}
-	if cfg.GitHubRepo != "" {
+	for _, r := range []struct {
+		repo, name, what string
+		into             **postmortem.GitHub
+	}{
+		{cfg.GitHubRepo, "github", "github", &p.github},
+		{cfg.GitHubPrivateRepo, "github-private", "github (private repo)", &p.private},
+	} {
+		if r.repo == "" {
+			continue
+		}
 		gh, err := postmortem.NewGitHub(postmortem.GitHubConfig{
-			Token: cfg.GitHubToken, Repo: cfg.GitHubRepo, BaseURL: cfg.GitHubAPIURL,
-			HTTPClient: hc, Logger: log.Named("github"), Location: cfg.Location,
+			Token: cfg.GitHubToken, Repo: r.repo, BaseURL: cfg.GitHubAPIURL,
+			HTTPClient: hc, Logger: log.Named(r.name), Location: cfg.Location,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("github: %w", err)
+			return nil, fmt.Errorf("%s: %w", r.what, err)
 		}
-		p.github = gh
-	}
-	if cfg.GitHubPrivateRepo != "" {
-		gh, err := postmortem.NewGitHub(postmortem.GitHubConfig{
-			Token: cfg.GitHubToken, Repo: cfg.GitHubPrivateRepo, BaseURL: cfg.GitHubAPIURL,
-			HTTPClient: hc, Logger: log.Named("github-private"), Location: cfg.Location,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("github (private repo): %w", err)
-		}
-		p.private = gh
+		*r.into = gh
 	}
 	return p, nil
 }
