@@ -27,6 +27,9 @@ type Config struct {
 	Reader    Reader
 	Outbox    Outbox
 	Playbooks Playbooks
+	// Viewers shares who has opened App Home between replicas; nil: this
+	// process's memory only.
+	Viewers HomeViewers
 	// NotFound reports whether a storage error means "no such incident".
 	NotFound    func(error) bool
 	Postmortems Postmortems // nil: postmortems are not published

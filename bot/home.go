@@ -23,10 +23,12 @@ import (
 // a view identical to the one last published is not sent again, and
 // publishes are paced within views.publish's rate limit.
 //
-// Who has opened Home is kept in memory only. Slack sends app_home_opened
-// each time a person opens the tab, and the view is published then, so
-// after a restart nobody is shown a stale Home for longer than it takes
-// to look at it again.
+// Who has opened Home is kept in the shared storage (Config.Viewers):
+// Slack delivers app_home_opened to any one replica, and a change is
+// performed by whichever replica claims it, so the round that follows a
+// change reads the whole list, once per round, and publishes for every
+// viewer. The digest of the view last published stays in each process's
+// memory: a replica that never published to a person publishes once.
 
 // ActHomeDeclare is the Home view's Declare incident button.
 const ActHomeDeclare = "home.declare"
@@ -46,10 +48,14 @@ const homeInterval = 300 * time.Millisecond
 type home struct {
 	b  *Bot
 	mu sync.Mutex
-	// viewers have opened Home since the bot started; dirty wait for a
-	// publish; last is the digest of the view last published for each.
+	// viewers have opened Home (here, or as the shared list said);
+	// saved are recorded in Viewers; dirty wait for a publish; all is a
+	// change since the last round (every viewer is due); last is the
+	// digest of the view last published for each.
 	viewers map[string]bool
+	saved   map[string]bool
 	dirty   map[string]bool
+	all     bool
 	last    map[string][sha256.Size]byte
 	running bool
 	// wg is the running round: Run waits for it once nothing can start
@@ -60,7 +66,7 @@ type home struct {
 }
 
 func newHome(b *Bot) *home {
-	return &home{b: b, viewers: map[string]bool{}, dirty: map[string]bool{}, last: map[string][sha256.Size]byte{}}
+	return &home{b: b, viewers: map[string]bool{}, saved: map[string]bool{}, dirty: map[string]bool{}, last: map[string][sha256.Size]byte{}}
 }
 
 // opened is user opening the Home tab: their view is published at the
@@ -83,24 +89,22 @@ func (h *home) changed() {
 		return // a bot built bare, in tests
 	}
 	h.mu.Lock()
-	users := make([]string, 0, len(h.viewers))
-	for u := range h.viewers {
-		users = append(users, u)
-	}
+	h.all = true
 	h.mu.Unlock()
-	h.mark(users...)
+	h.mark()
 }
 
-// mark queues users for the next round, starting one unless one runs.
+// mark queues users for the next round, starting one unless one runs
+// (also for no user when a change is due: changed).
 // The round counts as bot work (Busy) until it is done. It has its own
 // WaitGroup, not the bot's: the outbox marks rounds from its own
 // goroutine, which may still run while Run waits for the handlers.
 func (h *home) mark(users ...string) {
-	if len(users) == 0 {
-		return
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if len(users) == 0 && !h.all {
+		return
+	}
 	for _, u := range users {
 		h.dirty[u] = true
 	}
@@ -139,10 +143,16 @@ func (h *home) run() {
 			users = append(users, u)
 		}
 		h.dirty = map[string]bool{}
+		all := h.all
+		h.all = false
 		h.mu.Unlock()
+		h.save()
+		if all {
+			users = h.everyone(users)
+		}
 		h.round(ctx, users)
 		h.mu.Lock()
-		if len(h.dirty) == 0 || ctx.Err() != nil {
+		if (len(h.dirty) == 0 && !h.all) || ctx.Err() != nil {
 			h.running = false
 			h.mu.Unlock()
 			return
@@ -155,6 +165,63 @@ func (h *home) stop() {
 	h.mu.Lock()
 	h.running = false
 	h.mu.Unlock()
+}
+
+// save records in the shared list the viewers who opened Home here and
+// are not recorded yet. A failure is logged and tried again next round:
+// this process still publishes for them meanwhile.
+func (h *home) save() {
+	if h.b.cfg.Viewers == nil {
+		return
+	}
+	h.mu.Lock()
+	var todo []string
+	for u := range h.viewers {
+		if !h.saved[u] {
+			todo = append(todo, u)
+		}
+	}
+	h.mu.Unlock()
+	for _, u := range todo {
+		if err := h.b.cfg.Viewers.Add(u); err != nil {
+			h.b.log.Warn("App Home viewer not recorded for the other replicas", zap.String("user", u), zap.Error(err))
+			continue
+		}
+		h.mu.Lock()
+		h.saved[u] = true
+		h.mu.Unlock()
+	}
+}
+
+// everyone is users and every viewer: those known here and the shared
+// list, read once for the round (a burst of changes is one read). When
+// the list cannot be read, the viewers known here are still published.
+func (h *home) everyone(users []string) []string {
+	var shared []string
+	if h.b.cfg.Viewers != nil {
+		var err error
+		if shared, err = h.b.cfg.Viewers.List(); err != nil {
+			h.b.log.Warn("App Home viewers of the other replicas not read", zap.Error(err))
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, u := range shared {
+		if incident.ValidUserID(u) {
+			h.viewers[u] = true
+			h.saved[u] = true
+		}
+	}
+	seen := map[string]bool{}
+	for _, u := range users {
+		seen[u] = true
+	}
+	for u := range h.viewers {
+		if !seen[u] {
+			users = append(users, u)
+		}
+	}
+	return users
 }
 
 // round publishes the Home of each of users whose view changed, reading

@@ -69,6 +69,15 @@ type Reader interface {
 	Events(n uint64) ([]incident.Event, error)
 }
 
+// HomeViewers is who has opened App Home, kept in the storage every
+// replica shares, so that the replica that performs a change republishes
+// the Home of people whose app_home_opened reached another.
+type HomeViewers interface {
+	// Add records user (again: no change).
+	Add(user string) error
+	List() ([]string, error)
+}
+
 // OutboxItem is one effect waiting to be performed.
 type OutboxItem = outbox.Item
 

@@ -137,6 +137,9 @@ func (c *checker) run() {
 	if c.tx.Bucket(bPageOutbox) != nil {
 		c.rows(bPageOutbox, true)
 	}
+	if c.tx.Bucket(bHomeViewers) != nil {
+		c.homeViewers()
+	}
 }
 
 // alertGroups checks that every firing group names an incident opened by

@@ -72,6 +72,13 @@ type Store interface {
 	Meta(n uint64, key string) (string, error)
 	SetMeta(n uint64, key, value string) error
 
+	// The people who have opened App Home, shared by every process
+	// (homeviewers.go): AddHomeViewer records one (again: no change),
+	// HomeViewers lists them. Not carried by Dump: the set is rebuilt as
+	// people open Home again.
+	AddHomeViewer(user string) error
+	HomeViewers() ([]string, error)
+
 	// The outbox of effects, and the page effects' own lane.
 	Pending(limit int) ([]OutboxItem, error)
 	PendingFor(n uint64) ([]OutboxItem, error)

@@ -17,7 +17,9 @@ import (
 // equal database on another backend (`firebreak migrate`) or a bbolt file
 // from PostgreSQL (its backup). Stored forms are the same on both
 // backends — incident, event, Slack record and outbox row JSON — so a copy
-// decodes and encodes nothing it does not have to.
+// decodes and encodes nothing it does not have to. The App Home viewer set
+// (AddHomeViewer) is not part of it: it rebuilds itself as people open
+// Home again.
 
 // Lane names of outbox rows.
 const (

@@ -161,6 +161,7 @@ func New(cfg Config, opt Options) (*App, error) {
 		Reader:          db,
 		Outbox:          queue{db},
 		Playbooks:       pbs,
+		Viewers:         homeViewers{db},
 		NotFound:        func(err error) bool { return errors.Is(err, store.ErrNotFound) },
 		Postmortems:     pm,
 		AnnounceChannel: cfg.AnnounceChannel,

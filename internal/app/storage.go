@@ -85,3 +85,11 @@ func storageErr(err error) error {
 }
 
 var _ bot.Incidents = incidents{}
+
+// homeViewers is the store's App Home viewer set as the bot's port.
+type homeViewers struct{ DB store.Store }
+
+func (h homeViewers) Add(user string) error   { return storageErr(h.DB.AddHomeViewer(user)) }
+func (h homeViewers) List() ([]string, error) { return h.DB.HomeViewers() }
+
+var _ bot.HomeViewers = homeViewers{}

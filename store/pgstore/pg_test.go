@@ -126,6 +126,16 @@ func testMigrations(t *testing.T) {
 	}
 	leaseCol := `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'outbox' AND column_name = 'lease_until')`
 	incTable := `SELECT to_regclass('incidents') IS NOT NULL`
+	viewersTable := `SELECT to_regclass('home_viewers') IS NOT NULL`
+	if !has(viewersTable) {
+		t.Fatal("schema 3 has no home_viewers table")
+	}
+	if err := pgstore.Migrate(dsn, 2); err != nil {
+		t.Fatal(err)
+	}
+	if has(viewersTable) || !has(leaseCol) {
+		t.Fatal("schema 2: home_viewers is still there or the lease columns are gone")
+	}
 	if err := pgstore.Migrate(dsn, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +151,7 @@ func testMigrations(t *testing.T) {
 	if err := pgstore.Migrate(dsn, pgstore.SchemaVersion); err != nil {
 		t.Fatal(err)
 	}
-	if !has(leaseCol) || !has(`SELECT max(version) = 2 FROM schema_migrations`) {
+	if !has(leaseCol) || !has(viewersTable) || !has(`SELECT max(version) = 3 FROM schema_migrations`) {
 		t.Fatal("up again: schema incomplete")
 	}
 	s = openPG(t, dsn, time.Now)

@@ -15,7 +15,7 @@ import (
 // rows of schema_migrations; each has an up and a down step, run in one
 // transaction with the row, under an advisory lock so that replicas
 // starting together migrate once.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 type migration struct{ up, down string }
 
@@ -88,6 +88,11 @@ CREATE INDEX outbox_claimed ON outbox (lane, incident) WHERE claimed_by IS NOT N
 		down: `
 DROP INDEX outbox_claimed;
 ALTER TABLE outbox DROP COLUMN lease_until, DROP COLUMN claimed_by;`,
+	},
+	{ // 3: the people who have opened App Home, so that every process
+		// republishes their Home.
+		up:   `CREATE TABLE home_viewers (user_id text PRIMARY KEY);`,
+		down: `DROP TABLE home_viewers;`,
 	},
 }
 

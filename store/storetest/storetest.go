@@ -69,6 +69,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Alerts", func(t *testing.T) { s, _ := open(t); testAlerts(t, s) })
 	t.Run("Outbox", func(t *testing.T) { s, _ := open(t); testOutbox(t, s) })
 	t.Run("SlackAndMeta", func(t *testing.T) { s, _ := open(t); testSlackMeta(t, s) })
+	t.Run("HomeViewers", func(t *testing.T) { s, _ := open(t); testHomeViewers(t, b, s) })
 	t.Run("AsyncOrder", func(t *testing.T) { s, _ := open(t); testAsyncOrder(t, s) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { s, _ := open(t); testConcurrent(t, s, s) })
 	t.Run("CopyToFile", func(t *testing.T) { s, _ := open(t); testCopy(t, s) })

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/firebreak-hq/firebreak/incident"
+)
+
+// bHomeViewers holds the people who have opened the App Home tab (user
+// ID → empty sealed value), so that every process republishes their
+// Home. Like alert_groups it is created by its first write: files that
+// never had a viewer have no such bucket, and no schema version is
+// needed (an older binary leaves an unknown bucket alone).
+var bHomeViewers = []byte("home_viewers")
+
+// AddHomeViewer records that user has opened App Home; adding a user
+// twice is one record.
+func (d *DB) AddHomeViewer(user string) error {
+	if !incident.ValidUserID(user) {
+		return fmt.Errorf("store: home viewer %q is not a user ID", user)
+	}
+	return d.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bHomeViewers)
+		if err != nil {
+			return err
+		}
+		if b.Get([]byte(user)) != nil {
+			return nil
+		}
+		return b.Put([]byte(user), seal([]byte(user), nil))
+	})
+}
+
+// HomeViewers lists everyone AddHomeViewer recorded, in ID order.
+func (d *DB) HomeViewers() ([]string, error) {
+	var out []string
+	err := d.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bHomeViewers)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if _, err := unseal(k, v); err != nil {
+				return fmt.Errorf("home viewer %q: %w", k, err)
+			}
+			out = append(out, string(k))
+			return nil
+		})
+	})
+	return out, err
+}
+
+// homeViewers checks that every record is a user ID sealed with no value.
+func (c *checker) homeViewers() {
+	b := c.tx.Bucket(bHomeViewers)
+	if seq := b.Sequence(); seq != 0 {
+		c.fail("bucket %s has sequence %d", bHomeViewers, seq)
+	}
+	_ = b.ForEach(func(k, v []byte) error {
+		if v == nil {
+			c.fail("home_viewers: %q is a bucket", k)
+			return nil
+		}
+		raw, err := unseal(k, v)
+		switch {
+		case err != nil:
+			c.fail("home_viewers %q: %v", k, err)
+		case len(raw) != 0 || !incident.ValidUserID(string(k)):
+			c.fail("home_viewers: %q is not a user ID with no value", k)
+		}
+		return nil
+	})
+}
