@@ -228,6 +228,10 @@ loop:
 }
 
 func (b *Bot) handle(evt socketmode.Event) {
+	// A handler may ack first and call Slack after (a shortcut opens its
+	// form once acked): it counts as running until it returns.
+	b.wg.Add(1)
+	defer b.wg.Done()
 	switch evt.Type {
 	case socketmode.EventTypeConnected, socketmode.EventTypeHello:
 		b.setConnected(true)
