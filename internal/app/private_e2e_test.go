@@ -1,12 +1,10 @@
 package app_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/firebreak-hq/firebreak/internal/app"
+	"github.com/firebreak-hq/firebreak/internal/logbuf"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -28,23 +27,12 @@ const secretTitle = "Leaked signing key zebra-quartz"
 var secretWords = []string{secretTitle, "zebra-quartz", "zebra", "quartz", "leaked-signing-key"}
 
 // logBuffer collects the product's log lines at info and above as JSON.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type logBuffer struct{ logbuf.Buffer }
 
 func (l *logBuffer) Sync() error { return nil }
 
 func (l *logBuffer) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Split(strings.TrimSpace(l.b.String()), "\n")
+	return strings.Split(strings.TrimSpace(l.String()), "\n")
 }
 
 func withInfoLog(h *harness) *logBuffer {
