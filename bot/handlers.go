@@ -93,12 +93,15 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			b.ack(req, start, slashReply(msg))
 			return
 		}
-		if p.Sub == SubLead || p.Sub == SubRole || p.Sub == SubHandover {
+		if p.User != "" && (p.Sub == SubLead || p.Sub == SubRole || p.Sub == SubHandover || p.Sub == SubReviewOwner) {
 			role := p.Role
 			if p.Sub != SubRole {
 				role = "lead"
 			}
 			what := templates.PersonTask(inc.ID(), role)
+			if p.Sub == SubReviewOwner {
+				what = templates.ReviewOwnerTask(inc.ID())
+			}
 			if msg := b.personRefusal(b.ctx(), p.User, what); msg != "" {
 				b.ack(req, start, slashReply(msg))
 				return
@@ -569,5 +572,5 @@ var subCommands = map[Sub]incident.CommandKind{
 	SubLead: incident.CmdLead, SubRole: incident.CmdRole, SubFollowup: incident.CmdFollowup,
 	SubMitigated: incident.CmdMitigated, SubResolve: incident.CmdResolve, SubReopen: incident.CmdReopen,
 	SubClose: incident.CmdClose, SubCancel: incident.CmdCancel, SubTimes: incident.CmdTimes,
-	SubHandover: incident.CmdHandover,
+	SubHandover: incident.CmdHandover, SubReviewOwner: incident.CmdReviewOwner,
 }

@@ -35,6 +35,8 @@ const (
 	SubPage         Sub = "page"
 	SubCatchup      Sub = "catchup"
 	SubHandover     Sub = "handover"
+	// SubReviewOwner is `postmortem owner @name`.
+	SubReviewOwner Sub = "postmortem-owner"
 )
 
 // needsIncident lists the subcommands that only make sense in an incident channel.
@@ -42,7 +44,7 @@ var needsIncident = map[Sub]bool{
 	SubStatus: true, SubTimeline: true, SubNote: true, SubUpdate: true, SubSev: true,
 	SubLead: true, SubRole: true, SubFollowup: true, SubMitigated: true, SubResolve: true,
 	SubReopen: true, SubClose: true, SubCancel: true, SubTimes: true, SubPage: true,
-	SubCatchup: true, SubHandover: true,
+	SubCatchup: true, SubHandover: true, SubReviewOwner: true,
 }
 
 // Parsed is the result of reading the text typed after /incident.
@@ -160,6 +162,15 @@ func ParseSlash(text string) (Parsed, error) {
 			return Parsed{}, userErr("Name the incoming lead with a mention: `/incident handover @name [note for them]`.")
 		}
 		return Parsed{Sub: SubHandover, User: u, Text: fromSlack(note)}, nil
+	case "postmortem", "post-mortem":
+		// `postmortem owner @name`; anything else leaves User empty and
+		// is answered with the usage.
+		what, who := cut(rest)
+		p := Parsed{Sub: SubReviewOwner}
+		if strings.EqualFold(what, "owner") {
+			p.User, _ = ParseMention(who)
+		}
+		return p, nil
 	case "page":
 		target, msg := cut(rest)
 		if target == "" {

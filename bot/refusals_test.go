@@ -73,6 +73,7 @@ func everyRefusal(t *testing.T) []refusalCase {
 		refusalCase{"lead lookup failed", personProblem("UX", "lead INC-7", nil, boom)},
 		refusalCase{"lead unknown to Slack", personProblem("UNOPE", "lead INC-7", nil, slack.SlackErrorResponse{Err: "user_not_found"})},
 		refusalCase{"role holder is a bot", personProblem("UBOT", templates.PersonTask("INC-7", "comms"), &slack.User{ID: "UBOT", IsBot: true}, nil)},
+		refusalCase{"review owner is a bot", personProblem("UBOT", templates.ReviewOwnerTask("INC-7"), &slack.User{ID: "UBOT", IsBot: true}, nil)},
 		refusalCase{"unknown step", refuseUnknownStep(inc1, "<drop-table>")},
 		refusalCase{"unknown button", refuseUnknownButton("step.<frob>")},
 		refusalCase{"foreign workspace", templates.ForeignWorkspace()},

@@ -19,6 +19,7 @@ const ActDeclareTyped = "incident.declare_typed"
 var subcommandWords = []string{
 	"new", "list", "help", "status", "note", "update", "sev", "lead", "role", "followup",
 	"mitigated", "resolve", "reopen", "close", "cancel", "timeline", "catchup", "handover",
+	"postmortem",
 }
 
 // maxTypoDistance is how far a word may be from a subcommand to count as

@@ -16,8 +16,9 @@ var transitions = map[Status]map[CommandKind]bool{
 	// The text of a message pinned before the close still belongs in
 	// the record, even when Slack was too slow to hand it over in time.
 	// Key times are corrected after the close too, when the review
-	// finds out when the impact really began.
-	StatusClosed: {CmdPinnedText: true, CmdTimes: true},
+	// finds out when the impact really began, and the review's owner
+	// may change once the postmortem is filed.
+	StatusClosed: {CmdPinnedText: true, CmdTimes: true, CmdReviewOwner: true},
 	// A cancelled incident's channel is archived: nothing more applies.
 	StatusCancelled: {},
 }
@@ -298,6 +299,11 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		refused, err := applyHandover(&c, &r, inc, cmd, now)
 		if err != nil || refused {
 			return r, err
+		}
+
+	case CmdReviewOwner:
+		if err := applyReviewOwner(&c, &r, cmd, now); err != nil {
+			return Result{}, err
 		}
 
 	default:

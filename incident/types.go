@@ -342,6 +342,9 @@ type Incident struct {
 	// reviewed (ReviewedHow says which); the review reminders stop then.
 	ReviewedAt  time.Time `json:"reviewed_at,omitzero"`
 	ReviewedHow string    `json:"reviewed_how,omitempty"`
+	// ReviewOwnerID is who was made the owner of the postmortem's
+	// review; empty: the lead, else the declarer (ReviewOwner).
+	ReviewOwnerID string `json:"review_owner,omitempty"`
 
 	Steps     []Step     `json:"steps"`
 	Followups []Followup `json:"followups,omitempty"`

@@ -50,6 +50,19 @@ func init() {
 		},
 		postmortem: func(x PostmortemEvent) string { return "Postmortem reviewed (issue " + x.f("how") + ")" },
 	}
+	vocabulary[incident.EvReviewOwner] = eventWords{
+		slack: func(x slackEvent) (string, string) {
+			return "made " + mention(x.f["to"]) + " the owner of the postmortem review", ""
+		},
+		postmortem: func(x PostmortemEvent) string {
+			s := "Postmortem review owner: " + x.Name(x.f("to"))
+			if x.f("from") != "" {
+				s += " (was " + x.Name(x.f("from")) + ")"
+			}
+			return s
+		},
+		people: []string{"from", "to"},
+	}
 	vocabulary[incident.EvFollowupDone] = eventWords{
 		slack: func(x slackEvent) (string, string) {
 			return "saw " + link(x.f["url"], "the issue") + " of follow-up #" + EscapeMrkdwn(x.f["n"]) + " closed: it is done", ""

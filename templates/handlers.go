@@ -114,6 +114,10 @@ func PersonTask(id, role string) string {
 	return "hold the " + Clip(EscapeMrkdwn(role), 30) + " role in " + id
 }
 
+// ReviewOwnerTask is what the owner of an incident's postmortem review
+// does, in a refusal that says why someone cannot.
+func ReviewOwnerTask(id string) string { return "own the postmortem review of " + id }
+
 // PersonProblem is why someone cannot be the lead or hold a role.
 type PersonProblem int
 

@@ -271,6 +271,9 @@ func ChannelMessage(inc incident.Incident, e incident.Effect) (string, error) {
 		name = "post_status_changed"
 	case incident.MsgLeadAssigned:
 		name = "post_lead_assigned"
+	case incident.MsgReviewOwner:
+		v.From = mention(f.From)
+		name = "post_review_owner"
 	case incident.MsgHandover:
 		v.From = mention(f.From)
 		v.Quote = ""
