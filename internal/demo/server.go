@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"sort"
 	"strconv"
@@ -60,16 +61,16 @@ func New(slack *slackfake.Server, gh *githubfake.Server, owner, repo string) *Se
 	s.mux.Handle("GET /", http.FileServerFS(static))
 	s.mux.HandleFunc("GET /api/state", s.handleState)
 	s.mux.HandleFunc("GET /api/events", s.handleEvents)
-	s.mux.HandleFunc("POST /api/send", s.handleSend)
-	s.mux.HandleFunc("POST /api/click", s.handleClick)
-	s.mux.HandleFunc("POST /api/submit", s.handleSubmit)
-	s.mux.HandleFunc("POST /api/close-view", s.handleCloseView)
-	s.mux.HandleFunc("POST /api/react", s.handleReact)
-	s.mux.HandleFunc("POST /api/pin", s.handlePin)
-	s.mux.HandleFunc("POST /api/join", s.handleJoin)
-	s.mux.HandleFunc("POST /api/home", s.handleHome)
-	s.mux.HandleFunc("POST /api/home-click", s.handleHomeClick)
-	s.mux.HandleFunc("POST /api/shortcut", s.handleShortcut)
+	s.mux.HandleFunc("POST /api/send", action(s, s.send))
+	s.mux.HandleFunc("POST /api/click", action(s, s.click))
+	s.mux.HandleFunc("POST /api/submit", action(s, s.submit))
+	s.mux.HandleFunc("POST /api/close-view", action(s, s.closeView))
+	s.mux.HandleFunc("POST /api/react", action(s, s.react))
+	s.mux.HandleFunc("POST /api/pin", action(s, s.pin))
+	s.mux.HandleFunc("POST /api/join", action(s, s.join))
+	s.mux.HandleFunc("POST /api/home", action(s, s.openHome))
+	s.mux.HandleFunc("POST /api/home-click", action(s, s.homeClick))
+	s.mux.HandleFunc("POST /api/shortcut", action(s, s.shortcut))
 
 	ch, unsub := slack.Subscribe()
 	s.unsub = unsub
@@ -365,44 +366,75 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 // channel exists, that the person is a member, that the button is on the
 // message), and their errors are shown to the visitor as they are.
 
+// reply is what an action answers besides "ok": true.
+type reply map[string]any
+
+// action serves a POST that acts as a person: it reads the body into a Req
+// (see decode), lets do act, and answers {"ok": true} with what do adds,
+// or do's error: 400, or 502 when it is badGateway's.
+func action[Req any](s *Server, do func(Req) (reply, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		if !s.decode(w, r, &req) {
+			return
+		}
+		more, err := do(req)
+		if err != nil {
+			status := http.StatusBadRequest
+			if errors.As(err, new(gatewayError)) {
+				status = http.StatusBadGateway
+			}
+			fail(w, status, err)
+			return
+		}
+		out := map[string]any{"ok": true}
+		maps.Copy(out, more)
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+// gatewayError is a failure past the fake workspace: the app did not
+// acknowledge what was sent to it, or refused it.
+type gatewayError struct{ err error }
+
+func (e gatewayError) Error() string { return e.err.Error() }
+func (e gatewayError) Unwrap() error { return e.err }
+
+// badGateway marks err (if any) as the app's: the action answers 502.
+func badGateway(err error) error {
+	if err == nil {
+		return nil
+	}
+	return gatewayError{err}
+}
+
 type sendReq struct {
 	User    string `json:"user"`
 	Channel string `json:"channel"`
 	Text    string `json:"text"`
 }
 
-// handleSend posts what was typed in the composer: `/incident …` goes to
-// the bot as the slash command, any other text is a message. Either way the
-// text is first rewritten as Slack's client would (see slackify).
-func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
-	var req sendReq
-	if !s.decode(w, r, &req) {
-		return
-	}
+// send posts what was typed in the composer: `/incident …` goes to the bot
+// as the slash command, any other text is a message. Either way the text
+// is first rewritten as Slack's client would (see slackify).
+func (s *Server) send(req sendReq) (reply, error) {
 	text := strings.TrimSpace(req.Text)
 	if text == "" {
-		fail(w, http.StatusBadRequest, errors.New("nothing to send"))
-		return
+		return nil, errors.New("nothing to send")
 	}
 	if strings.HasPrefix(text, "/") {
 		cmd, rest, _ := strings.Cut(text, " ")
 		if cmd != slackfake.SlashCommand {
-			fail(w, http.StatusBadRequest, fmt.Errorf("%s is not a command in this workspace; try %s help", cmd, slackfake.SlashCommand))
-			return
+			return nil, fmt.Errorf("%s is not a command in this workspace; try %s help", cmd, slackfake.SlashCommand)
 		}
-		if _, err := s.slack.Slash(req.User, req.Channel, s.slackify(req.User, strings.TrimSpace(rest), true)); err != nil {
-			fail(w, http.StatusBadGateway, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
-		return
+		_, err := s.slack.Slash(req.User, req.Channel, s.slackify(req.User, strings.TrimSpace(rest), true))
+		return nil, badGateway(err)
 	}
 	ts, err := s.slack.PostAsUser(req.User, req.Channel, s.slackify(req.User, text, false))
 	if err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "ts": ts})
+	return reply{"ts": ts}, nil
 }
 
 type clickReq struct {
@@ -415,11 +447,7 @@ type clickReq struct {
 	Select bool `json:"select"`
 }
 
-func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
-	var req clickReq
-	if !s.decode(w, r, &req) {
-		return
-	}
+func (s *Server) click(req clickReq) (reply, error) {
 	var err error
 	if req.Select {
 		_, err = s.slack.ClickSelect(req.User, req.Channel, req.TS, req.ActionID, req.Value)
@@ -430,11 +458,7 @@ func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
 	} else {
 		_, err = s.slack.Click(req.User, req.Channel, req.TS, req.ActionID, req.Value)
 	}
-	if err != nil {
-		fail(w, http.StatusBadGateway, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	return nil, badGateway(err)
 }
 
 func (s *Server) isEphemeral(user, ts string) bool {
@@ -452,31 +476,18 @@ type submitReq struct {
 	Values map[string]map[string]string `json:"values"`
 }
 
-// handleSubmit submits the modal; validation errors the bot returns stay on
-// the view and come back in the state.
-func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
-	var req submitReq
-	if !s.decode(w, r, &req) {
-		return
-	}
+// submit submits the modal; validation errors the bot returns stay on the
+// view and come back in the state.
+func (s *Server) submit(req submitReq) (reply, error) {
 	ack, err := s.slack.Submit(req.User, req.View, req.Values)
 	if err != nil {
-		fail(w, http.StatusBadGateway, err)
-		return
+		return nil, badGateway(err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "errors": ack.Errors})
+	return reply{"errors": ack.Errors}, nil
 }
 
-func (s *Server) handleCloseView(w http.ResponseWriter, r *http.Request) {
-	var req submitReq
-	if !s.decode(w, r, &req) {
-		return
-	}
-	if err := s.slack.CloseView(req.User, req.View); err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+func (s *Server) closeView(req submitReq) (reply, error) {
+	return nil, s.slack.CloseView(req.User, req.View)
 }
 
 type messageReq struct {
@@ -486,43 +497,19 @@ type messageReq struct {
 	Name    string `json:"name"`
 }
 
-func (s *Server) handleReact(w http.ResponseWriter, r *http.Request) {
-	var req messageReq
-	if !s.decode(w, r, &req) {
-		return
-	}
+func (s *Server) react(req messageReq) (reply, error) {
 	if req.Name == "" {
 		req.Name = "pushpin"
 	}
-	if err := s.slack.React(req.User, req.Channel, req.TS, req.Name); err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	return nil, s.slack.React(req.User, req.Channel, req.TS, req.Name)
 }
 
-func (s *Server) handlePin(w http.ResponseWriter, r *http.Request) {
-	var req messageReq
-	if !s.decode(w, r, &req) {
-		return
-	}
-	if err := s.slack.Pin(req.User, req.Channel, req.TS); err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+func (s *Server) pin(req messageReq) (reply, error) {
+	return nil, s.slack.Pin(req.User, req.Channel, req.TS)
 }
 
-func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
-	var req messageReq
-	if !s.decode(w, r, &req) {
-		return
-	}
-	if err := s.slack.Join(req.User, req.Channel); err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+func (s *Server) join(req messageReq) (reply, error) {
+	return nil, s.slack.Join(req.User, req.Channel)
 }
 
 // decode reads a JSON body whose "user" must be a person of the workspace
