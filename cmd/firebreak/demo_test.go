@@ -77,7 +77,7 @@ func screenshotDir(t *testing.T) string {
 	if os.Getenv("FIREBREAK_SCREENSHOTS") != "1" {
 		return t.TempDir()
 	}
-	dir := filepath.Join("..", "..", "docs", "screenshots")
+	dir := filepath.Join(repoRoot, "docs", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -203,10 +203,7 @@ func TestDemoInBrowser(t *testing.T) {
 		chromedp.EmulateViewport(1280, 800),
 		chromedp.Navigate(d.URL), chromedp.WaitVisible(chromedp.CSS(`body[data-ready] #channels li[data-name="general"].active`)))
 	t.Run("text rendering", func(t *testing.T) {
-		fixture, err := os.ReadFile(filepath.Join("..", "..", "postmortem", "testdata", "postmortem_rich_utc.md"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		fixture := readRepoFile(t, "postmortem/testdata/postmortem_rich_utc.md")
 		cases := []struct {
 			name, expr, want string
 		}{
@@ -646,6 +643,18 @@ func runDemo(ctx context.Context, t *testing.T, o demoOptions, more func(*demoRu
 		}
 	})
 	return d
+}
+
+// quickDemo is the demo as most of its tests run it: on a free loopback
+// port, with the card refreshed every 20 ms.
+var quickDemo = demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond}
+
+// demoInBrowser starts a browser and the quick demo for a test of two
+// minutes at most.
+func demoInBrowser(t *testing.T) (context.Context, *demoRun) {
+	t.Helper()
+	ctx := browser(t, 2*time.Minute)
+	return ctx, runDemo(ctx, t, quickDemo, nil)
 }
 
 func listenLocal(t *testing.T) net.Listener {

@@ -13,61 +13,9 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/firebreak-hq/firebreak/incident"
-	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 	"github.com/firebreak-hq/firebreak/store"
 )
-
-// cli runs the firebreak command as main does, with env as the environment.
-func cli(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(args, &out, &errb, func(k string) string { return env[k] })
-	return code, out.String(), errb.String()
-}
-
-// seedDB writes n incidents, each with a note, through the domain.
-func seedDB(t *testing.T, path string, n int) {
-	t.Helper()
-	d, err := store.Open(path, store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	now := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
-	for range n {
-		res, err := d.CreateWithSlack(store.SlackRecord{OriginChannel: "CGENERAL"}, func(k uint64) (incident.Result, error) {
-			return incident.Declare(k, incident.Declaration{Title: fmt.Sprintf("incident %d", k), Declarer: "UALICE"}, now)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := d.Apply(res.Incident.Number, func(inc incident.Incident) (incident.Result, error) {
-			return incident.Apply(inc, incident.Command{Kind: incident.CmdNote, Actor: "UBOB", Text: "seen"}, now)
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// damage writes to a copy of from with its data pages scrambled.
-func damage(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Scramble the header of every page after the two meta pages, so the
-	// damage hits pages in use wherever bbolt put them.
-	for off := 2 * 4096; off+16 <= len(b); off += 4096 {
-		for i := off + 8; i < off+16; i++ {
-			b[i] ^= 0xA5
-		}
-	}
-	if err := os.WriteFile(to, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func TestBackupVerifyRestoreCLI(t *testing.T) {
 	dir := t.TempDir()
@@ -175,48 +123,6 @@ func TestBackupVerifyRestoreCLI(t *testing.T) {
 	}
 }
 
-// newApp builds the product on db without connecting to Slack, as run
-// does before it starts serving.
-func newApp(t *testing.T, env map[string]string) *app.App {
-	t.Helper()
-	cfg, err := app.FromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := app.New(cfg, app.Options{NoHTTP: true, Logger: zaptest.NewLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close() })
-	return a
-}
-
-// backedUp makes a database of n incidents in a new directory and backs
-// it up there with `firebreak backup`.
-func backedUp(t *testing.T, n int) (dir, db, backup string) {
-	t.Helper()
-	dir = t.TempDir()
-	db = filepath.Join(dir, "fb.db")
-	seedDB(t, db, n)
-	backup = filepath.Join(dir, "backup.db")
-	if code, _, errOut := cli(t, nil, "backup", "--db", db, "--out", backup); code != 0 {
-		t.Fatal(errOut)
-	}
-	return dir, db, backup
-}
-
-// runningApp opens the database at db as `firebreak run` does and serves
-// its socket (backup, postmortem preview) until stop is called.
-func runningApp(t *testing.T, db string) (a *app.App, stop func()) {
-	t.Helper()
-	a = newApp(t, map[string]string{"FIREBREAK_DB": db})
-	stop, err := startBackups(context.Background(), a, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a, stop
-}
-
 // TestOnlineBackupThroughSocket takes a backup while the running process
 // holds the database's lock: the CLI asks it through the socket.
 func TestOnlineBackupThroughSocket(t *testing.T) {
@@ -298,11 +204,7 @@ func TestScheduledBackupKeepsNewest(t *testing.T) {
 // TestScheduledBackupsOnCron runs the cron for real: backups appear and
 // verify, and a failing one is announced in the announce channel.
 func TestScheduledBackupsOnCron(t *testing.T) {
-	fs, err := slackfake.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fs.Close()
+	fs := fakeSlack(t)
 	announce, err := fs.CreateChannel(slackfake.Alice, "incidents", false, slackfake.BotUserID)
 	if err != nil {
 		t.Fatal(err)
