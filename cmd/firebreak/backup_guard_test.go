@@ -34,9 +34,7 @@ func sameInode(t *testing.T, path string, fi os.FileInfo) {
 // is refused, offline and while the bot runs, and the database is left
 // as it was.
 func TestBackupRefusesTheDatabaseItself(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 2)
+	dir, db := seededDir(t, 2)
 	hard := filepath.Join(dir, "hard.db")
 	if err := os.Link(db, hard); err != nil {
 		t.Fatal(err)
@@ -150,9 +148,7 @@ func TestSecondRunOnTheSameDatabaseIsRefused(t *testing.T) {
 // gets an error after maxRequestLine bytes instead of filling the bot's
 // memory; a request without a newline or with a relative path is refused.
 func TestBackupSocketBoundsTheRequest(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 1)
+	dir, db := seededDir(t, 1)
 	_, stop := runningApp(t, db)
 	defer stop()
 	sock := socketPath(db)
@@ -288,9 +284,7 @@ func TestPostmortemPreview(t *testing.T) {
 // TestPostmortemPreviewWhileRunning: the preview reads through the
 // running bot's socket, as backup does, and shows what it shows offline.
 func TestPostmortemPreviewWhileRunning(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 2)
+	dir, db := seededDir(t, 2)
 	a, stop := runningApp(t, db)
 	code, online, errOut := cli(t, nil, "postmortem", "preview", "INC-2", "--db", db)
 	if code != 0 || !strings.HasPrefix(online, "# Postmortem: INC-2 incident 2\n") {
@@ -422,9 +416,7 @@ func TestRunExitsWhenItsDatabaseIsReplaced(t *testing.T) {
 // database and nothing answers on the backup socket, backup and preview
 // say so, instead of suggesting a different --db.
 func TestLockedWithoutSocketIsExplained(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 1)
+	dir, db := seededDir(t, 1)
 	holder, err := store.Open(db, store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)

@@ -60,6 +60,16 @@ func seedDB(t *testing.T, path string, n int) {
 	}
 }
 
+// seededDir is a new directory holding the database fb.db with n
+// incidents (see seedDB).
+func seededDir(t *testing.T, n int) (dir, db string) {
+	t.Helper()
+	dir = t.TempDir()
+	db = filepath.Join(dir, "fb.db")
+	seedDB(t, db, n)
+	return dir, db
+}
+
 // damage writes to a copy of from with its data pages scrambled.
 func damage(t *testing.T, from, to string) {
 	t.Helper()
@@ -99,9 +109,7 @@ func newApp(t *testing.T, env map[string]string) *app.App {
 // it up there with `firebreak backup`.
 func backedUp(t *testing.T, n int) (dir, db, backup string) {
 	t.Helper()
-	dir = t.TempDir()
-	db = filepath.Join(dir, "fb.db")
-	seedDB(t, db, n)
+	dir, db = seededDir(t, n)
 	backup = filepath.Join(dir, "backup.db")
 	if code, _, errOut := cli(t, nil, "backup", "--db", db, "--out", backup); code != 0 {
 		t.Fatal(errOut)
@@ -113,7 +121,14 @@ func backedUp(t *testing.T, n int) (dir, db, backup string) {
 // its socket (backup, postmortem preview) until stop is called.
 func runningApp(t *testing.T, db string) (a *app.App, stop func()) {
 	t.Helper()
-	a = newApp(t, map[string]string{"FIREBREAK_DB": db})
+	return runningAppWith(t, map[string]string{"FIREBREAK_DB": db})
+}
+
+// runningAppWith is runningApp configured by env, with the scheduled
+// backups env asks for.
+func runningAppWith(t *testing.T, env map[string]string) (a *app.App, stop func()) {
+	t.Helper()
+	a = newApp(t, env)
 	stop, err := startBackups(context.Background(), a, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)

@@ -73,24 +73,24 @@ func cmdBackup(args []string, w io.Writer, getenv func(string) string) error {
 		return err
 	}
 	defer d.Close()
-	what, err := backupVerified(d, abs)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "backup %s: %s\n", abs, what)
-	return nil
+	return backupVerified(w, d, abs, "")
 }
 
-// backupVerified writes src's backup to abs and verifies it, describing what it holds.
-func backupVerified(src interface{ BackupFile(string) error }, abs string) (string, error) {
+// backupVerified writes src's backup to abs, verifies it and says on w
+// what it holds; of names the source when it is not a file.
+func backupVerified(w io.Writer, src interface{ BackupFile(string) error }, abs, of string) error {
 	if err := src.BackupFile(abs); err != nil {
-		return "", err
+		return err
 	}
 	rep, err := store.Verify(abs)
 	if err != nil {
-		return "", fmt.Errorf("backup written but failed verification: %w", err)
+		return fmt.Errorf("backup written but failed verification: %w", err)
 	}
-	return describe(rep), nil
+	if of != "" {
+		abs += " of " + of
+	}
+	fmt.Fprintf(w, "backup %s: %s\n", abs, describe(rep))
+	return nil
 }
 
 func describe(r store.VerifyReport) string {

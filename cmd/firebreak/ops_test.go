@@ -2,15 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"go.uber.org/zap/zaptest"
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
@@ -126,16 +123,8 @@ func TestBackupVerifyRestoreCLI(t *testing.T) {
 // TestOnlineBackupThroughSocket takes a backup while the running process
 // holds the database's lock: the CLI asks it through the socket.
 func TestOnlineBackupThroughSocket(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 3)
-	a := newApp(t, map[string]string{"FIREBREAK_DB": db})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stop, err := startBackups(ctx, a, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, db := seededDir(t, 3)
+	_, stop := runningApp(t, db)
 	fi, err := os.Stat(socketPath(db))
 	if err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("backup socket: %v %v", fi, err)
@@ -171,9 +160,7 @@ func TestOnlineBackupThroughSocket(t *testing.T) {
 }
 
 func TestScheduledBackupKeepsNewest(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 1)
+	dir, db := seededDir(t, 1)
 	a := newApp(t, map[string]string{"FIREBREAK_DB": db})
 	bdir := filepath.Join(dir, "backups")
 	base := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
@@ -224,17 +211,11 @@ func TestScheduledBackupsOnCron(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			db := filepath.Join(dir, fmt.Sprintf("fb%d.db", i))
 			seedDB(t, db, 1)
-			a := newApp(t, map[string]string{
+			_, stop := runningAppWith(t, map[string]string{
 				"FIREBREAK_DB": db, "SLACK_API_URL": fs.APIURL(), "SLACK_BOT_TOKEN": fs.BotToken(), "SLACK_APP_TOKEN": fs.AppToken(),
 				"FIREBREAK_ANNOUNCE_CHANNEL": announce, "FIREBREAK_BACKUP_DIR": tc.backupDir,
 				"FIREBREAK_BACKUP_CRON": "@every 1s", "FIREBREAK_BACKUP_KEEP": "2",
 			})
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			stop, err := startBackups(ctx, a, zaptest.NewLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
 			defer stop()
 			deadline := time.Now().Add(15 * time.Second)
 			for time.Now().Before(deadline) {

@@ -85,12 +85,7 @@ func pgBackup(dsn, out string, w io.Writer) error {
 		return err
 	}
 	defer src.Close()
-	what, err := backupVerified(src, abs)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "backup %s of %s: %s\n", abs, src.Where(), what)
-	return nil
+	return backupVerified(w, src, abs, src.Where())
 }
 
 // readIncidentPG reads incident n from PostgreSQL, which the running bots
