@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
@@ -24,15 +20,6 @@ import (
 func TestDemoShortcutAndHomeInBrowser(t *testing.T) {
 	ctx, d := demoInBrowser(t)
 	shots := screenshotDir(t)
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			png, err := chromedp.CaptureScreenshot()(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name), png, 0o644)
-		})
-	}
 	run := steps(ctx, t)
 	const text = "Checkout returns 500 for EU users\nAbout a third of payments fail since 14:02."
 	ts, err := d.Slack.PostAsUser(slackfake.Bob, slackfake.GeneralChannelID, text)
@@ -41,14 +28,12 @@ func TestDemoShortcutAndHomeInBrowser(t *testing.T) {
 	}
 	msg := fmt.Sprintf(`#messages .msg[data-ts=%q]`, ts)
 
-	run("open the demo", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(d.URL),
-		chromedp.WaitVisible(chromedp.CSS(`body[data-ready] #channels li[data-name="general"].active`)),
-		chromedp.WaitReady(chromedp.CSS(msg)))
+	run("open the demo", openDemo(d.URL), chromedp.WaitReady(chromedp.CSS(msg)))
 	run("open the message's menu and choose Declare incident",
 		// The ⋯ button shows while the pointer is over the message.
 		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).click()`, msg+` button[data-menu]`)),
 		chromedp.WaitVisible(chromedp.CSS(msg+` [data-testid="shortcut-menu"]`)),
-		shot("shortcut-menu.png"),
+		screenshot(shots, "shortcut-menu.png"),
 		click(msg+` [data-testid="shortcut-menu"] button[data-shortcut="incident.declare_from_message"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="modal"] input[data-action-id="title"]`)))
 	title := read(t, ctx, "the form's title", chromedp.Evaluate[string](`document.querySelector('[data-testid="modal"] input[data-action-id="title"]').value`))
@@ -75,10 +60,9 @@ func TestDemoShortcutAndHomeInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`[data-testid="modal"] input[data-action-id="title"]`), "Login emails are delayed"),
 		click(`[data-testid="modal-submit"]`), chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="modal"]`)),
 		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).textContent.includes("INC-2 Login emails are delayed")`, home)),
-		chromedp.MouseClickXY(400, 10), shot("home.png"))
+		chromedp.MouseClickXY(400, 10), screenshot(shots, "home.png"))
 	run("switch to bob, whose Home lists both",
-		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#as'); s.value = "UBOB"; s.dispatchEvent(new Event('change')); })()`),
-		chromedp.WaitReady(chromedp.CSS(`body[data-me="UBOB"]`)),
+		actAs(slackfake.Bob),
 		chromedp.Poll[chromedp.Void](fmt.Sprintf(`(() => { const h = document.querySelector(%q); return h && h.textContent.includes("INC-1") && h.textContent.includes("INC-2"); })()`, home)))
 	if d.Slack.Publishes(slackfake.Bob) == 0 {
 		t.Fatal("bob's Home was never published")
@@ -93,21 +77,8 @@ func TestDemoPrivateIncidentInBrowser(t *testing.T) {
 	ctx, d := demoInBrowser(t)
 	run := steps(ctx, t)
 	const title = "Customer export leaked email addresses"
-	typed := func(text string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(
-			chromedp.SendKeys(chromedp.CSS(`#input`), text+kb.Enter),
-			chromedp.Poll[chromedp.Void](`document.querySelector('#input').value === ""`),
-		)
-	}
-	actAs := func(user string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(
-			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector('#as'); s.value = %q; s.dispatchEvent(new Event('change')); })()`, user)),
-			chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`body[data-me=%q]`, user))),
-		)
-	}
 	home := `#messages [data-testid="home"]`
-	run("alice declares a private incident", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(d.URL),
-		chromedp.WaitVisible(chromedp.CSS(`body[data-ready] #channels li[data-name="general"].active`)),
+	run("alice declares a private incident", openDemo(d.URL),
 		typed("/incident new private sev2 "+title),
 		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#channels li')].some((li) => li.dataset.name.startsWith("inc-1-"))`))
 	run("alice's Home lists it", click(`[data-testid="home-tab"]`),
@@ -237,19 +208,5 @@ func TestDemoReportAndStatusInBrowser(t *testing.T) {
 	text := read(t, ctx, "status page", chromedp.Evaluate[string](`[...document.querySelectorAll('article')].map((a) => a.id + ': ' + a.querySelector('h3').textContent + ' | ' + [...a.querySelectorAll('.text')].map((x) => x.textContent).join(' / ')).join('\n')`))
 	if want := "INC-1: INC-1: Checkout errors | Payments fail for a fifth of checkouts.\nINC-2: INC-2: Logins fail | "; text != want {
 		t.Errorf("status page articles:\n%s\nwant:\n%s", text, want)
-	}
-}
-
-// steps runs browser actions as one named step, bounded to 20 s; a step
-// that fails ends the test with what the page shows.
-func steps(ctx context.Context, t *testing.T) func(what string, actions ...chromedp.Action[chromedp.Void]) {
-	return func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#main').innerText`))
-			t.Fatalf("%s: %v\nthe page shows:\n%s", what, err, html)
-		}
 	}
 }
