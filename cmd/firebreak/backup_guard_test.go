@@ -92,12 +92,7 @@ func TestBackupRefusesTheDatabaseItself(t *testing.T) {
 	sameInode(t, db, orig)
 
 	// The bot still writes into the file everyone opens.
-	inc, err := a.DB.Create(func(n uint64) (incident.Result, error) {
-		return incident.Declare(n, incident.Declaration{Title: "after the refusals", Declarer: "UALICE"}, time.Now())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := declare(t, a.DB, "after the refusals", time.Now())
 	stop()
 	_ = a.Close()
 	d, err := store.Open(db, store.Options{NoSync: true})
@@ -105,7 +100,7 @@ func TestBackupRefusesTheDatabaseItself(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if got, err := d.Get(inc.Incident.Number); err != nil || got.Title != "after the refusals" {
+	if got, err := d.Get(n); err != nil || got.Title != "after the refusals" {
 		t.Fatalf("incident written after the refusals: %+v, %v", got, err)
 	}
 }
@@ -242,11 +237,7 @@ func TestPostmortemPreview(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
-	if _, err := d.Create(func(n uint64) (incident.Result, error) {
-		return incident.Declare(n, incident.Declaration{Title: "Disk full on db-3", Declarer: slackfake.Alice}, now)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	declare(t, d, "Disk full on db-3", now)
 	for _, c := range []incident.Command{
 		{Kind: incident.CmdNote, Actor: slackfake.Bob, Text: "WAL archiving stalled since 08:40"},
 		{Kind: incident.CmdClose, Actor: slackfake.Alice, Force: true, Text: "space freed, archiving resumed"},
@@ -360,11 +351,7 @@ func TestRunStopsWhenItsDatabaseIsReplaced(t *testing.T) {
 		t.Fatal("watchDatabase does not report the replacement")
 	}
 	// A write the old process still makes lands in the kept file, not lost.
-	if _, err := a.DB.Create(func(n uint64) (incident.Result, error) {
-		return incident.Declare(n, incident.Declaration{Title: "written after the restore", Declarer: "UALICE"}, time.Now())
-	}); err != nil {
-		t.Fatal(err)
-	}
+	declare(t, a.DB, "written after the restore", time.Now())
 	_ = a.Close()
 	kept := strings.TrimSpace(strings.TrimPrefix(strings.SplitN(out, "\n", 2)[1], "the database it replaced is kept as "))
 	rep, err := store.Verify(kept)

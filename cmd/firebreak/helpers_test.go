@@ -60,6 +60,21 @@ func seedDB(t *testing.T, path string, n int) {
 	}
 }
 
+// declare writes into d a new incident titled title, declared by alice
+// at at, and returns its number.
+func declare(t *testing.T, d interface {
+	Create(func(uint64) (incident.Result, error)) (incident.Result, error)
+}, title string, at time.Time) uint64 {
+	t.Helper()
+	res, err := d.Create(func(n uint64) (incident.Result, error) {
+		return incident.Declare(n, incident.Declaration{Title: title, Declarer: slackfake.Alice}, at)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Incident.Number
+}
+
 // seededDir is a new directory holding the database fb.db with n
 // incidents (see seedDB).
 func seededDir(t *testing.T, n int) (dir, db string) {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 	"github.com/firebreak-hq/firebreak/store"
 )
@@ -95,11 +94,8 @@ func TestBackupVerifyRestoreCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	res, err := d.Create(func(k uint64) (incident.Result, error) {
-		return incident.Declare(k, incident.Declaration{Title: "after restore", Declarer: "UALICE"}, time.Now())
-	})
-	if err != nil || res.Incident.Number != 3 {
-		t.Fatalf("after restore the next incident is %d (%v), want 3", res.Incident.Number, err)
+	if n := declare(t, d, "after restore", time.Now()); n != 3 {
+		t.Fatalf("after restore the next incident is %d, want 3", n)
 	}
 
 	usage := []struct {
