@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
@@ -85,23 +86,31 @@ func seededDir(t *testing.T, n int) (dir, db string) {
 	return dir, db
 }
 
-// damage writes to a copy of from with its data pages scrambled.
-func damage(t *testing.T, from, to string) {
+// pointOutside copies the database from to to with the first record of
+// every leaf page holding INC-1 pointing 16 MiB past its page: bbolt, which
+// trusts its element headers, would read outside its memory map.
+func pointOutside(t *testing.T, from, to string) (pages []int) {
 	t.Helper()
 	b, err := os.ReadFile(from)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Scramble the header of every page after the two meta pages, so the
-	// damage hits pages in use wherever bbolt put them.
-	for off := 2 * 4096; off+16 <= len(b); off += 4096 {
-		for i := off + 8; i < off+16; i++ {
-			b[i] ^= 0xA5
+	const ps = 4096
+	found := false
+	for off := 2 * ps; off+ps <= len(b); off += ps {
+		if b[off+8]&0x02 != 0 && bytes.Contains(b[off:off+ps], []byte(`"title":"incident 1"`)) {
+			binary.LittleEndian.PutUint32(b[off+16+4:], 1<<24) // element 0: pos
+			found = true
+			pages = append(pages, off/ps)
 		}
+	}
+	if !found {
+		t.Fatal("no leaf page holds INC-1")
 	}
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return pages
 }
 
 // newApp builds the product on db without connecting to Slack, as run

@@ -37,7 +37,7 @@ func TestBackupVerifyRestoreCLI(t *testing.T) {
 	}
 
 	damaged := filepath.Join(dir, "damaged.db")
-	damage(t, backup, damaged)
+	pointOutside(t, backup, damaged)
 	empty := filepath.Join(dir, "empty.db")
 	_ = os.WriteFile(empty, nil, 0o600)
 	notDB := filepath.Join(dir, "notes.txt")
@@ -113,6 +113,41 @@ func TestBackupVerifyRestoreCLI(t *testing.T) {
 				t.Fatalf("exit %d, %q", code, errOut)
 			}
 		})
+	}
+}
+
+// TestDamagedFileIsACleanError: verify-backup, restore and postmortem
+// preview on a file whose page points outside it report the damage and
+// exit 1; before, the process died of SIGSEGV or SIGBUS.
+func TestDamagedFileIsACleanError(t *testing.T) {
+	dir, _, backup := backedUp(t, 3)
+	bad := filepath.Join(dir, "damaged.db")
+	pages := pointOutside(t, backup, bad)
+	const damage = "key or value outside the page: database is corrupt or not a firebreak database"
+	cases := []struct {
+		args []string
+		want string // %d is the damaged page
+	}{
+		{[]string{"verify-backup", bad}, "firebreak: verify " + bad + ": page %d element 0: " + damage + "\n"},
+		{[]string{"restore", "--from", bad, "--db", filepath.Join(dir, "restored.db")},
+			"firebreak: restore: backup " + bad + " is not usable: verify " + bad + ": page %d element 0: " + damage + "\n"},
+		{[]string{"postmortem", "preview", "INC-1", "--db", bad},
+			"firebreak: database " + bad + " is damaged: page %d element 0: " + damage + "; restore it from a backup\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.args[0], func(t *testing.T) {
+			code, out, errOut := cli(t, nil, tc.args...)
+			matched := false
+			for _, p := range pages {
+				matched = matched || errOut == fmt.Sprintf(tc.want, p)
+			}
+			if code != 1 || out != "" || !matched {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 1 and %q with a page of %v", code, out, errOut, tc.want, pages)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "restored.db")); !os.IsNotExist(err) {
+		t.Fatalf("a refused restore created the database: %v", err)
 	}
 }
 
