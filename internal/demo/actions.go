@@ -11,9 +11,10 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
-// Actions. Each names the person acting; the fakes check the rest (that the
-// channel exists, that the person is a member, that the button is on the
-// message), and their errors are shown to the visitor as they are.
+// The actions a visitor takes. Each names the person acting; the fakes
+// check the rest (that the channel exists, that the person is a member,
+// that the button is on the message), and their errors are shown to the
+// visitor as they are.
 
 // reply is what an action answers besides "ok": true.
 type reply map[string]any
@@ -42,8 +43,10 @@ func action[Req any](s *Server, do func(Req) (reply, error)) http.HandlerFunc {
 	}
 }
 
-// gatewayError is a failure past the fake workspace: the app did not
-// acknowledge what was sent to it, or refused it.
+// gatewayError is the failure of an action the fake workspace forwards to
+// the app (a slash command, a click, a submission, a shortcut), whether
+// the workspace refused it or the app did not acknowledge it; it is
+// answered 502, as a gateway's failure.
 type gatewayError struct{ err error }
 
 func (e gatewayError) Error() string { return e.err.Error() }
