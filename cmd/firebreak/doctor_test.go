@@ -65,9 +65,7 @@ func TestDoctor(t *testing.T) {
 	gh := fakeGitHub(t)
 
 	badPlaybooks := t.TempDir()
-	if err := os.WriteFile(filepath.Join(badPlaybooks, "broken.yaml"), []byte("name: broken\nsteps:\n  - id: Not Valid!\n    title: x\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, filepath.Join(badPlaybooks, "broken.yaml"), "name: broken\nsteps:\n  - id: Not Valid!\n    title: x\n")
 	goodPlaybooks := t.TempDir()
 	blocker := filepath.Join(t.TempDir(), "a-file")
 	_ = os.WriteFile(blocker, nil, 0o600)

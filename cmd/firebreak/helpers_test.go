@@ -160,6 +160,7 @@ func runningAppWith(t *testing.T, env map[string]string) (a *app.App, stop func(
 	return a, stop
 }
 
+// writeFile writes content to the file at path, or fails the test.
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
