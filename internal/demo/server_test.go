@@ -56,36 +56,54 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) state(t *testing.T, user, channel string) stateJSON {
 	t.Helper()
-	resp, err := http.Get(e.http.URL + "/api/state?user=" + url.QueryEscape(user) + "&channel=" + url.QueryEscape(channel))
-	if err != nil {
-		t.Fatal(err)
+	var out struct {
+		stateJSON
+		Error string `json:"error"`
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("state: %s %s", resp.Status, b)
+	if status := e.call(t, http.MethodGet, "/api/state?user="+url.QueryEscape(user)+"&channel="+url.QueryEscape(channel), nil, &out); status != http.StatusOK {
+		t.Fatalf("state: %d %s", status, out.Error)
 	}
-	var st stateJSON
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return out.stateJSON
 }
 
 // post sends a JSON body and returns the status and the "error" text.
 func (e *env) post(t *testing.T, path string, body any) (int, string) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	resp, err := http.Post(e.http.URL+path, "application/json", bytes.NewReader(b))
+	var out struct {
+		Error string `json:"error"`
+	}
+	status := e.call(t, http.MethodPost, path, body, &out)
+	return status, out.Error
+}
+
+// call sends a request to the demo's API, with body as JSON unless it is
+// nil, reads the JSON answer into out and returns the status.
+func (e *env) call(t *testing.T, method, path string, body, out any) int {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, e.http.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct {
-		Error string `json:"error"`
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("%s %s answered %s, not JSON: %v", method, path, resp.Status, err)
 	}
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out.Error
+	return resp.StatusCode
 }
 
 // fileIssue opens an issue in the fake GitHub's acme/repo, as the bot
