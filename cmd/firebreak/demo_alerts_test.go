@@ -21,7 +21,7 @@ import (
 func TestDemoFireAlert(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel) // after the demo's close, registered later
-	d := runDemo(ctx, t, demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond}, nil)
+	d := runDemo(ctx, t, quickDemo, nil)
 	fire := func() map[string]any {
 		t.Helper()
 		resp, err := http.Post(d.URL+"api/fire-alert", "application/json", bytes.NewReader([]byte(`{"user":"`+slackfake.Alice+`"}`)))
@@ -97,8 +97,7 @@ func TestDemoFireAlert(t *testing.T) {
 // visitor would: the incident channel appears, and the GitHub pane lists
 // the page PagerDuty received.
 func TestDemoFireAlertInBrowser(t *testing.T) {
-	ctx := browser(t, 2*time.Minute)
-	d := runDemo(ctx, t, demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond}, nil)
+	ctx, d := demoInBrowser(t)
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)

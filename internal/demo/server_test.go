@@ -56,36 +56,71 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) state(t *testing.T, user, channel string) stateJSON {
 	t.Helper()
-	resp, err := http.Get(e.http.URL + "/api/state?user=" + url.QueryEscape(user) + "&channel=" + url.QueryEscape(channel))
-	if err != nil {
-		t.Fatal(err)
+	var out struct {
+		stateJSON
+		Error string `json:"error"`
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("state: %s %s", resp.Status, b)
+	if status := e.call(t, http.MethodGet, "/api/state?user="+url.QueryEscape(user)+"&channel="+url.QueryEscape(channel), nil, &out); status != http.StatusOK {
+		t.Fatalf("state: %d %s", status, out.Error)
 	}
-	var st stateJSON
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return out.stateJSON
 }
 
 // post sends a JSON body and returns the status and the "error" text.
 func (e *env) post(t *testing.T, path string, body any) (int, string) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	resp, err := http.Post(e.http.URL+path, "application/json", bytes.NewReader(b))
+	var out struct {
+		Error string `json:"error"`
+	}
+	status := e.call(t, http.MethodPost, path, body, &out)
+	return status, out.Error
+}
+
+// call sends a request to the demo's API, with body as JSON unless it is
+// nil, reads the JSON answer into out and returns the status.
+func (e *env) call(t *testing.T, method, path string, body, out any) int {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, e.http.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct {
-		Error string `json:"error"`
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("%s %s answered %s, not JSON: %v", method, path, resp.Status, err)
 	}
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out.Error
+	return resp.StatusCode
+}
+
+// fileIssue opens an issue in the fake GitHub's acme/repo, as the bot
+// does when it files a postmortem.
+func (e *env) fileIssue(t *testing.T, repo string, issue map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(issue)
+	req, _ := http.NewRequest(http.MethodPost, e.gh.URL()+"repos/acme/"+repo+"/issues", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+ghToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create issue: %s", resp.Status)
+	}
 }
 
 // app is a stand-in for the bot: a real slack-go Socket Mode client that
@@ -462,6 +497,26 @@ func TestClickSubmitReactPin(t *testing.T) {
 	})
 }
 
+// TestClickOnEphemeral: a button on an ephemeral message (the answer to a
+// typo) reaches the app like any other click.
+func TestClickOnEphemeral(t *testing.T) {
+	e := newEnv(t)
+	a := e.startApp(t)
+	ts, err := e.api.PostEphemeral(slackfake.GeneralChannelID, slackfake.Alice, slack.MsgOptionText("did you mean", false),
+		slack.MsgOptionBlocks(slack.NewActionBlock("typo:declare",
+			slack.NewButtonBlockElement("incident.declare_typed", "frobnicate", slack.NewTextBlockObject("plain_text", "Declare", false, false)))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, msg := e.post(t, "/api/click", clickReq{User: slackfake.Alice, Channel: slackfake.GeneralChannelID, TS: ts, ActionID: "incident.declare_typed"}); status != http.StatusOK {
+		t.Fatalf("click = %d %q", status, msg)
+	}
+	eventually(t, "the click", func() bool { acts, _ := a.seen(); return len(acts) == 1 })
+	if acts, _ := a.seen(); acts[0].ActionID != "incident.declare_typed" || acts[0].Value != "frobnicate" {
+		t.Fatalf("action %+v", acts[0])
+	}
+}
+
 func TestBodyIsChecked(t *testing.T) {
 	e := newEnv(t)
 	cases := []struct {
@@ -526,17 +581,7 @@ func TestJoinAndDirectMessages(t *testing.T) {
 func TestIssuesNewestFirst(t *testing.T) {
 	e := newEnv(t)
 	for _, title := range []string{"Postmortem: INC-1 a", "Postmortem: INC-2 b"} {
-		body, _ := json.Marshal(map[string]any{"title": title, "body": "## Summary\n", "labels": []string{"postmortem"}})
-		req, _ := http.NewRequest(http.MethodPost, e.gh.URL()+"repos/acme/postmortems/issues", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+ghToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			t.Fatalf("create issue: %s", resp.Status)
-		}
+		e.fileIssue(t, "postmortems", map[string]any{"title": title, "body": "## Summary\n", "labels": []string{"postmortem"}})
 	}
 	is := e.state(t, slackfake.Alice, "").Issues
 	if len(is) != 2 || is[0].Number != 2 || is[1].Number != 1 || is[0].Labels[0] != "postmortem" || is[0].Body != "## Summary\n" {
@@ -596,14 +641,7 @@ func TestEvents(t *testing.T) {
 		t.Errorf("slack event data %s", data)
 	}
 	e.gh.AddRepo("acme", "other")
-	body, _ := json.Marshal(map[string]any{"title": "x"})
-	r, _ := http.NewRequest(http.MethodPost, e.gh.URL()+"repos/acme/other/issues", bytes.NewReader(body))
-	r.Header.Set("Authorization", "Bearer "+ghToken)
-	gr, err := http.DefaultClient.Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gr.Body.Close()
+	e.fileIssue(t, "other", map[string]any{"title": "x"})
 	next("event: github")
 
 	// Close ends open streams, so an HTTP server shutting down is not held.
