@@ -91,15 +91,15 @@ func TestStatusPage(t *testing.T) {
 	if err := statuspage.WriteJSON(&j, p); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "status.golden.json", j.Bytes())
+	golden(t, "status.json.golden", j.Bytes())
 	if err := statuspage.WriteHTML(&h, p, time.UTC); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "status.golden.html", h.Bytes())
+	golden(t, "status.html.golden", h.Bytes())
 	if err := statuspage.WriteAtom(&a, p, "http://127.0.0.1:9090/"); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "status.golden.atom", a.Bytes())
+	golden(t, "status.atom.golden", a.Bytes())
 }
 
 func TestStatusPageEmpty(t *testing.T) {
@@ -111,7 +111,7 @@ func TestStatusPageEmpty(t *testing.T) {
 	if err := statuspage.WriteHTML(&h, p, time.UTC); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "empty.golden.html", h.Bytes())
+	golden(t, "empty.html.golden", h.Bytes())
 }
 
 // BenchmarkStatus50 builds and renders /status with 50 open incidents of
