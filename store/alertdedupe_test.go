@@ -38,13 +38,8 @@ func alertDecide(key, g string) func(open *incident.Incident, next uint64) (Aler
 // bucketKeys counts the keys of a bucket of the closed file at path.
 func bucketKeys(t *testing.T, path string, name []byte) int {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	n := -1
-	_ = db.View(func(tx *bolt.Tx) error {
+	rawView(t, path, func(tx *bolt.Tx) error {
 		if b := tx.Bucket(name); b != nil {
 			n = b.Stats().KeyN
 		}
