@@ -14,6 +14,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/schedule"
+	"github.com/firebreak-hq/firebreak/store/storetest"
 )
 
 // t0 is Monday 2026-03-02 09:00 UTC.
@@ -398,7 +399,7 @@ func TestStartChecksAtOnceAndStops(t *testing.T) {
 	m := newMem()
 	n := m.declare(t, incident.Sev1, t0)
 	m.do(t, n, t0, incident.Command{Kind: incident.CmdLead, User: "ULEAD"})
-	clk := &clock{t: t0.Add(mins(20))}
+	clk := storetest.NewClock(t0.Add(mins(20)))
 	var counted atomic.Int32
 	s := schedule.New(m, schedule.Config{
 		Reminders: incident.DefaultReminderConfig(),
@@ -551,7 +552,7 @@ func TestSettleWaitsForTheRunningCheck(t *testing.T) {
 			<-release
 		})
 	}
-	clk := &clock{t: t0.Add(mins(20))}
+	clk := storetest.NewClock(t0.Add(mins(20)))
 	s := schedule.New(m, schedule.Config{Reminders: incident.DefaultReminderConfig(), Every: time.Second, Now: clk.Now}, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer func() { cancel(); <-s.Done() }()

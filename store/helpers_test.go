@@ -110,32 +110,31 @@ func drained(d *DB) bool {
 // beside the store's API, as an older binary or a damaged disk would.
 func rawUpdate(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(fn)
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	rawTx(t, path, true, fn)
 }
 
 // rawView reads the closed file at path in one read-only bbolt
 // transaction.
 func rawView(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	rawTx(t, path, false, fn)
+}
+
+func rawTx(t *testing.T, path string, write bool, fn func(tx *bolt.Tx) error) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: !write, NoSync: true, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.View(fn)
+	run := db.View
+	if write {
+		run = db.Update
+	}
+	err = run(fn)
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		t.Fatalf("read %s: %v", path, err)
+		t.Fatalf("%s: %v", path, err)
 	}
 }
