@@ -4,7 +4,7 @@ import "testing"
 
 func TestPlain(t *testing.T) {
 	names := map[string]string{"U1": "Alice"}
-	cases := []struct{ name, in, want string }{
+	cases := []textCase{
 		{"known mention", "ask <@U1|alice>", "ask @Alice"},
 		{"bare known mention", "ask <@U1>", "ask @Alice"},
 		{"unknown mention uses label", "ask <@U9|zed>", "ask @zed"},
@@ -17,17 +17,11 @@ func TestPlain(t *testing.T) {
 		{"entities", "a &lt;b&gt; &amp;&amp; c", "a <b> && c"},
 		{"unclosed", "a <b", "a <b"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := plain(tc.in, names); got != tc.want {
-				t.Errorf("plain(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
+	checkText(t, "plain", func(s string) string { return plain(s, names) }, cases)
 }
 
 func TestInline(t *testing.T) {
-	cases := []struct{ name, in, want string }{
+	cases := []textCase{
 		{"plain text", "all good", "all good"},
 		{"emphasis and code", "*a* _b_ `c`", `\*a\* \_b\_ \` + "`c\\`"},
 		{"table pipe", "a | b", `a \| b`},
@@ -49,46 +43,39 @@ func TestInline(t *testing.T) {
 		{"bidi override dropped", "a\u202eb", "ab"},
 		{"math", "$x$", `\$x\$`},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := inline(tc.in); got != tc.want {
-				t.Errorf("inline(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
+	checkText(t, "inline", inline, cases)
 }
 
 func TestQuoteBlock(t *testing.T) {
-	cases := []struct{ name, in, want string }{
+	cases := []textCase{
 		{"empty", " \n ", ""},
 		{"lines", "a\nb", "> a\n> b"},
 		{"block syntax neutralised", "# h\n- l\n+ l\n1. n\n2) n\n===\n    code", "> \\# h\n> \\- l\n> \\+ l\n> 1\\. n\n> 2\\) n\n> \\===\n> code"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := quoteBlock(tc.in); got != tc.want {
-				t.Errorf("quoteBlock(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
+	checkText(t, "quoteBlock", quoteBlock, cases)
 }
 
 func TestClip(t *testing.T) {
-	cases := []struct {
-		name, in string
-		n        int
-		want     string
-	}{
-		{"short", "abc", 5, "abc"},
-		{"exact", "abcde", 5, "abcde"},
-		{"cut", "abcdef", 5, "abcd…"},
-		{"runes not bytes", "ééééé", 5, "ééééé"},
-		{"trailing space trimmed", "ab   cdef", 5, "ab…"},
+	cases := []textCase{
+		{"short", "abc", "abc"},
+		{"exact", "abcde", "abcde"},
+		{"cut", "abcdef", "abcd…"},
+		{"runes not bytes", "ééééé", "ééééé"},
+		{"trailing space trimmed", "ab   cdef", "ab…"},
 	}
+	checkText(t, "clip(·, 5)", func(s string) string { return clip(s, 5) }, cases)
+}
+
+// textCase is one input of a text function and what it must return.
+type textCase struct{ name, in, want string }
+
+// checkText runs f, named fn in failures, on every case.
+func checkText(t *testing.T, fn string, f func(string) string, cases []textCase) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := clip(tc.in, tc.n); got != tc.want {
-				t.Errorf("clip(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+			if got := f(tc.in); got != tc.want {
+				t.Errorf("%s(%q) = %q, want %q", fn, tc.in, got, tc.want)
 			}
 		})
 	}
