@@ -109,30 +109,16 @@ func readAll(path string, want map[string]bool) (out string, err error) {
 	defer db.Close()
 	var lines []string
 	err = db.View(func(tx *bolt.Tx) error {
-		var walk func(prefix string, b *bolt.Bucket, depth int) error
-		walk = func(prefix string, b *bolt.Bucket, depth int) error {
-			if depth > 4 {
-				return fmt.Errorf("buckets nested too deep")
+		err := eachRecord(tx, func(path string, k, v []byte) error {
+			if len(k)+len(v) > size {
+				return fmt.Errorf("%s: a key or value larger than the file", path)
 			}
-			lines = append(lines, prefix+"#seq="+strconv.FormatUint(b.Sequence(), 10))
-			return b.ForEach(func(k, v []byte) error {
-				if len(k)+len(v) > size {
-					return fmt.Errorf("%s: a key or value larger than the file", prefix)
-				}
-				p := prefix + "/" + hex.EncodeToString(k)
-				if v == nil {
-					if nb := b.Bucket(k); nb != nil {
-						return walk(p, nb, depth+1)
-					}
-					return fmt.Errorf("%s: nil value, no bucket", p)
-				}
-				lines = append(lines, p+"="+hex.EncodeToString(v))
-				return nil
-			})
-		}
-		if err := tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-			return walk(hex.EncodeToString(name), b, 0)
-		}); err != nil {
+			if v != nil {
+				lines = append(lines, path+"="+hex.EncodeToString(v))
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		for key := range want {
@@ -142,7 +128,7 @@ func readAll(path string, want map[string]bool) (out string, err error) {
 			for i, p := range parts[:len(parts)-1] {
 				k, _ := hex.DecodeString(p)
 				if i == 0 {
-					b = tx.Bucket(k)
+					b = tx.Bucket([]byte(p))
 				} else if b != nil {
 					b = b.Bucket(k)
 				}
@@ -200,7 +186,7 @@ func TestVerifyDetectsEveryBitFlip(t *testing.T) {
 	}
 	keys := map[string]bool{}
 	for _, l := range strings.Split(want, "\n") {
-		if strings.Contains(l, "=") && !strings.Contains(l, "#seq=") {
+		if strings.Contains(l, "=") && !strings.Contains(l, "#seq") {
 			keys[l] = true
 		}
 	}

@@ -133,25 +133,12 @@ func writeV1(t *testing.T, path string, f v1Fixture) {
 func dump(t *testing.T, path string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	var walk func(prefix string, b *bolt.Bucket) error
-	walk = func(prefix string, b *bolt.Bucket) error {
-		out[prefix+"#seq"] = fmt.Sprint(b.Sequence())
-		return b.ForEach(func(k, v []byte) error {
-			p := prefix + "/" + hex.EncodeToString(k)
-			if v != nil {
-				out[p] = string(v)
-				return nil
-			}
-			sub := b.Bucket(k)
-			if sub == nil {
-				return fmt.Errorf("%s: nil value but no nested bucket", p)
-			}
-			return walk(p, sub)
-		})
-	}
 	rawView(t, path, func(tx *bolt.Tx) error {
-		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-			return walk(string(name), b)
+		return eachRecord(tx, func(path string, _, v []byte) error {
+			if v != nil {
+				out[path] = string(v)
+			}
+			return nil
 		})
 	})
 	return out
