@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/store"
 	"github.com/firebreak-hq/firebreak/store/pgstore"
@@ -112,12 +110,8 @@ func testMigrations(t *testing.T) {
 	}
 	_ = s.Close()
 	ctx := context.Background()
+	conn := pgtest.Conn(t, dsn)
 	has := func(sql string) bool {
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
 		var ok bool
 		if err := conn.QueryRow(ctx, sql).Scan(&ok); err != nil {
 			t.Fatal(err)
@@ -160,11 +154,6 @@ func testMigrations(t *testing.T) {
 	}
 	_ = s.Close()
 	// A database of a newer binary is refused.
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES (99)`); err != nil {
 		t.Fatal(err)
 	}
