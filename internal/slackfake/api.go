@@ -10,41 +10,58 @@ import (
 
 type apiHandler func(s *Server, p params, ch *[]Change) (map[string]any, *apiError)
 
-var handlers = map[string]apiHandler{
-	"auth.test":                (*Server).authTest,
-	"apps.connections.open":    (*Server).appsConnectionsOpen,
-	"conversations.create":     (*Server).convCreate,
-	"conversations.invite":     (*Server).convInvite,
-	"conversations.join":       (*Server).convJoin,
-	"conversations.setTopic":   (*Server).convSetTopic,
-	"conversations.setPurpose": (*Server).convSetPurpose,
-	"conversations.info":       (*Server).convInfo,
-	"conversations.members":    (*Server).convMembers,
-	"conversations.history":    (*Server).convHistory,
-	"conversations.replies":    (*Server).convReplies,
-	"conversations.list":       (*Server).convList,
-	"conversations.archive":    (*Server).convArchive,
-	"conversations.rename":     (*Server).convRename,
-	"conversations.open":       (*Server).convOpen,
-	"chat.postMessage":         (*Server).chatPostMessage,
-	"chat.update":              (*Server).chatUpdate,
-	"chat.postEphemeral":       (*Server).chatPostEphemeral,
-	"chat.delete":              (*Server).chatDelete,
-	"chat.getPermalink":        (*Server).chatGetPermalink,
-	"pins.add":                 (*Server).pinsAdd,
-	"pins.remove":              (*Server).pinsRemove,
-	"pins.list":                (*Server).pinsList,
-	"bookmarks.add":            (*Server).bookmarksAdd,
-	"bookmarks.list":           (*Server).bookmarksList,
-	"reactions.add":            (*Server).reactionsAdd,
-	"users.info":               (*Server).usersInfo,
-	"users.list":               (*Server).usersList,
-	"users.conversations":      (*Server).usersConversations,
-	"views.open":               (*Server).viewsOpen,
-	"views.update":             (*Server).viewsUpdate,
-	"views.push":               (*Server).viewsPush,
-	"views.publish":            (*Server).viewsPublish,
-	"team.info":                (*Server).teamInfo,
+func legacy(h apiHandler) endpoint {
+	return func(a *api, p params) (any, *apiError) {
+		r, err := h(a.Server, p, &a.changes)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+}
+
+func legacyPage(all []any, p params) ([]any, string) {
+	out, m := paginate(all, page{Limit: p.integer("limit", 0), Cursor: p.str("cursor")})
+	return out, m.NextCursor
+}
+
+// endpoints is the Web API: every method the fake answers, by family.
+var endpoints = map[string]endpoint{
+	"auth.test":             typed((*api).AuthTest),
+	"apps.connections.open": typed((*api).AppsConnectionsOpen),
+	"team.info":             typed((*api).TeamInfo),
+	"users.info":            typed((*api).UsersInfo),
+	"users.list":            typed((*api).UsersList),
+	"users.conversations":   typed((*api).UsersConversations),
+
+	"conversations.create":     legacy((*Server).convCreate),
+	"conversations.invite":     legacy((*Server).convInvite),
+	"conversations.join":       legacy((*Server).convJoin),
+	"conversations.setTopic":   legacy((*Server).convSetTopic),
+	"conversations.setPurpose": legacy((*Server).convSetPurpose),
+	"conversations.info":       legacy((*Server).convInfo),
+	"conversations.members":    legacy((*Server).convMembers),
+	"conversations.history":    legacy((*Server).convHistory),
+	"conversations.replies":    legacy((*Server).convReplies),
+	"conversations.list":       legacy((*Server).convList),
+	"conversations.archive":    legacy((*Server).convArchive),
+	"conversations.rename":     legacy((*Server).convRename),
+	"conversations.open":       legacy((*Server).convOpen),
+	"chat.postMessage":         legacy((*Server).chatPostMessage),
+	"chat.update":              legacy((*Server).chatUpdate),
+	"chat.postEphemeral":       legacy((*Server).chatPostEphemeral),
+	"chat.delete":              legacy((*Server).chatDelete),
+	"chat.getPermalink":        legacy((*Server).chatGetPermalink),
+	"pins.add":                 legacy((*Server).pinsAdd),
+	"pins.remove":              legacy((*Server).pinsRemove),
+	"pins.list":                legacy((*Server).pinsList),
+	"bookmarks.add":            legacy((*Server).bookmarksAdd),
+	"bookmarks.list":           legacy((*Server).bookmarksList),
+	"reactions.add":            legacy((*Server).reactionsAdd),
+	"views.open":               legacy((*Server).viewsOpen),
+	"views.update":             legacy((*Server).viewsUpdate),
+	"views.push":               legacy((*Server).viewsPush),
+	"views.publish":            legacy((*Server).viewsPublish),
 }
 
 var validName = regexp.MustCompile(`^[a-z0-9_-]+$`)
@@ -61,102 +78,6 @@ func validChannelName(name string) string {
 		return "invalid_name_punctuation"
 	}
 	return ""
-}
-
-// ---- JSON shapes ----
-
-func (s *Server) convJSON(c *channel) map[string]any {
-	out := map[string]any{
-		"id": c.ID, "created": c.Created.Unix(), "is_archived": c.IsArchived, "is_private": c.IsPrivate,
-		"is_im": c.IsIM, "is_mpim": false, "is_member": c.members[BotUserID], "num_members": len(c.Members),
-		"context_team_id": TeamID, "is_shared": false, "is_ext_shared": false, "is_org_shared": false,
-	}
-	if c.IsIM {
-		for _, m := range c.Members {
-			if m != BotUserID {
-				out["user"] = m
-			}
-		}
-		out["is_open"] = true
-		return out
-	}
-	setAt := c.lastSet.Unix()
-	if c.lastSet.IsZero() {
-		setAt = 0
-	}
-	out["name"] = c.Name
-	out["name_normalized"] = c.Name
-	out["is_channel"] = !c.IsPrivate
-	out["is_group"] = c.IsPrivate
-	out["is_general"] = c.ID == GeneralChannelID
-	out["creator"] = c.Creator
-	out["topic"] = map[string]any{"value": c.Topic, "creator": c.Creator, "last_set": setAt}
-	out["purpose"] = map[string]any{"value": c.Purpose, "creator": c.Creator, "last_set": setAt}
-	return out
-}
-
-func msgJSON(c *channel, m *message) map[string]any {
-	out := map[string]any{"type": "message", "ts": m.TS, "user": m.User, "text": m.Text, "team": TeamID}
-	if m.BotID != "" {
-		out["bot_id"] = m.BotID
-		out["app_id"] = AppID
-	}
-	if m.Subtype != "" {
-		out["subtype"] = m.Subtype
-	}
-	if m.ThreadTS != "" {
-		out["thread_ts"] = m.ThreadTS
-	}
-	if b := decodeBlocks(m.Blocks); b != nil {
-		out["blocks"] = b
-	}
-	if m.Edited {
-		out["edited"] = map[string]any{"user": m.User, "ts": m.TS}
-	}
-	if m.Pinned {
-		out["pinned_to"] = []string{c.ID}
-	}
-	var rs []any
-	for _, name := range m.rorder {
-		rs = append(rs, map[string]any{"name": name, "users": m.reactions[name], "count": len(m.reactions[name])})
-	}
-	if rs != nil {
-		out["reactions"] = rs
-	}
-	if m.ThreadTS == m.TS || m.ThreadTS == "" {
-		n, latest := 0, ""
-		var users []string
-		for _, r := range c.msgs {
-			if !r.deleted && r.ThreadTS == m.TS && r.TS != m.TS {
-				n++
-				latest = r.TS
-				if !contains(users, r.User) {
-					users = append(users, r.User)
-				}
-			}
-		}
-		if n > 0 {
-			out["thread_ts"] = m.TS
-			out["reply_count"] = n
-			out["reply_users"] = users
-			out["reply_users_count"] = len(users)
-			out["latest_reply"] = latest
-		}
-	}
-	return out
-}
-
-func userJSON(u *User) map[string]any {
-	out := map[string]any{
-		"id": u.ID, "team_id": TeamID, "name": u.Name, "real_name": u.RealName, "deleted": false,
-		"is_bot": u.IsBot, "is_admin": false, "is_owner": false, "tz": "UTC", "tz_offset": 0,
-		"profile": map[string]any{"real_name": u.RealName, "display_name": u.DisplayName,
-			"real_name_normalized": u.RealName, "display_name_normalized": u.DisplayName, "team": TeamID},
-	}
-	if u.BotID != "" {
-		out["profile"].(map[string]any)["bot_id"] = u.BotID
-	}
-	return out
 }
 
 // ---- helpers ----
@@ -242,12 +163,4 @@ func (s *Server) checkMessageBlocks(method string, text string, blocks json.RawM
 func hasBlocks(raw json.RawMessage) bool {
 	t := strings.TrimSpace(string(raw))
 	return t != "" && t != "[]" && t != "null"
-}
-
-func (s *Server) userOr(p params, key string) (*User, *apiError) {
-	u := s.st.users[p.str(key)]
-	if u == nil {
-		return nil, slackErr("user_not_found")
-	}
-	return u, nil
 }

@@ -17,7 +17,7 @@ func (s *Server) convCreate(p params, ch *[]Change) (map[string]any, *apiError) 
 	}
 	c := s.st.addChannel(s.st.nextID("C"), name, p.boolean("is_private"), BotUserID, BotUserID)
 	*ch = append(*ch, Change{Kind: ChangeChannel, Channel: c.ID})
-	return map[string]any{"channel": s.convJSON(c)}, nil
+	return map[string]any{"channel": convJSON(c)}, nil
 }
 
 func (s *Server) convInvite(p params, ch *[]Change) (map[string]any, *apiError) {
@@ -68,7 +68,7 @@ func (s *Server) convInvite(p params, ch *[]Change) (map[string]any, *apiError) 
 		s.joinLocked(c, u, BotUserID)
 	}
 	*ch = append(*ch, Change{Kind: ChangeChannel, Channel: c.ID})
-	out := map[string]any{"channel": s.convJSON(c)}
+	out := map[string]any{"channel": convJSON(c)}
 	if errs != nil {
 		out["errors"] = errs
 	}
@@ -95,7 +95,7 @@ func (s *Server) convJoin(p params, ch *[]Change) (map[string]any, *apiError) {
 		s.eventJoinLocked(c, BotUserID, "")
 		*ch = append(*ch, Change{Kind: ChangeChannel, Channel: c.ID})
 	}
-	out["channel"] = s.convJSON(c)
+	out["channel"] = convJSON(c)
 	return out, nil
 }
 
@@ -120,7 +120,7 @@ func (s *Server) setText(p params, ch *[]Change, key string, set func(c *channel
 	set(c, v)
 	c.lastSet = time.Now()
 	*ch = append(*ch, Change{Kind: ChangeChannel, Channel: c.ID})
-	return map[string]any{"channel": s.convJSON(c)}, nil
+	return map[string]any{"channel": convJSON(c)}, nil
 }
 
 func (s *Server) convSetTopic(p params, ch *[]Change) (map[string]any, *apiError) {
@@ -136,7 +136,7 @@ func (s *Server) convInfo(p params, _ *[]Change) (map[string]any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"channel": s.convJSON(c)}, nil
+	return map[string]any{"channel": convJSON(c)}, nil
 }
 
 func (s *Server) convMembers(p params, _ *[]Change) (map[string]any, *apiError) {
@@ -148,7 +148,7 @@ func (s *Server) convMembers(p params, _ *[]Change) (map[string]any, *apiError) 
 	for i, m := range c.Members {
 		all[i] = m
 	}
-	page, next := paginate(all, p)
+	page, next := legacyPage(all, p)
 	return map[string]any{"members": page, "response_metadata": map[string]any{"next_cursor": next}}, nil
 }
 
@@ -184,7 +184,7 @@ func (s *Server) convHistory(p params, _ *[]Change) (map[string]any, *apiError) 
 		}
 		all = append(all, msgJSON(c, m))
 	}
-	page, next := paginate(all, p)
+	page, next := legacyPage(all, p)
 	return map[string]any{"messages": page, "has_more": next != "", "pin_count": len(c.pins),
 		"response_metadata": map[string]any{"next_cursor": next}}, nil
 }
@@ -222,7 +222,7 @@ func (s *Server) convReplies(p params, _ *[]Change) (map[string]any, *apiError) 
 			all = append(all, msgJSON(c, m))
 		}
 	}
-	page, next := paginate(all, p)
+	page, next := legacyPage(all, p)
 	return map[string]any{"messages": page, "has_more": next != "", "response_metadata": map[string]any{"next_cursor": next}}, nil
 }
 
@@ -255,9 +255,9 @@ func (s *Server) convList(p params, _ *[]Change) (map[string]any, *apiError) {
 		if c.IsArchived && p.boolean("exclude_archived") {
 			continue
 		}
-		all = append(all, s.convJSON(c))
+		all = append(all, convJSON(c))
 	}
-	page, next := paginate(all, p)
+	page, next := legacyPage(all, p)
 	return map[string]any{"channels": page, "response_metadata": map[string]any{"next_cursor": next}}, nil
 }
 
@@ -295,7 +295,7 @@ func (s *Server) convRename(p params, ch *[]Change) (map[string]any, *apiError) 
 	}
 	c.Name = name
 	*ch = append(*ch, Change{Kind: ChangeChannel, Channel: c.ID})
-	return map[string]any{"channel": s.convJSON(c)}, nil
+	return map[string]any{"channel": convJSON(c)}, nil
 }
 
 func (s *Server) convOpen(p params, ch *[]Change) (map[string]any, *apiError) {

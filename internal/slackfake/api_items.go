@@ -60,12 +60,6 @@ func (s *Server) pinsList(p params, _ *[]Change) (map[string]any, *apiError) {
 	return map[string]any{"items": items}, nil
 }
 
-func bookmarkJSON(b Bookmark) map[string]any {
-	return map[string]any{"id": b.ID, "channel_id": b.Channel, "title": b.Title, "link": b.Link, "emoji": b.Emoji,
-		"type": b.Type, "date_created": b.Created.Unix(), "date_updated": 0, "rank": "a", "app_id": AppID,
-		"last_updated_by_user_id": BotUserID, "last_updated_by_team_id": TeamID}
-}
-
 func (s *Server) bookmarksAdd(p params, ch *[]Change) (map[string]any, *apiError) {
 	c, err := s.chanFor(p, "channel_id")
 	if err != nil {
@@ -84,7 +78,7 @@ func (s *Server) bookmarksAdd(p params, ch *[]Change) (map[string]any, *apiError
 	b := Bookmark{ID: s.st.nextID("Bk"), Channel: c.ID, Title: title, Link: link, Emoji: p.str("emoji"), Type: typ, Created: time.Now()}
 	c.books = append(c.books, b)
 	*ch = append(*ch, Change{Kind: ChangeBookmark, Channel: c.ID})
-	return map[string]any{"bookmark": bookmarkJSON(b)}, nil
+	return map[string]any{"bookmark": bookmarkObject(b)}, nil
 }
 
 func (s *Server) bookmarksList(p params, _ *[]Change) (map[string]any, *apiError) {
@@ -94,7 +88,7 @@ func (s *Server) bookmarksList(p params, _ *[]Change) (map[string]any, *apiError
 	}
 	out := []any{}
 	for _, b := range c.books {
-		out = append(out, bookmarkJSON(b))
+		out = append(out, bookmarkObject(b))
 	}
 	return map[string]any{"bookmarks": out}, nil
 }

@@ -306,7 +306,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_form_data"})
 		return
 	}
-	h, known := handlers[method]
+	h, known := endpoints[method]
 	if !known {
 		record("unknown_method")
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
@@ -346,7 +346,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "<html><body>Slack is having trouble</body></html>")
 		return
 	}
-	var changes []Change
+	a := &api{Server: s}
 	s.mu.Lock()
 	if isBot {
 		if e := s.privateScopeErr(method, p); e != nil {
@@ -355,9 +355,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	resp, aerr := h(s, p, &changes)
+	resp, aerr := h(a, p)
 	s.mu.Unlock()
-	s.publish(changes...)
+	s.publish(a.changes...)
 	if aerr != nil {
 		writeAPIError(w, aerr, record)
 		return
@@ -369,11 +369,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	record("")
-	if resp == nil {
-		resp = map[string]any{}
+	b, err := encodeOK(resp)
+	if err != nil {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "internal_error"})
+		return
 	}
-	resp["ok"] = true
-	writeJSON(w, http.StatusOK, resp)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 }
 
 func writeAPIError(w http.ResponseWriter, e *apiError, record func(string)) {
