@@ -90,7 +90,7 @@ func (a *api) UsersList(pg page) (*usersListResult, *apiError) {
 type conversationListArgs struct {
 	Types           []string `form:"types"`
 	ExcludeArchived bool     `form:"exclude_archived"`
-	Page page
+	Page            page
 }
 
 // conversationsResult is one page of conversations.
