@@ -34,19 +34,19 @@ var endpoints = map[string]endpoint{
 	"users.list":            typed((*api).UsersList),
 	"users.conversations":   typed((*api).UsersConversations),
 
-	"conversations.create":     legacy((*Server).convCreate),
-	"conversations.invite":     legacy((*Server).convInvite),
-	"conversations.join":       legacy((*Server).convJoin),
-	"conversations.setTopic":   legacy((*Server).convSetTopic),
-	"conversations.setPurpose": legacy((*Server).convSetPurpose),
-	"conversations.info":       legacy((*Server).convInfo),
-	"conversations.members":    legacy((*Server).convMembers),
-	"conversations.history":    legacy((*Server).convHistory),
-	"conversations.replies":    legacy((*Server).convReplies),
-	"conversations.list":       legacy((*Server).convList),
-	"conversations.archive":    legacy((*Server).convArchive),
-	"conversations.rename":     legacy((*Server).convRename),
-	"conversations.open":       legacy((*Server).convOpen),
+	"conversations.create":     typed((*api).ConversationsCreate),
+	"conversations.invite":     typed((*api).ConversationsInvite),
+	"conversations.join":       typed((*api).ConversationsJoin),
+	"conversations.setTopic":   typed((*api).ConversationsSetTopic),
+	"conversations.setPurpose": typed((*api).ConversationsSetPurpose),
+	"conversations.info":       typed((*api).ConversationsInfo),
+	"conversations.members":    typed((*api).ConversationsMembers),
+	"conversations.history":    typed((*api).ConversationsHistory),
+	"conversations.replies":    typed((*api).ConversationsReplies),
+	"conversations.list":       typed((*api).ConversationsList),
+	"conversations.archive":    typed((*api).ConversationsArchive),
+	"conversations.rename":     typed((*api).ConversationsRename),
+	"conversations.open":       typed((*api).ConversationsOpen),
 	"chat.postMessage":         legacy((*Server).chatPostMessage),
 	"chat.update":              legacy((*Server).chatUpdate),
 	"chat.postEphemeral":       legacy((*Server).chatPostEphemeral),
@@ -82,16 +82,33 @@ func validChannelName(name string) string {
 
 // ---- helpers ----
 
-// chanFor finds the conversation named by key; private channels the bot is not in are
+// conversation finds the conversation id; private channels and IMs the bot is not in are
 // invisible, as in Slack.
-// writable finds the "channel" of a call that changes it: it must exist,
-// not be archived, and have the bot as a member.
-func (s *Server) writable(p params) (*channel, *apiError) {
-	c, err := s.chanFor(p, "channel")
+func (s *Server) conversation(id string) (*channel, *apiError) {
+	c := s.st.channels[id]
+	if id == "" || c == nil || ((c.IsPrivate || c.IsIM) && !c.members[BotUserID]) {
+		return nil, slackErr("channel_not_found")
+	}
+	return c, nil
+}
+
+// writable finds the conversation of a call that changes it: it must exist, not be
+// archived, and have the bot as a member.
+func (s *Server) writable(id string) (*channel, *apiError) {
+	c, err := s.conversation(id)
 	if err != nil {
 		return nil, err
 	}
 	return c, botCanWrite(c)
+}
+
+// readable finds the conversation of a call that reads its messages: the bot must be in it.
+func (s *Server) readable(id string) (*channel, *apiError) {
+	c, err := s.conversation(id)
+	if err == nil && !c.members[BotUserID] {
+		err = slackErr("not_in_channel")
+	}
+	return c, err
 }
 
 // botCanWrite is Slack's check before the bot changes a conversation:
@@ -107,15 +124,7 @@ func botCanWrite(c *channel) *apiError {
 }
 
 func (s *Server) chanFor(p params, key string) (*channel, *apiError) {
-	id := p.str(key)
-	if id == "" {
-		return nil, slackErr("channel_not_found")
-	}
-	c := s.st.channels[id]
-	if c == nil || (c.IsPrivate && !c.members[BotUserID]) || (c.IsIM && !c.members[BotUserID]) {
-		return nil, slackErr("channel_not_found")
-	}
-	return c, nil
+	return s.conversation(p.str(key))
 }
 
 func (s *Server) imFor(user string) *channel {

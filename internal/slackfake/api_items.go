@@ -5,7 +5,7 @@ import "time"
 // ---- pins, bookmarks, reactions ----
 
 func (s *Server) pinsAdd(p params, ch *[]Change) (map[string]any, *apiError) {
-	c, err := s.writable(p)
+	c, err := s.writable(p.str("channel"))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (s *Server) bookmarksList(p params, _ *[]Change) (map[string]any, *apiError
 }
 
 func (s *Server) reactionsAdd(p params, ch *[]Change) (map[string]any, *apiError) {
-	c, err := s.writable(p)
+	c, err := s.writable(p.str("channel"))
 	if err != nil {
 		return nil, err
 	}
