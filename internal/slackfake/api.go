@@ -8,23 +8,6 @@ import (
 	"time"
 )
 
-type apiHandler func(s *Server, p params, ch *[]Change) (map[string]any, *apiError)
-
-func legacy(h apiHandler) endpoint {
-	return func(a *api, p params) (any, *apiError) {
-		r, err := h(a.Server, p, &a.changes)
-		if err != nil {
-			return nil, err
-		}
-		return r, nil
-	}
-}
-
-func legacyPage(all []any, p params) ([]any, string) {
-	out, m := paginate(all, page{Limit: p.integer("limit", 0), Cursor: p.str("cursor")})
-	return out, m.NextCursor
-}
-
 // endpoints is the Web API: every method the fake answers, by family.
 var endpoints = map[string]endpoint{
 	"auth.test":             typed((*api).AuthTest),
@@ -47,21 +30,24 @@ var endpoints = map[string]endpoint{
 	"conversations.archive":    typed((*api).ConversationsArchive),
 	"conversations.rename":     typed((*api).ConversationsRename),
 	"conversations.open":       typed((*api).ConversationsOpen),
-	"chat.postMessage":         typed((*api).ChatPostMessage),
-	"chat.update":              typed((*api).ChatUpdate),
-	"chat.postEphemeral":       typed((*api).ChatPostEphemeral),
-	"chat.delete":              typed((*api).ChatDelete),
-	"chat.getPermalink":        typed((*api).ChatGetPermalink),
-	"pins.add":                 typed((*api).PinsAdd),
-	"pins.remove":              typed((*api).PinsRemove),
-	"pins.list":                typed((*api).PinsList),
-	"bookmarks.add":            typed((*api).BookmarksAdd),
-	"bookmarks.list":           typed((*api).BookmarksList),
-	"reactions.add":            typed((*api).ReactionsAdd),
-	"views.open":               legacy((*Server).viewsOpen),
-	"views.update":             legacy((*Server).viewsUpdate),
-	"views.push":               legacy((*Server).viewsPush),
-	"views.publish":            legacy((*Server).viewsPublish),
+
+	"chat.postMessage":   typed((*api).ChatPostMessage),
+	"chat.update":        typed((*api).ChatUpdate),
+	"chat.postEphemeral": typed((*api).ChatPostEphemeral),
+	"chat.delete":        typed((*api).ChatDelete),
+	"chat.getPermalink":  typed((*api).ChatGetPermalink),
+
+	"pins.add":       typed((*api).PinsAdd),
+	"pins.remove":    typed((*api).PinsRemove),
+	"pins.list":      typed((*api).PinsList),
+	"bookmarks.add":  typed((*api).BookmarksAdd),
+	"bookmarks.list": typed((*api).BookmarksList),
+	"reactions.add":  typed((*api).ReactionsAdd),
+
+	"views.open":    typed((*api).ViewsOpen),
+	"views.update":  typed((*api).ViewsUpdate),
+	"views.push":    typed((*api).ViewsPush),
+	"views.publish": typed((*api).ViewsPublish),
 }
 
 var validName = regexp.MustCompile(`^[a-z0-9_-]+$`)
@@ -79,8 +65,6 @@ func validChannelName(name string) string {
 	}
 	return ""
 }
-
-// ---- helpers ----
 
 // conversation finds the conversation id; private channels and IMs the bot is not in are
 // invisible, as in Slack.
@@ -123,10 +107,6 @@ func botCanWrite(c *channel) *apiError {
 	return nil
 }
 
-func (s *Server) chanFor(p params, key string) (*channel, *apiError) {
-	return s.conversation(p.str(key))
-}
-
 func (s *Server) imFor(user string) *channel {
 	for _, id := range s.st.chanOrder {
 		c := s.st.channels[id]
@@ -147,9 +127,7 @@ func (s *Server) blocksErr(method string, v *blockViolation) *apiError {
 	if strings.HasPrefix(method, "views.") {
 		code = "invalid_arguments"
 	}
-	return &apiError{code: code, extra: map[string]any{
-		"response_metadata": map[string]any{"messages": []string{"[ERROR] " + v.detail + " (" + v.limit + ")"}},
-	}}
+	return explained(code, v.detail+" ("+v.limit+")")
 }
 
 // checkMessageBlocks applies the rules shared by chat.postMessage, chat.update,

@@ -13,45 +13,48 @@ import (
 // hash_conflict when a hash is passed that is not the current view's. A Home view holds at
 // most 100 blocks (https://api.slack.com/reference/surfaces/views). Tier 4.
 
-func (s *Server) viewsPublish(p params, ch *[]Change) (map[string]any, *apiError) {
-	user := p.str("user_id")
-	if s.st.users[user] == nil {
-		return nil, &apiError{code: "invalid_arguments", extra: map[string]any{
-			"response_metadata": map[string]any{"messages": []string{"[ERROR] invalid `user_id`"}}}}
+// ViewsPublish is views.publish.
+func (a *api) ViewsPublish(o viewArgs) (*viewResult, *apiError) {
+	if a.st.users[o.UserID] == nil {
+		return nil, explained("invalid_arguments", "invalid `user_id`")
 	}
-	if !s.app.homeTab {
+	if !a.app.homeTab {
 		return nil, slackErr(rule("home_tab_disabled").Code)
 	}
-	raw := p.raw("view")
-	if n := len(raw); n > lim("home_view_size") {
-		s.st.blockErrs = append(s.st.blockErrs, BlockError{Method: "views.publish", Limit: "home_view_size",
+	if n := len(o.View); n > lim("home_view_size") {
+		a.st.blockErrs = append(a.st.blockErrs, BlockError{Method: "views.publish", Limit: "home_view_size",
 			Detail: fmt.Sprintf("the view is %d bytes, more than %d", n, lim("home_view_size")), Time: time.Now()})
 		return nil, slackErr(rule("home_view_size").Code)
 	}
 	var v map[string]any
-	if json.Unmarshal(raw, &v) != nil || v == nil {
+	if json.Unmarshal(o.View, &v) != nil || v == nil {
 		return nil, slackErr("invalid_arguments")
 	}
 	if v["type"] != "home" {
-		return nil, &apiError{code: "invalid_arguments", extra: map[string]any{
-			"response_metadata": map[string]any{"messages": []string{"[ERROR] views.publish takes a view of type home"}}}}
+		return nil, explained("invalid_arguments", "views.publish takes a view of type home")
 	}
 	if bv := validateModal(v); bv != nil {
-		return nil, s.blocksErr("views.publish", bv)
+		return nil, a.blocksErr("views.publish", bv)
 	}
-	cur := s.st.homes[user]
-	if h := p.str("hash"); h != "" && cur != nil && h != cur.Hash {
+	cur := a.st.homes[o.UserID]
+	if o.Hash != "" && cur != nil && o.Hash != cur.Hash {
 		return nil, slackErr("hash_conflict")
 	}
 	if cur == nil {
-		cur = &view{View: View{ID: s.st.nextID("V"), User: user}}
+		cur = &view{View: View{ID: a.st.nextID("V"), User: o.UserID}}
 		cur.RootViewID = cur.ID
-		s.st.homes[user] = cur
+		a.st.homes[o.UserID] = cur
 	}
-	s.setViewLocked(cur, v)
-	s.st.publishes[user]++
-	*ch = append(*ch, Change{Kind: ChangeHome, User: user, ViewID: cur.ID})
-	return map[string]any{"view": s.viewPayloadLocked(cur)}, nil
+	a.setViewLocked(cur, v)
+	a.st.publishes[o.UserID]++
+	a.changed(Change{Kind: ChangeHome, User: o.UserID, ViewID: cur.ID})
+	return &viewResult{View: a.viewPayloadLocked(cur)}, nil
+}
+
+// explained is the error code with Slack's explanation in response_metadata.
+func explained(code, why string) *apiError {
+	return &apiError{code: code, extra: map[string]any{
+		"response_metadata": map[string]any{"messages": []string{"[ERROR] " + why}}}}
 }
 
 // Home returns the Home view last published for user; false when none was.

@@ -3,6 +3,7 @@ package slackfake
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -25,8 +26,10 @@ func (a *api) changed(c Change) { a.changes = append(a.changes, c) }
 type endpoint func(a *api, p params) (any, *apiError)
 
 // typed makes the endpoint of a core method: its arguments are decoded from the request by
-// their form tags (decodeArgs) and its result is encoded as the response body.
+// their form tags (decodeArgs) and its result is encoded as the response body. Decoding an
+// empty request once here makes an argument type decodeArgs does not know fail at start-up.
 func typed[A, R any](core func(*api, A) (*R, *apiError)) endpoint {
+	decodeArgs(params{form: url.Values{}}, reflect.ValueOf(new(A)).Elem())
 	return func(a *api, p params) (any, *apiError) {
 		var args A
 		decodeArgs(p, reflect.ValueOf(&args).Elem())
