@@ -114,6 +114,19 @@ func (a *api) message(channelID, ts string) (*channel, *message, *apiError) {
 	return c, m, nil
 }
 
+// botMessage finds the message ts that the bot is to change: check is asked of its
+// conversation first, and a message the bot did not post answers notOwn.
+func (a *api) botMessage(o messageArgs, check func(*channel) *apiError, notOwn string) (*channel, *message, *apiError) {
+	c, m, err := a.message(o.Channel, o.TS)
+	if err == nil {
+		err = check(c)
+	}
+	if err == nil && m.User != BotUserID {
+		err = slackErr(notOwn)
+	}
+	return c, m, err
+}
+
 // updateResult is chat.update's answer.
 type updateResult struct {
 	Channel string      `json:"channel"`
@@ -125,15 +138,9 @@ type updateResult struct {
 // ChatUpdate is https://api.slack.com/methods/chat.update: the bot's own messages only; text
 // and blocks are replaced each when given.
 func (a *api) ChatUpdate(o messageArgs) (*updateResult, *apiError) {
-	c, m, err := a.message(o.Channel, o.TS)
+	c, m, err := a.botMessage(o, botCanWrite, "cant_update_message")
 	if err != nil {
 		return nil, err
-	}
-	if err := botCanWrite(c); err != nil {
-		return nil, err
-	}
-	if m.User != BotUserID {
-		return nil, slackErr("cant_update_message")
 	}
 	if o.Text == nil && o.Blocks == nil {
 		return nil, slackErr("no_text")
@@ -207,12 +214,9 @@ type deleteResult struct {
 
 // ChatDelete is https://api.slack.com/methods/chat.delete: the bot's own messages only.
 func (a *api) ChatDelete(o messageArgs) (*deleteResult, *apiError) {
-	c, m, err := a.message(o.Channel, o.TS)
+	c, m, err := a.botMessage(o, func(*channel) *apiError { return nil }, "cant_delete_message")
 	if err != nil {
 		return nil, err
-	}
-	if m.User != BotUserID {
-		return nil, slackErr("cant_delete_message")
 	}
 	m.deleted = true
 	a.changed(Change{Kind: ChangeMessageDeleted, Channel: c.ID, TS: m.TS})

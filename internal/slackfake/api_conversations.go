@@ -305,36 +305,6 @@ func (a *api) ConversationsReplies(o historyArgs) (*historyResult, *apiError) {
 	return messagesPage(all, o.Page), nil
 }
 
-// ConversationsList is https://api.slack.com/methods/conversations.list: public channels
-// unless types asks for more; private channels and IMs only where the bot is a member.
-func (a *api) ConversationsList(o conversationListArgs) (*conversationsResult, *apiError) {
-	want := map[string]bool{}
-	for _, t := range o.Types {
-		want[t] = true
-	}
-	if len(o.Types) == 0 {
-		want["public_channel"] = true
-	}
-	var all []conversationJSON
-	for _, id := range a.st.chanOrder {
-		c := a.st.channels[id]
-		kind := "public_channel"
-		switch {
-		case c.IsIM:
-			kind = "im"
-		case c.IsPrivate:
-			kind = "private_channel"
-		}
-		if !want[kind] || (kind != "public_channel" && !c.members[BotUserID]) || (c.IsArchived && o.ExcludeArchived) {
-			continue
-		}
-		all = append(all, convJSON(c))
-	}
-	out := &conversationsResult{}
-	out.Channels, out.ResponseMetadata = paginate(all, o.Page)
-	return out, nil
-}
-
 // ConversationsArchive is https://api.slack.com/methods/conversations.archive.
 func (a *api) ConversationsArchive(o channelArgs) (*empty, *apiError) {
 	c, err := a.conversation(o.Channel)
