@@ -59,20 +59,12 @@ func explained(code, why string) *apiError {
 
 // Home returns the Home view last published for user; false when none was.
 func (s *Server) Home(user string) (View, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v := s.st.homes[user]
-	if v == nil {
-		return View{}, false
-	}
-	return v.snapshot(), true
+	return snapshotOf(s, func() *view { return s.st.homes[user] })
 }
 
 // Publishes is how many times a Home view was published for user.
 func (s *Server) Publishes(user string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.st.publishes[user]
+	return locked(s, func() int { return s.st.publishes[user] })
 }
 
 // OpenHome is user opening the app's Home tab: Slack sends app_home_opened (tab "home", the

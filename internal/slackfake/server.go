@@ -229,15 +229,7 @@ type Call struct {
 
 // Calls returns the recorded calls to one method, oldest first.
 func (s *Server) Calls(method string) []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Call
-	for _, c := range s.st.calls {
-		if c.Method == method {
-			out = append(out, copyCall(c))
-		}
-	}
-	return out
+	return copiesOf(s, func() []Call { return s.st.calls }, func(c Call) bool { return c.Method == method }, copyCall)
 }
 
 // AllCalls returns every recorded Web API call, oldest first.
