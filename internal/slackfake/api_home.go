@@ -82,12 +82,17 @@ func (s *Server) OpenHome(user string) error {
 	im := s.imFor(user)
 	ev := map[string]any{"type": "app_home_opened", "user": user, "channel": im.ID, "tab": "home"}
 	if v := s.st.homes[user]; v != nil {
-		pv := s.viewPayloadLocked(v)
-		pv["type"] = "home"
-		ev["view"] = pv
+		ev["view"] = s.homePayloadLocked(v)
 	}
 	s.eventLocked(s.st.nextID("Ev"), ev)
 	return nil
+}
+
+// homePayloadLocked is a Home view as payloads and events carry it.
+func (s *Server) homePayloadLocked(v *view) map[string]any {
+	pv := s.viewPayloadLocked(v)
+	pv["type"] = "home"
+	return pv
 }
 
 // ClickHome presses the button action_id on user's Home view and waits for the ack. The
@@ -105,28 +110,10 @@ func (s *Server) ClickHome(user, actionID string) (Ack, error) {
 		s.mu.Unlock()
 		return Ack{}, fmt.Errorf("slackfake: the Home view of %s has no action_id %q", user, actionID)
 	}
-	elType, _ := el["type"].(string)
-	action := map[string]any{"action_id": actionID, "block_id": blockID, "type": elType, "action_ts": s.st.nextTS()}
+	action := s.pressLocked(blockID, actionID, el, false)
 	action["value"], _ = el["value"].(string)
-	if t, ok := el["text"]; ok {
-		action["text"] = t
-	}
-	pv := s.viewPayloadLocked(v)
-	pv["type"] = "home"
-	payload := map[string]any{
-		"type":                  "block_actions",
-		"token":                 "verification-token",
-		"api_app_id":            AppID,
-		"user":                  s.userObj(user),
-		"team":                  map[string]any{"id": TeamID, "domain": TeamDomain},
-		"enterprise":            nil,
-		"is_enterprise_install": false,
-		"container":             map[string]any{"type": "view", "view_id": v.ID},
-		"view":                  pv,
-		"state":                 map[string]any{"values": map[string]any{}},
-		"trigger_id":            s.newTriggerLocked(user, ""),
-		"actions":               []any{action},
-	}
+	payload := s.actionsLocked(user, "", map[string]any{"type": "view", "view_id": v.ID}, action)
+	payload["view"] = s.homePayloadLocked(v)
 	s.mu.Unlock()
 	id, w := s.enqueueKind(EnvelopeInteractive, "block_actions", user, "", "", payload)
 	return s.wait(id, w)
