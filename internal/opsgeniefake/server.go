@@ -59,11 +59,11 @@ type Server struct {
 // New starts a fake on 127.0.0.1 that accepts the API key key.
 func New(key string) (*Server, error) {
 	s := &Server{key: key, open: map[string]*Alert{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v2/alerts", s.create)
-	mux.HandleFunc("POST /v2/alerts/{identifier}/close", s.close)
 	var err error
-	if s.Server, err = fakehttp.Start[Fault](mux); err != nil {
+	if s.Server, err = fakehttp.Start[Fault](fakehttp.Routes(map[string]http.HandlerFunc{
+		"POST /v2/alerts":                    s.create,
+		"POST /v2/alerts/{identifier}/close": s.close,
+	})); err != nil {
 		return nil, err
 	}
 	s.URL = s.Base() + "/"
@@ -88,15 +88,15 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (call, bool) {
 	fault, seq, end := s.Begin()
 	c := call{fault: fault, seq: seq, end: end}
 	if r.Header.Get("Authorization") != "GenieKey "+s.key {
-		answer(w, http.StatusUnauthorized, map[string]any{"message": "Could not authenticate", "took": 0.0})
+		fakehttp.JSON(w, http.StatusUnauthorized, map[string]any{"message": "Could not authenticate", "took": 0.0})
 		return c, false
 	}
 	switch fault {
 	case ServerError:
-		answer(w, http.StatusServiceUnavailable, map[string]any{"message": "Service unavailable", "took": 0.0})
+		fakehttp.JSON(w, http.StatusServiceUnavailable, map[string]any{"message": "Service unavailable", "took": 0.0})
 		return c, false
 	case TooManyRequests:
-		answer(w, http.StatusTooManyRequests, map[string]any{"message": "You are making too many requests! To avoid errors, we recommend you limit requests.", "took": 0.0})
+		fakehttp.JSON(w, http.StatusTooManyRequests, map[string]any{"message": "You are making too many requests! To avoid errors, we recommend you limit requests.", "took": 0.0})
 		return c, false
 	}
 	return c, true
@@ -114,7 +114,7 @@ func (s *Server) accepted(w http.ResponseWriter, r *http.Request, c call) {
 		s.Hold(r)
 		return
 	}
-	answer(w, http.StatusAccepted, map[string]any{"result": "Request will be processed", "took": 0.01, "requestId": fmt.Sprintf("req-%06d", c.seq)})
+	fakehttp.JSON(w, http.StatusAccepted, map[string]any{"result": "Request will be processed", "took": 0.01, "requestId": fmt.Sprintf("req-%06d", c.seq)})
 }
 
 type createReq struct {
@@ -194,13 +194,7 @@ func (s *Server) close(w http.ResponseWriter, r *http.Request) {
 }
 
 func unprocessable(w http.ResponseWriter, field, msg string) {
-	answer(w, http.StatusUnprocessableEntity, map[string]any{
+	fakehttp.JSON(w, http.StatusUnprocessableEntity, map[string]any{
 		"message": "Request body is not processable. Please check the errors.",
 		"errors":  map[string]string{field: msg}, "took": 0.0})
-}
-
-func answer(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

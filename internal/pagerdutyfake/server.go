@@ -73,10 +73,8 @@ func New(keys ...string) (*Server, error) {
 	for _, k := range keys {
 		s.keys[k] = true
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v2/enqueue", s.enqueue)
 	var err error
-	if s.Server, err = fakehttp.Start[Fault](mux); err != nil {
+	if s.Server, err = fakehttp.Start[Fault](fakehttp.Routes(map[string]http.HandlerFunc{"POST /v2/enqueue": s.enqueue})); err != nil {
 		return nil, err
 	}
 	s.URL = s.Base() + "/v2/enqueue"
@@ -146,9 +144,7 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
 		s.Hold(r)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusAccepted)
-	_ = json.NewEncoder(w).Encode(map[string]string{"status": "success", "message": "Event processed", "dedup_key": ev.DedupKey})
+	fakehttp.JSON(w, http.StatusAccepted, map[string]string{"status": "success", "message": "Event processed", "dedup_key": ev.DedupKey})
 }
 
 func (s *Server) check(ev event) string {
@@ -209,7 +205,5 @@ func (s *Server) apply(ev event) {
 }
 
 func invalid(w http.ResponseWriter, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusBadRequest)
-	_ = json.NewEncoder(w).Encode(map[string]any{"status": "invalid event", "message": "Event object is invalid", "errors": []string{msg}})
+	fakehttp.JSON(w, http.StatusBadRequest, map[string]any{"status": "invalid event", "message": "Event object is invalid", "errors": []string{msg}})
 }
