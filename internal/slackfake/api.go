@@ -76,6 +76,15 @@ func (s *Server) conversation(id string) (*channel, *apiError) {
 	return c, nil
 }
 
+// reading answers what read makes of the conversation id, if it is visible.
+func reading[R any](a *api, id string, read func(c *channel) *R) (*R, *apiError) {
+	c, err := a.conversation(id)
+	if err != nil {
+		return nil, err
+	}
+	return read(c), nil
+}
+
 // writable finds the conversation of a call that changes it: it must exist, not be
 // archived, and have the bot as a member.
 func (s *Server) writable(id string) (*channel, *apiError) {

@@ -186,11 +186,7 @@ func (a *api) ConversationsSetPurpose(o setTextArgs) (*channelResult, *apiError)
 
 // ConversationsInfo is https://api.slack.com/methods/conversations.info.
 func (a *api) ConversationsInfo(o channelArgs) (*channelResult, *apiError) {
-	c, err := a.conversation(o.Channel)
-	if err != nil {
-		return nil, err
-	}
-	return &channelResult{Channel: convJSON(c)}, nil
+	return reading(a, o.Channel, func(c *channel) *channelResult { return &channelResult{Channel: convJSON(c)} })
 }
 
 // pagedChannelArgs name a conversation and a page of what it holds.
@@ -199,21 +195,24 @@ type pagedChannelArgs struct {
 	Page    page
 }
 
-// membersResult is one page of a conversation's members.
-type membersResult struct {
-	Members          []string   `json:"members"`
+// membersResult is one page of members: user ids (conversations.members) or users
+// (users.list).
+type membersResult[T any] struct {
+	Members          []T        `json:"members"`
 	ResponseMetadata cursorMeta `json:"response_metadata"`
 }
 
+func membersPage[T any](all []T, pg page) *membersResult[T] {
+	out := &membersResult[T]{}
+	out.Members, out.ResponseMetadata = paginate(all, pg)
+	return out
+}
+
 // ConversationsMembers is https://api.slack.com/methods/conversations.members.
-func (a *api) ConversationsMembers(o pagedChannelArgs) (*membersResult, *apiError) {
-	c, err := a.conversation(o.Channel)
-	if err != nil {
-		return nil, err
-	}
-	out := &membersResult{}
-	out.Members, out.ResponseMetadata = paginate(append([]string(nil), c.Members...), o.Page)
-	return out, nil
+func (a *api) ConversationsMembers(o pagedChannelArgs) (*membersResult[string], *apiError) {
+	return reading(a, o.Channel, func(c *channel) *membersResult[string] {
+		return membersPage(append([]string(nil), c.Members...), o.Page)
+	})
 }
 
 // historyArgs are the arguments of conversations.history and conversations.replies.

@@ -82,19 +82,17 @@ type pinsListResult struct {
 
 // PinsList is https://api.slack.com/methods/pins.list.
 func (a *api) PinsList(o channelArgs) (*pinsListResult, *apiError) {
-	c, err := a.conversation(o.Channel)
-	if err != nil {
-		return nil, err
-	}
-	out := &pinsListResult{Items: []pinItem{}}
-	for i := len(c.pins) - 1; i >= 0; i-- {
-		pin := c.pins[i]
-		if m := c.find(pin.TS); m != nil {
-			out.Items = append(out.Items, pinItem{Type: "message", Channel: c.ID, Created: pin.Created.Unix(),
-				CreatedBy: pin.CreatedBy, Message: msgJSON(c, m)})
+	return reading(a, o.Channel, func(c *channel) *pinsListResult {
+		out := &pinsListResult{Items: []pinItem{}}
+		for i := len(c.pins) - 1; i >= 0; i-- {
+			pin := c.pins[i]
+			if m := c.find(pin.TS); m != nil {
+				out.Items = append(out.Items, pinItem{Type: "message", Channel: c.ID, Created: pin.Created.Unix(),
+					CreatedBy: pin.CreatedBy, Message: msgJSON(c, m)})
+			}
 		}
-	}
-	return out, nil
+		return out
+	})
 }
 
 // bookmarkArgs are the arguments of bookmarks.add and bookmarks.list.
@@ -137,13 +135,11 @@ type bookmarksResult struct {
 
 // BookmarksList is https://api.slack.com/methods/bookmarks.list.
 func (a *api) BookmarksList(o bookmarkArgs) (*bookmarksResult, *apiError) {
-	c, err := a.conversation(o.ChannelID)
-	if err != nil {
-		return nil, err
-	}
-	out := &bookmarksResult{Bookmarks: []bookmarkJSON{}}
-	for _, b := range c.books {
-		out.Bookmarks = append(out.Bookmarks, bookmarkObject(b))
-	}
-	return out, nil
+	return reading(a, o.ChannelID, func(c *channel) *bookmarksResult {
+		out := &bookmarksResult{Bookmarks: []bookmarkJSON{}}
+		for _, b := range c.books {
+			out.Bookmarks = append(out.Bookmarks, bookmarkObject(b))
+		}
+		return out
+	})
 }

@@ -69,21 +69,13 @@ func (a *api) UsersInfo(o usersInfoArgs) (*userResult, *apiError) {
 	return &userResult{User: userObject(u)}, nil
 }
 
-// usersListResult is users.list's answer, one page of the workspace's members.
-type usersListResult struct {
-	Members          []userJSON `json:"members"`
-	ResponseMetadata cursorMeta `json:"response_metadata"`
-}
-
 // UsersList is https://api.slack.com/methods/users.list.
-func (a *api) UsersList(pg page) (*usersListResult, *apiError) {
+func (a *api) UsersList(pg page) (*membersResult[userJSON], *apiError) {
 	var all []userJSON
 	for _, id := range a.st.userOrder {
 		all = append(all, userObject(a.st.users[id]))
 	}
-	out := &usersListResult{}
-	out.Members, out.ResponseMetadata = paginate(all, pg)
-	return out, nil
+	return membersPage(all, pg), nil
 }
 
 // conversationListArgs are the arguments of conversations.list and users.conversations.

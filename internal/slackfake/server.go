@@ -234,13 +234,7 @@ func (s *Server) Calls(method string) []Call {
 
 // AllCalls returns every recorded Web API call, oldest first.
 func (s *Server) AllCalls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Call, len(s.st.calls))
-	for i, c := range s.st.calls {
-		out[i] = copyCall(c)
-	}
-	return out
+	return copiesOf(s, func() []Call { return s.st.calls }, nil, copyCall)
 }
 
 // UnknownMethods returns the distinct methods the fake does not implement that were called.

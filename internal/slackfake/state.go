@@ -357,14 +357,14 @@ func locked[T any](s *Server, read func() T) T {
 	return read()
 }
 
-// copiesOf returns copies (made by cp) of the records that keep accepts, oldest first, read
-// under the lock; nil when there are none.
-func copiesOf[T any](s *Server, records func() []T, keep func(T) bool, cp func(T) T) []T {
+// copiesOf returns copies (made by cp) of the records that keep accepts (all when keep is
+// nil), oldest first, read under the lock; nil when there are none.
+func copiesOf[R, T any](s *Server, records func() []R, keep func(R) bool, cp func(R) T) []T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []T
 	for _, r := range records() {
-		if keep(r) {
+		if keep == nil || keep(r) {
 			out = append(out, cp(r))
 		}
 	}
