@@ -52,6 +52,9 @@ var endpoints = map[string]endpoint{
 
 var validName = regexp.MustCompile(`^[a-z0-9_-]+$`)
 
+// validChannelName is the error code for a channel name Slack refuses, "" for a valid one:
+// lower-case letters, digits, hyphens and underscores, at most 80 characters
+// (https://api.slack.com/methods/conversations.create, argument name).
 func validChannelName(name string) string {
 	switch {
 	case name == "":

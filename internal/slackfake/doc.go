@@ -34,8 +34,8 @@
 // code.
 //
 // Layout. The workspace is state.go: users, channels, messages, views, triggers and
-// response_urls, each a Go type guarded by Server.mu, with its inspection API and change
-// feed. The Web API has a typed core (core.go): one Go method per Slack method on api, named
+// response_urls, each a Go type guarded by Server.mu, with its inspection API (every read a
+// copy); changes.go is the change feed. The Web API has a typed core (core.go): one Go method per Slack method on api, named
 // after it (chat.postMessage is api.ChatPostMessage), taking the method's arguments as a
 // struct whose `form` tags name them and answering its response body as a struct (the
 // objects it holds are wire.go's), or a Slack error code (*apiError). Each runs with
