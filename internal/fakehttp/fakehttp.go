@@ -1,8 +1,9 @@
 // Package fakehttp is the part the fakes of HTTP services share: listening and serving
 // (also for internal/githubfake), and for the pager fakes (internal/pagerdutyfake,
 // internal/opsgeniefake) a server on 127.0.0.1, JSON answers, a queue of faults
-// for the next requests, request counts, and holding a request until its
-// client gives up or the fake closes. What a request means, and the
+// for the next requests, request counts, holding a request until its
+// client gives up or the fake closes, and the book of alerts deduplicated by
+// key that both pager services keep (Alerts). What a request means, and the
 // limits the real service enforces, stay with each fake.
 //
 // It imports nothing of the project.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/firebreak-hq/firebreak/internal/fakehttp"
 )
@@ -51,14 +50,12 @@ type Server struct {
 	*fakehttp.Server[Fault]
 
 	key    string
-	mu     sync.Mutex
-	alerts []*Alert
-	open   map[string]*Alert
+	alerts fakehttp.Alerts[Alert] // open ones by alias
 }
 
 // New starts a fake on 127.0.0.1 that accepts the API key key.
 func New(key string) (*Server, error) {
-	s := &Server{key: key, open: map[string]*Alert{}}
+	s := &Server{key: key}
 	var err error
 	if s.Server, err = fakehttp.Start[Fault](fakehttp.Routes(map[string]http.HandlerFunc{
 		"POST /v2/alerts":                    s.create,
@@ -72,14 +69,10 @@ func New(key string) (*Server, error) {
 
 // Alerts returns a copy of every alert created, oldest first.
 func (s *Server) Alerts() []Alert {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Alert, len(s.alerts))
-	for i, a := range s.alerts {
-		out[i] = *a
-		out[i].Responders = append([]string(nil), a.Responders...)
-	}
-	return out
+	return s.alerts.List(func(a Alert) Alert {
+		a.Responders = append([]string(nil), a.Responders...)
+		return a
+	})
 }
 
 // begin counts the request, checks the key and applies a queued fault;
@@ -156,20 +149,13 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		unprocessable(w, "priority", "Priority should be one of [P1, P2, P3, P4, P5].")
 		return
 	}
-	s.mu.Lock()
-	if a := s.open[req.Alias]; a != nil && req.Alias != "" {
-		a.Count++
-	} else {
+	s.alerts.Open(req.Alias, func(a *Alert) { a.Count++ }, func() *Alert {
 		a := &Alert{Alias: req.Alias, Message: req.Message, Description: req.Description, Priority: req.Priority, Status: "open", Count: 1}
 		for _, rr := range req.Responders {
 			a.Responders = append(a.Responders, rr.Name)
 		}
-		s.alerts = append(s.alerts, a)
-		if req.Alias != "" {
-			s.open[req.Alias] = a
-		}
-	}
-	s.mu.Unlock()
+		return a
+	})
 	s.accepted(w, r, c)
 }
 
@@ -183,12 +169,7 @@ func (s *Server) close(w http.ResponseWriter, r *http.Request) {
 		unprocessable(w, "identifierType", "This fake closes alerts by alias only.")
 		return
 	}
-	s.mu.Lock()
-	if a := s.open[r.PathValue("identifier")]; a != nil {
-		a.Status = "closed"
-		delete(s.open, a.Alias)
-	}
-	s.mu.Unlock()
+	s.alerts.Close(r.PathValue("identifier"), func(a *Alert) { a.Status = "closed" })
 	// Opsgenie accepts the close asynchronously even for an unknown alias.
 	s.accepted(w, r, c)
 }
