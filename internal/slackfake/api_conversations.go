@@ -304,6 +304,52 @@ func (a *api) ConversationsReplies(o historyArgs) (*historyResult, *apiError) {
 	return messagesPage(all, o.Page), nil
 }
 
+// conversationListArgs are the arguments of conversations.list and users.conversations.
+type conversationListArgs struct {
+	Types           []string `form:"types"`
+	ExcludeArchived bool     `form:"exclude_archived"`
+	Page            page
+}
+
+// conversationsResult is one page of conversations.
+type conversationsResult struct {
+	Channels         []conversationJSON `json:"channels"`
+	ResponseMetadata cursorMeta         `json:"response_metadata"`
+}
+
+// ConversationsList is https://api.slack.com/methods/conversations.list: public channels
+// unless types asks for more; private channels and IMs only where the bot is a member.
+func (a *api) ConversationsList(o conversationListArgs) (*conversationsResult, *apiError) {
+	return a.listConversations(o, func(c *channel) bool { return !c.IsPrivate || c.members[BotUserID] }), nil
+}
+
+// listConversations is one page of the conversations of the types asked (public_channel
+// when none), private_channel or im, that visible keeps, without the archived ones when
+// asked.
+func (a *api) listConversations(o conversationListArgs, visible func(c *channel) bool) *conversationsResult {
+	types := o.Types
+	if len(types) == 0 {
+		types = []string{"public_channel"}
+	}
+	var all []conversationJSON
+	for _, id := range a.st.chanOrder {
+		c := a.st.channels[id]
+		kind := "public_channel"
+		switch {
+		case c.IsIM:
+			kind = "im"
+		case c.IsPrivate:
+			kind = "private_channel"
+		}
+		if contains(types, kind) && visible(c) && !(c.IsArchived && o.ExcludeArchived) {
+			all = append(all, convJSON(c))
+		}
+	}
+	out := &conversationsResult{}
+	out.Channels, out.ResponseMetadata = paginate(all, o.Page)
+	return out
+}
+
 // ConversationsArchive is https://api.slack.com/methods/conversations.archive.
 func (a *api) ConversationsArchive(o channelArgs) (*empty, *apiError) {
 	c, err := a.conversation(o.Channel)

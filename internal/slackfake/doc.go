@@ -35,11 +35,11 @@
 //
 // Layout. The workspace is state.go: users, channels, messages, views, triggers and
 // response_urls, each a Go type guarded by Server.mu, with its inspection API (every read a
-// copy); changes.go is the change feed. The Web API has a typed core (core.go): one Go method per Slack method on api, named
-// after it (chat.postMessage is api.ChatPostMessage), taking the method's arguments as a
-// struct whose `form` tags name them and answering its response body as a struct (the
-// objects it holds are wire.go's), or a Slack error code (*apiError). Each runs with
-// Server.mu held and records the changes it makes. The methods live one file per family:
+// copy); changes.go is the change feed. The Web API has a typed core (core.go): one Go
+// method per Slack method on api, named after it (chat.postMessage is api.ChatPostMessage),
+// taking the method's arguments as a struct whose `form` tags name them and answering its
+// response body as a struct (the objects it holds are wire.go's), or a Slack error code
+// (*apiError). Each runs with Server.mu held and records the changes it makes. The methods live one file per family:
 // api_users.go (auth, apps.connections, team, users), api_conversations.go, api_chat.go,
 // api_items.go (pins, bookmarks, reactions), api_views.go (modals) and api_home.go
 // (views.publish, the Home tab: opening it, pressing its buttons); api.go is the table of
