@@ -51,7 +51,8 @@ type empty struct{}
 // same whether the request came form-encoded or as JSON: a string as sent; a bool from
 // "true" or "1"; an int, 0 when absent or not a number; a json.RawMessage from a JSON string
 // in a form or a nested value in a JSON body; a []string from a comma-separated list; a
-// *string or *json.RawMessage only when the argument is present. A struct field (page) is filled alike.
+// *string or *json.RawMessage only when the argument is present. A struct field (page) is
+// filled alike.
 func decodeArgs(p params, v reflect.Value) {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
