@@ -89,11 +89,17 @@ func createIssue(t *testing.T, c *github.Client, title, body string, labels ...s
 
 func errorResponse(t *testing.T, err error) *github.ErrorResponse {
 	t.Helper()
-	var er *github.ErrorResponse
-	if !errors.As(err, &er) {
-		t.Fatalf("error %T %v, want *github.ErrorResponse", err, err)
+	return errorAs[*github.ErrorResponse](t, err)
+}
+
+// errorAs is err as an E, failing the test when it is not one.
+func errorAs[E error](t *testing.T, err error) E {
+	t.Helper()
+	var e E
+	if !errors.As(err, &e) {
+		t.Fatalf("error %T %v, want %T", err, err, e)
 	}
-	return er
+	return e
 }
 
 func numbers(list []*github.Issue) []int {
