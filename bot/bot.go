@@ -174,7 +174,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err != nil {
 		if code, ok := authProblem(err); ok {
 			// call has told the operator (noteAuth).
-			return fmt.Errorf("slack refuses SLACK_BOT_TOKEN (%s: %s): reinstall the app, set the new xoxb- token and start again; work already queued is kept and sent then: %w", code, authCodes[code], err)
+			return fmt.Errorf("slack refuses SLACK_BOT_TOKEN (%s: %s): reinstall the app, set the new xoxb- token and start again; work already queued is kept and sent then: %w", code, templates.TokenMeaning(code), err)
 		}
 		return fmt.Errorf("slack auth.test: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/bot/outbox"
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // createChannel creates inc-<n>-<slug>, adding a suffix on name_taken.
@@ -137,7 +137,7 @@ func (e *executor) tellDelay(s subject, d time.Duration) {
 	if told {
 		return
 	}
-	text := fmt.Sprintf("Slack is rate-limiting channel creation, so the channel for %s will be created in about %s. Your declaration is saved; nothing is lost.", inc.ID(), d.Round(time.Second))
+	text := templates.ChannelDelayed(inc.ID(), d)
 	e.runner.Go(func(ctx context.Context) { e.tellDeclarer(ctx, s, text) })
 }
 
@@ -219,7 +219,7 @@ func (e *executor) invite(ctx context.Context, inc incident.Incident, users []st
 	if err != nil {
 		return err
 	}
-	var bad []string
+	var bad []templates.Uninvited
 	for _, u := range want {
 		if in[u] {
 			continue
@@ -239,11 +239,11 @@ func (e *executor) invite(ctx context.Context, inc incident.Incident, users []st
 		if _, auth := authProblem(err); auth {
 			return err
 		}
-		bad = append(bad, fmt.Sprintf("<@%s> (%s)", u, code))
+		bad = append(bad, templates.Uninvited{User: u, Code: code})
 	}
 	if len(bad) > 0 {
-		e.b.log.Warn("some responders could not be invited", zap.Strings("users", bad))
-		return e.post(ctx, inc.Channel, "Firebreak could not invite "+strings.Join(bad, ", ")+"; everyone else is in. Check FIREBREAK_RESPONDERS and the playbook's invite list, or invite them by hand.", nil)
+		e.b.log.Warn("some responders could not be invited", zap.Any("users", bad))
+		return e.post(ctx, inc.Channel, templates.InviteFailed(bad), nil)
 	}
 	return nil
 }
