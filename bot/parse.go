@@ -248,9 +248,7 @@ func textSub(sub Sub, rest string) (Parsed, error) {
 // typed and escaped once, when it is shown. Mentions arrive as real
 // <@U…> markup and are left alone.
 // https://api.slack.com/reference/surfaces/formatting#escaping
-func fromSlack(s string) string {
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
-}
+func fromSlack(s string) string { return templates.Plain(s) }
 
 func cut(s string) (string, string) {
 	s = strings.TrimSpace(s)
