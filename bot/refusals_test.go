@@ -14,9 +14,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/firebreak-hq/firebreak/incident"
-	"github.com/firebreak-hq/firebreak/templates"
 	"github.com/slack-go/slack"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	goldenfile "github.com/firebreak-hq/firebreak/internal/golden"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -332,20 +334,5 @@ func capitalise(s string) string {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *updateGolden {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the output; run with -update and review the diff.\n got:\n%s", path, got)
-	}
+	goldenfile.Check(t, "testdata/"+name, []byte(got), *updateGolden)
 }

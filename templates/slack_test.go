@@ -3,8 +3,6 @@ package templates
 import (
 	"encoding/json"
 	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -255,20 +254,7 @@ func TestGolden(t *testing.T) {
 			if strings.HasPrefix(got, "ERROR:") || strings.Contains(got, "could not render") {
 				t.Fatalf("render failed: %s", got)
 			}
-			path := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./templates -update)", err)
-			}
-			if got != string(want) {
-				t.Fatalf("output differs from %s:\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-			}
+			golden.Check(t, "testdata/"+name+".golden", []byte(got), *update)
 		})
 	}
 }
