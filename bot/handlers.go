@@ -332,12 +332,7 @@ func (b *Bot) personRefusal(ctx context.Context, user, what string) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, personBudget)
 	defer cancel()
-	var u *slack.User
-	err := b.exec.call(ctx, "users.info", func(ctx context.Context) error {
-		var err error
-		u, err = b.api.GetUserInfoContext(ctx, user)
-		return err
-	}, 2)
+	u, err := b.userInfo(ctx, user, 2)
 	return personProblem(user, what, u, err)
 }
 
