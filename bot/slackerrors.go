@@ -1,16 +1,12 @@
 package bot
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
-	"github.com/firebreak-hq/firebreak/bot/outbox"
-	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/templates"
 )
 
@@ -92,97 +88,4 @@ func (b *Bot) clearAuth(method string) {
 	if was != "" {
 		b.log.Info("Slack accepts the bot token again")
 	}
-}
-
-// channelRefusal is an answer of conversations.create that only a workspace admin can fix.
-// https://api.slack.com/methods/conversations.create (errors: restricted_action, missing_scope)
-func channelRefusal(err error) bool {
-	switch slackCode(err) {
-	case "restricted_action", "missing_scope":
-		return true
-	}
-	return false
-}
-
-// channelWait is how long a refused channel creation is retried before the incident's
-// channel work is given up (everyone concerned is told both times).
-const channelWait = 24 * time.Hour
-
-// channelRetry is the pace at which a refused creation is tried again: an admin's fix is
-// picked up within minutes, and Slack is not asked more than that.
-func channelRetry(attempt int) time.Duration {
-	return min(time.Minute<<min(attempt, 4), 5*time.Minute)
-}
-
-// refusedText tells people what an admin must change for the incident to get its channel.
-func refusedText(inc incident.Incident, err error) string {
-	block := templates.ChannelsRestricted
-	if slackCode(err) == "missing_scope" {
-		block = templates.ChannelsScopeMissing
-		if inc.Private {
-			block = templates.PrivateChannelsMissing
-		}
-	}
-	return templates.ChannelRefused(inc.ID(), slackCode(err), block)
-}
-
-func gaveUpText(inc incident.Incident, err error) string {
-	return templates.ChannelGaveUp(inc.ID(), slackCode(err), channelWait)
-}
-
-// needsChannel are the effects that act in the incident's channel.
-func needsChannel(k incident.EffectKind) bool {
-	switch k {
-	case incident.EffCreateChannel, incident.EffAnnounce, incident.EffDM, incident.EffPublishPostmortem:
-		return false
-	}
-	return true
-}
-
-// rejoin gets the bot back into the incident channel it was removed from: it joins a public
-// channel itself; for a private one it tells the lead how to invite it back. It reports
-// whether the bot is in again.
-func (e *executor) rejoin(ctx context.Context, inc incident.Incident) bool {
-	if e.join(ctx, inc.Channel) == nil {
-		e.b.log.Info("rejoined the incident channel it was removed from", zap.String("incident", inc.ID()))
-		return true
-	}
-	e.tellLead(ctx, inc, "removed", templates.RemovedFromChannel(inc.Channel, inc.ID()))
-	return false
-}
-
-// tellLead sends the incident's lead (or its declarer) a DM once per incident and reason, in
-// this run.
-func (e *executor) tellLead(ctx context.Context, inc incident.Incident, reason, text string) {
-	key := fmt.Sprintf("%d:%s", inc.Number, reason)
-	e.mu.Lock()
-	told := e.kickTold[key]
-	e.kickTold[key] = true
-	e.mu.Unlock()
-	if told {
-		return
-	}
-	lead := inc.Owner()
-	if err := e.post(ctx, lead, text, nil); err != nil {
-		e.b.log.Warn("could not tell the lead", zap.String("incident", inc.ID()), zap.String("reason", reason), zap.Error(err))
-	}
-}
-
-// postingRefused tells the lead that Slack does not let the bot post in the incident
-// channel (a posting permission), and keeps the effect for when it does.
-// https://api.slack.com/methods/chat.postMessage (errors: restricted_action)
-func (e *executor) postingRefused(ctx context.Context, inc incident.Incident, it OutboxItem) error {
-	e.tellLead(ctx, inc, "restricted", templates.PostingRestricted(inc.Channel, inc.ID()))
-	return &outbox.Later{D: channelRetry(it.Attempts), Why: "posting in the incident channel is restricted"}
-}
-
-// channelGone is an answer that means the bot is no longer in the incident channel: Slack
-// says not_in_channel for a public channel and channel_not_found for a private one (which
-// the bot no longer sees).
-func channelGone(err error) bool {
-	switch slackCode(err) {
-	case "not_in_channel", "channel_not_found":
-		return true
-	}
-	return false
 }
