@@ -264,10 +264,15 @@ func TestRefusalsCovered(t *testing.T) {
 	for _, c := range everyRefusal(t) {
 		all.WriteString(c.text + "\n")
 	}
-	rendered := all.String()
+	// The times subcommand's refusals are rendered by TestTimesTexts.
+	times, err := os.ReadFile("testdata/times.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered := all.String() + string(times)
 	// The domain's command code names its refusals (refuse(Code, Phrase));
-	// templates/phrases.go words each phrase. The parser's and the
-	// handlers' own are written where they are raised.
+	// templates/phrases.go words each phrase, templates/usage.go the
+	// parser's and templates/handlers.go the handlers' own.
 	named := map[string]bool{}
 	for _, f := range []string{"../incident/apply.go", "../incident/cancel.go", "../incident/commands.go", "../incident/pages.go", "../incident/handover.go"} {
 		src, err := os.ReadFile(f)
@@ -295,9 +300,21 @@ func TestRefusalsCovered(t *testing.T) {
 	for n := range named {
 		t.Errorf("incident.%s has no wording in templates/phrases.go", n)
 	}
+	// The parser's refusals without parameters are worded in a table too.
+	usage, err := os.ReadFile("../templates/usage.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	usages := regexp.MustCompile(`(?m)^\s*Usage\w+:\s*(".*"),$`).FindAllStringSubmatch(string(usage), -1)
+	if len(usages) < 10 {
+		t.Fatalf("found only %d parser refusals in templates/usage.go", len(usages))
+	}
+	for _, m := range usages {
+		worded.WriteString("userErr(" + m[1] + ")\n")
+	}
 	lit := regexp.MustCompile(`(?:userErr\(|Sentence\(|return )(?:fmt\.Sprintf\()?\s*("(?:[^"\\]|\\.)*")`)
 	sources := map[string]string{"../templates/phrases.go": worded.String()}
-	files := []string{"../templates/phrases.go", "parse.go", "../templates/handlers.go", "page.go"}
+	files := []string{"../templates/phrases.go", "../templates/usage.go", "../templates/handlers.go"}
 	for _, f := range files {
 		src, ok := []byte(sources[f]), sources[f] != ""
 		if !ok {
