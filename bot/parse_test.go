@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -181,8 +180,6 @@ var knownSubs = map[Sub]bool{
 	SubTimes: true, SubPage: true, SubCatchup: true, SubHandover: true,
 }
 
-var userID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
-
 func FuzzParseSlash(f *testing.F) {
 	seeds(f, func(s string) { f.Add(s) })
 	f.Fuzz(func(t *testing.T, in string) {
@@ -225,7 +222,7 @@ func FuzzParseSlash(f *testing.F) {
 				t.Fatalf("text %q from %q", p.Text, in)
 			}
 		case SubLead, SubRole:
-			if !userID.MatchString(p.User) {
+			if !incident.ValidUserID(p.User) {
 				t.Fatalf("user %q from %q", p.User, in)
 			}
 		case SubClose:
