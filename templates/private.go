@@ -134,11 +134,7 @@ func init() {
 			return "handed the lead over to " + mention(x.f["to"]), x.text
 		},
 		postmortem: func(x PostmortemEvent) string {
-			s := "Handover: lead to " + x.Name(x.f("to"))
-			if x.f("from") != "" {
-				s += " (was " + x.Name(x.f("from")) + ")"
-			}
-			return x.with(s)
+			return x.with(was("Handover: lead to "+x.Name(x.f("to")), x.name("from")))
 		},
 		people:  []string{"from", "to"},
 		written: "handover note",
