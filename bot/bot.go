@@ -174,7 +174,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err != nil {
 		if code, ok := authProblem(err); ok {
 			// call has told the operator (noteAuth).
-			return fmt.Errorf("slack refuses SLACK_BOT_TOKEN (%s: %s): reinstall the app, set the new xoxb- token and start again; work already queued is kept and sent then: %w", code, authCodes[code], err)
+			return fmt.Errorf("slack refuses SLACK_BOT_TOKEN (%s: %s): reinstall the app, set the new xoxb- token and start again; work already queued is kept and sent then: %w", code, templates.TokenMeaning(code), err)
 		}
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
@@ -244,14 +244,8 @@ func (b *Bot) handle(evt socketmode.Event) {
 		b.onBadMessage(evt)
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
-		if !ok || evt.Request == nil {
-			b.ackBad(evt)
-			return
-		}
-		start := b.now()
-		if b.foreign(cmd.TeamID, cmd.EnterpriseID) {
-			b.log.Warn("slash command from another workspace refused", zap.String("team", cmd.TeamID), zap.String("enterprise", cmd.EnterpriseID), zap.String("user", cmd.UserID))
-			b.ack(*evt.Request, start, slashReply(templates.ForeignWorkspace()))
+		start, ok := b.admit(evt, ok, cmd.TeamID, cmd.EnterpriseID, cmd.UserID, slashReply(templates.ForeignWorkspace()))
+		if !ok {
 			return
 		}
 		b.route(cmd.ChannelID, func(inc *incident.Incident) {
@@ -259,16 +253,11 @@ func (b *Bot) handle(evt socketmode.Event) {
 		}, *evt.Request)
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
-		if !ok || evt.Request == nil {
-			b.ackBad(evt)
-			return
-		}
-		start := b.now()
-		if b.foreign(cb.Team.ID, cb.Enterprise.ID) {
-			// Nothing is posted back: the response_url of a payload that
-			// did not come from our workspace is not ours to call.
-			b.log.Warn("interaction from another workspace refused", zap.String("team", cb.Team.ID), zap.String("enterprise", cb.Enterprise.ID), zap.String("user", cb.User.ID))
-			b.ack(*evt.Request, start, nil)
+		// From another workspace nothing is posted back: the response_url
+		// of a payload that did not come from our workspace is not ours to
+		// call.
+		start, ok := b.admit(evt, ok, cb.Team.ID, cb.Enterprise.ID, cb.User.ID, nil)
+		if !ok {
 			return
 		}
 		b.routeInteraction(*evt.Request, cb, start)
@@ -326,6 +315,24 @@ func (b *Bot) onBadMessage(evt socketmode.Event) {
 		return
 	}
 	b.ack(req, b.now(), nil)
+}
+
+// admit starts handling an envelope whose payload was read when ok: one
+// that was not, or came without a request, is acked as bad; one from
+// another workspace (team, enterprise) than ours is logged and acked with
+// refusal. It returns when handling started, and whether to go on.
+func (b *Bot) admit(evt socketmode.Event, ok bool, team, enterprise, user string, refusal any) (time.Time, bool) {
+	if !ok || evt.Request == nil {
+		b.ackBad(evt)
+		return time.Time{}, false
+	}
+	start := b.now()
+	if b.foreign(team, enterprise) {
+		b.log.Warn("payload from another workspace refused", zap.String("type", string(evt.Type)), zap.String("team", team), zap.String("enterprise", enterprise), zap.String("user", user))
+		b.ack(*evt.Request, start, refusal)
+		return start, false
+	}
+	return start, true
 }
 
 func (b *Bot) ackBad(evt socketmode.Event) {

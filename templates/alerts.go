@@ -67,31 +67,23 @@ func CardAlerts(inc incident.Incident) string {
 	return mustSlack("card_alerts", v, maxSection)
 }
 
+var pageEmojis = map[incident.PageState]string{
+	incident.PageSent: ":pager:", incident.PageFailed: ":warning:", incident.PageResolved: ":white_check_mark:",
+}
+
 func pageEmoji(s incident.PageState) string {
-	switch s {
-	case incident.PageSent:
-		return ":pager:"
-	case incident.PageFailed:
-		return ":warning:"
-	case incident.PageResolved:
-		return ":white_check_mark:"
-	}
-	return ":hourglass_flowing_sand:"
+	return wordFor(pageEmojis, s, ":hourglass_flowing_sand:")
+}
+
+var pageWords = map[incident.PageState]string{
+	incident.PageSent: "paged", incident.PageFailed: "failed", incident.PageResolved: "resolved",
 }
 
 func pageWord(p incident.Page) string {
-	switch p.State {
-	case incident.PageSent:
-		return "paged"
-	case incident.PageFailed:
-		return "failed"
-	case incident.PageResolved:
-		return "resolved"
-	}
 	if p.Attempts > 0 {
-		return fmt.Sprintf("retrying (%d failed)", p.Attempts)
+		return wordFor(pageWords, p.State, fmt.Sprintf("retrying (%d failed)", p.Attempts))
 	}
-	return "sending"
+	return wordFor(pageWords, p.State, "sending")
 }
 
 // Alert and page events in the event vocabulary: the Slack timeline and

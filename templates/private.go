@@ -2,7 +2,6 @@ package templates
 
 import (
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
@@ -82,14 +81,7 @@ func briefViewOf(b incident.Brief, now time.Time, loc *time.Location) briefView 
 	if inc.Status == incident.StatusClosed && !inc.ClosedAt.IsZero() {
 		v.Inc.Age = "lasted " + human(inc.ClosedAt.Sub(inc.DeclaredAt))
 	}
-	names := make([]string, 0, len(inc.Roles))
-	for r := range inc.Roles {
-		names = append(names, r)
-	}
-	sort.Strings(names)
-	for _, r := range names {
-		v.Roles = append(v.Roles, EscapeMrkdwn(r)+" "+mention(inc.Roles[r]))
-	}
+	v.Roles = roleLines(inc)
 	if u := b.LastUpdate; u != nil {
 		v.UpdateBy, v.UpdateAgo = mention(u.Actor), human(now.Sub(u.At))+" ago"
 		v.Quote = quote(Clip(u.Text, 1500))
@@ -142,11 +134,7 @@ func init() {
 			return "handed the lead over to " + mention(x.f["to"]), x.text
 		},
 		postmortem: func(x PostmortemEvent) string {
-			s := "Handover: lead to " + x.Name(x.f("to"))
-			if x.f("from") != "" {
-				s += " (was " + x.Name(x.f("from")) + ")"
-			}
-			return x.with(s)
+			return x.with(was("Handover: lead to "+x.Name(x.f("to")), x.name("from")))
 		},
 		people:  []string{"from", "to"},
 		written: "handover note",

@@ -129,31 +129,25 @@ func sevLabel(s incident.Severity) string {
 	return EscapeMrkdwn(string(s))
 }
 
-func sevEmoji(s incident.Severity) string {
-	switch s {
-	case incident.Sev1:
-		return ":red_circle:"
-	case incident.Sev2:
-		return ":large_orange_circle:"
-	case incident.Sev3:
-		return ":large_yellow_circle:"
-	}
-	return ":white_circle:"
+var sevEmojis = map[incident.Severity]string{
+	incident.Sev1: ":red_circle:", incident.Sev2: ":large_orange_circle:", incident.Sev3: ":large_yellow_circle:",
 }
 
-func statusEmoji(s incident.Status) string {
-	switch s {
-	case incident.StatusActive:
-		return ":fire:"
-	case incident.StatusMitigated:
-		return ":adhesive_bandage:"
-	case incident.StatusResolved:
-		return ":white_check_mark:"
+func sevEmoji(s incident.Severity) string { return wordFor(sevEmojis, s, ":white_circle:") }
+
+var statusEmojis = map[incident.Status]string{
+	incident.StatusActive: ":fire:", incident.StatusMitigated: ":adhesive_bandage:",
+	incident.StatusResolved: ":white_check_mark:", incident.StatusCancelled: ":no_entry_sign:",
+}
+
+func statusEmoji(s incident.Status) string { return wordFor(statusEmojis, s, ":lock:") }
+
+// wordFor is words' entry for k, or otherwise when it has none.
+func wordFor[K comparable](words map[K]string, k K, otherwise string) string {
+	if w, ok := words[k]; ok {
+		return w
 	}
-	if s == incident.StatusCancelled {
-		return ":no_entry_sign:"
-	}
-	return ":lock:"
+	return otherwise
 }
 
 // quote shows user text as a Slack block quote, every line marked.
@@ -206,6 +200,23 @@ func (v *effView) severity(f incident.EffectFields) {
 	}
 }
 
+// approval shows the step an approval request is about, what will be run
+// and where.
+func (v *effView) approval(inc incident.Incident, e incident.Effect) {
+	v.Step = stepTitle(inc, e.Fields.Step, e.Text)
+	v.What = codeBlock(Clip(e.Fields.What, maxCodeLen))
+	v.Where = codeBlock(Clip(e.Fields.Where, maxCodeLen))
+}
+
+// kindIs refuses to render an effect of another kind than want; what
+// names the renderer.
+func kindIs(what string, e incident.Effect, want incident.EffectKind) error {
+	if e.Kind != want {
+		return fmt.Errorf("%s: effect kind %q is not %q", what, e.Kind, want)
+	}
+	return nil
+}
+
 // Announcement renders an EffAnnounce effect for the announce channel.
 func Announcement(inc incident.Incident, e incident.Effect) (string, error) {
 	if e.Kind != incident.EffAnnounce && !(e.Kind == incident.EffCorrectAnnouncement && e.Msg == incident.MsgCancelled) {
@@ -247,8 +258,8 @@ func Announcement(inc incident.Incident, e incident.Effect) (string, error) {
 
 // ChannelMessage renders an EffPost effect for the incident channel.
 func ChannelMessage(inc incident.Incident, e incident.Effect) (string, error) {
-	if e.Kind != incident.EffPost {
-		return "", fmt.Errorf("channel message: effect kind %q is not %q", e.Kind, incident.EffPost)
+	if err := kindIs("channel message", e, incident.EffPost); err != nil {
+		return "", err
 	}
 	v := effViewOf(inc, e)
 	f := e.Fields
@@ -285,9 +296,7 @@ func ChannelMessage(inc incident.Incident, e incident.Effect) (string, error) {
 		v.Role = EscapeMrkdwn(f.Role)
 		name = "post_role_assigned"
 	case incident.MsgApprovalAsked:
-		v.Step = stepTitle(inc, f.Step, e.Text)
-		v.What = codeBlock(Clip(f.What, maxCodeLen))
-		v.Where = codeBlock(Clip(f.Where, maxCodeLen))
+		v.approval(inc, e)
 		name = "post_approval_requested"
 	case incident.MsgApproved:
 		v.Step = stepTitle(inc, f.Step, e.Text)
@@ -310,15 +319,12 @@ func ChannelMessage(inc incident.Incident, e incident.Effect) (string, error) {
 // ApprovalWithdrawn is what a withdrawn approval request's message is
 // replaced with: the request it made, struck, and why it no longer counts.
 func ApprovalWithdrawn(inc incident.Incident, e incident.Effect) (string, error) {
-	if e.Kind != incident.EffWithdrawApproval {
-		return "", fmt.Errorf("withdrawn approval: effect kind %q is not %q", e.Kind, incident.EffWithdrawApproval)
+	if err := kindIs("withdrawn approval", e, incident.EffWithdrawApproval); err != nil {
+		return "", err
 	}
 	v := effViewOf(inc, e)
-	f := e.Fields
-	v.Step = stepTitle(inc, f.Step, e.Text)
-	v.User = mention(f.RequestedBy)
-	v.What = codeBlock(Clip(f.What, maxCodeLen))
-	v.Where = codeBlock(Clip(f.Where, maxCodeLen))
+	v.approval(inc, e)
+	v.User = mention(e.Fields.RequestedBy)
 	return renderSlack("approval_withdrawn", v, maxMessage)
 }
 
