@@ -19,6 +19,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 )
 
 const ghToken = "ghp_test"
@@ -228,18 +229,6 @@ func (a *app) seen() ([]slack.BlockAction, int) {
 	return append([]slack.BlockAction(nil), a.actions...), len(a.submits)
 }
 
-// eventually polls cond for up to 5 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestPageAndAssets(t *testing.T) {
 	e := newEnv(t)
 	cases := []struct {
@@ -341,7 +330,7 @@ func TestSend(t *testing.T) {
 			if tc.wantMessage == "" {
 				return
 			}
-			eventually(t, "the message", func() bool {
+			testwait.Until(t, 5*time.Second, "the message", func() bool {
 				for _, m := range e.state(t, tc.user, tc.channel).Messages {
 					if strings.Contains(m.Text, tc.wantMessage) {
 						return true
@@ -380,7 +369,7 @@ func TestClickSubmitReactPin(t *testing.T) {
 		t.Fatalf("send: %d %s", status, msg)
 	}
 	var card messageJSON
-	eventually(t, "the card", func() bool {
+	testwait.Until(t, 5*time.Second, "the card", func() bool {
 		for _, m := range e.state(t, slackfake.Alice, slackfake.GeneralChannelID).Messages {
 			if m.BotID != "" && len(m.Blocks) > 0 {
 				card = m
@@ -436,7 +425,7 @@ func TestClickSubmitReactPin(t *testing.T) {
 			t.Fatalf("send: %d %s", status, msg)
 		}
 		var view *viewJSON
-		eventually(t, "the modal", func() bool { view = e.state(t, slackfake.Carol, "").View; return view != nil })
+		testwait.Until(t, 5*time.Second, "the modal", func() bool { view = e.state(t, slackfake.Carol, "").View; return view != nil })
 		if e.state(t, slackfake.Alice, "").View != nil {
 			t.Error("carol's modal is shown to alice")
 		}
@@ -465,7 +454,7 @@ func TestClickSubmitReactPin(t *testing.T) {
 			t.Fatal("send failed")
 		}
 		var view *viewJSON
-		eventually(t, "the modal", func() bool { view = e.state(t, slackfake.Carol, "").View; return view != nil })
+		testwait.Until(t, 5*time.Second, "the modal", func() bool { view = e.state(t, slackfake.Carol, "").View; return view != nil })
 		if status, msg := e.post(t, "/api/close-view", submitReq{User: slackfake.Carol, View: view.ID}); status != 200 {
 			t.Fatalf("close: %d %s", status, msg)
 		}
@@ -511,7 +500,7 @@ func TestClickOnEphemeral(t *testing.T) {
 	if status, msg := e.post(t, "/api/click", clickReq{User: slackfake.Alice, Channel: slackfake.GeneralChannelID, TS: ts, ActionID: "incident.declare_typed"}); status != http.StatusOK {
 		t.Fatalf("click = %d %q", status, msg)
 	}
-	eventually(t, "the click", func() bool { acts, _ := a.seen(); return len(acts) == 1 })
+	testwait.Until(t, 5*time.Second, "the click", func() bool { acts, _ := a.seen(); return len(acts) == 1 })
 	if acts, _ := a.seen(); acts[0].ActionID != "incident.declare_typed" || acts[0].Value != "frobnicate" {
 		t.Fatalf("action %+v", acts[0])
 	}
@@ -559,7 +548,7 @@ func TestJoinAndDirectMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	var im string
-	eventually(t, "alice's direct messages", func() bool {
+	testwait.Until(t, 5*time.Second, "alice's direct messages", func() bool {
 		for _, c := range e.state(t, slackfake.Alice, "").Channels {
 			if c.IsIM {
 				im = c.ID
