@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 )
 
 // TestDemoFireAlert presses the demo's "Fire an alert" control through its
@@ -63,23 +64,19 @@ func TestDemoFireAlert(t *testing.T) {
 	if out := fire(); out["answer"].(map[string]any)["incidents"].([]any)[0] != "INC-1" {
 		t.Fatalf("first alert: %v", out)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		st := read()
+	var st state
+	if !testwait.For(15*time.Second, func() bool {
+		st = read()
 		channel := false
 		for _, c := range st.Channels {
 			channel = channel || strings.HasPrefix(c.Name, "inc-1-")
 		}
-		if channel && len(st.Pages) == 1 {
-			if p := st.Pages[0]; p.DedupKey != "firebreak-INC-1" || p.Severity != "error" {
-				t.Fatalf("page %+v", p)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no incident channel and page: %+v", st)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return channel && len(st.Pages) == 1
+	}) {
+		t.Fatalf("no incident channel and page: %+v", st)
+	}
+	if p := st.Pages[0]; p.DedupKey != "firebreak-INC-1" || p.Severity != "error" {
+		t.Fatalf("page %+v", p)
 	}
 	fire()
 	if inc, err := d.App.DB.Get(1); err != nil || inc.Alerts == nil || inc.Alerts.Count != 2 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store"
 )
 
@@ -248,26 +249,25 @@ func TestScheduledBackupsOnCron(t *testing.T) {
 				"FIREBREAK_BACKUP_CRON": "@every 1s", "FIREBREAK_BACKUP_KEEP": "2",
 			})
 			defer stop()
-			deadline := time.Now().Add(15 * time.Second)
-			for time.Now().Before(deadline) {
-				if tc.wantOK {
-					files, _ := filepath.Glob(filepath.Join(tc.backupDir, "firebreak-*.db"))
-					if len(files) > 0 {
-						if _, err := store.Verify(files[0]); err != nil {
-							t.Fatal(err)
-						}
-						return
-					}
-				} else {
+			if !tc.wantOK {
+				testwait.Until(t, 15*time.Second, "the announced backup failure", func() bool {
 					for _, m := range fs.Messages(announce) {
 						if strings.Contains(m.Text, "scheduled backup failed") && strings.Contains(m.Text, "FIREBREAK_BACKUP_DIR") {
-							return
+							return true
 						}
 					}
-				}
-				time.Sleep(50 * time.Millisecond)
+					return false
+				})
+				return
 			}
-			t.Fatal("timed out waiting for the scheduled backup")
+			var files []string
+			testwait.Until(t, 15*time.Second, "the scheduled backup", func() bool {
+				files, _ = filepath.Glob(filepath.Join(tc.backupDir, "firebreak-*.db"))
+				return len(files) > 0
+			})
+			if _, err := store.Verify(files[0]); err != nil {
+				t.Fatal(err)
+			}
 		})
 	}
 }
