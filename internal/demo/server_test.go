@@ -81,6 +81,14 @@ func (e *env) post(t *testing.T, path string, body any) (int, string) {
 // nil, reads the JSON answer into out and returns the status.
 func (e *env) call(t *testing.T, method, path string, body, out any) int {
 	t.Helper()
+	return request(t, method, e.http.URL+path, "", body, out)
+}
+
+// request sends a request to url, with token as its bearer unless it is
+// empty and body as JSON unless it is nil, reads the JSON answer into out
+// and returns the status.
+func request(t *testing.T, method, url, token string, body, out any) int {
+	t.Helper()
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -89,12 +97,15 @@ func (e *env) call(t *testing.T, method, path string, body, out any) int {
 		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, e.http.URL+path, r)
+	req, err := http.NewRequest(method, url, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -102,7 +113,7 @@ func (e *env) call(t *testing.T, method, path string, body, out any) int {
 	}
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		t.Fatalf("%s %s answered %s, not JSON: %v", method, path, resp.Status, err)
+		t.Fatalf("%s %s answered %s, not JSON: %v", method, url, resp.Status, err)
 	}
 	return resp.StatusCode
 }
@@ -111,16 +122,9 @@ func (e *env) call(t *testing.T, method, path string, body, out any) int {
 // does when it files a postmortem.
 func (e *env) fileIssue(t *testing.T, repo string, issue map[string]any) {
 	t.Helper()
-	body, _ := json.Marshal(issue)
-	req, _ := http.NewRequest(http.MethodPost, e.gh.URL()+"repos/acme/"+repo+"/issues", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+ghToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create issue: %s", resp.Status)
+	var out map[string]any
+	if status := request(t, http.MethodPost, e.gh.URL()+"repos/acme/"+repo+"/issues", ghToken, issue, &out); status != http.StatusCreated {
+		t.Fatalf("create issue: %d %v", status, out)
 	}
 }
 
