@@ -13,8 +13,8 @@ import (
 	_ "time/tzdata"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/testclock"
 	"github.com/firebreak-hq/firebreak/schedule"
-	"github.com/firebreak-hq/firebreak/store/storetest"
 )
 
 // t0 is Monday 2026-03-02 09:00 UTC.
@@ -399,7 +399,7 @@ func TestStartChecksAtOnceAndStops(t *testing.T) {
 	m := newMem()
 	n := m.declare(t, incident.Sev1, t0)
 	m.do(t, n, t0, incident.Command{Kind: incident.CmdLead, User: "ULEAD"})
-	clk := storetest.NewClock(t0.Add(mins(20)))
+	clk := testclock.New(t0.Add(mins(20)))
 	sent := make(chan incident.ReminderKind, 64)
 	s := schedule.New(m, schedule.Config{
 		Reminders: incident.DefaultReminderConfig(),
@@ -558,7 +558,7 @@ func TestSettleWaitsForTheRunningCheck(t *testing.T) {
 			<-release
 		})
 	}
-	clk := storetest.NewClock(t0.Add(mins(20)))
+	clk := testclock.New(t0.Add(mins(20)))
 	s := schedule.New(m, schedule.Config{Reminders: incident.DefaultReminderConfig(), Every: time.Second, Now: clk.Now}, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer func() { cancel(); <-s.Done() }()

@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/testclock"
 )
 
 // recordAlert records one alert of group g under dedupe key key, opening
@@ -49,7 +50,7 @@ func bucketKeys(t *testing.T, path string, name []byte) int {
 }
 
 // openClocked opens path with NoSync and c's time; the caller closes it.
-func openClocked(t *testing.T, path string, c *clock) *DB {
+func openClocked(t *testing.T, path string, c *testclock.Clock) *DB {
 	t.Helper()
 	d, err := Open(path, Options{NoSync: true, Now: c.Now})
 	if err != nil {
@@ -58,7 +59,7 @@ func openClocked(t *testing.T, path string, c *clock) *DB {
 	return d
 }
 
-func reopen(t *testing.T, d *DB, c *clock) *DB {
+func reopen(t *testing.T, d *DB, c *testclock.Clock) *DB {
 	t.Helper()
 	path := d.Path()
 	if err := d.Close(); err != nil {
@@ -76,7 +77,7 @@ func reopen(t *testing.T, d *DB, c *clock) *DB {
 // the key is forgotten and pruned, and the restarted set does not bring
 // it back.
 func TestAlertDedupeAcrossRestart(t *testing.T) {
-	c := &clock{t: t0}
+	c := testclock.New(t0)
 	path := filepath.Join(t.TempDir(), "fb.db")
 	d := openClocked(t, path, c)
 	defer func() { closeAndVerify(t, d) }()
@@ -143,7 +144,7 @@ func TestAlertDedupeAcrossRestart(t *testing.T) {
 // the dedupe bucket, where a v4 binary finds them; migrating up again
 // leaves them there, and this binary still finds them.
 func TestAlertDedupeDownToV4(t *testing.T) {
-	c := &clock{t: t0}
+	c := testclock.New(t0)
 	path := filepath.Join(t.TempDir(), "fb.db")
 	d := openClocked(t, path, c)
 	for i := range 3 {

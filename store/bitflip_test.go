@@ -16,6 +16,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/firebreak-hq/firebreak/internal/testclock"
 )
 
 // flipFixture writes a database with every kind of record through the
@@ -25,7 +27,7 @@ import (
 func flipFixture(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	c := &clock{t: t0}
+	c := testclock.New(t0)
 	d, err := Open(filepath.Join(dir, "live.db"), Options{NoSync: true, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)

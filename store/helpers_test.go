@@ -5,34 +5,21 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/testclock"
 )
 
 var t0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 
-// clock is a settable test clock; no test sleeps.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // newDB opens a fresh database in t.TempDir with NoSync.
-func newDB(t testing.TB) (*DB, *clock) {
+func newDB(t testing.TB) (*DB, *testclock.Clock) {
 	t.Helper()
-	c := &clock{t: t0}
+	c := testclock.New(t0)
 	d := openTest(t, filepath.Join(t.TempDir(), "fb.db"), Options{NoSync: true, Now: c.Now})
 	return d, c
 }

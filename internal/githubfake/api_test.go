@@ -387,7 +387,7 @@ func TestSearch(t *testing.T) {
 	c := newClient(t, f, 10*time.Second)
 
 	createIssue(t, c, "Postmortem INC-1", "<!-- firebreak:INC-1 -->\nDatabase failover", "postmortem", "INC-1")
-	clk.Advance(time.Second)
+	clk.Add(time.Second)
 	createIssue(t, c, "Postmortem INC-2", "Cache stampede", "postmortem", "INC-2")
 	if _, _, err := c.Issues.Create(ctx(t), owner, "other", &github.IssueRequest{Title: github.String("elsewhere INC-1"), Labels: &[]string{"INC-1"}}); err != nil {
 		t.Fatal(err)
@@ -418,7 +418,7 @@ func TestSearch(t *testing.T) {
 		}
 	})
 
-	clk.Advance(time.Minute)
+	clk.Add(time.Minute)
 	tests := []struct {
 		name string
 		q    string

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-github/v60/github"
 
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
+	"github.com/firebreak-hq/firebreak/internal/testclock"
 )
 
 const (
@@ -20,25 +20,8 @@ const (
 	repoName  = "ops"
 )
 
-// clock is a settable clock for WithClock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a settable clock for WithClock.
+func newClock() *testclock.Clock { return testclock.New(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)) }
 
 func newFake(t *testing.T, opts ...githubfake.Option) *githubfake.Server {
 	t.Helper()
