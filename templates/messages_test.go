@@ -1,54 +1,30 @@
 package templates
 
 import (
-	"go/ast"
-	"go/parser"
+	"go/constant"
+	"go/importer"
 	"go/token"
-	"path/filepath"
-	"strconv"
-	"strings"
+	"go/types"
 	"testing"
 
 	"github.com/firebreak-hq/firebreak/incident"
 )
 
 // messageKinds is every incident.MessageKind constant the domain declares,
-// read from its source so that a kind added there cannot be missed here.
+// named, read from its source so that a kind added there cannot be
+// missed here.
 func messageKinds(t *testing.T) map[incident.MessageKind]string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "incident", "*.go"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("incident sources: %v (%d files)", err, len(files))
+	pkg, err := importer.ForCompiler(token.NewFileSet(), "source", nil).Import("github.com/firebreak-hq/firebreak/incident")
+	if err != nil {
+		t.Fatal(err)
 	}
 	kinds := map[incident.MessageKind]string{}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			gd, ok := d.(*ast.GenDecl)
-			if !ok || gd.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				vs := spec.(*ast.ValueSpec)
-				if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "MessageKind" {
-					continue
-				}
-				for i, n := range vs.Names {
-					lit, ok := vs.Values[i].(*ast.BasicLit)
-					if !ok || lit.Kind != token.STRING {
-						t.Fatalf("%s: %s is not a string literal", fset.Position(n.Pos()), n.Name)
-					}
-					v, _ := strconv.Unquote(lit.Value)
-					kinds[incident.MessageKind(v)] = n.Name
-				}
-			}
+	scope := pkg.Scope()
+	for _, name := range scope.Names() {
+		c, ok := scope.Lookup(name).(*types.Const)
+		if ok && c.Exported() && types.TypeString(c.Type(), nil) == "github.com/firebreak-hq/firebreak/incident.MessageKind" {
+			kinds[incident.MessageKind(constant.StringVal(c.Val()))] = name
 		}
 	}
 	if len(kinds) == 0 {
