@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
 
@@ -270,7 +271,8 @@ func (b *Bot) handle(evt socketmode.Event) {
 			b.ack(*evt.Request, b.now(), nil)
 			return
 		}
-		b.onEvent(*evt.Request)
+		ev, _ := evt.Data.(slackevents.EventsAPIEvent)
+		b.onEvent(*evt.Request, ev)
 	}
 }
 
