@@ -19,7 +19,10 @@ import (
 // envelope as the Socket Mode client decoded it.
 func (b *Bot) onEvent(req socketmode.Request, ev slackevents.EventsAPIEvent) {
 	start := b.now()
-	eventID := rawField(req.Payload, "event_id")
+	var eventID string
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
+		eventID = cb.EventID
+	}
 	inner := ev.InnerEvent
 	var channel string
 	var build func(ctx context.Context) (incident.Command, bool)
