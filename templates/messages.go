@@ -17,8 +17,9 @@ type wording struct {
 
 // message is how one kind of message reads wherever it is posted: in the
 // incident channel (post), in the announce channel (announce) and, for a
-// private incident, there as what happened to it (private). A kind with
-// no template for a channel is not posted there.
+// private incident, there as what happened to it (private), never its
+// title, text or people. A kind with no template for a channel is not
+// posted there.
 type message struct {
 	post, announce wording
 	private        func(e incident.Effect) string
