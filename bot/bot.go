@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
 
@@ -265,12 +266,13 @@ func (b *Bot) handle(evt socketmode.Event) {
 		if evt.Request == nil {
 			return
 		}
-		if team, ent := rawField(evt.Request.Payload, "team_id"), rawField(evt.Request.Payload, "enterprise_id"); b.foreign(team, ent) {
-			b.log.Warn("event from another workspace refused", zap.String("team", team), zap.String("enterprise", ent))
+		ev, _ := evt.Data.(slackevents.EventsAPIEvent)
+		if b.foreign(ev.TeamID, ev.EnterpriseID) {
+			b.log.Warn("event from another workspace refused", zap.String("team", ev.TeamID), zap.String("enterprise", ev.EnterpriseID))
 			b.ack(*evt.Request, b.now(), nil)
 			return
 		}
-		b.onEvent(*evt.Request)
+		b.onEvent(*evt.Request, ev)
 	}
 }
 
@@ -476,15 +478,4 @@ func (b *Bot) noteClockBack(n uint64, res incident.Result) {
 		b.log.Warn("the system clock stepped back behind the incident's latest event; events are stamped just after it",
 			zap.String("incident", incident.ID(n)), zap.Duration("behind", res.ClockBack))
 	}
-}
-
-// rawField pulls one string field out of a raw envelope payload.
-func rawField(raw json.RawMessage, field string) string {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return ""
-	}
-	var s string
-	_ = json.Unmarshal(m[field], &s)
-	return s
 }

@@ -22,28 +22,6 @@ func AlertNotice(a incident.Alert, total int) string {
 	return mustSlack("alert_notice", v, maxSection)
 }
 
-// alertMessage renders the incident-channel messages about alerts and
-// pages; ok is false for other message kinds.
-func alertMessage(inc incident.Incident, e incident.Effect) (string, bool, error) {
-	f := e.Fields
-	var name string
-	v := alertView{Source: EscapeMrkdwn(incident.SourceName(f.Source)), Title: clipText(oneLine(e.Text), maxTitleLen)}
-	switch e.Msg {
-	case incident.MsgAlertSummary:
-		v.Count, v.New = f.Count, f.New
-		name = "post_alert_summary"
-	case incident.MsgAlertResolved:
-		name = "post_alert_resolved"
-	case incident.MsgPageFailed:
-		v.Target, v.Detail = EscapeMrkdwn(f.Target), clipText(oneLine(e.Text), maxReasonLen)
-		name = "post_page_failed"
-	default:
-		return "", false, nil
-	}
-	s, err := renderSlack(name, v, maxMessage)
-	return s, true, err
-}
-
 type cardAlertsView struct {
 	Alerts   int
 	Source   string

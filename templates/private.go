@@ -1,7 +1,6 @@
 package templates
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
@@ -10,39 +9,9 @@ import (
 // The brief (catch-up and handover) and what people outside a private
 // incident are shown of it.
 
-// privateWhat is what happened to a private incident, as its neutral
-// announcement says it: never its title, text or people.
-func privateWhat(e incident.Effect) (string, error) {
-	switch e.Msg {
-	case incident.MsgDeclared:
-		return "declared", nil
-	case incident.MsgSeverityChanged:
-		return "severity changed from " + sevLabel(incident.Severity(e.Fields.From)) + " to " + sevLabel(incident.Severity(e.Fields.To)), nil
-	case incident.MsgStatusChanged:
-		switch incident.Status(e.Fields.To) {
-		case incident.StatusActive:
-			return "reopened", nil
-		case incident.StatusClosed:
-			return "closed", nil
-		}
-		return "now " + EscapeMrkdwn(e.Fields.To), nil
-	case incident.MsgClosed:
-		return "closed", nil
-	case incident.MsgStatusUpdate:
-		return "a status update was posted in its channel", nil
-	case incident.MsgCancelled:
-		return "cancelled (declared by mistake)", nil
-	}
-	return "", fmt.Errorf("announcement: no template for message %q", e.Msg)
-}
-
 // privateAnnouncement is the announce channel's line for a private
-// incident: its number, severity and what happened, without its title.
-func privateAnnouncement(inc incident.Incident, e incident.Effect) (string, error) {
-	what, err := privateWhat(e)
-	if err != nil {
-		return "", err
-	}
+// incident: its number, severity and what happened (what), without its title.
+func privateAnnouncement(inc incident.Incident, what string) (string, error) {
 	v := struct{ ID, Sev, What string }{inc.ID(), sevLabel(inc.Severity), what}
 	return renderSlack("announce_private", v, maxMessage)
 }

@@ -173,6 +173,8 @@ type effView struct {
 	What, Where, Quote       string
 	Since, Window            string
 	Link                     string
+	// Alert is what a message about alerts or a page says of them.
+	Alert alertView
 }
 
 func effViewOf(inc incident.Incident, e incident.Effect) effView {
@@ -215,105 +217,6 @@ func kindIs(what string, e incident.Effect, want incident.EffectKind) error {
 		return fmt.Errorf("%s: effect kind %q is not %q", what, e.Kind, want)
 	}
 	return nil
-}
-
-// Announcement renders an EffAnnounce effect for the announce channel.
-func Announcement(inc incident.Incident, e incident.Effect) (string, error) {
-	if e.Kind != incident.EffAnnounce && !(e.Kind == incident.EffCorrectAnnouncement && e.Msg == incident.MsgCancelled) {
-		return "", fmt.Errorf("announcement: effect kind %q is not %q", e.Kind, incident.EffAnnounce)
-	}
-	v := effViewOf(inc, e)
-	if inc.Private {
-		return privateAnnouncement(inc, e)
-	}
-	var name string
-	switch e.Msg {
-	case incident.MsgDeclared:
-		name = "announce_declared"
-	case incident.MsgSeverityChanged:
-		v.severity(e.Fields)
-		name = "announce_severity_changed"
-	case incident.MsgStatusChanged:
-		name = "announce_status_changed"
-	case incident.MsgClosed:
-		// The one closure announcement: who closed it (fields by and, for
-		// a forced close, reason) with the postmortem link (field url).
-		v.To = string(incident.StatusClosed)
-		v.Text = clipText(oneLine(e.Fields.Reason), maxReasonLen)
-		if u := e.Fields.URL; u != "" {
-			v.Link = link(u, "Postmortem: "+inc.ID())
-		}
-		name = "announce_closed"
-	case incident.MsgStatusUpdate:
-		v.Quote = quote(e.Text)
-		name = "announce_status_update"
-	case incident.MsgCancelled:
-		v.Text = sentenceEnd(v.Text)
-		name = "announce_cancelled"
-	default:
-		return "", fmt.Errorf("announcement: no template for message %q", e.Msg)
-	}
-	return renderSlack(name, v, maxMessage)
-}
-
-// ChannelMessage renders an EffPost effect for the incident channel.
-func ChannelMessage(inc incident.Incident, e incident.Effect) (string, error) {
-	if err := kindIs("channel message", e, incident.EffPost); err != nil {
-		return "", err
-	}
-	v := effViewOf(inc, e)
-	f := e.Fields
-	var name string
-	switch e.Msg {
-	case incident.MsgText:
-		// The domain wrote this text and it is already mrkdwn; only make
-		// sure Slack will accept it.
-		return Clip(e.Text, maxMessage), nil
-	case incident.MsgStatusUpdate:
-		v.Quote = quote(e.Text)
-		name = "post_status_update"
-	case incident.MsgSeverityChanged:
-		v.severity(f)
-		name = "post_severity_changed"
-	case incident.MsgStatusChanged:
-		name = "post_status_changed"
-	case incident.MsgClosed:
-		v.To = string(incident.StatusClosed)
-		name = "post_status_changed"
-	case incident.MsgLeadAssigned:
-		name = "post_lead_assigned"
-	case incident.MsgReviewOwner:
-		v.From = mention(f.From)
-		name = "post_review_owner"
-	case incident.MsgHandover:
-		v.From = mention(f.From)
-		v.Quote = ""
-		if e.Text != "" {
-			v.Quote = quote(e.Text)
-		}
-		name = "post_handover"
-	case incident.MsgRoleAssigned:
-		v.Role = EscapeMrkdwn(f.Role)
-		name = "post_role_assigned"
-	case incident.MsgApprovalAsked:
-		v.approval(inc, e)
-		name = "post_approval_requested"
-	case incident.MsgApproved:
-		v.Step = stepTitle(inc, f.Step, e.Text)
-		v.User = mention(f.RequestedBy)
-		name = "post_approval_granted"
-	case incident.MsgReminder:
-		return reminder(inc, e, v, time.Time{})
-	case incident.MsgCancelled:
-		v.Text = sentenceEnd(v.Text)
-		name = "post_cancelled"
-	default:
-		if text, ok, err := alertMessage(inc, e); ok {
-			return text, err
-		}
-		return "", fmt.Errorf("channel message: no template for message %q", e.Msg)
-	}
-	return renderSlack(name, v, maxMessage)
 }
 
 // ApprovalWithdrawn is what a withdrawn approval request's message is
