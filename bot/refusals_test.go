@@ -2,7 +2,6 @@ package bot
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,8 +19,6 @@ import (
 	goldenfile "github.com/firebreak-hq/firebreak/internal/golden"
 	"github.com/firebreak-hq/firebreak/templates"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 var r0 = time.Date(2026, 3, 6, 16, 0, 0, 0, time.UTC)
 
@@ -351,5 +348,5 @@ func capitalise(s string) string {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	goldenfile.Check(t, "testdata/"+name, []byte(got), *updateGolden)
+	goldenfile.Testdata(t, name, []byte(got))
 }

@@ -2,8 +2,6 @@ package insights_test
 
 import (
 	"bytes"
-	"flag"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,8 +11,6 @@ import (
 	"github.com/firebreak-hq/firebreak/insights"
 	goldenfile "github.com/firebreak-hq/firebreak/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata golden files")
 
 // now is a Thursday; the window of 4 weeks starts on a Thursday too.
 var now = time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
@@ -46,7 +42,7 @@ func history(t *testing.T) *insights.Report {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	goldenfile.Check(t, filepath.Join("testdata", name), got, *update)
+	goldenfile.Testdata(t, name, got)
 }
 
 func TestReportCSV(t *testing.T) {

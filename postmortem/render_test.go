@@ -1,8 +1,6 @@
 package postmortem
 
 import (
-	"flag"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,11 +11,9 @@ import (
 	goldenfile "github.com/firebreak-hq/firebreak/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	goldenfile.Check(t, filepath.Join("testdata", name), []byte(got), *update)
+	goldenfile.Testdata(t, name, []byte(got))
 }
 
 func TestRenderGoldenRichIncident(t *testing.T) {

@@ -2,7 +2,6 @@ package statuspage_test
 
 import (
 	"bytes"
-	"flag"
 	"io"
 	"path/filepath"
 	"slices"
@@ -14,8 +13,6 @@ import (
 	"github.com/firebreak-hq/firebreak/statuspage"
 	"github.com/firebreak-hq/firebreak/store"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata golden files")
 
 var now = time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 
@@ -81,7 +78,7 @@ func golden(t *testing.T, name string, write func(w io.Writer) error) {
 	if err := write(&b); err != nil {
 		t.Fatal(err)
 	}
-	goldenfile.Check(t, filepath.Join("testdata", name), b.Bytes(), *update)
+	goldenfile.Testdata(t, name, b.Bytes())
 }
 
 // The page lists the open incidents worst first with their latest status

@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,12 +17,13 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/golden"
 )
 
-// updateFixtures writes the schema fixtures that are missing. A committed
+// updateFixtures (-update) writes the schema fixtures that are missing. A committed
 // fixture is never rewritten: it is the record of what a binary of that
 // schema version wrote, which is the point of keeping it.
-var updateFixtures = flag.Bool("update", false, "write missing testdata/schema-vN.db fixtures")
+var updateFixtures = golden.Update
 
 var fixtureName = regexp.MustCompile(`^schema-v(\d+)\.db$`)
 

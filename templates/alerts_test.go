@@ -58,5 +58,5 @@ func TestAlertTextsGolden(t *testing.T) {
 	for _, k := range keys {
 		fmt.Fprintf(&b, "## %s\n%s\n\n", k, cases[k])
 	}
-	golden.Check(t, "testdata/alerts.golden", []byte(b.String()), *update)
+	golden.Testdata(t, "alerts.golden", []byte(b.String()))
 }

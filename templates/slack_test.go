@@ -2,7 +2,6 @@ package templates
 
 import (
 	"encoding/json"
-	"flag"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,8 +11,6 @@ import (
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 var (
 	t0  = time.Date(2026, 3, 14, 9, 26, 0, 0, time.UTC)
@@ -254,7 +251,7 @@ func TestGolden(t *testing.T) {
 			if strings.HasPrefix(got, "ERROR:") || strings.Contains(got, "could not render") {
 				t.Fatalf("render failed: %s", got)
 			}
-			golden.Check(t, "testdata/"+name+".golden", []byte(got), *update)
+			golden.Testdata(t, name+".golden", []byte(got))
 		})
 	}
 }

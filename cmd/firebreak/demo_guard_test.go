@@ -90,7 +90,7 @@ func TestDemoRefusesCrossSiteRequests(t *testing.T) {
 // TestDemoWarnsBeyondLoopback: the warning printed when the demo listens
 // on an address other machines can reach.
 func TestDemoWarnsBeyondLoopback(t *testing.T) {
-	golden.Check(t, filepath.Join("testdata", "demo-exposed-warning.txt"), []byte(demoExposedWarning("0.0.0.0:8080")), *update)
+	golden.Testdata(t, "demo-exposed-warning.txt", []byte(demoExposedWarning("0.0.0.0:8080")))
 	for _, tc := range []struct {
 		ip   net.IP
 		want bool

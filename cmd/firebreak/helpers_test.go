@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,8 +22,6 @@ import (
 // The helpers the command's tests share: running the CLI, databases to
 // run it on, the product built as `firebreak run` builds it, and the fakes
 // it talks to.
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // repoRoot is the repository's top directory, seen from this package.
 var repoRoot = filepath.Join("..", "..")

@@ -67,7 +67,7 @@ func TestRoutesCheckCommand(t *testing.T) {
 	if code != 1 {
 		t.Errorf("bad file: exit %d, want 1", code)
 	}
-	golden.Check(t, "testdata/routes-bad.golden", []byte(out), *update)
+	golden.Testdata(t, "routes-bad.golden", []byte(out))
 	if code, _, _ = cli(t, nil, "routes", "check"); code == 0 {
 		t.Fatal("no file accepted")
 	}

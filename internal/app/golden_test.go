@@ -1,9 +1,7 @@
 package app_test
 
 import (
-	"flag"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,7 +10,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+var update = goldenfile.Update
 
 // Times and durations depend on when the test runs; everything else people read is compared
 // exactly.
@@ -36,7 +34,7 @@ func normalize(s string) string {
 // golden compares got, normalised, with testdata/<name>.golden (or rewrites it with -update).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	goldenfile.Check(t, filepath.Join("testdata", name+".golden"), []byte(normalize(got)), *update)
+	goldenfile.Testdata(t, name+".golden", []byte(normalize(got)))
 }
 
 // transcript is everything people saw, channel by channel and person by person: the

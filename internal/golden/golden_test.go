@@ -24,7 +24,10 @@ func check(path string, got []byte, update bool) (failed bool) {
 		}
 		failed = r.failed
 	}()
-	Check(r, path, got, update)
+	saved := *Update
+	*Update = update
+	defer func() { *Update = saved }()
+	Check(r, path, got)
 	return r.failed
 }
 
