@@ -57,7 +57,6 @@ func TestNotifyRoutePostsOncePerDelivery(t *testing.T) {
 	ws.env["FIREBREAK_ROUTES"] = routes
 	h := harnessFor(t, ws)
 	h.boot()
-	t.Cleanup(h.stop)
 	r := &alertRig{harness: h, base: "http://" + h.app.HTTPAddr()}
 	a1, a2 := amAlert("firing", "f1", "web-1"), amAlert("firing", "f2", "web-2")
 	for _, a := range []map[string]any{a1, a2} {

@@ -13,10 +13,12 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
+// briefsFor is (and consumes) every brief user was shown.
 func (h *harness) briefsFor(user string) []slackfake.Ephemeral {
 	var out []slackfake.Ephemeral
-	for _, e := range h.slack.Ephemerals(user) {
+	for i, e := range h.slack.Ephemerals(user) {
 		if strings.HasPrefix(e.Text, ":wave: *Catching up on") {
+			h.consume(ephKey(user, i))
 			out = append(out, e)
 		}
 	}
@@ -32,6 +34,7 @@ func (h *harness) briefsFor(user string) []slackfake.Ephemeral {
 func TestJoinerGetsTheBrief(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.goldenRest()
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Payments failing for card users")
 	inc := h.ready(1)
 	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
@@ -122,6 +125,7 @@ func TestJoinerGetsTheBrief(t *testing.T) {
 func TestHandover(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.goldenRest()
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Orders stuck in pending")
 	inc := h.ready(1)
 	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
@@ -214,8 +218,8 @@ func TestWaysToDeclarePrivate(t *testing.T) {
 	}
 	ws.env["FIREBREAK_ROUTES"] = routes
 	h := harnessFor(t, ws)
+	h.goldenRest()
 	h.boot()
-	t.Cleanup(h.stop)
 
 	// 1. The modal's box.
 	h.slash(bob, slackfake.GeneralChannelID, "")
@@ -283,6 +287,7 @@ func TestWaysToDeclarePrivate(t *testing.T) {
 func TestBriefLatency(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.lenient("benchmark: measures brief latency over many joins")
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Everything is slow")
 	inc := h.ready(1)
 	for i := range 300 {

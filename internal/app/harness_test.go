@@ -66,8 +66,11 @@ type harness struct {
 	homeInterval time.Duration
 	// pageTimeout and pageBackoff tune the pager client (0: defaults).
 	pageTimeout, pageBackoff time.Duration
-	// ledger, once strict() is called, is what the test expected to be said.
+	// ledger is what the test expected to be said (nil once lenient).
 	ledger *ledger
+	// rest, once goldenRest is called, names the golden file of what the
+	// test did not expect one by one.
+	rest string
 	// faultHits counts the store faults a test injected, when it counts them.
 	faultHits *atomic.Int64
 	// logTo, when set, also receives every log entry of the product.
@@ -197,7 +200,9 @@ func harnessFor(t *testing.T, ws workspace, opts ...harnessOpt) *harness {
 	for _, o := range opts {
 		o(&cfg, &sopts)
 	}
-	return &harness{t: t, slack: ws.slack, gh: ws.gh, cfg: cfg, announce: ws.announce, clock: newClock()}
+	h := &harness{t: t, slack: ws.slack, gh: ws.gh, cfg: cfg, announce: ws.announce, clock: newClock(), ledger: newLedger()}
+	t.Cleanup(h.finish)
+	return h
 }
 
 // startDeclared starts a harness in which alice has declared an incident
@@ -213,7 +218,6 @@ func startHarness(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()
 	h := harnessFor(t, newWorkspace(t), opts...)
 	h.boot()
-	t.Cleanup(h.stop)
 	return h
 }
 
@@ -402,6 +406,7 @@ func (h *harness) ready(n uint64) incident.Incident {
 		m, ok := h.slack.Message(inc.Channel, ts)
 		return ok && m.Pinned
 	})
+	h.consume(msgKey(slackfake.Message{Channel: inc.Channel, TS: h.cardTS(n)}))
 	return inc
 }
 

@@ -56,11 +56,11 @@ func (h *harness) home(user string) slackfake.View {
 func TestAppHome(t *testing.T) {
 	t.Parallel()
 	h := harnessFor(t, newWorkspace(t))
+	h.goldenRest()
 	// Long enough that the whole burst below lands in one round however
 	// slow the machine, so the count of publishes is exact.
 	h.homeInterval = 2 * time.Second
 	h.boot()
-	t.Cleanup(h.stop)
 
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout returns 500 for EU users")
 	inc1 := h.ready(1)
@@ -180,6 +180,7 @@ func TestAppHome(t *testing.T) {
 func TestAppHomeFollowsMembership(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.goldenRest()
 	const title = "Signing key found in a public gist"
 	h.slash(alice, slackfake.GeneralChannelID, "new private sev1 "+title)
 	inc := h.ready(1)

@@ -22,6 +22,7 @@ import (
 func TestSubcommandsAndRefusals(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.goldenRest()
 	general := slackfake.GeneralChannelID
 	if r := h.slash(alice, general, "help"); !strings.Contains(r, "/incident") || !strings.Contains(r, "close --force") {
 		t.Fatalf("help: %q", r)
@@ -93,6 +94,7 @@ func TestSubcommandsAndRefusals(t *testing.T) {
 func TestSlowSlackStillAcksFast(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.goldenRest()
 	h.slack.SetLatency("", 2*time.Second)
 	// h.slash fails the test on an ack later than Slack's 3 s; every Web
 	// API call now takes 2 s, so an ack that waited for one would be late.
@@ -110,6 +112,7 @@ func TestSlowSlackStillAcksFast(t *testing.T) {
 func TestChannelNames(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.goldenRest()
 	if _, err := h.slack.CreateChannel(carol, "inc-1-db-down", false); err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +148,7 @@ func TestChannelNames(t *testing.T) {
 func TestPostmortemFileWithoutGitHub(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "Cache stampede", withoutGitHub())
+	h.goldenRest()
 	h.slash(alice, inc.Channel, "close --force false alarm: synthetic check misfired")
 	path := filepath.Join(h.cfg.PostmortemDir, "INC-1.md")
 	h.eventually("postmortem file and link", func() bool {
@@ -186,6 +190,7 @@ func TestSecondRunOnSameDBFails(t *testing.T) {
 func TestTokensNeverLogged(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.lenient("runs its own app and stops it once the card is posted; what else it says depends on when it stops")
 	var buf logbuf.Buffer
 	h.stop()
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(&buf), zapcore.DebugLevel))
@@ -214,6 +219,7 @@ func TestTokensNeverLogged(t *testing.T) {
 func TestSlowPinnedTextArrivesLater(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "Billing exports stuck")
+	h.goldenRest()
 	ts, err := h.slack.PostAsUser(alice, inc.Channel, "Export worker OOM-killed at 09:14, queue depth 48k")
 	if err != nil {
 		t.Fatal(err)
@@ -247,15 +253,14 @@ func TestSlowPinnedTextArrivesLater(t *testing.T) {
 func TestAmbiguousPostNotRepeated(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.strict()
 	h.slash(alice, slackfake.GeneralChannelID, "CDN purge failing")
 	inc := h.ready(1)
 	h.slack.FailAfterWriteNext("chat.postMessage", 2, 502)
 	h.slash(alice, inc.Channel, "update Purges queue up; origin load normal")
 	h.slash(alice, inc.Channel, "note after the update")
 	h.settle()
-	// Each text once: a second copy would be a message the test did not expect.
-	h.expectCard(inc.Channel, h.cardTS(1))
+	// Each text once (the card was consumed by ready): a second copy would
+	// be a message the test did not expect.
 	h.expectMessage(inc.Channel, ":mega: *Status update* from <@UALICE> (SEV3, active):\n>Purges queue up; origin load normal")
 	h.expectMessage(h.announce, ":rotating_light: :large_yellow_circle: *INC-1 · SEV3* declared by <@UALICE>: CDN purge failing\nJoin <#"+inc.Channel+"> to help.")
 	h.expectMessage(h.announce, ":mega: *INC-1 · SEV3 · active* update from <@UALICE>: CDN purge failing\n>Purges queue up; origin load normal\nFollow along in <#"+inc.Channel+">.")
@@ -272,6 +277,7 @@ func TestAmbiguousPostNotRepeated(t *testing.T) {
 func TestLongUpdatePostedWhole(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "Long update")
+	h.goldenRest()
 	long := strings.Repeat("Replica lag on db-7 is climbing; ", 300) + "END-OF-UPDATE"
 	if r := h.slash(alice, inc.Channel, "update "+long); !strings.Contains(r, "posted") {
 		t.Fatalf("update refused: %q", r)

@@ -70,9 +70,9 @@ func TestPrivateIncidentNeverReachesNonMembers(t *testing.T) {
 		}
 	}
 	h := harnessFor(t, ws, withConfig(func(c *app.Config) { c.FreezeDetails = true; c.DigestCron = "0 9 * * 1-5" }))
+	h.goldenRest()
 	logs := withInfoLog(h)
 	h.boot()
-	t.Cleanup(h.stop)
 
 	// A public incident beside it, so every surface has something to show.
 	h.slash(bob, slackfake.GeneralChannelID, "new sev2 Search is slow")
@@ -310,6 +310,7 @@ func daveScan(t *testing.T, h *harness, private string, members map[string]bool)
 func TestPrivateChannelNeedsGroupsWrite(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.goldenRest()
 	var without []string
 	for _, s := range app.RequiredScopes() {
 		if s != "groups:write" {

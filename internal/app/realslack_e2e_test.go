@@ -128,6 +128,7 @@ func TestRealSlackTokenRefused(t *testing.T) {
 		t.Run(code, func(t *testing.T) {
 			t.Parallel()
 			h := startHarness(t)
+			h.goldenRest()
 			h.slash(alice, slackfake.GeneralChannelID, "new sev2 Login errors")
 			inc := h.ready(1)
 			h.settle()
@@ -172,6 +173,7 @@ func TestRealSlackTokenRefused(t *testing.T) {
 func TestRealSlackInviteOneRefusalDoesNotBlockOthers(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, withConfig(func(c *app.Config) { c.Responders = []string{bob, carol, "UGHOST"} }))
+	h.goldenRest()
 	changes, stop := h.slack.Subscribe()
 	defer stop()
 	joined := make(chan struct{})
@@ -209,6 +211,7 @@ func TestRealSlackInviteOneRefusalDoesNotBlockOthers(t *testing.T) {
 func TestRealSlackRateLimitedIsRetried(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev3 Webhooks delayed")
+	h.goldenRest()
 	h.settle()
 	h.slack.FailWith("chat.postMessage", "rate_limited", 2)
 	update := "Webhook workers scaled from 4 to 12"
@@ -230,6 +233,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 	t.Run("public", func(t *testing.T) {
 		t.Parallel()
 		h := startHarness(t)
+		h.goldenRest()
 		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Search returns nothing")
 		inc := h.ready(1)
 		h.settle()
@@ -249,6 +253,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 	t.Run("private", func(t *testing.T) {
 		t.Parallel()
 		h := startHarness(t)
+		h.goldenRest()
 		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Billing export stuck")
 		inc := h.ready(1)
 		h.slash(alice, inc.Channel, "lead <@UCAROL|carol>")
@@ -279,6 +284,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 func TestRealSlackRefusedDM(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.goldenRest()
 	h.slack.SetMessagesTab(false)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Avatars missing")
 	inc := h.ready(1)
@@ -301,6 +307,7 @@ func TestRealSlackRefusedDM(t *testing.T) {
 func TestRealSlackNameTaken(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.goldenRest()
 	if _, err := h.slack.CreateChannel(carol, "inc-1-dns-failures", false, carol); err != nil {
 		t.Fatal(err)
 	}
@@ -319,6 +326,7 @@ func TestRealSlackNameTaken(t *testing.T) {
 func TestRealSlackEventsAsSubscribed(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev3 Metrics gap")
+	h.goldenRest()
 	h.settle()
 	if err := h.slack.Leave(bob, inc.Channel); err != nil {
 		t.Fatal(err)
@@ -345,6 +353,7 @@ func TestRealSlackEventsAsSubscribed(t *testing.T) {
 func TestRealSlackLongTitleThroughSlash(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.goldenRest()
 	title := strings.Repeat("checkout ", 400) // 3600 characters
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 "+title)
 	h.ready(1)
@@ -362,6 +371,7 @@ func TestRealSlackLongTitleThroughSlash(t *testing.T) {
 func TestRealSlackMissingScope(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.goldenRest()
 	var without []string
 	for _, s := range app.RequiredScopes() {
 		if s != "pins:write" {
@@ -395,6 +405,7 @@ func TestRealSlackMissingScope(t *testing.T) {
 func TestRealSlackStartWithRefusedToken(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Queue stalled")
+	h.goldenRest()
 	h.settle()
 	h.slack.RevokeBotToken("token_revoked", "")
 	update := "Consumers restarted"
@@ -429,6 +440,7 @@ func TestRealSlackStartWithRefusedToken(t *testing.T) {
 func TestRealSlackPostingRestricted(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Cache evictions")
+	h.goldenRest()
 	h.slash(alice, inc.Channel, "lead <@UCAROL|carol>")
 	h.settle()
 	if err := h.slack.RestrictPosting(inc.Channel, true); err != nil {

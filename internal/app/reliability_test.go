@@ -52,6 +52,7 @@ func ackedEvent(fs *slackfake.Server, eventID string) int {
 func TestEventDeliveredTwiceIsRecordedOnce(t *testing.T) {
 	t.Parallel()
 	h := startReliabilityHarness(t, relOpts{})
+	h.goldenRest()
 	inc := declareReady(h)
 	ch := inc.Channel
 	if err := h.slack.Join(carol, ch); err != nil {
@@ -133,6 +134,7 @@ func TestReconnectsLoseNoCommand(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			h := startReliabilityHarness(t, relOpts{})
+			h.goldenRest()
 			inc := declareReady(h)
 			var (
 				mu  sync.Mutex
@@ -233,6 +235,7 @@ func TestSlackFaultsKeepAcksFastAndEffectsOrdered(t *testing.T) {
 		t.Skip("waits out injected latency")
 	}
 	h := startReliabilityHarness(t, relOpts{slack: []slackfake.Option{slackfake.WithTierLimits()}})
+	h.lenient("load: commands under injected Slack faults and rate limits")
 	fs := h.slack
 	fs.RateLimitNext("conversations.create", 1, 3*time.Second)
 	if r := h.slash(alice, slackfake.GeneralChannelID, "new sev2 Slack is slow today"); !strings.Contains(r, "INC-1") {
@@ -420,6 +423,7 @@ func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
 						})
 					},
 				})
+				h.goldenRest()
 				h.faultHits = &hits
 				inc := declareReady(h)
 				if err := h.slack.Join(carol, inc.Channel); err != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
-// messageWithAction finds the newest message in channel offering action.
+// messageWithAction finds (and consumes) the newest message in channel offering action.
 func (h *harness) messageWithAction(channel, action string) (slackfake.Message, bool) {
 	msgs := h.slack.Messages(channel)
 	for i := len(msgs) - 1; i >= 0; i-- {
@@ -17,7 +17,7 @@ func (h *harness) messageWithAction(channel, action string) (slackfake.Message, 
 			els, _ := b["elements"].([]any)
 			for _, e := range els {
 				if em, _ := e.(map[string]any); em["action_id"] == action {
-					return msgs[i], true
+					return h.consumeMessage(msgs[i]), true
 				}
 			}
 		}
@@ -40,6 +40,7 @@ func (h *harness) tick() int {
 func TestRemindersThroughSlack(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev1 Login failing everywhere")
+	h.goldenRest()
 	ch := inc.Channel
 
 	m := h.takeLeadReminder(ch)
@@ -113,6 +114,7 @@ func TestRemindersThroughSlack(t *testing.T) {
 func TestReminderAfterRestart(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Queue backlog")
+	h.goldenRest()
 	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
 	h.stop()
 	h.clock.Advance(45 * time.Minute)
@@ -133,6 +135,7 @@ func TestReminderAfterRestart(t *testing.T) {
 func TestStaleStepReminder(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev3 Cron jobs skipped")
+	h.goldenRest()
 	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
 	h.slash(alice, inc.Channel, "update looking into it")
 	step := inc.Steps[2]

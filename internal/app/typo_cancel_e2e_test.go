@@ -9,12 +9,13 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
-// lastEphemeral is the newest ephemeral user saw in channel.
+// lastEphemeral is (and consumes) the newest ephemeral user saw in channel.
 func (h *harness) lastEphemeral(user, channel string) slackfake.Ephemeral {
 	h.t.Helper()
 	eph := h.slack.Ephemerals(user)
 	for i := len(eph) - 1; i >= 0; i-- {
 		if eph[i].Channel == channel {
+			h.consume(ephKey(user, i))
 			return eph[i]
 		}
 	}
@@ -40,6 +41,7 @@ func (h *harness) incidentCount() int {
 func TestTypoDeclaresNothing(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
+	h.goldenRest()
 	h.slash(alice, slackfake.GeneralChannelID, "Checkout returns 500")
 	ch := h.ready(1).Channel
 
@@ -107,6 +109,7 @@ func TestTypoDeclaresNothing(t *testing.T) {
 func TestCancelMistakenIncident(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev1 frobnicate")
+	h.goldenRest()
 	h.eventually("announcement recorded", func() bool { return h.slackRecord(1).AnnounceTS != "" })
 	h.settle()
 
