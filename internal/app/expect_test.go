@@ -95,13 +95,15 @@ func (h *harness) goldenRest() {
 
 // restTranscript renders and consumes what the bot said that is not yet
 // expected, place by place, each place's texts sorted (messages that
-// travel different paths have no fixed order). Channel ids and message
-// timestamps become channel names and <TS>.
+// travel different paths have no fixed order). Channel ids, message
+// timestamps and the postmortem directory become channel names, <TS> and
+// <POSTMORTEMS>.
 func (h *harness) restTranscript() string {
 	var ids []string
 	for _, c := range h.slack.Channels() {
 		ids = append(ids, "<#"+c.ID+">", "<#"+c.Name+">", c.ID, "#"+c.Name)
 	}
+	ids = append(ids, h.cfg.PostmortemDir, "<POSTMORTEMS>")
 	names := strings.NewReplacer(ids...)
 	byPlace := map[string][]string{}
 	var places []string

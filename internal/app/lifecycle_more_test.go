@@ -69,6 +69,8 @@ func TestSubcommandsAndRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.eventually("carol's join recorded", func() bool { return countKind(h.events(1), incident.EvMemberJoined) > 0 })
+	// Her brief tells the incident as it stands now, resolved.
+	h.eventually("carol's brief", func() bool { return h.ephemeralsContaining(carol, "*Catching up on INC-1") == 1 })
 	if r := h.slash(carol, ch, "reopen errors are back"); !strings.Contains(strings.ToLower(r), "lead or the person who declared") {
 		t.Fatalf("reopen by a bystander: %q", r)
 	}

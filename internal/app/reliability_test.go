@@ -134,7 +134,7 @@ func TestReconnectsLoseNoCommand(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			h := startReliabilityHarness(t, relOpts{})
-			h.goldenRest()
+			h.lenient("connection drill: a drop can eat an ack, and Slack then shows its own timeout notice")
 			inc := declareReady(h)
 			var (
 				mu  sync.Mutex
