@@ -144,7 +144,6 @@ func TestPagesNeedTheToken(t *testing.T) {
 // postmortem and the first follow-up files neither twice.
 func TestFollowupsFiledOnceAcrossFault(t *testing.T) {
 	h, inc := startDeclared(t, "new sev2 Checkout errors")
-	h.goldenRest()
 	h.slash(alice, inc.Channel, "followup Add a canary stage to the deploy")
 	h.slash(alice, inc.Channel, "followup Alert on the checkout error rate @oncall #12")
 	if err := h.gh.Inject(githubfake.Fault{Kind: githubfake.FaultServerError, Status: 502, AfterWrite: true,
@@ -210,7 +209,6 @@ func (h *harness) lastListGet() int {
 // month later the daily digest counts the open one as overdue.
 func TestFollowupsDoneTracked(t *testing.T) {
 	h := startHarness(t, withConfig(func(c *app.Config) { c.DigestCron = "0 9 * * 1-5" }))
-	h.goldenRest()
 	ctx := t.Context()
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
 	inc := h.ready(1)
@@ -309,7 +307,6 @@ func TestTimesRepliesInTheConfiguredZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, inc := startDeclared(t, "new sev2 Checkout errors", withConfig(func(c *app.Config) { c.Location = berlin }))
-	h.goldenRest()
 	declared := inc.DeclaredAt.In(berlin).Format("2006-01-02 15:04 MST")
 	started := inc.DeclaredAt.In(berlin).Add(-30 * time.Minute).Truncate(time.Minute)
 	typed := started.Format("2006-01-02 15:04")

@@ -145,7 +145,6 @@ func (r *alertRig) openCount() int {
 
 func TestAlertmanagerAlertDeclaresPagesAttachesAndResolvesOnce(t *testing.T) {
 	r := startAlertRig(t, testRoutes, nil)
-	r.goldenRest()
 
 	code, ans := r.post("/hooks/alertmanager", amToken, amPayload("firing", `{}:{alertname="HighErrorRate"}`, amAlert("firing", "fp1", "web-1")))
 	if code != http.StatusAccepted || fmt.Sprint(ans["incidents"]) != "[INC-1]" {
@@ -240,7 +239,6 @@ func (r *alertRig) waitOutboxEmpty() {
 
 func TestHooksRefuseBadRequests(t *testing.T) {
 	r := startAlertRig(t, "", nil)
-	r.goldenRest()
 	good := amPayload("firing", "g", amAlert("firing", "fp1", "web-1"))
 	for _, c := range []struct {
 		name, path, token string
@@ -289,7 +287,6 @@ func TestHooksRefuseBadRequests(t *testing.T) {
 
 func TestPagerDutyFailingThreeTimesPagesOnce(t *testing.T) {
 	r := startAlertRig(t, testRoutes, func(h *harness) { h.pageTimeout = 300 * time.Millisecond })
-	r.goldenRest()
 	r.pd.Fail(pagerdutyfake.ServerError, 1)
 	r.pd.Fail(pagerdutyfake.TooManyRequests, 1)
 	r.pd.Fail(pagerdutyfake.TimeoutAfterWrite, 1)
@@ -315,7 +312,6 @@ func TestPagerDutyFailingThreeTimesPagesOnce(t *testing.T) {
 
 func TestSlashPageAndUnknownTarget(t *testing.T) {
 	r := startAlertRig(t, testRoutes, nil)
-	r.goldenRest()
 	r.slash(alice, r.announce, "new sev3 Search is slow")
 	inc := r.ready(1)
 	if len(inc.Pages) != 0 || len(r.pd.Alerts()) != 0 {
@@ -348,7 +344,6 @@ func TestSlashPageAndUnknownTarget(t *testing.T) {
 func TestPrivateIncidentPagesWithoutItsTitle(t *testing.T) {
 	routes := "routes:\n  - match:\n      team: security\n    action: declare\n    severity: sev1\n    private: true\n  - action: declare\n    severity: sev1\n"
 	r := startAlertRig(t, routes, nil)
-	r.goldenRest()
 	secret := map[string]any{
 		"status": "firing", "labels": map[string]string{"alertname": "Exfil", "team": "security"},
 		"annotations": map[string]string{"summary": "Customer table read by an unknown key"},

@@ -41,7 +41,6 @@ func TestOpsgenieRoutePagesTeamAndClosesOnResolve(t *testing.T) {
 	ws.env["OPSGENIE_API_KEY"] = "og-key-0123456789"
 	ws.env["OPSGENIE_API_URL"] = og.URL
 	h := harnessFor(t, ws)
-	h.goldenRest()
 	h.pageBackoff = 20 * time.Millisecond
 	h.boot()
 	r := &alertRig{harness: h, base: "http://" + h.app.HTTPAddr()}
@@ -85,7 +84,6 @@ func TestOpsgenieRoutePagesTeamAndClosesOnResolve(t *testing.T) {
 // new one.
 func TestGrafanaGroupAfterCloseOpensANewIncident(t *testing.T) {
 	r := startAlertRig(t, "", nil)
-	r.goldenRest()
 	grafana := func(fp string) []byte {
 		return []byte(`{"receiver":"firebreak","status":"firing","groupKey":"{}/{}:{alertname=\"DiskFull\"}","title":"[FIRING:1] DiskFull","message":"disk","alerts":[{"status":"firing","labels":{"alertname":"DiskFull","instance":"db-1"},"annotations":{},"startsAt":"2026-03-06T15:58:00Z","fingerprint":"` + fp + `"}]}`)
 	}
@@ -120,7 +118,6 @@ func TestGrafanaGroupAfterCloseOpensANewIncident(t *testing.T) {
 // timeline, the card says so, and the channel is told to page another way.
 func TestPageRefusedForGoodIsSaidInTheChannel(t *testing.T) {
 	r := startAlertRig(t, testRoutes, nil)
-	r.goldenRest()
 	r.harness.stop()
 	r.harness.cfg.Alerts.PagerDutyKey = "a-key-pagerduty-does-not-know"
 	r.harness.boot()

@@ -17,7 +17,6 @@ import (
 func TestAuthorization(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	if r := h.slash(alice, slackfake.GeneralChannelID, "new sev2 Payments timing out"); !strings.Contains(r, "INC-1") {
 		t.Fatalf("declare reply %q", r)
 	}
@@ -191,7 +190,6 @@ func blockTexts(v any, out *[]string) {
 func TestHostileTitles(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	titles := []struct{ name, title string }{
 		{"broadcast", "<!channel> checkout is down"},
 		{"here and everyone", "<!here|here> <!everyone> login fails"},

@@ -34,7 +34,6 @@ func (h *harness) briefsFor(user string) []slackfake.Ephemeral {
 func TestJoinerGetsTheBrief(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Payments failing for card users")
 	inc := h.ready(1)
 	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
@@ -125,7 +124,6 @@ func TestJoinerGetsTheBrief(t *testing.T) {
 func TestHandover(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Orders stuck in pending")
 	inc := h.ready(1)
 	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
@@ -218,7 +216,6 @@ func TestWaysToDeclarePrivate(t *testing.T) {
 	}
 	ws.env["FIREBREAK_ROUTES"] = routes
 	h := harnessFor(t, ws)
-	h.goldenRest()
 	h.boot()
 
 	// 1. The modal's box.

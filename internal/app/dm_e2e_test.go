@@ -35,7 +35,6 @@ func anyContains(texts []string, sub string) bool {
 func TestBlamelessReviewAndFollowupDM(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Orders table truncated")
-	h.goldenRest()
 	ch := inc.Channel
 	h.slash(alice, ch, "lead <@UCAROL|carol>")
 	h.waitJoined(1, carol) // the new lead is invited, and can act
@@ -76,7 +75,6 @@ func TestBlamelessReviewAndFollowupDM(t *testing.T) {
 func TestDailyDigest(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, withConfig(func(c *app.Config) { c.DigestCron = "0 9 * * 1-5" }))
-	h.goldenRest()
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Search down")
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Slow reports")
 	h.ready(1)

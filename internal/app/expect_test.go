@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -24,7 +26,8 @@ import (
 // A test consumes what it expects with expectMessage, expectEphemeral or
 // expectCard, with a wait helper that finds one message (ready, the
 // reminders' messageWithAction, …), or with a golden transcript, which
-// pins everything it renders.
+// pins everything it renders. What is left must be exactly the test's
+// testdata/said golden file (checkRest), or nothing.
 type ledger struct {
 	mu   sync.Mutex
 	seen map[string]bool
@@ -73,24 +76,30 @@ func (h *harness) checkSaid() {
 	if running {
 		h.settle()
 	}
-	if h.rest != "" {
-		golden(h.t, h.rest, h.restTranscript())
-	}
-	for _, s := range h.unexpected() {
-		h.t.Errorf("unexpected message %s: %q", s.where, s.text)
-	}
+	h.checkRest()
 	h.mu.Lock()
 	h.ledger = nil
 	h.mu.Unlock()
 }
 
-// goldenRest pins what the test does not expect one by one: when it
-// ends, everything else the bot said (settled, place by place) must be
-// exactly testdata/said/<test>.golden.
-func (h *harness) goldenRest() {
-	h.mu.Lock()
-	h.rest = "said/" + h.t.Name()
-	h.mu.Unlock()
+// checkRest compares what the bot said and the test has not consumed
+// with testdata/said/<test>.golden: a test that does not list every text
+// one by one pins the rest there, exactly. With no such file, nothing
+// may be left. -update writes the file (or removes it when nothing is left).
+func (h *harness) checkRest() {
+	h.t.Helper()
+	name := "said/" + h.t.Name()
+	path := filepath.Join("testdata", name+".golden")
+	rest := h.restTranscript()
+	_, err := os.Stat(path)
+	switch {
+	case *update && rest == "":
+		_ = os.Remove(path)
+	case *update || err == nil:
+		golden(h.t, name, rest)
+	case rest != "":
+		h.t.Errorf("unexpected messages (none is in %s):\n%s", path, rest)
+	}
 }
 
 // restTranscript renders and consumes what the bot said that is not yet

@@ -19,7 +19,6 @@ func TestSnoozeSaysUntilWhen(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := startHarness(t, withConfig(func(c *app.Config) { c.Location = berlin }))
-	h.goldenRest()
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Login failing everywhere")
 	ch := h.ready(1).Channel
 	h.slash(alice, ch, "lead <@"+bob+">")
@@ -54,7 +53,6 @@ func TestSnoozeSaysUntilWhen(t *testing.T) {
 func TestDeclareFormConfirmsWhereTyped(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	typed, err := h.slack.CreateChannel(carol, "payments-team", false, bob)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +92,6 @@ func TestDeclareFormConfirmsWhereTyped(t *testing.T) {
 func TestApprovalFormShowsEachErrorUnderItsField(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "Checkout returns 500")
-	h.goldenRest()
 	val := "INC-1:fix"
 	h.eventually("request approval button", func() bool { return cardHasAction(h.card(h.incident(1)), "step.request_approval", val) })
 	h.click(alice, inc, "step.request_approval", val)

@@ -68,9 +68,6 @@ type harness struct {
 	pageTimeout, pageBackoff time.Duration
 	// ledger is what the test expected to be said (nil once lenient).
 	ledger *ledger
-	// rest, once goldenRest is called, names the golden file of what the
-	// test did not expect one by one.
-	rest string
 	// faultHits counts the store faults a test injected, when it counts them.
 	faultHits *atomic.Int64
 	// logTo, when set, also receives every log entry of the product.

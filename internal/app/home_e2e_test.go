@@ -56,7 +56,6 @@ func (h *harness) home(user string) slackfake.View {
 func TestAppHome(t *testing.T) {
 	t.Parallel()
 	h := harnessFor(t, newWorkspace(t))
-	h.goldenRest()
 	// Long enough that the whole burst below lands in one round however
 	// slow the machine, so the count of publishes is exact.
 	h.homeInterval = 2 * time.Second
@@ -180,7 +179,6 @@ func TestAppHome(t *testing.T) {
 func TestAppHomeFollowsMembership(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	const title = "Signing key found in a public gist"
 	h.slash(alice, slackfake.GeneralChannelID, "new private sev1 "+title)
 	inc := h.ready(1)

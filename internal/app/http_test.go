@@ -29,7 +29,6 @@ func get(t *testing.T, url string) (int, string) {
 func TestHTTPEndpoints(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	base := "http://" + h.app.HTTPAddr()
 	if code, body := get(t, base+"/healthz"); code != 200 || !strings.Contains(body, "ok") {
 		t.Fatalf("/healthz: %d %q", code, body)
@@ -127,7 +126,6 @@ func TestHTTPTokenAndFreezeDetails(t *testing.T) {
 	t.Parallel()
 	const token = "0123456789abcdef0123456789abcdef"
 	h := startHarness(t, withConfig(func(c *app.Config) { c.HTTPToken, c.FreezeDetails = token, true }))
-	h.goldenRest()
 	base := "http://" + h.app.HTTPAddr()
 	const refusal = "This endpoint needs the header Authorization: Bearer <FIREBREAK_HTTP_TOKEN>.\n"
 	for _, tc := range []struct {

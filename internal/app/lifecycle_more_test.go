@@ -22,7 +22,6 @@ import (
 func TestSubcommandsAndRefusals(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	general := slackfake.GeneralChannelID
 	if r := h.slash(alice, general, "help"); !strings.Contains(r, "/incident") || !strings.Contains(r, "close --force") {
 		t.Fatalf("help: %q", r)
@@ -96,7 +95,6 @@ func TestSubcommandsAndRefusals(t *testing.T) {
 func TestSlowSlackStillAcksFast(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	h.slack.SetLatency("", 2*time.Second)
 	// h.slash fails the test on an ack later than Slack's 3 s; every Web
 	// API call now takes 2 s, so an ack that waited for one would be late.
@@ -114,7 +112,6 @@ func TestSlowSlackStillAcksFast(t *testing.T) {
 func TestChannelNames(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	if _, err := h.slack.CreateChannel(carol, "inc-1-db-down", false); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +147,6 @@ func TestChannelNames(t *testing.T) {
 func TestPostmortemFileWithoutGitHub(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "Cache stampede", withoutGitHub())
-	h.goldenRest()
 	h.slash(alice, inc.Channel, "close --force false alarm: synthetic check misfired")
 	path := filepath.Join(h.cfg.PostmortemDir, "INC-1.md")
 	h.eventually("postmortem file and link", func() bool {
@@ -221,7 +217,6 @@ func TestTokensNeverLogged(t *testing.T) {
 func TestSlowPinnedTextArrivesLater(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "Billing exports stuck")
-	h.goldenRest()
 	ts, err := h.slack.PostAsUser(alice, inc.Channel, "Export worker OOM-killed at 09:14, queue depth 48k")
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +274,6 @@ func TestAmbiguousPostNotRepeated(t *testing.T) {
 func TestLongUpdatePostedWhole(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "Long update")
-	h.goldenRest()
 	long := strings.Repeat("Replica lag on db-7 is climbing; ", 300) + "END-OF-UPDATE"
 	if r := h.slash(alice, inc.Channel, "update "+long); !strings.Contains(r, "posted") {
 		t.Fatalf("update refused: %q", r)

@@ -15,7 +15,6 @@ import (
 func TestIncidentLifecycle(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	general := slackfake.GeneralChannelID
 
 	reply := h.slash(alice, general, "new sev2 Checkout returns 500 for EU users")
@@ -235,7 +234,6 @@ func TestIncidentLifecycle(t *testing.T) {
 func TestDeclareModal(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	if r := h.slash(bob, slackfake.GeneralChannelID, ""); r != "" {
 		t.Fatalf("empty /incident should only open the modal, replied %q", r)
 	}

@@ -21,7 +21,6 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	boltOnly(t)
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	general := slackfake.GeneralChannelID
 	for i, title := range []string{"new sev2 Checkout errors", "Search is slow"} {
 		if r := h.slash(alice, general, title); !strings.Contains(r, incident.ID(uint64(i+1))) {

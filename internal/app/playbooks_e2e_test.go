@@ -44,7 +44,6 @@ func TestEveryEmbeddedPlaybookEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := startHarness(t)
-	h.goldenRest()
 	shared := 0 // postmortems of playbooks that are not private go to GITHUB_REPO
 	for i, name := range set.Names() {
 		n := uint64(i + 1)
@@ -131,7 +130,6 @@ phases:
 		t.Fatal(err)
 	}
 	h := startHarness(t, withConfig(func(c *app.Config) { c.PlaybooksDir = dir }))
-	h.goldenRest()
 	h.slash(alice, slackfake.GeneralChannelID, "")
 	v := h.openView(alice, "declare")
 	if !strings.Contains(string(v.JSON), "Our general checklist") {
@@ -149,7 +147,6 @@ phases:
 func TestPostmortemPermanentFailureToldToLead(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "Webhook deliveries delayed", withConfig(func(c *app.Config) { c.GitHubRepo = "acme/missing" }))
-	h.goldenRest()
 	h.slash(alice, inc.Channel, "close --force handled by the vendor")
 	h.eventually("lead told what to fix", func() bool {
 		for _, m := range h.slack.Messages(inc.Channel) {

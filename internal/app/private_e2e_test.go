@@ -70,7 +70,6 @@ func TestPrivateIncidentNeverReachesNonMembers(t *testing.T) {
 		}
 	}
 	h := harnessFor(t, ws, withConfig(func(c *app.Config) { c.FreezeDetails = true; c.DigestCron = "0 9 * * 1-5" }))
-	h.goldenRest()
 	logs := withInfoLog(h)
 	h.boot()
 
@@ -310,7 +309,6 @@ func daveScan(t *testing.T, h *harness, private string, members map[string]bool)
 func TestPrivateChannelNeedsGroupsWrite(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	var without []string
 	for _, s := range app.RequiredScopes() {
 		if s != "groups:write" {

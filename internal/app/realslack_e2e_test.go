@@ -128,7 +128,6 @@ func TestRealSlackTokenRefused(t *testing.T) {
 		t.Run(code, func(t *testing.T) {
 			t.Parallel()
 			h := startHarness(t)
-			h.goldenRest()
 			h.slash(alice, slackfake.GeneralChannelID, "new sev2 Login errors")
 			inc := h.ready(1)
 			h.settle()
@@ -173,7 +172,6 @@ func TestRealSlackTokenRefused(t *testing.T) {
 func TestRealSlackInviteOneRefusalDoesNotBlockOthers(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, withConfig(func(c *app.Config) { c.Responders = []string{bob, carol, "UGHOST"} }))
-	h.goldenRest()
 	changes, stop := h.slack.Subscribe()
 	defer stop()
 	joined := make(chan struct{})
@@ -211,7 +209,6 @@ func TestRealSlackInviteOneRefusalDoesNotBlockOthers(t *testing.T) {
 func TestRealSlackRateLimitedIsRetried(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev3 Webhooks delayed")
-	h.goldenRest()
 	h.settle()
 	h.slack.FailWith("chat.postMessage", "rate_limited", 2)
 	update := "Webhook workers scaled from 4 to 12"
@@ -233,7 +230,6 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 	t.Run("public", func(t *testing.T) {
 		t.Parallel()
 		h := startHarness(t)
-		h.goldenRest()
 		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Search returns nothing")
 		inc := h.ready(1)
 		h.settle()
@@ -253,7 +249,6 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 	t.Run("private", func(t *testing.T) {
 		t.Parallel()
 		h := startHarness(t)
-		h.goldenRest()
 		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Billing export stuck")
 		inc := h.ready(1)
 		h.slash(alice, inc.Channel, "lead <@UCAROL|carol>")
@@ -284,7 +279,6 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 func TestRealSlackRefusedDM(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	h.slack.SetMessagesTab(false)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Avatars missing")
 	inc := h.ready(1)
@@ -307,7 +301,6 @@ func TestRealSlackRefusedDM(t *testing.T) {
 func TestRealSlackNameTaken(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	if _, err := h.slack.CreateChannel(carol, "inc-1-dns-failures", false, carol); err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +319,6 @@ func TestRealSlackNameTaken(t *testing.T) {
 func TestRealSlackEventsAsSubscribed(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev3 Metrics gap")
-	h.goldenRest()
 	h.settle()
 	if err := h.slack.Leave(bob, inc.Channel); err != nil {
 		t.Fatal(err)
@@ -353,7 +345,6 @@ func TestRealSlackEventsAsSubscribed(t *testing.T) {
 func TestRealSlackLongTitleThroughSlash(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	title := strings.Repeat("checkout ", 400) // 3600 characters
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 "+title)
 	h.ready(1)
@@ -371,7 +362,6 @@ func TestRealSlackLongTitleThroughSlash(t *testing.T) {
 func TestRealSlackMissingScope(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	var without []string
 	for _, s := range app.RequiredScopes() {
 		if s != "pins:write" {
@@ -405,7 +395,6 @@ func TestRealSlackMissingScope(t *testing.T) {
 func TestRealSlackStartWithRefusedToken(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Queue stalled")
-	h.goldenRest()
 	h.settle()
 	h.slack.RevokeBotToken("token_revoked", "")
 	update := "Consumers restarted"
@@ -440,7 +429,6 @@ func TestRealSlackStartWithRefusedToken(t *testing.T) {
 func TestRealSlackPostingRestricted(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Cache evictions")
-	h.goldenRest()
 	h.slash(alice, inc.Channel, "lead <@UCAROL|carol>")
 	h.settle()
 	if err := h.slack.RestrictPosting(inc.Channel, true); err != nil {

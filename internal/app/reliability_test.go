@@ -52,7 +52,6 @@ func ackedEvent(fs *slackfake.Server, eventID string) int {
 func TestEventDeliveredTwiceIsRecordedOnce(t *testing.T) {
 	t.Parallel()
 	h := startReliabilityHarness(t, relOpts{})
-	h.goldenRest()
 	inc := declareReady(h)
 	ch := inc.Channel
 	if err := h.slack.Join(carol, ch); err != nil {
@@ -423,7 +422,6 @@ func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
 						})
 					},
 				})
-				h.goldenRest()
 				h.faultHits = &hits
 				inc := declareReady(h)
 				if err := h.slack.Join(carol, inc.Channel); err != nil {

@@ -40,7 +40,6 @@ func (h *harness) tick() int {
 func TestRemindersThroughSlack(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev1 Login failing everywhere")
-	h.goldenRest()
 	ch := inc.Channel
 
 	m := h.takeLeadReminder(ch)
@@ -114,7 +113,6 @@ func TestRemindersThroughSlack(t *testing.T) {
 func TestReminderAfterRestart(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Queue backlog")
-	h.goldenRest()
 	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
 	h.stop()
 	h.clock.Advance(45 * time.Minute)
@@ -135,7 +133,6 @@ func TestReminderAfterRestart(t *testing.T) {
 func TestStaleStepReminder(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev3 Cron jobs skipped")
-	h.goldenRest()
 	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
 	h.slash(alice, inc.Channel, "update looking into it")
 	step := inc.Steps[2]

@@ -53,7 +53,6 @@ func (h *harness) lastIssueGet(n int) int {
 // restart) and the reminders stop once it is labelled reviewed.
 func TestPostmortemReviewReminders(t *testing.T) {
 	h := startHarness(t)
-	h.goldenRest()
 	ctx := context.Background()
 	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Checkout errors")
 	inc := h.ready(1)

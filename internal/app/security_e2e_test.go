@@ -71,7 +71,6 @@ func cardLine(m slackfake.Message, prefix string) string {
 func TestApprovalCannotBeBypassed(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Payments database degraded")
-	h.goldenRest()
 	ch := inc.Channel
 	h.carolJoins(ch)
 	const step = "fix"
@@ -176,7 +175,6 @@ func TestApprovalCannotBeBypassed(t *testing.T) {
 func TestLeadTakeoverRefusedAndRecorded(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev1 Login failing everywhere")
-	h.goldenRest()
 	ch := inc.Channel
 	h.carolJoins(ch)
 
@@ -253,7 +251,6 @@ func slashPayload(user, channel string, text any, team string) map[string]any {
 func TestForgedPayloadsRefused(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Search slow")
 	inc1, inc2 := h.ready(1), h.ready(2)
@@ -361,7 +358,6 @@ func TestForgedPayloadsRefused(t *testing.T) {
 func TestMembershipUnknownFailsClosed(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Queue backlog")
-	h.goldenRest()
 	h.waitJoined(1, alice)
 	first := inc.PhaseSteps(incident.PhaseStopBleeding)[0]
 
@@ -394,7 +390,6 @@ func TestMembershipUnknownFailsClosed(t *testing.T) {
 func TestInputEdges(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev3 Reports late")
-	h.goldenRest()
 	h.waitJoined(1, alice)
 	for _, c := range []struct{ text, want string }{
 		{"sev -1", `Severity must be sev1–sev4 (sev1 is the worst), not "-1".`},
@@ -434,7 +429,6 @@ func TestInputEdges(t *testing.T) {
 func TestClockStepBackKeepsTimelineOrdered(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Clock drill")
-	h.goldenRest()
 	h.waitJoined(1, alice)
 	h.slash(alice, inc.Channel, "note before the step")
 	h.clock.Advance(-time.Hour)

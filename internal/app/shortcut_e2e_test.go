@@ -85,7 +85,6 @@ func contextText(v slackfake.View) string {
 func TestDeclareFromMessage(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	text := "Checkout returns 500 for EU users &amp; refunds stall\nSince 14:02 about 30% of requests fail; <@" + bob + "> is on it: <https://grafana.example/d/1|error graph>"
 	ts, err := h.slack.PostAsUser(alice, slackfake.GeneralChannelID, text)
 	if err != nil {
@@ -138,7 +137,6 @@ func TestDeclareFromMessage(t *testing.T) {
 func TestDeclareFromMessageEdges(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 
 	// A private channel the bot is not in: chat.getPermalink answers
 	// channel_not_found. The incident is declared all the same.
@@ -250,7 +248,6 @@ func sectionText(m slackfake.Message, blockID string) string {
 func TestDeclareFromMessageSlowPermalink(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	ts, _ := h.slack.PostAsUser(alice, slackfake.GeneralChannelID, "Queue consumers are stuck")
 	v := h.shortcut(alice, slackfake.GeneralChannelID, ts)
 	h.slack.SetLatency("chat.getPermalink", 2500*time.Millisecond)

@@ -18,7 +18,6 @@ func TestSlackRecordSurvivesSchemaMigration(t *testing.T) {
 	boltOnly(t)
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev1 frobnicate")
-	h.goldenRest()
 	h.eventually("announcement recorded", func() bool { return h.slackRecord(1).AnnounceTS != "" })
 	h.settle()
 	before := h.slackRecord(1)

@@ -41,7 +41,6 @@ func (h *harness) incidentCount() int {
 func TestTypoDeclaresNothing(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.goldenRest()
 	h.slash(alice, slackfake.GeneralChannelID, "Checkout returns 500")
 	ch := h.ready(1).Channel
 
@@ -109,7 +108,6 @@ func TestTypoDeclaresNothing(t *testing.T) {
 func TestCancelMistakenIncident(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev1 frobnicate")
-	h.goldenRest()
 	h.eventually("announcement recorded", func() bool { return h.slackRecord(1).AnnounceTS != "" })
 	h.settle()
 
