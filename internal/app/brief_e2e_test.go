@@ -33,9 +33,7 @@ func (h *harness) briefsFor(user string) []slackfake.Ephemeral {
 // `/incident catchup` answers with the same brief on demand.
 func TestJoinerGetsTheBrief(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Payments failing for card users")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Payments failing for card users")
 	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
 	h.slash(alice, inc.Channel, "role comms <@UBOB|bob>")
 	h.slash(alice, inc.Channel, "update Rolled back the card gateway; errors falling")
@@ -123,9 +121,7 @@ func TestJoinerGetsTheBrief(t *testing.T) {
 // attempt is recorded.
 func TestHandover(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Orders stuck in pending")
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Orders stuck in pending")
 	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
 	h.slash(alice, inc.Channel, "update Queue consumer restarted; backlog draining")
 

@@ -1,12 +1,18 @@
 package app_test
 
 import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/google/go-github/v60/github"
 )
 
 // dmsTo returns the texts the bot sent to user as direct messages.
@@ -102,5 +108,124 @@ func TestDailyDigest(t *testing.T) {
 	})
 	if strings.Index(digest, "Search down") > strings.Index(digest, "Slow reports") {
 		t.Error("the digest should list the worst severity first")
+	}
+}
+
+func (h *harness) reviewDMs(user string) []string {
+	var out []string
+	for _, d := range h.dmsTo(user) {
+		if strings.Contains(d, "The review of the") {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func (h *harness) otherThanReviewDMs(user string) []string {
+	var out []string
+	for _, d := range h.dmsTo(user) {
+		if !strings.Contains(d, "The review of the") {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// lastIssueGet is the status of the latest GET of postmortem issue n.
+func (h *harness) lastIssueGet(n int) int {
+	status := 0
+	for _, r := range h.gh.Requests() {
+		if r.Method == http.MethodGet && r.Path == "/repos/acme/ops/issues/"+strconv.Itoa(n) {
+			status = r.Status
+		}
+	}
+	return status
+}
+
+// TestPostmortemReviewReminders: a sev1's postmortem review is due 3
+// calendar days after close. Its owner is reminded by DM the day before
+// and once overdue, each exactly once; the issue is polled with
+// conditional requests (304 while unchanged, the ETag kept across a
+// restart) and the reminders stop once it is labelled reviewed.
+func TestPostmortemReviewReminders(t *testing.T) {
+	h := startHarness(t)
+	ctx := context.Background()
+	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Checkout errors")
+	inc := h.ready(1)
+	h.slash(alice, inc.Channel, "close --force drill over")
+	h.eventually("postmortem filed", func() bool { return h.incident(1).PostmortemURL != "" })
+	inc = h.incident(1)
+	owner := inc.ReviewOwner()
+	due := incident.ReviewDue(inc, time.UTC)
+	if want := inc.ClosedAt.AddDate(0, 0, 3); !due.Equal(want) {
+		t.Fatalf("review due %v, want %v (3 calendar days for a sev1)", due, want)
+	}
+	issue := h.gh.Issues("acme", "ops")[0].Number
+
+	// The first poll fetches the issue; the next ones are conditional.
+	if n, err := h.app.PollReviews(ctx); err != nil || n != 0 || h.lastIssueGet(issue) != 200 {
+		t.Fatalf("first poll: %d %v, GET %d", n, err, h.lastIssueGet(issue))
+	}
+	if _, err := h.app.PollReviews(ctx); err != nil || h.lastIssueGet(issue) != http.StatusNotModified {
+		t.Fatalf("second poll: %v, GET %d, want 304", err, h.lastIssueGet(issue))
+	}
+
+	if n := h.tick(); n != 0 {
+		t.Fatalf("%d reminders right after the close", n)
+	}
+	h.clock.Advance(due.Add(-24*time.Hour).Sub(h.clock.Now()) + time.Minute)
+	if n := h.tick(); n != 1 {
+		t.Fatalf("the day before: %d reminders sent, want 1", n)
+	}
+	h.eventually("the day-before DM", func() bool { return len(h.reviewDMs(owner)) == 1 })
+	link := "<" + inc.PostmortemURL + "|the INC-1 postmortem>"
+	want := ":clipboard: The review of the *INC-1 · Checkout errors* postmortem is due tomorrow, " +
+		due.UTC().Format("2006-01-02 15:04 MST") + ".\nYou own it. Hold the review, then close the issue or label it `reviewed`; the reminders stop then.\nPostmortem: " + link
+	if got := h.reviewDMs(owner)[0]; got != want {
+		t.Errorf("day-before DM:\n%q\nwant\n%q", got, want)
+	}
+	if n := h.tick(); n != 0 {
+		t.Fatalf("a second tick sent %d more", n)
+	}
+
+	// A restart keeps the ETag: the poll is still conditional.
+	h.eventually("the outbox is empty", func() bool { d, err := h.db().OutboxDepth(); return err == nil && d == 0 })
+	h.restart()
+	if _, err := h.app.PollReviews(ctx); err != nil || h.lastIssueGet(issue) != http.StatusNotModified {
+		t.Fatalf("poll after restart: %v, GET %d, want 304", err, h.lastIssueGet(issue))
+	}
+
+	h.clock.Advance(24 * time.Hour)
+	if n := h.tick(); n != 1 {
+		t.Fatalf("overdue: %d reminders sent, want 1", n)
+	}
+	h.eventually("the overdue DM", func() bool { return len(h.reviewDMs(owner)) == 2 })
+	if got := h.reviewDMs(owner)[len(h.reviewDMs(owner))-1]; len(h.reviewDMs(owner)) != 2 || !strings.HasPrefix(got, ":alarm_clock: The review of the *INC-1 · Checkout errors* postmortem is overdue: it was due ") {
+		t.Errorf("overdue DM: %q (all: %q)", got, h.reviewDMs(owner))
+	}
+
+	// Someone labels the postmortem reviewed on GitHub.
+	gc := github.NewClient(nil).WithAuthToken("ghp_test")
+	gc.BaseURL, _ = url.Parse(strings.TrimSuffix(h.gh.URL(), "/") + "/")
+	if _, _, err := gc.Issues.CreateLabel(ctx, "acme", "ops", &github.Label{Name: github.String("reviewed"), Color: github.String("0e8a16")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := gc.Issues.Edit(ctx, "acme", "ops", issue, &github.IssueRequest{Labels: &[]string{"postmortem", "reviewed"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.app.PollReviews(ctx); err != nil || n != 1 || h.lastIssueGet(issue) != 200 {
+		t.Fatalf("poll after the label: %d %v, GET %d", n, err, h.lastIssueGet(issue))
+	}
+	got := h.incident(1)
+	if got.ReviewedAt.IsZero() || got.ReviewedHow != "labelled" {
+		t.Fatalf("review not recorded: %+v", got)
+	}
+	h.clock.Advance(7 * 24 * time.Hour)
+	if n := h.tick(); n != 0 {
+		t.Fatalf("%d reminders after the review", n)
+	}
+	before := len(h.gh.Requests())
+	if _, err := h.app.PollReviews(ctx); err != nil || len(h.gh.Requests()) != before {
+		t.Fatalf("a reviewed postmortem is polled again: %v", err)
 	}
 }

@@ -368,23 +368,24 @@ func (h *harness) slash(user, channel, text string) string {
 	return p.Text
 }
 
-func (h *harness) incident(n uint64) incident.Incident {
-	h.t.Helper()
-	inc, err := h.db().Get(n)
-	if err != nil {
-		h.t.Fatal(err)
+// stored passes on what the store read, failing the test on an error.
+func stored[T any](t testing.TB) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
 	}
-	return inc
+}
+
+func (h *harness) incident(n uint64) incident.Incident {
+	return stored[incident.Incident](h.t)(h.db().Get(n))
 }
 
 // slackRecord is what the bot keeps about incident n's Slack side.
 func (h *harness) slackRecord(n uint64) store.SlackRecord {
-	h.t.Helper()
-	rec, err := h.db().Slack(n)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return rec
+	return stored[store.SlackRecord](h.t)(h.db().Slack(n))
 }
 
 // cardTS is the ts of incident n's card, "" before it is posted.
@@ -429,12 +430,7 @@ func (h *harness) click(user string, inc incident.Incident, action, value string
 }
 
 func (h *harness) events(n uint64) []incident.Event {
-	h.t.Helper()
-	evs, err := h.db().Events(n)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return evs
+	return stored[[]incident.Event](h.t)(h.db().Events(n))
 }
 
 // count is how many of xs ok accepts.

@@ -127,9 +127,7 @@ func TestRealSlackTokenRefused(t *testing.T) {
 	for _, code := range []string{"token_revoked", "account_inactive", "invalid_auth", "not_authed", "token_expired"} {
 		t.Run(code, func(t *testing.T) {
 			t.Parallel()
-			h := startHarness(t)
-			h.slash(alice, slackfake.GeneralChannelID, "new sev2 Login errors")
-			inc := h.ready(1)
+			h, inc := startDeclared(t, "new sev2 Login errors")
 			h.settle()
 
 			h.slack.RevokeBotToken(code, "")
@@ -229,9 +227,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 	t.Parallel()
 	t.Run("public", func(t *testing.T) {
 		t.Parallel()
-		h := startHarness(t)
-		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Search returns nothing")
-		inc := h.ready(1)
+		h, inc := startDeclared(t, "new sev2 Search returns nothing")
 		h.settle()
 		if err := h.slack.Leave(slackfake.BotUserID, inc.Channel); err != nil {
 			t.Fatal(err)
@@ -248,9 +244,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 	})
 	t.Run("private", func(t *testing.T) {
 		t.Parallel()
-		h := startHarness(t)
-		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Billing export stuck")
-		inc := h.ready(1)
+		h, inc := startDeclared(t, "new sev2 Billing export stuck")
 		h.slash(alice, inc.Channel, "lead <@UCAROL|carol>")
 		h.settle()
 		if err := h.slack.MakePrivate(inc.Channel); err != nil {
