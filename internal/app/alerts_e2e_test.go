@@ -120,21 +120,9 @@ func (r *alertRig) post(path, token string, body []byte) (int, map[string]any) {
 	return resp.StatusCode, m
 }
 
-func blockText(m map[string]any) string {
-	t, _ := m["text"].(map[string]any)
-	s, _ := t["text"].(string)
-	return s
-}
-
 // cardAlerts is the text of the card's alerts section, "" when absent.
 func (r *alertRig) cardAlerts(n uint64) string {
-	inc := r.incident(n)
-	for _, b := range r.card(inc).BlocksDecoded {
-		if b["block_id"] == "alerts" {
-			return blockText(b)
-		}
-	}
-	return ""
+	return sectionText(r.card(r.incident(n)), "alerts")
 }
 
 func (r *alertRig) openCount() int {

@@ -368,8 +368,8 @@ func (h *harness) slash(user, channel, text string) string {
 	return p.Text
 }
 
-// stored passes on what the store read, failing the test on an error.
-func stored[T any](t testing.TB) func(T, error) T {
+// must passes on a result, failing the test on its error.
+func must[T any](t testing.TB) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()
 		if err != nil {
@@ -380,12 +380,12 @@ func stored[T any](t testing.TB) func(T, error) T {
 }
 
 func (h *harness) incident(n uint64) incident.Incident {
-	return stored[incident.Incident](h.t)(h.db().Get(n))
+	return must[incident.Incident](h.t)(h.db().Get(n))
 }
 
 // slackRecord is what the bot keeps about incident n's Slack side.
 func (h *harness) slackRecord(n uint64) store.SlackRecord {
-	return stored[store.SlackRecord](h.t)(h.db().Slack(n))
+	return must[store.SlackRecord](h.t)(h.db().Slack(n))
 }
 
 // cardTS is the ts of incident n's card, "" before it is posted.
@@ -406,6 +406,18 @@ func (h *harness) ready(n uint64) incident.Incident {
 	})
 	h.consume(msgKey(slackfake.Message{Channel: inc.Channel, TS: h.cardTS(n)}))
 	return inc
+}
+
+// postAs posts text as user in channel and returns its ts.
+func (h *harness) postAs(user, channel, text string) string {
+	h.t.Helper()
+	return must[string](h.t)(h.slack.PostAsUser(user, channel, text))
+}
+
+// channel has creator create a channel with members and returns its id.
+func (h *harness) channel(creator, name string, private bool, members ...string) string {
+	h.t.Helper()
+	return must[string](h.t)(h.slack.CreateChannel(creator, name, private, members...))
 }
 
 func (h *harness) card(inc incident.Incident) slackfake.Message {
@@ -430,7 +442,7 @@ func (h *harness) click(user string, inc incident.Incident, action, value string
 }
 
 func (h *harness) events(n uint64) []incident.Event {
-	return stored[[]incident.Event](h.t)(h.db().Events(n))
+	return must[[]incident.Event](h.t)(h.db().Events(n))
 }
 
 // count is how many of xs ok accepts.

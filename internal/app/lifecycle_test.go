@@ -74,20 +74,14 @@ func TestIncidentLifecycle(t *testing.T) {
 	})
 
 	// A pinned message and a 📌 reaction (delivered twice) go on the timeline.
-	ts1, err := h.slack.PostAsUser(bob, ch, "Grafana: 5xx at 31% on checkout-eu since 15:57")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ts1 := h.postAs(bob, ch, "Grafana: 5xx at 31% on checkout-eu since 15:57")
 	if err := h.slack.Pin(bob, ch, ts1); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.slack.Join(carol, ch); err != nil {
 		t.Fatal(err)
 	}
-	ts2, err := h.slack.PostAsUser(carol, ch, "Deploy 4812 changed the cart schema (migration 0193)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ts2 := h.postAs(carol, ch, "Deploy 4812 changed the cart schema (migration 0193)")
 	reaction := map[string]any{"type": "reaction_added", "user": carol, "reaction": "pushpin",
 		"item_user": carol, "item": map[string]any{"type": "message", "channel": ch, "ts": ts2}, "event_ts": ts2}
 	h.slack.EventWithID("Ev0PUSHPIN1", reaction)
@@ -356,9 +350,7 @@ func TestSlowSlackStillAcksFast(t *testing.T) {
 func TestChannelNames(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	if _, err := h.slack.CreateChannel(carol, "inc-1-db-down", false); err != nil {
-		t.Fatal(err)
-	}
+	h.channel(carol, "inc-1-db-down", false)
 	titles := []string{"DB down", "🔥🔥🔥", "数据库宕机", strings.Repeat("long title ", 454) + "end!!", "!!!???", "<!channel> & <@UBOB>"}
 	for _, title := range titles {
 		h.slash(alice, slackfake.GeneralChannelID, title)
@@ -461,10 +453,7 @@ func TestTokensNeverLogged(t *testing.T) {
 func TestSlowPinnedTextArrivesLater(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "Billing exports stuck")
-	ts, err := h.slack.PostAsUser(alice, inc.Channel, "Export worker OOM-killed at 09:14, queue depth 48k")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ts := h.postAs(alice, inc.Channel, "Export worker OOM-killed at 09:14, queue depth 48k")
 	h.slack.SetLatency("conversations.history", 2*time.Second)
 	if err := h.slack.React(bob, inc.Channel, ts, "pushpin"); err != nil {
 		t.Fatal(err)

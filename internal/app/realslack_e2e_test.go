@@ -295,9 +295,7 @@ func TestRealSlackRefusedDM(t *testing.T) {
 func TestRealSlackNameTaken(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	if _, err := h.slack.CreateChannel(carol, "inc-1-dns-failures", false, carol); err != nil {
-		t.Fatal(err)
-	}
+	h.channel(carol, "inc-1-dns-failures", false, carol)
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 DNS failures")
 	inc := h.ready(1)
 	if inc.ChannelName != "inc-1-dns-failures-2" {

@@ -57,10 +57,7 @@ func TestEventDeliveredTwiceIsRecordedOnce(t *testing.T) {
 	if err := h.slack.Join(carol, ch); err != nil {
 		t.Fatal(err)
 	}
-	ts, err := h.slack.PostAsUser(carol, ch, "p99 latency 4.2s on checkout")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ts := h.postAs(carol, ch, "p99 latency 4.2s on checkout")
 	cases := []struct {
 		name    string
 		restart bool
@@ -385,10 +382,7 @@ func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
 			}
 		}},
 		{name: "pin event", do: func(t *testing.T, h *harness, inc incident.Incident, says string) func() bool {
-			ts, err := h.slack.PostAsUser(carol, inc.Channel, "disk-full pin")
-			if err != nil {
-				t.Fatal(err)
-			}
+			ts := h.postAs(carol, inc.Channel, "disk-full pin")
 			id := h.slack.Event(map[string]any{"type": "reaction_added", "user": carol, "reaction": "pushpin", "item_user": carol,
 				"item": map[string]any{"type": "message", "channel": inc.Channel, "ts": ts}, "event_ts": ts})
 			// The bot tried to store the pin and failed, and is done with it;

@@ -263,12 +263,7 @@ func TestAlertsOnAFollowerReplica(t *testing.T) {
 		if !ok {
 			return ""
 		}
-		for _, b := range m.BlocksDecoded {
-			if b["block_id"] == "alerts" {
-				return blockText(b)
-			}
-		}
-		return ""
+		return sectionText(m, "alerts")
 	}
 	waitFor(t, 30*time.Second, "the card shows the alert and the page", func() bool {
 		return cardAlerts() == "*Alerts:* 1 from Alertmanager\n*Pages:* :pager: pagerduty paged"
