@@ -246,16 +246,7 @@ func TestCrashSafety(t *testing.T) {
 	// The script runs until the killer has done its work.
 	d.script(rng, kills, "crash", began, 8*time.Minute)
 	stopKiller()
-
-	// Let the redeliveries of 📌 events (1 s apart, three times) run out
-	// before closing: a pin that reaches a closed incident is refused.
-	waitFor(t, 20*time.Second, "every event acked or redelivered for the last time", func() bool {
-		return redeliveriesDone(r.slack.Envelopes())
-	})
-
-	d.close("crash drill complete")
-	waitFor(t, 90*time.Second, "postmortem issue filed", func() bool { return len(r.gh.Issues("acme", "ops")) > 0 })
-	d.countEvents()
+	d.wrapUp("crash drill complete", 90*time.Second)
 
 	// The card must end showing the stored state. Stop cleanly, compare,
 	// and give the executor another run if it had not finished.

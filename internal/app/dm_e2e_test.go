@@ -27,12 +27,7 @@ func (h *harness) dmsTo(user string) []string {
 }
 
 func anyContains(texts []string, sub string) bool {
-	for _, t := range texts {
-		if strings.Contains(t, sub) {
-			return true
-		}
-	}
-	return false
+	return count(texts, func(t string) bool { return strings.Contains(t, sub) }) > 0
 }
 
 // TestBlamelessReviewAndFollowupDM: blame in what people wrote is

@@ -217,6 +217,20 @@ func (d *drill) close(reason string) {
 	d.exp = append(d.exp, expectation{what: "close", kind: incident.EvClosed, once: true, match: func(incident.Event) bool { return true }})
 }
 
+// wrapUp ends the script: once the redeliveries of 📌 events (1 s apart,
+// three times) have run out (a pin that reaches a closed incident is
+// refused), it closes the incident, waits up to filing for the postmortem
+// issue and counts the events Slack saw acked.
+func (d *drill) wrapUp(reason string, filing time.Duration) {
+	d.t.Helper()
+	waitFor(d.t, 30*time.Second, "every event acked or redelivered for the last time", func() bool {
+		return redeliveriesDone(d.slack.Envelopes())
+	})
+	d.close(reason)
+	waitFor(d.t, filing, "postmortem issue filed", func() bool { return len(d.gh.Issues("acme", "ops")) > 0 })
+	d.countEvents()
+}
+
 // countEvents turns the events Slack saw acked into expectations; the others count as unacked.
 func (d *drill) countEvents() {
 	ackedEvents := map[string]bool{}

@@ -14,14 +14,8 @@ import (
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	c := &http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	code, _, body := getWith(t, url, nil)
+	return code, body
 }
 
 // TestHTTPEndpoints: health, readiness, Prometheus metrics and the deploy
@@ -115,7 +109,10 @@ func getWith(t *testing.T, url string, hdr map[string]string) (int, http.Header,
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return resp.StatusCode, resp.Header, string(b)
 }
 
