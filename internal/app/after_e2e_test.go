@@ -54,8 +54,7 @@ func TestTimesCorrectionInPostmortemAndInsights(t *testing.T) {
 	h.clock.Advance(20 * time.Minute)
 	h.slash(alice, inc.Channel, "mitigated")
 	h.clock.Advance(40 * time.Minute)
-	h.slash(alice, inc.Channel, "resolve")
-	h.slash(alice, inc.Channel, "close --force verified by hand")
+	h.slashAll(alice, inc.Channel, "resolve", "close --force verified by hand")
 	h.eventually("postmortem filed", func() bool { return h.incident(1).PostmortemURL != "" })
 	issues := h.gh.Issues("acme", "ops")
 	if len(issues) != 1 {
@@ -144,8 +143,7 @@ func TestPagesNeedTheToken(t *testing.T) {
 // postmortem and the first follow-up files neither twice.
 func TestFollowupsFiledOnceAcrossFault(t *testing.T) {
 	h, inc := startDeclared(t, "new sev2 Checkout errors")
-	h.slash(alice, inc.Channel, "followup Add a canary stage to the deploy")
-	h.slash(alice, inc.Channel, "followup Alert on the checkout error rate @oncall #12")
+	h.slashAll(alice, inc.Channel, "followup Add a canary stage to the deploy", "followup Alert on the checkout error rate @oncall #12")
 	if err := h.gh.Inject(githubfake.Fault{Kind: githubfake.FaultServerError, Status: 502, AfterWrite: true,
 		Method: "POST", Path: "/repos/acme/ops/issues", Times: 2}); err != nil {
 		t.Fatal(err)
@@ -212,9 +210,7 @@ func TestFollowupsDoneTracked(t *testing.T) {
 	ctx := t.Context()
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
 	inc := h.ready(1)
-	h.slash(alice, inc.Channel, "followup Add a canary stage to the deploy")
-	h.slash(alice, inc.Channel, "followup Alert on the checkout error rate")
-	h.slash(alice, inc.Channel, "close --force drill over")
+	h.slashAll(alice, inc.Channel, "followup Add a canary stage to the deploy", "followup Alert on the checkout error rate", "close --force drill over")
 	h.eventually("postmortem filed", func() bool { return h.incident(1).PostmortemURL != "" })
 	var fus []githubfake.Issue
 	for _, is := range h.gh.Issues("acme", "ops") {

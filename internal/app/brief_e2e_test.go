@@ -34,9 +34,7 @@ func (h *harness) briefsFor(user string) []slackfake.Ephemeral {
 func TestJoinerGetsTheBrief(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Payments failing for card users")
-	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
-	h.slash(alice, inc.Channel, "role comms <@UBOB|bob>")
-	h.slash(alice, inc.Channel, "update Rolled back the card gateway; errors falling")
+	h.slashAll(alice, inc.Channel, "lead <@UALICE|alice>", "role comms <@UBOB|bob>", "update Rolled back the card gateway; errors falling")
 	h.slash(bob, inc.Channel, "note Gateway timeouts started at 09:12")
 	h.click(alice, inc, "step.done", "INC-1:"+inc.Steps[0].ID)
 	h.clock.Advance(25 * time.Minute)
@@ -122,8 +120,7 @@ func TestJoinerGetsTheBrief(t *testing.T) {
 func TestHandover(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Orders stuck in pending")
-	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
-	h.slash(alice, inc.Channel, "update Queue consumer restarted; backlog draining")
+	h.slashAll(alice, inc.Channel, "lead <@UALICE|alice>", "update Queue consumer restarted; backlog draining")
 
 	// bob is neither lead nor declarer: the playbook's lead_change rule
 	// (the default, "lead") refuses him.
@@ -247,8 +244,7 @@ func TestWaysToDeclarePrivate(t *testing.T) {
 
 	// The modal's private incident closes: its postmortem is filed in the private repository only.
 	inc := h.incident(1)
-	h.slash(bob, inc.Channel, "followup Block public ACLs on export buckets")
-	h.slash(bob, inc.Channel, "close --force contained")
+	h.slashAll(bob, inc.Channel, "followup Block public ACLs on export buckets", "close --force contained")
 	h.eventually("the postmortem and its follow-up in acme/secret", func() bool { return len(h.gh.Issues("acme", "secret")) == 2 })
 	h.settle()
 	for _, is := range h.gh.Issues("acme", "ops") {

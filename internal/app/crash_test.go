@@ -188,15 +188,18 @@ type expectation struct {
 	once bool
 }
 
-func crashRuns(t *testing.T) int {
-	if v := os.Getenv("FIREBREAK_CRASH_RUNS"); v != "" {
+func crashRuns(t *testing.T) int { return envCount(t, "FIREBREAK_CRASH_RUNS", 5) }
+
+// envCount is the positive number in the environment variable name, or def.
+func envCount(t *testing.T, name string, def int) int {
+	if v := os.Getenv(name); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			t.Fatalf("FIREBREAK_CRASH_RUNS=%q is not a positive number", v)
+			t.Fatalf("%s=%q is not a positive number", name, v)
 		}
 		return n
 	}
-	return 5
+	return def
 }
 
 func crashSeed(t *testing.T) uint64 {

@@ -379,6 +379,25 @@ func must[T any](t testing.TB) func(T, error) T {
 	}
 }
 
+// slashAll runs each command in turn, as user in channel.
+func (h *harness) slashAll(user, channel string, cmds ...string) {
+	h.t.Helper()
+	for _, c := range cmds {
+		h.slash(user, channel, c)
+	}
+}
+
+// withoutScope takes scope from the app's grant, leaving every other it needs.
+func (h *harness) withoutScope(scope string) {
+	var rest []string
+	for _, s := range app.RequiredScopes() {
+		if s != scope {
+			rest = append(rest, s)
+		}
+	}
+	h.slack.SetScopes(rest...)
+}
+
 func (h *harness) incident(n uint64) incident.Incident {
 	return must[incident.Incident](h.t)(h.db().Get(n))
 }

@@ -484,8 +484,7 @@ func TestAmbiguousPostNotRepeated(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "CDN purge failing")
 	h.slack.FailAfterWriteNext("chat.postMessage", 2, 502)
-	h.slash(alice, inc.Channel, "update Purges queue up; origin load normal")
-	h.slash(alice, inc.Channel, "note after the update")
+	h.slashAll(alice, inc.Channel, "update Purges queue up; origin load normal", "note after the update")
 	h.settle()
 	// Each text once (the card was consumed by ready): a second copy would
 	// be a message the test did not expect.

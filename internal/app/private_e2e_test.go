@@ -110,9 +110,7 @@ func TestPrivateIncidentNeverReachesNonMembers(t *testing.T) {
 
 	// Work on it: updates (with the secret word in them), a severity
 	// change, a note.
-	h.slash(alice, inc.Channel, "update Rotating the zebra-quartz key now")
-	h.slash(alice, inc.Channel, "sev 2")
-	h.slash(alice, inc.Channel, "note zebra-quartz was in a public gist")
+	h.slashAll(alice, inc.Channel, "update Rotating the zebra-quartz key now", "sev 2", "note zebra-quartz was in a public gist")
 	// A change to the public incident changes dave's Home: republished,
 	// still without the private one.
 	h.slash(bob, pub.Channel, "sev 1")
@@ -309,13 +307,7 @@ func daveScan(t *testing.T, h *harness, private string, members map[string]bool)
 func TestPrivateChannelNeedsGroupsWrite(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	var without []string
-	for _, s := range app.RequiredScopes() {
-		if s != "groups:write" {
-			without = append(without, s)
-		}
-	}
-	h.slack.SetScopes(without...)
+	h.withoutScope("groups:write")
 	h.slash(alice, slackfake.GeneralChannelID, "new private sev2 Session tokens in logs")
 	h.eventually("alice told which scope to grant", func() bool {
 		return h.ephemeralsContaining(alice, "groups:write") == 1

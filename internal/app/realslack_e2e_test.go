@@ -354,13 +354,7 @@ func TestRealSlackLongTitleThroughSlash(t *testing.T) {
 func TestRealSlackMissingScope(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	var without []string
-	for _, s := range app.RequiredScopes() {
-		if s != "pins:write" {
-			without = append(without, s)
-		}
-	}
-	h.slack.SetScopes(without...)
+	h.withoutScope("pins:write")
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Pins refused")
 	var body string
 	h.eventually("/readyz names the missing scope", func() bool {

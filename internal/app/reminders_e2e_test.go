@@ -133,8 +133,7 @@ func TestReminderAfterRestart(t *testing.T) {
 func TestStaleStepReminder(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev3 Cron jobs skipped")
-	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
-	h.slash(alice, inc.Channel, "update looking into it")
+	h.slashAll(alice, inc.Channel, "lead <@UALICE|alice>", "update looking into it")
 	step := inc.Steps[2]
 	h.click(bob, inc, "step.assign", "INC-1:"+step.ID)
 	h.eventually("assigned", func() bool { s, _, _ := h.incident(1).Step(step.ID); return s.Assignee == bob })

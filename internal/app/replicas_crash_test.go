@@ -3,8 +3,6 @@ package app_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -219,16 +217,7 @@ func (r *replicaRig) settle(envID string) (slackfake.Ack, bool) {
 	return ack, acked
 }
 
-func replicaKills(t *testing.T) int {
-	if v := os.Getenv("FIREBREAK_REPLICA_KILLS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("FIREBREAK_REPLICA_KILLS=%q is not a positive number", v)
-		}
-		return n
-	}
-	return 20
-}
+func replicaKills(t *testing.T) int { return envCount(t, "FIREBREAK_REPLICA_KILLS", 20) }
 
 // TestReplicasSurviveSIGKILL runs three replicas of the real binary on one PostgreSQL
 // database while the fake Slack deals every envelope to one of their connections at random,
