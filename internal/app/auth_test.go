@@ -16,11 +16,7 @@ import (
 // says why.
 func TestAuthorization(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	if r := h.slash(alice, slackfake.GeneralChannelID, "new sev2 Payments timing out"); !strings.Contains(r, "INC-1") {
-		t.Fatalf("declare reply %q", r)
-	}
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Payments timing out")
 	ch := inc.Channel
 	first := inc.PhaseSteps(incident.PhaseStopBleeding)[0]
 	val := "INC-1:" + first.ID

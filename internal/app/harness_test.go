@@ -207,8 +207,17 @@ func harnessFor(t *testing.T, ws workspace, opts ...harnessOpt) *harness {
 func startDeclared(t *testing.T, text string, opts ...harnessOpt) (*harness, incident.Incident) {
 	t.Helper()
 	h := startHarness(t, opts...)
-	h.slash(alice, slackfake.GeneralChannelID, text)
-	return h, h.ready(1)
+	return h, h.declare(1, alice, slackfake.GeneralChannelID, text)
+}
+
+// declare runs /incident text as user in channel, checks that its ack
+// names incident n, and waits until n is ready.
+func (h *harness) declare(n uint64, user, channel, text string) incident.Incident {
+	h.t.Helper()
+	if r := h.slash(user, channel, text); !strings.Contains(r, incident.ID(n)) {
+		h.t.Fatalf("/incident %s: ack %q does not name %s", text, r, incident.ID(n))
+	}
+	return h.ready(n)
 }
 
 func startHarness(t *testing.T, opts ...harnessOpt) *harness {

@@ -25,11 +25,7 @@ func TestIncidentLifecycle(t *testing.T) {
 	h := startHarness(t)
 	general := slackfake.GeneralChannelID
 
-	reply := h.slash(alice, general, "new sev2 Checkout returns 500 for EU users")
-	if !strings.Contains(reply, "INC-1") {
-		t.Fatalf("declare reply %q does not name INC-1", reply)
-	}
-	inc := h.ready(1)
+	inc := h.declare(1, alice, general, "new sev2 Checkout returns 500 for EU users")
 	if !strings.HasPrefix(inc.ChannelName, "inc-1-checkout-returns-500") {
 		t.Fatalf("channel name %q", inc.ChannelName)
 	}

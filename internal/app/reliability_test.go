@@ -21,10 +21,7 @@ import (
 // declareReady declares INC-1 from #general and waits for its card.
 func declareReady(h *harness) incident.Incident {
 	h.t.Helper()
-	if r := h.slash(alice, slackfake.GeneralChannelID, "new sev2 Reliability drill"); !strings.Contains(r, "INC-1") {
-		h.t.Fatalf("declare reply %q", r)
-	}
-	return h.ready(1)
+	return h.declare(1, alice, slackfake.GeneralChannelID, "new sev2 Reliability drill")
 }
 
 // ackOf returns the ack of an envelope, if any.
