@@ -28,8 +28,7 @@ func TestTimesCorrectionInPostmortemAndInsights(t *testing.T) {
 	// ("mitigated" in one run, "resolved" in another).
 	h.lenient("status update messages show the status at sending time, not at the update")
 	base := "http://" + h.app.HTTPAddr()
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
-	inc := h.ready(1)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
 	h.slash(alice, inc.Channel, "update Payments fail for a fifth of checkouts.")
 
 	started := inc.DeclaredAt.Add(-45 * time.Minute).Truncate(time.Minute)
@@ -208,8 +207,7 @@ func (h *harness) lastListGet() int {
 func TestFollowupsDoneTracked(t *testing.T) {
 	h := startHarness(t, withConfig(func(c *app.Config) { c.DigestCron = "0 9 * * 1-5" }))
 	ctx := t.Context()
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
-	inc := h.ready(1)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
 	h.slashAll(alice, inc.Channel, "followup Add a canary stage to the deploy", "followup Alert on the checkout error rate", "close --force drill over")
 	h.eventually("postmortem filed", func() bool { return h.incident(1).PostmortemURL != "" })
 	var fus []githubfake.Issue

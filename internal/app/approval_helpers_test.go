@@ -41,9 +41,7 @@ func (h *harness) approveButton(n uint64, step string) string {
 // (the responder invited at declaration) are on the timeline.
 func (h *harness) carolJoins(ch string) {
 	h.t.Helper()
-	if err := h.slack.Join(carol, ch); err != nil {
-		h.t.Fatal(err)
-	}
+	h.join(carol, ch)
 	h.waitJoined(1, carol)
 	h.waitJoined(1, bob)
 }

@@ -37,9 +37,7 @@ func TestAuthorization(t *testing.T) {
 	}
 
 	// Once she joins, the same click works: the member cache follows joins.
-	if err := h.slack.Join(carol, ch); err != nil {
-		t.Fatal(err)
-	}
+	h.join(carol, ch)
 	h.eventually("join recorded", func() bool { return countKind(h.events(1), incident.EvMemberJoined) > 0 })
 	h.click(carol, inc, "step.done", val)
 	h.eventually("member's click recorded", func() bool {
@@ -127,18 +125,7 @@ func TestAuthorization(t *testing.T) {
 	h.eventually("closed", func() bool { return h.incident(1).Status == incident.StatusClosed })
 
 	// The Approve button on the approval request is now stale.
-	var reqTS string
-	for _, m := range h.slack.Messages(ch) {
-		if m.TS != h.cardTS(inc.Number) && cardHasAction(m, "step.approve", aval) {
-			reqTS = m.TS
-		}
-	}
-	if reqTS == "" {
-		t.Fatal("approval request message not found")
-	}
-	if _, err := h.slack.Click(bob, ch, reqTS, "step.approve", aval); err != nil {
-		t.Fatal(err)
-	}
+	h.clickRequest(bob, inc, aval)
 	h.eventually("stale approve on a closed incident answered", func() bool { return h.ephemeralsContaining(bob, "closed") > 0 })
 }
 

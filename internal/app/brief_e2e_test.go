@@ -25,6 +25,26 @@ func (h *harness) briefsFor(user string) []slackfake.Ephemeral {
 	return out
 }
 
+// join has user join channel ch and waits for the brief a joiner is shown,
+// which it consumes: the brief tells the incident as it stands when it is
+// built, so the test moves on only once it is there.
+func (h *harness) join(user, ch string) {
+	h.t.Helper()
+	const brief = ":wave: *Catching up on"
+	before := h.ephemeralsContaining(user, brief)
+	if err := h.slack.Join(user, ch); err != nil {
+		h.t.Fatal(err)
+	}
+	h.eventually(user+"'s brief", func() bool { return h.ephemeralsContaining(user, brief) == before+1 })
+	eph := h.slack.Ephemerals(user)
+	for i := len(eph) - 1; i >= 0; i-- {
+		if strings.HasPrefix(eph[i].Text, brief) {
+			h.consume(ephKey(user, i))
+			return
+		}
+	}
+}
+
 // TestJoinerGetsTheBrief: someone who joins an incident channel gets one
 // ephemeral brief, built from the timeline: title, severity, status,
 // lead and roles, age, last status update, open steps by phase, the last
@@ -277,8 +297,7 @@ func TestBriefLatency(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
 	h.lenient("benchmark: measures brief latency over many joins")
-	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Everything is slow")
-	inc := h.ready(1)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, "new sev1 Everything is slow")
 	for i := range 300 {
 		if _, err := h.slack.SendSlash(alice, inc.Channel, fmt.Sprintf("note observation %d: p99 still above 2s", i)); err != nil {
 			t.Fatal(err)

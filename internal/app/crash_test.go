@@ -75,21 +75,28 @@ func (r *crashRig) start() {
 	r.proc = p
 	r.runs++
 	r.mu.Unlock()
+	awaitStart(r.t, "firebreak run", p, 20*time.Second, func() bool { return r.slack.Connections() > 0 })
+}
+
+// awaitStart fails t unless process p, named what, is connected (as up
+// tells) within d, or if it exits first.
+func awaitStart(t *testing.T, what string, p *crashtest.Proc, d time.Duration, up func() bool) {
+	t.Helper()
 	exited := false
-	connected := poll(20*time.Second, func() bool {
+	connected := poll(d, func() bool {
 		select {
 		case <-p.Done():
 			exited = true
 			return true
 		default:
 		}
-		return r.slack.Connections() > 0
+		return up()
 	})
 	switch {
 	case exited:
-		r.t.Fatalf("firebreak run exited at start:\n%s", p.Log())
+		t.Fatalf("%s exited at start:\n%s", what, p.Log())
 	case !connected:
-		r.t.Fatalf("firebreak run did not connect within 20s:\n%s", p.Log())
+		t.Fatalf("%s did not connect within %s:\n%s", what, d, p.Log())
 	}
 }
 

@@ -76,10 +76,8 @@ func TestBlamelessReviewAndFollowupDM(t *testing.T) {
 func TestDailyDigest(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, withConfig(func(c *app.Config) { c.DigestCron = "0 9 * * 1-5" }))
-	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Search down")
-	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Slow reports")
-	h.ready(1)
-	h.ready(2)
+	h.declare(1, alice, slackfake.GeneralChannelID, "new sev1 Search down")
+	h.declare(2, alice, slackfake.GeneralChannelID, "new sev3 Slow reports")
 	monday := time.Date(2026, 11, 23, 9, 0, 30, 0, time.UTC) // the default FIREBREAK_DIGEST_CRON: weekdays 09:00
 	for range 2 {
 		if _, err := h.app.Sched.TickDigest(monday); err != nil {
@@ -145,8 +143,7 @@ func (h *harness) lastIssueGet(n int) int {
 func TestPostmortemReviewReminders(t *testing.T) {
 	h := startHarness(t)
 	ctx := context.Background()
-	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Checkout errors")
-	inc := h.ready(1)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, "new sev1 Checkout errors")
 	h.slash(alice, inc.Channel, "close --force drill over")
 	h.eventually("postmortem filed", func() bool { return h.incident(1).PostmortemURL != "" })
 	inc = h.incident(1)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 	"github.com/slack-go/slack"
 )
@@ -261,6 +262,13 @@ func (h *harness) expectMessage(channel, want string) {
 func (h *harness) expectEphemeral(user, want string) {
 	h.t.Helper()
 	h.expect(fmt.Sprintf("%q to %s", want, user), "eph:"+user+"/", func(s said) bool { return s.text == want })
+}
+
+// declaredNote is what the declarer is told privately once inc is declared.
+func declaredNote(inc incident.Incident) string {
+	return ":rotating_light: *" + inc.ID() + "* declared: " + inc.Title + "\n<#" + inc.Channel + "> is ready. Work the incident there; everything said in it becomes the record.\n\n" +
+		"*Next steps*\n1. Take the lead or hand it on: `/incident lead @name`.\n2. Say what you know so far: `/incident update &lt;what is affected, since when&gt;`.\n" +
+		"3. Work the checklist on the pinned card, starting with *Stop the bleeding*."
 }
 
 // expectCard consumes the card of an incident, whatever its text now is

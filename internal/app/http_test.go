@@ -36,8 +36,7 @@ func TestHTTPEndpoints(t *testing.T) {
 	}
 
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Minor glitch")
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
-	inc := h.ready(2)
+	inc := h.declare(2, alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
 	h.ready(1)
 	// Only numbers and severities: the port may be reachable by anyone.
 	code, body = get(t, base+"/freeze")
@@ -148,8 +147,7 @@ func TestHTTPTokenAndFreezeDetails(t *testing.T) {
 		}
 	}
 
-	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Checkout errors")
-	inc := h.ready(1)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, "new sev1 Checkout errors")
 	code, body := get(t, base+"/freeze")
 	want := `{"frozen":true,"incidents":[{"id":"INC-1","severity":"sev1","title":"Checkout errors","status":"active","channel":"` +
 		inc.Channel + `","since":"` + inc.DeclaredAt.Format(time.RFC3339) + `"}]}`

@@ -207,18 +207,7 @@ func TestIncidentLifecycle(t *testing.T) {
 
 	// The Approve button left on the request message is now stale:
 	// pressing it answers clearly instead of failing silently.
-	var reqTS string
-	for _, m := range h.slack.Messages(ch) {
-		if cardHasAction(m, "step.approve", aval) && m.TS != h.cardTS(inc.Number) {
-			reqTS = m.TS
-		}
-	}
-	if reqTS == "" {
-		t.Fatal("the approval request message with its Approve button is missing")
-	}
-	if _, err := h.slack.Click(bob, ch, reqTS, "step.approve", aval); err != nil {
-		t.Fatal(err)
-	}
+	h.clickRequest(bob, inc, aval)
 	h.eventually("stale click answered", func() bool { return h.ephemeralsContaining(bob, "closed") > 0 })
 
 	// Numbers continue after a restart and never repeat.
@@ -263,8 +252,7 @@ func TestSubcommandsAndRefusals(t *testing.T) {
 	if r := h.slash(alice, general, "list"); !strings.Contains(r, "No open incidents") {
 		t.Fatalf("empty list: %q", r)
 	}
-	h.slash(alice, general, "sev1 Payments API timing out")
-	inc := h.ready(1)
+	inc := h.declare(1, alice, general, "sev1 Payments API timing out")
 	ch := inc.Channel
 	if r := h.slash(bob, general, "list"); !strings.Contains(r, "INC-1") || !strings.Contains(r, "Payments API") {
 		t.Fatalf("list: %q", r)
@@ -298,12 +286,8 @@ func TestSubcommandsAndRefusals(t *testing.T) {
 	if r := h.slash(carol, ch, "reopen errors are back"); r != "Only members of this channel can act on INC-1. Join the channel first; joining is recorded on the timeline." {
 		t.Fatalf("reopen by a non-member: %q", r)
 	}
-	if err := h.slack.Join(carol, ch); err != nil {
-		t.Fatal(err)
-	}
+	h.join(carol, ch)
 	h.eventually("carol's join recorded", func() bool { return countKind(h.events(1), incident.EvMemberJoined) > 0 })
-	// Her brief tells the incident as it stands now, resolved.
-	h.eventually("carol's brief", func() bool { return h.ephemeralsContaining(carol, "*Catching up on INC-1") == 1 })
 	if r := h.slash(carol, ch, "reopen errors are back"); !strings.Contains(strings.ToLower(r), "lead or the person who declared") {
 		t.Fatalf("reopen by a bystander: %q", r)
 	}
@@ -487,9 +471,7 @@ func TestAmbiguousPostNotRepeated(t *testing.T) {
 	h.expectMessage(inc.Channel, ":mega: *Status update* from <@UALICE> (SEV3, active):\n>Purges queue up; origin load normal")
 	h.expectMessage(h.announce, ":rotating_light: :large_yellow_circle: *INC-1 · SEV3* declared by <@UALICE>: CDN purge failing\nJoin <#"+inc.Channel+"> to help.")
 	h.expectMessage(h.announce, ":mega: *INC-1 · SEV3 · active* update from <@UALICE>: CDN purge failing\n>Purges queue up; origin load normal\nFollow along in <#"+inc.Channel+">.")
-	h.expectEphemeral(alice, ":rotating_light: *INC-1* declared: CDN purge failing\n<#"+inc.Channel+"> is ready. Work the incident there; everything said in it becomes the record.\n\n"+
-		"*Next steps*\n1. Take the lead or hand it on: `/incident lead @name`.\n2. Say what you know so far: `/incident update &lt;what is affected, since when&gt;`.\n"+
-		"3. Work the checklist on the pinned card, starting with *Stop the bleeding*.")
+	h.expectEphemeral(alice, declaredNote(inc))
 	if failed := count(h.slack.Calls("chat.postMessage"), func(c slackfake.Call) bool { return c.Error == "http_502" }); failed != 2 {
 		t.Fatalf("the fault was not exercised: %d failed posts", failed)
 	}

@@ -135,8 +135,7 @@ phases:
 	if !strings.Contains(string(v.JSON), "Our general checklist") {
 		t.Fatal("the declare modal does not offer the overriding playbook")
 	}
-	h.slash(alice, slackfake.GeneralChannelID, "Replication lag")
-	inc := h.ready(1)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, "Replication lag")
 	if len(inc.Steps) != 4 || inc.Steps[0].ID != "page-oncall" {
 		t.Fatalf("steps: %+v", inc.Steps)
 	}

@@ -312,8 +312,7 @@ func TestPrivateChannelNeedsGroupsWrite(t *testing.T) {
 	h.eventually("alice told which scope to grant", func() bool {
 		return h.ephemeralsContaining(alice, "groups:write") == 1
 	})
-	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Public one meanwhile")
-	h.ready(2)
+	h.declare(2, alice, slackfake.GeneralChannelID, "new sev3 Public one meanwhile")
 	if h.incident(1).Channel != "" {
 		t.Fatal("a channel was recorded without groups:write")
 	}

@@ -274,8 +274,7 @@ func TestRealSlackRefusedDM(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
 	h.slack.SetMessagesTab(false)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Avatars missing")
-	inc := h.ready(1)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, "new sev3 Avatars missing")
 	h.slash(alice, inc.Channel, "close --force CDN config restored")
 	h.settle()
 	if h.callsWith("chat.postMessage", "messages_tab_disabled") == 0 {
@@ -296,8 +295,7 @@ func TestRealSlackNameTaken(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
 	h.channel(carol, "inc-1-dns-failures", false, carol)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 DNS failures")
-	inc := h.ready(1)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, "new sev2 DNS failures")
 	if inc.ChannelName != "inc-1-dns-failures-2" {
 		t.Fatalf("channel %q, want inc-1-dns-failures-2", inc.ChannelName)
 	}
@@ -338,8 +336,7 @@ func TestRealSlackLongTitleThroughSlash(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
 	title := strings.Repeat("checkout ", 400) // 3600 characters
-	h.slash(alice, slackfake.GeneralChannelID, "new sev3 "+title)
-	h.ready(1)
+	h.declare(1, alice, slackfake.GeneralChannelID, "new sev3 "+title)
 	if got := h.incident(1).Title; got != strings.TrimSpace(title) {
 		t.Fatalf("title of %d characters stored as %d", len(strings.TrimSpace(title)), len(got))
 	}

@@ -51,9 +51,7 @@ func TestEventDeliveredTwiceIsRecordedOnce(t *testing.T) {
 	h := startReliabilityHarness(t, relOpts{})
 	inc := declareReady(h)
 	ch := inc.Channel
-	if err := h.slack.Join(carol, ch); err != nil {
-		t.Fatal(err)
-	}
+	h.join(carol, ch)
 	ts := h.postAs(carol, ch, "p99 latency 4.2s on checkout")
 	cases := []struct {
 		name    string
@@ -415,9 +413,7 @@ func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
 				})
 				h.faultHits = &hits
 				inc := declareReady(h)
-				if err := h.slack.Join(carol, inc.Channel); err != nil {
-					t.Fatal(err)
-				}
+				h.join(carol, inc.Channel)
 				quiesce(h)
 				before, beforeEvents := h.incident(1), len(h.events(1))
 

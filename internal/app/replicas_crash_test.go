@@ -99,22 +99,7 @@ func (r *replicaRig) start(i int) {
 	r.runs++
 	r.mu.Unlock()
 	want := r.live()
-	exited := false
-	ok := poll(30*time.Second, func() bool {
-		select {
-		case <-p.Done():
-			exited = true
-			return true
-		default:
-		}
-		return r.slack.Connections() >= want
-	})
-	switch {
-	case exited:
-		r.t.Fatalf("replica %d exited at start:\n%s", i, p.Log())
-	case !ok:
-		r.t.Fatalf("replica %d did not connect within 30s:\n%s", i, p.Log())
-	}
+	awaitStart(r.t, fmt.Sprintf("replica %d", i), p, 30*time.Second, func() bool { return r.slack.Connections() >= want })
 }
 
 // crash SIGKILLs replica i, waits for Slack to see its connection go, and starts it again.

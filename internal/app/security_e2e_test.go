@@ -49,6 +49,14 @@ func (h *harness) requestMessage(inc incident.Incident, value string) slackfake.
 	return out
 }
 
+// clickRequest has user press Approve (value) on the approval request message.
+func (h *harness) clickRequest(user string, inc incident.Incident, value string) {
+	h.t.Helper()
+	if _, err := h.slack.Click(user, inc.Channel, h.requestMessage(inc, value).TS, "step.approve", value); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
 // cardLine returns the card's checklist line that starts with prefix.
 func cardLine(m slackfake.Message, prefix string) string {
 	var texts []string
