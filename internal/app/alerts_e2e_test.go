@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,21 +45,11 @@ const testRoutes = `routes:
 
 func startAlertRig(t *testing.T, routes string, tune func(*harness)) *alertRig {
 	t.Helper()
-	pd, err := pagerdutyfake.New(pdKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pd.Close)
 	ws := newWorkspace(t)
+	pd := ws.withPagerDuty(t)
 	ws.env["FIREBREAK_HOOK_TOKENS"] = "alertmanager=" + amToken + ",generic=" + genericToken
-	ws.env["PAGERDUTY_ROUTING_KEY"] = pdKey
-	ws.env["PAGERDUTY_EVENTS_URL"] = pd.URL
 	if routes != "" {
-		f := filepath.Join(ws.dir, "routes.yaml")
-		if err := os.WriteFile(f, []byte(routes), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		ws.env["FIREBREAK_ROUTES"] = f
+		ws.withRoutes(t, routes)
 	}
 	h := harnessFor(t, ws)
 	h.pageBackoff = 20 * time.Millisecond
@@ -375,18 +363,14 @@ func TestOpsgenieRoutePagesTeamAndClosesOnResolve(t *testing.T) {
 	og.Fail(opsgeniefake.TooManyRequests, 1)
 	og.Fail(opsgeniefake.ServerError, 1)
 	ws := newWorkspace(t)
-	routes := filepath.Join(ws.dir, "routes.yaml")
-	if err := os.WriteFile(routes, []byte(`routes:
+	ws.withRoutes(t, `routes:
   - name: db-oncall
     match: {service: postgres}
     action: declare
     severity: sev3
     page: {opsgenie: database}
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	ws.env["FIREBREAK_HOOK_TOKENS"] = "generic=" + genericToken
-	ws.env["FIREBREAK_ROUTES"] = routes
 	ws.env["OPSGENIE_API_KEY"] = "og-key-0123456789"
 	ws.env["OPSGENIE_API_URL"] = og.URL
 	h := harnessFor(t, ws)
@@ -529,12 +513,8 @@ func TestAlertSettingsFromEnv(t *testing.T) {
 // per delivery in its channel and opens no incident.
 func TestNotifyRoutePostsOncePerDelivery(t *testing.T) {
 	ws := newWorkspace(t)
-	routes := filepath.Join(ws.dir, "routes.yaml")
-	if err := os.WriteFile(routes, []byte("routes:\n  - match: {team: web}\n    action: notify\n    channel: "+ws.announce+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ws.withRoutes(t, "routes:\n  - match: {team: web}\n    action: notify\n    channel: "+ws.announce+"\n")
 	ws.env["FIREBREAK_HOOK_TOKENS"] = "alertmanager=" + amToken
-	ws.env["FIREBREAK_ROUTES"] = routes
 	h := harnessFor(t, ws)
 	h.boot()
 	r := &alertRig{harness: h, base: "http://" + h.app.HTTPAddr()}

@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -223,11 +221,7 @@ func TestWaysToDeclarePrivate(t *testing.T) {
 	ws.gh.AddRepo("acme", "secret")
 	ws.env["GITHUB_PRIVATE_REPO"] = "acme/secret"
 	ws.env["FIREBREAK_HOOK_TOKENS"] = "generic=" + genericToken
-	routes := filepath.Join(ws.dir, "routes.yaml")
-	if err := os.WriteFile(routes, []byte("routes:\n  - match:\n      team: security\n    action: declare\n    severity: sev2\n    private: true\n  - action: declare\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ws.env["FIREBREAK_ROUTES"] = routes
+	ws.withRoutes(t, "routes:\n  - match:\n      team: security\n    action: declare\n    severity: sev2\n    private: true\n  - action: declare\n")
 	h := harnessFor(t, ws)
 	h.boot()
 

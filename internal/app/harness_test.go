@@ -168,6 +168,16 @@ func newWorkspace(t *testing.T, slackOpts ...slackfake.Option) workspace {
 	}}
 }
 
+// withRoutes has the workspace route alerts as the routes file yaml says.
+func (w workspace) withRoutes(t *testing.T, yaml string) {
+	t.Helper()
+	f := filepath.Join(w.dir, "routes.yaml")
+	if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.env["FIREBREAK_ROUTES"] = f
+}
+
 // harnessOnPostgres: FIREBREAK_TEST_HARNESS_DB=postgres runs the whole
 // end-to-end suite on PostgreSQL (a schema per test, from
 // FIREBREAK_TEST_POSTGRES) instead of bbolt files.
@@ -434,6 +444,16 @@ func (h *harness) ready(n uint64) incident.Incident {
 	})
 	h.consume(msgKey(slackfake.Message{Channel: inc.Channel, TS: h.cardTS(n)}))
 	return inc
+}
+
+// postmortemFile is the postmortem of incident n written to FIREBREAK_POSTMORTEM_DIR.
+func (h *harness) postmortemFile(n uint64) string {
+	h.t.Helper()
+	md, err := os.ReadFile(filepath.Join(h.cfg.PostmortemDir, incident.ID(n)+".md"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return string(md)
 }
 
 // postAs posts text as user in channel and returns its ts.

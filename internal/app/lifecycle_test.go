@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -364,14 +362,10 @@ func TestPostmortemFileWithoutGitHub(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "Cache stampede", withoutGitHub())
 	h.slash(alice, inc.Channel, "close --force false alarm: synthetic check misfired")
-	path := filepath.Join(h.cfg.PostmortemDir, "INC-1.md")
 	h.eventually("postmortem file and link", func() bool {
 		return h.incident(1).PostmortemURL != "" && h.messagesContaining(inc.Channel, "INC-1.md") > 0
 	})
-	md, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	md := h.postmortemFile(1)
 	if !strings.Contains(string(md), "Postmortem: INC-1 Cache stampede") || !strings.Contains(string(md), "synthetic check misfired") {
 		t.Fatalf("postmortem file content:\n%.500s", md)
 	}

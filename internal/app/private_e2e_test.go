@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -150,13 +148,11 @@ func TestPrivateIncidentNeverReachesNonMembers(t *testing.T) {
 	// Closed: the postmortem stays on disk (no GITHUB_PRIVATE_REPO), the
 	// closure is announced without the title.
 	h.slash(alice, inc.Channel, "close --force rotated and verified")
-	path := filepath.Join(h.cfg.PostmortemDir, "INC-2.md")
 	h.eventually("the postmortem written and linked", func() bool {
 		return h.incident(2).PostmortemURL != "" && h.messagesContaining(inc.Channel, "INC-2.md") > 0
 	})
-	md, err := os.ReadFile(path)
-	if err != nil || !strings.Contains(string(md), secretTitle) {
-		t.Fatalf("postmortem on disk: %v %.200s", err, md)
+	if md := h.postmortemFile(2); !strings.Contains(md, secretTitle) {
+		t.Fatalf("postmortem on disk: %.200s", md)
 	}
 	for _, is := range h.gh.Issues("acme", "ops") {
 		if w := leak(is.Title + is.Body); w != "" {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -228,11 +226,7 @@ func TestAlertsOnAFollowerReplica(t *testing.T) {
 	pd := ws.withPagerDuty(t)
 	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	ws.env["FIREBREAK_HOOK_TOKENS"] = "alertmanager=" + amToken
-	routes := filepath.Join(ws.dir, "routes.yaml")
-	if err := os.WriteFile(routes, []byte(testRoutes), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ws.env["FIREBREAK_ROUTES"] = routes
+	ws.withRoutes(t, testRoutes)
 	reps := startReplicasHTTP(t, ws, 3, true)
 	var follower *inProcReplica
 	waitFor(t, 20*time.Second, "a leader", func() bool {
