@@ -55,13 +55,7 @@ func TestAuthorization(t *testing.T) {
 	}
 	rval := "INC-1:" + risky.ID
 	h.eventually("request approval button", func() bool { return cardHasAction(h.card(h.incident(1)), "step.request_approval", rval) })
-	h.click(bob, inc, "step.request_approval", rval)
-	v := h.openView(bob, "step.request_approval")
-	if _, err := h.slack.Submit(bob, v.ID, map[string]map[string]string{
-		"what": {"what": "ALTER TABLE payments DROP INDEX slow_idx"}, "where": {"where": "prod-db-1"}}); err != nil {
-		t.Fatal(err)
-	}
-	aval := h.approveButton(1, risky.ID)
+	aval := h.requestApproval(bob, inc, risky.ID, "ALTER TABLE payments DROP INDEX slow_idx", "prod-db-1")
 	h.click(bob, inc, "step.approve", aval)
 	h.eventually("self-approval refused", func() bool { return h.ephemeralsContaining(bob, "different person") > 0 })
 	if st, _, _ := h.incident(1).Step(risky.ID); st.Signoff.Approved() {

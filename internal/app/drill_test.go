@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -56,11 +55,7 @@ func slashVia(t *testing.T, slack *slackfake.Server, settle func(string) (slackf
 	if !ok {
 		return "", false
 	}
-	var p struct {
-		Text string `json:"text"`
-	}
-	_ = json.Unmarshal(a.Payload, &p)
-	return p.Text, true
+	return ackText(t, a.Payload), true
 }
 
 func (d *drill) slash(user, channel, text string) (string, bool) {

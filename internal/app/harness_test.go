@@ -380,11 +380,28 @@ func (h *harness) slash(user, channel, text string) string {
 	if ack.Late {
 		h.t.Errorf("/incident %s acked late (%s)", text, ack.Latency)
 	}
-	var p struct {
-		Text string `json:"text"`
+	return ackText(h.t, ack.Payload)
+}
+
+// decoded is the JSON raw holds (the zero T when raw is empty); a payload
+// that is not JSON of that shape fails t.
+func decoded[T any](t testing.TB, raw json.RawMessage) T {
+	t.Helper()
+	var v T
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			t.Fatalf("payload %.300s: %v", raw, err)
+		}
 	}
-	_ = json.Unmarshal(ack.Payload, &p)
-	return p.Text
+	return v
+}
+
+// ackText is the text of an ack's payload.
+func ackText(t testing.TB, payload json.RawMessage) string {
+	t.Helper()
+	return decoded[struct {
+		Text string `json:"text"`
+	}](t, payload).Text
 }
 
 // must passes on a result, failing the test on its error.

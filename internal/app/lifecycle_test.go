@@ -128,13 +128,7 @@ func TestIncidentLifecycle(t *testing.T) {
 	h.eventually("approval request button on the card", func() bool { return cardHasAction(h.card(h.incident(1)), "step.request_approval", val) })
 	h.click(carol, inc, "step.done", val)
 	h.eventually("done before approval refused", func() bool { return h.ephemeralsContaining(carol, "approval") > 0 })
-	h.click(carol, inc, "step.request_approval", val)
-	av := h.openView(carol, "step.request_approval")
-	if _, err := h.slack.Submit(carol, av.ID, map[string]map[string]string{
-		"what": {"what": "kubectl rollout undo deploy/checkout -n prod"}, "where": {"where": "prod-eu-1"}}); err != nil {
-		t.Fatal(err)
-	}
-	aval := h.approveButton(1, risky.ID)
+	aval := h.requestApproval(carol, inc, risky.ID, "kubectl rollout undo deploy/checkout -n prod", "prod-eu-1")
 	h.click(carol, inc, "step.approve", aval)
 	h.eventually("self-approval refused", func() bool { return h.ephemeralsContaining(carol, "different person") > 0 })
 	h.click(bob, inc, "step.approve", aval)

@@ -275,13 +275,12 @@ func daveScan(t *testing.T, h *harness, private string, members map[string]bool)
 	// Acks to envelopes sent by non-members.
 	from := map[string]string{}
 	for _, e := range h.slack.Envelopes() {
-		var p struct {
+		p := decoded[struct {
 			UserID string `json:"user_id"`
 			User   struct {
 				ID string `json:"id"`
 			} `json:"user"`
-		}
-		_ = json.Unmarshal(e.Payload, &p)
+		}](t, e.Payload)
 		from[e.ID] = p.UserID + p.User.ID
 	}
 	for _, a := range h.slack.Acks() {

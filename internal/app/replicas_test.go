@@ -411,11 +411,7 @@ func TestLeaverRefusedOnEveryReplica(t *testing.T) {
 			if err != nil || ack.Late {
 				t.Fatalf("note %d: %v (late %v)", i, err, ack.Late)
 			}
-			var p struct {
-				Text string `json:"text"`
-			}
-			_ = json.Unmarshal(ack.Payload, &p)
-			answers = append(answers, p.Text)
+			answers = append(answers, ackText(t, ack.Payload))
 			for _, e := range ws.slack.Envelopes() {
 				if e.ID == ack.EnvelopeID {
 					conns[e.Conn] = true

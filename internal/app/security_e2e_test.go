@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"encoding/json"
 	"sort"
 	"strings"
 	"testing"
@@ -289,12 +288,8 @@ func TestForgedPayloadsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p struct {
-		Text string `json:"text"`
-	}
-	_ = json.Unmarshal(ack.Payload, &p)
-	if p.Text != "This Firebreak serves another Slack workspace, so it did nothing with this command." {
-		t.Fatalf("foreign slash command answered %q", p.Text)
+	if got := ackText(t, ack.Payload); got != "This Firebreak serves another Slack workspace, so it did nothing with this command." {
+		t.Fatalf("foreign slash command answered %q", got)
 	}
 	click := map[string]any{
 		"type": "block_actions", "token": "verification-token", "api_app_id": slackfake.AppID,
@@ -316,10 +311,8 @@ func TestForgedPayloadsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Text = ""
-	_ = json.Unmarshal(ack.Payload, &p)
-	if ack.Late || p.Text != "Firebreak could not read that command, so it did nothing: Slack delivered it in a form Firebreak does not understand. Type it again; if this keeps happening, tell whoever runs Firebreak (its log has the details)." {
-		t.Fatalf("numeric text: late %v, answered %q", ack.Late, p.Text)
+	if got := ackText(t, ack.Payload); ack.Late || got != "Firebreak could not read that command, so it did nothing: Slack delivered it in a form Firebreak does not understand. Type it again; if this keeps happening, tell whoever runs Firebreak (its log has the details)." {
+		t.Fatalf("numeric text: late %v, answered %q", ack.Late, got)
 	}
 
 	// A non-member: every state-changing slash command and a modal
@@ -341,11 +334,10 @@ func TestForgedPayloadsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var va struct {
+	va := decoded[struct {
 		Action string            `json:"response_action"`
 		Errors map[string]string `json:"errors"`
-	}
-	_ = json.Unmarshal(ack.Payload, &va)
+	}](t, ack.Payload)
 	if va.Action != "errors" || va.Errors["reason"] != notMember {
 		t.Fatalf("non-member submission answered %s", ack.Payload)
 	}
