@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -416,19 +415,8 @@ func (w workspace) withPagerDuty(t *testing.T) *pagerdutyfake.Server {
 // must answer 202.
 func postAlertmanager(t *testing.T, addr string, body []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/hooks/alertmanager", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+amToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("hook answered %d", resp.StatusCode)
+	if code, ans := postHook(t, "http://"+addr+"/hooks/alertmanager", amToken, body); code != http.StatusAccepted {
+		t.Fatalf("hook answered %d %v", code, ans)
 	}
 }
 

@@ -104,8 +104,9 @@ func (h *harness) checkRest() {
 }
 
 // restTranscript renders and consumes what the bot said that is not yet
-// expected, place by place, each place's texts sorted (messages that
-// travel different paths have no fixed order). Channel ids, message
+// expected, place by place, places and each place's texts sorted (what
+// travels different paths, or is done for several incidents at once, has
+// no fixed order). Channel ids, message
 // timestamps and the postmortem directory become channel names, <TS> and
 // <POSTMORTEMS>.
 func (h *harness) restTranscript() string {
@@ -125,6 +126,7 @@ func (h *harness) restTranscript() string {
 		}
 		byPlace[where] = append(byPlace[where], reTS.ReplaceAllString(names.Replace(s.text), "<TS>"))
 	}
+	slices.Sort(places)
 	var b strings.Builder
 	for _, p := range places {
 		texts := byPlace[p]

@@ -125,21 +125,12 @@ type workspace struct {
 func newWorkspace(t *testing.T, slackOpts ...slackfake.Option) workspace {
 	t.Helper()
 	// The workspace has the app installed from the shipped manifest: its scopes, its events.
-	fs, err := slackfake.New(append([]slackfake.Option{slackfake.WithPingInterval(time.Second), slackfake.WithManifest(firebreak.Manifest)}, slackOpts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs := must[*slackfake.Server](t)(slackfake.New(append([]slackfake.Option{slackfake.WithPingInterval(time.Second), slackfake.WithManifest(firebreak.Manifest)}, slackOpts...)...))
 	t.Cleanup(func() { _ = fs.Close() })
-	gh, err := githubfake.New("ghp_test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	gh := must[*githubfake.Server](t)(githubfake.New("ghp_test"))
 	t.Cleanup(func() { _ = gh.Close() })
 	gh.AddRepo("acme", "ops")
-	announce, err := fs.CreateChannel(alice, "incidents", false, bob, carol)
-	if err != nil {
-		t.Fatal(err)
-	}
+	announce := must[string](t)(fs.CreateChannel(alice, "incidents", false, bob, carol))
 	dir := t.TempDir()
 	db := filepath.Join(dir, "firebreak.db")
 	lease := "30s"

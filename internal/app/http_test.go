@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"net/http"
@@ -96,14 +97,22 @@ func TestHTTPEndpoints(t *testing.T) {
 // getWith is get with request headers.
 func getWith(t *testing.T, url string, hdr map[string]string) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	code, h, body := request(t, http.MethodGet, url, hdr, nil)
+	return code, h, string(body)
+}
+
+// request sends one HTTP request with the headers hdr and returns the
+// status, headers and body of the answer; any failure to get it fails t.
+func request(t *testing.T, method, url string, hdr map[string]string, body []byte) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +121,7 @@ func getWith(t *testing.T, url string, hdr map[string]string) (int, http.Header,
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, resp.Header, string(b)
+	return resp.StatusCode, resp.Header, b
 }
 
 // TestHTTPTokenAndFreezeDetails: with FIREBREAK_HTTP_TOKEN set, /metrics
