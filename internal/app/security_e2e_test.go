@@ -10,27 +10,6 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
-// waitEphemeral waits until user was shown exactly want (a refusal is
-// text people read: compared whole, not by a fragment).
-func (h *harness) waitEphemeral(user, want string) {
-	h.t.Helper()
-	if poll(15*time.Second, func() bool {
-		for _, e := range h.slack.Ephemerals(user) {
-			if e.Text == want {
-				return true
-			}
-		}
-		return false
-	}) {
-		return
-	}
-	var got []string
-	for _, e := range h.slack.Ephemerals(user) {
-		got = append(got, e.Text)
-	}
-	h.t.Fatalf("%s was never shown:\n%s\nshown:\n%s", user, want, strings.Join(got, "\n"))
-}
-
 // requestMessage waits for the approval request message (not the card)
 // whose Approve button has value, and returns it.
 func (h *harness) requestMessage(inc incident.Incident, value string) slackfake.Message {
@@ -119,17 +98,17 @@ func TestApprovalCannotBeBypassed(t *testing.T) {
 	if _, err := h.slack.Click(alice, ch, req2.TS, "step.approve", "INC-1:fix:1"); err != nil {
 		t.Fatal(err)
 	}
-	h.waitEphemeral(alice, "The request you are approving for step “Apply the fix” was withdrawn: <@"+bob+"> replaced it with a new one (request #2), which may run something else. Nothing was approved. Read the new request in the channel, then press Approve under it.")
+	h.expectEphemeral(alice, "The request you are approving for step “Apply the fix” was withdrawn: <@"+bob+"> replaced it with a new one (request #2), which may run something else. Nothing was approved. Read the new request in the channel, then press Approve under it.")
 	// A button naming no request cannot approve either.
 	if _, err := h.slack.Click(alice, ch, req2.TS, "step.approve", "INC-1:fix"); err != nil {
 		t.Fatal(err)
 	}
-	h.waitEphemeral(alice, "This Approve button does not say which request for step “Apply the fix” it answers, so it cannot be used. Read the current request on the card (asked by <@"+bob+">), then press Approve there.")
+	h.expectEphemeral(alice, "This Approve button does not say which request for step “Apply the fix” it answers, so it cannot be used. Read the current request on the card (asked by <@"+bob+">), then press Approve there.")
 	// Bob cannot approve his own request.
 	if _, err := h.slack.Click(bob, ch, req2.TS, "step.approve", ""); err != nil {
 		t.Fatal(err)
 	}
-	h.waitEphemeral(bob, "You requested approval for step “Apply the fix”, so a different person must approve it.")
+	h.expectEphemeral(bob, "You requested approval for step “Apply the fix”, so a different person must approve it.")
 	if st, _, _ := h.incident(1).Step(step); st.Signoff.Approved() {
 		t.Fatalf("approved by %s through a refused path", st.Signoff.ApprovedBy)
 	}
@@ -146,7 +125,7 @@ func TestApprovalCannotBeBypassed(t *testing.T) {
 
 	// Carol approved, so she cannot also mark it done; bob, who asked, can.
 	h.click(carol, inc, "step.done", "INC-1:"+step)
-	h.waitEphemeral(carol, "You approved step “Apply the fix”, so someone else must run it and mark it done: usually <@"+bob+">, who asked for the approval. Two people are needed: one runs, one approves.")
+	h.expectEphemeral(carol, "You approved step “Apply the fix”, so someone else must run it and mark it done: usually <@"+bob+">, who asked for the approval. Two people are needed: one runs, one approves.")
 	if st, _, _ := h.incident(1).Step(step); st.Finished() {
 		t.Fatal("the approver marked the step done")
 	}
@@ -195,7 +174,7 @@ func TestLeadTakeoverRefusedAndRecorded(t *testing.T) {
 	if _, err := h.slack.Click(bob, ch, m.TS, "incident.take_lead", ""); err != nil {
 		t.Fatal(err)
 	}
-	h.waitEphemeral(bob, "<@"+alice+"> has led INC-1 since this reminder was sent, so its button no longer applies. To change the lead, <@"+alice+"> or the person who declared it runs `/incident lead @name`.")
+	h.expectEphemeral(bob, "<@"+alice+"> has led INC-1 since this reminder was sent, so its button no longer applies. To change the lead, <@"+alice+"> or the person who declared it runs `/incident lead @name`.")
 
 	// A member cannot take the lead, nor then force-close.
 	if r := h.slash(carol, ch, "lead <@UCAROL|carol>"); r != "Only the current lead (<@"+alice+">) or the person who declared INC-1 may change its lead. Ask <@"+alice+"> to run `/incident lead @name`; this attempt is recorded on the timeline." {
@@ -280,7 +259,7 @@ func TestForgedPayloadsRefused(t *testing.T) {
 	if _, err := h.slack.Click(alice, inc2.Channel, h.cardTS(2), "step.done", "INC-1:"+first.ID); err != nil {
 		t.Fatal(err)
 	}
-	h.waitEphemeral(alice, "This button belongs to INC-1, but it was pressed outside INC-1's channel, so Firebreak did nothing. Use the card in the incident's own channel.")
+	h.expectEphemeral(alice, "This button belongs to INC-1, but it was pressed outside INC-1's channel, so Firebreak did nothing. Use the card in the incident's own channel.")
 	unchanged("a click from another channel")
 
 	// Another workspace: a slash command and a click.
@@ -368,7 +347,7 @@ func TestMembershipUnknownFailsClosed(t *testing.T) {
 	h.restart()
 	unknown := "Firebreak could not check that you are a member of INC-1's channel (Slack did not answer in time), so nothing was changed. Try again in a moment."
 	h.click(carol, inc, "step.done", "INC-1:"+first.ID)
-	h.waitEphemeral(carol, unknown)
+	h.expectEphemeral(carol, unknown)
 	if r := h.slash(alice, inc.Channel, "note written while Slack is slow"); r != unknown {
 		t.Fatalf("note while membership is unknown: %q", r)
 	}
@@ -383,7 +362,7 @@ func TestMembershipUnknownFailsClosed(t *testing.T) {
 		return h.slash(alice, inc.Channel, "note written once Slack answered") == "Note added to the timeline of INC-1."
 	})
 	h.click(carol, inc, "step.done", "INC-1:"+first.ID)
-	h.waitEphemeral(carol, "Only members of this channel can act on INC-1. Join the channel first; joining is recorded on the timeline.")
+	h.expectEphemeral(carol, "Only members of this channel can act on INC-1. Join the channel first; joining is recorded on the timeline.")
 }
 
 // TestInputEdges: negative severities, invisible reasons, huge pins.
