@@ -24,8 +24,8 @@ import (
 // Slash-command and click acks are not listed: they are the answer the
 // driver hands straight back to the test.
 //
-// A test consumes what it expects with expectMessage, expectEphemeral or
-// expectCard, with a wait helper that finds one message (ready, the
+// A test consumes what it expects with expectMessage or expectEphemeral,
+// with a wait helper that finds one message (ready, the
 // reminders' messageWithAction, …), or with a golden transcript, which
 // pins everything it renders. What is left must be exactly the test's
 // testdata/said golden file (checkRest), or nothing.
@@ -271,14 +271,6 @@ func declaredNote(inc incident.Incident) string {
 	return ":rotating_light: *" + inc.ID() + "* declared: " + inc.Title + "\n<#" + inc.Channel + "> is ready. Work the incident there; everything said in it becomes the record.\n\n" +
 		"*Next steps*\n1. Take the lead or hand it on: `/incident lead @name`.\n2. Say what you know so far: `/incident update &lt;what is affected, since when&gt;`.\n" +
 		"3. Work the checklist on the pinned card, starting with *Stop the bleeding*."
-}
-
-// expectCard consumes the card of an incident, whatever its text now is
-// (cards are rendered and checked by the golden tests).
-func (h *harness) expectCard(channel, ts string) {
-	h.t.Helper()
-	key := msgKey(slackfake.Message{Channel: channel, TS: ts})
-	h.expect("the card "+ts+" in "+channel, key, func(s said) bool { return s.key == key })
 }
 
 // TestLedgerCatchesRepeats: a strict test fails on a second copy of a
