@@ -266,6 +266,15 @@ func (h *harness) expectEphemeral(user, want string) {
 	h.expect(fmt.Sprintf("%q to %s", want, user), "eph:"+user+"/", func(s said) bool { return s.text == want })
 }
 
+// expectDeclared consumes what a public incident's declaration says: its
+// announcement in the announce channel and the note to its declarer.
+func (h *harness) expectDeclared(inc incident.Incident) {
+	h.t.Helper()
+	sev := map[incident.Severity]string{incident.Sev1: ":red_circle:", incident.Sev2: ":large_orange_circle:", incident.Sev3: ":large_yellow_circle:"}[inc.Severity]
+	h.expectMessage(h.announce, ":rotating_light: "+sev+" *"+inc.ID()+" · "+strings.ToUpper(string(inc.Severity))+"* declared by <@"+inc.Declarer+">: "+inc.Title+"\nJoin <#"+inc.Channel+"> to help.")
+	h.expectEphemeral(inc.Declarer, declaredNote(inc))
+}
+
 // declaredNote is what the declarer is told privately once inc is declared.
 func declaredNote(inc incident.Incident) string {
 	return ":rotating_light: *" + inc.ID() + "* declared: " + inc.Title + "\n<#" + inc.Channel + "> is ready. Work the incident there; everything said in it becomes the record.\n\n" +

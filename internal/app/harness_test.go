@@ -208,7 +208,9 @@ func harnessFor(t *testing.T, ws workspace, opts ...harnessOpt) *harness {
 func startDeclared(t *testing.T, text string, opts ...harnessOpt) (*harness, incident.Incident) {
 	t.Helper()
 	h := startHarness(t, opts...)
-	return h, h.declare(1, alice, slackfake.GeneralChannelID, text)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, text)
+	h.expectDeclared(inc)
+	return h, inc
 }
 
 // declare runs /incident text as user in channel, checks that its ack
