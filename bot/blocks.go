@@ -88,7 +88,7 @@ func button(actionID, text, value string, style slack.Style) *slack.ButtonBlockE
 // collapse into one line per phase, and open steps beyond the block
 // budget are listed without buttons.
 func CardBlocks(inc incident.Incident, loc *time.Location) []slack.Block {
-	header := inc.ID() + " · " + strings.Join(strings.Fields(inc.Title), " ")
+	header := templates.CardHeader(inc.ID(), inc.Title)
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(plain(header, maxHeader), slack.HeaderBlockOptionBlockID("card:"+inc.ID())),
 		slack.NewSectionBlock(mrkdwn(templates.CardSummary(inc, loc)), nil, nil, slack.SectionBlockOptionBlockID("summary")),
@@ -99,9 +99,9 @@ func CardBlocks(inc incident.Incident, loc *time.Location) []slack.Block {
 	if inc.Status.Open() {
 		var els []slack.BlockElement
 		if inc.Status != incident.StatusResolved {
-			els = append(els, button(ActResolve, "Resolve", inc.ID(), slack.StylePrimary))
+			els = append(els, button(ActResolve, templates.ButtonResolve, inc.ID(), slack.StylePrimary))
 		}
-		els = append(els, button(ActClose, "Close", inc.ID(), ""))
+		els = append(els, button(ActClose, templates.ButtonClose, inc.ID(), ""))
 		blocks = append(blocks, slack.NewActionBlock("incident", els...))
 	}
 	// Reserve: one section per phase, plus room for the closing context.
@@ -117,10 +117,6 @@ func CardBlocks(inc incident.Incident, loc *time.Location) []slack.Block {
 				open = append(open, st)
 			}
 		}
-		title := "*" + templates.PhaseTitle(ph) + "*"
-		if ph == inc.CurrentPhase() && inc.Status.Open() {
-			title += "  ← current phase"
-		}
 		var overflow []string
 		var stepBlocks []slack.Block
 		for _, st := range open {
@@ -133,21 +129,13 @@ func CardBlocks(inc incident.Incident, loc *time.Location) []slack.Block {
 				overflow = append(overflow, templates.StepLine(st))
 			}
 		}
-		text := title
-		if len(lines) > 0 {
-			text += "\n" + strings.Join(lines, "\n")
-		}
-		if len(overflow) > 0 {
-			text += "\n" + strings.Join(overflow, "\n") + "\n_More open steps than fit on the card: use `/incident status`._"
-		}
-		if len(steps) == 0 {
-			text += "\n_no steps_"
-		}
+		current := ph == inc.CurrentPhase() && inc.Status.Open()
+		text := templates.PhaseSection(templates.PhaseTitle(ph), current, lines, overflow, len(steps) == 0)
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(text), nil, nil, slack.SectionBlockOptionBlockID("phase:"+string(ph))))
 		blocks = append(blocks, stepBlocks...)
 	}
 	blocks = append(blocks, slack.NewContextBlock("footer",
-		mrkdwn("Use `/incident help` for commands · every click is recorded on the timeline")))
+		mrkdwn(templates.CardFooter())))
 	return blocks
 }
 
@@ -161,15 +149,15 @@ func stepButtons(inc incident.Incident, st incident.Step) []slack.BlockElement {
 		}
 		switch kind {
 		case incident.CmdRequestApproval:
-			els = append(els, button(ActRequestApproval, "Request approval", v, style))
+			els = append(els, button(ActRequestApproval, templates.ButtonRequestApproval, v, style))
 		case incident.CmdApprove:
-			els = append(els, button(ActApprove, "Approve", approvalValue(inc, st.ID, st.Signoff.ID), style))
+			els = append(els, button(ActApprove, templates.ButtonApprove, approvalValue(inc, st.ID, st.Signoff.ID), style))
 		case incident.CmdStepDone:
-			els = append(els, button(ActStepDone, "Done", v, style))
+			els = append(els, button(ActStepDone, templates.ButtonDone, v, style))
 		case incident.CmdStepSkip:
-			els = append(els, button(ActStepSkip, "Skip", v, style))
+			els = append(els, button(ActStepSkip, templates.ButtonSkip, v, style))
 		case incident.CmdStepAssign:
-			els = append(els, button(ActStepAssign, "Assign me", v, style))
+			els = append(els, button(ActStepAssign, templates.ButtonAssign, v, style))
 		}
 	}
 	return els
@@ -177,22 +165,26 @@ func stepButtons(inc incident.Incident, st incident.Step) []slack.BlockElement {
 
 // CardFallback is the notification text beside the card's blocks.
 func CardFallback(inc incident.Incident) string {
-	return templates.Clip(inc.ID()+" ("+string(inc.Severity)+", "+string(inc.Status)+"): "+templates.EscapeMrkdwn(inc.Title), maxFallback)
+	return templates.Clip(templates.CardFallback(inc.ID(), string(inc.Severity), string(inc.Status), inc.Title), maxFallback)
 }
 
-func input(blockID, label string, el slack.BlockElement, optional bool) *slack.InputBlock {
-	b := slack.NewInputBlock(blockID, plain(label, 2000), nil, el)
+func input(f templates.Form, blockID string, el slack.BlockElement, optional bool) *slack.InputBlock {
+	b := slack.NewInputBlock(blockID, plain(f.Fields[blockID].Label, 2000), nil, el)
 	b.Optional = optional
 	return b
 }
 
-func modal(callbackID, title, submit, meta string, blocks ...slack.Block) slack.ModalViewRequest {
+// modal is a form worded by f; its intro, if any, comes before blocks.
+func modal(callbackID string, f templates.Form, meta string, blocks ...slack.Block) slack.ModalViewRequest {
+	if f.Intro != "" {
+		blocks = append([]slack.Block{slack.NewSectionBlock(mrkdwn(f.Intro), nil, nil)}, blocks...)
+	}
 	return slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      callbackID,
-		Title:           plain(title, 24),
-		Submit:          plain(submit, 24),
-		Close:           plain("Cancel", 24),
+		Title:           plain(f.Title, 24),
+		Submit:          plain(f.Submit, 24),
+		Close:           plain(f.Cancel, 24),
 		PrivateMetadata: meta,
 		Blocks:          slack.Blocks{BlockSet: blocks},
 	}
@@ -203,10 +195,10 @@ func modal(callbackID, title, submit, meta string, blocks ...slack.Block) slack.
 // https://api.slack.com/reference/block-kit/block-elements#input
 const maxInputLength = 3000
 
-// textInput is a plain_text_input taking at most most characters, or Slack's limit when that is
-// beyond it (longer texts still come in through the slash command).
-func textInput(actionID, placeholder string, multiline bool, most int) *slack.PlainTextInputBlockElement {
-	el := slack.NewPlainTextInputBlockElement(plain(placeholder, 150), actionID)
+// textInput is the plain_text_input of f's field actionID, taking at most most characters, or
+// Slack's limit when that is beyond it (longer texts still come in through the slash command).
+func textInput(f templates.Form, actionID string, multiline bool, most int) *slack.PlainTextInputBlockElement {
+	el := slack.NewPlainTextInputBlockElement(plain(f.Fields[actionID].Placeholder, 150), actionID)
 	el.Multiline = multiline
 	el.MaxLength = min(max(most, 1), maxInputLength)
 	return el
@@ -230,11 +222,12 @@ func DeclareFromMessageModal(meta string, playbooks []incident.Playbook, text, a
 }
 
 func declareModal(meta string, playbooks []incident.Playbook, title, impact string) slack.ModalViewRequest {
+	f := templates.DeclareForm()
 	var sevOpts []*slack.OptionBlockObject
 	for _, s := range incident.Severities {
 		sevOpts = append(sevOpts, slack.NewOptionBlockObject(string(s), plain(templates.SeverityOption(s), 75), nil))
 	}
-	sev := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Severity", 75), "severity", sevOpts...)
+	sev := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain(f.Fields["severity"].Placeholder, 75), "severity", sevOpts...)
 	sev.InitialOption = sevOpts[2]
 	var pbOpts []*slack.OptionBlockObject
 	for i, p := range playbooks {
@@ -243,53 +236,55 @@ func declareModal(meta string, playbooks []incident.Playbook, title, impact stri
 		}
 		pbOpts = append(pbOpts, slack.NewOptionBlockObject(p.Name, plain(p.Title, 75), nil))
 	}
-	pb := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Playbook", 75), "playbook", pbOpts...)
+	pb := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain(f.Fields["playbook"].Placeholder, 75), "playbook", pbOpts...)
 	if len(pbOpts) > 0 {
 		pb.InitialOption = pbOpts[0]
 	}
 	private := slack.NewCheckboxGroupsBlockElement("private",
 		slack.NewOptionBlockObject("private", plain(templates.PrivateOption(), 75), plain(templates.PrivateOptionHint(), 75)))
-	titleIn := textInput("title", "Checkout returns 500 for EU users", false, incident.MaxTitle)
+	titleIn := textInput(f, "title", false, incident.MaxTitle)
 	titleIn.InitialValue = clipPlain(title, titleIn.MaxLength)
-	impactIn := textInput("impact", "Who is affected and how?", true, 3000)
+	impactIn := textInput(f, "impact", true, 3000)
 	impactIn.InitialValue = clipPlain(impact, impactIn.MaxLength)
-	return modal(ViewDeclare, "Declare an incident", "Declare", meta,
-		input("title", "Title", titleIn, false),
-		input("severity", "Severity", sev, false),
-		input("playbook", "Playbook", pb, false),
-		input("impact", "Impact", impactIn, true),
-		input("private", "Private", private, true),
+	return modal(ViewDeclare, f, meta,
+		input(f, "title", titleIn, false),
+		input(f, "severity", sev, false),
+		input(f, "playbook", pb, false),
+		input(f, "impact", impactIn, true),
+		input(f, "private", private, true),
 	)
 }
 
 // SkipModal asks why a step is skipped.
 func SkipModal(inc incident.Incident, st incident.Step) slack.ModalViewRequest {
-	return modal(ViewSkip, "Skip a step", "Skip", stepValue(inc, st.ID),
-		slack.NewSectionBlock(mrkdwn("Skipping *"+templates.Clip(templates.EscapeMrkdwn(st.Title), 500)+"* in "+inc.ID()+". The reason goes on the timeline and into the postmortem."), nil, nil),
-		input("reason", "Why is it safe to skip?", textInput("reason", "Not applicable: no schema change in this deploy", true, 3000), false),
+	f := templates.SkipForm(inc.ID(), st.Title)
+	return modal(ViewSkip, f, stepValue(inc, st.ID),
+		input(f, "reason", textInput(f, "reason", true, 3000), false),
 	)
 }
 
 // ApprovalModal asks the requester what will be run and where.
 func ApprovalModal(inc incident.Incident, st incident.Step) slack.ModalViewRequest {
-	return modal(ViewApproval, "Request approval", "Request", stepValue(inc, st.ID),
-		slack.NewSectionBlock(mrkdwn("*"+templates.Clip(templates.EscapeMrkdwn(st.Title), 500)+"* is a risky step: a second person must approve it before it is done."), nil, nil),
-		input("what", "What exactly will be run?", textInput("what", "psql -c 'UPDATE … WHERE …' (paste the command)", true, 2000), false),
-		input("where", "Where will it be run?", textInput("where", "prod-db-2 (eu-west-1), primary", false, 500), false),
+	f := templates.ApprovalForm(st.Title)
+	return modal(ViewApproval, f, stepValue(inc, st.ID),
+		input(f, "what", textInput(f, "what", true, 2000), false),
+		input(f, "where", textInput(f, "where", false, 500), false),
 	)
 }
 
 // UpdateModal lets the lead post a status update from a reminder.
 func UpdateModal(inc incident.Incident) slack.ModalViewRequest {
-	return modal(ViewUpdate, "Post a status update", "Post", inc.ID(),
-		input("text", "What is happening now?", textInput("text", "Error rate is down to 0.5%; still investigating the cause.", true, 3000), false),
+	f := templates.UpdateForm()
+	return modal(ViewUpdate, f, inc.ID(),
+		input(f, "text", textInput(f, "text", true, 3000), false),
 	)
 }
 
 // ReopenModal asks why a resolved incident is reopened.
 func ReopenModal(inc incident.Incident) slack.ModalViewRequest {
-	return modal(ViewReopen, "Reopen incident", "Reopen", inc.ID(),
-		input("reason", "Why did the fix not hold?", textInput("reason", "Errors came back after the cache expired.", true, 3000), false),
+	f := templates.ReopenForm()
+	return modal(ViewReopen, f, inc.ID(),
+		input(f, "reason", textInput(f, "reason", true, 3000), false),
 	)
 }
 
@@ -299,11 +294,11 @@ func ReminderBlocks(inc incident.Incident, kind, text string) []slack.Block {
 	var els []slack.BlockElement
 	switch kind {
 	case "update":
-		els = append(els, button(ActUpdateNow, "Post an update", inc.ID(), slack.StylePrimary), button(ActSnooze, "Snooze 15 min", inc.ID(), ""))
+		els = append(els, button(ActUpdateNow, templates.ButtonUpdateNow, inc.ID(), slack.StylePrimary), button(ActSnooze, templates.SnoozeButton(incident.SnoozeFor), inc.ID(), ""))
 	case "lead":
-		els = append(els, button(ActTakeLead, "Take lead", inc.ID(), slack.StylePrimary))
+		els = append(els, button(ActTakeLead, templates.ButtonTakeLead, inc.ID(), slack.StylePrimary))
 	case "verify":
-		els = append(els, button(ActClose, "Close", inc.ID(), slack.StylePrimary), button(ActReopen, "Reopen", inc.ID(), slack.StyleDanger))
+		els = append(els, button(ActClose, templates.ButtonClose, inc.ID(), slack.StylePrimary), button(ActReopen, templates.ButtonReopen, inc.ID(), slack.StyleDanger))
 	}
 	if len(els) > 0 {
 		blocks = append(blocks, slack.NewActionBlock("reminder", els...))
@@ -319,7 +314,7 @@ func ApprovalBlocks(inc incident.Incident, eff incident.Effect, text string) []s
 	stepID, req := eff.Fields.Step, eff.Fields.Request
 	return []slack.Block{
 		slack.NewSectionBlock(mrkdwn(text), nil, nil),
-		slack.NewActionBlock(approvalBlockID(stepID, req), button(ActApprove, "Approve", approvalValue(inc, stepID, req), slack.StylePrimary)),
+		slack.NewActionBlock(approvalBlockID(stepID, req), button(ActApprove, templates.ButtonApprove, approvalValue(inc, stepID, req), slack.StylePrimary)),
 	}
 }
 

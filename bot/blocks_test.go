@@ -2,6 +2,7 @@ package bot
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -408,4 +409,113 @@ func TestKitCheck(t *testing.T) {
 	if p := pingsIn("hi <@UALICE> <@UEVIL> <!here> <http://x|y> <#C1>", botIDs); len(p) != 4 {
 		t.Fatalf("pingsIn = %q", p)
 	}
+}
+
+// FuzzCardBlocks builds a card from any title, step titles and states and
+// checks it against every Block Kit limit and for user markup.
+func FuzzCardBlocks(f *testing.F) {
+	seeds(f, func(s string) { f.Add(s, s, uint8(12), uint8(0)) })
+	f.Add("x", "", uint8(200), uint8(3))
+	f.Fuzz(func(t *testing.T, title, text string, steps, state uint8) {
+		statuses := []incident.Status{incident.StatusActive, incident.StatusMitigated, incident.StatusResolved, incident.StatusClosed}
+		inc := hostileIncident(t, title, int(steps), statuses[int(state)%len(statuses)])
+		for i := range inc.Steps {
+			if i%2 == 0 {
+				inc.Steps[i].Title = text
+				inc.Steps[i].SkipReason = text
+			}
+		}
+		blocks := CardBlocks(inc, time.UTC)
+		if bad := kitCheck(blocks, kitMessageBlocks); len(bad) > 0 {
+			t.Fatalf("card breaks Block Kit:\n%s", strings.Join(bad, "\n"))
+		}
+		if p := userPings(blocks, botIDs); len(p) > 0 {
+			t.Fatalf("card carries user markup: %q", p)
+		}
+		if fb := CardFallback(inc); !utf8.ValidString(fb) || utf8.RuneCountInString(fb) > maxFallback || len(pingsIn(fb, botIDs)) > 0 {
+			t.Fatalf("fallback %q", clipPlain(fb, 300))
+		}
+	})
+}
+
+// FuzzActionValue reads button values and modal metadata as the bot does:
+// anything either parses to a real incident number or is refused.
+func FuzzActionValue(f *testing.F) {
+	for _, s := range []string{"INC-1:stop-bleeding", "INC-1", "inc-007:x:y", "INC-0:x", "INC-18446744073709551616:x", ":", "", "INC-\xff:\x00", " INC-2 :a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		n, step, err := parseActionValue(v)
+		if err != nil {
+			if _, refused := incident.IsRefusal(err); !refused {
+				t.Fatalf("not a refusal: %v", err)
+			}
+			if n != 0 {
+				t.Fatalf("error with number %d", n)
+			}
+			return
+		}
+		if n == 0 {
+			t.Fatal("incident 0 accepted")
+		}
+		if !strings.HasSuffix(v, step) {
+			t.Fatalf("step %q is not the tail of %q", step, v)
+		}
+		// What the card writes reads back the same.
+		if step != "" {
+			n2, step2, err := parseActionValue(stepValue(incident.Incident{Number: n}, step))
+			if err != nil || n2 != n || step2 != step {
+				t.Fatalf("round trip of %d:%q = %d:%q, %v", n, step, n2, step2, err)
+			}
+		}
+	})
+}
+
+// FuzzInteractionPayload decodes any Socket Mode interactive payload the
+// way the bot receives it and reads the fields the bot routes on.
+func FuzzInteractionPayload(f *testing.F) {
+	click, _ := json.Marshal(map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": "UBOB"}, "channel": map[string]any{"id": "C1"},
+		"actions": []any{map[string]any{"action_id": "step.done", "value": "INC-1:triage", "block_id": "act:triage"}},
+	})
+	submit, _ := json.Marshal(map[string]any{
+		"type": "view_submission", "user": map[string]any{"id": "UBOB"},
+		"view": map[string]any{"callback_id": "step.skip", "private_metadata": "INC-1:x",
+			"state": map[string]any{"values": map[string]any{"reason": map[string]any{"reason": map[string]any{"type": "plain_text_input", "value": "<!channel>"}}}}},
+	})
+	f.Add(click)
+	f.Add(submit)
+	f.Add([]byte(`{"type":"block_actions","actions":[]}`))
+	f.Add([]byte(`{"type":"block_actions","actions":[null,{"value":"INC-99999999999999999999:a"}]}`))
+	f.Add([]byte(`{"event_id":7,"type":["x"]}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var cb slack.InteractionCallback
+		if err := json.Unmarshal(raw, &cb); err != nil {
+			return
+		}
+		// routeInteraction reads the first action without a nil check.
+		if acts := cb.ActionCallback.BlockActions; len(acts) > 0 {
+			if acts[0] == nil {
+				t.Fatal("a nil first action would crash routeInteraction")
+			}
+			if n, _, err := parseActionValue(acts[0].Value); err == nil && n == 0 {
+				t.Fatal("incident 0 accepted from a click")
+			}
+		}
+		if n, _, err := parseActionValue(cb.View.PrivateMetadata); err == nil && n == 0 {
+			t.Fatal("incident 0 accepted from a submission")
+		}
+		// onSubmit reads the state of every submitted view.
+		if cb.Type == slack.InteractionTypeViewSubmission && cb.View.State != nil {
+			for block := range cb.View.State.Values {
+				_ = firstBlock(block)
+			}
+		}
+		if msg := userText(errors.New(string(raw))); !strings.HasPrefix(msg, "Firebreak could not save that") {
+			t.Fatalf("userText = %q", msg)
+		}
+		if a := clipAck(string(raw)); len(a) > 12000 {
+			t.Fatalf("ack text of %d bytes", len(a))
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 	"go.uber.org/zap"
 
@@ -174,7 +175,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err != nil {
 		if code, ok := authProblem(err); ok {
 			// call has told the operator (noteAuth).
-			return fmt.Errorf("slack refuses SLACK_BOT_TOKEN (%s: %s): reinstall the app, set the new xoxb- token and start again; work already queued is kept and sent then: %w", code, authCodes[code], err)
+			return fmt.Errorf("slack refuses SLACK_BOT_TOKEN (%s: %s): reinstall the app, set the new xoxb- token and start again; work already queued is kept and sent then: %w", code, templates.TokenMeaning(code), err)
 		}
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
@@ -244,14 +245,8 @@ func (b *Bot) handle(evt socketmode.Event) {
 		b.onBadMessage(evt)
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
-		if !ok || evt.Request == nil {
-			b.ackBad(evt)
-			return
-		}
-		start := b.now()
-		if b.foreign(cmd.TeamID, cmd.EnterpriseID) {
-			b.log.Warn("slash command from another workspace refused", zap.String("team", cmd.TeamID), zap.String("enterprise", cmd.EnterpriseID), zap.String("user", cmd.UserID))
-			b.ack(*evt.Request, start, slashReply(templates.ForeignWorkspace()))
+		start, ok := b.admit(evt, ok, cmd.TeamID, cmd.EnterpriseID, cmd.UserID, slashReply(templates.ForeignWorkspace()))
+		if !ok {
 			return
 		}
 		b.route(cmd.ChannelID, func(inc *incident.Incident) {
@@ -259,16 +254,11 @@ func (b *Bot) handle(evt socketmode.Event) {
 		}, *evt.Request)
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
-		if !ok || evt.Request == nil {
-			b.ackBad(evt)
-			return
-		}
-		start := b.now()
-		if b.foreign(cb.Team.ID, cb.Enterprise.ID) {
-			// Nothing is posted back: the response_url of a payload that
-			// did not come from our workspace is not ours to call.
-			b.log.Warn("interaction from another workspace refused", zap.String("team", cb.Team.ID), zap.String("enterprise", cb.Enterprise.ID), zap.String("user", cb.User.ID))
-			b.ack(*evt.Request, start, nil)
+		// From another workspace nothing is posted back: the response_url
+		// of a payload that did not come from our workspace is not ours to
+		// call.
+		start, ok := b.admit(evt, ok, cb.Team.ID, cb.Enterprise.ID, cb.User.ID, nil)
+		if !ok {
 			return
 		}
 		b.routeInteraction(*evt.Request, cb, start)
@@ -276,12 +266,13 @@ func (b *Bot) handle(evt socketmode.Event) {
 		if evt.Request == nil {
 			return
 		}
-		if team, ent := rawField(evt.Request.Payload, "team_id"), rawField(evt.Request.Payload, "enterprise_id"); b.foreign(team, ent) {
-			b.log.Warn("event from another workspace refused", zap.String("team", team), zap.String("enterprise", ent))
+		ev, _ := evt.Data.(slackevents.EventsAPIEvent)
+		if b.foreign(ev.TeamID, ev.EnterpriseID) {
+			b.log.Warn("event from another workspace refused", zap.String("team", ev.TeamID), zap.String("enterprise", ev.EnterpriseID))
 			b.ack(*evt.Request, b.now(), nil)
 			return
 		}
-		b.onEvent(*evt.Request)
+		b.onEvent(*evt.Request, ev)
 	}
 }
 
@@ -326,6 +317,24 @@ func (b *Bot) onBadMessage(evt socketmode.Event) {
 		return
 	}
 	b.ack(req, b.now(), nil)
+}
+
+// admit starts handling an envelope whose payload was read when ok: one
+// that was not, or came without a request, is acked as bad; one from
+// another workspace (team, enterprise) than ours is logged and acked with
+// refusal. It returns when handling started, and whether to go on.
+func (b *Bot) admit(evt socketmode.Event, ok bool, team, enterprise, user string, refusal any) (time.Time, bool) {
+	if !ok || evt.Request == nil {
+		b.ackBad(evt)
+		return time.Time{}, false
+	}
+	start := b.now()
+	if b.foreign(team, enterprise) {
+		b.log.Warn("payload from another workspace refused", zap.String("type", string(evt.Type)), zap.String("team", team), zap.String("enterprise", enterprise), zap.String("user", user))
+		b.ack(*evt.Request, start, refusal)
+		return start, false
+	}
+	return start, true
 }
 
 func (b *Bot) ackBad(evt socketmode.Event) {
@@ -469,15 +478,4 @@ func (b *Bot) noteClockBack(n uint64, res incident.Result) {
 		b.log.Warn("the system clock stepped back behind the incident's latest event; events are stamped just after it",
 			zap.String("incident", incident.ID(n)), zap.Duration("behind", res.ClockBack))
 	}
-}
-
-// rawField pulls one string field out of a raw envelope payload.
-func rawField(raw json.RawMessage, field string) string {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return ""
-	}
-	var s string
-	_ = json.Unmarshal(m[field], &s)
-	return s
 }

@@ -9,7 +9,9 @@
 //
 // It must not decide incident rules (that is package incident), must not
 // import the storage implementation (it declares small interfaces that
-// the store satisfies), and must not render long texts inline (package
-// templates owns user-visible wording). Block Kit builders here are pure
-// functions so that Slack's limits can be tested without a network.
+// the store satisfies), and must not word anything people read: every
+// text, label, refusal and piece of Slack markup comes from package
+// templates (TestNoWordingInBot holds that). Block Kit builders here are
+// pure functions that lay out what templates words, so that Slack's
+// limits can be tested without a network.
 package bot

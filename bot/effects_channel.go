@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/bot/outbox"
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // createChannel creates inc-<n>-<slug>, adding a suffix on name_taken.
@@ -137,7 +137,7 @@ func (e *executor) tellDelay(s subject, d time.Duration) {
 	if told {
 		return
 	}
-	text := fmt.Sprintf("Slack is rate-limiting channel creation, so the channel for %s will be created in about %s. Your declaration is saved; nothing is lost.", inc.ID(), d.Round(time.Second))
+	text := templates.ChannelDelayed(inc.ID(), d)
 	e.runner.Go(func(ctx context.Context) { e.tellDeclarer(ctx, s, text) })
 }
 
@@ -219,7 +219,7 @@ func (e *executor) invite(ctx context.Context, inc incident.Incident, users []st
 	if err != nil {
 		return err
 	}
-	var bad []string
+	var bad []templates.Uninvited
 	for _, u := range want {
 		if in[u] {
 			continue
@@ -239,11 +239,11 @@ func (e *executor) invite(ctx context.Context, inc incident.Incident, users []st
 		if _, auth := authProblem(err); auth {
 			return err
 		}
-		bad = append(bad, fmt.Sprintf("<@%s> (%s)", u, code))
+		bad = append(bad, templates.Uninvited{User: u, Code: code})
 	}
 	if len(bad) > 0 {
-		e.b.log.Warn("some responders could not be invited", zap.Strings("users", bad))
-		return e.post(ctx, inc.Channel, "Firebreak could not invite "+strings.Join(bad, ", ")+"; everyone else is in. Check FIREBREAK_RESPONDERS and the playbook's invite list, or invite them by hand.", nil)
+		e.b.log.Warn("some responders could not be invited", zap.Any("users", bad))
+		return e.post(ctx, inc.Channel, templates.InviteFailed(bad), nil)
 	}
 	return nil
 }
@@ -284,4 +284,97 @@ func (e *executor) archiveChannel(ctx context.Context, inc incident.Incident) er
 		return nil
 	}
 	return err
+}
+
+// channelRefusal is an answer of conversations.create that only a workspace admin can fix.
+// https://api.slack.com/methods/conversations.create (errors: restricted_action, missing_scope)
+func channelRefusal(err error) bool {
+	switch slackCode(err) {
+	case "restricted_action", "missing_scope":
+		return true
+	}
+	return false
+}
+
+// channelWait is how long a refused channel creation is retried before the incident's
+// channel work is given up (everyone concerned is told both times).
+const channelWait = 24 * time.Hour
+
+// channelRetry is the pace at which a refused creation is tried again: an admin's fix is
+// picked up within minutes, and Slack is not asked more than that.
+func channelRetry(attempt int) time.Duration {
+	return min(time.Minute<<min(attempt, 4), 5*time.Minute)
+}
+
+// refusedText tells people what an admin must change for the incident to get its channel.
+func refusedText(inc incident.Incident, err error) string {
+	block := templates.ChannelsRestricted
+	if slackCode(err) == "missing_scope" {
+		block = templates.ChannelsScopeMissing
+		if inc.Private {
+			block = templates.PrivateChannelsMissing
+		}
+	}
+	return templates.ChannelRefused(inc.ID(), slackCode(err), block)
+}
+
+func gaveUpText(inc incident.Incident, err error) string {
+	return templates.ChannelGaveUp(inc.ID(), slackCode(err), channelWait)
+}
+
+// needsChannel are the effects that act in the incident's channel.
+func needsChannel(k incident.EffectKind) bool {
+	switch k {
+	case incident.EffCreateChannel, incident.EffAnnounce, incident.EffDM, incident.EffPublishPostmortem:
+		return false
+	}
+	return true
+}
+
+// rejoin gets the bot back into the incident channel it was removed from: it joins a public
+// channel itself; for a private one it tells the lead how to invite it back. It reports
+// whether the bot is in again.
+func (e *executor) rejoin(ctx context.Context, inc incident.Incident) bool {
+	if e.join(ctx, inc.Channel) == nil {
+		e.b.log.Info("rejoined the incident channel it was removed from", zap.String("incident", inc.ID()))
+		return true
+	}
+	e.tellLead(ctx, inc, "removed", templates.RemovedFromChannel(inc.Channel, inc.ID()))
+	return false
+}
+
+// tellLead sends the incident's lead (or its declarer) a DM once per incident and reason, in
+// this run.
+func (e *executor) tellLead(ctx context.Context, inc incident.Incident, reason, text string) {
+	key := fmt.Sprintf("%d:%s", inc.Number, reason)
+	e.mu.Lock()
+	told := e.kickTold[key]
+	e.kickTold[key] = true
+	e.mu.Unlock()
+	if told {
+		return
+	}
+	lead := inc.Owner()
+	if err := e.post(ctx, lead, text, nil); err != nil {
+		e.b.log.Warn("could not tell the lead", zap.String("incident", inc.ID()), zap.String("reason", reason), zap.Error(err))
+	}
+}
+
+// postingRefused tells the lead that Slack does not let the bot post in the incident
+// channel (a posting permission), and keeps the effect for when it does.
+// https://api.slack.com/methods/chat.postMessage (errors: restricted_action)
+func (e *executor) postingRefused(ctx context.Context, inc incident.Incident, it OutboxItem) error {
+	e.tellLead(ctx, inc, "restricted", templates.PostingRestricted(inc.Channel, inc.ID()))
+	return &outbox.Later{D: channelRetry(it.Attempts), Why: "posting in the incident channel is restricted"}
+}
+
+// channelGone is an answer that means the bot is no longer in the incident channel: Slack
+// says not_in_channel for a public channel and channel_not_found for a private one (which
+// the bot no longer sees).
+func channelGone(err error) bool {
+	switch slackCode(err) {
+	case "not_in_channel", "channel_not_found":
+		return true
+	}
+	return false
 }

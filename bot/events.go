@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -16,42 +15,21 @@ import (
 
 // onEvent records pins, 📌 reactions and joins in incident channels.
 // The event is acked only after it is committed (or known to be a
-// duplicate), so Slack redelivers what we failed to store.
-func (b *Bot) onEvent(req socketmode.Request) {
+// duplicate), so Slack redelivers what we failed to store. ev is the
+// envelope as the Socket Mode client decoded it.
+func (b *Bot) onEvent(req socketmode.Request, ev slackevents.EventsAPIEvent) {
 	start := b.now()
-	eventID := rawField(req.Payload, "event_id")
-	var outer struct {
-		Event json.RawMessage `json:"event"`
+	var eventID string
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
+		eventID = cb.EventID
 	}
-	_ = json.Unmarshal(req.Payload, &outer)
-	var head struct {
-		Type    string `json:"type"`
-		Channel string `json:"channel"`
-		ChanID  string `json:"channel_id"`
-		Item    struct {
-			Channel string `json:"channel"`
-		} `json:"item"`
-	}
-	_ = json.Unmarshal(outer.Event, &head)
-	channel := head.Channel
-	if channel == "" {
-		channel = head.ChanID
-	}
-	if channel == "" {
-		channel = head.Item.Channel
-	}
+	inner := ev.InnerEvent
+	var channel string
 	var build func(ctx context.Context) (incident.Command, bool)
-	switch head.Type {
+	switch inner.Type {
 	case "reaction_added":
-		var e struct {
-			User     string `json:"user"`
-			Reaction string `json:"reaction"`
-			Item     struct {
-				Type      string `json:"type"`
-				Timestamp string `json:"ts"`
-			} `json:"item"`
-		}
-		_ = json.Unmarshal(outer.Event, &e)
+		e := innerData[slackevents.ReactionAddedEvent](inner)
+		channel = e.Item.Channel
 		if e.Reaction != "pushpin" || e.Item.Type != "message" {
 			b.ack(req, start, nil)
 			return
@@ -61,8 +39,11 @@ func (b *Bot) onEvent(req socketmode.Request) {
 			return incident.Command{Kind: incident.CmdPinned, Actor: e.User, Text: text, User: author, Ref: e.Item.Timestamp}, true
 		}
 	case "pin_added":
-		var e slackevents.PinAddedEvent
-		_ = json.Unmarshal(outer.Event, &e)
+		e := innerData[slackevents.PinAddedEvent](inner)
+		channel = e.Channel
+		if channel == "" {
+			channel = e.Item.Channel
+		}
 		if e.Item.Message == nil && e.Item.Timestamp == "" {
 			b.ack(req, start, nil)
 			return
@@ -84,29 +65,22 @@ func (b *Bot) onEvent(req socketmode.Request) {
 			return incident.Command{Kind: incident.CmdPinned, Actor: e.User, Text: text, User: author, Ref: ts}, true
 		}
 	case "app_home_opened":
-		var e struct {
-			User string `json:"user"`
-			Tab  string `json:"tab"`
-		}
-		_ = json.Unmarshal(outer.Event, &e)
+		e := innerData[slackevents.AppHomeOpenedEvent](inner)
 		if e.Tab == "home" {
 			b.home.opened(e.User)
 		}
 		b.ack(req, start, nil)
 		return
 	case "member_left_channel":
-		var e struct {
-			User string `json:"user"`
-		}
-		_ = json.Unmarshal(outer.Event, &e)
-		b.members.note(channel, e.User, false)
+		e := innerData[slackevents.MemberLeftChannelEvent](inner)
+		b.members.note(e.Channel, e.User, false)
 		// Who is in an incident channel can change what a Home shows.
 		b.home.changed()
 		b.ack(req, start, nil)
 		return
 	case "member_joined_channel":
-		var e slackevents.MemberJoinedChannelEvent
-		_ = json.Unmarshal(outer.Event, &e)
+		e := innerData[slackevents.MemberJoinedChannelEvent](inner)
+		channel = e.Channel
 		b.members.note(channel, e.User, true)
 		b.home.changed()
 		if e.User == b.botUser {
@@ -131,7 +105,7 @@ func (b *Bot) onEvent(req socketmode.Request) {
 		} // else: leave unacked so Slack redelivers once storage is back
 		return
 	}
-	if head.Type == "member_joined_channel" {
+	if inner.Type == "member_joined_channel" {
 		// Someone joined an incident channel (the invitations right after
 		// it is created, typically): learn its members now, before the
 		// first command needs them.
@@ -162,6 +136,16 @@ func (b *Bot) onEvent(req socketmode.Request) {
 		}
 		b.ack(req, start, nil)
 	})
+}
+
+// innerData is an event's data as the Socket Mode client decoded it, or
+// the zero T when it holds something else.
+func innerData[T any](inner slackevents.EventsAPIInnerEvent) T {
+	if p, ok := inner.Data.(*T); ok && p != nil {
+		return *p
+	}
+	var zero T
+	return zero
 }
 
 // messageText fetches a message's text when the event lacks it.

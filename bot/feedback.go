@@ -62,11 +62,11 @@ func approvalFieldErrors(what, where string) map[string]string {
 		case t == "":
 			errs[block] = empty
 		case utf8.RuneCountInString(t) > max:
-			errs[block] = "This is " + itoa(uint64(utf8.RuneCountInString(t))) + " characters; keep it to " + itoa(uint64(max)) + " or fewer."
+			errs[block] = templates.FieldTooLong(utf8.RuneCountInString(t), max)
 		}
 	}
-	check("what", what, "Say exactly what will be run, for example the command you will paste.", 2000)
-	check("where", where, "Say where it will be run: which host, cluster or database.", 500)
+	check("what", what, templates.ApprovalNeedsWhat, 2000)
+	check("where", where, templates.ApprovalNeedsWhere, 500)
 	if len(errs) == 0 {
 		return nil
 	}
@@ -101,11 +101,11 @@ func (b *Bot) onDeclareTyped(req socketmode.Request, cb slack.InteractionCallbac
 		return
 	}
 	if dup {
-		what := "An incident"
+		id := ""
 		if n, ok := b.declaredFrom(key); ok {
-			what = incident.ID(n)
+			id = incident.ID(n)
 		}
-		b.replace(cb.ResponseURL, channel, user, templates.Sentence(what+" was already declared from this message; nothing more was declared."))
+		b.replace(cb.ResponseURL, channel, user, templates.AlreadyDeclared(id))
 		return
 	}
 	b.replace(cb.ResponseURL, channel, user, b.replyText(res.Reply))

@@ -93,12 +93,15 @@ func (b *Bot) onSlash(req socketmode.Request, sc slack.SlashCommand, inc *incide
 			b.ack(req, start, slashReply(msg))
 			return
 		}
-		if p.Sub == SubLead || p.Sub == SubRole || p.Sub == SubHandover {
+		if p.User != "" && (p.Sub == SubLead || p.Sub == SubRole || p.Sub == SubHandover || p.Sub == SubReviewOwner) {
 			role := p.Role
 			if p.Sub != SubRole {
 				role = "lead"
 			}
 			what := templates.PersonTask(inc.ID(), role)
+			if p.Sub == SubReviewOwner {
+				what = templates.ReviewOwnerTask(inc.ID())
+			}
 			if msg := b.personRefusal(b.ctx(), p.User, what); msg != "" {
 				b.ack(req, start, slashReply(msg))
 				return
@@ -292,7 +295,7 @@ func splitRequest(v string) (string, int, error) {
 	}
 	r, err := strconv.Atoi(rs)
 	if err != nil || r <= 0 || len(rs) > 9 {
-		return "", 0, userErr(fmt.Sprintf("%q does not name an approval request", templates.Clip(rs, 20)))
+		return "", 0, userErr(templates.BadApprovalRequest(rs))
 	}
 	return step, r, nil
 }
@@ -329,12 +332,7 @@ func (b *Bot) personRefusal(ctx context.Context, user, what string) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, personBudget)
 	defer cancel()
-	var u *slack.User
-	err := b.exec.call(ctx, "users.info", func(ctx context.Context) error {
-		var err error
-		u, err = b.api.GetUserInfoContext(ctx, user)
-		return err
-	}, 2)
+	u, err := b.userInfo(ctx, user, 2)
 	return personProblem(user, what, u, err)
 }
 
@@ -520,7 +518,7 @@ func (b *Bot) onSubmit(req socketmode.Request, cb slack.InteractionCallback, sta
 			inc, err := b.cfg.Store.Get(n)
 			if err != nil {
 				if b.cfg.NotFound(err) {
-					err = userErr(fmt.Sprintf("%s does not exist in this Firebreak's database.", incident.ID(n)))
+					err = userErr(templates.NoSuchIncident(incident.ID(n)))
 				}
 				fail(firstBlock(v.CallbackID), err)
 				return
@@ -569,5 +567,5 @@ var subCommands = map[Sub]incident.CommandKind{
 	SubLead: incident.CmdLead, SubRole: incident.CmdRole, SubFollowup: incident.CmdFollowup,
 	SubMitigated: incident.CmdMitigated, SubResolve: incident.CmdResolve, SubReopen: incident.CmdReopen,
 	SubClose: incident.CmdClose, SubCancel: incident.CmdCancel, SubTimes: incident.CmdTimes,
-	SubHandover: incident.CmdHandover,
+	SubHandover: incident.CmdHandover, SubReviewOwner: incident.CmdReviewOwner,
 }

@@ -8,21 +8,19 @@ import (
 	"github.com/firebreak-hq/firebreak/templates"
 )
 
-const timesUsage = "`/incident times detected|started|mitigated|resolved <YYYY-MM-DD HH:MM | HH:MM>`"
-
 // parseTimes reads `times <which> <when>`; which is checked here, when is
 // read against the clock and time zone by KeyTimeAt.
 func parseTimes(rest string) (Parsed, error) {
 	which, when := cut(rest)
 	if which == "" {
-		return Parsed{}, userErr("Say which time to correct and to what: " + timesUsage + ", for example `/incident times started 14:05`.")
+		return Parsed{}, usageErr(templates.UsageWhichTime)
 	}
 	k, err := incident.ParseKeyTime(which)
 	if err != nil {
 		return Parsed{}, err
 	}
 	if strings.TrimSpace(when) == "" {
-		return Parsed{}, userErr("Give the corrected " + string(k) + " time: `/incident times " + string(k) + " 14:05` (today) or `/incident times " + string(k) + " 2026-03-14 14:05`.")
+		return Parsed{}, userErr(templates.KeyTimeNeedsWhen(string(k)))
 	}
 	return Parsed{Sub: SubTimes, Role: string(k), Text: strings.TrimSpace(when)}, nil
 }
@@ -47,7 +45,7 @@ func KeyTimeAt(s string, now time.Time, loc *time.Location) (time.Time, error) {
 		}
 		return at, nil
 	}
-	return time.Time{}, userErr("Write the time as `HH:MM` (today, " + loc.String() + ") or `YYYY-MM-DD HH:MM`, for example `14:05` or `2026-03-14 14:05`; “" + templates.EscapeMrkdwn(clipText(s, 30)) + "” is neither.")
+	return time.Time{}, userErr(templates.BadKeyTime(clipText(s, 30), loc.String()))
 }
 
 func clipText(s string, n int) string {

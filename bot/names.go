@@ -18,18 +18,24 @@ func (b *Bot) displayName(ctx context.Context, id string) string {
 	if v, ok := b.names.Load(id); ok {
 		return v.(string)
 	}
-	var u *slack.User
-	err := b.exec.call(ctx, "users.info", func(ctx context.Context) error {
-		var err error
-		u, err = b.api.GetUserInfoContext(ctx, id)
-		return err
-	}, 3)
+	u, err := b.userInfo(ctx, id, 3)
 	if err != nil || u == nil {
 		return id
 	}
 	name := DisplayName(u)
 	b.names.Store(id, name)
 	return name
+}
+
+// userInfo asks Slack about user (users.info), trying up to attempts times.
+func (b *Bot) userInfo(ctx context.Context, user string, attempts int) (*slack.User, error) {
+	var u *slack.User
+	err := b.exec.call(ctx, "users.info", func(ctx context.Context) error {
+		var err error
+		u, err = b.api.GetUserInfoContext(ctx, user)
+		return err
+	}, attempts)
+	return u, err
 }
 
 // DisplayName is how people are named in postmortems: the name they

@@ -2,7 +2,8 @@ package bot
 
 import (
 	"slices"
-	"strings"
+
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // checkPageTarget refuses a page to a target nobody configured, naming
@@ -12,7 +13,7 @@ func (b *Bot) checkPageTarget(target string) error {
 		return nil
 	}
 	if len(b.cfg.PageTargets) == 0 {
-		return userErr("Paging is not set up: set PAGERDUTY_ROUTING_KEY or OPSGENIE_API_KEY, or give a route a `page` in FIREBREAK_ROUTES.")
+		return usageErr(templates.UsageNoPaging)
 	}
-	return userErr("There is no page target “" + target + "”; the targets are " + strings.Join(b.cfg.PageTargets, ", ") + ".")
+	return userErr(templates.NoPageTarget(target, b.cfg.PageTargets))
 }

@@ -35,6 +35,8 @@ const (
 	SubPage         Sub = "page"
 	SubCatchup      Sub = "catchup"
 	SubHandover     Sub = "handover"
+	// SubReviewOwner is `postmortem owner @name`.
+	SubReviewOwner Sub = "postmortem-owner"
 )
 
 // needsIncident lists the subcommands that only make sense in an incident channel.
@@ -42,7 +44,7 @@ var needsIncident = map[Sub]bool{
 	SubStatus: true, SubTimeline: true, SubNote: true, SubUpdate: true, SubSev: true,
 	SubLead: true, SubRole: true, SubFollowup: true, SubMitigated: true, SubResolve: true,
 	SubReopen: true, SubClose: true, SubCancel: true, SubTimes: true, SubPage: true,
-	SubCatchup: true, SubHandover: true,
+	SubCatchup: true, SubHandover: true, SubReviewOwner: true,
 }
 
 // Parsed is the result of reading the text typed after /incident.
@@ -93,16 +95,16 @@ func ParseSlash(text string) (Parsed, error) {
 	case "timeline":
 		return bare(SubTimeline, first, rest)
 	case "note":
-		return textSub(SubNote, rest, "`/incident note <what you found>`")
+		return textSub(SubNote, rest)
 	case "update":
-		return textSub(SubUpdate, rest, "`/incident update <what is happening now>`")
+		return textSub(SubUpdate, rest)
 	case "followup", "follow-up":
-		return textSub(SubFollowup, rest, "`/incident followup <action item>`")
+		return textSub(SubFollowup, rest)
 	case "cancel":
-		return textSub(SubCancel, rest, "`/incident cancel <why it was declared by mistake>`")
+		return textSub(SubCancel, rest)
 	case "sev", "severity":
 		if rest == "" {
-			return Parsed{}, userErr("Say which severity: `/incident sev 1` up to `/incident sev 4` (sev1 is the worst).")
+			return Parsed{}, usageErr(templates.UsageWhichSeverity)
 		}
 		sev, err := incident.ParseSeverity(rest)
 		if err != nil {
@@ -112,14 +114,14 @@ func ParseSlash(text string) (Parsed, error) {
 	case "lead":
 		u, ok := ParseMention(rest)
 		if !ok {
-			return Parsed{}, userErr("Name the lead with a mention: `/incident lead @name`.")
+			return Parsed{}, usageErr(templates.UsageLeadMention)
 		}
 		return Parsed{Sub: SubLead, User: u}, nil
 	case "role":
 		role, who := cut(rest)
 		u, ok := ParseMention(who)
 		if role == "" || !ok {
-			return Parsed{}, userErr("Give a role and a person: `/incident role comms @name`.")
+			return Parsed{}, usageErr(templates.UsageRoleAndPerson)
 		}
 		return Parsed{Sub: SubRole, Role: strings.ToLower(role), User: u}, nil
 	case "mitigated", "mitigate":
@@ -127,17 +129,17 @@ func ParseSlash(text string) (Parsed, error) {
 	case "resolve", "resolved":
 		return bare(SubResolve, first, rest)
 	case "reopen":
-		return textSub(SubReopen, rest, "`/incident reopen <why the fix did not hold>`")
+		return textSub(SubReopen, rest)
 	case "close":
 		f, reason := cut(rest)
 		if f == "--force" || f == "-f" || f == "force" {
 			if reason == "" {
-				return Parsed{}, userErr("A forced close needs a reason: `/incident close --force <reason>`.")
+				return Parsed{}, usageErr(templates.UsageForceReason)
 			}
 			return Parsed{Sub: SubClose, Force: true, Text: fromSlack(reason)}, nil
 		}
 		if rest != "" {
-			return Parsed{}, userErr("The `close` subcommand takes no text; to close with open verify steps use `/incident close --force <reason>`.")
+			return Parsed{}, usageErr(templates.UsageCloseNoText)
 		}
 		return Parsed{Sub: SubClose}, nil
 	case "times", "time":
@@ -157,13 +159,22 @@ func ParseSlash(text string) (Parsed, error) {
 		who, note := cut(rest)
 		u, ok := ParseMention(who)
 		if !ok {
-			return Parsed{}, userErr("Name the incoming lead with a mention: `/incident handover @name [note for them]`.")
+			return Parsed{}, usageErr(templates.UsageHandoverMention)
 		}
 		return Parsed{Sub: SubHandover, User: u, Text: fromSlack(note)}, nil
+	case "postmortem", "post-mortem":
+		// `postmortem owner @name`; anything else leaves User empty and
+		// is answered with the usage.
+		what, who := cut(rest)
+		p := Parsed{Sub: SubReviewOwner}
+		if strings.EqualFold(what, "owner") {
+			p.User, _ = ParseMention(who)
+		}
+		return p, nil
 	case "page":
 		target, msg := cut(rest)
 		if target == "" {
-			return Parsed{}, userErr("Say whom to page: `/incident page <route-or-service> [message]`.")
+			return Parsed{}, usageErr(templates.UsagePageWhom)
 		}
 		return Parsed{Sub: SubPage, Role: strings.ToLower(target), Text: fromSlack(msg)}, nil
 	}
@@ -197,7 +208,7 @@ func parseDeclare(s string) (Parsed, error) {
 		case p.Playbook == "" && strings.HasPrefix(lw, "playbook:"):
 			p.Playbook = strings.TrimPrefix(lw, "playbook:")
 			if p.Playbook == "" {
-				return Parsed{}, userErr("The `playbook:` option needs a name, for example `playbook:bad-deploy`.")
+				return Parsed{}, usageErr(templates.UsagePlaybookName)
 			}
 			s = rest
 			continue
@@ -206,7 +217,7 @@ func parseDeclare(s string) (Parsed, error) {
 	}
 	p.Title = fromSlack(strings.TrimSpace(s))
 	if p.Title == "" {
-		return Parsed{}, userErr("A new incident needs a title: `/incident new sev2 Checkout errors`, or run `/incident` alone for the form.")
+		return Parsed{}, usageErr(templates.UsageNewTitle)
 	}
 	return p, nil
 }
@@ -222,13 +233,12 @@ func bare(sub Sub, word, rest string) (Parsed, error) {
 	if rest == "" {
 		return Parsed{Sub: sub}, nil
 	}
-	return Parsed{}, userErr("The `" + templates.Clip(templates.EscapeMrkdwn(strings.ToLower(word)), 20) + "` subcommand takes no text. To declare an incident with that title use `/incident new " +
-		templates.Clip(templates.EscapeMrkdwn(word+" "+rest), 80) + "`; to add a note use `/incident note …`.")
+	return Parsed{}, userErr(templates.TakesNoText(word, rest))
 }
 
-func textSub(sub Sub, rest, usage string) (Parsed, error) {
+func textSub(sub Sub, rest string) (Parsed, error) {
 	if strings.TrimSpace(rest) == "" {
-		return Parsed{}, userErr("This needs some text: " + usage + ".")
+		return Parsed{}, userErr(templates.NeedsText(string(sub)))
 	}
 	return Parsed{Sub: sub, Text: fromSlack(rest)}, nil
 }
@@ -238,9 +248,7 @@ func textSub(sub Sub, rest, usage string) (Parsed, error) {
 // typed and escaped once, when it is shown. Mentions arrive as real
 // <@U…> markup and are left alone.
 // https://api.slack.com/reference/surfaces/formatting#escaping
-func fromSlack(s string) string {
-	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
-}
+func fromSlack(s string) string { return templates.Plain(s) }
 
 func cut(s string) (string, string) {
 	s = strings.TrimSpace(s)
@@ -257,6 +265,9 @@ type UserError struct{ Msg string }
 func (e *UserError) Error() string { return e.Msg }
 
 func userErr(msg string) error { return &UserError{Msg: msg} }
+
+// usageErr is the parser refusal u, worded by templates.
+func usageErr(u templates.Usage) error { return userErr(templates.UsageText(u)) }
 
 // Slug turns a title into the part of a channel name after inc-<n>-:
 // lowercase a-z, 0-9 and single hyphens, so that the whole name stays

@@ -9,7 +9,7 @@ import (
 // from incident, the parser's from ParseSlash), worded by templates. The
 // refusal rendering test calls each of them.
 
-func refuseNotInIncident(sub Sub) string { return templates.NotInIncident("/incident " + string(sub)) }
+func refuseNotInIncident(sub Sub) string { return templates.NotInIncident(string(sub)) }
 
 func refuseDBRead(incidentToo bool) string { return templates.ReadFailed(incidentToo) }
 

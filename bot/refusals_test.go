@@ -14,9 +14,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/firebreak-hq/firebreak/incident"
-	"github.com/firebreak-hq/firebreak/templates"
 	"github.com/slack-go/slack"
+
+	"github.com/firebreak-hq/firebreak/incident"
+	goldenfile "github.com/firebreak-hq/firebreak/internal/golden"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -73,6 +75,7 @@ func everyRefusal(t *testing.T) []refusalCase {
 		refusalCase{"lead lookup failed", personProblem("UX", "lead INC-7", nil, boom)},
 		refusalCase{"lead unknown to Slack", personProblem("UNOPE", "lead INC-7", nil, slack.SlackErrorResponse{Err: "user_not_found"})},
 		refusalCase{"role holder is a bot", personProblem("UBOT", templates.PersonTask("INC-7", "comms"), &slack.User{ID: "UBOT", IsBot: true}, nil)},
+		refusalCase{"review owner is a bot", personProblem("UBOT", templates.ReviewOwnerTask("INC-7"), &slack.User{ID: "UBOT", IsBot: true}, nil)},
 		refusalCase{"unknown step", refuseUnknownStep(inc1, "<drop-table>")},
 		refusalCase{"unknown button", refuseUnknownButton("step.<frob>")},
 		refusalCase{"foreign workspace", templates.ForeignWorkspace()},
@@ -261,10 +264,15 @@ func TestRefusalsCovered(t *testing.T) {
 	for _, c := range everyRefusal(t) {
 		all.WriteString(c.text + "\n")
 	}
-	rendered := all.String()
+	// The times subcommand's refusals are rendered by TestTimesTexts.
+	times, err := os.ReadFile("testdata/times.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered := all.String() + string(times)
 	// The domain's command code names its refusals (refuse(Code, Phrase));
-	// templates/phrases.go words each phrase. The parser's and the
-	// handlers' own are written where they are raised.
+	// templates/phrases.go words each phrase, templates/usage.go the
+	// parser's and templates/handlers.go the handlers' own.
 	named := map[string]bool{}
 	for _, f := range []string{"../incident/apply.go", "../incident/cancel.go", "../incident/commands.go", "../incident/pages.go", "../incident/handover.go"} {
 		src, err := os.ReadFile(f)
@@ -292,9 +300,21 @@ func TestRefusalsCovered(t *testing.T) {
 	for n := range named {
 		t.Errorf("incident.%s has no wording in templates/phrases.go", n)
 	}
+	// The parser's refusals without parameters are worded in a table too.
+	usage, err := os.ReadFile("../templates/usage.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	usages := regexp.MustCompile(`(?m)^\s*Usage\w+:\s*(".*"),$`).FindAllStringSubmatch(string(usage), -1)
+	if len(usages) < 10 {
+		t.Fatalf("found only %d parser refusals in templates/usage.go", len(usages))
+	}
+	for _, m := range usages {
+		worded.WriteString("userErr(" + m[1] + ")\n")
+	}
 	lit := regexp.MustCompile(`(?:userErr\(|Sentence\(|return )(?:fmt\.Sprintf\()?\s*("(?:[^"\\]|\\.)*")`)
 	sources := map[string]string{"../templates/phrases.go": worded.String()}
-	files := []string{"../templates/phrases.go", "parse.go", "../templates/handlers.go", "page.go"}
+	files := []string{"../templates/phrases.go", "../templates/usage.go", "../templates/handlers.go"}
 	for _, f := range files {
 		src, ok := []byte(sources[f]), sources[f] != ""
 		if !ok {
@@ -331,20 +351,5 @@ func capitalise(s string) string {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *updateGolden {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the output; run with -update and review the diff.\n got:\n%s", path, got)
-	}
+	goldenfile.Check(t, "testdata/"+name, []byte(got), *updateGolden)
 }

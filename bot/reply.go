@@ -28,7 +28,7 @@ func clipAck(s string) string {
 	for len(string(r)) > max-200 {
 		r = r[:len(r)*9/10]
 	}
-	return string(r) + "\n… (cut to fit Slack's limit)"
+	return string(r) + templates.CutMark
 }
 
 // userText turns an error into what the user reads: one escaped

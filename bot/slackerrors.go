@@ -1,33 +1,26 @@
 package bot
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/slack-go/slack"
 	"go.uber.org/zap"
 
-	"github.com/firebreak-hq/firebreak/bot/outbox"
-	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/templates"
 )
 
 // Slack answers these, with HTTP 200, when it refuses the bot's token. None of them means the
 // work should be thrown away: the token is fixed and the work done then.
 // https://api.slack.com/methods/auth.test (errors)
-var authCodes = map[string]string{
-	"token_revoked":    "the bot token was revoked (the app was uninstalled or the token regenerated)",
-	"account_inactive": "the bot user was deactivated or the app uninstalled",
-	"invalid_auth":     "the bot token is not valid",
-	"not_authed":       "no bot token was sent",
-	"token_expired":    "the bot token expired (token rotation is on; turn it off or refresh the token)",
+var authCodes = map[string]bool{
+	"token_revoked": true, "account_inactive": true, "invalid_auth": true, "not_authed": true, "token_expired": true,
 }
 
 // authProblem is a refusal of the bot's token or scopes, which an operator must fix.
 func authProblem(err error) (code string, ok bool) {
 	code = slackCode(err)
-	if _, isAuth := authCodes[code]; isAuth || code == "missing_scope" {
+	if authCodes[code] || code == "missing_scope" {
 		return code, true
 	}
 	return "", false
@@ -64,9 +57,9 @@ func (b *Bot) noteAuth(method string, err error) {
 		if errors.As(err, &se) {
 			needed = se.Needed
 		}
-		what = fmt.Sprintf("Slack refuses %s: the app lacks the %s scope. Add it (slack-app-manifest.yaml lists every scope) and reinstall the app; what waits is done as soon as Slack accepts it, nothing is lost.", method, needed)
+		what = templates.ScopeMissing(method, needed)
 	} else {
-		what = fmt.Sprintf("Slack refuses the bot token (%s: %s). Reinstall the app (or reactivate it), put the new xoxb- token in SLACK_BOT_TOKEN and restart; nothing waiting is lost.", code, authCodes[code])
+		what = templates.TokenRefused(code)
 	}
 	scopeOf := ""
 	if code == "missing_scope" {
@@ -95,99 +88,4 @@ func (b *Bot) clearAuth(method string) {
 	if was != "" {
 		b.log.Info("Slack accepts the bot token again")
 	}
-}
-
-// channelRefusal is an answer of conversations.create that only a workspace admin can fix.
-// https://api.slack.com/methods/conversations.create (errors: restricted_action, missing_scope)
-func channelRefusal(err error) bool {
-	switch slackCode(err) {
-	case "restricted_action", "missing_scope":
-		return true
-	}
-	return false
-}
-
-// channelWait is how long a refused channel creation is retried before the incident's
-// channel work is given up (everyone concerned is told both times).
-const channelWait = 24 * time.Hour
-
-// channelRetry is the pace at which a refused creation is tried again: an admin's fix is
-// picked up within minutes, and Slack is not asked more than that.
-func channelRetry(attempt int) time.Duration {
-	return min(time.Minute<<min(attempt, 4), 5*time.Minute)
-}
-
-// refusedText tells people what an admin must change for the incident to get its channel.
-func refusedText(inc incident.Incident, err error) string {
-	fix := "a workspace admin must allow Firebreak to create channels (Workspace settings → Permissions → Channel Management: who may create public channels)"
-	if slackCode(err) == "missing_scope" {
-		fix = "a workspace admin must grant the app the channels:manage scope (it is in slack-app-manifest.yaml) and reinstall it"
-		if inc.Private {
-			fix = "a workspace admin must grant the app the groups:write scope (it is in slack-app-manifest.yaml) and reinstall it"
-		}
-	}
-	return fmt.Sprintf(":warning: Slack refused to create the channel for %s (%s): %s. %s is recorded and nothing is lost: Firebreak tries again every few minutes and sets up the channel as soon as Slack allows it.",
-		inc.ID(), slackCode(err), fix, inc.ID())
-}
-
-func gaveUpText(inc incident.Incident, err error) string {
-	return fmt.Sprintf(":x: Slack still refuses to create the channel for %s (%s) after %s, so Firebreak stopped trying. %s stays recorded (see `/incident list`); once an admin has fixed the permission, declare it again to get a channel.",
-		inc.ID(), slackCode(err), channelWait.Round(time.Hour), inc.ID())
-}
-
-// needsChannel are the effects that act in the incident's channel.
-func needsChannel(k incident.EffectKind) bool {
-	switch k {
-	case incident.EffCreateChannel, incident.EffAnnounce, incident.EffDM, incident.EffPublishPostmortem:
-		return false
-	}
-	return true
-}
-
-// rejoin gets the bot back into the incident channel it was removed from: it joins a public
-// channel itself; for a private one it tells the lead how to invite it back. It reports
-// whether the bot is in again.
-func (e *executor) rejoin(ctx context.Context, inc incident.Incident) bool {
-	if e.join(ctx, inc.Channel) == nil {
-		e.b.log.Info("rejoined the incident channel it was removed from", zap.String("incident", inc.ID()))
-		return true
-	}
-	e.tellLead(ctx, inc, "removed", fmt.Sprintf("Firebreak is no longer in <#%s>, the channel of %s, and cannot rejoin it by itself (a private channel needs an invitation). Invite it back there with `/invite @firebreak`: the card and the updates waiting for it are posted then; nothing is lost.", inc.Channel, inc.ID()))
-	return false
-}
-
-// tellLead sends the incident's lead (or its declarer) a DM once per incident and reason, in
-// this run.
-func (e *executor) tellLead(ctx context.Context, inc incident.Incident, reason, text string) {
-	key := fmt.Sprintf("%d:%s", inc.Number, reason)
-	e.mu.Lock()
-	told := e.kickTold[key]
-	e.kickTold[key] = true
-	e.mu.Unlock()
-	if told {
-		return
-	}
-	lead := inc.Owner()
-	if err := e.post(ctx, lead, text, nil); err != nil {
-		e.b.log.Warn("could not tell the lead", zap.String("incident", inc.ID()), zap.String("reason", reason), zap.Error(err))
-	}
-}
-
-// postingRefused tells the lead that Slack does not let the bot post in the incident
-// channel (a posting permission), and keeps the effect for when it does.
-// https://api.slack.com/methods/chat.postMessage (errors: restricted_action)
-func (e *executor) postingRefused(ctx context.Context, inc incident.Incident, it OutboxItem) error {
-	e.tellLead(ctx, inc, "restricted", fmt.Sprintf("Slack does not let Firebreak post in <#%s>, the channel of %s (restricted_action): a channel manager or admin must let it post there (channel settings → Posting permissions). The card and the updates waiting are posted as soon as it may; nothing is lost.", inc.Channel, inc.ID()))
-	return &outbox.Later{D: channelRetry(it.Attempts), Why: "posting in the incident channel is restricted"}
-}
-
-// channelGone is an answer that means the bot is no longer in the incident channel: Slack
-// says not_in_channel for a public channel and channel_not_found for a private one (which
-// the bot no longer sees).
-func channelGone(err error) bool {
-	switch slackCode(err) {
-	case "not_in_channel", "channel_not_found":
-		return true
-	}
-	return false
 }

@@ -19,6 +19,7 @@ const ActDeclareTyped = "incident.declare_typed"
 var subcommandWords = []string{
 	"new", "list", "help", "status", "note", "update", "sev", "lead", "role", "followup",
 	"mitigated", "resolve", "reopen", "close", "cancel", "timeline", "catchup", "handover",
+	"postmortem",
 }
 
 // maxTypoDistance is how far a word may be from a subcommand to count as
@@ -113,42 +114,13 @@ const maxButtonValue = 2000
 func typoReply(text string, suggest []string, inIncident bool) (string, []slack.Block) {
 	text = strings.TrimSpace(text)
 	first, _ := cut(text)
-	word := "`" + templates.Clip(templates.EscapeMrkdwn(strings.ToLower(first)), 40) + "`"
-	var msg strings.Builder
-	if len(suggest) > 0 {
-		msg.WriteString("Did you mean ")
-		for i, s := range suggest {
-			switch {
-			case i == 0:
-			case i == len(suggest)-1:
-				msg.WriteString(" or ")
-			default:
-				msg.WriteString(", ")
-			}
-			msg.WriteString("`/incident " + s + "`")
-		}
-		msg.WriteString("? ")
-	}
-	if inIncident {
-		msg.WriteString("Nothing was declared: " + word + " is not a subcommand, and in an incident channel only `/incident new <title>` declares another incident.")
-		if len(suggest) == 0 {
-			msg.WriteString(" See `/incident help` for what works here.")
-		}
-	} else {
-		msg.WriteString("Nothing was declared yet: " + word + " looks like a mistyped subcommand rather than an incident title.")
-	}
 	title := templates.Clip(strings.Join(strings.Fields(text), " "), 40)
 	fits := len(text) <= maxButtonValue
-	if fits {
-		msg.WriteString(" To declare it as a new incident anyway, press the button.")
-	} else {
-		msg.WriteString(" To declare it as a new incident anyway, use `/incident new <title>`.")
-	}
-	out := templates.Sentence(msg.String())
+	out := templates.Typo(first, suggest, inIncident, fits)
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(out), nil, nil, slack.SectionBlockOptionBlockID("typo"))}
 	if fits {
 		blocks = append(blocks, slack.NewActionBlock("typo:declare",
-			button(ActDeclareTyped, "Declare “"+title+"” as a new incident", text, slack.StyleDanger)))
+			button(ActDeclareTyped, templates.DeclareTypedButton(title), text, slack.StyleDanger)))
 	}
 	return out, blocks
 }

@@ -16,8 +16,9 @@ var transitions = map[Status]map[CommandKind]bool{
 	// The text of a message pinned before the close still belongs in
 	// the record, even when Slack was too slow to hand it over in time.
 	// Key times are corrected after the close too, when the review
-	// finds out when the impact really began.
-	StatusClosed: {CmdPinnedText: true, CmdTimes: true},
+	// finds out when the impact really began, and the review's owner
+	// may change once the postmortem is filed.
+	StatusClosed: {CmdPinnedText: true, CmdTimes: true, CmdReviewOwner: true},
 	// A cancelled incident's channel is archived: nothing more applies.
 	StatusCancelled: {},
 }
@@ -118,13 +119,7 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		if cmd.User == "" {
 			return r, refuse(CodeBadInput, RefuseLeadNeedsMention)
 		}
-		if why := leadChangeRefusal(c, cmd); why != nil {
-			// A refused attempt is itself part of the record: it is
-			// committed with the incident unchanged.
-			r.Events = append(r.Events, ev(now, cmd.Actor, EvLeadRefused, "", "user", cmd.User, "lead", c.Lead, "reason", string(why.Phrase)))
-			r.Refused = why
-			r.Incident = inc.Clone()
-			r.Incident.LastEventAt = now
+		if recordLeadRefusal(&r, c, inc, cmd, now) {
 			return r, nil
 		}
 		if cmd.User == c.Lead {
@@ -300,6 +295,11 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 			return r, err
 		}
 
+	case CmdReviewOwner:
+		if err := applyReviewOwner(&c, &r, cmd, now); err != nil {
+			return Result{}, err
+		}
+
 	default:
 		return r, refusalFor(c.Status, cmd.Kind)
 	}
@@ -329,6 +329,21 @@ func leadChangeRefusal(c Incident, cmd Command) *Error {
 		return nil
 	}
 	return &Error{Code: CodeNotAuthorized, Phrase: RefuseLeadNotAuthorized, Args: []any{c.Lead, c.ID(), c.Lead}}
+}
+
+// recordLeadRefusal reports whether the lead-change rule refuses cmd on
+// c; a refused attempt is itself part of the record, committed in r with
+// the incident (inc) unchanged but for its last event time.
+func recordLeadRefusal(r *Result, c, inc Incident, cmd Command, now time.Time) bool {
+	why := leadChangeRefusal(c, cmd)
+	if why == nil {
+		return false
+	}
+	r.Events = append(r.Events, ev(now, cmd.Actor, EvLeadRefused, "", "user", cmd.User, "lead", c.Lead, "reason", string(why.Phrase)))
+	r.Refused = why
+	r.Incident = inc.Clone()
+	r.Incident.LastEventAt = now
+	return true
 }
 
 func leadOrDeclarer(c Incident, actor, what string) error {

@@ -103,6 +103,13 @@ func TestTransitionTableEveryPair(t *testing.T) {
 					}
 					return
 				}
+				if s == StatusClosed && k == CmdReviewOwner {
+					// the review's owner changes once the postmortem is filed
+					if err != nil || len(res.Events) != 1 || res.Incident.ReviewOwner() != "UBOB" {
+						t.Fatalf("review owner after close refused: %v", err)
+					}
+					return
+				}
 				if s == StatusClosed && k == CmdPinnedText {
 					// a late pinned text still joins the record
 					if err != nil || len(res.Events) != 1 {

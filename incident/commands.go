@@ -33,6 +33,8 @@ const (
 	CmdTimes           CommandKind = "times"
 	// CmdHandover passes the lead to User with an optional note (Text).
 	CmdHandover CommandKind = "handover"
+	// CmdReviewOwner makes User the owner of the postmortem's review.
+	CmdReviewOwner CommandKind = "postmortem_owner"
 )
 
 // CommandKinds lists every command, for exhaustive tests.
@@ -40,7 +42,7 @@ var CommandKinds = []CommandKind{
 	CmdNote, CmdUpdate, CmdSeverity, CmdLead, CmdRole, CmdFollowup,
 	CmdMitigated, CmdResolve, CmdReopen, CmdClose, CmdStepDone, CmdStepSkip,
 	CmdStepAssign, CmdRequestApproval, CmdApprove, CmdMemberJoined, CmdPinned, CmdSnooze, CmdPinnedText,
-	CmdCancel, CmdTimes, CmdPage, CmdHandover,
+	CmdCancel, CmdTimes, CmdPage, CmdHandover, CmdReviewOwner,
 }
 
 // Command is one request to change an incident. Only the fields its Kind

@@ -12,4 +12,5 @@ var EventKinds = []EventKind{
 	EvPostmortem, EvPostmortemFailed, EvCancelled, EvTimeCorrected, EvReviewed,
 	EvAlert, EvAlertsResolved, EvPageRequested, EvPageSent, EvPageRetry,
 	EvPageFailed, EvPageResolved, EvFollowupDone, EvFollowupReopened, EvFromMessage, EvHandover,
+	EvReviewOwner,
 }

@@ -45,6 +45,9 @@ const (
 	// EvReviewed records that the postmortem was reviewed: field "how" is
 	// "closed" or "labelled".
 	EvReviewed EventKind = "postmortem_reviewed"
+	// EvReviewOwner records who now owns the postmortem's review: fields
+	// "from" (the owner before) and "to".
+	EvReviewOwner EventKind = "postmortem_owner"
 	// EvAlert is one alert of the incident's group (alerts.go);
 	// EvAlertsResolved says monitoring reported the group resolved.
 	EvAlert          EventKind = "alert"
@@ -144,12 +147,15 @@ const (
 	MsgStatusChanged   MessageKind = "status_changed"
 	MsgStatusUpdate    MessageKind = "status_update"
 	MsgLeadAssigned    MessageKind = "lead_assigned"
-	MsgRoleAssigned    MessageKind = "role_assigned"
-	MsgApprovalAsked   MessageKind = "approval_requested"
-	MsgApproved        MessageKind = "approval_granted"
-	MsgClosed          MessageKind = "closed"
-	MsgReminder        MessageKind = "reminder"
-	MsgCancelled       MessageKind = "cancelled"
+	// MsgReviewOwner says who now owns the postmortem's review
+	// (Fields: User the owner, From the one before, By who chose).
+	MsgReviewOwner   MessageKind = "review_owner"
+	MsgRoleAssigned  MessageKind = "role_assigned"
+	MsgApprovalAsked MessageKind = "approval_requested"
+	MsgApproved      MessageKind = "approval_granted"
+	MsgClosed        MessageKind = "closed"
+	MsgReminder      MessageKind = "reminder"
+	MsgCancelled     MessageKind = "cancelled"
 	// MsgDigest is the daily digest of open incidents (no incident).
 	MsgDigest MessageKind = "digest"
 	MsgText   MessageKind = "text"

@@ -18,7 +18,7 @@ const (
 )
 
 // applyHandover passes the lead to cmd.User. The lead-change rule is the
-// one `lead` follows (leadChangeRefusal); a refused attempt is recorded.
+// one `lead` follows; a refused attempt is recorded (recordLeadRefusal).
 // The incoming lead is invited and sent the brief with the note, and the
 // reminders, which always go to the current lead, follow.
 func applyHandover(c *Incident, r *Result, inc Incident, cmd Command, now time.Time) (bool, error) {
@@ -33,11 +33,7 @@ func applyHandover(c *Incident, r *Result, inc Incident, cmd Command, now time.T
 		}
 		note = t
 	}
-	if why := leadChangeRefusal(*c, cmd); why != nil {
-		r.Events = append(r.Events, ev(now, cmd.Actor, EvLeadRefused, "", "user", cmd.User, "lead", c.Lead, "reason", string(why.Phrase)))
-		r.Refused = why
-		r.Incident = inc.Clone()
-		r.Incident.LastEventAt = now
+	if recordLeadRefusal(r, *c, inc, cmd, now) {
 		return true, nil
 	}
 	if cmd.User == c.Lead {

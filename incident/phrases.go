@@ -141,3 +141,11 @@ const (
 	RefuseHandoverSame         Phrase = "refuse.handover_same"
 	ReplyHandedOver            Phrase = "reply.handed_over"
 )
+
+// Owner of the postmortem review.
+const (
+	RefuseReviewOwnerNeedsMention Phrase = "refuse.review_owner_needs_mention"
+	RefuseReviewOwnerSame         Phrase = "refuse.review_owner_same"
+	RefuseReviewOwnerNotAllowed   Phrase = "refuse.review_owner_not_allowed"
+	ReplyReviewOwnerSet           Phrase = "reply.review_owner_set"
+)

@@ -236,6 +236,9 @@ func TestUpdateNudgeAfterDowntimeIsTimedFromTheSend(t *testing.T) {
 func TestLeadStaleAndVerifyAreSentOnce(t *testing.T) {
 	cfg := incident.DefaultReminderConfig()
 	cfg.UpdateEvery = nil
+	lead := incident.Command{Kind: incident.CmdLead, User: "ULEAD"}
+	resolve := incident.Command{Kind: incident.CmdResolve}
+	reopen := incident.Command{Kind: incident.CmdReopen, Text: "errors are back"}
 	cases := []struct {
 		name   string
 		events map[time.Duration]incident.Command
@@ -244,10 +247,10 @@ func TestLeadStaleAndVerifyAreSentOnce(t *testing.T) {
 	}{
 		{name: "lead asked for once", until: 3 * time.Hour, want: []string{"lead@+5m0s"}},
 		{name: "no lead reminder once a lead is assigned", until: 3 * time.Hour,
-			events: map[time.Duration]incident.Command{mins(4): {Kind: incident.CmdLead, User: "ULEAD"}}, want: nil},
+			events: map[time.Duration]incident.Command{mins(4): lead}, want: nil},
 		{name: "stale step once per assignment", until: 3 * time.Hour,
 			events: map[time.Duration]incident.Command{
-				mins(1):  {Kind: incident.CmdLead, User: "ULEAD"},
+				mins(1):  lead,
 				mins(2):  {Kind: incident.CmdStepAssign, StepID: "timeline", User: "UBOB"},
 				mins(40): {Kind: incident.CmdStepAssign, StepID: "timeline", User: "UCAR"},
 				mins(80): {Kind: incident.CmdStepDone, StepID: "timeline", Actor: "UCAR"},
@@ -255,18 +258,18 @@ func TestLeadStaleAndVerifyAreSentOnce(t *testing.T) {
 			want: []string{"stale_step@+32m0s", "stale_step@+1h10m0s"}},
 		{name: "verify once per resolution, again after reopen and resolve", until: 3 * time.Hour,
 			events: map[time.Duration]incident.Command{
-				mins(1):   {Kind: incident.CmdLead, User: "ULEAD"},
-				mins(10):  {Kind: incident.CmdResolve},
-				mins(50):  {Kind: incident.CmdReopen, Text: "errors are back"},
-				mins(60):  {Kind: incident.CmdResolve},
+				mins(1):   lead,
+				mins(10):  resolve,
+				mins(50):  reopen,
+				mins(60):  resolve,
 				mins(100): {Kind: incident.CmdClose, Force: true, Text: "checked by hand"},
 			},
 			want: []string{"verify@+40m0s", "verify@+1h30m0s"}},
 		{name: "reopening inside the window cancels the verify reminder", until: 3 * time.Hour,
 			events: map[time.Duration]incident.Command{
-				mins(1):  {Kind: incident.CmdLead, User: "ULEAD"},
-				mins(10): {Kind: incident.CmdResolve},
-				mins(20): {Kind: incident.CmdReopen, Text: "errors are back"},
+				mins(1):  lead,
+				mins(10): resolve,
+				mins(20): reopen,
 			},
 			want: nil},
 		{name: "closing stops every reminder", until: 3 * time.Hour,

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Postmortem review: the postmortem has an owner (the lead, else the
-// declarer) and a review due date counted from the close — 3 calendar
+// Postmortem review: the postmortem has an owner (whoever was made it
+// with `postmortem owner`, else the lead, else the declarer) and a review due date counted from the close — 3 calendar
 // days for sev1, 5 business days for sev2, 10 for sev3 and sev4. The
 // owner is reminded the day before and when it is overdue, until the
 // postmortem issue is closed or labelled reviewed.
@@ -19,8 +19,35 @@ const (
 	ReminderReviewOverdue ReminderKind = "review_overdue"
 )
 
-// ReviewOwner is who owns the postmortem's review.
-func (i Incident) ReviewOwner() string { return i.owner() }
+// ReviewOwner is who owns the postmortem's review: whoever was made its
+// owner, else the lead, else the declarer.
+func (i Incident) ReviewOwner() string {
+	if i.ReviewOwnerID != "" {
+		return i.ReviewOwnerID
+	}
+	return i.owner()
+}
+
+// applyReviewOwner makes cmd.User the owner of the postmortem's review.
+// The lead, the declarer and the current owner may choose; the review
+// reminders go to the new owner from then on.
+func applyReviewOwner(c *Incident, r *Result, cmd Command, now time.Time) error {
+	if cmd.User == "" {
+		return refuse(CodeBadInput, RefuseReviewOwnerNeedsMention)
+	}
+	prev := c.ReviewOwner()
+	if cmd.Actor != c.Lead && cmd.Actor != c.Declarer && cmd.Actor != prev {
+		return refuse(CodeNotAuthorized, RefuseReviewOwnerNotAllowed, c.ID(), Mention(prev))
+	}
+	if cmd.User == prev {
+		return refuse(CodeNoop, RefuseReviewOwnerSame, Mention(prev), c.ID())
+	}
+	c.ReviewOwnerID = cmd.User
+	r.Events = append(r.Events, ev(now, cmd.Actor, EvReviewOwner, "", "from", prev, "to", cmd.User))
+	r.Effects = append(r.Effects, eff(EffPost, MsgReviewOwner, "", EffectFields{User: cmd.User, From: prev, By: cmd.Actor}))
+	r.Reply = Reply{ReplyReviewOwnerSet, []any{Mention(cmd.User), c.ID()}}
+	return nil
+}
 
 // ReviewDue is when the postmortem's review is due (zero before close).
 func ReviewDue(inc Incident, loc *time.Location) time.Time {
@@ -48,8 +75,8 @@ func reviewReminders(inc Incident, loc *time.Location, add func(ReminderKind, ti
 		return
 	}
 	due := ReviewDue(inc, loc)
-	add(ReminderReviewSoon, due.Add(-24*time.Hour), inc.owner(), "")
-	add(ReminderReviewOverdue, due, inc.owner(), "")
+	add(ReminderReviewSoon, due.Add(-24*time.Hour), inc.ReviewOwner(), "")
+	add(ReminderReviewOverdue, due, inc.ReviewOwner(), "")
 }
 
 func isReviewReminder(k ReminderKind) bool {

@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -23,10 +24,8 @@ var KeyTimes = []KeyTime{KeyStarted, KeyDetected, KeyMitigated, KeyResolved}
 // ParseKeyTime accepts detected, started, mitigated and resolved.
 func ParseKeyTime(s string) (KeyTime, error) {
 	k := KeyTime(strings.ToLower(strings.TrimSpace(s)))
-	for _, v := range KeyTimes {
-		if k == v {
-			return k, nil
-		}
+	if slices.Contains(KeyTimes, k) {
+		return k, nil
 	}
 	return "", refuse(CodeBadInput, RefuseTimesWhich, clip(s, 20))
 }

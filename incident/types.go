@@ -2,6 +2,7 @@ package incident
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,23 +44,11 @@ func ParseSeverity(s string) (Severity, error) {
 }
 
 // Valid reports whether s is one of the four severities.
-func (s Severity) Valid() bool {
-	for _, v := range Severities {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
+func (s Severity) Valid() bool { return slices.Contains(Severities, s) }
 
 // Rank is 1 for sev1 … 4 for sev4, 0 when invalid.
 func (s Severity) Rank() int {
-	for i, v := range Severities {
-		if s == v {
-			return i + 1
-		}
-	}
-	return 0
+	return slices.Index(Severities, s) + 1
 }
 
 // Status is where an incident stands in its lifecycle.
@@ -80,14 +69,7 @@ const (
 var Statuses = []Status{StatusActive, StatusMitigated, StatusResolved, StatusClosed, StatusCancelled}
 
 // Valid reports whether s is a known status.
-func (s Status) Valid() bool {
-	for _, v := range Statuses {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
+func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
 
 // Open reports whether the incident still needs people.
 func (s Status) Open() bool { return s != StatusClosed && s != StatusCancelled }
@@ -107,14 +89,7 @@ const (
 var Phases = []Phase{PhaseStopBleeding, PhaseUnderstand, PhaseFixForward, PhaseVerify}
 
 // Valid reports whether p is one of the four phases.
-func (p Phase) Valid() bool {
-	for _, v := range Phases {
-		if p == v {
-			return true
-		}
-	}
-	return false
-}
+func (p Phase) Valid() bool { return slices.Contains(Phases, p) }
 
 // StepState is the progress of one checklist step.
 type StepState string
@@ -342,6 +317,9 @@ type Incident struct {
 	// reviewed (ReviewedHow says which); the review reminders stop then.
 	ReviewedAt  time.Time `json:"reviewed_at,omitzero"`
 	ReviewedHow string    `json:"reviewed_how,omitempty"`
+	// ReviewOwnerID is who was made the owner of the postmortem's
+	// review; empty: the lead, else the declarer (ReviewOwner).
+	ReviewOwnerID string `json:"review_owner,omitempty"`
 
 	Steps     []Step     `json:"steps"`
 	Followups []Followup `json:"followups,omitempty"`

@@ -55,7 +55,7 @@ func TestReportCSV(t *testing.T) {
 	if err := insights.WriteCSV(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.golden.csv", b.Bytes())
+	golden(t, "report.csv.golden", b.Bytes())
 }
 
 func TestReportAggregates(t *testing.T) {
@@ -116,7 +116,7 @@ func TestEmptyReportSaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "empty.golden.html", renderHTML(t, r))
+	golden(t, "empty.html.golden", renderHTML(t, r))
 }
 
 // renderHTML is the report page of r, times in UTC.

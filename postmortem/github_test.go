@@ -258,12 +258,7 @@ func TestPublishGitHubUnreachable(t *testing.T) {
 }
 
 func TestPublishPermanentErrors(t *testing.T) {
-	cases := []struct {
-		name    string
-		token   string
-		repo    string
-		wantFix string
-	}{
+	cases := []struct{ name, token, repo, wantFix string }{
 		{"bad token", "ghp-wrong", owner + "/" + repo, "GITHUB_TOKEN"},
 		{"missing repository", secret, owner + "/nope", "GITHUB_REPO"},
 	}

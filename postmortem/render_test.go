@@ -2,7 +2,6 @@ package postmortem
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,26 +10,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	goldenfile "github.com/firebreak-hq/firebreak/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./postmortem -run %s -update to create it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file; diff it against the output written to %s.got, or rerun with -update if the change is intended", path, path)
-		_ = os.WriteFile(path+".got", []byte(got), 0o644)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), []byte(got), *update)
 }
 
 func TestRenderGoldenRichIncident(t *testing.T) {

@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -111,21 +112,13 @@ func New(st Store, cfg Config, log *zap.Logger) *Scheduler {
 	case cfg.Every < time.Second:
 		cfg.Every = time.Second // cron's finest @every resolution
 	}
-	if cfg.DigestCron == "" {
-		cfg.DigestCron = DefaultDigestCron
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.ClosedScan <= 0 {
-		cfg.ClosedScan = DefaultClosedScan
-	}
-	if cfg.DigestHorizon <= 0 {
-		cfg.DigestHorizon = DefaultDigestHorizon
-	}
-	if cfg.FollowupHorizon <= 0 {
-		cfg.FollowupHorizon = DefaultFollowupHorizon
-	}
+	cfg.DigestCron = cmp.Or(cfg.DigestCron, DefaultDigestCron)
+	cfg.ClosedScan = positive(cfg.ClosedScan, DefaultClosedScan)
+	cfg.DigestHorizon = positive(cfg.DigestHorizon, DefaultDigestHorizon)
+	cfg.FollowupHorizon = positive(cfg.FollowupHorizon, DefaultFollowupHorizon)
 	loc := cfg.Reminders.Location
 	if loc == nil {
 		loc = time.UTC
@@ -390,3 +383,11 @@ func (c cronLogger) Error(err error, msg string, kv ...any) {
 }
 
 var _ cron.Logger = cronLogger{}
+
+// positive is v, or def when v is not above zero (unset).
+func positive[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}

@@ -13,6 +13,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/testclock"
 	"github.com/firebreak-hq/firebreak/schedule"
 )
 
@@ -392,21 +393,40 @@ func TestDigestListsOpenIncidentsWorstFirst(t *testing.T) {
 }
 
 // TestStartChecksAtOnceAndStops runs the real cron loop with a one-second
-// interval against a fake clock; it waits on conditions, never on a
-// fixed sleep.
+// interval against a fake clock; it waits on the reminders it is told of,
+// never on a fixed sleep.
 func TestStartChecksAtOnceAndStops(t *testing.T) {
 	m := newMem()
 	n := m.declare(t, incident.Sev1, t0)
 	m.do(t, n, t0, incident.Command{Kind: incident.CmdLead, User: "ULEAD"})
-	clk := &clock{t: t0.Add(mins(20))}
-	var counted atomic.Int32
+	clk := testclock.New(t0.Add(mins(20)))
+	sent := make(chan incident.ReminderKind, 64)
 	s := schedule.New(m, schedule.Config{
 		Reminders: incident.DefaultReminderConfig(),
 		Every:     time.Second,
 		Now:       clk.Now,
-		Sent:      func(incident.ReminderKind) { counted.Add(1) },
+		Sent:      func(k incident.ReminderKind) { sent <- k },
 		Digests:   &digestQueue{},
 	}, nil)
+	// await waits until the scheduler has committed and told of another
+	// reminder, and returns how many it has sent in all.
+	await := func(what string) int {
+		t.Helper()
+		select {
+		case <-sent:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("timed out waiting: %s", what)
+		}
+		return len(m.reminders())
+	}
+	stopped := func(what string) {
+		t.Helper()
+		select {
+		case <-s.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s did not stop", what)
+		}
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	if err := s.Start(ctx); err != nil {
@@ -415,17 +435,17 @@ func TestStartChecksAtOnceAndStops(t *testing.T) {
 	if err := s.Start(ctx); err == nil {
 		t.Fatal("a second Start was accepted")
 	}
-	waitFor(t, "the start-up check sends the overdue nudge", func() bool { return len(m.reminders()) == 1 })
+	if got := await("the start-up check sends the overdue nudge"); got != 1 {
+		t.Fatalf("%d reminders after the start-up check, want 1", got)
+	}
 	clk.Set(t0.Add(mins(35)))
-	waitFor(t, "a scheduled check sends the next nudge", func() bool { return len(m.reminders()) == 2 })
-	if counted.Load() != 2 {
-		t.Fatalf("Sent counted %d, want 2", counted.Load())
+	if got := await("a scheduled check sends the next nudge"); got != 2 {
+		t.Fatalf("%d reminders after the next check, want 2", got)
 	}
 	cancel()
-	select {
-	case <-s.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("scheduler did not stop")
+	stopped("scheduler")
+	if len(sent) != 0 {
+		t.Fatalf("Sent told of %d reminders more than were sent", len(sent))
 	}
 	clk.Set(t0.Add(2 * time.Hour))
 	if got := len(m.reminders()); got != 2 {
@@ -437,24 +457,11 @@ func TestStartChecksAtOnceAndStops(t *testing.T) {
 	if err := s.Start(ctx2); err != nil {
 		t.Fatalf("a start after the previous one stopped: %v", err)
 	}
-	waitFor(t, "the restarted scheduler sends what fell due", func() bool { return len(m.reminders()) > 2 })
+	if got := await("the restarted scheduler sends what fell due"); got < 3 {
+		t.Fatalf("%d reminders after the restart, want more than 2", got)
+	}
 	cancel2()
-	select {
-	case <-s.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("restarted scheduler did not stop")
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	stopped("restarted scheduler")
 }
 
 func BenchmarkTick(b *testing.B) {
@@ -551,7 +558,7 @@ func TestSettleWaitsForTheRunningCheck(t *testing.T) {
 			<-release
 		})
 	}
-	clk := &clock{t: t0.Add(mins(20))}
+	clk := testclock.New(t0.Add(mins(20)))
 	s := schedule.New(m, schedule.Config{Reminders: incident.DefaultReminderConfig(), Every: time.Second, Now: clk.Now}, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer func() { cancel(); <-s.Done() }()

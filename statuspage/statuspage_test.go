@@ -3,6 +3,7 @@ package statuspage_test
 import (
 	"bytes"
 	"flag"
+	"io"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -73,33 +74,27 @@ func scenario(t testing.TB) db {
 	return d
 }
 
-func golden(t *testing.T, name string, got []byte) {
+// golden checks what write renders against testdata/name.
+func golden(t *testing.T, name string, write func(w io.Writer) error) {
 	t.Helper()
-	goldenfile.Check(t, filepath.Join("testdata", name), got, *update)
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		t.Fatal(err)
+	}
+	goldenfile.Check(t, filepath.Join("testdata", name), b.Bytes(), *update)
 }
 
 // The page lists the open incidents worst first with their latest status
 // updates, and those resolved in the last 7 days; not the ones resolved
 // earlier, nor the ones cancelled as declared by mistake.
 func TestStatusPage(t *testing.T) {
-	d := scenario(t)
-	p, err := statuspage.Build(d, now)
+	p, err := statuspage.Build(scenario(t), now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var j, h, a bytes.Buffer
-	if err := statuspage.WriteJSON(&j, p); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "status.golden.json", j.Bytes())
-	if err := statuspage.WriteHTML(&h, p, time.UTC); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "status.golden.html", h.Bytes())
-	if err := statuspage.WriteAtom(&a, p, "http://127.0.0.1:9090/"); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "status.golden.atom", a.Bytes())
+	golden(t, "status.json.golden", func(w io.Writer) error { return statuspage.WriteJSON(w, p) })
+	golden(t, "status.html.golden", func(w io.Writer) error { return statuspage.WriteHTML(w, p, time.UTC) })
+	golden(t, "status.atom.golden", func(w io.Writer) error { return statuspage.WriteAtom(w, p, "http://127.0.0.1:9090/") })
 }
 
 func TestStatusPageEmpty(t *testing.T) {
@@ -107,11 +102,7 @@ func TestStatusPageEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var h bytes.Buffer
-	if err := statuspage.WriteHTML(&h, p, time.UTC); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "empty.golden.html", h.Bytes())
+	golden(t, "empty.html.golden", func(w io.Writer) error { return statuspage.WriteHTML(w, p, time.UTC) })
 }
 
 // BenchmarkStatus50 builds and renders /status with 50 open incidents of

@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/testclock"
 )
 
 // recordAlert records one alert of group g under dedupe key key, opening
@@ -38,13 +39,8 @@ func alertDecide(key, g string) func(open *incident.Incident, next uint64) (Aler
 // bucketKeys counts the keys of a bucket of the closed file at path.
 func bucketKeys(t *testing.T, path string, name []byte) int {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	n := -1
-	_ = db.View(func(tx *bolt.Tx) error {
+	rawView(t, path, func(tx *bolt.Tx) error {
 		if b := tx.Bucket(name); b != nil {
 			n = b.Stats().KeyN
 		}
@@ -53,7 +49,17 @@ func bucketKeys(t *testing.T, path string, name []byte) int {
 	return n
 }
 
-func reopen(t *testing.T, d *DB, c *clock) *DB {
+// openClocked opens path with NoSync and c's time; the caller closes it.
+func openClocked(t *testing.T, path string, c *testclock.Clock) *DB {
+	t.Helper()
+	d, err := Open(path, Options{NoSync: true, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func reopen(t *testing.T, d *DB, c *testclock.Clock) *DB {
 	t.Helper()
 	path := d.Path()
 	if err := d.Close(); err != nil {
@@ -62,11 +68,7 @@ func reopen(t *testing.T, d *DB, c *clock) *DB {
 	if _, err := Verify(path); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	d, err := Open(path, Options{NoSync: true, Now: c.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return openClocked(t, path, c)
 }
 
 // TestAlertDedupeAcrossRestart: alert keys live in the arrival-ordered
@@ -75,12 +77,9 @@ func reopen(t *testing.T, d *DB, c *clock) *DB {
 // the key is forgotten and pruned, and the restarted set does not bring
 // it back.
 func TestAlertDedupeAcrossRestart(t *testing.T) {
-	c := &clock{t: t0}
+	c := testclock.New(t0)
 	path := filepath.Join(t.TempDir(), "fb.db")
-	d, err := Open(path, Options{NoSync: true, Now: c.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := openClocked(t, path, c)
 	defer func() { closeAndVerify(t, d) }()
 	for i := range 5 {
 		if recordAlert(t, d, fmt.Sprintf("alert:%d", i), "g") {
@@ -124,9 +123,7 @@ func TestAlertDedupeAcrossRestart(t *testing.T) {
 
 	// A day later the first keys have expired: a delivery is recorded
 	// again and prunes them; a restart does not resurrect them.
-	if d, err = Open(path, Options{NoSync: true, Now: c.Now}); err != nil {
-		t.Fatal(err)
-	}
+	d = openClocked(t, path, c)
 	c.Add(DedupeTTL - 30*time.Minute) // t0+1h+TTL-30m: the t0 keys are gone, alert:5 is not
 	if recordAlert(t, d, "alert:1", "g") {
 		t.Fatal("alert:1 a day later is still a redelivery")
@@ -147,12 +144,9 @@ func TestAlertDedupeAcrossRestart(t *testing.T) {
 // the dedupe bucket, where a v4 binary finds them; migrating up again
 // leaves them there, and this binary still finds them.
 func TestAlertDedupeDownToV4(t *testing.T) {
-	c := &clock{t: t0}
+	c := testclock.New(t0)
 	path := filepath.Join(t.TempDir(), "fb.db")
-	d, err := Open(path, Options{NoSync: true, Now: c.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := openClocked(t, path, c)
 	for i := range 3 {
 		recordAlert(t, d, fmt.Sprintf("alert:%d", i), "g")
 	}
@@ -168,10 +162,7 @@ func TestAlertDedupeDownToV4(t *testing.T) {
 	if got, legacy := bucketKeys(t, path, bAlertDedupe), bucketKeys(t, path, bDedupe); got != -1 || legacy != 3 {
 		t.Fatalf("at v4: %d keys in %s (-1: no bucket) and %d in %s, want -1 and 3", got, bAlertDedupe, legacy, bDedupe)
 	}
-	d, err = Open(path, Options{NoSync: true, Now: c.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d = openClocked(t, path, c)
 	defer func() { closeAndVerify(t, d) }()
 	if !recordAlert(t, d, "alert:2", "g") {
 		t.Fatal("alert:2, kept in the dedupe bucket by v4, recorded again")

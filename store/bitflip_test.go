@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/firebreak-hq/firebreak/internal/testclock"
 )
 
 // flipFixture writes a database with every kind of record through the
@@ -24,7 +27,7 @@ import (
 func flipFixture(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	c := &clock{t: t0}
+	c := testclock.New(t0)
 	d, err := Open(filepath.Join(dir, "live.db"), Options{NoSync: true, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -109,30 +112,16 @@ func readAll(path string, want map[string]bool) (out string, err error) {
 	defer db.Close()
 	var lines []string
 	err = db.View(func(tx *bolt.Tx) error {
-		var walk func(prefix string, b *bolt.Bucket, depth int) error
-		walk = func(prefix string, b *bolt.Bucket, depth int) error {
-			if depth > 4 {
-				return fmt.Errorf("buckets nested too deep")
+		err := eachRecord(tx, func(path string, k, v []byte) error {
+			if len(k)+len(v) > size {
+				return fmt.Errorf("%s: a key or value larger than the file", path)
 			}
-			lines = append(lines, prefix+"#seq="+strconv.FormatUint(b.Sequence(), 10))
-			return b.ForEach(func(k, v []byte) error {
-				if len(k)+len(v) > size {
-					return fmt.Errorf("%s: a key or value larger than the file", prefix)
-				}
-				p := prefix + "/" + hex.EncodeToString(k)
-				if v == nil {
-					if nb := b.Bucket(k); nb != nil {
-						return walk(p, nb, depth+1)
-					}
-					return fmt.Errorf("%s: nil value, no bucket", p)
-				}
-				lines = append(lines, p+"="+hex.EncodeToString(v))
-				return nil
-			})
-		}
-		if err := tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-			return walk(hex.EncodeToString(name), b, 0)
-		}); err != nil {
+			if v != nil {
+				lines = append(lines, path+"="+hex.EncodeToString(v))
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		for key := range want {
@@ -142,7 +131,7 @@ func readAll(path string, want map[string]bool) (out string, err error) {
 			for i, p := range parts[:len(parts)-1] {
 				k, _ := hex.DecodeString(p)
 				if i == 0 {
-					b = tx.Bucket(k)
+					b = tx.Bucket([]byte(p))
 				} else if b != nil {
 					b = b.Bucket(k)
 				}
@@ -200,7 +189,7 @@ func TestVerifyDetectsEveryBitFlip(t *testing.T) {
 	}
 	keys := map[string]bool{}
 	for _, l := range strings.Split(want, "\n") {
-		if strings.Contains(l, "=") && !strings.Contains(l, "#seq=") {
+		if strings.Contains(l, "=") && !strings.Contains(l, "#seq") {
 			keys[l] = true
 		}
 	}
@@ -317,4 +306,61 @@ func trunc(s string) string {
 		return s[:120] + "…"
 	}
 	return s
+}
+
+// TestReadsCheckRecordChecksums: a record whose bytes changed on disk is
+// refused as ErrCorrupt by every read that meets it, instead of being
+// served as data.
+func TestReadsCheckRecordChecksums(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fb.db")
+	d, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := declare(t, d, "Disk full on db-3").Incident.Number
+	mustApply(t, d, n, note("WAL archiving stalled"))
+	if err := d.SetMeta(n, "issue_url", "https://github.example/o/r/issues/1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One letter changed in every copy of each record: what a flipped bit
+	// in the page would do to the value.
+	for _, r := range [][2]string{
+		{"Disk full on db-3", "Disk fulL on db-3"},
+		{"WAL archiving stalled", "WAL archiving Stalled"},
+		{"issues/1", "issues/7"},
+	} {
+		if !bytes.Contains(b, []byte(r[0])) {
+			t.Fatalf("%q not in the file", r[0])
+		}
+		b = bytes.ReplaceAll(b, []byte(r[0]), []byte(r[1]))
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, err = Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	reads := map[string]func() error{
+		"Get":            func() error { _, err := d.Get(n); return err },
+		"List":           func() error { _, err := d.List(0); return err },
+		"OpenIncidents":  func() error { _, err := d.OpenIncidents(); return err },
+		"Events":         func() error { _, err := d.Events(n); return err },
+		"Meta":           func() error { _, err := d.Meta(n, "issue_url"); return err },
+		"Apply":          func() error { _, err := d.Apply(n, cmdFn(note("more"), t0)); return err },
+		"Check (verify)": d.Check,
+	}
+	for name, read := range reads {
+		if err := read(); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s on a changed record: %v, want ErrCorrupt", name, err)
+		}
+	}
 }

@@ -146,15 +146,7 @@ func (c *checker) run() {
 // that group, and that every open incident opened by alerts is the one
 // its group names (else a later alert of the group would open a second).
 func (c *checker) alertGroups() {
-	gb := c.tx.Bucket(bAlertGroups)
-	if seq := gb.Sequence(); seq != 0 {
-		c.fail("bucket %s has sequence %d", bAlertGroups, seq)
-	}
-	_ = gb.ForEach(func(k, v []byte) error {
-		if v == nil {
-			c.fail("alert_groups: %q is a bucket", k)
-			return nil
-		}
+	gb := c.records(bAlertGroups, func(k, v []byte) {
 		n, ok := c.number(fmt.Sprintf("alert group %q", k), k, v)
 		inc, exists := c.incs[n]
 		switch {
@@ -164,7 +156,6 @@ func (c *checker) alertGroups() {
 		case inc.Alerts == nil || inc.Alerts.Group != string(k):
 			c.fail("alert group %q → %s, which that group did not open", k, incident.ID(n))
 		}
-		return nil
 	})
 	for n, inc := range c.incs {
 		if inc.Alerts == nil || !inc.Status.Open() {
@@ -174,6 +165,24 @@ func (c *checker) alertGroups() {
 			c.fail("%s: open, but its alert group %q is not indexed to it", incident.ID(n), inc.Alerts.Group)
 		}
 	}
+}
+
+// records checks that bucket name has no sequence and holds no nested
+// bucket, and calls fn with each of its records; it returns the bucket.
+func (c *checker) records(name []byte, fn func(k, v []byte)) *bolt.Bucket {
+	b := c.tx.Bucket(name)
+	if seq := b.Sequence(); seq != 0 {
+		c.fail("bucket %s has sequence %d", name, seq)
+	}
+	_ = b.ForEach(func(k, v []byte) error {
+		if v == nil {
+			c.fail("%s: %q is a bucket", name, k)
+		} else {
+			fn(k, v)
+		}
+		return nil
+	})
+	return b
 }
 
 // slack checks that every Slack record belongs to an incident and decodes.

@@ -115,18 +115,8 @@ func TestCheckAlertGroupsAndPageOutbox(t *testing.T) {
 // saying want.
 func damageAndVerify(t *testing.T, path string, damage func(tx *bolt.Tx) error, want string) {
 	t.Helper()
-	bdb, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = bdb.Update(damage)
-	if cerr := bdb.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Verify(path)
+	rawUpdate(t, path, damage)
+	_, err := Verify(path)
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Verify = %v, want ErrCorrupt saying %q", err, want)
 	}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	berrors "go.etcd.io/bbolt/errors"
@@ -88,7 +90,8 @@ func TestFailedWriteLeavesNoHalfChange(t *testing.T) {
 }
 
 // The database itself refuses writes (opened read-only): every write
-// method fails and nothing changes.
+// method fails and nothing changes; a command's write says so with the
+// store's ErrReadOnly, which is all the edge needs to word it.
 func TestReadOnlyDatabaseRefusesWrites(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fb.db")
 	populated(t, path, 2)
@@ -99,12 +102,13 @@ func TestReadOnlyDatabaseRefusesWrites(t *testing.T) {
 	t.Cleanup(func() { closeAndVerify(t, d) })
 	before := snap(t, d, 2)
 	writes := []struct {
-		name string
-		run  func() error
+		name    string
+		command bool
+		run     func() error
 	}{
-		{name: "Apply", run: func() error { _, err := d.Apply(2, cmdFn(note("x"), t0)); return err }},
-		{name: "ApplyOnce", run: func() error { _, _, err := d.ApplyOnce("E1", 2, cmdFn(note("x"), t0)); return err }},
-		{name: "Create", run: func() error {
+		{name: "Apply", command: true, run: func() error { _, err := d.Apply(2, cmdFn(note("x"), t0)); return err }},
+		{name: "ApplyOnce", command: true, run: func() error { _, _, err := d.ApplyOnce("E1", 2, cmdFn(note("x"), t0)); return err }},
+		{name: "Create", command: true, run: func() error {
 			_, err := d.Create(func(n uint64) (incident.Result, error) {
 				return incident.Declare(n, incident.Declaration{Title: "x", Declarer: "U1"}, t0)
 			})
@@ -116,12 +120,61 @@ func TestReadOnlyDatabaseRefusesWrites(t *testing.T) {
 	}
 	for _, w := range writes {
 		t.Run(w.name, func(t *testing.T) {
-			if err := w.run(); !errors.Is(err, berrors.ErrDatabaseReadOnly) {
+			err := w.run()
+			if !errors.Is(err, berrors.ErrDatabaseReadOnly) {
 				t.Fatalf("err = %v, want ErrDatabaseReadOnly", err)
+			}
+			if w.command && !errors.Is(err, ErrReadOnly) {
+				t.Errorf("err = %v, want ErrReadOnly", err)
 			}
 		})
 	}
 	if after := snap(t, d, 2); after != before {
 		t.Fatalf("read-only database changed: %+v → %+v", before, after)
+	}
+}
+
+// TestWriteFailureSentinels: the failures an operator must fix are
+// told apart with errors.Is, whatever wrapped them, and keep their cause.
+func TestWriteFailureSentinels(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want error
+	}{
+		{fmt.Errorf("write: %w", syscall.ENOSPC), ErrNoSpace},
+		{fmt.Errorf("write: %w", syscall.EDQUOT), ErrNoSpace},
+		{fmt.Errorf("write: %w", syscall.EROFS), ErrReadOnly},
+		{berrors.ErrDatabaseReadOnly, ErrReadOnly},
+	} {
+		got := writeFailure(c.err)
+		if !errors.Is(got, c.want) || !errors.Is(got, c.err) {
+			t.Errorf("writeFailure(%v) = %v, want %v wrapping the cause", c.err, got, c.want)
+		}
+	}
+	other := errors.New("boom")
+	if got := writeFailure(other); got != other || errors.Is(got, ErrNoSpace) || errors.Is(got, ErrReadOnly) {
+		t.Errorf("writeFailure(boom) = %v", got)
+	}
+}
+
+// TestCommandWritesReportSentinels: a command that cannot be written
+// because the file is read-only or the disk is full says so with the
+// store's sentinels, which is all the edge needs to word it.
+func TestCommandWritesReportSentinels(t *testing.T) {
+	d, _ := newDB(t)
+	declare(t, d, "x")
+	var fault error
+	d.SetFault(func(stage string) error { return fault })
+	for _, want := range []error{ErrNoSpace, ErrReadOnly} {
+		fault = fmt.Errorf("write fb.db: %w", syscall.ENOSPC)
+		if want == ErrReadOnly {
+			fault = fmt.Errorf("write fb.db: %w", syscall.EROFS)
+		}
+		if _, err := d.Apply(1, cmdFn(note("x"), t0)); !errors.Is(err, want) {
+			t.Errorf("Apply: err = %v, want %v", err, want)
+		}
+		if _, _, err := d.ApplyOnce("E1", 1, cmdFn(note("x"), t0)); !errors.Is(err, want) {
+			t.Errorf("ApplyOnce: err = %v, want %v", err, want)
+		}
 	}
 }

@@ -41,12 +41,6 @@ func writeFixture(t *testing.T, v int) {
 			t.Fatal(err)
 		}
 	}
-	// Copy through a read transaction so the file holds only used pages.
-	db, err := bolt.Open(tmp, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	if err := os.MkdirAll("testdata", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -55,9 +49,8 @@ func writeFixture(t *testing.T, v int) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := db.View(func(tx *bolt.Tx) error { _, err := tx.WriteTo(f); return err }); err != nil {
-		t.Fatal(err)
-	}
+	// Copy through a read transaction so the file holds only used pages.
+	rawView(t, tmp, func(tx *bolt.Tx) error { _, err := tx.WriteTo(f); return err })
 }
 
 // logical reads the records of a file whatever its schema version: what
@@ -65,14 +58,9 @@ func writeFixture(t *testing.T, v int) {
 // layout of events are left out; Verify checks those agree with the records.
 func logical(t *testing.T, path string) (int, map[string]string) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	out := map[string]string{}
 	version := 0
-	err = db.View(func(tx *bolt.Tx) error {
+	rawView(t, path, func(tx *bolt.Tx) error {
 		v, err := schemaOf(tx)
 		if err != nil {
 			return err
@@ -160,9 +148,6 @@ func logical(t *testing.T, path string) (int, map[string]string) {
 			})
 		})
 	})
-	if err != nil {
-		t.Fatalf("read %s: %v", path, err)
-	}
 	return version, out
 }
 

@@ -35,34 +35,19 @@ func (d *DB) AddHomeViewer(user string) error {
 
 // HomeViewers lists everyone AddHomeViewer recorded, in ID order.
 func (d *DB) HomeViewers() ([]string, error) {
-	var out []string
-	err := d.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bHomeViewers)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
+	return view(d, func(tx *bolt.Tx) ([]string, error) {
+		return walk(tx.Bucket(bHomeViewers), false, 0, func(k, v []byte) (string, bool, error) {
 			if _, err := unseal(k, v); err != nil {
-				return fmt.Errorf("home viewer %q: %w", k, err)
+				return "", false, fmt.Errorf("home viewer %q: %w", k, err)
 			}
-			out = append(out, string(k))
-			return nil
+			return string(k), true, nil
 		})
 	})
-	return out, err
 }
 
 // homeViewers checks that every record is a user ID sealed with no value.
 func (c *checker) homeViewers() {
-	b := c.tx.Bucket(bHomeViewers)
-	if seq := b.Sequence(); seq != 0 {
-		c.fail("bucket %s has sequence %d", bHomeViewers, seq)
-	}
-	_ = b.ForEach(func(k, v []byte) error {
-		if v == nil {
-			c.fail("home_viewers: %q is a bucket", k)
-			return nil
-		}
+	c.records(bHomeViewers, func(k, v []byte) {
 		raw, err := unseal(k, v)
 		switch {
 		case err != nil:
@@ -70,6 +55,5 @@ func (c *checker) homeViewers() {
 		case len(raw) != 0 || !incident.ValidUserID(string(k)):
 			c.fail("home_viewers: %q is not a user ID with no value", k)
 		}
-		return nil
 	})
 }

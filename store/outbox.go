@@ -51,42 +51,23 @@ func (d *DB) Pending(limit int) ([]OutboxItem, error) { return d.pendingIn(bOutb
 
 // pendingIn is Pending for the outbox in bucket (a missing bucket holds no rows).
 func (d *DB) pendingIn(bucket []byte, limit int) ([]OutboxItem, error) {
-	var out []OutboxItem
-	err := d.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucket)
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
-		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+	return view(d, func(tx *bolt.Tx) ([]OutboxItem, error) {
+		return walk(tx.Bucket(bucket), false, limit, func(k, v []byte) (OutboxItem, bool, error) {
 			it, err := decodeItem(k, v)
-			if err != nil {
-				return err
-			}
-			out = append(out, it)
-		}
-		return nil
+			return it, true, err
+		})
 	})
-	return out, err
 }
 
 // PendingFor returns incident n's rows in ID order. It scans the outbox,
 // which holds only work in flight.
 func (d *DB) PendingFor(n uint64) ([]OutboxItem, error) {
-	var out []OutboxItem
-	err := d.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
+	return view(d, func(tx *bolt.Tx) ([]OutboxItem, error) {
+		return walk(tx.Bucket(bOutbox), false, 0, func(k, v []byte) (OutboxItem, bool, error) {
 			it, err := decodeItem(k, v)
-			if err != nil {
-				return err
-			}
-			if it.Incident == n {
-				out = append(out, it)
-			}
-			return nil
+			return it, it.Incident == n, err
 		})
 	})
-	return out, err
 }
 
 // Done removes rows whose effect succeeded or failed for good. Unknown ids

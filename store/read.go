@@ -43,13 +43,7 @@ func decodeIncidentAt(k, v []byte) (uint64, incident.Incident, error) {
 
 // Get returns incident n, or ErrNotFound.
 func (d *DB) Get(n uint64) (incident.Incident, error) {
-	var inc incident.Incident
-	err := d.db.View(func(tx *bolt.Tx) error {
-		var err error
-		inc, err = getTx(tx, n)
-		return err
-	})
-	return inc, err
+	return view(d, func(tx *bolt.Tx) (incident.Incident, error) { return getTx(tx, n) })
 }
 
 // ByChannel returns the incident whose Slack channel is channelID, or
@@ -94,20 +88,13 @@ func (d *DB) OpenIncidents() ([]incident.Incident, error) {
 // List returns up to limit incidents, newest first, any status; limit ≤ 0
 // means all.
 func (d *DB) List(limit int) ([]incident.Incident, error) {
-	var out []incident.Incident
-	err := d.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bIncidents).Cursor()
-		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
+	return view(d, func(tx *bolt.Tx) ([]incident.Incident, error) {
+		return walk(tx.Bucket(bIncidents), true, limit, func(k, v []byte) (incident.Incident, bool, error) {
 			n, _ := btou(k)
 			inc, err := decodeIncident(n, v)
-			if err != nil {
-				return err
-			}
-			out = append(out, inc)
-		}
-		return nil
+			return inc, true, err
+		})
 	})
-	return out, err
 }
 
 // decodeEvent checks and decodes incident n's sealed event at key k.
@@ -126,26 +113,15 @@ func decodeEvent(n uint64, k, sv []byte) (incident.Event, error) {
 // Events returns incident n's timeline in Seq order; ErrNotFound when the
 // incident does not exist.
 func (d *DB) Events(n uint64) ([]incident.Event, error) {
-	var out []incident.Event
-	err := d.db.View(func(tx *bolt.Tx) error {
+	return view(d, func(tx *bolt.Tx) ([]incident.Event, error) {
 		if tx.Bucket(bIncidents).Get(u64(n)) == nil {
-			return fmt.Errorf("%s: %w", incident.ID(n), ErrNotFound)
+			return nil, fmt.Errorf("%s: %w", incident.ID(n), ErrNotFound)
 		}
-		eb := tx.Bucket(bEvents).Bucket(u64(n))
-		if eb == nil {
-			return nil
-		}
-		out = make([]incident.Event, 0, eb.Stats().KeyN)
-		return eb.ForEach(func(k, sv []byte) error {
+		return walk(tx.Bucket(bEvents).Bucket(u64(n)), false, 0, func(k, sv []byte) (incident.Event, bool, error) {
 			e, err := decodeEvent(n, k, sv)
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-			return nil
+			return e, true, err
 		})
 	})
-	return out, err
 }
 
 // EventCount is len(Events(n)) without decoding.

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -23,8 +24,7 @@ const scanBatch = 256
 func (d *DB) Scan(kinds []incident.EventKind, fn func(inc incident.Incident, events func(func(incident.Event) error) error) error) error {
 	var needles [][]byte
 	for _, k := range kinds {
-		b, _ := json.Marshal(string(k))
-		needles = append(needles, append([]byte(`"kind":`), b...))
+		needles = append(needles, kindNeedle(k))
 	}
 	var after []byte
 	for {
@@ -63,7 +63,7 @@ func (d *DB) Scan(kinds []incident.EventKind, fn func(inc incident.Incident, eve
 						if err != nil {
 							return err
 						}
-						if len(kinds) > 0 && !hasKind(kinds, e.Kind) {
+						if len(kinds) > 0 && !slices.Contains(kinds, e.Kind) {
 							return nil
 						}
 						return each(e)
@@ -90,15 +90,6 @@ func containsAny(b []byte, needles [][]byte) bool {
 	return false
 }
 
-func hasKind(kinds []incident.EventKind, k incident.EventKind) bool {
-	for _, x := range kinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
-
 // OpenReadOnly opens an existing database for reading only (reports):
 // it never migrates, and refuses a file of another schema. A running bot
 // holds the file's lock, so this fails with ErrLocked while it runs.
@@ -111,54 +102,43 @@ func OpenReadOnly(path string, opt Options) (*DB, error) {
 // first older one; open incidents are skipped without being decoded
 // (OpenIncidents has them).
 func (d *DB) RecentClosed(since time.Time) ([]incident.Incident, error) {
-	var out []incident.Incident
-	err := d.db.View(func(tx *bolt.Tx) error {
+	return view(d, func(tx *bolt.Tx) ([]incident.Incident, error) {
 		open := tx.Bucket(bOpen)
-		c := tx.Bucket(bIncidents).Cursor()
-		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+		return walk(tx.Bucket(bIncidents), true, 0, func(k, v []byte) (incident.Incident, bool, error) {
 			if open.Get(k) != nil {
-				continue
+				return incident.Incident{}, false, nil
 			}
 			n, _ := btou(k)
 			inc, err := decodeIncident(n, v)
-			if err != nil {
-				return err
+			if err == nil && inc.DeclaredAt.Before(since) {
+				err = errEnough
 			}
-			if inc.DeclaredAt.Before(since) {
-				return nil
-			}
-			out = append(out, inc)
-		}
-		return nil
+			return inc, true, err
+		})
 	})
-	return out, err
 }
 
 // LatestEvents returns up to limit of incident n's most recent events of
 // kind, newest first, reading the timeline backwards through a cursor.
 func (d *DB) LatestEvents(n uint64, kind incident.EventKind, limit int) ([]incident.Event, error) {
-	b, _ := json.Marshal(string(kind))
-	needle := append([]byte(`"kind":`), b...)
-	var out []incident.Event
-	err := d.db.View(func(tx *bolt.Tx) error {
-		eb := tx.Bucket(bEvents).Bucket(u64(n))
-		if eb == nil {
-			return nil
-		}
-		c := eb.Cursor()
-		for k, sv := c.Last(); k != nil && len(out) < limit; k, sv = c.Prev() {
+	if limit <= 0 {
+		return nil, nil
+	}
+	needle := kindNeedle(kind)
+	return view(d, func(tx *bolt.Tx) ([]incident.Event, error) {
+		return walk(tx.Bucket(bEvents).Bucket(u64(n)), true, limit, func(k, sv []byte) (incident.Event, bool, error) {
 			if !bytes.Contains(sv, needle) {
-				continue
+				return incident.Event{}, false, nil
 			}
 			e, err := decodeEvent(n, k, sv)
-			if err != nil {
-				return err
-			}
-			if e.Kind == kind {
-				out = append(out, e)
-			}
-		}
-		return nil
+			return e, e.Kind == kind, err
+		})
 	})
-	return out, err
+}
+
+// kindNeedle is what a sealed event of kind holds, to skip the others
+// without decoding them.
+func kindNeedle(kind incident.EventKind) []byte {
+	b, _ := json.Marshal(string(kind))
+	return append([]byte(`"kind":`), b...)
 }

@@ -157,44 +157,34 @@ func initV1(tx *bolt.Tx) error {
 // open index. Events are copied into memory first because the flat bucket
 // is replaced under the same name.
 func upV2(tx *bolt.Tx) error {
-	flat := tx.Bucket(bEvents)
-	if flat == nil {
+	if tx.Bucket(bEvents) == nil {
 		return fmt.Errorf("v1 events bucket missing: %w", ErrCorrupt)
 	}
-	type kv struct {
-		n, seq uint64
-		v      []byte
-	}
-	var all []kv
-	err := flat.ForEach(func(k, v []byte) error {
-		if len(k) != 16 || v == nil {
-			return fmt.Errorf("v1 event key %x: %w", k, ErrCorrupt)
-		}
+	err := rebuild(tx, bEvents, func(flat *bolt.Bucket, keep func(k, v []byte)) error {
+		return flat.ForEach(func(k, v []byte) error {
+			if len(k) != 16 || v == nil {
+				return fmt.Errorf("v1 event key %x: %w", k, ErrCorrupt)
+			}
+			keep(k, v)
+			return nil
+		})
+	}, func(eb *bolt.Bucket, k, v []byte) error {
 		n, _ := btou(k[:8])
 		seq, _ := btou(k[8:])
-		all = append(all, kv{n, seq, bytes.Clone(v)})
+		nb, err := eb.CreateBucketIfNotExists(u64(n))
+		if err != nil {
+			return err
+		}
+		if err := nb.Put(u64(seq), v); err != nil {
+			return err
+		}
+		if seq > nb.Sequence() {
+			return nb.SetSequence(seq)
+		}
 		return nil
 	})
 	if err != nil {
 		return err
-	}
-	eb, err := recreate(tx, bEvents)
-	if err != nil {
-		return err
-	}
-	for _, e := range all {
-		nb, err := eb.CreateBucketIfNotExists(u64(e.n))
-		if err != nil {
-			return err
-		}
-		if err := nb.Put(u64(e.seq), e.v); err != nil {
-			return err
-		}
-		if e.seq > nb.Sequence() {
-			if err := nb.SetSequence(e.seq); err != nil {
-				return err
-			}
-		}
 	}
 	ob, err := tx.CreateBucket(bOpen)
 	if err != nil {
@@ -215,38 +205,30 @@ func upV2(tx *bolt.Tx) error {
 // downV2 flattens the per-incident event buckets back to n|seq keys and
 // drops the open index (v1 binaries scan incidents instead).
 func downV2(tx *bolt.Tx) error {
-	eb := tx.Bucket(bEvents)
-	if eb == nil {
+	if tx.Bucket(bEvents) == nil {
 		return fmt.Errorf("v2 events bucket missing: %w", ErrCorrupt)
 	}
-	type kv struct{ k, v []byte }
-	var all []kv
-	err := eb.ForEachBucket(func(nk []byte) error {
-		n, ok := btou(nk)
-		if !ok {
-			return fmt.Errorf("events bucket key %x: %w", nk, ErrCorrupt)
-		}
-		return eb.Bucket(nk).ForEach(func(k, v []byte) error {
-			seq, ok := btou(k)
-			if !ok || v == nil {
-				return fmt.Errorf("event key %x in INC-%d: %w", k, n, ErrCorrupt)
+	err := rebuild(tx, bEvents, func(eb *bolt.Bucket, keep func(k, v []byte)) error {
+		return eb.ForEachBucket(func(nk []byte) error {
+			n, ok := btou(nk)
+			if !ok {
+				return fmt.Errorf("events bucket key %x: %w", nk, ErrCorrupt)
 			}
-			all = append(all, kv{pair(n, seq), bytes.Clone(v)})
-			return nil
+			return eb.Bucket(nk).ForEach(func(k, v []byte) error {
+				seq, ok := btou(k)
+				if !ok || v == nil {
+					return fmt.Errorf("event key %x in INC-%d: %w", k, n, ErrCorrupt)
+				}
+				keep(pair(n, seq), v)
+				return nil
+			})
 		})
+	}, func(flat *bolt.Bucket, k, v []byte) error {
+		flat.FillPercent = 1 // appended in key order
+		return flat.Put(k, v)
 	})
 	if err != nil {
 		return err
-	}
-	flat, err := recreate(tx, bEvents)
-	if err != nil {
-		return err
-	}
-	flat.FillPercent = 1 // appended in key order
-	for _, e := range all {
-		if err := flat.Put(e.k, e.v); err != nil {
-			return err
-		}
 	}
 	if tx.Bucket(bOpen) != nil {
 		return tx.DeleteBucket(bOpen)
@@ -270,6 +252,31 @@ func countOpenByScan(tx *bolt.Tx) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// rebuild rewrites bucket name in a new layout: read passes every entry
+// of the new layout to keep (they are copied into memory, as the bucket
+// is replaced under the same name), then the bucket is recreated empty
+// and put stores each entry, in the order kept.
+func rebuild(tx *bolt.Tx, name []byte, read func(b *bolt.Bucket, keep func(k, v []byte)) error, put func(b *bolt.Bucket, k, v []byte) error) error {
+	type kv struct{ k, v []byte }
+	var all []kv
+	err := read(tx.Bucket(name), func(k, v []byte) {
+		all = append(all, kv{bytes.Clone(k), bytes.Clone(v)})
+	})
+	if err != nil {
+		return err
+	}
+	b, err := recreate(tx, name)
+	if err != nil {
+		return err
+	}
+	for _, e := range all {
+		if err := put(b, e.k, e.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // recreate replaces bucket name with an empty one, for a migration that rewrites

@@ -78,12 +78,7 @@ func buildV1Fixture(t *testing.T) v1Fixture {
 // reference of what v1 files look like.
 func writeV1(t *testing.T, path string, f v1Fixture) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Update(func(tx *bolt.Tx) error {
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
 		b := map[string]*bolt.Bucket{}
 		for _, name := range []string{"meta", "incidents", "events", "outbox", "dedupe", "dedupe_exp", "channels", "pubmeta"} {
 			nb, err := tx.CreateBucket([]byte(name))
@@ -132,45 +127,20 @@ func writeV1(t *testing.T, path string, f v1Fixture) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // dump flattens every bucket, key, value and bucket sequence of a file.
 func dump(t *testing.T, path string) map[string]string {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]string{}
-	var walk func(prefix string, b *bolt.Bucket) error
-	walk = func(prefix string, b *bolt.Bucket) error {
-		out[prefix+"#seq"] = fmt.Sprint(b.Sequence())
-		return b.ForEach(func(k, v []byte) error {
-			p := prefix + "/" + hex.EncodeToString(k)
+	rawView(t, path, func(tx *bolt.Tx) error {
+		return eachRecord(tx, func(path string, _, v []byte) error {
 			if v != nil {
-				out[p] = string(v)
-				return nil
+				out[path] = string(v)
 			}
-			sub := b.Bucket(k)
-			if sub == nil {
-				return fmt.Errorf("%s: nil value but no nested bucket", p)
-			}
-			return walk(p, sub)
+			return nil
 		})
-	}
-	if err := db.View(func(tx *bolt.Tx) error {
-		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-			return walk(string(name), b)
-		})
-	}); err != nil {
-		t.Fatalf("dump %s: %v", path, err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatalf("dump %s: close: %v", path, err)
-	}
+	})
 	return out
 }
 
@@ -356,14 +326,7 @@ func TestMigrateRaw(t *testing.T) {
 // setRawSchema rewrites the version field, as a newer binary would.
 func setRawSchema(t *testing.T, path string, v uint64) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kSchema, u64(v)) }); err != nil {
-		t.Fatal(err)
-	}
+	rawUpdate(t, path, func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(kSchema, u64(v)) })
 }
 
 func TestRefuseNewerSchema(t *testing.T) {
@@ -403,12 +366,7 @@ func TestRefuseNewerSchema(t *testing.T) {
 
 func TestOpenForeignBoltFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "other.db")
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("someone-else")); return err })
-	_ = db.Close()
+	rawUpdate(t, path, func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("someone-else")); return err })
 	if _, err := Open(path, Options{}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Open of a foreign bbolt file: %v, want ErrCorrupt", err)
 	}

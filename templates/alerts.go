@@ -22,28 +22,6 @@ func AlertNotice(a incident.Alert, total int) string {
 	return mustSlack("alert_notice", v, maxSection)
 }
 
-// alertMessage renders the incident-channel messages about alerts and
-// pages; ok is false for other message kinds.
-func alertMessage(inc incident.Incident, e incident.Effect) (string, bool, error) {
-	f := e.Fields
-	var name string
-	v := alertView{Source: EscapeMrkdwn(incident.SourceName(f.Source)), Title: clipText(oneLine(e.Text), maxTitleLen)}
-	switch e.Msg {
-	case incident.MsgAlertSummary:
-		v.Count, v.New = f.Count, f.New
-		name = "post_alert_summary"
-	case incident.MsgAlertResolved:
-		name = "post_alert_resolved"
-	case incident.MsgPageFailed:
-		v.Target, v.Detail = EscapeMrkdwn(f.Target), clipText(oneLine(e.Text), maxReasonLen)
-		name = "post_page_failed"
-	default:
-		return "", false, nil
-	}
-	s, err := renderSlack(name, v, maxMessage)
-	return s, true, err
-}
-
 type cardAlertsView struct {
 	Alerts   int
 	Source   string
@@ -67,31 +45,23 @@ func CardAlerts(inc incident.Incident) string {
 	return mustSlack("card_alerts", v, maxSection)
 }
 
+var pageEmojis = map[incident.PageState]string{
+	incident.PageSent: ":pager:", incident.PageFailed: ":warning:", incident.PageResolved: ":white_check_mark:",
+}
+
 func pageEmoji(s incident.PageState) string {
-	switch s {
-	case incident.PageSent:
-		return ":pager:"
-	case incident.PageFailed:
-		return ":warning:"
-	case incident.PageResolved:
-		return ":white_check_mark:"
-	}
-	return ":hourglass_flowing_sand:"
+	return wordFor(pageEmojis, s, ":hourglass_flowing_sand:")
+}
+
+var pageWords = map[incident.PageState]string{
+	incident.PageSent: "paged", incident.PageFailed: "failed", incident.PageResolved: "resolved",
 }
 
 func pageWord(p incident.Page) string {
-	switch p.State {
-	case incident.PageSent:
-		return "paged"
-	case incident.PageFailed:
-		return "failed"
-	case incident.PageResolved:
-		return "resolved"
-	}
 	if p.Attempts > 0 {
-		return fmt.Sprintf("retrying (%d failed)", p.Attempts)
+		return wordFor(pageWords, p.State, fmt.Sprintf("retrying (%d failed)", p.Attempts))
 	}
-	return "sending"
+	return wordFor(pageWords, p.State, "sending")
 }
 
 // Alert and page events in the event vocabulary: the Slack timeline and

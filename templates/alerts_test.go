@@ -2,14 +2,13 @@ package templates
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/golden"
 )
 
 // TestAlertTextsGolden renders every text about alerts and pages that
@@ -59,17 +58,5 @@ func TestAlertTextsGolden(t *testing.T) {
 	for _, k := range keys {
 		fmt.Fprintf(&b, "## %s\n%s\n\n", k, cases[k])
 	}
-	path := filepath.Join("testdata", "alerts.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.String() != string(want) {
-		t.Fatalf("alert texts differ from %s (run with -update to accept):\n%s", path, b.String())
-	}
+	golden.Check(t, "testdata/alerts.golden", []byte(b.String()), *update)
 }

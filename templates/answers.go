@@ -19,14 +19,7 @@ func StatusSummary(inc incident.Incident, now time.Time, loc *time.Location) str
 		Open       []string
 		More       int
 	}{Inc: viewOf(inc, loc, now)}
-	names := make([]string, 0, len(inc.Roles))
-	for r := range inc.Roles {
-		names = append(names, r)
-	}
-	sort.Strings(names)
-	for _, r := range names {
-		v.Roles = append(v.Roles, EscapeMrkdwn(r)+" "+mention(inc.Roles[r]))
-	}
+	v.Roles = roleLines(inc)
 	if inc.LastUpdateAt.IsZero() {
 		v.LastUpdate = "none yet; post one with `/incident update &lt;text&gt;`"
 	} else {
@@ -182,4 +175,18 @@ func rows(incs []incident.Incident, row func(incident.Incident) string) ([]strin
 		out = append(out, row(inc))
 	}
 	return out, len(incs) - len(out)
+}
+
+// roleLines lists the incident's roles by name, each with who holds it.
+func roleLines(inc incident.Incident) []string {
+	names := make([]string, 0, len(inc.Roles))
+	for r := range inc.Roles {
+		names = append(names, r)
+	}
+	sort.Strings(names)
+	var lines []string
+	for _, r := range names {
+		lines = append(lines, EscapeMrkdwn(r)+" "+mention(inc.Roles[r]))
+	}
+	return lines
 }

@@ -1,7 +1,9 @@
-// Package templates owns every piece of text Firebreak shows people that
-// is more than a phrase: the Slack messages (embedded text/template files
-// under slack/, rendered by typed functions such as Announcement and
-// StatusSummary) and the postmortem markdown.
+// Package templates owns every piece of text Firebreak shows people: the
+// Slack messages (embedded text/template files under slack/, rendered by
+// typed functions such as Announcement and StatusSummary), the words of
+// cards and forms (button labels, form titles, labels and placeholders),
+// the refusals of the domain, the parser and the Slack edge, the notices
+// Firebreak sends on its own, and the postmortem markdown.
 //
 // Slack messages are mrkdwn. Text people typed is escaped here, once, with
 // EscapeMrkdwn (only &, < and > are special to Slack), and only then do

@@ -75,6 +75,23 @@ func (x PostmortemEvent) step() string {
 
 func (x PostmortemEvent) f(k string) string { return x.Event.Fields[k] }
 
+// name is the person in field k, by name; "" when the field is empty.
+func (x PostmortemEvent) name(k string) string {
+	if u := x.f(k); u != "" {
+		return x.Name(u)
+	}
+	return ""
+}
+
+// was adds to s who or what there was before, if anything: "Lead: Bob
+// (was Alice)".
+func was(s, before string) string {
+	if before == "" {
+		return s
+	}
+	return s + " (was " + before + ")"
+}
+
 // said is a Slack timeline entry that keeps the event's text.
 func said(what string) func(slackEvent) (string, string) {
 	return func(x slackEvent) (string, string) { return what, x.text }
@@ -133,11 +150,7 @@ var vocabulary = map[incident.EventKind]eventWords{
 	incident.EvLeadAssigned: {
 		slack: func(x slackEvent) (string, string) { return "made " + mention(x.f["user"]) + " the lead", x.text },
 		postmortem: func(x PostmortemEvent) string {
-			s := "Lead: " + x.Name(x.f("user"))
-			if x.f("previous") != "" {
-				s += " (was " + x.Name(x.f("previous")) + ")"
-			}
-			return s
+			return was("Lead: "+x.Name(x.f("user")), x.name("previous"))
 		},
 		people:  []string{"user", "previous"},
 		counted: "lead changes",

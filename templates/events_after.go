@@ -27,18 +27,10 @@ func init() {
 	}
 	vocabulary[incident.EvTimeCorrected] = eventWords{
 		slack: func(x slackEvent) (string, string) {
-			what := "corrected the " + EscapeMrkdwn(x.f["which"]) + " time to " + keyTimeIn(x.f["to"], x.loc)
-			if from := keyTimeIn(x.f["from"], x.loc); from != "" {
-				what += " (was " + from + ")"
-			}
-			return what, ""
+			return was("corrected the "+EscapeMrkdwn(x.f["which"])+" time to "+keyTimeIn(x.f["to"], x.loc), keyTimeIn(x.f["from"], x.loc)), ""
 		},
 		postmortem: func(x PostmortemEvent) string {
-			s := "Corrected the " + x.f("which") + " time to " + keyTimeIn(x.f("to"), time.UTC)
-			if from := keyTimeIn(x.f("from"), time.UTC); from != "" {
-				s += " (was " + from + ")"
-			}
-			return s
+			return was("Corrected the "+x.f("which")+" time to "+keyTimeIn(x.f("to"), time.UTC), keyTimeIn(x.f("from"), time.UTC))
 		},
 	}
 	vocabulary[incident.EvReviewed] = eventWords{
@@ -49,6 +41,15 @@ func init() {
 			return "saw the postmortem issue labelled reviewed: the review is done", ""
 		},
 		postmortem: func(x PostmortemEvent) string { return "Postmortem reviewed (issue " + x.f("how") + ")" },
+	}
+	vocabulary[incident.EvReviewOwner] = eventWords{
+		slack: func(x slackEvent) (string, string) {
+			return "made " + mention(x.f["to"]) + " the owner of the postmortem review", ""
+		},
+		postmortem: func(x PostmortemEvent) string {
+			return was("Postmortem review owner: "+x.Name(x.f("to")), x.name("from"))
+		},
+		people: []string{"from", "to"},
 	}
 	vocabulary[incident.EvFollowupDone] = eventWords{
 		slack: func(x slackEvent) (string, string) {

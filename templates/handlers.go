@@ -27,9 +27,10 @@ func NotSaved(f StorageFault) string {
 // The refusals the Slack edge raises itself (not the domain's): each is
 // one escaped sentence.
 
-// NotInIncident refuses a command that works only in an incident channel.
-func NotInIncident(command string) string {
-	return Sentence("Run this in an incident channel: `" + command + "` works only inside a channel that Firebreak opened for an incident. Use `/incident list` to find them.")
+// NotInIncident refuses a subcommand that works only in an incident
+// channel.
+func NotInIncident(sub string) string {
+	return Sentence("Run this in an incident channel: `/incident " + sub + "` works only inside a channel that Firebreak opened for an incident. Use `/incident list` to find them.")
 }
 
 // ReadFailed says the database could not be read (the cause is logged).
@@ -114,6 +115,10 @@ func PersonTask(id, role string) string {
 	return "hold the " + Clip(EscapeMrkdwn(role), 30) + " role in " + id
 }
 
+// ReviewOwnerTask is what the owner of an incident's postmortem review
+// does, in a refusal that says why someone cannot.
+func ReviewOwnerTask(id string) string { return "own the postmortem review of " + id }
+
 // PersonProblem is why someone cannot be the lead or hold a role.
 type PersonProblem int
 
@@ -149,6 +154,9 @@ func PersonRefusal(p PersonProblem, user, task string) string {
 func ForeignWorkspace() string {
 	return "This Firebreak serves another Slack workspace, so it did nothing with this command."
 }
+
+// CutMark ends a text cut to fit Slack's limit on an answer.
+const CutMark = "\n… (cut to fit Slack's limit)"
 
 // UnreadableCommand answers a slash command whose payload could not be
 // read.

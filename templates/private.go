@@ -1,8 +1,6 @@
 package templates
 
 import (
-	"fmt"
-	"sort"
 	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
@@ -11,39 +9,9 @@ import (
 // The brief (catch-up and handover) and what people outside a private
 // incident are shown of it.
 
-// privateWhat is what happened to a private incident, as its neutral
-// announcement says it: never its title, text or people.
-func privateWhat(e incident.Effect) (string, error) {
-	switch e.Msg {
-	case incident.MsgDeclared:
-		return "declared", nil
-	case incident.MsgSeverityChanged:
-		return "severity changed from " + sevLabel(incident.Severity(e.Fields.From)) + " to " + sevLabel(incident.Severity(e.Fields.To)), nil
-	case incident.MsgStatusChanged:
-		switch incident.Status(e.Fields.To) {
-		case incident.StatusActive:
-			return "reopened", nil
-		case incident.StatusClosed:
-			return "closed", nil
-		}
-		return "now " + EscapeMrkdwn(e.Fields.To), nil
-	case incident.MsgClosed:
-		return "closed", nil
-	case incident.MsgStatusUpdate:
-		return "a status update was posted in its channel", nil
-	case incident.MsgCancelled:
-		return "cancelled (declared by mistake)", nil
-	}
-	return "", fmt.Errorf("announcement: no template for message %q", e.Msg)
-}
-
 // privateAnnouncement is the announce channel's line for a private
-// incident: its number, severity and what happened, without its title.
-func privateAnnouncement(inc incident.Incident, e incident.Effect) (string, error) {
-	what, err := privateWhat(e)
-	if err != nil {
-		return "", err
-	}
+// incident: its number, severity and what happened (what), without its title.
+func privateAnnouncement(inc incident.Incident, what string) (string, error) {
 	v := struct{ ID, Sev, What string }{inc.ID(), sevLabel(inc.Severity), what}
 	return renderSlack("announce_private", v, maxMessage)
 }
@@ -82,14 +50,7 @@ func briefViewOf(b incident.Brief, now time.Time, loc *time.Location) briefView 
 	if inc.Status == incident.StatusClosed && !inc.ClosedAt.IsZero() {
 		v.Inc.Age = "lasted " + human(inc.ClosedAt.Sub(inc.DeclaredAt))
 	}
-	names := make([]string, 0, len(inc.Roles))
-	for r := range inc.Roles {
-		names = append(names, r)
-	}
-	sort.Strings(names)
-	for _, r := range names {
-		v.Roles = append(v.Roles, EscapeMrkdwn(r)+" "+mention(inc.Roles[r]))
-	}
+	v.Roles = roleLines(inc)
 	if u := b.LastUpdate; u != nil {
 		v.UpdateBy, v.UpdateAgo = mention(u.Actor), human(now.Sub(u.At))+" ago"
 		v.Quote = quote(Clip(u.Text, 1500))
@@ -142,11 +103,7 @@ func init() {
 			return "handed the lead over to " + mention(x.f["to"]), x.text
 		},
 		postmortem: func(x PostmortemEvent) string {
-			s := "Handover: lead to " + x.Name(x.f("to"))
-			if x.f("from") != "" {
-				s += " (was " + x.Name(x.f("from")) + ")"
-			}
-			return x.with(s)
+			return x.with(was("Handover: lead to "+x.Name(x.f("to")), x.name("from")))
 		},
 		people:  []string{"from", "to"},
 		written: "handover note",

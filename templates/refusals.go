@@ -54,10 +54,7 @@ func phraseArg(a any, loc *time.Location) any {
 		}
 		return strings.Join(q, ", ")
 	case incident.Subject:
-		if s, ok := subjects[v]; ok {
-			return s
-		}
-		return string(v)
+		return wordFor(subjects, v, string(v))
 	case time.Duration:
 		m := int((v + 30*time.Second) / time.Minute)
 		if m == 1 {
@@ -116,10 +113,7 @@ func upperFirst(s string) string {
 
 // PhaseTitle is a checklist phase's name as people read it.
 func PhaseTitle(p incident.Phase) string {
-	if t, ok := phaseTitles[p]; ok {
-		return t
-	}
-	return string(p)
+	return wordFor(phaseTitles, p, string(p))
 }
 
 var phaseTitles = map[incident.Phase]string{
@@ -129,10 +123,7 @@ var phaseTitles = map[incident.Phase]string{
 
 // SeverityOption is a severity as the declaration form offers it.
 func SeverityOption(s incident.Severity) string {
-	if t, ok := severityOptions[s]; ok {
-		return t
-	}
-	return "SEV4 · low, no customer impact"
+	return wordFor(severityOptions, s, "SEV4 · low, no customer impact")
 }
 
 var severityOptions = map[incident.Severity]string{
@@ -149,8 +140,5 @@ var recorded = map[string]string{
 // RecordedText is an event's or a message's text as people read it: what
 // someone typed, or the words for what the domain recorded on its own.
 func RecordedText(s string) string {
-	if w, ok := recorded[s]; ok {
-		return w
-	}
-	return s
+	return wordFor(recorded, s, s)
 }

@@ -1,7 +1,6 @@
 package templates
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -65,18 +64,11 @@ func Plain(s string) string {
 // a smaller unit people would misread: under ten minutes to the second
 // ("3m 4s"), then to the nearest minute ("12m", "1h 5m").
 func Elapsed(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
 	switch {
 	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
+		return human(d)
 	case d < 10*time.Minute:
-		m, s := int(d/time.Minute), int(d%time.Minute/time.Second)
-		if s == 0 {
-			return fmt.Sprintf("%dm", m)
-		}
-		return fmt.Sprintf("%dm %ds", m, s)
+		return units(int(d/time.Minute), "m", int(d%time.Minute/time.Second), "s")
 	}
 	return human(d.Round(time.Minute))
 }

@@ -129,31 +129,25 @@ func sevLabel(s incident.Severity) string {
 	return EscapeMrkdwn(string(s))
 }
 
-func sevEmoji(s incident.Severity) string {
-	switch s {
-	case incident.Sev1:
-		return ":red_circle:"
-	case incident.Sev2:
-		return ":large_orange_circle:"
-	case incident.Sev3:
-		return ":large_yellow_circle:"
-	}
-	return ":white_circle:"
+var sevEmojis = map[incident.Severity]string{
+	incident.Sev1: ":red_circle:", incident.Sev2: ":large_orange_circle:", incident.Sev3: ":large_yellow_circle:",
 }
 
-func statusEmoji(s incident.Status) string {
-	switch s {
-	case incident.StatusActive:
-		return ":fire:"
-	case incident.StatusMitigated:
-		return ":adhesive_bandage:"
-	case incident.StatusResolved:
-		return ":white_check_mark:"
+func sevEmoji(s incident.Severity) string { return wordFor(sevEmojis, s, ":white_circle:") }
+
+var statusEmojis = map[incident.Status]string{
+	incident.StatusActive: ":fire:", incident.StatusMitigated: ":adhesive_bandage:",
+	incident.StatusResolved: ":white_check_mark:", incident.StatusCancelled: ":no_entry_sign:",
+}
+
+func statusEmoji(s incident.Status) string { return wordFor(statusEmojis, s, ":lock:") }
+
+// wordFor is words' entry for k, or otherwise when it has none.
+func wordFor[K comparable](words map[K]string, k K, otherwise string) string {
+	if w, ok := words[k]; ok {
+		return w
 	}
-	if s == incident.StatusCancelled {
-		return ":no_entry_sign:"
-	}
-	return ":lock:"
+	return otherwise
 }
 
 // quote shows user text as a Slack block quote, every line marked.
@@ -179,6 +173,8 @@ type effView struct {
 	What, Where, Quote       string
 	Since, Window            string
 	Link                     string
+	// Alert is what a message about alerts or a page says of them.
+	Alert alertView
 }
 
 func effViewOf(inc incident.Incident, e incident.Effect) effView {
@@ -206,116 +202,32 @@ func (v *effView) severity(f incident.EffectFields) {
 	}
 }
 
-// Announcement renders an EffAnnounce effect for the announce channel.
-func Announcement(inc incident.Incident, e incident.Effect) (string, error) {
-	if e.Kind != incident.EffAnnounce && !(e.Kind == incident.EffCorrectAnnouncement && e.Msg == incident.MsgCancelled) {
-		return "", fmt.Errorf("announcement: effect kind %q is not %q", e.Kind, incident.EffAnnounce)
-	}
-	v := effViewOf(inc, e)
-	if inc.Private {
-		return privateAnnouncement(inc, e)
-	}
-	var name string
-	switch e.Msg {
-	case incident.MsgDeclared:
-		name = "announce_declared"
-	case incident.MsgSeverityChanged:
-		v.severity(e.Fields)
-		name = "announce_severity_changed"
-	case incident.MsgStatusChanged:
-		name = "announce_status_changed"
-	case incident.MsgClosed:
-		// The one closure announcement: who closed it (fields by and, for
-		// a forced close, reason) with the postmortem link (field url).
-		v.To = string(incident.StatusClosed)
-		v.Text = clipText(oneLine(e.Fields.Reason), maxReasonLen)
-		if u := e.Fields.URL; u != "" {
-			v.Link = link(u, "Postmortem: "+inc.ID())
-		}
-		name = "announce_closed"
-	case incident.MsgStatusUpdate:
-		v.Quote = quote(e.Text)
-		name = "announce_status_update"
-	case incident.MsgCancelled:
-		v.Text = sentenceEnd(v.Text)
-		name = "announce_cancelled"
-	default:
-		return "", fmt.Errorf("announcement: no template for message %q", e.Msg)
-	}
-	return renderSlack(name, v, maxMessage)
+// approval shows the step an approval request is about, what will be run
+// and where.
+func (v *effView) approval(inc incident.Incident, e incident.Effect) {
+	v.Step = stepTitle(inc, e.Fields.Step, e.Text)
+	v.What = codeBlock(Clip(e.Fields.What, maxCodeLen))
+	v.Where = codeBlock(Clip(e.Fields.Where, maxCodeLen))
 }
 
-// ChannelMessage renders an EffPost effect for the incident channel.
-func ChannelMessage(inc incident.Incident, e incident.Effect) (string, error) {
-	if e.Kind != incident.EffPost {
-		return "", fmt.Errorf("channel message: effect kind %q is not %q", e.Kind, incident.EffPost)
+// kindIs refuses to render an effect of another kind than want; what
+// names the renderer.
+func kindIs(what string, e incident.Effect, want incident.EffectKind) error {
+	if e.Kind != want {
+		return fmt.Errorf("%s: effect kind %q is not %q", what, e.Kind, want)
 	}
-	v := effViewOf(inc, e)
-	f := e.Fields
-	var name string
-	switch e.Msg {
-	case incident.MsgText:
-		// The domain wrote this text and it is already mrkdwn; only make
-		// sure Slack will accept it.
-		return Clip(e.Text, maxMessage), nil
-	case incident.MsgStatusUpdate:
-		v.Quote = quote(e.Text)
-		name = "post_status_update"
-	case incident.MsgSeverityChanged:
-		v.severity(f)
-		name = "post_severity_changed"
-	case incident.MsgStatusChanged:
-		name = "post_status_changed"
-	case incident.MsgClosed:
-		v.To = string(incident.StatusClosed)
-		name = "post_status_changed"
-	case incident.MsgLeadAssigned:
-		name = "post_lead_assigned"
-	case incident.MsgHandover:
-		v.From = mention(f.From)
-		v.Quote = ""
-		if e.Text != "" {
-			v.Quote = quote(e.Text)
-		}
-		name = "post_handover"
-	case incident.MsgRoleAssigned:
-		v.Role = EscapeMrkdwn(f.Role)
-		name = "post_role_assigned"
-	case incident.MsgApprovalAsked:
-		v.Step = stepTitle(inc, f.Step, e.Text)
-		v.What = codeBlock(Clip(f.What, maxCodeLen))
-		v.Where = codeBlock(Clip(f.Where, maxCodeLen))
-		name = "post_approval_requested"
-	case incident.MsgApproved:
-		v.Step = stepTitle(inc, f.Step, e.Text)
-		v.User = mention(f.RequestedBy)
-		name = "post_approval_granted"
-	case incident.MsgReminder:
-		return reminder(inc, e, v, time.Time{})
-	case incident.MsgCancelled:
-		v.Text = sentenceEnd(v.Text)
-		name = "post_cancelled"
-	default:
-		if text, ok, err := alertMessage(inc, e); ok {
-			return text, err
-		}
-		return "", fmt.Errorf("channel message: no template for message %q", e.Msg)
-	}
-	return renderSlack(name, v, maxMessage)
+	return nil
 }
 
 // ApprovalWithdrawn is what a withdrawn approval request's message is
 // replaced with: the request it made, struck, and why it no longer counts.
 func ApprovalWithdrawn(inc incident.Incident, e incident.Effect) (string, error) {
-	if e.Kind != incident.EffWithdrawApproval {
-		return "", fmt.Errorf("withdrawn approval: effect kind %q is not %q", e.Kind, incident.EffWithdrawApproval)
+	if err := kindIs("withdrawn approval", e, incident.EffWithdrawApproval); err != nil {
+		return "", err
 	}
 	v := effViewOf(inc, e)
-	f := e.Fields
-	v.Step = stepTitle(inc, f.Step, e.Text)
-	v.User = mention(f.RequestedBy)
-	v.What = codeBlock(Clip(f.What, maxCodeLen))
-	v.Where = codeBlock(Clip(f.Where, maxCodeLen))
+	v.approval(inc, e)
+	v.User = mention(e.Fields.RequestedBy)
 	return renderSlack("approval_withdrawn", v, maxMessage)
 }
 

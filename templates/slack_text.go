@@ -3,6 +3,7 @@ package templates
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -125,17 +126,18 @@ func human(d time.Duration) string {
 	case d < time.Hour:
 		return fmt.Sprintf("%dm", int(d/time.Minute))
 	case d < 24*time.Hour:
-		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh %dm", h, m)
+		return units(int(d/time.Hour), "h", int(d%time.Hour/time.Minute), "m")
 	}
-	days, h := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour)
-	if h == 0 {
-		return fmt.Sprintf("%dd", days)
+	return units(int(d/(24*time.Hour)), "d", int(d%(24*time.Hour)/time.Hour), "h")
+}
+
+// units is an amount in two units, the smaller left out when it is 0:
+// "2h", "2h 5m".
+func units(big int, bigUnit string, small int, smallUnit string) string {
+	if small == 0 {
+		return strconv.Itoa(big) + bigUnit
 	}
-	return fmt.Sprintf("%dd %dh", days, h)
+	return strconv.Itoa(big) + bigUnit + " " + strconv.Itoa(small) + smallUnit
 }
 
 // codeBlock keeps user text inside a ``` block: a ``` in the text would

@@ -118,6 +118,17 @@ func start(cardInterval time.Duration) (*env, error) {
 	return e, nil
 }
 
+// onFreshProduct runs measure on a product started for it, and stops
+// the product after.
+func onFreshProduct(measure func(*env) ([]figure, error)) ([]figure, error) {
+	e, err := start(0)
+	if err != nil {
+		return nil, err
+	}
+	defer e.stop()
+	return measure(e)
+}
+
 func (e *env) stop() {
 	e.cancel()
 	select {

@@ -73,25 +73,30 @@ func main() {
 		if onPG {
 			*loadDB = *pg
 		}
+		// measure runs on a product started for the scenario alone.
+		var measure func(e *env) ([]figure, error)
 		switch a {
 		case "ack":
 			title = fmt.Sprintf("ack latency at %d envelopes/s", *rate)
-			figs, err = runAck(*rate, *dur)
+			measure = func(e *env) ([]figure, error) { return runAck(e, *rate, *dur) }
 		case "declare":
 			title = fmt.Sprintf("declare → card posted, each Slack call taking %s", *latency)
-			figs, err = runDeclare(*declares, *latency)
+			measure = func(e *env) ([]figure, error) { return runDeclare(e, *declares, *latency) }
 		case "clicks":
 			title = fmt.Sprintf("%d clicks within 1 s on one card", *clicks)
-			figs, err = runClicks(*clicks, time.Second)
+			measure = func(e *env) ([]figure, error) { return runClicks(e, *clicks, time.Second) }
 		case "ratelimit":
 			title = fmt.Sprintf("%d incidents in %s, conversations.create limited to %d/min", *incidents, *window, *perMin)
-			figs, err = runRateLimit(*incidents, *window, *perMin, 5*time.Minute)
+			measure = func(e *env) ([]figure, error) { return runRateLimit(e, *incidents, *window, *perMin, 5*time.Minute) }
 		case "startup":
 			title = fmt.Sprintf("start-up with %d closed incidents", *closed)
 			figs, err = runStartup(*closed)
 		default:
 			fmt.Fprintf(os.Stderr, "unknown scenario %q (ack, declare, clicks, ratelimit, startup)\n", a)
 			os.Exit(2)
+		}
+		if measure != nil {
+			figs, err = onFreshProduct(measure)
 		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", a, err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,25 @@ func incidentIn(payload json.RawMessage) (uint64, error) {
 		return 0, fmt.Errorf("declare reply %q names no incident", p.Text)
 	}
 	return strconv.ParseUint(m[1], 10, 64)
+}
+
+// declaredBy waits for the acks of the declarations sent as the
+// envelopes ids and returns the number of the incident each declared.
+func (e *env) declaredBy(ids []string, limit time.Duration) ([]uint64, error) {
+	if _, err := e.acksOf(ids, limit); err != nil {
+		return nil, err
+	}
+	nums := make([]uint64, len(ids))
+	for _, a := range e.fs.Acks() {
+		if i := slices.Index(ids, a.EnvelopeID); i >= 0 {
+			n, err := incidentIn(a.Payload)
+			if err != nil {
+				return nil, err
+			}
+			nums[i] = n
+		}
+	}
+	return nums, nil
 }
 
 // declared is an incident with the ts of its card.
@@ -100,6 +120,21 @@ func stepIDs(inc incident.Incident) []string {
 	return out
 }
 
+// staffed declares an incident titled title, waits for its channel and
+// card, and adds 20 people to its channel (see people).
+func (e *env) staffed(title string) (declared, []string, error) {
+	n, err := e.declare(slackfake.Alice, title)
+	if err != nil {
+		return declared{}, nil, err
+	}
+	inc, err := e.ready(n, 15*time.Second)
+	if err != nil {
+		return declared{}, nil, err
+	}
+	users, err := e.people(20, inc.Channel)
+	return inc, users, err
+}
+
 // people adds n people to the workspace and to channel.
 func (e *env) people(n int, channel string) ([]string, error) {
 	var ids []string
@@ -113,25 +148,12 @@ func (e *env) people(n int, channel string) ([]string, error) {
 
 // runAck sends slash commands and clicks at rate envelopes/s for d, half
 // of each, every one a command that commits (fsync) before its ack.
-func runAck(rate int, d time.Duration) ([]figure, error) {
-	e, err := start(0)
-	if err != nil {
-		return nil, err
-	}
-	defer e.stop()
+func runAck(e *env, rate int, d time.Duration) ([]figure, error) {
 	const incidents = 4
 	var incs []declared
 	var clickers []*assigner
 	for i := range incidents {
-		n, err := e.declare(slackfake.Alice, fmt.Sprintf("ack load %d", i))
-		if err != nil {
-			return nil, err
-		}
-		inc, err := e.ready(n, 15*time.Second)
-		if err != nil {
-			return nil, err
-		}
-		users, err := e.people(20, inc.Channel)
+		inc, users, err := e.staffed(fmt.Sprintf("ack load %d", i))
 		if err != nil {
 			return nil, err
 		}
@@ -205,12 +227,7 @@ func runAck(rate int, d time.Duration) ([]figure, error) {
 
 // runDeclare declares n incidents one after another with every Web API
 // call taking latency, and times declare → card stored in the fake.
-func runDeclare(n int, latency time.Duration) ([]figure, error) {
-	e, err := start(0)
-	if err != nil {
-		return nil, err
-	}
-	defer e.stop()
+func runDeclare(e *env, n int, latency time.Duration) ([]figure, error) {
 	e.fs.SetLatency("", latency)
 	var card, all []time.Duration
 	for i := range n {
@@ -219,21 +236,11 @@ func runDeclare(n int, latency time.Duration) ([]figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		lat, err := e.acksOf([]string{id}, 10*time.Second)
+		nums, err := e.declaredBy([]string{id}, 10*time.Second)
 		if err != nil {
 			return nil, err
 		}
-		_ = lat
-		var num uint64
-		for _, a := range e.fs.Acks() {
-			if a.EnvelopeID == id {
-				num, err = incidentIn(a.Payload)
-			}
-		}
-		if err != nil {
-			return nil, err
-		}
-		inc, err := e.ready(num, 30*time.Second)
+		inc, err := e.ready(nums[0], 30*time.Second)
 		if err != nil {
 			return nil, err
 		}
@@ -264,24 +271,12 @@ func runDeclare(n int, latency time.Duration) ([]figure, error) {
 }
 
 // runClicks sends clicks on one card within window from 20 people.
-func runClicks(clicks int, window time.Duration) ([]figure, error) {
-	e, err := start(0)
+func runClicks(e *env, clicks int, window time.Duration) ([]figure, error) {
+	inc, users, err := e.staffed("click storm")
 	if err != nil {
 		return nil, err
 	}
-	defer e.stop()
-	n, err := e.declare(slackfake.Alice, "click storm")
-	if err != nil {
-		return nil, err
-	}
-	inc, err := e.ready(n, 15*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	users, err := e.people(20, inc.Channel)
-	if err != nil {
-		return nil, err
-	}
+	n := inc.Number
 	if err := e.quiet(30 * time.Second); err != nil {
 		return nil, err
 	}
@@ -361,12 +356,7 @@ func cardMatches(e *env, inc incident.Incident, cardTS string) (bool, string) {
 
 // runRateLimit declares n incidents within window while
 // conversations.create allows perMinute calls a minute.
-func runRateLimit(n int, window time.Duration, perMinute int, limit time.Duration) ([]figure, error) {
-	e, err := start(0)
-	if err != nil {
-		return nil, err
-	}
-	defer e.stop()
+func runRateLimit(e *env, n int, window time.Duration, perMinute int, limit time.Duration) ([]figure, error) {
 	e.fs.SetRateLimit("conversations.create", perMinute)
 	type decl struct {
 		id  string
@@ -389,17 +379,12 @@ func runRateLimit(n int, window time.Duration, perMinute int, limit time.Duratio
 	for i := range ds {
 		ids[i] = ds[i].id
 	}
-	if _, err := e.acksOf(ids, 30*time.Second); err != nil {
+	nums, err := e.declaredBy(ids, 30*time.Second)
+	if err != nil {
 		return nil, err
 	}
-	for _, a := range e.fs.Acks() {
-		for i := range ds {
-			if ds[i].id == a.EnvelopeID {
-				if ds[i].num, err = incidentIn(a.Payload); err != nil {
-					return nil, err
-				}
-			}
-		}
+	for i := range ds {
+		ds[i].num = nums[i]
 	}
 	created := 0
 	err = waitFor(limit, func() bool {

@@ -34,9 +34,7 @@ func sameInode(t *testing.T, path string, fi os.FileInfo) {
 // is refused, offline and while the bot runs, and the database is left
 // as it was.
 func TestBackupRefusesTheDatabaseItself(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 2)
+	dir, db := seededDir(t, 2)
 	hard := filepath.Join(dir, "hard.db")
 	if err := os.Link(db, hard); err != nil {
 		t.Fatal(err)
@@ -94,12 +92,7 @@ func TestBackupRefusesTheDatabaseItself(t *testing.T) {
 	sameInode(t, db, orig)
 
 	// The bot still writes into the file everyone opens.
-	inc, err := a.DB.Create(func(n uint64) (incident.Result, error) {
-		return incident.Declare(n, incident.Declaration{Title: "after the refusals", Declarer: "UALICE"}, time.Now())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := declare(t, a.DB, "after the refusals", time.Now())
 	stop()
 	_ = a.Close()
 	d, err := store.Open(db, store.Options{NoSync: true})
@@ -107,7 +100,7 @@ func TestBackupRefusesTheDatabaseItself(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if got, err := d.Get(inc.Incident.Number); err != nil || got.Title != "after the refusals" {
+	if got, err := d.Get(n); err != nil || got.Title != "after the refusals" {
 		t.Fatalf("incident written after the refusals: %+v, %v", got, err)
 	}
 }
@@ -150,9 +143,7 @@ func TestSecondRunOnTheSameDatabaseIsRefused(t *testing.T) {
 // gets an error after maxRequestLine bytes instead of filling the bot's
 // memory; a request without a newline or with a relative path is refused.
 func TestBackupSocketBoundsTheRequest(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 1)
+	dir, db := seededDir(t, 1)
 	_, stop := runningApp(t, db)
 	defer stop()
 	sock := socketPath(db)
@@ -236,12 +227,55 @@ func TestCommandsNeverCreateADatabase(t *testing.T) {
 	}
 }
 
+// TestPostmortemPreview: the preview prints an incident's postmortem from
+// its database, naming people as Slack does when a token is set; without
+// one it still prints and says so; an unknown incident is an error.
+func TestPostmortemPreview(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "fb.db")
+	d, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	declare(t, d, "Disk full on db-3", now)
+	for _, c := range []incident.Command{
+		{Kind: incident.CmdNote, Actor: slackfake.Bob, Text: "WAL archiving stalled since 08:40"},
+		{Kind: incident.CmdClose, Actor: slackfake.Alice, Force: true, Text: "space freed, archiving resumed"},
+	} {
+		if _, err := d.Apply(1, func(cur incident.Incident) (incident.Result, error) { return incident.Apply(cur, c, now) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fs := fakeSlack(t)
+
+	code, out, stderr := cli(t, map[string]string{"SLACK_BOT_TOKEN": fs.BotToken(), "SLACK_API_URL": fs.APIURL()},
+		"postmortem", "preview", "INC-1", "--db", db)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.HasPrefix(out, "# Postmortem: INC-1 Disk full on db-3") || !strings.Contains(out, "WAL archiving stalled") {
+		t.Fatalf("preview:\n%.600s", out)
+	}
+	if !strings.Contains(out, "Alice") || !strings.Contains(out, "Bob") || strings.Contains(out, slackfake.Bob) {
+		t.Fatalf("preview does not use display names:\n%.1500s", out)
+	}
+
+	code, out, stderr = cli(t, nil, "postmortem", "preview", "INC-1", "--db", db)
+	if code != 0 || !strings.Contains(stderr, "SLACK_BOT_TOKEN") || !strings.Contains(out, "Disk full on db-3") {
+		t.Fatalf("preview without a token: %d %q", code, stderr)
+	}
+	if code, _, stderr = cli(t, nil, "postmortem", "preview", "INC-9", "--db", db); code == 0 || !strings.Contains(stderr, "INC-9") {
+		t.Fatalf("unknown incident: %d %q", code, stderr)
+	}
+}
+
 // TestPostmortemPreviewWhileRunning: the preview reads through the
 // running bot's socket, as backup does, and shows what it shows offline.
 func TestPostmortemPreviewWhileRunning(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 2)
+	dir, db := seededDir(t, 2)
 	a, stop := runningApp(t, db)
 	code, online, errOut := cli(t, nil, "postmortem", "preview", "INC-2", "--db", db)
 	if code != 0 || !strings.HasPrefix(online, "# Postmortem: INC-2 incident 2\n") {
@@ -317,11 +351,7 @@ func TestRunStopsWhenItsDatabaseIsReplaced(t *testing.T) {
 		t.Fatal("watchDatabase does not report the replacement")
 	}
 	// A write the old process still makes lands in the kept file, not lost.
-	if _, err := a.DB.Create(func(n uint64) (incident.Result, error) {
-		return incident.Declare(n, incident.Declaration{Title: "written after the restore", Declarer: "UALICE"}, time.Now())
-	}); err != nil {
-		t.Fatal(err)
-	}
+	declare(t, a.DB, "written after the restore", time.Now())
 	_ = a.Close()
 	kept := strings.TrimSpace(strings.TrimPrefix(strings.SplitN(out, "\n", 2)[1], "the database it replaced is kept as "))
 	rep, err := store.Verify(kept)
@@ -334,11 +364,7 @@ func TestRunStopsWhenItsDatabaseIsReplaced(t *testing.T) {
 // fake Slack: a forced restore under it makes it exit with a message that
 // says why, instead of writing on into the unlinked file.
 func TestRunExitsWhenItsDatabaseIsReplaced(t *testing.T) {
-	fs, err := slackfake.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fs.Close()
+	fs := fakeSlack(t)
 	dir, db, backup := backedUp(t, 1)
 	env := map[string]string{
 		"SLACK_APP_TOKEN": fs.AppToken(), "SLACK_BOT_TOKEN": fs.BotToken(), "SLACK_API_URL": fs.APIURL(),
@@ -377,9 +403,7 @@ func TestRunExitsWhenItsDatabaseIsReplaced(t *testing.T) {
 // database and nothing answers on the backup socket, backup and preview
 // say so, instead of suggesting a different --db.
 func TestLockedWithoutSocketIsExplained(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 1)
+	dir, db := seededDir(t, 1)
 	holder, err := store.Open(db, store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)

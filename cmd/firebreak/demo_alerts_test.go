@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 )
 
 // TestDemoFireAlert presses the demo's "Fire an alert" control through its
@@ -21,7 +22,7 @@ import (
 func TestDemoFireAlert(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel) // after the demo's close, registered later
-	d := runDemo(ctx, t, demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond}, nil)
+	d := runDemo(ctx, t, quickDemo, nil)
 	fire := func() map[string]any {
 		t.Helper()
 		resp, err := http.Post(d.URL+"api/fire-alert", "application/json", bytes.NewReader([]byte(`{"user":"`+slackfake.Alice+`"}`)))
@@ -63,23 +64,19 @@ func TestDemoFireAlert(t *testing.T) {
 	if out := fire(); out["answer"].(map[string]any)["incidents"].([]any)[0] != "INC-1" {
 		t.Fatalf("first alert: %v", out)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		st := read()
+	var st state
+	if !testwait.For(15*time.Second, func() bool {
+		st = read()
 		channel := false
 		for _, c := range st.Channels {
 			channel = channel || strings.HasPrefix(c.Name, "inc-1-")
 		}
-		if channel && len(st.Pages) == 1 {
-			if p := st.Pages[0]; p.DedupKey != "firebreak-INC-1" || p.Severity != "error" {
-				t.Fatalf("page %+v", p)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no incident channel and page: %+v", st)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return channel && len(st.Pages) == 1
+	}) {
+		t.Fatalf("no incident channel and page: %+v", st)
+	}
+	if p := st.Pages[0]; p.DedupKey != "firebreak-INC-1" || p.Severity != "error" {
+		t.Fatalf("page %+v", p)
 	}
 	fire()
 	if inc, err := d.App.DB.Get(1); err != nil || inc.Alerts == nil || inc.Alerts.Count != 2 {
@@ -97,8 +94,7 @@ func TestDemoFireAlert(t *testing.T) {
 // visitor would: the incident channel appears, and the GitHub pane lists
 // the page PagerDuty received.
 func TestDemoFireAlertInBrowser(t *testing.T) {
-	ctx := browser(t, 2*time.Minute)
-	d := runDemo(ctx, t, demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond}, nil)
+	ctx, d := demoInBrowser(t)
 	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)

@@ -5,12 +5,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/firebreak-hq/firebreak/internal/golden"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -90,13 +90,7 @@ func TestDemoRefusesCrossSiteRequests(t *testing.T) {
 // TestDemoWarnsBeyondLoopback: the warning printed when the demo listens
 // on an address other machines can reach.
 func TestDemoWarnsBeyondLoopback(t *testing.T) {
-	want, err := os.ReadFile(filepath.Join("testdata", "demo-exposed-warning.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := demoExposedWarning("0.0.0.0:8080"); got != string(want) {
-		t.Fatalf("warning:\n%s\nwant:\n%s", got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "demo-exposed-warning.txt"), []byte(demoExposedWarning("0.0.0.0:8080")), *update)
 	for _, tc := range []struct {
 		ip   net.IP
 		want bool

@@ -77,7 +77,7 @@ func screenshotDir(t *testing.T) string {
 	if os.Getenv("FIREBREAK_SCREENSHOTS") != "1" {
 		return t.TempDir()
 	}
-	dir := filepath.Join("..", "..", "docs", "screenshots")
+	dir := filepath.Join(repoRoot, "docs", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -131,61 +131,16 @@ func TestDemoInBrowser(t *testing.T) {
 	})
 	shots := screenshotDir(t)
 	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			// The pointer rests on the top bar (a click there does
-			// nothing), so that no message shows its hover menu.
-			if _, err := chromedp.MouseClickXY(400, 10)(ctx, tg); err != nil {
-				return err
-			}
-			png, err := chromedp.CaptureScreenshot()(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name), png, 0o644)
-		})
+		// The pointer rests on the top bar (a click there does nothing),
+		// so that no message shows its hover menu.
+		return chromedp.Steps(chromedp.MouseClickXY(400, 10), screenshot(shots, name))
 	}
-	// Each step is bounded (and so is the whole test); run names the step
-	// that failed.
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			// The page as it was is the quickest way to see why; it is
-			// kept after the test for that reason.
-			if png, serr := chromedp.Run(ctx, chromedp.CaptureScreenshot()); serr == nil {
-				if dir, derr := os.MkdirTemp("", "firebreak-demo-failure-"); derr == nil {
-					path := filepath.Join(dir, "failure.png")
-					if os.WriteFile(path, png, 0o644) == nil {
-						t.Logf("screenshot of the failure: %s", path)
-					}
-				}
-			}
-			if text, terr := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify([...document.querySelectorAll('#messages .msg')].slice(-4).map((m) => m.textContent))`)); terr == nil {
-				t.Logf("the last messages as the page shows them: %s", text)
-			}
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	run := steps(ctx, t)
 	step := func(id string) string { return `#messages .msg.pinned [data-block-id="act:` + id + `"]` }
 	done := func(id string) chromedp.Action[chromedp.Void] {
 		return chromedp.Steps(
 			click(step(id)+` button[data-action-id="step.done"]`),
 			chromedp.WaitNotPresent(chromedp.CSS(step(id))),
-		)
-	}
-	actAs := func(user string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(
-			chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector('#as'); s.value = %q; s.dispatchEvent(new Event('change')); })()`, user)),
-			chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`body[data-me=%q]`, user))),
-		)
-	}
-	// typed sends text from the composer as a person types it; the box
-	// empties once the workspace took it, and is one line high again.
-	typed := func(text string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(
-			chromedp.SendKeys(chromedp.CSS(`#input`), text+kb.Enter),
-			chromedp.Poll[chromedp.Void](`document.querySelector('#input').value === "" && document.querySelector('#input').getBoundingClientRect().height <= 40`),
 		)
 	}
 	// cardTop scrolls the conversation to the top of the pinned card.
@@ -199,14 +154,9 @@ func TestDemoInBrowser(t *testing.T) {
 		return chromedp.Poll[chromedp.Void](fmt.Sprintf(`[...document.querySelectorAll('#messages .msg.pinned .bk-text')].some((m) => m.textContent.includes(%q))`, text))
 	}
 
-	run("open the demo at 1,280 × 800",
-		chromedp.EmulateViewport(1280, 800),
-		chromedp.Navigate(d.URL), chromedp.WaitVisible(chromedp.CSS(`body[data-ready] #channels li[data-name="general"].active`)))
+	run("open the demo at 1,280 × 800", openDemo(d.URL))
 	t.Run("text rendering", func(t *testing.T) {
-		fixture, err := os.ReadFile(filepath.Join("..", "..", "postmortem", "testdata", "postmortem_rich_utc.md"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		fixture := readRepoFile(t, "postmortem/testdata/postmortem_rich_utc.md")
 		cases := []struct {
 			name, expr, want string
 		}{
@@ -648,6 +598,18 @@ func runDemo(ctx context.Context, t *testing.T, o demoOptions, more func(*demoRu
 	return d
 }
 
+// quickDemo is the demo as most of its tests run it: on a free loopback
+// port, with the card refreshed every 20 ms.
+var quickDemo = demoOptions{Addr: "127.0.0.1:0", CardInterval: 20 * time.Millisecond}
+
+// demoInBrowser starts a browser and the quick demo for a test of two
+// minutes at most.
+func demoInBrowser(t *testing.T) (context.Context, *demoRun) {
+	t.Helper()
+	ctx := browser(t, 2*time.Minute)
+	return ctx, runDemo(ctx, t, quickDemo, nil)
+}
+
 func listenLocal(t *testing.T) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -656,6 +618,59 @@ func listenLocal(t *testing.T) net.Listener {
 	}
 	t.Cleanup(func() { _ = ln.Close() })
 	return ln
+}
+
+// steps runs browser actions as one named step, bounded to 20 s (as the
+// whole test is bounded). A step that fails ends the test with what the
+// page shows, and keeps a screenshot of it after the test.
+func steps(ctx context.Context, t *testing.T) func(what string, actions ...chromedp.Action[chromedp.Void]) {
+	return func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			if dir, derr := os.MkdirTemp("", "firebreak-demo-failure-"); derr == nil && chromedp.Do(ctx, screenshot(dir, "failure.png")) == nil {
+				t.Logf("screenshot of the failure: %s", filepath.Join(dir, "failure.png"))
+			}
+			text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#main').innerText`))
+			t.Fatalf("%s: %v\nthe page shows:\n%s", what, err, text)
+		}
+	}
+}
+
+// screenshot saves the page as name in dir.
+func screenshot(dir, name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		png, err := chromedp.CaptureScreenshot()(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name), png, 0o644)
+	})
+}
+
+// openDemo opens the demo at url at 1,280 × 800 and waits until it shows
+// #general.
+func openDemo(url string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.EmulateViewport(1280, 800), chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-ready] #channels li[data-name="general"].active`)))
+}
+
+// actAs switches the page to acting as user.
+func actAs(user string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector('#as'); s.value = %q; s.dispatchEvent(new Event('change')); })()`, user)),
+		chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`body[data-me=%q]`, user))),
+	)
+}
+
+// typed sends text from the composer as a person types it; the box
+// empties once the workspace took it, and is one line high again.
+func typed(text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.SendKeys(chromedp.CSS(`#input`), text+kb.Enter),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#input').value === "" && document.querySelector('#input').getBoundingClientRect().height <= 40`),
+	)
 }
 
 // click clicks the first element matching the CSS selector. The page

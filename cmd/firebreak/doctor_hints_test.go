@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/firebreak-hq/firebreak/internal/crashtest"
-	"github.com/firebreak-hq/firebreak/internal/githubfake"
-	"github.com/firebreak-hq/firebreak/internal/slackfake"
 	"github.com/firebreak-hq/firebreak/store"
 )
 
@@ -30,17 +28,7 @@ func closedURL(t *testing.T, path string) string {
 // make says "not checked" (and does not fail the run), and a service it
 // could not reach gets a network hint, not "reinstall the app".
 func TestDoctorSaysNotCheckedAndWhyUnreachable(t *testing.T) {
-	fs, err := slackfake.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fs.Close() })
-	gh, err := githubfake.New("ghp_doctor")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = gh.Close() })
-	gh.AddRepo("acme", "ops")
+	fs, gh := fakeSlack(t), fakeGitHub(t)
 	slackDown, ghDown := closedURL(t, "/api/"), closedURL(t, "/")
 	db := filepath.Join(t.TempDir(), "fb.db")
 	seedDB(t, db, 1)
@@ -102,10 +90,7 @@ func TestDoctorSaysNotCheckedAndWhyUnreachable(t *testing.T) {
 // read-only; a file of an older schema is reported, not migrated.
 func TestDoctorLeavesTheDatabaseAsItIs(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "fb.db")
-	old, err := os.ReadFile(filepath.Join("..", "..", "store", "testdata", "schema-v2.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := readRepoFile(t, "store/testdata/schema-v2.db")
 	if err := os.WriteFile(db, old, 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/firebreak-hq/firebreak/internal/app"
-	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
@@ -47,11 +46,7 @@ func slackProxy(t *testing.T, apiURL string, modify func(*http.Response)) string
 func TestDoctor(t *testing.T) {
 	// The workspace has the app installed from the shipped manifest, so the fake reports its
 	// scopes in X-OAuth-Scopes as Slack does.
-	fs, err := slackfake.New(slackfake.WithManifest(firebreak.Manifest))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = fs.Close() })
+	fs := fakeSlack(t, slackfake.WithManifest(firebreak.Manifest))
 	announce, err := fs.CreateChannel(slackfake.Alice, "incidents", false, slackfake.Alice)
 	if err != nil {
 		t.Fatal(err)
@@ -67,17 +62,10 @@ func TestDoctor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gh, err := githubfake.New("ghp_doctor")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = gh.Close() })
-	gh.AddRepo("acme", "ops")
+	gh := fakeGitHub(t)
 
 	badPlaybooks := t.TempDir()
-	if err := os.WriteFile(filepath.Join(badPlaybooks, "broken.yaml"), []byte("name: broken\nsteps:\n  - id: Not Valid!\n    title: x\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, filepath.Join(badPlaybooks, "broken.yaml"), "name: broken\nsteps:\n  - id: Not Valid!\n    title: x\n")
 	goodPlaybooks := t.TempDir()
 	blocker := filepath.Join(t.TempDir(), "a-file")
 	_ = os.WriteFile(blocker, nil, 0o600)

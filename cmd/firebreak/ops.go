@@ -73,24 +73,24 @@ func cmdBackup(args []string, w io.Writer, getenv func(string) string) error {
 		return err
 	}
 	defer d.Close()
-	what, err := backupVerified(d, abs)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "backup %s: %s\n", abs, what)
-	return nil
+	return backupVerified(w, d, abs, "")
 }
 
-// backupVerified writes src's backup to abs and verifies it, describing what it holds.
-func backupVerified(src interface{ BackupFile(string) error }, abs string) (string, error) {
+// backupVerified writes src's backup to abs, verifies it and says on w
+// what it holds; of names the source when it is not a file.
+func backupVerified(w io.Writer, src interface{ BackupFile(string) error }, abs, of string) error {
 	if err := src.BackupFile(abs); err != nil {
-		return "", err
+		return err
 	}
 	rep, err := store.Verify(abs)
 	if err != nil {
-		return "", fmt.Errorf("backup written but failed verification: %w", err)
+		return fmt.Errorf("backup written but failed verification: %w", err)
 	}
-	return describe(rep), nil
+	if of != "" {
+		abs += " of " + of
+	}
+	fmt.Fprintf(w, "backup %s: %s\n", abs, describe(rep))
+	return nil
 }
 
 func describe(r store.VerifyReport) string {
@@ -102,25 +102,47 @@ func describe(r store.VerifyReport) string {
 }
 
 func cmdRestore(args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
-	from := fs.String("from", "", "backup file")
-	db := fs.String("db", "", "database file to restore into")
-	force := fs.Bool("force", false, "overwrite a newer database")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *from == "" || *db == "" {
-		return errors.New("restore needs --from BACKUP and --db FILE")
-	}
-	kept, err := store.RestoreKeeping(*from, *db, *force)
+	c, err := parseCopy(args, copyFlags{cmd: "restore", from: "backup file", toFlag: "db", to: "database file to restore into",
+		force: "overwrite a newer database", usage: "restore needs --from BACKUP and --db FILE"})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "restored %s into %s\n", *from, *db)
+	kept, err := store.RestoreKeeping(c.from, c.to, c.force)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "restored %s into %s\n", c.from, c.to)
 	if kept != "" {
 		fmt.Fprintf(w, "the database it replaced is kept as %s\n", kept)
 	}
 	return nil
+}
+
+// copyFlags describes the flags of a command that copies a whole database
+// (restore, migrate): the help of --from, of the flag naming the target
+// and of --force, and the usage error when either place is missing.
+type copyFlags struct {
+	cmd, from, toFlag, to, force, usage string
+}
+
+// copyArgs are a copy command's parsed flags.
+type copyArgs struct {
+	from, to string
+	force    bool
+}
+
+func parseCopy(args []string, f copyFlags) (copyArgs, error) {
+	fs := flag.NewFlagSet(f.cmd, flag.ContinueOnError)
+	from := fs.String("from", "", f.from)
+	to := fs.String(f.toFlag, "", f.to)
+	force := fs.Bool("force", false, f.force)
+	if err := fs.Parse(args); err != nil {
+		return copyArgs{}, err
+	}
+	if *from == "" || *to == "" {
+		return copyArgs{}, errors.New(f.usage)
+	}
+	return copyArgs{from: *from, to: *to, force: *force}, nil
 }
 
 func cmdVerify(args []string, w io.Writer) error {
@@ -228,9 +250,15 @@ func readIncident(db string, n uint64) (incident.Incident, []incident.Event, err
 		return incident.Incident{}, nil, fmt.Errorf("database %s: %w", db, err)
 	}
 	defer d.Close()
+	return incidentWithEvents(d, n, db)
+}
+
+// incidentWithEvents reads incident n and its timeline from d, which the
+// error for an unknown incident calls where.
+func incidentWithEvents(d store.Store, n uint64, where string) (incident.Incident, []incident.Event, error) {
 	inc, err := d.Get(n)
 	if errors.Is(err, store.ErrNotFound) {
-		return incident.Incident{}, nil, fmt.Errorf("%s is not in %s", incident.ID(n), db)
+		return incident.Incident{}, nil, fmt.Errorf("%s is not in %s", incident.ID(n), where)
 	}
 	if err != nil {
 		return incident.Incident{}, nil, err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,64 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zaptest"
-
-	"github.com/firebreak-hq/firebreak/incident"
-	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store"
 )
-
-// cli runs the firebreak command as main does, with env as the environment.
-func cli(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(args, &out, &errb, func(k string) string { return env[k] })
-	return code, out.String(), errb.String()
-}
-
-// seedDB writes n incidents, each with a note, through the domain.
-func seedDB(t *testing.T, path string, n int) {
-	t.Helper()
-	d, err := store.Open(path, store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	now := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
-	for range n {
-		res, err := d.CreateWithSlack(store.SlackRecord{OriginChannel: "CGENERAL"}, func(k uint64) (incident.Result, error) {
-			return incident.Declare(k, incident.Declaration{Title: fmt.Sprintf("incident %d", k), Declarer: "UALICE"}, now)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := d.Apply(res.Incident.Number, func(inc incident.Incident) (incident.Result, error) {
-			return incident.Apply(inc, incident.Command{Kind: incident.CmdNote, Actor: "UBOB", Text: "seen"}, now)
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// damage writes to a copy of from with its data pages scrambled.
-func damage(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Scramble the header of every page after the two meta pages, so the
-	// damage hits pages in use wherever bbolt put them.
-	for off := 2 * 4096; off+16 <= len(b); off += 4096 {
-		for i := off + 8; i < off+16; i++ {
-			b[i] ^= 0xA5
-		}
-	}
-	if err := os.WriteFile(to, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func TestBackupVerifyRestoreCLI(t *testing.T) {
 	dir := t.TempDir()
@@ -93,7 +38,7 @@ func TestBackupVerifyRestoreCLI(t *testing.T) {
 	}
 
 	damaged := filepath.Join(dir, "damaged.db")
-	damage(t, backup, damaged)
+	pointOutside(t, backup, damaged)
 	empty := filepath.Join(dir, "empty.db")
 	_ = os.WriteFile(empty, nil, 0o600)
 	notDB := filepath.Join(dir, "notes.txt")
@@ -150,11 +95,8 @@ func TestBackupVerifyRestoreCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	res, err := d.Create(func(k uint64) (incident.Result, error) {
-		return incident.Declare(k, incident.Declaration{Title: "after restore", Declarer: "UALICE"}, time.Now())
-	})
-	if err != nil || res.Incident.Number != 3 {
-		t.Fatalf("after restore the next incident is %d (%v), want 3", res.Incident.Number, err)
+	if n := declare(t, d, "after restore", time.Now()); n != 3 {
+		t.Fatalf("after restore the next incident is %d, want 3", n)
 	}
 
 	usage := []struct {
@@ -175,61 +117,46 @@ func TestBackupVerifyRestoreCLI(t *testing.T) {
 	}
 }
 
-// newApp builds the product on db without connecting to Slack, as run
-// does before it starts serving.
-func newApp(t *testing.T, env map[string]string) *app.App {
-	t.Helper()
-	cfg, err := app.FromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
+// TestDamagedFileIsACleanError: verify-backup, restore and postmortem
+// preview on a file whose page points outside it report the damage and
+// exit 1; before, the process died of SIGSEGV or SIGBUS.
+func TestDamagedFileIsACleanError(t *testing.T) {
+	dir, _, backup := backedUp(t, 3)
+	bad := filepath.Join(dir, "damaged.db")
+	pages := pointOutside(t, backup, bad)
+	const damage = "key or value outside the page: database is corrupt or not a firebreak database"
+	cases := []struct {
+		args []string
+		want string // %d is the damaged page
+	}{
+		{[]string{"verify-backup", bad}, "firebreak: verify " + bad + ": page %d element 0: " + damage + "\n"},
+		{[]string{"restore", "--from", bad, "--db", filepath.Join(dir, "restored.db")},
+			"firebreak: restore: backup " + bad + " is not usable: verify " + bad + ": page %d element 0: " + damage + "\n"},
+		{[]string{"postmortem", "preview", "INC-1", "--db", bad},
+			"firebreak: database " + bad + " is damaged: page %d element 0: " + damage + "; restore it from a backup\n"},
 	}
-	a, err := app.New(cfg, app.Options{NoHTTP: true, Logger: zaptest.NewLogger(t)})
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range cases {
+		t.Run(tc.args[0], func(t *testing.T) {
+			code, out, errOut := cli(t, nil, tc.args...)
+			matched := false
+			for _, p := range pages {
+				matched = matched || errOut == fmt.Sprintf(tc.want, p)
+			}
+			if code != 1 || out != "" || !matched {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 1 and %q with a page of %v", code, out, errOut, tc.want, pages)
+			}
+		})
 	}
-	t.Cleanup(func() { _ = a.Close() })
-	return a
-}
-
-// backedUp makes a database of n incidents in a new directory and backs
-// it up there with `firebreak backup`.
-func backedUp(t *testing.T, n int) (dir, db, backup string) {
-	t.Helper()
-	dir = t.TempDir()
-	db = filepath.Join(dir, "fb.db")
-	seedDB(t, db, n)
-	backup = filepath.Join(dir, "backup.db")
-	if code, _, errOut := cli(t, nil, "backup", "--db", db, "--out", backup); code != 0 {
-		t.Fatal(errOut)
+	if _, err := os.Stat(filepath.Join(dir, "restored.db")); !os.IsNotExist(err) {
+		t.Fatalf("a refused restore created the database: %v", err)
 	}
-	return dir, db, backup
-}
-
-// runningApp opens the database at db as `firebreak run` does and serves
-// its socket (backup, postmortem preview) until stop is called.
-func runningApp(t *testing.T, db string) (a *app.App, stop func()) {
-	t.Helper()
-	a = newApp(t, map[string]string{"FIREBREAK_DB": db})
-	stop, err := startBackups(context.Background(), a, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a, stop
 }
 
 // TestOnlineBackupThroughSocket takes a backup while the running process
 // holds the database's lock: the CLI asks it through the socket.
 func TestOnlineBackupThroughSocket(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 3)
-	a := newApp(t, map[string]string{"FIREBREAK_DB": db})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stop, err := startBackups(ctx, a, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, db := seededDir(t, 3)
+	_, stop := runningApp(t, db)
 	fi, err := os.Stat(socketPath(db))
 	if err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("backup socket: %v %v", fi, err)
@@ -265,9 +192,7 @@ func TestOnlineBackupThroughSocket(t *testing.T) {
 }
 
 func TestScheduledBackupKeepsNewest(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "fb.db")
-	seedDB(t, db, 1)
+	dir, db := seededDir(t, 1)
 	a := newApp(t, map[string]string{"FIREBREAK_DB": db})
 	bdir := filepath.Join(dir, "backups")
 	base := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
@@ -298,11 +223,7 @@ func TestScheduledBackupKeepsNewest(t *testing.T) {
 // TestScheduledBackupsOnCron runs the cron for real: backups appear and
 // verify, and a failing one is announced in the announce channel.
 func TestScheduledBackupsOnCron(t *testing.T) {
-	fs, err := slackfake.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fs.Close()
+	fs := fakeSlack(t)
 	announce, err := fs.CreateChannel(slackfake.Alice, "incidents", false, slackfake.BotUserID)
 	if err != nil {
 		t.Fatal(err)
@@ -322,38 +243,31 @@ func TestScheduledBackupsOnCron(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			db := filepath.Join(dir, fmt.Sprintf("fb%d.db", i))
 			seedDB(t, db, 1)
-			a := newApp(t, map[string]string{
+			_, stop := runningAppWith(t, map[string]string{
 				"FIREBREAK_DB": db, "SLACK_API_URL": fs.APIURL(), "SLACK_BOT_TOKEN": fs.BotToken(), "SLACK_APP_TOKEN": fs.AppToken(),
 				"FIREBREAK_ANNOUNCE_CHANNEL": announce, "FIREBREAK_BACKUP_DIR": tc.backupDir,
 				"FIREBREAK_BACKUP_CRON": "@every 1s", "FIREBREAK_BACKUP_KEEP": "2",
 			})
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			stop, err := startBackups(ctx, a, zaptest.NewLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
 			defer stop()
-			deadline := time.Now().Add(15 * time.Second)
-			for time.Now().Before(deadline) {
-				if tc.wantOK {
-					files, _ := filepath.Glob(filepath.Join(tc.backupDir, "firebreak-*.db"))
-					if len(files) > 0 {
-						if _, err := store.Verify(files[0]); err != nil {
-							t.Fatal(err)
-						}
-						return
-					}
-				} else {
+			if !tc.wantOK {
+				testwait.Until(t, 15*time.Second, "the announced backup failure", func() bool {
 					for _, m := range fs.Messages(announce) {
 						if strings.Contains(m.Text, "scheduled backup failed") && strings.Contains(m.Text, "FIREBREAK_BACKUP_DIR") {
-							return
+							return true
 						}
 					}
-				}
-				time.Sleep(50 * time.Millisecond)
+					return false
+				})
+				return
 			}
-			t.Fatal("timed out waiting for the scheduled backup")
+			var files []string
+			testwait.Until(t, 15*time.Second, "the scheduled backup", func() bool {
+				files, _ = filepath.Glob(filepath.Join(tc.backupDir, "firebreak-*.db"))
+				return len(files) > 0
+			})
+			if _, err := store.Verify(files[0]); err != nil {
+				t.Fatal(err)
+			}
 		})
 	}
 }

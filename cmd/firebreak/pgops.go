@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -16,39 +15,34 @@ import (
 // cmdMigrate copies a bbolt database into PostgreSQL and verifies that
 // the target holds what the source did.
 func cmdMigrate(args []string, w io.Writer) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	from := fs.String("from", "", "bbolt database file to copy")
-	to := fs.String("to", "", "PostgreSQL URL to copy into (postgres://…)")
-	force := fs.Bool("force", false, "replace what the target database already holds")
-	if err := fs.Parse(args); err != nil {
+	c, err := parseCopy(args, copyFlags{cmd: "migrate", from: "bbolt database file to copy", toFlag: "to", to: "PostgreSQL URL to copy into (postgres://…)",
+		force: "replace what the target database already holds", usage: "migrate needs --from FILE and --to postgres://USER@HOST:PORT/DB"})
+	if err != nil {
 		return err
 	}
-	if *from == "" || *to == "" {
-		return errors.New("migrate needs --from FILE and --to postgres://USER@HOST:PORT/DB")
+	if !pgstore.IsURL(c.to) {
+		return fmt.Errorf("--to %s is not a postgres:// URL", c.to)
 	}
-	if !pgstore.IsURL(*to) {
-		return fmt.Errorf("--to %s is not a postgres:// URL", *to)
-	}
-	if pgstore.IsURL(*from) {
+	if pgstore.IsURL(c.from) {
 		return errors.New("--from names a bbolt database file; to copy PostgreSQL to a file, use `firebreak backup`")
 	}
-	if err := mustExist(*from); err != nil {
+	if err := mustExist(c.from); err != nil {
 		return err
 	}
 	// The bot must be stopped: a copy of a file still being written would
 	// miss what comes after it. Its lock says whether it runs.
-	src, err := store.Open(*from, store.Options{Timeout: 2 * time.Second})
+	src, err := store.Open(c.from, store.Options{Timeout: 2 * time.Second})
 	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("database %s is in use by a running firebreak; stop it before migrating, so that nothing is written after the copy", *from)
+		return fmt.Errorf("database %s is in use by a running firebreak; stop it before migrating, so that nothing is written after the copy", c.from)
 	}
 	if err != nil {
 		return err
 	}
 	defer src.Close()
 	if err := src.Check(); err != nil {
-		return fmt.Errorf("source %s does not check out, nothing was copied: %w", *from, err)
+		return fmt.Errorf("source %s does not check out, nothing was copied: %w", c.from, err)
 	}
-	dst, err := pgstore.Open(*to, pgstore.Options{})
+	dst, err := pgstore.Open(c.to, pgstore.Options{})
 	if err != nil {
 		return err
 	}
@@ -57,14 +51,14 @@ func cmdMigrate(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	got, err := dst.Load(src, *force)
+	got, err := dst.Load(src, c.force)
 	if errors.Is(err, store.ErrRefused) {
 		return err
 	}
 	if err != nil {
 		return fmt.Errorf("migrate into %s failed, nothing was committed: %w", dst.Where(), err)
 	}
-	fmt.Fprintf(w, "source %s: %s\n", *from, want)
+	fmt.Fprintf(w, "source %s: %s\n", c.from, want)
 	fmt.Fprintf(w, "target %s: %s\n", dst.Where(), got)
 	if got != want {
 		return fmt.Errorf("the counts differ: the target does not hold what the source did; do not switch FIREBREAK_DB to it")
@@ -91,12 +85,7 @@ func pgBackup(dsn, out string, w io.Writer) error {
 		return err
 	}
 	defer src.Close()
-	what, err := backupVerified(src, abs)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "backup %s of %s: %s\n", abs, src.Where(), what)
-	return nil
+	return backupVerified(w, src, abs, src.Where())
 }
 
 // readIncidentPG reads incident n from PostgreSQL, which the running bots
@@ -107,13 +96,5 @@ func readIncidentPG(dsn string, n uint64) (incident.Incident, []incident.Event, 
 		return incident.Incident{}, nil, err
 	}
 	defer d.Close()
-	inc, err := d.Get(n)
-	if errors.Is(err, store.ErrNotFound) {
-		return incident.Incident{}, nil, fmt.Errorf("%s is not in %s", incident.ID(n), d.Where())
-	}
-	if err != nil {
-		return incident.Incident{}, nil, err
-	}
-	events, err := d.Events(n)
-	return inc, events, err
+	return incidentWithEvents(d, n, d.Where())
 }

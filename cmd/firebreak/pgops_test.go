@@ -97,11 +97,8 @@ func TestMigrateToPostgres(t *testing.T) {
 	}); err != nil || !dup {
 		t.Fatalf("dedupe key after migrate: dup %v %v", dup, err)
 	}
-	r, err := s.Create(func(n uint64) (incident.Result, error) {
-		return incident.Declare(n, incident.Declaration{Title: "after", Declarer: "UALICE"}, time.Now())
-	})
-	if err != nil || r.Incident.Number != 5 {
-		t.Fatalf("first incident after migrate: INC-%d %v", r.Incident.Number, err)
+	if n := declare(t, s, "after", time.Now()); n != 5 {
+		t.Fatalf("first incident after migrate: INC-%d", n)
 	}
 	_ = s.Close()
 

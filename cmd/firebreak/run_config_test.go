@@ -63,7 +63,7 @@ func TestRunCreatesNothingUntilConfigIsValid(t *testing.T) {
 					}
 				}()
 			}
-			code, out, errOut := runCLI(t, env, "run")
+			code, out, errOut := cli(t, env, "run")
 			if code != 1 || out != "" || errOut != tc.want {
 				t.Fatalf("exit %d, stdout %q, stderr %q; want exit 1 and %q", code, out, errOut, tc.want)
 			}

@@ -1,21 +1,14 @@
 package main
 
 import (
-	"bytes"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/firebreak-hq/firebreak/internal/golden"
 )
 
-func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := run(args, &out, &errb, func(k string) string { return env[k] })
-	return code, out.String(), errb.String()
-}
-
 func TestRunWithoutTokensExplains(t *testing.T) {
-	code, _, stderr := runCLI(t, nil, "run")
+	code, _, stderr := cli(t, nil, "run")
 	if code == 0 {
 		t.Fatal("run without tokens succeeded")
 	}
@@ -30,7 +23,7 @@ func TestRunWithoutTokensExplains(t *testing.T) {
 }
 
 func TestRunRejectsMalformedConfig(t *testing.T) {
-	code, _, stderr := runCLI(t, map[string]string{
+	code, _, stderr := cli(t, map[string]string{
 		"SLACK_APP_TOKEN": "xapp-1", "SLACK_BOT_TOKEN": "xoxb-2", "FIREBREAK_VERIFY_WINDOW": "later",
 	}, "run")
 	if code == 0 || !strings.Contains(stderr, "FIREBREAK_VERIFY_WINDOW") {
@@ -42,32 +35,40 @@ func TestRunRejectsMalformedConfig(t *testing.T) {
 }
 
 func TestVersionAndUsage(t *testing.T) {
-	code, out, _ := runCLI(t, nil, "version")
+	code, out, _ := cli(t, nil, "version")
 	if code != 0 || !strings.Contains(out, "firebreak dev") || !strings.Contains(out, "schema") {
 		t.Fatalf("version: %d %q", code, out)
 	}
-	code, _, stderr := runCLI(t, nil, "launch-rockets")
+	code, _, stderr := cli(t, nil, "launch-rockets")
 	if code != 2 || !strings.Contains(stderr, "unknown command") || !strings.Contains(stderr, "firebreak demo") {
 		t.Fatalf("unknown command: %d %q", code, stderr)
 	}
 }
 
 func TestPlaybooksCheckCommand(t *testing.T) {
-	code, out, _ := runCLI(t, nil, "playbooks", "check")
+	code, out, _ := cli(t, nil, "playbooks", "check")
 	if code != 0 || !strings.Contains(out, "bad-deploy") {
 		t.Fatalf("embedded playbooks: %d %q", code, out)
 	}
 	dir := t.TempDir()
 	writeFile(t, dir+"/bad.yaml", "name: bad\ntitle: Bad\nphases:\n  stop-the-bleeding:\n    - id: x\n      titel: typo\n")
-	code, out, _ = runCLI(t, nil, "playbooks", "check", dir)
+	code, out, _ = cli(t, nil, "playbooks", "check", dir)
 	if code == 0 || !strings.Contains(out, "bad.yaml:6") {
 		t.Fatalf("broken dir: %d %q", code, out)
 	}
 }
 
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
+func TestRoutesCheckCommand(t *testing.T) {
+	code, out, _ := cli(t, nil, "routes", "check", "testdata/routes-good.yaml")
+	if want := "ok: 4 routes (database → declare, line 8 → ignore, line 10 → notify, line 13 → declare)\n"; code != 0 || out != want {
+		t.Fatalf("good file: %d %q\nwant %q", code, out, want)
+	}
+	code, out, _ = cli(t, nil, "routes", "check", "testdata/routes-bad.yaml")
+	if code != 1 {
+		t.Errorf("bad file: exit %d, want 1", code)
+	}
+	golden.Check(t, "testdata/routes-bad.golden", []byte(out), *update)
+	if code, _, _ = cli(t, nil, "routes", "check"); code == 0 {
+		t.Fatal("no file accepted")
 	}
 }

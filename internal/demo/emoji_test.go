@@ -6,10 +6,11 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,7 +46,7 @@ func botEmoji(t *testing.T) map[string][]string {
 	add := func(path, text string) {
 		for _, m := range emojiCode.FindAllStringSubmatch(text, -1) {
 			rel, _ := filepath.Rel(root, path)
-			if !contains(found[m[1]], rel) {
+			if !slices.Contains(found[m[1]], rel) {
 				found[m[1]] = append(found[m[1]], rel)
 			}
 		}
@@ -113,11 +114,7 @@ func TestEveryBotEmojiRenders(t *testing.T) {
 			t.Errorf("the scan did not find :%s:, which the bot sends: the scan is broken", must)
 		}
 	}
-	var names []string
-	for name := range found {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(found))
 	for _, name := range names {
 		if table[name] == "" {
 			t.Errorf(":%s: (in %s) has no rendering in assets/emoji.json", name, strings.Join(found[name], ", "))

@@ -1,9 +1,6 @@
 package demo
 
-import (
-	"errors"
-	"net/http"
-)
+import "errors"
 
 // The app's surfaces beyond channels: its Home tab and the shortcuts in a
 // message's menu, both as the fake workspace has them from the app's
@@ -31,35 +28,19 @@ type homeReq struct {
 	ActionID string `json:"action_id,omitempty"`
 }
 
-// handleHome opens the person's Home tab: Slack tells the app
+// openHome opens the person's Home tab: Slack tells the app
 // (app_home_opened), which publishes the view the page then shows.
-func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
-	var req homeReq
-	if !s.decode(w, r, &req) {
-		return
-	}
-	if err := s.slack.OpenHome(req.User); err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+func (s *Server) openHome(req homeReq) (reply, error) {
+	return nil, s.slack.OpenHome(req.User)
 }
 
-// handleHomeClick presses a button on the person's Home view.
-func (s *Server) handleHomeClick(w http.ResponseWriter, r *http.Request) {
-	var req homeReq
-	if !s.decode(w, r, &req) {
-		return
-	}
+// homeClick presses a button on the person's Home view.
+func (s *Server) homeClick(req homeReq) (reply, error) {
 	if req.ActionID == "" {
-		fail(w, http.StatusBadRequest, errors.New("no action_id"))
-		return
+		return nil, errors.New("no action_id")
 	}
-	if _, err := s.slack.ClickHome(req.User, req.ActionID); err != nil {
-		fail(w, http.StatusBadGateway, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	_, err := s.slack.ClickHome(req.User, req.ActionID)
+	return nil, badGateway(err)
 }
 
 type shortcutReq struct {
@@ -69,16 +50,9 @@ type shortcutReq struct {
 	CallbackID string `json:"callback_id"`
 }
 
-// handleShortcut uses a message shortcut on a message, as choosing it in
-// the message's menu does.
-func (s *Server) handleShortcut(w http.ResponseWriter, r *http.Request) {
-	var req shortcutReq
-	if !s.decode(w, r, &req) {
-		return
-	}
-	if _, err := s.slack.MessageShortcut(req.User, req.Channel, req.TS, req.CallbackID); err != nil {
-		fail(w, http.StatusBadGateway, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+// shortcut uses a message shortcut on a message, as choosing it in the
+// message's menu does.
+func (s *Server) shortcut(req shortcutReq) (reply, error) {
+	_, err := s.slack.MessageShortcut(req.User, req.Channel, req.TS, req.CallbackID)
+	return nil, badGateway(err)
 }

@@ -60,16 +60,16 @@ func New(slack *slackfake.Server, gh *githubfake.Server, owner, repo string) *Se
 	s.mux.Handle("GET /", http.FileServerFS(static))
 	s.mux.HandleFunc("GET /api/state", s.handleState)
 	s.mux.HandleFunc("GET /api/events", s.handleEvents)
-	s.mux.HandleFunc("POST /api/send", s.handleSend)
-	s.mux.HandleFunc("POST /api/click", s.handleClick)
-	s.mux.HandleFunc("POST /api/submit", s.handleSubmit)
-	s.mux.HandleFunc("POST /api/close-view", s.handleCloseView)
-	s.mux.HandleFunc("POST /api/react", s.handleReact)
-	s.mux.HandleFunc("POST /api/pin", s.handlePin)
-	s.mux.HandleFunc("POST /api/join", s.handleJoin)
-	s.mux.HandleFunc("POST /api/home", s.handleHome)
-	s.mux.HandleFunc("POST /api/home-click", s.handleHomeClick)
-	s.mux.HandleFunc("POST /api/shortcut", s.handleShortcut)
+	s.mux.HandleFunc("POST /api/send", action(s, s.send))
+	s.mux.HandleFunc("POST /api/click", action(s, s.click))
+	s.mux.HandleFunc("POST /api/submit", action(s, s.submit))
+	s.mux.HandleFunc("POST /api/close-view", action(s, s.closeView))
+	s.mux.HandleFunc("POST /api/react", action(s, s.react))
+	s.mux.HandleFunc("POST /api/pin", action(s, s.pin))
+	s.mux.HandleFunc("POST /api/join", action(s, s.join))
+	s.mux.HandleFunc("POST /api/home", action(s, s.openHome))
+	s.mux.HandleFunc("POST /api/home-click", action(s, s.homeClick))
+	s.mux.HandleFunc("POST /api/shortcut", action(s, s.shortcut))
 
 	ch, unsub := slack.Subscribe()
 	s.unsub = unsub
@@ -359,201 +359,6 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		fl.Flush()
 	}
-}
-
-// Actions. Each names the person acting; the fakes check the rest (that the
-// channel exists, that the person is a member, that the button is on the
-// message), and their errors are shown to the visitor as they are.
-
-type sendReq struct {
-	User    string `json:"user"`
-	Channel string `json:"channel"`
-	Text    string `json:"text"`
-}
-
-// handleSend posts what was typed in the composer: `/incident …` goes to
-// the bot as the slash command, any other text is a message. Either way the
-// text is first rewritten as Slack's client would (see slackify).
-func (s *Server) handleSend(w http.ResponseWriter, r *http.Request) {
-	var req sendReq
-	if !s.decode(w, r, &req) {
-		return
-	}
-	text := strings.TrimSpace(req.Text)
-	if text == "" {
-		fail(w, http.StatusBadRequest, errors.New("nothing to send"))
-		return
-	}
-	if strings.HasPrefix(text, "/") {
-		cmd, rest, _ := strings.Cut(text, " ")
-		if cmd != slackfake.SlashCommand {
-			fail(w, http.StatusBadRequest, fmt.Errorf("%s is not a command in this workspace; try %s help", cmd, slackfake.SlashCommand))
-			return
-		}
-		if _, err := s.slack.Slash(req.User, req.Channel, s.slackify(req.User, strings.TrimSpace(rest), true)); err != nil {
-			fail(w, http.StatusBadGateway, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
-		return
-	}
-	ts, err := s.slack.PostAsUser(req.User, req.Channel, s.slackify(req.User, text, false))
-	if err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "ts": ts})
-}
-
-type clickReq struct {
-	User     string `json:"user"`
-	Channel  string `json:"channel"`
-	TS       string `json:"ts"`
-	ActionID string `json:"action_id"`
-	Value    string `json:"value"`
-	// Select says value is the chosen option of a static_select.
-	Select bool `json:"select"`
-}
-
-func (s *Server) handleClick(w http.ResponseWriter, r *http.Request) {
-	var req clickReq
-	if !s.decode(w, r, &req) {
-		return
-	}
-	var err error
-	if req.Select {
-		_, err = s.slack.ClickSelect(req.User, req.Channel, req.TS, req.ActionID, req.Value)
-	} else if s.isEphemeral(req.User, req.TS) {
-		// A button on a message only this person sees, such as the
-		// "did you mean" answer to a typo.
-		_, err = s.slack.ClickEphemeral(req.User, req.TS, req.ActionID)
-	} else {
-		_, err = s.slack.Click(req.User, req.Channel, req.TS, req.ActionID, req.Value)
-	}
-	if err != nil {
-		fail(w, http.StatusBadGateway, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
-}
-
-func (s *Server) isEphemeral(user, ts string) bool {
-	for _, e := range s.slack.Ephemerals(user) {
-		if e.TS == ts {
-			return true
-		}
-	}
-	return false
-}
-
-type submitReq struct {
-	User   string                       `json:"user"`
-	View   string                       `json:"view"`
-	Values map[string]map[string]string `json:"values"`
-}
-
-// handleSubmit submits the modal; validation errors the bot returns stay on
-// the view and come back in the state.
-func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
-	var req submitReq
-	if !s.decode(w, r, &req) {
-		return
-	}
-	ack, err := s.slack.Submit(req.User, req.View, req.Values)
-	if err != nil {
-		fail(w, http.StatusBadGateway, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "errors": ack.Errors})
-}
-
-func (s *Server) handleCloseView(w http.ResponseWriter, r *http.Request) {
-	var req submitReq
-	if !s.decode(w, r, &req) {
-		return
-	}
-	if err := s.slack.CloseView(req.User, req.View); err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
-}
-
-type messageReq struct {
-	User    string `json:"user"`
-	Channel string `json:"channel"`
-	TS      string `json:"ts"`
-	Name    string `json:"name"`
-}
-
-func (s *Server) handleReact(w http.ResponseWriter, r *http.Request) {
-	var req messageReq
-	if !s.decode(w, r, &req) {
-		return
-	}
-	if req.Name == "" {
-		req.Name = "pushpin"
-	}
-	if err := s.slack.React(req.User, req.Channel, req.TS, req.Name); err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
-}
-
-func (s *Server) handlePin(w http.ResponseWriter, r *http.Request) {
-	var req messageReq
-	if !s.decode(w, r, &req) {
-		return
-	}
-	if err := s.slack.Pin(req.User, req.Channel, req.TS); err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
-}
-
-func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) {
-	var req messageReq
-	if !s.decode(w, r, &req) {
-		return
-	}
-	if err := s.slack.Join(req.User, req.Channel); err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
-}
-
-// decode reads a JSON body whose "user" must be a person of the workspace
-// (not the bot: the demo acts as people only).
-func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		fail(w, http.StatusBadRequest, fmt.Errorf("bad request body: %w", err))
-		return false
-	}
-	var who struct {
-		User string `json:"user"`
-	}
-	b, _ := json.Marshal(v)
-	_ = json.Unmarshal(b, &who)
-	if _, err := s.person(who.User); err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return false
-	}
-	return true
-}
-
-// person checks that id is someone a visitor may act as.
-func (s *Server) person(id string) (string, error) {
-	for _, u := range s.slack.Users() {
-		if u.ID == id && !u.IsBot {
-			return id, nil
-		}
-	}
-	return "", fmt.Errorf("unknown person %q", id)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

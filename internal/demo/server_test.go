@@ -19,6 +19,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 )
 
 const ghToken = "ghp_test"
@@ -56,36 +57,75 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) state(t *testing.T, user, channel string) stateJSON {
 	t.Helper()
-	resp, err := http.Get(e.http.URL + "/api/state?user=" + url.QueryEscape(user) + "&channel=" + url.QueryEscape(channel))
-	if err != nil {
-		t.Fatal(err)
+	var out struct {
+		stateJSON
+		Error string `json:"error"`
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("state: %s %s", resp.Status, b)
+	if status := e.call(t, http.MethodGet, "/api/state?user="+url.QueryEscape(user)+"&channel="+url.QueryEscape(channel), nil, &out); status != http.StatusOK {
+		t.Fatalf("state: %d %s", status, out.Error)
 	}
-	var st stateJSON
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return out.stateJSON
 }
 
 // post sends a JSON body and returns the status and the "error" text.
 func (e *env) post(t *testing.T, path string, body any) (int, string) {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	resp, err := http.Post(e.http.URL+path, "application/json", bytes.NewReader(b))
+	var out struct {
+		Error string `json:"error"`
+	}
+	status := e.call(t, http.MethodPost, path, body, &out)
+	return status, out.Error
+}
+
+// call sends a request to the demo's API, with body as JSON unless it is
+// nil, reads the JSON answer into out and returns the status.
+func (e *env) call(t *testing.T, method, path string, body, out any) int {
+	t.Helper()
+	return request(t, method, e.http.URL+path, "", body, out)
+}
+
+// request sends a request to url, with token as its bearer unless it is
+// empty and body as JSON unless it is nil, reads the JSON answer into out
+// and returns the status.
+func request(t *testing.T, method, url, token string, body, out any) int {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct {
-		Error string `json:"error"`
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("%s %s answered %s, not JSON: %v", method, url, resp.Status, err)
 	}
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out.Error
+	return resp.StatusCode
+}
+
+// fileIssue opens an issue in the fake GitHub's acme/repo, as the bot
+// does when it files a postmortem.
+func (e *env) fileIssue(t *testing.T, repo string, issue map[string]any) {
+	t.Helper()
+	var out map[string]any
+	if status := request(t, http.MethodPost, e.gh.URL()+"repos/acme/"+repo+"/issues", ghToken, issue, &out); status != http.StatusCreated {
+		t.Fatalf("create issue: %d %v", status, out)
+	}
 }
 
 // app is a stand-in for the bot: a real slack-go Socket Mode client that
@@ -193,18 +233,6 @@ func (a *app) seen() ([]slack.BlockAction, int) {
 	return append([]slack.BlockAction(nil), a.actions...), len(a.submits)
 }
 
-// eventually polls cond for up to 5 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestPageAndAssets(t *testing.T) {
 	e := newEnv(t)
 	cases := []struct {
@@ -306,7 +334,7 @@ func TestSend(t *testing.T) {
 			if tc.wantMessage == "" {
 				return
 			}
-			eventually(t, "the message", func() bool {
+			testwait.Until(t, 5*time.Second, "the message", func() bool {
 				for _, m := range e.state(t, tc.user, tc.channel).Messages {
 					if strings.Contains(m.Text, tc.wantMessage) {
 						return true
@@ -345,7 +373,7 @@ func TestClickSubmitReactPin(t *testing.T) {
 		t.Fatalf("send: %d %s", status, msg)
 	}
 	var card messageJSON
-	eventually(t, "the card", func() bool {
+	testwait.Until(t, 5*time.Second, "the card", func() bool {
 		for _, m := range e.state(t, slackfake.Alice, slackfake.GeneralChannelID).Messages {
 			if m.BotID != "" && len(m.Blocks) > 0 {
 				card = m
@@ -401,7 +429,7 @@ func TestClickSubmitReactPin(t *testing.T) {
 			t.Fatalf("send: %d %s", status, msg)
 		}
 		var view *viewJSON
-		eventually(t, "the modal", func() bool { view = e.state(t, slackfake.Carol, "").View; return view != nil })
+		testwait.Until(t, 5*time.Second, "the modal", func() bool { view = e.state(t, slackfake.Carol, "").View; return view != nil })
 		if e.state(t, slackfake.Alice, "").View != nil {
 			t.Error("carol's modal is shown to alice")
 		}
@@ -430,7 +458,7 @@ func TestClickSubmitReactPin(t *testing.T) {
 			t.Fatal("send failed")
 		}
 		var view *viewJSON
-		eventually(t, "the modal", func() bool { view = e.state(t, slackfake.Carol, "").View; return view != nil })
+		testwait.Until(t, 5*time.Second, "the modal", func() bool { view = e.state(t, slackfake.Carol, "").View; return view != nil })
 		if status, msg := e.post(t, "/api/close-view", submitReq{User: slackfake.Carol, View: view.ID}); status != 200 {
 			t.Fatalf("close: %d %s", status, msg)
 		}
@@ -460,6 +488,26 @@ func TestClickSubmitReactPin(t *testing.T) {
 		}
 		t.Error("card not in state")
 	})
+}
+
+// TestClickOnEphemeral: a button on an ephemeral message (the answer to a
+// typo) reaches the app like any other click.
+func TestClickOnEphemeral(t *testing.T) {
+	e := newEnv(t)
+	a := e.startApp(t)
+	ts, err := e.api.PostEphemeral(slackfake.GeneralChannelID, slackfake.Alice, slack.MsgOptionText("did you mean", false),
+		slack.MsgOptionBlocks(slack.NewActionBlock("typo:declare",
+			slack.NewButtonBlockElement("incident.declare_typed", "frobnicate", slack.NewTextBlockObject("plain_text", "Declare", false, false)))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, msg := e.post(t, "/api/click", clickReq{User: slackfake.Alice, Channel: slackfake.GeneralChannelID, TS: ts, ActionID: "incident.declare_typed"}); status != http.StatusOK {
+		t.Fatalf("click = %d %q", status, msg)
+	}
+	testwait.Until(t, 5*time.Second, "the click", func() bool { acts, _ := a.seen(); return len(acts) == 1 })
+	if acts, _ := a.seen(); acts[0].ActionID != "incident.declare_typed" || acts[0].Value != "frobnicate" {
+		t.Fatalf("action %+v", acts[0])
+	}
 }
 
 func TestBodyIsChecked(t *testing.T) {
@@ -504,7 +552,7 @@ func TestJoinAndDirectMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	var im string
-	eventually(t, "alice's direct messages", func() bool {
+	testwait.Until(t, 5*time.Second, "alice's direct messages", func() bool {
 		for _, c := range e.state(t, slackfake.Alice, "").Channels {
 			if c.IsIM {
 				im = c.ID
@@ -526,17 +574,7 @@ func TestJoinAndDirectMessages(t *testing.T) {
 func TestIssuesNewestFirst(t *testing.T) {
 	e := newEnv(t)
 	for _, title := range []string{"Postmortem: INC-1 a", "Postmortem: INC-2 b"} {
-		body, _ := json.Marshal(map[string]any{"title": title, "body": "## Summary\n", "labels": []string{"postmortem"}})
-		req, _ := http.NewRequest(http.MethodPost, e.gh.URL()+"repos/acme/postmortems/issues", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+ghToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			t.Fatalf("create issue: %s", resp.Status)
-		}
+		e.fileIssue(t, "postmortems", map[string]any{"title": title, "body": "## Summary\n", "labels": []string{"postmortem"}})
 	}
 	is := e.state(t, slackfake.Alice, "").Issues
 	if len(is) != 2 || is[0].Number != 2 || is[1].Number != 1 || is[0].Labels[0] != "postmortem" || is[0].Body != "## Summary\n" {
@@ -596,14 +634,7 @@ func TestEvents(t *testing.T) {
 		t.Errorf("slack event data %s", data)
 	}
 	e.gh.AddRepo("acme", "other")
-	body, _ := json.Marshal(map[string]any{"title": "x"})
-	r, _ := http.NewRequest(http.MethodPost, e.gh.URL()+"repos/acme/other/issues", bytes.NewReader(body))
-	r.Header.Set("Authorization", "Bearer "+ghToken)
-	gr, err := http.DefaultClient.Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gr.Body.Close()
+	e.fileIssue(t, "other", map[string]any{"title": "x"})
 	next("event: github")
 
 	// Close ends open streams, so an HTTP server shutting down is not held.

@@ -1,13 +1,18 @@
-// Package fakehttp is the part the pager fakes (internal/pagerdutyfake,
-// internal/opsgeniefake) share: a server on 127.0.0.1, a queue of faults
-// for the next requests, request counts, and holding a request until its
-// client gives up or the fake closes. What a request means, and the
+// Package fakehttp is the part the fakes of HTTP services share: listening and serving
+// (also for internal/githubfake), and for the pager fakes (internal/pagerdutyfake,
+// internal/opsgeniefake) a server on 127.0.0.1, JSON answers, a queue of faults
+// for the next requests, request counts, holding a request until its
+// client gives up or the fake closes, and the book of alerts deduplicated by
+// key that both pager services keep (Alerts). What a request means, and the
 // limits the real service enforces, stay with each fake.
 //
 // It imports nothing of the project.
 package fakehttp
 
 import (
+	"encoding/json"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"sync"
@@ -29,13 +34,50 @@ type Server[F comparable] struct {
 
 // Start serves h on a free port of 127.0.0.1.
 func Start[F comparable](h http.Handler) (*Server[F], error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := Listen("")
 	if err != nil {
 		return nil, err
 	}
-	s := &Server[F]{ln: ln, hold: make(chan struct{}), srv: &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}}
-	go func() { _ = s.srv.Serve(ln) }()
-	return s, nil
+	return &Server[F]{ln: ln, hold: make(chan struct{}), srv: Serve(ln, h, nil)}, nil
+}
+
+// Routes is a handler of the routes, by ServeMux pattern (such as "POST /v2/alerts").
+func Routes(routes map[string]http.HandlerFunc) http.Handler {
+	mux := http.NewServeMux()
+	for pattern, h := range routes {
+		mux.HandleFunc(pattern, h)
+	}
+	return mux
+}
+
+// Listen listens on addr, or on a free port of 127.0.0.1 when addr is "".
+func Listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	return net.Listen("tcp", addr)
+}
+
+// Serve serves h on ln in a goroutine of its own, which calls done (when not nil) as it
+// ends. Errors of clients that go away are not logged: a fake's clients are tests that
+// give up on purpose.
+func Serve(ln net.Listener, h http.Handler, done func()) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second,
+		ErrorLog: log.New(io.Discard, "", 0)}
+	go func() {
+		if done != nil {
+			defer done()
+		}
+		_ = srv.Serve(ln)
+	}()
+	return srv
+}
+
+// JSON answers v as a JSON body with status.
+func JSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // Base is the server's root URL, "http://127.0.0.1:port".

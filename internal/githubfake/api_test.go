@@ -211,6 +211,10 @@ func TestValidationErrors(t *testing.T) {
 	}
 	limit := strings.Repeat("é", githubfake.MaxBodyChars) // characters, not bytes
 	over := limit + "x"
+	const bodyTooLong = "body is too long (maximum is 65536 characters)"
+	create := func(req *github.IssueRequest) func() error {
+		return func() error { return errOf(c.Issues.Create(ctx(t), owner, repoName, req)) }
+	}
 
 	tests := []struct {
 		name     string
@@ -220,21 +224,17 @@ func TestValidationErrors(t *testing.T) {
 		field    string
 		message  string
 	}{
-		{"issue body too long", func() error {
-			return errOf(c.Issues.Create(ctx(t), owner, repoName, &github.IssueRequest{Title: github.String("t"), Body: &over}))
-		}, "Issue", "custom", "body", "body is too long (maximum is 65536 characters)"},
+		{"issue body too long", create(&github.IssueRequest{Title: github.String("t"), Body: &over}),
+			"Issue", "custom", "body", bodyTooLong},
 		{"issue update body too long", func() error {
 			return errOf(c.Issues.Edit(ctx(t), owner, repoName, 1, &github.IssueRequest{Body: &over}))
-		}, "Issue", "custom", "body", "body is too long (maximum is 65536 characters)"},
-		{"missing title", func() error {
-			return errOf(c.Issues.Create(ctx(t), owner, repoName, &github.IssueRequest{Body: github.String("b")}))
-		}, "Issue", "missing_field", "title", ""},
-		{"title too long", func() error {
-			return errOf(c.Issues.Create(ctx(t), owner, repoName, &github.IssueRequest{Title: github.String(strings.Repeat("t", 257))}))
-		}, "Issue", "custom", "title", "title is too long (maximum is 256 characters)"},
+		}, "Issue", "custom", "body", bodyTooLong},
+		{"missing title", create(&github.IssueRequest{Body: github.String("b")}), "Issue", "missing_field", "title", ""},
+		{"title too long", create(&github.IssueRequest{Title: github.String(strings.Repeat("t", 257))}),
+			"Issue", "custom", "title", "title is too long (maximum is 256 characters)"},
 		{"comment body too long", func() error {
 			return errOf(c.Issues.CreateComment(ctx(t), owner, repoName, 1, &github.IssueComment{Body: &over}))
-		}, "IssueComment", "custom", "body", "body is too long (maximum is 65536 characters)"},
+		}, "IssueComment", "custom", "body", bodyTooLong},
 		{"label already exists (case-insensitive)", func() error {
 			return errOf(c.Issues.CreateLabel(ctx(t), owner, repoName, &github.Label{Name: github.String("inc-9")}))
 		}, "Label", "already_exists", "name", ""},
@@ -387,7 +387,7 @@ func TestSearch(t *testing.T) {
 	c := newClient(t, f, 10*time.Second)
 
 	createIssue(t, c, "Postmortem INC-1", "<!-- firebreak:INC-1 -->\nDatabase failover", "postmortem", "INC-1")
-	clk.Advance(time.Second)
+	clk.Add(time.Second)
 	createIssue(t, c, "Postmortem INC-2", "Cache stampede", "postmortem", "INC-2")
 	if _, _, err := c.Issues.Create(ctx(t), owner, "other", &github.IssueRequest{Title: github.String("elsewhere INC-1"), Labels: &[]string{"INC-1"}}); err != nil {
 		t.Fatal(err)
@@ -418,7 +418,7 @@ func TestSearch(t *testing.T) {
 		}
 	})
 
-	clk.Advance(time.Minute)
+	clk.Add(time.Minute)
 	tests := []struct {
 		name string
 		q    string

@@ -29,8 +29,9 @@
 //
 // What it must not do:
 //
-//   - Import anything of the project or any third-party module: it is stdlib
-//     only so that every package may use it without creating cycles.
+//   - Import anything of the project but internal/fakehttp (itself stdlib
+//     only), or any third-party module, so that every package may use it
+//     without creating cycles.
 //   - Listen on anything but loopback by default, talk to the network, or sleep
 //     to simulate behaviour: time comes from an injectable clock (WithClock),
 //     and the only wait is the injected timeout, which ends when the client

@@ -122,7 +122,7 @@ func TestListConditionalAcrossStateChanges(t *testing.T) {
 	if f.SetIssueState(owner, repoName, 9, "closed") || f.SetIssueState(owner, repoName, 1, "done") {
 		t.Fatal("SetIssueState accepted a missing issue or an unknown state")
 	}
-	clk.Advance(time.Hour)
+	clk.Add(time.Hour)
 	if !f.SetIssueState(owner, repoName, 2, "closed") {
 		t.Fatal("SetIssueState refused")
 	}

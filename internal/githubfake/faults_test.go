@@ -88,10 +88,7 @@ func TestFaultsSeenThroughGoGitHub(t *testing.T) {
 			logStatus: 403,
 			fault:     githubfake.Fault{Kind: githubfake.FaultRateLimit, Reset: 90 * time.Second},
 			check: func(t *testing.T, err error) {
-				var rl *github.RateLimitError
-				if !errors.As(err, &rl) {
-					t.Fatalf("got %T %v, want *github.RateLimitError", err, err)
-				}
+				rl := errorAs[*github.RateLimitError](t, err)
 				if rl.Response.StatusCode != 403 || rl.Rate.Remaining != 0 || rl.Rate.Limit != githubfake.DefaultRateLimit ||
 					!strings.Contains(rl.Message, "API rate limit exceeded for user") {
 					t.Errorf("got %d %+v %q", rl.Response.StatusCode, rl.Rate, rl.Message)
@@ -107,10 +104,7 @@ func TestFaultsSeenThroughGoGitHub(t *testing.T) {
 			logStatus: 403,
 			fault:     githubfake.Fault{Kind: githubfake.FaultSecondaryRateLimit, RetryAfter: 7 * time.Second},
 			check: func(t *testing.T, err error) {
-				var ab *github.AbuseRateLimitError
-				if !errors.As(err, &ab) {
-					t.Fatalf("got %T %v, want *github.AbuseRateLimitError", err, err)
-				}
+				ab := errorAs[*github.AbuseRateLimitError](t, err)
 				if ab.Response.StatusCode != 403 || ab.GetRetryAfter() != 7*time.Second ||
 					!strings.Contains(ab.Message, "You have exceeded a secondary rate limit") {
 					t.Errorf("got %d %v %q", ab.Response.StatusCode, ab.GetRetryAfter(), ab.Message)

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-github/v60/github"
 
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
+	"github.com/firebreak-hq/firebreak/internal/testclock"
 )
 
 const (
@@ -20,25 +20,8 @@ const (
 	repoName  = "ops"
 )
 
-// clock is a settable clock for WithClock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a settable clock for WithClock.
+func newClock() *testclock.Clock { return testclock.New(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)) }
 
 func newFake(t *testing.T, opts ...githubfake.Option) *githubfake.Server {
 	t.Helper()
@@ -89,11 +72,17 @@ func createIssue(t *testing.T, c *github.Client, title, body string, labels ...s
 
 func errorResponse(t *testing.T, err error) *github.ErrorResponse {
 	t.Helper()
-	var er *github.ErrorResponse
-	if !errors.As(err, &er) {
-		t.Fatalf("error %T %v, want *github.ErrorResponse", err, err)
+	return errorAs[*github.ErrorResponse](t, err)
+}
+
+// errorAs is err as an E, failing the test when it is not one.
+func errorAs[E error](t *testing.T, err error) E {
+	t.Helper()
+	var e E
+	if !errors.As(err, &e) {
+		t.Fatalf("error %T %v, want %T", err, err, e)
 	}
-	return er
+	return e
 }
 
 func numbers(list []*github.Issue) []int {

@@ -3,13 +3,13 @@ package githubfake
 import (
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/firebreak-hq/firebreak/internal/fakehttp"
 )
 
 // DefaultRateLimit is the X-RateLimit-Limit of an authenticated REST client.
@@ -97,7 +97,7 @@ func New(token string, opts ...Option) (*Server, error) {
 	if cfg.searchLag < 0 {
 		return nil, fmt.Errorf("githubfake: negative search lag %v", cfg.searchLag)
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
+	ln, err := fakehttp.Listen(cfg.addr)
 	if err != nil {
 		return nil, fmt.Errorf("githubfake: listen %s: %w", cfg.addr, err)
 	}
@@ -110,13 +110,7 @@ func New(token string, opts ...Option) (*Server, error) {
 		repos:  map[string]*repo{},
 		subs:   map[int]chan struct{}{},
 	}
-	s.srv = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	go func() { _ = s.srv.Serve(ln) }()
+	s.srv = fakehttp.Serve(ln, s, nil)
 	return s, nil
 }
 

@@ -115,18 +115,26 @@ func (s *Server) repoLocked(owner, name string) *repo { return s.repos[repoKey(o
 
 // Issues returns copies of a repository's issues ordered by number, or nil if
 // the repository does not exist.
-func (s *Server) Issues(owner, repo string) []Issue {
+func (s *Server) Issues(owner, name string) []Issue {
+	return readRepo(s, owner, name, func(r *repo) []Issue {
+		out := make([]Issue, 0, len(r.issues))
+		for _, i := range r.issues {
+			out = append(out, i.snapshot())
+		}
+		return out
+	})
+}
+
+// readRepo is what read makes of repository owner/name under the lock; the zero T when
+// there is no such repository.
+func readRepo[T any](s *Server, owner, name string, read func(r *repo) T) T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.repoLocked(owner, repo)
-	if r == nil {
-		return nil
+	if r := s.repoLocked(owner, name); r != nil {
+		return read(r)
 	}
-	out := make([]Issue, 0, len(r.issues))
-	for _, i := range r.issues {
-		out = append(out, i.snapshot())
-	}
-	return out
+	var none T
+	return none
 }
 
 // issueLocked is issue number of owner/repo, or nil.
@@ -160,14 +168,8 @@ func (s *Server) Comments(owner, repo string, number int) []Comment {
 
 // Labels returns copies of a repository's labels sorted by name, as GitHub
 // lists them.
-func (s *Server) Labels(owner, repo string) []Label {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.repoLocked(owner, repo)
-	if r == nil {
-		return nil
-	}
-	return sortedLabels(r)
+func (s *Server) Labels(owner, name string) []Label {
+	return readRepo(s, owner, name, sortedLabels)
 }
 
 func sortedLabels(r *repo) []Label {

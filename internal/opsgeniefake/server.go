@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/firebreak-hq/firebreak/internal/fakehttp"
 )
@@ -51,19 +50,17 @@ type Server struct {
 	*fakehttp.Server[Fault]
 
 	key    string
-	mu     sync.Mutex
-	alerts []*Alert
-	open   map[string]*Alert
+	alerts fakehttp.Alerts[Alert] // open ones by alias
 }
 
 // New starts a fake on 127.0.0.1 that accepts the API key key.
 func New(key string) (*Server, error) {
-	s := &Server{key: key, open: map[string]*Alert{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v2/alerts", s.create)
-	mux.HandleFunc("POST /v2/alerts/{identifier}/close", s.close)
+	s := &Server{key: key}
 	var err error
-	if s.Server, err = fakehttp.Start[Fault](mux); err != nil {
+	if s.Server, err = fakehttp.Start[Fault](fakehttp.Routes(map[string]http.HandlerFunc{
+		"POST /v2/alerts":                    s.create,
+		"POST /v2/alerts/{identifier}/close": s.close,
+	})); err != nil {
 		return nil, err
 	}
 	s.URL = s.Base() + "/"
@@ -72,14 +69,10 @@ func New(key string) (*Server, error) {
 
 // Alerts returns a copy of every alert created, oldest first.
 func (s *Server) Alerts() []Alert {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Alert, len(s.alerts))
-	for i, a := range s.alerts {
-		out[i] = *a
-		out[i].Responders = append([]string(nil), a.Responders...)
-	}
-	return out
+	return s.alerts.List(func(a Alert) Alert {
+		a.Responders = append([]string(nil), a.Responders...)
+		return a
+	})
 }
 
 // begin counts the request, checks the key and applies a queued fault;
@@ -88,15 +81,15 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request) (call, bool) {
 	fault, seq, end := s.Begin()
 	c := call{fault: fault, seq: seq, end: end}
 	if r.Header.Get("Authorization") != "GenieKey "+s.key {
-		answer(w, http.StatusUnauthorized, map[string]any{"message": "Could not authenticate", "took": 0.0})
+		fakehttp.JSON(w, http.StatusUnauthorized, map[string]any{"message": "Could not authenticate", "took": 0.0})
 		return c, false
 	}
 	switch fault {
 	case ServerError:
-		answer(w, http.StatusServiceUnavailable, map[string]any{"message": "Service unavailable", "took": 0.0})
+		fakehttp.JSON(w, http.StatusServiceUnavailable, map[string]any{"message": "Service unavailable", "took": 0.0})
 		return c, false
 	case TooManyRequests:
-		answer(w, http.StatusTooManyRequests, map[string]any{"message": "You are making too many requests! To avoid errors, we recommend you limit requests.", "took": 0.0})
+		fakehttp.JSON(w, http.StatusTooManyRequests, map[string]any{"message": "You are making too many requests! To avoid errors, we recommend you limit requests.", "took": 0.0})
 		return c, false
 	}
 	return c, true
@@ -114,7 +107,7 @@ func (s *Server) accepted(w http.ResponseWriter, r *http.Request, c call) {
 		s.Hold(r)
 		return
 	}
-	answer(w, http.StatusAccepted, map[string]any{"result": "Request will be processed", "took": 0.01, "requestId": fmt.Sprintf("req-%06d", c.seq)})
+	fakehttp.JSON(w, http.StatusAccepted, map[string]any{"result": "Request will be processed", "took": 0.01, "requestId": fmt.Sprintf("req-%06d", c.seq)})
 }
 
 type createReq struct {
@@ -156,20 +149,13 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		unprocessable(w, "priority", "Priority should be one of [P1, P2, P3, P4, P5].")
 		return
 	}
-	s.mu.Lock()
-	if a := s.open[req.Alias]; a != nil && req.Alias != "" {
-		a.Count++
-	} else {
+	s.alerts.Open(req.Alias, func(a *Alert) { a.Count++ }, func() *Alert {
 		a := &Alert{Alias: req.Alias, Message: req.Message, Description: req.Description, Priority: req.Priority, Status: "open", Count: 1}
 		for _, rr := range req.Responders {
 			a.Responders = append(a.Responders, rr.Name)
 		}
-		s.alerts = append(s.alerts, a)
-		if req.Alias != "" {
-			s.open[req.Alias] = a
-		}
-	}
-	s.mu.Unlock()
+		return a
+	})
 	s.accepted(w, r, c)
 }
 
@@ -183,24 +169,13 @@ func (s *Server) close(w http.ResponseWriter, r *http.Request) {
 		unprocessable(w, "identifierType", "This fake closes alerts by alias only.")
 		return
 	}
-	s.mu.Lock()
-	if a := s.open[r.PathValue("identifier")]; a != nil {
-		a.Status = "closed"
-		delete(s.open, a.Alias)
-	}
-	s.mu.Unlock()
+	s.alerts.Close(r.PathValue("identifier"), func(a *Alert) { a.Status = "closed" })
 	// Opsgenie accepts the close asynchronously even for an unknown alias.
 	s.accepted(w, r, c)
 }
 
 func unprocessable(w http.ResponseWriter, field, msg string) {
-	answer(w, http.StatusUnprocessableEntity, map[string]any{
+	fakehttp.JSON(w, http.StatusUnprocessableEntity, map[string]any{
 		"message": "Request body is not processable. Please check the errors.",
 		"errors":  map[string]string{field: msg}, "took": 0.0})
-}
-
-func answer(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

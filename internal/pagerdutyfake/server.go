@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/firebreak-hq/firebreak/internal/fakehttp"
@@ -58,25 +57,21 @@ type Server struct {
 	// The HTTP side: Close, Fail, Requests and InFlight.
 	*fakehttp.Server[Fault]
 
-	mu   sync.Mutex
 	keys map[string]bool // accepted routing keys; empty: any
-	// alerts in the order they were opened; a re-trigger after resolve
-	// opens a new one.
-	alerts []*Alert
-	open   map[string]*Alert // routing key + dedup key → open alert
+	// alerts in the order they were opened, the open ones by routing key +
+	// dedup key; a re-trigger after resolve opens a new one.
+	alerts fakehttp.Alerts[Alert]
 }
 
 // New starts a fake on 127.0.0.1 on a free port. keys, when given, are
 // the only routing keys accepted.
 func New(keys ...string) (*Server, error) {
-	s := &Server{keys: map[string]bool{}, open: map[string]*Alert{}}
+	s := &Server{keys: map[string]bool{}}
 	for _, k := range keys {
 		s.keys[k] = true
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v2/enqueue", s.enqueue)
 	var err error
-	if s.Server, err = fakehttp.Start[Fault](mux); err != nil {
+	if s.Server, err = fakehttp.Start[Fault](fakehttp.Routes(map[string]http.HandlerFunc{"POST /v2/enqueue": s.enqueue})); err != nil {
 		return nil, err
 	}
 	s.URL = s.Base() + "/v2/enqueue"
@@ -85,13 +80,7 @@ func New(keys ...string) (*Server, error) {
 
 // Alerts returns a copy of every alert opened, oldest first.
 func (s *Server) Alerts() []Alert {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Alert, 0, len(s.alerts))
-	for _, a := range s.alerts {
-		out = append(out, *a)
-	}
-	return out
+	return s.alerts.List(func(a Alert) Alert { return a })
 }
 
 type event struct {
@@ -146,9 +135,7 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
 		s.Hold(r)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusAccepted)
-	_ = json.NewEncoder(w).Encode(map[string]string{"status": "success", "message": "Event processed", "dedup_key": ev.DedupKey})
+	fakehttp.JSON(w, http.StatusAccepted, map[string]string{"status": "success", "message": "Event processed", "dedup_key": ev.DedupKey})
 }
 
 func (s *Server) check(ev event) string {
@@ -185,31 +172,21 @@ func (s *Server) check(ev event) string {
 // apply: a trigger with the dedup key of an open alert joins it; a
 // resolve closes it; an acknowledge is accepted and changes nothing here.
 func (s *Server) apply(ev event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := ev.RoutingKey + "\x00" + ev.DedupKey
+	k := ""
+	if ev.DedupKey != "" {
+		k = ev.RoutingKey + "\x00" + ev.DedupKey
+	}
 	switch ev.EventAction {
 	case "trigger":
-		if a := s.open[k]; a != nil && ev.DedupKey != "" {
-			a.Triggers++
-			return
-		}
-		a := &Alert{RoutingKey: ev.RoutingKey, DedupKey: ev.DedupKey, Summary: ev.Payload.Summary, Severity: ev.Payload.Severity,
-			Source: ev.Payload.Source, Status: "triggered", Triggers: 1, Opened: time.Now()}
-		s.alerts = append(s.alerts, a)
-		if ev.DedupKey != "" {
-			s.open[k] = a
-		}
+		s.alerts.Open(k, func(a *Alert) { a.Triggers++ }, func() *Alert {
+			return &Alert{RoutingKey: ev.RoutingKey, DedupKey: ev.DedupKey, Summary: ev.Payload.Summary, Severity: ev.Payload.Severity,
+				Source: ev.Payload.Source, Status: "triggered", Triggers: 1, Opened: time.Now()}
+		})
 	case "resolve":
-		if a := s.open[k]; a != nil {
-			a.Status = "resolved"
-			delete(s.open, k)
-		}
+		s.alerts.Close(k, func(a *Alert) { a.Status = "resolved" })
 	}
 }
 
 func invalid(w http.ResponseWriter, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusBadRequest)
-	_ = json.NewEncoder(w).Encode(map[string]any{"status": "invalid event", "message": "Event object is invalid", "errors": []string{msg}})
+	fakehttp.JSON(w, http.StatusBadRequest, map[string]any{"status": "invalid event", "message": "Event object is invalid", "errors": []string{msg}})
 }

@@ -8,47 +8,53 @@ import (
 	"time"
 )
 
-type apiHandler func(s *Server, p params, ch *[]Change) (map[string]any, *apiError)
+// endpoints is the Web API: every method the fake answers, by family.
+var endpoints = map[string]endpoint{
+	"auth.test":             typed((*api).AuthTest),
+	"apps.connections.open": typed((*api).AppsConnectionsOpen),
+	"team.info":             typed((*api).TeamInfo),
+	"users.info":            typed((*api).UsersInfo),
+	"users.list":            typed((*api).UsersList),
+	"users.conversations":   typed((*api).UsersConversations),
 
-var handlers = map[string]apiHandler{
-	"auth.test":                (*Server).authTest,
-	"apps.connections.open":    (*Server).appsConnectionsOpen,
-	"conversations.create":     (*Server).convCreate,
-	"conversations.invite":     (*Server).convInvite,
-	"conversations.join":       (*Server).convJoin,
-	"conversations.setTopic":   (*Server).convSetTopic,
-	"conversations.setPurpose": (*Server).convSetPurpose,
-	"conversations.info":       (*Server).convInfo,
-	"conversations.members":    (*Server).convMembers,
-	"conversations.history":    (*Server).convHistory,
-	"conversations.replies":    (*Server).convReplies,
-	"conversations.list":       (*Server).convList,
-	"conversations.archive":    (*Server).convArchive,
-	"conversations.rename":     (*Server).convRename,
-	"conversations.open":       (*Server).convOpen,
-	"chat.postMessage":         (*Server).chatPostMessage,
-	"chat.update":              (*Server).chatUpdate,
-	"chat.postEphemeral":       (*Server).chatPostEphemeral,
-	"chat.delete":              (*Server).chatDelete,
-	"chat.getPermalink":        (*Server).chatGetPermalink,
-	"pins.add":                 (*Server).pinsAdd,
-	"pins.remove":              (*Server).pinsRemove,
-	"pins.list":                (*Server).pinsList,
-	"bookmarks.add":            (*Server).bookmarksAdd,
-	"bookmarks.list":           (*Server).bookmarksList,
-	"reactions.add":            (*Server).reactionsAdd,
-	"users.info":               (*Server).usersInfo,
-	"users.list":               (*Server).usersList,
-	"users.conversations":      (*Server).usersConversations,
-	"views.open":               (*Server).viewsOpen,
-	"views.update":             (*Server).viewsUpdate,
-	"views.push":               (*Server).viewsPush,
-	"views.publish":            (*Server).viewsPublish,
-	"team.info":                (*Server).teamInfo,
+	"conversations.create":     typed((*api).ConversationsCreate),
+	"conversations.invite":     typed((*api).ConversationsInvite),
+	"conversations.join":       typed((*api).ConversationsJoin),
+	"conversations.setTopic":   typed((*api).ConversationsSetTopic),
+	"conversations.setPurpose": typed((*api).ConversationsSetPurpose),
+	"conversations.info":       typed((*api).ConversationsInfo),
+	"conversations.members":    typed((*api).ConversationsMembers),
+	"conversations.history":    typed((*api).ConversationsHistory),
+	"conversations.replies":    typed((*api).ConversationsReplies),
+	"conversations.list":       typed((*api).ConversationsList),
+	"conversations.archive":    typed((*api).ConversationsArchive),
+	"conversations.rename":     typed((*api).ConversationsRename),
+	"conversations.open":       typed((*api).ConversationsOpen),
+
+	"chat.postMessage":   typed((*api).ChatPostMessage),
+	"chat.update":        typed((*api).ChatUpdate),
+	"chat.postEphemeral": typed((*api).ChatPostEphemeral),
+	"chat.delete":        typed((*api).ChatDelete),
+	"chat.getPermalink":  typed((*api).ChatGetPermalink),
+
+	"pins.add":       typed((*api).PinsAdd),
+	"pins.remove":    typed((*api).PinsRemove),
+	"pins.list":      typed((*api).PinsList),
+	"bookmarks.add":  typed((*api).BookmarksAdd),
+	"bookmarks.list": typed((*api).BookmarksList),
+	"reactions.add":  typed((*api).ReactionsAdd),
+
+	"views.open":    typed((*api).ViewsOpen),
+	"views.update":  typed((*api).ViewsUpdate),
+	"views.push":    typed((*api).ViewsPush),
+	"views.publish": typed((*api).ViewsPublish),
 }
 
 var validName = regexp.MustCompile(`^[a-z0-9_-]+$`)
 
+// validChannelName is the error code for a channel name Slack refuses, "" for a valid one:
+// lower-case letters, digits, hyphens and underscores, at most 80 characters
+// (https://api.slack.com/methods/conversations.create, argument name).
 func validChannelName(name string) string {
 	switch {
 	case name == "":
@@ -63,114 +69,42 @@ func validChannelName(name string) string {
 	return ""
 }
 
-// ---- JSON shapes ----
-
-func (s *Server) convJSON(c *channel) map[string]any {
-	out := map[string]any{
-		"id": c.ID, "created": c.Created.Unix(), "is_archived": c.IsArchived, "is_private": c.IsPrivate,
-		"is_im": c.IsIM, "is_mpim": false, "is_member": c.members[BotUserID], "num_members": len(c.Members),
-		"context_team_id": TeamID, "is_shared": false, "is_ext_shared": false, "is_org_shared": false,
-	}
-	if c.IsIM {
-		for _, m := range c.Members {
-			if m != BotUserID {
-				out["user"] = m
-			}
-		}
-		out["is_open"] = true
-		return out
-	}
-	setAt := c.lastSet.Unix()
-	if c.lastSet.IsZero() {
-		setAt = 0
-	}
-	out["name"] = c.Name
-	out["name_normalized"] = c.Name
-	out["is_channel"] = !c.IsPrivate
-	out["is_group"] = c.IsPrivate
-	out["is_general"] = c.ID == GeneralChannelID
-	out["creator"] = c.Creator
-	out["topic"] = map[string]any{"value": c.Topic, "creator": c.Creator, "last_set": setAt}
-	out["purpose"] = map[string]any{"value": c.Purpose, "creator": c.Creator, "last_set": setAt}
-	return out
-}
-
-func msgJSON(c *channel, m *message) map[string]any {
-	out := map[string]any{"type": "message", "ts": m.TS, "user": m.User, "text": m.Text, "team": TeamID}
-	if m.BotID != "" {
-		out["bot_id"] = m.BotID
-		out["app_id"] = AppID
-	}
-	if m.Subtype != "" {
-		out["subtype"] = m.Subtype
-	}
-	if m.ThreadTS != "" {
-		out["thread_ts"] = m.ThreadTS
-	}
-	if b := decodeBlocks(m.Blocks); b != nil {
-		out["blocks"] = b
-	}
-	if m.Edited {
-		out["edited"] = map[string]any{"user": m.User, "ts": m.TS}
-	}
-	if m.Pinned {
-		out["pinned_to"] = []string{c.ID}
-	}
-	var rs []any
-	for _, name := range m.rorder {
-		rs = append(rs, map[string]any{"name": name, "users": m.reactions[name], "count": len(m.reactions[name])})
-	}
-	if rs != nil {
-		out["reactions"] = rs
-	}
-	if m.ThreadTS == m.TS || m.ThreadTS == "" {
-		n, latest := 0, ""
-		var users []string
-		for _, r := range c.msgs {
-			if !r.deleted && r.ThreadTS == m.TS && r.TS != m.TS {
-				n++
-				latest = r.TS
-				if !contains(users, r.User) {
-					users = append(users, r.User)
-				}
-			}
-		}
-		if n > 0 {
-			out["thread_ts"] = m.TS
-			out["reply_count"] = n
-			out["reply_users"] = users
-			out["reply_users_count"] = len(users)
-			out["latest_reply"] = latest
-		}
-	}
-	return out
-}
-
-func userJSON(u *User) map[string]any {
-	out := map[string]any{
-		"id": u.ID, "team_id": TeamID, "name": u.Name, "real_name": u.RealName, "deleted": false,
-		"is_bot": u.IsBot, "is_admin": false, "is_owner": false, "tz": "UTC", "tz_offset": 0,
-		"profile": map[string]any{"real_name": u.RealName, "display_name": u.DisplayName,
-			"real_name_normalized": u.RealName, "display_name_normalized": u.DisplayName, "team": TeamID},
-	}
-	if u.BotID != "" {
-		out["profile"].(map[string]any)["bot_id"] = u.BotID
-	}
-	return out
-}
-
-// ---- helpers ----
-
-// chanFor finds the conversation named by key; private channels the bot is not in are
+// conversation finds the conversation id; private channels and IMs the bot is not in are
 // invisible, as in Slack.
-// writable finds the "channel" of a call that changes it: it must exist,
-// not be archived, and have the bot as a member.
-func (s *Server) writable(p params) (*channel, *apiError) {
-	c, err := s.chanFor(p, "channel")
+func (s *Server) conversation(id string) (*channel, *apiError) {
+	c := s.st.channels[id]
+	if id == "" || c == nil || ((c.IsPrivate || c.IsIM) && !c.members[BotUserID]) {
+		return nil, slackErr("channel_not_found")
+	}
+	return c, nil
+}
+
+// reading answers what read makes of the conversation id, if it is visible.
+func reading[R any](a *api, id string, read func(c *channel) *R) (*R, *apiError) {
+	c, err := a.conversation(id)
+	if err != nil {
+		return nil, err
+	}
+	return read(c), nil
+}
+
+// writable finds the conversation of a call that changes it: it must exist, not be
+// archived, and have the bot as a member.
+func (s *Server) writable(id string) (*channel, *apiError) {
+	c, err := s.conversation(id)
 	if err != nil {
 		return nil, err
 	}
 	return c, botCanWrite(c)
+}
+
+// readable finds the conversation of a call that reads its messages: the bot must be in it.
+func (s *Server) readable(id string) (*channel, *apiError) {
+	c, err := s.conversation(id)
+	if err == nil && !c.members[BotUserID] {
+		err = slackErr("not_in_channel")
+	}
+	return c, err
 }
 
 // botCanWrite is Slack's check before the bot changes a conversation:
@@ -183,18 +117,6 @@ func botCanWrite(c *channel) *apiError {
 		return slackErr("not_in_channel")
 	}
 	return nil
-}
-
-func (s *Server) chanFor(p params, key string) (*channel, *apiError) {
-	id := p.str(key)
-	if id == "" {
-		return nil, slackErr("channel_not_found")
-	}
-	c := s.st.channels[id]
-	if c == nil || (c.IsPrivate && !c.members[BotUserID]) || (c.IsIM && !c.members[BotUserID]) {
-		return nil, slackErr("channel_not_found")
-	}
-	return c, nil
 }
 
 func (s *Server) imFor(user string) *channel {
@@ -217,9 +139,7 @@ func (s *Server) blocksErr(method string, v *blockViolation) *apiError {
 	if strings.HasPrefix(method, "views.") {
 		code = "invalid_arguments"
 	}
-	return &apiError{code: code, extra: map[string]any{
-		"response_metadata": map[string]any{"messages": []string{"[ERROR] " + v.detail + " (" + v.limit + ")"}},
-	}}
+	return explained(code, v.detail+" ("+v.limit+")")
 }
 
 // checkMessageBlocks applies the rules shared by chat.postMessage, chat.update,
@@ -242,12 +162,4 @@ func (s *Server) checkMessageBlocks(method string, text string, blocks json.RawM
 func hasBlocks(raw json.RawMessage) bool {
 	t := strings.TrimSpace(string(raw))
 	return t != "" && t != "[]" && t != "null"
-}
-
-func (s *Server) userOr(p params, key string) (*User, *apiError) {
-	u := s.st.users[p.str(key)]
-	if u == nil {
-		return nil, slackErr("user_not_found")
-	}
-	return u, nil
 }

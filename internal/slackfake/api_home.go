@@ -13,63 +13,58 @@ import (
 // hash_conflict when a hash is passed that is not the current view's. A Home view holds at
 // most 100 blocks (https://api.slack.com/reference/surfaces/views). Tier 4.
 
-func (s *Server) viewsPublish(p params, ch *[]Change) (map[string]any, *apiError) {
-	user := p.str("user_id")
-	if s.st.users[user] == nil {
-		return nil, &apiError{code: "invalid_arguments", extra: map[string]any{
-			"response_metadata": map[string]any{"messages": []string{"[ERROR] invalid `user_id`"}}}}
+// ViewsPublish is views.publish.
+func (a *api) ViewsPublish(o viewArgs) (*viewResult, *apiError) {
+	if a.st.users[o.UserID] == nil {
+		return nil, explained("invalid_arguments", "invalid `user_id`")
 	}
-	if !s.app.homeTab {
+	if !a.app.homeTab {
 		return nil, slackErr(rule("home_tab_disabled").Code)
 	}
-	raw := p.raw("view")
-	if n := len(raw); n > lim("home_view_size") {
-		s.st.blockErrs = append(s.st.blockErrs, BlockError{Method: "views.publish", Limit: "home_view_size",
+	if n := len(o.View); n > lim("home_view_size") {
+		a.st.blockErrs = append(a.st.blockErrs, BlockError{Method: "views.publish", Limit: "home_view_size",
 			Detail: fmt.Sprintf("the view is %d bytes, more than %d", n, lim("home_view_size")), Time: time.Now()})
 		return nil, slackErr(rule("home_view_size").Code)
 	}
 	var v map[string]any
-	if json.Unmarshal(raw, &v) != nil || v == nil {
+	if json.Unmarshal(o.View, &v) != nil || v == nil {
 		return nil, slackErr("invalid_arguments")
 	}
 	if v["type"] != "home" {
-		return nil, &apiError{code: "invalid_arguments", extra: map[string]any{
-			"response_metadata": map[string]any{"messages": []string{"[ERROR] views.publish takes a view of type home"}}}}
+		return nil, explained("invalid_arguments", "views.publish takes a view of type home")
 	}
 	if bv := validateModal(v); bv != nil {
-		return nil, s.blocksErr("views.publish", bv)
+		return nil, a.blocksErr("views.publish", bv)
 	}
-	cur := s.st.homes[user]
-	if h := p.str("hash"); h != "" && cur != nil && h != cur.Hash {
+	cur := a.st.homes[o.UserID]
+	if o.Hash != "" && cur != nil && o.Hash != cur.Hash {
 		return nil, slackErr("hash_conflict")
 	}
 	if cur == nil {
-		cur = &view{View: View{ID: s.st.nextID("V"), User: user}}
+		cur = &view{View: View{ID: a.st.nextID("V"), User: o.UserID}}
 		cur.RootViewID = cur.ID
-		s.st.homes[user] = cur
+		a.st.homes[o.UserID] = cur
 	}
-	s.setViewLocked(cur, v)
-	s.st.publishes[user]++
-	*ch = append(*ch, Change{Kind: ChangeHome, User: user, ViewID: cur.ID})
-	return map[string]any{"view": s.viewPayloadLocked(cur)}, nil
+	a.setViewLocked(cur, v)
+	a.st.publishes[o.UserID]++
+	a.changed(Change{Kind: ChangeHome, User: o.UserID, ViewID: cur.ID})
+	return &viewResult{View: a.viewPayloadLocked(cur)}, nil
+}
+
+// explained is the error code with Slack's explanation in response_metadata.
+func explained(code, why string) *apiError {
+	return &apiError{code: code, extra: map[string]any{
+		"response_metadata": map[string]any{"messages": []string{"[ERROR] " + why}}}}
 }
 
 // Home returns the Home view last published for user; false when none was.
 func (s *Server) Home(user string) (View, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v := s.st.homes[user]
-	if v == nil {
-		return View{}, false
-	}
-	return v.snapshot(), true
+	return snapshotOf(s, func() *view { return s.st.homes[user] })
 }
 
 // Publishes is how many times a Home view was published for user.
 func (s *Server) Publishes(user string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.st.publishes[user]
+	return locked(s, func() int { return s.st.publishes[user] })
 }
 
 // OpenHome is user opening the app's Home tab: Slack sends app_home_opened (tab "home", the
@@ -87,12 +82,17 @@ func (s *Server) OpenHome(user string) error {
 	im := s.imFor(user)
 	ev := map[string]any{"type": "app_home_opened", "user": user, "channel": im.ID, "tab": "home"}
 	if v := s.st.homes[user]; v != nil {
-		pv := s.viewPayloadLocked(v)
-		pv["type"] = "home"
-		ev["view"] = pv
+		ev["view"] = s.homePayloadLocked(v)
 	}
 	s.eventLocked(s.st.nextID("Ev"), ev)
 	return nil
+}
+
+// homePayloadLocked is a Home view as payloads and events carry it.
+func (s *Server) homePayloadLocked(v *view) map[string]any {
+	pv := s.viewPayloadLocked(v)
+	pv["type"] = "home"
+	return pv
 }
 
 // ClickHome presses the button action_id on user's Home view and waits for the ack. The
@@ -110,28 +110,10 @@ func (s *Server) ClickHome(user, actionID string) (Ack, error) {
 		s.mu.Unlock()
 		return Ack{}, fmt.Errorf("slackfake: the Home view of %s has no action_id %q", user, actionID)
 	}
-	elType, _ := el["type"].(string)
-	action := map[string]any{"action_id": actionID, "block_id": blockID, "type": elType, "action_ts": s.st.nextTS()}
+	action := s.pressLocked(blockID, actionID, el, false)
 	action["value"], _ = el["value"].(string)
-	if t, ok := el["text"]; ok {
-		action["text"] = t
-	}
-	pv := s.viewPayloadLocked(v)
-	pv["type"] = "home"
-	payload := map[string]any{
-		"type":                  "block_actions",
-		"token":                 "verification-token",
-		"api_app_id":            AppID,
-		"user":                  s.userObj(user),
-		"team":                  map[string]any{"id": TeamID, "domain": TeamDomain},
-		"enterprise":            nil,
-		"is_enterprise_install": false,
-		"container":             map[string]any{"type": "view", "view_id": v.ID},
-		"view":                  pv,
-		"state":                 map[string]any{"values": map[string]any{}},
-		"trigger_id":            s.newTriggerLocked(user, ""),
-		"actions":               []any{action},
-	}
+	payload := s.actionsLocked(user, "", map[string]any{"type": "view", "view_id": v.ID}, action)
+	payload["view"] = s.homePayloadLocked(v)
 	s.mu.Unlock()
 	id, w := s.enqueueKind(EnvelopeInteractive, "block_actions", user, "", "", payload)
 	return s.wait(id, w)

@@ -4,114 +4,142 @@ import "time"
 
 // ---- pins, bookmarks, reactions ----
 
-func (s *Server) pinsAdd(p params, ch *[]Change) (map[string]any, *apiError) {
-	c, err := s.writable(p)
-	if err != nil {
-		return nil, err
-	}
-	ts := p.str("timestamp")
-	if ts == "" {
-		return nil, slackErr("no_item_specified")
-	}
-	if code := s.pinLocked(c, BotUserID, ts); code != "" {
-		return nil, slackErr(code)
-	}
-	*ch = append(*ch, Change{Kind: ChangePin, Channel: c.ID, TS: ts, User: BotUserID})
-	return map[string]any{}, nil
+// itemArgs name a message by channel and timestamp, with the reaction's name for
+// reactions.add.
+type itemArgs struct {
+	Channel   string `form:"channel"`
+	Timestamp string `form:"timestamp"`
+	Name      string `form:"name"`
 }
 
-func (s *Server) pinsRemove(p params, ch *[]Change) (map[string]any, *apiError) {
-	c, err := s.chanFor(p, "channel")
+// markMessage is the bot pinning or reacting to a message of a conversation it may write
+// in: act answers a Slack error code, "" once done.
+func (a *api) markMessage(o itemArgs, kind ChangeKind, act func(c *channel) string) (*empty, *apiError) {
+	c, err := a.writable(o.Channel)
 	if err != nil {
 		return nil, err
 	}
-	ts := p.str("timestamp")
-	m := c.find(ts)
-	if m == nil {
-		return nil, slackErr("message_not_found")
+	if code := act(c); code != "" {
+		return nil, slackErr(code)
+	}
+	a.changed(Change{Kind: kind, Channel: c.ID, TS: o.Timestamp, User: BotUserID})
+	return &empty{}, nil
+}
+
+// PinsAdd is https://api.slack.com/methods/pins.add.
+func (a *api) PinsAdd(o itemArgs) (*empty, *apiError) {
+	return a.markMessage(o, ChangePin, func(c *channel) string {
+		if o.Timestamp == "" {
+			return "no_item_specified"
+		}
+		return a.pinLocked(c, BotUserID, o.Timestamp)
+	})
+}
+
+// ReactionsAdd is https://api.slack.com/methods/reactions.add.
+func (a *api) ReactionsAdd(o itemArgs) (*empty, *apiError) {
+	return a.markMessage(o, ChangeReaction, func(c *channel) string {
+		if o.Name == "" {
+			return "invalid_name"
+		}
+		return a.reactLocked(c, BotUserID, o.Timestamp, o.Name)
+	})
+}
+
+// PinsRemove is https://api.slack.com/methods/pins.remove.
+func (a *api) PinsRemove(o itemArgs) (*empty, *apiError) {
+	c, m, err := a.message(o.Channel, o.Timestamp)
+	if err != nil {
+		return nil, err
 	}
 	if !m.Pinned {
 		return nil, slackErr("no_pin")
 	}
 	m.Pinned = false
 	for i, pin := range c.pins {
-		if pin.TS == ts {
+		if pin.TS == o.Timestamp {
 			c.pins = append(c.pins[:i:i], c.pins[i+1:]...)
 			break
 		}
 	}
-	*ch = append(*ch, Change{Kind: ChangePin, Channel: c.ID, TS: ts, User: BotUserID})
-	return map[string]any{}, nil
+	a.changed(Change{Kind: ChangePin, Channel: c.ID, TS: o.Timestamp, User: BotUserID})
+	return &empty{}, nil
 }
 
-func (s *Server) pinsList(p params, _ *[]Change) (map[string]any, *apiError) {
-	c, err := s.chanFor(p, "channel")
-	if err != nil {
-		return nil, err
-	}
-	items := []any{}
-	for i := len(c.pins) - 1; i >= 0; i-- {
-		pin := c.pins[i]
-		if m := c.find(pin.TS); m != nil {
-			items = append(items, map[string]any{"type": "message", "channel": c.ID, "created": pin.Created.Unix(),
-				"created_by": pin.CreatedBy, "message": msgJSON(c, m)})
+// pinItem is one pinned message as pins.list lists it.
+type pinItem struct {
+	Type      string      `json:"type"`
+	Channel   string      `json:"channel"`
+	Created   int64       `json:"created"`
+	CreatedBy string      `json:"created_by"`
+	Message   messageJSON `json:"message"`
+}
+
+// pinsListResult is pins.list's answer, the newest pin first.
+type pinsListResult struct {
+	Items []pinItem `json:"items"`
+}
+
+// PinsList is https://api.slack.com/methods/pins.list.
+func (a *api) PinsList(o channelArgs) (*pinsListResult, *apiError) {
+	return reading(a, o.Channel, func(c *channel) *pinsListResult {
+		out := &pinsListResult{Items: []pinItem{}}
+		for i := len(c.pins) - 1; i >= 0; i-- {
+			pin := c.pins[i]
+			if m := c.find(pin.TS); m != nil {
+				out.Items = append(out.Items, pinItem{Type: "message", Channel: c.ID, Created: pin.Created.Unix(),
+					CreatedBy: pin.CreatedBy, Message: msgJSON(c, m)})
+			}
 		}
-	}
-	return map[string]any{"items": items}, nil
+		return out
+	})
 }
 
-func bookmarkJSON(b Bookmark) map[string]any {
-	return map[string]any{"id": b.ID, "channel_id": b.Channel, "title": b.Title, "link": b.Link, "emoji": b.Emoji,
-		"type": b.Type, "date_created": b.Created.Unix(), "date_updated": 0, "rank": "a", "app_id": AppID,
-		"last_updated_by_user_id": BotUserID, "last_updated_by_team_id": TeamID}
+// bookmarkArgs are the arguments of bookmarks.add and bookmarks.list.
+type bookmarkArgs struct {
+	ChannelID string `form:"channel_id"`
+	Title     string `form:"title"`
+	Type      string `form:"type"`
+	Link      string `form:"link"`
+	Emoji     string `form:"emoji"`
 }
 
-func (s *Server) bookmarksAdd(p params, ch *[]Change) (map[string]any, *apiError) {
-	c, err := s.chanFor(p, "channel_id")
+// bookmarkResult is bookmarks.add's answer.
+type bookmarkResult struct {
+	Bookmark bookmarkJSON `json:"bookmark"`
+}
+
+// BookmarksAdd is https://api.slack.com/methods/bookmarks.add.
+func (a *api) BookmarksAdd(o bookmarkArgs) (*bookmarkResult, *apiError) {
+	c, err := a.writable(o.ChannelID)
 	if err != nil {
 		return nil, err
 	}
-	if err := botCanWrite(c); err != nil {
-		return nil, err
-	}
-	title, typ, link := p.str("title"), p.str("type"), p.str("link")
-	if title == "" || typ == "" {
+	if o.Title == "" || o.Type == "" {
 		return nil, slackErr("invalid_arguments")
 	}
-	if typ == "link" && link == "" {
+	if o.Type == "link" && o.Link == "" {
 		return nil, slackErr("invalid_link")
 	}
-	b := Bookmark{ID: s.st.nextID("Bk"), Channel: c.ID, Title: title, Link: link, Emoji: p.str("emoji"), Type: typ, Created: time.Now()}
+	b := Bookmark{ID: a.st.nextID("Bk"), Channel: c.ID, Title: o.Title, Link: o.Link, Emoji: o.Emoji, Type: o.Type,
+		Created: time.Now()}
 	c.books = append(c.books, b)
-	*ch = append(*ch, Change{Kind: ChangeBookmark, Channel: c.ID})
-	return map[string]any{"bookmark": bookmarkJSON(b)}, nil
+	a.changed(Change{Kind: ChangeBookmark, Channel: c.ID})
+	return &bookmarkResult{Bookmark: bookmarkObject(b)}, nil
 }
 
-func (s *Server) bookmarksList(p params, _ *[]Change) (map[string]any, *apiError) {
-	c, err := s.chanFor(p, "channel_id")
-	if err != nil {
-		return nil, err
-	}
-	out := []any{}
-	for _, b := range c.books {
-		out = append(out, bookmarkJSON(b))
-	}
-	return map[string]any{"bookmarks": out}, nil
+// bookmarksResult is bookmarks.list's answer.
+type bookmarksResult struct {
+	Bookmarks []bookmarkJSON `json:"bookmarks"`
 }
 
-func (s *Server) reactionsAdd(p params, ch *[]Change) (map[string]any, *apiError) {
-	c, err := s.writable(p)
-	if err != nil {
-		return nil, err
-	}
-	name := p.str("name")
-	if name == "" {
-		return nil, slackErr("invalid_name")
-	}
-	ts := p.str("timestamp")
-	if code := s.reactLocked(c, BotUserID, ts, name); code != "" {
-		return nil, slackErr(code)
-	}
-	*ch = append(*ch, Change{Kind: ChangeReaction, Channel: c.ID, TS: ts, User: BotUserID})
-	return map[string]any{}, nil
+// BookmarksList is https://api.slack.com/methods/bookmarks.list.
+func (a *api) BookmarksList(o bookmarkArgs) (*bookmarksResult, *apiError) {
+	return reading(a, o.ChannelID, func(c *channel) *bookmarksResult {
+		out := &bookmarksResult{Bookmarks: []bookmarkJSON{}}
+		for _, b := range c.books {
+			out.Bookmarks = append(out.Bookmarks, bookmarkObject(b))
+		}
+		return out
+	})
 }

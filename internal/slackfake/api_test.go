@@ -90,32 +90,23 @@ func TestWebAPIErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = alicePost
+	create := func(name string) func() error {
+		return func() error {
+			_, err := api.CreateConversation(slack.CreateConversationParams{ChannelName: name})
+			return err
+		}
+	}
 
 	cases := []struct {
 		name string
 		call func() error
 		want string
 	}{
-		{"create ok", func() error {
-			_, err := api.CreateConversation(slack.CreateConversationParams{ChannelName: "inc-2"})
-			return err
-		}, ""},
-		{"create name_taken", func() error {
-			_, err := api.CreateConversation(slack.CreateConversationParams{ChannelName: "inc-1-db-down"})
-			return err
-		}, "name_taken"},
-		{"create specials", func() error {
-			_, err := api.CreateConversation(slack.CreateConversationParams{ChannelName: "Inc 3!"})
-			return err
-		}, "invalid_name_specials"},
-		{"create maxlength", func() error {
-			_, err := api.CreateConversation(slack.CreateConversationParams{ChannelName: strings.Repeat("a", 81)})
-			return err
-		}, "invalid_name_maxlength"},
-		{"create required", func() error {
-			_, err := api.CreateConversation(slack.CreateConversationParams{ChannelName: ""})
-			return err
-		}, "invalid_name_required"},
+		{"create ok", create("inc-2"), ""},
+		{"create name_taken", create("inc-1-db-down"), "name_taken"},
+		{"create specials", create("Inc 3!"), "invalid_name_specials"},
+		{"create maxlength", create(strings.Repeat("a", 81)), "invalid_name_maxlength"},
+		{"create required", create(""), "invalid_name_required"},
 		{"invite ok", func() error { _, err := api.InviteUsersToConversation(inc, Alice); return err }, ""},
 		{"invite already", func() error { _, err := api.InviteUsersToConversation(inc, Alice); return err }, "already_in_channel"},
 		{"invite self", func() error { _, err := api.InviteUsersToConversation(inc, BotUserID); return err }, "cant_invite_self"},

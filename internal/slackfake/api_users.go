@@ -1,84 +1,86 @@
 package slackfake
 
-import (
-	"strconv"
-	"strings"
-)
+import "strings"
 
 // ---- auth, team, users ----
 
-func (s *Server) authTest(_ params, _ *[]Change) (map[string]any, *apiError) {
-	return map[string]any{"url": s.base + "/", "team": TeamName, "user": BotName, "team_id": TeamID,
-		"user_id": BotUserID, "bot_id": BotID, "is_enterprise_install": false}, nil
+// authTestResult is auth.test's answer.
+type authTestResult struct {
+	URL                 string `json:"url"`
+	Team                string `json:"team"`
+	User                string `json:"user"`
+	TeamID              string `json:"team_id"`
+	UserID              string `json:"user_id"`
+	BotID               string `json:"bot_id"`
+	IsEnterpriseInstall bool   `json:"is_enterprise_install"`
 }
 
-func (s *Server) appsConnectionsOpen(_ params, _ *[]Change) (map[string]any, *apiError) {
-	t := s.st.nextID("tk")
-	s.sm.tickets[t] = true
-	return map[string]any{"url": "ws://" + strings.TrimPrefix(s.base, "http://") + "/ws?ticket=" + t}, nil
+// AuthTest is https://api.slack.com/methods/auth.test.
+func (a *api) AuthTest(noArgs) (*authTestResult, *apiError) {
+	return &authTestResult{URL: a.base + "/", Team: TeamName, User: BotName, TeamID: TeamID, UserID: BotUserID,
+		BotID: BotID}, nil
 }
 
-func (s *Server) teamInfo(_ params, _ *[]Change) (map[string]any, *apiError) {
-	return map[string]any{"team": map[string]any{"id": TeamID, "name": TeamName, "domain": TeamDomain}}, nil
+// connectionsOpenResult is apps.connections.open's answer: the Socket Mode URL to dial.
+type connectionsOpenResult struct {
+	URL string `json:"url"`
 }
 
-func (s *Server) usersInfo(p params, _ *[]Change) (map[string]any, *apiError) {
-	u, err := s.userOr(p, "user")
-	if err != nil {
-		return nil, err
+// AppsConnectionsOpen is https://api.slack.com/methods/apps.connections.open: a single-use
+// ticket in the WebSocket URL.
+func (a *api) AppsConnectionsOpen(noArgs) (*connectionsOpenResult, *apiError) {
+	t := a.st.nextID("tk")
+	a.sm.tickets[t] = true
+	return &connectionsOpenResult{URL: "ws://" + strings.TrimPrefix(a.base, "http://") + "/ws?ticket=" + t}, nil
+}
+
+// teamInfoResult is team.info's answer.
+type teamInfoResult struct {
+	Team struct {
+		ID     string `json:"id"`
+		Name   string `json:"name"`
+		Domain string `json:"domain"`
+	} `json:"team"`
+}
+
+// TeamInfo is https://api.slack.com/methods/team.info.
+func (a *api) TeamInfo(noArgs) (*teamInfoResult, *apiError) {
+	out := &teamInfoResult{}
+	out.Team.ID, out.Team.Name, out.Team.Domain = TeamID, TeamName, TeamDomain
+	return out, nil
+}
+
+// usersInfoArgs are users.info's arguments.
+type usersInfoArgs struct {
+	User string `form:"user"`
+}
+
+// userResult is an answer holding one user.
+type userResult struct {
+	User userJSON `json:"user"`
+}
+
+// UsersInfo is https://api.slack.com/methods/users.info.
+func (a *api) UsersInfo(o usersInfoArgs) (*userResult, *apiError) {
+	u := a.st.users[o.User]
+	if u == nil {
+		return nil, slackErr("user_not_found")
 	}
-	return map[string]any{"user": userJSON(u)}, nil
+	return &userResult{User: userObject(u)}, nil
 }
 
-func (s *Server) usersList(p params, _ *[]Change) (map[string]any, *apiError) {
-	var all []any
-	for _, id := range s.st.userOrder {
-		all = append(all, userJSON(s.st.users[id]))
+// UsersList is https://api.slack.com/methods/users.list.
+func (a *api) UsersList(pg page) (*membersResult[userJSON], *apiError) {
+	var all []userJSON
+	for _, id := range a.st.userOrder {
+		all = append(all, userObject(a.st.users[id]))
 	}
-	page, next := paginate(all, p)
-	return map[string]any{"members": page, "response_metadata": map[string]any{"next_cursor": next}}, nil
+	return membersPage(all, pg), nil
 }
 
-// usersConversations lists the conversations the calling bot is a member of
+// UsersConversations lists the conversations the calling bot is a member of
 // (https://api.slack.com/methods/users.conversations); only public channels unless types
-// asks for more.
-func (s *Server) usersConversations(p params, _ *[]Change) (map[string]any, *apiError) {
-	types := splitList(p.str("types"))
-	if len(types) == 0 {
-		types = []string{"public_channel"}
-	}
-	var all []any
-	for _, id := range s.st.chanOrder {
-		c := s.st.channels[id]
-		if !c.members[BotUserID] || c.IsIM || (c.IsArchived && p.boolean("exclude_archived")) {
-			continue
-		}
-		if (c.IsPrivate && contains(types, "private_channel")) || (!c.IsPrivate && contains(types, "public_channel")) {
-			all = append(all, s.convJSON(c))
-		}
-	}
-	page, next := paginate(all, p)
-	return map[string]any{"channels": page, "response_metadata": map[string]any{"next_cursor": next}}, nil
-}
-
-// paginate applies Slack's cursor paging; the cursor is an opaque offset.
-func paginate(all []any, p params) ([]any, string) {
-	limit := p.integer("limit", 100)
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	start, _ := strconv.Atoi(strings.TrimPrefix(p.str("cursor"), "off:"))
-	if start > len(all) || start < 0 {
-		start = len(all)
-	}
-	end := min(start+limit, len(all))
-	next := ""
-	if end < len(all) {
-		next = "off:" + strconv.Itoa(end)
-	}
-	page := all[start:end]
-	if page == nil {
-		page = []any{}
-	}
-	return page, next
+// asks for more, and never IMs.
+func (a *api) UsersConversations(o conversationListArgs) (*conversationsResult, *apiError) {
+	return a.listConversations(o, func(c *channel) bool { return c.members[BotUserID] && !c.IsIM }), nil
 }

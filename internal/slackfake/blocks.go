@@ -88,15 +88,7 @@ func validateBlocks(raw json.RawMessage, maxBlocks int) *blockViolation {
 		if typ == "" {
 			bc.fail("block_type", "%s: missing type", where)
 		}
-		if bid, ok := b["block_id"].(string); ok {
-			if runeLen(bid) > maxBlockIDLen {
-				bc.fail("block_id_length", "%s: block_id longer than %d", where, maxBlockIDLen)
-			}
-			if seen[bid] {
-				bc.fail("block_id_unique", "%s: duplicate block_id %q", where, bid)
-			}
-			seen[bid] = true
-		}
+		bc.id(where, b, "block_id", maxBlockIDLen, seen, "")
 		switch typ {
 		case "section":
 			bc.text(where+".text", b["text"], maxTextLen, "text_length")
@@ -143,16 +135,25 @@ func validateBlocks(raw json.RawMessage, maxBlocks int) *blockViolation {
 	return bc.v
 }
 
-func (bc *blockChecker) element(where string, e map[string]any, ids map[string]bool) {
-	if aid, ok := e["action_id"].(string); ok {
-		if runeLen(aid) > maxActionIDLen {
-			bc.fail("action_id_length", "%s: action_id longer than %d", where, maxActionIDLen)
-		}
-		if ids[aid] {
-			bc.fail("action_id_unique", "%s: duplicate action_id %q in block", where, aid)
-		}
-		ids[aid] = true
+// id checks the block_id or action_id key of obj, if it has one: at most max characters
+// (rule key_length) and not among seen, the ids already used within its scope (rule
+// key_unique).
+func (bc *blockChecker) id(where string, obj map[string]any, key string, max int, seen map[string]bool, scope string) {
+	id, ok := obj[key].(string)
+	if !ok {
+		return
 	}
+	if runeLen(id) > max {
+		bc.fail(key+"_length", "%s: %s longer than %d", where, key, max)
+	}
+	if seen[id] {
+		bc.fail(key+"_unique", "%s: duplicate %s %q%s", where, key, id, scope)
+	}
+	seen[id] = true
+}
+
+func (bc *blockChecker) element(where string, e map[string]any, ids map[string]bool) {
+	bc.id(where, e, "action_id", maxActionIDLen, ids, " in block")
 	if e["placeholder"] != nil {
 		bc.text(where+".placeholder", e["placeholder"], maxPlaceholderLen, "placeholder_length")
 	}

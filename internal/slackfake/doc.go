@@ -33,16 +33,24 @@
 // example the exact size that triggers msg_blocks_too_long) the choice is noted beside the
 // code.
 //
-// Layout, by method family. The typed core is state.go (the workspace: users, channels,
-// messages, views, triggers, response_urls, each a Go type guarded by Server.mu) with its
-// inspection API and change feed; the HTTP edge is server.go (routing, auth, scopes) and
-// params.go (form or JSON arguments), faults.go (tiers and injected failures), and the
-// handler table in api.go, one file per family: api_users.go (auth, team, users),
-// api_conversations.go, api_chat.go, api_items.go (pins, bookmarks, reactions),
-// api_views.go, api_home.go (views.publish, the Home tab: opening it, pressing its
-// buttons), response_url.go. Socket Mode is socket.go, with socket_conns.go for
-// several connections (dealing, one connection's disconnect, their history); the drivers that act as people
-// are drive.go (envelopes, slash commands), drive_click.go (block actions),
-// drive_views.go (modal submissions and their view state), drive_shortcut.go (message
-// shortcuts) and drive_events.go (Events API: messages, reactions, pins, membership). reference.go holds the cited limits.
+// Layout. The workspace is state.go: users, channels, messages, views, triggers and
+// response_urls, each a Go type guarded by Server.mu, with its inspection API (every read a
+// copy); changes.go is the change feed. The Web API has a typed core (core.go): one Go
+// method per Slack method on api, named after it (chat.postMessage is api.ChatPostMessage),
+// taking the method's arguments as a struct whose `form` tags name them and answering its
+// response body as a struct (the objects it holds are wire.go's), or a Slack error code
+// (*apiError). Each runs with Server.mu held and records the changes it makes. The methods live one file per family:
+// api_users.go (auth, apps.connections, team, users), api_conversations.go, api_chat.go,
+// api_items.go (pins, bookmarks, reactions), api_views.go (modals) and api_home.go
+// (views.publish, the Home tab: opening it, pressing its buttons); api.go is the table of
+// endpoints and the lookups they share (a conversation that is visible, writable, readable).
+// The HTTP edge is one path for every method (server.go's serveAPI): the arguments, form or
+// JSON (params.go), token and scopes, injected latency and errors, tier limits, 429s and
+// 5xx (faults.go), then the core, then ok:true added to the body or the ok:false, error
+// envelope. response_url.go serves response_urls. Socket Mode is socket.go, with
+// socket_conns.go for several connections (dealing, one connection's disconnect, their
+// history); the drivers that act as people are drive.go (envelopes, slash commands),
+// drive_click.go (block actions), drive_views.go (modal submissions and their view state),
+// drive_shortcut.go (message shortcuts) and drive_events.go (Events API: messages,
+// reactions, pins, membership). reference.go holds the cited limits.
 package slackfake

@@ -59,11 +59,7 @@ func findOption(el map[string]any, value string) (map[string]any, bool) {
 
 // Click presses the button action_id on a stored message and waits for the ack.
 func (s *Server) Click(user, channelID, messageTS, actionID, value string) (Ack, error) {
-	id, w, err := s.sendClick(user, channelID, messageTS, actionID, value, false)
-	if err != nil {
-		return Ack{}, err
-	}
-	return s.wait(id, w)
+	return s.clickAndWait(user, channelID, messageTS, actionID, value, false)
 }
 
 // SendClick is Click without waiting; it returns the envelope id.
@@ -75,7 +71,11 @@ func (s *Server) SendClick(user, channelID, messageTS, actionID, value string) (
 // ClickSelect picks the option with value in the select action_id on a stored message and
 // waits for the ack.
 func (s *Server) ClickSelect(user, channelID, messageTS, actionID, value string) (Ack, error) {
-	id, w, err := s.sendClick(user, channelID, messageTS, actionID, value, true)
+	return s.clickAndWait(user, channelID, messageTS, actionID, value, true)
+}
+
+func (s *Server) clickAndWait(user, channelID, messageTS, actionID, value string, isSelect bool) (Ack, error) {
+	id, w, err := s.sendClick(user, channelID, messageTS, actionID, value, isSelect)
 	if err != nil {
 		return Ack{}, err
 	}
@@ -100,8 +100,7 @@ func (s *Server) sendClick(user, channelID, messageTS, actionID, value string, i
 		s.mu.Unlock()
 		return "", nil, fmt.Errorf("slackfake: message %s has no action_id %q", messageTS, actionID)
 	}
-	elType, _ := el["type"].(string)
-	action := map[string]any{"action_id": actionID, "block_id": blockID, "type": elType, "action_ts": s.st.nextTS()}
+	action := s.pressLocked(blockID, actionID, el, isSelect)
 	switch {
 	case isSelect:
 		opt, ok := findOption(el, value)
@@ -115,9 +114,6 @@ func (s *Server) sendClick(user, channelID, messageTS, actionID, value string, i
 			value, _ = el["value"].(string)
 		}
 		action["value"] = value
-		if t, ok := el["text"]; ok {
-			action["text"] = t
-		}
 	}
 	msg := map[string]any{"type": "message", "ts": m.TS, "text": m.Text, "user": m.User, "team": TeamID}
 	if m.BotID != "" {
@@ -136,27 +132,58 @@ func (s *Server) sendClick(user, channelID, messageTS, actionID, value string, i
 	return id, w, nil
 }
 
+// pressLocked is the action of pressing the element action_id of block blockID: a button
+// carries its text, a select (the chosen option is added by the caller) does not.
+func (s *Server) pressLocked(blockID, actionID string, el map[string]any, isSelect bool) map[string]any {
+	elType, _ := el["type"].(string)
+	action := map[string]any{"action_id": actionID, "block_id": blockID, "type": elType, "action_ts": s.st.nextTS()}
+	if t, ok := el["text"]; ok && !isSelect {
+		action["text"] = t
+	}
+	return action
+}
+
+// interactionLocked is an interaction payload of type typ by user: the fields every one
+// carries (token, team, user, enterprise), and those given.
+// https://api.slack.com/reference/interaction-payloads
+func (s *Server) interactionLocked(typ, user string, fields map[string]any) map[string]any {
+	payload := map[string]any{
+		"type":                  typ,
+		"token":                 "verification-token",
+		"team":                  map[string]any{"id": TeamID, "domain": TeamDomain},
+		"user":                  s.userObj(user),
+		"enterprise":            nil,
+		"is_enterprise_install": false,
+	}
+	for k, v := range fields {
+		payload[k] = v
+	}
+	return payload
+}
+
+// actionsLocked is the block_actions payload of one action pressed by user in container; the
+// trigger_id is tied to channelID ("" outside a channel).
+// https://api.slack.com/reference/interaction-payloads/block-actions
+func (s *Server) actionsLocked(user, channelID string, container, action map[string]any) map[string]any {
+	return s.interactionLocked("block_actions", user, map[string]any{
+		"api_app_id": AppID,
+		"container":  container,
+		"state":      map[string]any{"values": map[string]any{}},
+		"trigger_id": s.newTriggerLocked(user, channelID),
+		"actions":    []any{action},
+	})
+}
+
 // blockActionsLocked is the block_actions payload of a press on a message at ts in channelID:
 // an ephemeral one carries no stored message and its response_url is not tied to a message.
-// https://api.slack.com/reference/interaction-payloads/block-actions
 func (s *Server) blockActionsLocked(user, channelID, ts string, ephemeral bool, action map[string]any) map[string]any {
 	responseTS := ts
 	if ephemeral {
 		responseTS = ""
 	}
-	return map[string]any{
-		"type":                  "block_actions",
-		"token":                 "verification-token",
-		"api_app_id":            AppID,
-		"user":                  s.userObj(user),
-		"team":                  map[string]any{"id": TeamID, "domain": TeamDomain},
-		"enterprise":            nil,
-		"is_enterprise_install": false,
-		"channel":               map[string]any{"id": channelID, "name": s.channelName(channelID)},
-		"container":             map[string]any{"type": "message", "message_ts": ts, "channel_id": channelID, "is_ephemeral": ephemeral},
-		"state":                 map[string]any{"values": map[string]any{}},
-		"trigger_id":            s.newTriggerLocked(user, channelID),
-		"response_url":          s.newResponseURLLocked(user, channelID, responseTS),
-		"actions":               []any{action},
-	}
+	payload := s.actionsLocked(user, channelID,
+		map[string]any{"type": "message", "message_ts": ts, "channel_id": channelID, "is_ephemeral": ephemeral}, action)
+	payload["channel"] = map[string]any{"id": channelID, "name": s.channelName(channelID)}
+	payload["response_url"] = s.newResponseURLLocked(user, channelID, responseTS)
+	return payload
 }

@@ -283,42 +283,32 @@ func (s *Server) Leave(user, channelID string) error {
 
 // Archive archives channelID, as a person doing so in Slack would.
 func (s *Server) Archive(channelID string) error {
-	s.mu.Lock()
-	c := s.st.channels[channelID]
-	if c == nil {
-		s.mu.Unlock()
-		return fmt.Errorf("slackfake: channel_not_found")
-	}
-	c.IsArchived = true
-	s.mu.Unlock()
-	s.publish(Change{Kind: ChangeChannel, Channel: channelID})
-	return nil
+	return s.setChannel(channelID, func(c *channel) { c.IsArchived = true })
 }
 
 // MakePrivate turns channelID into a private channel, as a workspace admin can; from then on
 // it is invisible to the bot unless the bot is a member.
 func (s *Server) MakePrivate(channelID string) error {
-	s.mu.Lock()
-	c := s.st.channels[channelID]
-	if c == nil {
-		s.mu.Unlock()
-		return fmt.Errorf("slackfake: channel_not_found")
-	}
-	c.IsPrivate = true
-	s.mu.Unlock()
-	s.publish(Change{Kind: ChangeChannel, Channel: channelID})
-	return nil
+	return s.setChannel(channelID, func(c *channel) { c.IsPrivate = true })
 }
 
 // RestrictPosting sets whether only admins may post in channelID, as the channel's posting
 // permissions can; the bot's chat.postMessage there then answers restricted_action.
 func (s *Server) RestrictPosting(channelID string, on bool) error {
+	return s.setChannel(channelID, func(c *channel) { c.postingRestricted = on })
+}
+
+// setChannel changes channelID as a person (or an admin) does, and publishes the change.
+func (s *Server) setChannel(channelID string, set func(c *channel)) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	c := s.st.channels[channelID]
+	if c != nil {
+		set(c)
+	}
+	s.mu.Unlock()
 	if c == nil {
 		return fmt.Errorf("slackfake: channel_not_found")
 	}
-	c.postingRestricted = on
+	s.publish(Change{Kind: ChangeChannel, Channel: channelID})
 	return nil
 }

@@ -55,21 +55,15 @@ func (s *Server) sendShortcut(user, channelID, messageTS, callbackID string) (st
 	if c.IsPrivate {
 		name = "privategroup"
 	}
-	payload := map[string]any{
-		"type":                  "message_action",
-		"token":                 "verification-token",
-		"action_ts":             s.st.nextTS(),
-		"team":                  map[string]any{"id": TeamID, "domain": TeamDomain},
-		"user":                  s.userObj(user),
-		"channel":               map[string]any{"id": channelID, "name": name},
-		"is_enterprise_install": false,
-		"enterprise":            nil,
-		"callback_id":           callbackID,
-		"trigger_id":            s.newTriggerLocked(user, channelID),
-		"response_url":          s.newResponseURLLocked(user, channelID, ""),
-		"message_ts":            m.TS,
-		"message":               msg,
-	}
+	payload := s.interactionLocked("message_action", user, map[string]any{
+		"action_ts":    s.st.nextTS(),
+		"channel":      map[string]any{"id": channelID, "name": name},
+		"callback_id":  callbackID,
+		"trigger_id":   s.newTriggerLocked(user, channelID),
+		"response_url": s.newResponseURLLocked(user, channelID, ""),
+		"message_ts":   m.TS,
+		"message":      msg,
+	})
 	s.mu.Unlock()
 	id, w := s.enqueueKind(EnvelopeInteractive, "message_action", user, channelID, "", payload)
 	return id, w, nil

@@ -39,18 +39,12 @@ func (s *Server) sendSubmit(user, viewID string, values map[string]map[string]st
 	}
 	vj := s.viewPayloadLocked(v)
 	vj["state"] = map[string]any{"values": state}
-	payload := map[string]any{
-		"type":                  "view_submission",
-		"token":                 "verification-token",
-		"api_app_id":            AppID,
-		"team":                  map[string]any{"id": TeamID, "domain": TeamDomain},
-		"user":                  s.userObj(user),
-		"enterprise":            nil,
-		"is_enterprise_install": false,
-		"trigger_id":            s.newTriggerLocked(user, ""),
-		"view":                  vj,
-		"response_urls":         []any{},
-	}
+	payload := s.interactionLocked("view_submission", user, map[string]any{
+		"api_app_id":    AppID,
+		"trigger_id":    s.newTriggerLocked(user, ""),
+		"view":          vj,
+		"response_urls": []any{},
+	})
 	s.mu.Unlock()
 	id, w := s.enqueueKind(EnvelopeInteractive, "view_submission", user, "", viewID, payload)
 	return id, w, nil

@@ -24,11 +24,8 @@ func (s *Server) ClickEphemeral(user, ephemeralTS, actionID string) (Ack, error)
 		s.mu.Unlock()
 		return Ack{}, fmt.Errorf("slackfake: ephemeral %s has no action_id %q", ephemeralTS, actionID)
 	}
-	elType, _ := el["type"].(string)
-	action := map[string]any{"action_id": actionID, "block_id": blockID, "type": elType, "action_ts": s.st.nextTS(), "value": el["value"]}
-	if t, ok := el["text"]; ok {
-		action["text"] = t
-	}
+	action := s.pressLocked(blockID, actionID, el, false)
+	action["value"] = el["value"]
 	channelID := eph.Channel
 	payload := s.blockActionsLocked(user, channelID, eph.TS, true, action)
 	s.mu.Unlock()

@@ -133,22 +133,6 @@ func (a *smApp) events() []socketmode.Event {
 	return append([]socketmode.Event(nil), a.evts...)
 }
 
-// waitFor polls cond until it holds or 20 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.NewTimer(20 * time.Second)
-	defer deadline.Stop()
-	look := time.NewTicker(5 * time.Millisecond)
-	defer look.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			t.Fatalf("timed out waiting for %s", what)
-		case <-look.C:
-		}
-	}
-}
-
 func eventText(r *socketmode.Request) (id, text string) {
 	var p struct {
 		EventID string `json:"event_id"`

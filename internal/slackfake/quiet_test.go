@@ -2,8 +2,11 @@ package slackfake
 
 import (
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 )
 
 // TestQuiet: an envelope counts as under way until it is acked, and every
@@ -32,5 +35,5 @@ func TestQuiet(t *testing.T) {
 			c.Ack(*e.Request)
 		}
 	})
-	waitFor(t, "the slash command acked", func() bool { busy, _ := f.Quiet(); return busy == 0 })
+	testwait.Until(t, 20*time.Second, "the slash command acked", func() bool { busy, _ := f.Quiet(); return busy == 0 })
 }

@@ -100,6 +100,22 @@ func messageLimit(build func(n int) []any) func(e refEnv, r Rule) {
 }
 
 // viewLimit probes a view rule at n (accepted) and n+1 (refused).
+// textInputBounds probes a plain_text_input setting that must lie between the rule's Min
+// and Max.
+func textInputBounds(key string) func(e refEnv, r Rule) {
+	return func(e refEnv, r Rule) {
+		with := func(v int) map[string]any {
+			return modal(func(m map[string]any) {
+				m["blocks"] = []any{textInput(func(el map[string]any) { el[key] = v })}
+			})
+		}
+		e.within(r, e.openView(with(r.Min)))
+		e.within(r, e.openView(with(r.Max)))
+		e.beyond(r, e.openView(with(r.Max+1)), "invalid_arguments")
+		e.beyond(r, e.openView(with(r.Min-1)), "invalid_arguments")
+	}
+}
+
 func viewLimit(build func(n int) map[string]any) func(e refEnv, r Rule) {
 	return func(e refEnv, r Rule) {
 		e.within(r, e.openView(build(r.Max)))
@@ -132,28 +148,8 @@ var probes = map[string]func(e refEnv, r Rule){
 			m["blocks"] = []any{textInput(func(el map[string]any) { el["placeholder"] = pt(xs(n)) })}
 		})
 	}),
-	"text_input_max_length": func(e refEnv, r Rule) {
-		with := func(v int) map[string]any {
-			return modal(func(m map[string]any) {
-				m["blocks"] = []any{textInput(func(el map[string]any) { el["max_length"] = v })}
-			})
-		}
-		e.within(r, e.openView(with(r.Min)))
-		e.within(r, e.openView(with(r.Max)))
-		e.beyond(r, e.openView(with(r.Max+1)), "invalid_arguments")
-		e.beyond(r, e.openView(with(r.Min-1)), "invalid_arguments")
-	},
-	"text_input_min_length": func(e refEnv, r Rule) {
-		with := func(v int) map[string]any {
-			return modal(func(m map[string]any) {
-				m["blocks"] = []any{textInput(func(el map[string]any) { el["min_length"] = v })}
-			})
-		}
-		e.within(r, e.openView(with(r.Min)))
-		e.within(r, e.openView(with(r.Max)))
-		e.beyond(r, e.openView(with(r.Max+1)), "invalid_arguments")
-		e.beyond(r, e.openView(with(r.Min-1)), "invalid_arguments")
-	},
+	"text_input_max_length": textInputBounds("max_length"),
+	"text_input_min_length": textInputBounds("min_length"),
 	"select_options": messageLimit(func(n int) []any {
 		return []any{map[string]any{"type": "actions", "elements": []any{sel(times(n, func(i int) any { return option("o", fmt.Sprint(i)) })...)}}}
 	}),

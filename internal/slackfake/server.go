@@ -229,26 +229,12 @@ type Call struct {
 
 // Calls returns the recorded calls to one method, oldest first.
 func (s *Server) Calls(method string) []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Call
-	for _, c := range s.st.calls {
-		if c.Method == method {
-			out = append(out, copyCall(c))
-		}
-	}
-	return out
+	return copiesOf(s, func() []Call { return s.st.calls }, func(c Call) bool { return c.Method == method }, copyCall)
 }
 
 // AllCalls returns every recorded Web API call, oldest first.
 func (s *Server) AllCalls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Call, len(s.st.calls))
-	for i, c := range s.st.calls {
-		out[i] = copyCall(c)
-	}
-	return out
+	return copiesOf(s, func() []Call { return s.st.calls }, nil, copyCall)
 }
 
 // UnknownMethods returns the distinct methods the fake does not implement that were called.
@@ -306,7 +292,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_form_data"})
 		return
 	}
-	h, known := handlers[method]
+	h, known := endpoints[method]
 	if !known {
 		record("unknown_method")
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
@@ -346,7 +332,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "<html><body>Slack is having trouble</body></html>")
 		return
 	}
-	var changes []Change
+	a := &api{Server: s}
 	s.mu.Lock()
 	if isBot {
 		if e := s.privateScopeErr(method, p); e != nil {
@@ -355,9 +341,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	resp, aerr := h(s, p, &changes)
+	resp, aerr := h(a, p)
 	s.mu.Unlock()
-	s.publish(changes...)
+	s.publish(a.changes...)
 	if aerr != nil {
 		writeAPIError(w, aerr, record)
 		return
@@ -369,11 +355,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	record("")
-	if resp == nil {
-		resp = map[string]any{}
+	b, err := encodeOK(resp)
+	if err != nil {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "internal_error"})
+		return
 	}
-	resp["ok"] = true
-	writeJSON(w, http.StatusOK, resp)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 }
 
 func writeAPIError(w http.ResponseWriter, e *apiError, record func(string)) {

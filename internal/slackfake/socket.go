@@ -395,26 +395,17 @@ func (s *Server) enqueueLocked(e *envelope) string {
 
 // Envelopes returns every envelope created so far, oldest first.
 func (s *Server) Envelopes() []Envelope {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Envelope, len(s.sm.order))
-	for i, e := range s.sm.order {
-		out[i] = e.Envelope
-		out[i].Conn = e.conn
-		out[i].Payload = append(json.RawMessage(nil), e.Payload...)
-	}
-	return out
+	return copiesOf(s, func() []*envelope { return s.sm.order }, nil, func(e *envelope) Envelope {
+		out := e.Envelope
+		out.Conn = e.conn
+		out.Payload = append(json.RawMessage(nil), e.Payload...)
+		return out
+	})
 }
 
 // Acks returns every ack received, oldest first.
 func (s *Server) Acks() []Ack {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Ack, len(s.sm.acks))
-	for i, a := range s.sm.acks {
-		out[i] = copyAck(a)
-	}
-	return out
+	return copiesOf(s, func() []Ack { return s.sm.acks }, nil, copyAck)
 }
 
 func copyAck(a Ack) Ack {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 )
 
 // rawFrame is one frame a raw connection read, with the connection's index.
@@ -72,7 +74,7 @@ func dialN(e refEnv, n int) []*websocket.Conn {
 		}
 	})
 	// The fake registers a connection just after its hello: wait until all take envelopes.
-	waitFor(e.t, "connections registered", func() bool { return e.f.Connections() >= n })
+	testwait.Until(e.t, 20*time.Second, "connections registered", func() bool { return e.f.Connections() >= n })
 	return conns
 }
 
@@ -138,7 +140,7 @@ func init() {
 			last = fr.conn
 		}
 		// The last redelivery was the last: no timer is left to send a fifth.
-		waitFor(e.t, "the redelivery timers", func() bool {
+		testwait.Until(e.t, 20*time.Second, "the redelivery timers", func() bool {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			return f.sm.armed == 0
@@ -154,7 +156,7 @@ func init() {
 		if fr.m["type"] != EnvelopeSlash {
 			e.t.Fatalf("%s: got %v", r.ID, fr.m)
 		}
-		waitFor(e.t, "the slash command to expire", func() bool { return len(f.Ephemerals(Alice)) == 1 })
+		testwait.Until(e.t, 20*time.Second, "the slash command to expire", func() bool { return len(f.Ephemerals(Alice)) == 1 })
 		if n := len(f.Envelopes()); n != r.Max+2 {
 			e.t.Fatalf("%s: the slash command was sent again (%d envelopes)", r.ID, n)
 		}
@@ -192,11 +194,11 @@ func init() {
 			// Acks written on the leaving connection still count while it is open.
 			_ = conns[0].WriteJSON(map[string]any{"envelope_id": id})
 		}
-		waitFor(e.t, "10 acks", func() bool { return len(f.Acks()) == 10 })
+		testwait.Until(e.t, 20*time.Second, "10 acks", func() bool { return len(f.Acks()) == 10 })
 		if fr := next(e, frames, "the close of the old connection"); fr.conn != 0 || fr.m["type"] != "closed" {
 			e.t.Fatalf("%s: got %v on connection %d", r.ID, fr.m, fr.conn)
 		}
-		waitFor(e.t, "the old connection forgotten", func() bool { return len(f.ConnIDs()) == 1 })
+		testwait.Until(e.t, 20*time.Second, "the old connection forgotten", func() bool { return len(f.ConnIDs()) == 1 })
 		if n := len(f.ConnIDs()); n != 1 {
 			e.t.Fatalf("%s: %d connections open after the drain", r.ID, n)
 		}

@@ -13,6 +13,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 )
 
 // TestSlackGoTraps drives the fake with slack-go's SocketmodeHandler: if the hello, the slash
@@ -153,29 +155,29 @@ func TestReconnectDeliversEverythingOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "reconnect after refresh_requested", func() bool { return connOpens() > before })
+	testwait.Until(t, 20*time.Second, "reconnect after refresh_requested", func() bool { return connOpens() > before })
 
 	// abrupt drop
-	waitFor(t, "refresh deliveries", func() bool { return len(collectEvents(app)) >= 5 })
+	testwait.Until(t, 20*time.Second, "refresh deliveries", func() bool { return len(collectEvents(app)) >= 5 })
 	// Dropped before Slack has read an ack, an event is rightly redelivered; this part is
 	// about what is sent after the drop.
-	waitFor(t, "refresh deliveries acked", func() bool { busy, _ := f.Quiet(); return busy == 0 })
+	testwait.Until(t, 20*time.Second, "refresh deliveries acked", func() bool { busy, _ := f.Quiet(); return busy == 0 })
 	before = connOpens()
 	f.DropSockets()
 	for i := 0; i < 5; i++ {
 		ids = append(ids, f.Event(inner(fmt.Sprintf("drop-%d", i))))
 	}
-	waitFor(t, "reconnect after drop", func() bool { return connOpens() > before })
-	waitFor(t, "all 10 events", func() bool { return len(collectEvents(app)) >= 10 })
+	testwait.Until(t, 20*time.Second, "reconnect after drop", func() bool { return connOpens() > before })
+	testwait.Until(t, 20*time.Second, "all 10 events", func() bool { return len(collectEvents(app)) >= 10 })
 
 	// an event the app never acks is redelivered three times, same event_id.
 	mu.Lock()
 	noAck["EvNOACK"] = true
 	mu.Unlock()
 	f.EventWithID("EvNOACK", inner("never acked"))
-	waitFor(t, "3 redeliveries", func() bool { return len(collectEvents(app)["EvNOACK"]) >= 4 })
+	testwait.Until(t, 20*time.Second, "3 redeliveries", func() bool { return len(collectEvents(app)["EvNOACK"]) >= 4 })
 	// The fourth delivery was the last: no redelivery is armed, so no fifth can come.
-	waitFor(t, "the last redelivery timer fired", func() bool {
+	testwait.Until(t, 20*time.Second, "the last redelivery timer fired", func() bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		return f.sm.armed == 0
@@ -237,11 +239,11 @@ func TestSeveralConnectionsEachEnvelopeToOne(t *testing.T) {
 	f := newFake(t, WithOwnEvents(false))
 	a1 := startApp(t, f, nil)
 	a2 := startApp(t, f, nil)
-	waitFor(t, "two connections", func() bool { return f.Connections() == 2 })
+	testwait.Until(t, 20*time.Second, "two connections", func() bool { return f.Connections() == 2 })
 	for i := 0; i < 10; i++ {
 		f.Event(map[string]any{"type": "app_mention", "channel": GeneralChannelID, "user": Alice, "text": "hi", "ts": "1.000001"})
 	}
-	waitFor(t, "10 acks", func() bool { return len(f.Acks()) >= 10 })
+	testwait.Until(t, 20*time.Second, "10 acks", func() bool { return len(f.Acks()) >= 10 })
 	seen := map[string]int{}
 	for _, a := range []*smApp{a1, a2} {
 		for _, r := range a.requests() {
@@ -280,7 +282,7 @@ func TestEventsOnlyWhereBotIsMember(t *testing.T) {
 	if err := f.Pin(Carol, GeneralChannelID, ts); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "4 events", func() bool { return len(app.requests()) >= 4 })
+	testwait.Until(t, 20*time.Second, "4 events", func() bool { return len(app.requests()) >= 4 })
 	var types []string
 	for _, e := range app.events() {
 		if ev, ok := e.Data.(slackevents.EventsAPIEvent); ok {
@@ -304,7 +306,7 @@ func TestSlashWithoutAckTimesOut(t *testing.T) {
 	if !errors.Is(err, ErrNoAck) {
 		t.Fatalf("err = %v", err)
 	}
-	waitFor(t, "operation_timeout ephemeral", func() bool {
+	testwait.Until(t, 20*time.Second, "operation_timeout ephemeral", func() bool {
 		e := f.Ephemerals(Alice)
 		return len(e) == 1 && strings.Contains(e[0].Text, "operation_timeout")
 	})

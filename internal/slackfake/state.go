@@ -335,26 +335,50 @@ func (s *Server) Channels() []Channel {
 	return out
 }
 
-// ChannelByName returns the channel with that name (no '#').
-func (s *Server) ChannelByName(name string) (Channel, bool) {
+// snapshotOf returns a copy of what find finds under the lock; false when it finds nothing.
+func snapshotOf[T any, P interface {
+	*channel | *message | *view
+	snapshot() T
+}](s *Server, find func() P) (T, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.st.channelByName(strings.TrimPrefix(name, "#"))
-	if c == nil {
-		return Channel{}, false
+	var none P
+	if p := find(); p != none {
+		return p.snapshot(), true
 	}
-	return c.snapshot(), true
+	var zero T
+	return zero, false
+}
+
+// locked returns what read answers under the lock.
+func locked[T any](s *Server, read func() T) T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return read()
+}
+
+// copiesOf returns copies (made by cp) of the records that keep accepts (all when keep is
+// nil), oldest first, read under the lock; nil when there are none.
+func copiesOf[R, T any](s *Server, records func() []R, keep func(R) bool, cp func(R) T) []T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []T
+	for _, r := range records() {
+		if keep == nil || keep(r) {
+			out = append(out, cp(r))
+		}
+	}
+	return out
+}
+
+// ChannelByName returns the channel with that name (no '#').
+func (s *Server) ChannelByName(name string) (Channel, bool) {
+	return snapshotOf(s, func() *channel { return s.st.channelByName(strings.TrimPrefix(name, "#")) })
 }
 
 // Channel returns a channel (or IM) by id.
 func (s *Server) Channel(id string) (Channel, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.st.channels[id]
-	if c == nil {
-		return Channel{}, false
-	}
-	return c.snapshot(), true
+	return snapshotOf(s, func() *channel { return s.st.channels[id] })
 }
 
 // Messages returns a channel's top-level messages, oldest first, as they now stand, each
@@ -404,31 +428,21 @@ func (s *Server) DirectMessages(user string) []Message {
 
 // Message returns one message (top-level or reply) by channel and ts.
 func (s *Server) Message(channelID, ts string) (Message, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.st.channels[channelID]
-	if c == nil {
-		return Message{}, false
-	}
-	m := c.find(ts)
-	if m == nil {
-		return Message{}, false
-	}
-	return m.snapshot(), true
+	return snapshotOf(s, func() *message {
+		if c := s.st.channels[channelID]; c != nil {
+			return c.find(ts)
+		}
+		return nil
+	})
 }
 
 // Ephemerals returns what one person was shown privately, oldest first.
 func (s *Server) Ephemerals(user string) []Ephemeral {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Ephemeral
-	for _, e := range s.st.ephemerals {
-		if e.User == user {
+	return copiesOf(s, func() []Ephemeral { return s.st.ephemerals }, func(e Ephemeral) bool { return e.User == user },
+		func(e Ephemeral) Ephemeral {
 			e.Blocks = append(json.RawMessage(nil), e.Blocks...)
-			out = append(out, e)
-		}
-	}
-	return out
+			return e
+		})
 }
 
 // Views returns a person's open modals, the root first and the visible one last.
@@ -444,13 +458,7 @@ func (s *Server) Views(user string) []View {
 
 // View returns an open modal by id.
 func (s *Server) View(id string) (View, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v := s.st.views[id]
-	if v == nil {
-		return View{}, false
-	}
-	return v.snapshot(), true
+	return snapshotOf(s, func() *view { return s.st.views[id] })
 }
 
 func (v *view) snapshot() View {
@@ -476,118 +484,25 @@ func blocksOf(m map[string]any) json.RawMessage {
 
 // Pins returns a channel's pins, oldest first.
 func (s *Server) Pins(channelID string) []Pin {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.st.channels[channelID]
-	if c == nil {
+	return locked(s, func() []Pin {
+		if c := s.st.channels[channelID]; c != nil {
+			return append([]Pin(nil), c.pins...)
+		}
 		return nil
-	}
-	return append([]Pin(nil), c.pins...)
+	})
 }
 
 // Bookmarks returns a channel's bookmarks, oldest first.
 func (s *Server) Bookmarks(channelID string) []Bookmark {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.st.channels[channelID]
-	if c == nil {
+	return locked(s, func() []Bookmark {
+		if c := s.st.channels[channelID]; c != nil {
+			return append([]Bookmark(nil), c.books...)
+		}
 		return nil
-	}
-	return append([]Bookmark(nil), c.books...)
+	})
 }
 
 // BlockErrors returns every Block Kit limit that a request broke, oldest first.
 func (s *Server) BlockErrors() []BlockError {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]BlockError(nil), s.st.blockErrs...)
-}
-
-// ---- change feed ----
-
-// ChangeKind names what changed.
-type ChangeKind string
-
-// Change kinds.
-const (
-	ChangeChannel        ChangeKind = "channel"         // created, renamed, archived, topic, purpose, members
-	ChangeMessagePosted  ChangeKind = "message_posted"  // Channel, TS
-	ChangeMessageUpdated ChangeKind = "message_updated" // Channel, TS (also reactions and pins)
-	ChangeMessageDeleted ChangeKind = "message_deleted" // Channel, TS
-	ChangeEphemeral      ChangeKind = "ephemeral"       // User, Channel
-	ChangeViewOpened     ChangeKind = "view_opened"     // User, ViewID
-	ChangeViewUpdated    ChangeKind = "view_updated"    // User, ViewID
-	ChangeViewClosed     ChangeKind = "view_closed"     // User, ViewID
-	ChangePin            ChangeKind = "pin"             // Channel, TS
-	ChangeReaction       ChangeKind = "reaction"        // Channel, TS, User
-	ChangeBookmark       ChangeKind = "bookmark"        // Channel
-	ChangeHome           ChangeKind = "home"            // User, ViewID: a Home view was published
-	// ChangeResync means some changes were dropped because the subscriber fell behind:
-	// re-read whatever it shows.
-	ChangeResync ChangeKind = "resync"
-)
-
-// Change is a notification that state changed; read the state itself for the details.
-type Change struct {
-	Kind    ChangeKind
-	Channel string
-	TS      string
-	User    string
-	ViewID  string
-	Time    time.Time
-}
-
-type subscriber struct {
-	ch      chan Change
-	dropped bool
-}
-
-// Subscribe returns a feed of changes and a function that ends it. A subscriber that falls
-// behind loses changes and later receives one ChangeResync, because the server never waits
-// for an observer.
-func (s *Server) Subscribe() (<-chan Change, func()) {
-	s.subMu.Lock()
-	defer s.subMu.Unlock()
-	sub := &subscriber{ch: make(chan Change, 256)}
-	select {
-	case <-s.closed:
-		close(sub.ch)
-		return sub.ch, func() {}
-	default:
-	}
-	s.subN++
-	id := s.subN
-	s.subs[id] = sub
-	return sub.ch, func() {
-		s.subMu.Lock()
-		defer s.subMu.Unlock()
-		if _, ok := s.subs[id]; ok {
-			delete(s.subs, id)
-			close(sub.ch)
-		}
-	}
-}
-
-func (s *Server) publish(changes ...Change) {
-	s.subMu.Lock()
-	defer s.subMu.Unlock()
-	now := time.Now()
-	for _, sub := range s.subs {
-		for _, c := range changes {
-			c.Time = now
-			if sub.dropped {
-				select {
-				case sub.ch <- Change{Kind: ChangeResync, Time: now}:
-					sub.dropped = false
-				default:
-					continue
-				}
-			}
-			select {
-			case sub.ch <- c:
-			default:
-				sub.dropped = true
-			}
-		}
-	}
+	return locked(s, func() []BlockError { return append([]BlockError(nil), s.st.blockErrs...) })
 }

@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -56,13 +55,11 @@ func (p *Store) recordAlertTx(ctx context.Context, tx pgx.Tx, now time.Time, gro
 	}
 	var open *incident.Incident
 	var last uint64
-	var gn uint64
-	err := tx.QueryRow(ctx, `SELECT incident FROM alert_groups WHERE grp = $1`, group).Scan(&gn)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-	case err != nil:
+	var gn uint64 // 0: the group opened no incident yet
+	if err := scanOne(tx.QueryRow(ctx, `SELECT incident FROM alert_groups WHERE grp = $1`, group), "", &gn); err != nil {
 		return incident.Result{}, err
-	default:
+	}
+	if gn != 0 {
 		cur, l, err := lockIncident(ctx, tx, gn)
 		if err == nil && cur.Status.Open() {
 			open, last = &cur, l
@@ -113,9 +110,6 @@ func (p *Store) recordAlertTx(ctx context.Context, tx pgx.Tx, now time.Time, gro
 // AlertGroupIncident returns the incident a group opened, 0 when none.
 func (p *Store) AlertGroupIncident(group string) (uint64, error) {
 	var n uint64
-	err := p.pool.QueryRow(p.ctx, `SELECT incident FROM alert_groups WHERE grp = $1`, group).Scan(&n)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
+	err := scanOne(p.pool.QueryRow(p.ctx, `SELECT incident FROM alert_groups WHERE grp = $1`, group), "", &n)
 	return n, err
 }

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/store"
 	"github.com/firebreak-hq/firebreak/store/pgstore"
@@ -50,14 +48,8 @@ func BenchmarkStores(b *testing.B) {
 }
 
 func logSettings(b *testing.B, dsn string) {
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close(ctx)
 	var v, fsync, sc string
-	_ = c.QueryRow(ctx, `SELECT current_setting('server_version'), current_setting('fsync'), current_setting('synchronous_commit')`).Scan(&v, &fsync, &sc)
+	_ = pgtest.Conn(b, dsn).QueryRow(context.Background(), `SELECT current_setting('server_version'), current_setting('fsync'), current_setting('synchronous_commit')`).Scan(&v, &fsync, &sc)
 	b.Logf("PostgreSQL %s, fsync=%s, synchronous_commit=%s", v, fsync, sc)
 }
 

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -139,15 +138,12 @@ func (p *Store) Retry(id uint64, notBefore time.Time, lastErr string) error {
 func (p *Store) retry(lane string, id uint64, notBefore time.Time, lastErr string) error {
 	return p.inTx(func(ctx context.Context, tx pgx.Tx) error {
 		var body []byte
-		err := tx.QueryRow(ctx, `SELECT body FROM outbox WHERE lane = $1 AND id = $2 FOR UPDATE`, lane, id).Scan(&body)
-		if errors.Is(err, pgx.ErrNoRows) {
-			what := "outbox"
-			if lane == store.LanePage {
-				what = "page outbox"
-			}
-			return fmt.Errorf("%s row %d: %w", what, id, store.ErrNotFound)
+		what := "outbox"
+		if lane == store.LanePage {
+			what = "page outbox"
 		}
-		if err != nil {
+		row := tx.QueryRow(ctx, `SELECT body FROM outbox WHERE lane = $1 AND id = $2 FOR UPDATE`, lane, id)
+		if err := scanOne(row, fmt.Sprintf("%s row %d", what, id), &body); err != nil {
 			return err
 		}
 		it, err := decodeItem(id, body)

@@ -163,15 +163,9 @@ func Open(dsn string, opt Options) (*Store, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.Lease <= 0 {
-		opt.Lease = DefaultLease
-	}
-	if opt.LeadCheck <= 0 {
-		opt.LeadCheck = DefaultLeadCheck
-	}
-	if opt.Poll <= 0 {
-		opt.Poll = 5 * time.Second
-	}
+	opt.Lease = positive(opt.Lease, DefaultLease)
+	opt.LeadCheck = positive(opt.LeadCheck, DefaultLeadCheck)
+	opt.Poll = positive(opt.Poll, 5*time.Second)
 	if opt.Owner == "" {
 		host, _ := os.Hostname()
 		b := make([]byte, 4)
@@ -525,4 +519,12 @@ func storeErr(err error) error {
 func isUndefinedTable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "42P01"
+}
+
+// positive is v, or def when v is not above zero (unset).
+func positive(v, def time.Duration) time.Duration {
+	if v <= 0 {
+		return def
+	}
+	return v
 }

@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store"
 	"github.com/firebreak-hq/firebreak/store/pgstore"
 	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
@@ -112,12 +111,8 @@ func testMigrations(t *testing.T) {
 	}
 	_ = s.Close()
 	ctx := context.Background()
+	conn := pgtest.Conn(t, dsn)
 	has := func(sql string) bool {
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
 		var ok bool
 		if err := conn.QueryRow(ctx, sql).Scan(&ok); err != nil {
 			t.Fatal(err)
@@ -160,11 +155,6 @@ func testMigrations(t *testing.T) {
 	}
 	_ = s.Close()
 	// A database of a newer binary is refused.
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES (99)`); err != nil {
 		t.Fatal(err)
 	}
@@ -265,26 +255,14 @@ func TestListenReconnects(t *testing.T) {
 		return pid
 	}
 	// Both processes listen; cut the newest listening connection.
-	deadline := time.Now().Add(20 * time.Second)
 	var old int
-	for old == 0 && time.Now().Before(deadline) {
-		old = listener()
-		time.Sleep(20 * time.Millisecond)
-	}
-	if old == 0 {
+	if !testwait.For(20*time.Second, func() bool { old = listener(); return old != 0 }) {
 		t.Fatal("no listening connection found")
 	}
 	if _, err := a.Pool().Exec(ctx, `SELECT pg_terminate_backend($1)`, old); err != nil {
 		t.Fatal(err)
 	}
-	var now int
-	for time.Now().Before(deadline) {
-		if now = listener(); now != 0 && now != old {
-			break
-		}
-		time.Sleep(50 * time.Millisecond) // waiting for the listener to come back
-	}
-	if now == 0 || now == old {
+	if !testwait.For(20*time.Second, func() bool { now := listener(); return now != 0 && now != old }) {
 		t.Fatal("the store did not listen again after its connection was cut")
 	}
 	drain := func(ch <-chan struct{}) {
@@ -345,18 +323,13 @@ func TestLeadLostWhenItsConnectionEnds(t *testing.T) {
 	}
 	lease.Release() // after a loss, Release is harmless
 	var l2 *store.Lease
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	if !testwait.For(10*time.Second, func() bool {
 		if l2, ok, err = second.TryLead("scheduler"); err != nil {
 			t.Fatal(err)
 		}
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the second process never took the lead over")
-		}
-		time.Sleep(20 * time.Millisecond)
+		return ok
+	}) {
+		t.Fatal("the second process never took the lead over")
 	}
 	defer l2.Release()
 	if _, ok, err := first.TryLead("scheduler"); err != nil || ok {

@@ -25,11 +25,7 @@ func (p *Store) Get(n uint64) (incident.Incident, error) {
 	ctx, cancel := p.rctx()
 	defer cancel()
 	var body string
-	err := p.pool.QueryRow(ctx, `SELECT body FROM incidents WHERE number = $1`, n).Scan(&body)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return incident.Incident{}, fmt.Errorf("%s: %w", incident.ID(n), store.ErrNotFound)
-	}
-	if err != nil {
+	if err := scanOne(p.pool.QueryRow(ctx, `SELECT body FROM incidents WHERE number = $1`, n), incident.ID(n), &body); err != nil {
 		return incident.Incident{}, err
 	}
 	return decodeIncident(n, body)
@@ -41,11 +37,7 @@ func (p *Store) ByChannel(channelID string) (incident.Incident, error) {
 	defer cancel()
 	var n uint64
 	var body string
-	err := p.pool.QueryRow(ctx, `SELECT number, body FROM incidents WHERE channel = $1`, channelID).Scan(&n, &body)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return incident.Incident{}, fmt.Errorf("channel %s: %w", channelID, store.ErrNotFound)
-	}
-	if err != nil {
+	if err := scanOne(p.pool.QueryRow(ctx, `SELECT number, body FROM incidents WHERE channel = $1`, channelID), "channel "+channelID, &n, &body); err != nil {
 		return incident.Incident{}, err
 	}
 	return decodeIncident(n, body)
@@ -83,11 +75,7 @@ func (p *Store) RecentClosed(since time.Time) ([]incident.Incident, error) {
 
 func (p *Store) exists(ctx context.Context, n uint64) error {
 	var one int
-	err := p.pool.QueryRow(ctx, `SELECT 1 FROM incidents WHERE number = $1`, n).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("%s: %w", incident.ID(n), store.ErrNotFound)
-	}
-	return err
+	return scanOne(p.pool.QueryRow(ctx, `SELECT 1 FROM incidents WHERE number = $1`, n), incident.ID(n), &one)
 }
 
 // events runs a query of event bodies.
@@ -200,6 +188,19 @@ func (p *Store) Slack(n uint64) (store.SlackRecord, error) {
 	return getSlack(ctx, p.pool, n, false)
 }
 
+// scanOne scans row into dest. A missing row is store.ErrNotFound named
+// by missing or, when missing is "", no error with dest left as it was.
+func scanOne(row pgx.Row, missing string, dest ...any) error {
+	err := row.Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if missing == "" {
+			return nil
+		}
+		return fmt.Errorf("%s: %w", missing, store.ErrNotFound)
+	}
+	return err
+}
+
 type querier interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }
@@ -244,11 +245,7 @@ func (p *Store) UpdateSlack(n uint64, fn func(store.SlackRecord) store.SlackReco
 	var rec store.SlackRecord
 	err := p.inTx(func(ctx context.Context, tx pgx.Tx) error {
 		var one int
-		err := tx.QueryRow(ctx, `SELECT 1 FROM incidents WHERE number = $1 FOR UPDATE`, n).Scan(&one)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("%s: %w", incident.ID(n), store.ErrNotFound)
-		}
-		if err != nil {
+		if err := scanOne(tx.QueryRow(ctx, `SELECT 1 FROM incidents WHERE number = $1 FOR UPDATE`, n), incident.ID(n), &one); err != nil {
 			return err
 		}
 		cur, err := getSlack(ctx, tx, n, false)
@@ -290,9 +287,6 @@ func (p *Store) Meta(n uint64, key string) (string, error) {
 		return "", err
 	}
 	var v string
-	err := p.pool.QueryRow(ctx, `SELECT value FROM pubmeta WHERE incident = $1 AND key = $2`, n, key).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
+	err := scanOne(p.pool.QueryRow(ctx, `SELECT value FROM pubmeta WHERE incident = $1 AND key = $2`, n, key), "", &v)
 	return v, err
 }

@@ -266,11 +266,7 @@ func queueLock(b *pgx.Batch, n uint64) { b.Queue(lockSQL, n) }
 func scanLock(row pgx.Row, n uint64) (incident.Incident, uint64, error) {
 	var body string
 	var last uint64
-	err := row.Scan(&body, &last)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return incident.Incident{}, 0, fmt.Errorf("%s: %w", incident.ID(n), store.ErrNotFound)
-	}
-	if err != nil {
+	if err := scanOne(row, incident.ID(n), &body, &last); err != nil {
 		return incident.Incident{}, 0, err
 	}
 	inc, err := decodeIncident(n, body)

@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/testclock"
 	"github.com/firebreak-hq/firebreak/store"
 )
 
 // testDedupe: a key is recorded with the change it guards, once.
-func testDedupe(t *testing.T, s store.Store, c *Clock) {
+func testDedupe(t *testing.T, s store.Store, c *testclock.Clock) {
 	declare(t, s, "Dedupe")
 	calls := 0
 	fn := func(inc incident.Incident) (incident.Result, error) { calls++; return note("once")(inc) }

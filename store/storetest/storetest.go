@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/firebreak-hq/firebreak/incident"
+	"github.com/firebreak-hq/firebreak/internal/testclock"
 	"github.com/firebreak-hq/firebreak/store"
 )
 
@@ -44,22 +45,10 @@ type Backend struct {
 // T0 is the suite's clock start.
 var T0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 
-// Clock is a settable clock.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now reads the clock.
-func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-// Add moves the clock on.
-func (c *Clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // Run runs every test of the contract against b.
 func Run(t *testing.T, b Backend) {
-	open := func(t *testing.T) (store.Store, *Clock) {
-		c := &Clock{t: T0}
+	open := func(t *testing.T) (store.Store, *testclock.Clock) {
+		c := testclock.New(T0)
 		return b.Open(t, c.Now), c
 	}
 	t.Run("Lifecycle", func(t *testing.T) { s, _ := open(t); testLifecycle(t, s) })

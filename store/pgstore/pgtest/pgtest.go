@@ -68,6 +68,19 @@ func URL(t testing.TB) string {
 	return u.String()
 }
 
+// Conn opens a connection to dsn beside the store, for a test that reads
+// or changes the database directly; it is closed when the test ends.
+func Conn(t testing.TB, dsn string) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close(ctx) })
+	return conn
+}
+
 // TerminateLead ends, with pg_terminate_backend, the database session
 // holding the lead name (pgstore's TryLead) of the schema dsn's
 // search_path names, as a failover or a cut connection would end it. It
@@ -79,16 +92,10 @@ func TerminateLead(t testing.TB, dsn, name string) int {
 		t.Fatal(err)
 	}
 	key := u.Query().Get("search_path") + ":lead:" + name
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, os.Getenv(Env))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	var n int
 	// An advisory lock on a bigint key shows in pg_locks as its high
 	// (classid) and low (objid) 32 bits.
-	err = conn.QueryRow(ctx, `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_locks
+	err = Conn(t, os.Getenv(Env)).QueryRow(context.Background(), `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_locks
 		WHERE locktype = 'advisory' AND granted AND objsubid = 1
 		AND ((classid::bigint << 32) | objid::bigint) = hashtextextended($1, 0)) t`, key).Scan(&n)
 	if err != nil {
