@@ -16,6 +16,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/crashtest"
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store"
 )
 
@@ -83,7 +84,7 @@ func (r *crashRig) start() {
 func awaitStart(t *testing.T, what string, p *crashtest.Proc, d time.Duration, up func() bool) {
 	t.Helper()
 	exited := false
-	connected := poll(d, func() bool {
+	connected := testwait.For(d, func() bool {
 		select {
 		case <-p.Done():
 			exited = true
@@ -110,7 +111,7 @@ func (r *crashRig) crash() {
 	if err := p.Kill(); err != nil {
 		r.t.Fatal(err)
 	}
-	if !poll(10*time.Second, func() bool { return r.slack.Connections() == 0 }) {
+	if !testwait.For(10*time.Second, func() bool { return r.slack.Connections() == 0 }) {
 		r.t.Fatal("the fake still sees a socket 10s after SIGKILL")
 	}
 	k.gone = time.Now()
@@ -149,7 +150,7 @@ func (r *crashRig) settle(envID string) (slackfake.Ack, bool) {
 		ack          slackfake.Ack
 		acked, known bool
 	)
-	known = poll(60*time.Second, func() bool {
+	known = testwait.For(60*time.Second, func() bool {
 		for _, a := range r.slack.Acks() {
 			if a.EnvelopeID == envID {
 				ack, acked = a, true
@@ -270,13 +271,6 @@ func TestCrashSafety(t *testing.T) {
 	r.mu.Unlock()
 	t.Logf("crash run result: seed=%d kills=%d processes=%d acked=%d unacked=%d expectations=%d losses=%d duplicates=%d elapsed=%s",
 		seed, r.killCount(), runs, d.acked, d.unacked, len(d.exp), losses, dups, time.Since(began).Round(time.Second))
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	if !poll(d, cond) {
-		t.Fatalf("timed out after %s waiting for %s", d, what)
-	}
 }
 
 // redeliveriesDone reports whether Slack will send none of these events

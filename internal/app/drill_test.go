@@ -17,6 +17,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store"
 )
 
@@ -93,7 +94,7 @@ func (d *drill) declare(command string) {
 // as a person would: only channel members may act on the card.
 func (d *drill) awaitIncident(wait time.Duration) {
 	d.t.Helper()
-	waitFor(d.t, wait, "INC-1 channel", func() bool {
+	testwait.Until(d.t, wait, "INC-1 channel", func() bool {
 		for _, c := range d.slack.Channels() {
 			if strings.HasPrefix(c.Name, "inc-1-") {
 				d.ch = c
@@ -102,7 +103,7 @@ func (d *drill) awaitIncident(wait time.Duration) {
 		}
 		return false
 	})
-	waitFor(d.t, wait, "INC-1 card pinned", func() bool { return d.cardTS() != "" })
+	testwait.Until(d.t, wait, "INC-1 card pinned", func() bool { return d.cardTS() != "" })
 	if err := d.slack.Join(carol, d.ch.ID); err != nil {
 		d.t.Fatal(err)
 	}
@@ -217,11 +218,11 @@ func (d *drill) close(reason string) {
 // issue and counts the events Slack saw acked.
 func (d *drill) wrapUp(reason string, filing time.Duration) {
 	d.t.Helper()
-	waitFor(d.t, 30*time.Second, "every event acked or redelivered for the last time", func() bool {
+	testwait.Until(d.t, 30*time.Second, "every event acked or redelivered for the last time", func() bool {
 		return redeliveriesDone(d.slack.Envelopes())
 	})
 	d.close(reason)
-	waitFor(d.t, filing, "postmortem issue filed", func() bool { return len(d.gh.Issues("acme", "ops")) > 0 })
+	testwait.Until(d.t, filing, "postmortem issue filed", func() bool { return len(d.gh.Issues("acme", "ops")) > 0 })
 	d.countEvents()
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/slack-go/slack"
 )
 
@@ -229,7 +230,7 @@ func (h *harness) expect(what, prefix string, match func(said) bool) said {
 		h.t.Fatal("expect… in a lenient test")
 	}
 	var got said
-	ok := poll(15*time.Second, func() bool {
+	ok := testwait.For(15*time.Second, func() bool {
 		var cands []said
 		for _, s := range h.said() {
 			if strings.HasPrefix(s.key, prefix) && !h.ledger.has(s.key) && match(s) {

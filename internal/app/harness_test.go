@@ -25,6 +25,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store"
 	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 )
@@ -301,27 +302,7 @@ func (h *harness) eventually(what string, cond func() bool) {
 // eventuallyWithin waits up to d for cond, looking every few milliseconds.
 func (h *harness) eventuallyWithin(d time.Duration, what string, cond func() bool) {
 	h.t.Helper()
-	if !poll(d, cond) {
-		h.t.Fatalf("timed out after %s waiting for: %s", d, what)
-	}
-}
-
-// poll reports whether cond held within d.
-func poll(d time.Duration, cond func() bool) bool {
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	look := time.NewTicker(5 * time.Millisecond)
-	defer look.Stop()
-	for {
-		if cond() {
-			return true
-		}
-		select {
-		case <-deadline.C:
-			return cond()
-		case <-look.C:
-		}
-	}
+	testwait.Until(h.t, d, what, cond)
 }
 
 // settle waits until the system is at rest: no envelope waiting for its
@@ -337,7 +318,7 @@ func (h *harness) settle() {
 		last uint64
 		why  string
 	)
-	ok := poll(15*time.Second, func() bool {
+	ok := testwait.For(15*time.Second, func() bool {
 		h.app.Sched.Settle()
 		busy, activity := h.slack.Quiet()
 		depth, err := h.db().OutboxDepth()

@@ -11,6 +11,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store"
 	"github.com/firebreak-hq/firebreak/store/pgstore"
 	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
@@ -113,7 +114,7 @@ func (r *replicaRig) crash(i int) {
 		r.t.Fatal(err)
 	}
 	want := r.live()
-	if !poll(10*time.Second, func() bool { return r.slack.Connections() <= want }) {
+	if !testwait.For(10*time.Second, func() bool { return r.slack.Connections() <= want }) {
 		r.t.Fatal("the fake still sees the killed replica's socket 10s after SIGKILL")
 	}
 	r.mu.Lock()
@@ -173,7 +174,7 @@ func (r *replicaRig) settle(envID string) (slackfake.Ack, bool) {
 		ack   slackfake.Ack
 		acked bool
 	)
-	known := poll(60*time.Second, func() bool {
+	known := testwait.For(60*time.Second, func() bool {
 		for _, a := range r.slack.Acks() {
 			if a.EnvelopeID == envID {
 				ack, acked = a, true
@@ -249,7 +250,7 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 	d.script(rng, kills, "replica", began, 6*time.Minute)
 	stop()
 	d.wrapUp("replica drill complete", 120*time.Second)
-	waitFor(t, 120*time.Second, "the page", func() bool { return len(r.pd.Alerts()) > 0 })
+	testwait.Until(t, 120*time.Second, "the page", func() bool { return len(r.pd.Alerts()) > 0 })
 
 	// The card must end showing the stored state: stop every replica, compare, and give one
 	// replica another run if the outbox had not drained.
