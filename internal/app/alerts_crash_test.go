@@ -7,6 +7,7 @@ import (
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/crashtest"
 	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store"
 )
 
@@ -51,14 +52,14 @@ func TestPageSentOnceAcrossSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		proc = p
-		waitFor(t, 20*time.Second, "firebreak connected", func() bool { return ws.slack.Connections() > 0 })
+		testwait.Until(t, 20*time.Second, "firebreak connected", func() bool { return ws.slack.Connections() > 0 })
 	}
 	kill := func() {
 		t.Helper()
 		if err := proc.Kill(); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 10*time.Second, "socket closed", func() bool { return ws.slack.Connections() == 0 })
+		testwait.Until(t, 10*time.Second, "socket closed", func() bool { return ws.slack.Connections() == 0 })
 	}
 	t.Cleanup(func() {
 		if proc != nil {
@@ -70,17 +71,17 @@ func TestPageSentOnceAcrossSIGKILL(t *testing.T) {
 	postAlertmanager(t, addr, amPayload("firing", "g", amAlert("firing", "fp1", "web-1")))
 
 	// 1: the page is in flight and PagerDuty has not processed it.
-	waitFor(t, 10*time.Second, "page held by PagerDuty", func() bool { return pd.InFlight() == 1 })
+	testwait.Until(t, 10*time.Second, "page held by PagerDuty", func() bool { return pd.InFlight() == 1 })
 	kill()
 	if n := len(pd.Alerts()); n != 0 {
 		t.Fatalf("PagerDuty has %d alerts before the restart", n)
 	}
 	start()
 	// 2: PagerDuty processed the resent page and withholds its answer.
-	waitFor(t, 15*time.Second, "page processed, answer held", func() bool { return len(pd.Alerts()) == 1 && pd.InFlight() == 1 })
+	testwait.Until(t, 15*time.Second, "page processed, answer held", func() bool { return len(pd.Alerts()) == 1 && pd.InFlight() == 1 })
 	kill()
 	start()
-	waitFor(t, 15*time.Second, "third attempt answered", func() bool { return pd.Requests() == 3 && pd.InFlight() == 0 })
+	testwait.Until(t, 15*time.Second, "third attempt answered", func() bool { return pd.Requests() == 3 && pd.InFlight() == 0 })
 	if err := proc.Stop(20 * time.Second); err != nil {
 		t.Fatalf("stop: %v\n%s", err, proc.Log())
 	}

@@ -37,13 +37,24 @@ func (h *harness) approveButton(n uint64, step string) string {
 	return v
 }
 
+// requestApproval has user ask, from the card, for approval to run what
+// where for step of inc, and returns the value of the Approve button the
+// card then offers.
+func (h *harness) requestApproval(user string, inc incident.Incident, step, what, where string) string {
+	h.t.Helper()
+	h.click(user, inc, "step.request_approval", inc.ID()+":"+step)
+	v := h.openView(user, "step.request_approval")
+	if _, err := h.slack.Submit(user, v.ID, map[string]map[string]string{"what": {"what": what}, "where": {"where": where}}); err != nil {
+		h.t.Fatal(err)
+	}
+	return h.approveButton(inc.Number, step)
+}
+
 // carolJoins has carol join INC-1's channel and waits until her joining and bob's
 // (the responder invited at declaration) are on the timeline.
 func (h *harness) carolJoins(ch string) {
 	h.t.Helper()
-	if err := h.slack.Join(carol, ch); err != nil {
-		h.t.Fatal(err)
-	}
+	h.join(carol, ch)
 	h.waitJoined(1, carol)
 	h.waitJoined(1, bob)
 }

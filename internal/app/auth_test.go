@@ -16,11 +16,7 @@ import (
 // says why.
 func TestAuthorization(t *testing.T) {
 	t.Parallel()
-	h := startHarness(t)
-	if r := h.slash(alice, slackfake.GeneralChannelID, "new sev2 Payments timing out"); !strings.Contains(r, "INC-1") {
-		t.Fatalf("declare reply %q", r)
-	}
-	inc := h.ready(1)
+	h, inc := startDeclared(t, "new sev2 Payments timing out")
 	ch := inc.Channel
 	first := inc.PhaseSteps(incident.PhaseStopBleeding)[0]
 	val := "INC-1:" + first.ID
@@ -41,9 +37,7 @@ func TestAuthorization(t *testing.T) {
 	}
 
 	// Once she joins, the same click works: the member cache follows joins.
-	if err := h.slack.Join(carol, ch); err != nil {
-		t.Fatal(err)
-	}
+	h.join(carol, ch)
 	h.eventually("join recorded", func() bool { return countKind(h.events(1), incident.EvMemberJoined) > 0 })
 	h.click(carol, inc, "step.done", val)
 	h.eventually("member's click recorded", func() bool {
@@ -61,13 +55,7 @@ func TestAuthorization(t *testing.T) {
 	}
 	rval := "INC-1:" + risky.ID
 	h.eventually("request approval button", func() bool { return cardHasAction(h.card(h.incident(1)), "step.request_approval", rval) })
-	h.click(bob, inc, "step.request_approval", rval)
-	v := h.openView(bob, "step.request_approval")
-	if _, err := h.slack.Submit(bob, v.ID, map[string]map[string]string{
-		"what": {"what": "ALTER TABLE payments DROP INDEX slow_idx"}, "where": {"where": "prod-db-1"}}); err != nil {
-		t.Fatal(err)
-	}
-	aval := h.approveButton(1, risky.ID)
+	aval := h.requestApproval(bob, inc, risky.ID, "ALTER TABLE payments DROP INDEX slow_idx", "prod-db-1")
 	h.click(bob, inc, "step.approve", aval)
 	h.eventually("self-approval refused", func() bool { return h.ephemeralsContaining(bob, "different person") > 0 })
 	if st, _, _ := h.incident(1).Step(risky.ID); st.Signoff.Approved() {
@@ -131,18 +119,7 @@ func TestAuthorization(t *testing.T) {
 	h.eventually("closed", func() bool { return h.incident(1).Status == incident.StatusClosed })
 
 	// The Approve button on the approval request is now stale.
-	var reqTS string
-	for _, m := range h.slack.Messages(ch) {
-		if m.TS != h.cardTS(inc.Number) && cardHasAction(m, "step.approve", aval) {
-			reqTS = m.TS
-		}
-	}
-	if reqTS == "" {
-		t.Fatal("approval request message not found")
-	}
-	if _, err := h.slack.Click(bob, ch, reqTS, "step.approve", aval); err != nil {
-		t.Fatal(err)
-	}
+	h.clickRequest(bob, inc, aval)
 	h.eventually("stale approve on a closed incident answered", func() bool { return h.ephemeralsContaining(bob, "closed") > 0 })
 }
 

@@ -22,6 +22,7 @@ import (
 func TestRateLimitedDeclarationsAllLand(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t, withoutGitHub())
+	h.lenient("load: a burst of declarations under rate limits")
 	const n = 5
 	h.slack.RateLimitNext("conversations.create", n, time.Second)
 	var ids []string
@@ -69,6 +70,7 @@ func TestRateLimitedDeclarationsAllLand(t *testing.T) {
 func TestClickStormCoalesced(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev2 Click storm", withoutGitHub())
+	h.lenient("load: a storm of clicks, the test checks the card is coalesced")
 	h.eventually("responder invited", func() bool {
 		ch, _ := h.slack.Channel(inc.Channel)
 		return strings.Contains(strings.Join(ch.Members, ","), bob)

@@ -16,6 +16,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/crashtest"
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store"
 )
 
@@ -75,21 +76,28 @@ func (r *crashRig) start() {
 	r.proc = p
 	r.runs++
 	r.mu.Unlock()
+	awaitStart(r.t, "firebreak run", p, 20*time.Second, func() bool { return r.slack.Connections() > 0 })
+}
+
+// awaitStart fails t unless process p, named what, is connected (as up
+// tells) within d, or if it exits first.
+func awaitStart(t *testing.T, what string, p *crashtest.Proc, d time.Duration, up func() bool) {
+	t.Helper()
 	exited := false
-	connected := poll(20*time.Second, func() bool {
+	connected := testwait.For(d, func() bool {
 		select {
 		case <-p.Done():
 			exited = true
 			return true
 		default:
 		}
-		return r.slack.Connections() > 0
+		return up()
 	})
 	switch {
 	case exited:
-		r.t.Fatalf("firebreak run exited at start:\n%s", p.Log())
+		t.Fatalf("%s exited at start:\n%s", what, p.Log())
 	case !connected:
-		r.t.Fatalf("firebreak run did not connect within 20s:\n%s", p.Log())
+		t.Fatalf("%s did not connect within %s:\n%s", what, d, p.Log())
 	}
 }
 
@@ -103,7 +111,7 @@ func (r *crashRig) crash() {
 	if err := p.Kill(); err != nil {
 		r.t.Fatal(err)
 	}
-	if !poll(10*time.Second, func() bool { return r.slack.Connections() == 0 }) {
+	if !testwait.For(10*time.Second, func() bool { return r.slack.Connections() == 0 }) {
 		r.t.Fatal("the fake still sees a socket 10s after SIGKILL")
 	}
 	k.gone = time.Now()
@@ -142,7 +150,7 @@ func (r *crashRig) settle(envID string) (slackfake.Ack, bool) {
 		ack          slackfake.Ack
 		acked, known bool
 	)
-	known = poll(60*time.Second, func() bool {
+	known = testwait.For(60*time.Second, func() bool {
 		for _, a := range r.slack.Acks() {
 			if a.EnvelopeID == envID {
 				ack, acked = a, true
@@ -188,15 +196,18 @@ type expectation struct {
 	once bool
 }
 
-func crashRuns(t *testing.T) int {
-	if v := os.Getenv("FIREBREAK_CRASH_RUNS"); v != "" {
+func crashRuns(t *testing.T) int { return envCount(t, "FIREBREAK_CRASH_RUNS", 5) }
+
+// envCount is the positive number in the environment variable name, or def.
+func envCount(t *testing.T, name string, def int) int {
+	if v := os.Getenv(name); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			t.Fatalf("FIREBREAK_CRASH_RUNS=%q is not a positive number", v)
+			t.Fatalf("%s=%q is not a positive number", name, v)
 		}
 		return n
 	}
-	return 5
+	return def
 }
 
 func crashSeed(t *testing.T) uint64 {
@@ -246,16 +257,7 @@ func TestCrashSafety(t *testing.T) {
 	// The script runs until the killer has done its work.
 	d.script(rng, kills, "crash", began, 8*time.Minute)
 	stopKiller()
-
-	// Let the redeliveries of 📌 events (1 s apart, three times) run out
-	// before closing: a pin that reaches a closed incident is refused.
-	waitFor(t, 20*time.Second, "every event acked or redelivered for the last time", func() bool {
-		return redeliveriesDone(r.slack.Envelopes())
-	})
-
-	d.close("crash drill complete")
-	waitFor(t, 90*time.Second, "postmortem issue filed", func() bool { return len(r.gh.Issues("acme", "ops")) > 0 })
-	d.countEvents()
+	d.wrapUp("crash drill complete", 90*time.Second)
 
 	// The card must end showing the stored state. Stop cleanly, compare,
 	// and give the executor another run if it had not finished.
@@ -269,13 +271,6 @@ func TestCrashSafety(t *testing.T) {
 	r.mu.Unlock()
 	t.Logf("crash run result: seed=%d kills=%d processes=%d acked=%d unacked=%d expectations=%d losses=%d duplicates=%d elapsed=%s",
 		seed, r.killCount(), runs, d.acked, d.unacked, len(d.exp), losses, dups, time.Since(began).Round(time.Second))
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	if !poll(d, cond) {
-		t.Fatalf("timed out after %s waiting for %s", d, what)
-	}
 }
 
 // redeliveriesDone reports whether Slack will send none of these events

@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -19,6 +17,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store"
 )
 
@@ -56,11 +55,7 @@ func slashVia(t *testing.T, slack *slackfake.Server, settle func(string) (slackf
 	if !ok {
 		return "", false
 	}
-	var p struct {
-		Text string `json:"text"`
-	}
-	_ = json.Unmarshal(a.Payload, &p)
-	return p.Text, true
+	return ackText(t, a.Payload), true
 }
 
 func (d *drill) slash(user, channel, text string) (string, bool) {
@@ -99,7 +94,7 @@ func (d *drill) declare(command string) {
 // as a person would: only channel members may act on the card.
 func (d *drill) awaitIncident(wait time.Duration) {
 	d.t.Helper()
-	waitFor(d.t, wait, "INC-1 channel", func() bool {
+	testwait.Until(d.t, wait, "INC-1 channel", func() bool {
 		for _, c := range d.slack.Channels() {
 			if strings.HasPrefix(c.Name, "inc-1-") {
 				d.ch = c
@@ -108,7 +103,7 @@ func (d *drill) awaitIncident(wait time.Duration) {
 		}
 		return false
 	})
-	waitFor(d.t, wait, "INC-1 card pinned", func() bool { return d.cardTS() != "" })
+	testwait.Until(d.t, wait, "INC-1 card pinned", func() bool { return d.cardTS() != "" })
 	if err := d.slack.Join(carol, d.ch.ID); err != nil {
 		d.t.Fatal(err)
 	}
@@ -215,6 +210,20 @@ func (d *drill) close(reason string) {
 		break
 	}
 	d.exp = append(d.exp, expectation{what: "close", kind: incident.EvClosed, once: true, match: func(incident.Event) bool { return true }})
+}
+
+// wrapUp ends the script: once the redeliveries of 📌 events (1 s apart,
+// three times) have run out (a pin that reaches a closed incident is
+// refused), it closes the incident, waits up to filing for the postmortem
+// issue and counts the events Slack saw acked.
+func (d *drill) wrapUp(reason string, filing time.Duration) {
+	d.t.Helper()
+	testwait.Until(d.t, 30*time.Second, "every event acked or redelivered for the last time", func() bool {
+		return redeliveriesDone(d.slack.Envelopes())
+	})
+	d.close(reason)
+	testwait.Until(d.t, filing, "postmortem issue filed", func() bool { return len(d.gh.Issues("acme", "ops")) > 0 })
+	d.countEvents()
 }
 
 // countEvents turns the events Slack saw acked into expectations; the others count as unacked.
@@ -407,19 +416,8 @@ func (w workspace) withPagerDuty(t *testing.T) *pagerdutyfake.Server {
 // must answer 202.
 func postAlertmanager(t *testing.T, addr string, body []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/hooks/alertmanager", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+amToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("hook answered %d", resp.StatusCode)
+	if code, ans := postHook(t, "http://"+addr+"/hooks/alertmanager", amToken, body); code != http.StatusAccepted {
+		t.Fatalf("hook answered %d %v", code, ans)
 	}
 }
 

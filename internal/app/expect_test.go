@@ -2,48 +2,165 @@ package app_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/slack-go/slack"
 )
 
-// ledger is a strict test's account of what the bot said in Slack: every
+// ledger is a test's account of what the bot said in Slack: every
 // channel message, thread reply, direct message and ephemeral it expected,
 // each consumed once. When the test ends, the system is settled and
 // anything the bot said that the test did not expect fails it.
 // Slash-command and click acks are not listed: they are the answer the
 // driver hands straight back to the test.
+//
+// A test consumes what it expects with expectMessage or expectEphemeral,
+// with a wait helper that finds one message (ready, the
+// reminders' messageWithAction, …), or with a golden transcript, which
+// pins everything it renders. What is left must be exactly the test's
+// testdata/said golden file (checkRest), or nothing.
 type ledger struct {
 	mu   sync.Mutex
 	seen map[string]bool
 }
+
+func newLedger() *ledger { return &ledger{seen: map[string]bool{}} }
 
 // said is one thing the bot said, with the key the ledger knows it by.
 type said struct {
 	key, where, text string
 }
 
-// strict makes the test fail on anything the bot says that it did not
-// expect with expectMessage, expectEphemeral or expectCard.
-func (h *harness) strict() {
+func msgKey(m slackfake.Message) string { return "msg:" + m.Channel + "/" + m.TS }
+
+func ephKey(user string, i int) string { return fmt.Sprintf("eph:%s/%d", user, i) }
+
+// lenient lets the test end without accounting for everything the bot
+// said; reason says why it cannot (load, a crash drill, a known repeat).
+func (h *harness) lenient(reason string) {
+	h.t.Helper()
+	if reason == "" {
+		h.t.Fatal("lenient needs a reason")
+	}
+	h.mu.Lock()
+	h.ledger = nil
+	h.mu.Unlock()
+}
+
+// finish ends the harness: it checks what was said, then stops the bot.
+func (h *harness) finish() {
+	h.checkSaid()
+	h.stop()
+}
+
+// checkSaid settles the system, then fails a strict test on anything the
+// bot said that it did not expect. It is the end of the account: a test
+// calls it itself only before it takes Slack away.
+func (h *harness) checkSaid() {
 	h.t.Helper()
 	h.mu.Lock()
-	h.ledger = &ledger{seen: map[string]bool{}}
+	l, running := h.ledger, h.app != nil
 	h.mu.Unlock()
-	h.t.Cleanup(func() {
-		if h.t.Failed() {
-			return
-		}
+	if l == nil || h.t.Failed() {
+		return
+	}
+	if running {
 		h.settle()
-		for _, s := range h.unexpected() {
-			h.t.Errorf("unexpected message %s: %q", s.where, s.text)
+	}
+	h.checkRest()
+	h.mu.Lock()
+	h.ledger = nil
+	h.mu.Unlock()
+}
+
+// checkRest compares what the bot said and the test has not consumed
+// with testdata/said/<test>.golden: a test that does not list every text
+// one by one pins the rest there, exactly. With no such file, nothing
+// may be left. -update writes the file (or removes it when nothing is left).
+func (h *harness) checkRest() {
+	h.t.Helper()
+	name := "said/" + h.t.Name()
+	path := filepath.Join("testdata", name+".golden")
+	rest := h.restTranscript()
+	_, err := os.Stat(path)
+	switch {
+	case *update && rest == "":
+		_ = os.Remove(path)
+	case *update || err == nil:
+		golden(h.t, name, rest)
+	case rest != "":
+		h.t.Errorf("unexpected messages (none is in %s):\n%s", path, rest)
+	}
+}
+
+// restTranscript renders and consumes what the bot said that is not yet
+// expected, place by place, places and each place's texts sorted (what
+// travels different paths, or is done for several incidents at once, has
+// no fixed order). Channel ids, message
+// timestamps and the postmortem directory become channel names, <TS> and
+// <POSTMORTEMS>.
+func (h *harness) restTranscript() string {
+	var ids []string
+	for _, c := range h.slack.Channels() {
+		ids = append(ids, "<#"+c.ID+">", "<#"+c.Name+">", c.ID, "#"+c.Name)
+	}
+	ids = append(ids, h.cfg.PostmortemDir, "<POSTMORTEMS>")
+	names := strings.NewReplacer(ids...)
+	byPlace := map[string][]string{}
+	var places []string
+	for _, s := range h.unexpected() {
+		h.consume(s.key)
+		where := names.Replace(s.where)
+		if byPlace[where] == nil {
+			places = append(places, where)
 		}
-	})
+		byPlace[where] = append(byPlace[where], reTS.ReplaceAllString(names.Replace(s.text), "<TS>"))
+	}
+	slices.Sort(places)
+	var b strings.Builder
+	for _, p := range places {
+		texts := byPlace[p]
+		slices.Sort(texts)
+		fmt.Fprintf(&b, "=== %s\n", p)
+		for _, t := range texts {
+			fmt.Fprintf(&b, "%s\n---\n", t)
+		}
+	}
+	return b.String()
+}
+
+var reTS = regexp.MustCompile(`\b\d{10}\.\d{6}\b|\bp\d{16}\b`)
+
+// consume marks keys as expected (no-op in a lenient test).
+func (h *harness) consume(keys ...string) {
+	h.mu.Lock()
+	l := h.ledger
+	h.mu.Unlock()
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		l.seen[k] = true
+	}
+}
+
+// consumeMessage marks m (a message or thread reply) as expected and returns it.
+func (h *harness) consumeMessage(m slackfake.Message) slackfake.Message {
+	h.consume(msgKey(m))
+	return m
 }
 
 // unexpected is what the bot said that the test has not expected.
@@ -83,7 +200,7 @@ func (h *harness) said() []said {
 		for _, m := range ms {
 			for _, x := range append([]slackfake.Message{m}, m.Replies...) {
 				if x.User == slackfake.BotUserID {
-					out = append(out, said{key: "msg:" + x.Channel + "/" + x.TS, where: where, text: x.Text})
+					out = append(out, said{key: msgKey(x), where: where, text: x.Text})
 				}
 			}
 		}
@@ -92,10 +209,13 @@ func (h *harness) said() []said {
 		bot("in #"+c.Name, h.slack.Messages(c.ID))
 	}
 	for _, u := range h.slack.Users() {
+		if u.ID == slackfake.BotUserID {
+			continue
+		}
 		bot("to "+u.ID+" (DM)", h.slack.DirectMessages(u.ID))
 		for i, e := range h.slack.Ephemerals(u.ID) {
 			if e.Source != "ack" {
-				out = append(out, said{key: fmt.Sprintf("eph:%s/%d", u.ID, i), where: "to " + u.ID + " (" + e.Source + " in " + e.Channel + ")", text: e.Text})
+				out = append(out, said{key: ephKey(u.ID, i), where: "to " + u.ID + " (" + e.Source + " in " + e.Channel + ")", text: e.Text})
 			}
 		}
 	}
@@ -107,10 +227,10 @@ func (h *harness) said() []said {
 func (h *harness) expect(what, prefix string, match func(said) bool) said {
 	h.t.Helper()
 	if h.ledger == nil {
-		h.t.Fatal("expect… needs h.strict() first")
+		h.t.Fatal("expect… in a lenient test")
 	}
 	var got said
-	ok := poll(15*time.Second, func() bool {
+	ok := testwait.For(15*time.Second, func() bool {
 		var cands []said
 		for _, s := range h.said() {
 			if strings.HasPrefix(s.key, prefix) && !h.ledger.has(s.key) && match(s) {
@@ -147,12 +267,20 @@ func (h *harness) expectEphemeral(user, want string) {
 	h.expect(fmt.Sprintf("%q to %s", want, user), "eph:"+user+"/", func(s said) bool { return s.text == want })
 }
 
-// expectCard consumes the card of an incident, whatever its text now is
-// (cards are rendered and checked by the golden tests).
-func (h *harness) expectCard(channel, ts string) {
+// expectDeclared consumes what a public incident's declaration says: its
+// announcement in the announce channel and the note to its declarer.
+func (h *harness) expectDeclared(inc incident.Incident) {
 	h.t.Helper()
-	key := "msg:" + channel + "/" + ts
-	h.expect("the card "+ts+" in "+channel, key, func(s said) bool { return s.key == key })
+	sev := map[incident.Severity]string{incident.Sev1: ":red_circle:", incident.Sev2: ":large_orange_circle:", incident.Sev3: ":large_yellow_circle:"}[inc.Severity]
+	h.expectMessage(h.announce, ":rotating_light: "+sev+" *"+inc.ID()+" · "+strings.ToUpper(string(inc.Severity))+"* declared by <@"+inc.Declarer+">: "+inc.Title+"\nJoin <#"+inc.Channel+"> to help.")
+	h.expectEphemeral(inc.Declarer, declaredNote(inc))
+}
+
+// declaredNote is what the declarer is told privately once inc is declared.
+func declaredNote(inc incident.Incident) string {
+	return ":rotating_light: *" + inc.ID() + "* declared: " + inc.Title + "\n<#" + inc.Channel + "> is ready. Work the incident there; everything said in it becomes the record.\n\n" +
+		"*Next steps*\n1. Take the lead or hand it on: `/incident lead @name`.\n2. Say what you know so far: `/incident update &lt;what is affected, since when&gt;`.\n" +
+		"3. Work the checklist on the pinned card, starting with *Stop the bleeding*."
 }
 
 // TestLedgerCatchesRepeats: a strict test fails on a second copy of a
@@ -160,7 +288,6 @@ func (h *harness) expectCard(channel, ts string) {
 func TestLedgerCatchesRepeats(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	h.ledger = &ledger{seen: map[string]bool{}}
 	api := slack.New(h.slack.BotToken(), slack.OptionAPIURL(h.slack.APIURL()))
 	for _, text := range []string{"twice", "twice", "never expected"} {
 		if _, _, err := api.PostMessage(h.announce, slack.MsgOptionText(text, false)); err != nil {

@@ -53,10 +53,7 @@ func TestSnoozeSaysUntilWhen(t *testing.T) {
 func TestDeclareFormConfirmsWhereTyped(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	typed, err := h.slack.CreateChannel(carol, "payments-team", false, bob)
-	if err != nil {
-		t.Fatal(err)
-	}
+	typed := h.channel(carol, "payments-team", false, bob)
 	if r := h.slash(bob, typed, ""); r != "" {
 		t.Fatalf("empty /incident replied %q", r)
 	}

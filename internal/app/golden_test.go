@@ -40,7 +40,8 @@ func golden(t *testing.T, name, got string) {
 // transcript is everything people saw, channel by channel and person by person: the
 // messages in each named channel (oldest first, with edits as they now stand, cards
 // excluded), each person's ephemerals (acks, response_url posts, chat.postEphemeral) and
-// the bot's direct messages to them.
+// the bot's direct messages to them. A transcript is compared whole with a golden file,
+// so what it renders is consumed.
 func (h *harness) transcript(channels [][2]string, users ...string) string {
 	var b strings.Builder
 	for _, c := range channels {
@@ -49,6 +50,7 @@ func (h *harness) transcript(channels [][2]string, users ...string) string {
 			if m.User != slackfake.BotUserID || isCard(m) {
 				continue
 			}
+			h.consumeMessage(m)
 			fmt.Fprintf(&b, "%s\n---\n", m.Text)
 		}
 	}
@@ -64,14 +66,18 @@ func (h *harness) transcript(channels [][2]string, users ...string) string {
 			}
 		}
 		fmt.Fprintf(&b, "=== ephemerals to %s\n", u)
-		for _, e := range eph {
+		for i, e := range eph {
 			if e.Source != "ack" {
+				h.consume(ephKey(u, i))
 				fmt.Fprintf(&b, "[%s in %s] %s\n---\n", e.Source, e.Channel, e.Text)
 			}
 		}
 		fmt.Fprintf(&b, "=== direct messages to %s\n", u)
 		for _, text := range h.dmsTo(u) {
 			fmt.Fprintf(&b, "%s\n---\n", text)
+		}
+		for _, m := range h.slack.DirectMessages(u) {
+			h.consumeMessage(m)
 		}
 	}
 	return b.String()

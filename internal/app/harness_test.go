@@ -25,6 +25,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store"
 	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 )
@@ -66,7 +67,7 @@ type harness struct {
 	homeInterval time.Duration
 	// pageTimeout and pageBackoff tune the pager client (0: defaults).
 	pageTimeout, pageBackoff time.Duration
-	// ledger, once strict() is called, is what the test expected to be said.
+	// ledger is what the test expected to be said (nil once lenient).
 	ledger *ledger
 	// faultHits counts the store faults a test injected, when it counts them.
 	faultHits *atomic.Int64
@@ -125,21 +126,12 @@ type workspace struct {
 func newWorkspace(t *testing.T, slackOpts ...slackfake.Option) workspace {
 	t.Helper()
 	// The workspace has the app installed from the shipped manifest: its scopes, its events.
-	fs, err := slackfake.New(append([]slackfake.Option{slackfake.WithPingInterval(time.Second), slackfake.WithManifest(firebreak.Manifest)}, slackOpts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs := must[*slackfake.Server](t)(slackfake.New(append([]slackfake.Option{slackfake.WithPingInterval(time.Second), slackfake.WithManifest(firebreak.Manifest)}, slackOpts...)...))
 	t.Cleanup(func() { _ = fs.Close() })
-	gh, err := githubfake.New("ghp_test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	gh := must[*githubfake.Server](t)(githubfake.New("ghp_test"))
 	t.Cleanup(func() { _ = gh.Close() })
 	gh.AddRepo("acme", "ops")
-	announce, err := fs.CreateChannel(alice, "incidents", false, bob, carol)
-	if err != nil {
-		t.Fatal(err)
-	}
+	announce := must[string](t)(fs.CreateChannel(alice, "incidents", false, bob, carol))
 	dir := t.TempDir()
 	db := filepath.Join(dir, "firebreak.db")
 	lease := "30s"
@@ -166,6 +158,16 @@ func newWorkspace(t *testing.T, slackOpts ...slackfake.Option) workspace {
 		// daily digest posted; tests of the digest set the cron they need.
 		"FIREBREAK_DIGEST_CRON": noDigest,
 	}}
+}
+
+// withRoutes has the workspace route alerts as the routes file yaml says.
+func (w workspace) withRoutes(t *testing.T, yaml string) {
+	t.Helper()
+	f := filepath.Join(w.dir, "routes.yaml")
+	if err := os.WriteFile(f, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.env["FIREBREAK_ROUTES"] = f
 }
 
 // harnessOnPostgres: FIREBREAK_TEST_HARNESS_DB=postgres runs the whole
@@ -197,7 +199,9 @@ func harnessFor(t *testing.T, ws workspace, opts ...harnessOpt) *harness {
 	for _, o := range opts {
 		o(&cfg, &sopts)
 	}
-	return &harness{t: t, slack: ws.slack, gh: ws.gh, cfg: cfg, announce: ws.announce, clock: newClock()}
+	h := &harness{t: t, slack: ws.slack, gh: ws.gh, cfg: cfg, announce: ws.announce, clock: newClock(), ledger: newLedger()}
+	t.Cleanup(h.finish)
+	return h
 }
 
 // startDeclared starts a harness in which alice has declared an incident
@@ -205,15 +209,25 @@ func harnessFor(t *testing.T, ws workspace, opts ...harnessOpt) *harness {
 func startDeclared(t *testing.T, text string, opts ...harnessOpt) (*harness, incident.Incident) {
 	t.Helper()
 	h := startHarness(t, opts...)
-	h.slash(alice, slackfake.GeneralChannelID, text)
-	return h, h.ready(1)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, text)
+	h.expectDeclared(inc)
+	return h, inc
+}
+
+// declare runs /incident text as user in channel, checks that its ack
+// names incident n, and waits until n is ready.
+func (h *harness) declare(n uint64, user, channel, text string) incident.Incident {
+	h.t.Helper()
+	if r := h.slash(user, channel, text); !strings.Contains(r, incident.ID(n)) {
+		h.t.Fatalf("/incident %s: ack %q does not name %s", text, r, incident.ID(n))
+	}
+	return h.ready(n)
 }
 
 func startHarness(t *testing.T, opts ...harnessOpt) *harness {
 	t.Helper()
 	h := harnessFor(t, newWorkspace(t), opts...)
 	h.boot()
-	t.Cleanup(h.stop)
 	return h
 }
 
@@ -288,27 +302,7 @@ func (h *harness) eventually(what string, cond func() bool) {
 // eventuallyWithin waits up to d for cond, looking every few milliseconds.
 func (h *harness) eventuallyWithin(d time.Duration, what string, cond func() bool) {
 	h.t.Helper()
-	if !poll(d, cond) {
-		h.t.Fatalf("timed out after %s waiting for: %s", d, what)
-	}
-}
-
-// poll reports whether cond held within d.
-func poll(d time.Duration, cond func() bool) bool {
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	look := time.NewTicker(5 * time.Millisecond)
-	defer look.Stop()
-	for {
-		if cond() {
-			return true
-		}
-		select {
-		case <-deadline.C:
-			return cond()
-		case <-look.C:
-		}
-	}
+	testwait.Until(h.t, d, what, cond)
 }
 
 // settle waits until the system is at rest: no envelope waiting for its
@@ -324,7 +318,7 @@ func (h *harness) settle() {
 		last uint64
 		why  string
 	)
-	ok := poll(15*time.Second, func() bool {
+	ok := testwait.For(15*time.Second, func() bool {
 		h.app.Sched.Settle()
 		busy, activity := h.slack.Quiet()
 		depth, err := h.db().OutboxDepth()
@@ -360,30 +354,67 @@ func (h *harness) slash(user, channel, text string) string {
 	if ack.Late {
 		h.t.Errorf("/incident %s acked late (%s)", text, ack.Latency)
 	}
-	var p struct {
-		Text string `json:"text"`
+	return ackText(h.t, ack.Payload)
+}
+
+// decoded is the JSON raw holds (the zero T when raw is empty); a payload
+// that is not JSON of that shape fails t.
+func decoded[T any](t testing.TB, raw json.RawMessage) T {
+	t.Helper()
+	var v T
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			t.Fatalf("payload %.300s: %v", raw, err)
+		}
 	}
-	_ = json.Unmarshal(ack.Payload, &p)
-	return p.Text
+	return v
+}
+
+// ackText is the text of an ack's payload.
+func ackText(t testing.TB, payload json.RawMessage) string {
+	t.Helper()
+	return decoded[struct {
+		Text string `json:"text"`
+	}](t, payload).Text
+}
+
+// must passes on a result, failing the test on its error.
+func must[T any](t testing.TB) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// slashAll runs each command in turn, as user in channel.
+func (h *harness) slashAll(user, channel string, cmds ...string) {
+	h.t.Helper()
+	for _, c := range cmds {
+		h.slash(user, channel, c)
+	}
+}
+
+// withoutScope takes scope from the app's grant, leaving every other it needs.
+func (h *harness) withoutScope(scope string) {
+	var rest []string
+	for _, s := range app.RequiredScopes() {
+		if s != scope {
+			rest = append(rest, s)
+		}
+	}
+	h.slack.SetScopes(rest...)
 }
 
 func (h *harness) incident(n uint64) incident.Incident {
-	h.t.Helper()
-	inc, err := h.db().Get(n)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return inc
+	return must[incident.Incident](h.t)(h.db().Get(n))
 }
 
 // slackRecord is what the bot keeps about incident n's Slack side.
 func (h *harness) slackRecord(n uint64) store.SlackRecord {
-	h.t.Helper()
-	rec, err := h.db().Slack(n)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return rec
+	return must[store.SlackRecord](h.t)(h.db().Slack(n))
 }
 
 // cardTS is the ts of incident n's card, "" before it is posted.
@@ -402,7 +433,30 @@ func (h *harness) ready(n uint64) incident.Incident {
 		m, ok := h.slack.Message(inc.Channel, ts)
 		return ok && m.Pinned
 	})
+	h.consume(msgKey(slackfake.Message{Channel: inc.Channel, TS: h.cardTS(n)}))
 	return inc
+}
+
+// postmortemFile is the postmortem of incident n written to FIREBREAK_POSTMORTEM_DIR.
+func (h *harness) postmortemFile(n uint64) string {
+	h.t.Helper()
+	md, err := os.ReadFile(filepath.Join(h.cfg.PostmortemDir, incident.ID(n)+".md"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return string(md)
+}
+
+// postAs posts text as user in channel and returns its ts.
+func (h *harness) postAs(user, channel, text string) string {
+	h.t.Helper()
+	return must[string](h.t)(h.slack.PostAsUser(user, channel, text))
+}
+
+// channel has creator create a channel with members and returns its id.
+func (h *harness) channel(creator, name string, private bool, members ...string) string {
+	h.t.Helper()
+	return must[string](h.t)(h.slack.CreateChannel(creator, name, private, members...))
 }
 
 func (h *harness) card(inc incident.Incident) slackfake.Message {
@@ -427,12 +481,7 @@ func (h *harness) click(user string, inc incident.Incident, action, value string
 }
 
 func (h *harness) events(n uint64) []incident.Event {
-	h.t.Helper()
-	evs, err := h.db().Events(n)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return evs
+	return must[[]incident.Event](h.t)(h.db().Events(n))
 }
 
 // count is how many of xs ok accepts.

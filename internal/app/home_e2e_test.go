@@ -60,12 +60,10 @@ func TestAppHome(t *testing.T) {
 	// slow the machine, so the count of publishes is exact.
 	h.homeInterval = 2 * time.Second
 	h.boot()
-	t.Cleanup(h.stop)
 
 	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout returns 500 for EU users")
 	inc1 := h.ready(1)
-	h.slash(carol, slackfake.GeneralChannelID, "new sev3 Search is slow")
-	h.ready(2)
+	h.declare(2, carol, slackfake.GeneralChannelID, "new sev3 Search is slow")
 	h.slash(alice, inc1.Channel, "lead <@"+alice+">")
 	h.click(bob, inc1, bot.ActStepAssign, "INC-1:mitigate")
 	h.click(bob, inc1, bot.ActRequestApproval, "INC-1:fix")
@@ -148,7 +146,7 @@ func TestAppHome(t *testing.T) {
 	if ack := h.submitAsShown(carol, dv, map[string]string{"title": "Login emails are delayed"}); len(ack.Errors) > 0 {
 		t.Fatalf("submit refused: %v", ack.Errors)
 	}
-	h.ready(3)
+	inc3 := h.ready(3)
 	h.settle()
 	v, _ = h.slack.Home(carol)
 	if s := homeText(v); !strings.Contains(s, "*INC-3* Login emails are delayed") {
@@ -160,6 +158,9 @@ func TestAppHome(t *testing.T) {
 	if n := h.ephemeralsContaining(carol, "*INC-3* declared") + dms; n != 1 {
 		t.Errorf("%d confirmations of INC-3 for carol, want 1", n)
 	}
+	h.expect("INC-3's confirmation to carol", "", func(s said) bool {
+		return s.text == declaredNote(inc3) && (strings.HasPrefix(s.key, "eph:"+carol+"/") || s.where == "to "+carol+" (DM)")
+	})
 	// When Slack will not open the form (the trigger expired on the way),
 	// the person is told in the app's direct messages: Home has no channel.
 	h.slack.FailWith("views.open", "expired_trigger_id", 1)
@@ -181,8 +182,7 @@ func TestAppHomeFollowsMembership(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
 	const title = "Signing key found in a public gist"
-	h.slash(alice, slackfake.GeneralChannelID, "new private sev1 "+title)
-	inc := h.ready(1)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, "new private sev1 "+title)
 	h.settle()
 	if s := homeText(h.home(carol)); strings.Contains(s, title) || strings.Contains(s, "INC-1") {
 		t.Fatalf("carol, outside the channel, is shown the private incident:\n%s", s)

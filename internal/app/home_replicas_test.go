@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 )
 
@@ -20,7 +21,7 @@ func settleReplicas(t *testing.T, ws workspace, reps ...*inProcReplica) {
 		last uint64
 		why  string
 	)
-	ok := poll(20*time.Second, func() bool {
+	ok := testwait.For(20*time.Second, func() bool {
 		busy, activity := ws.slack.Quiet()
 		why = ""
 		for i, r := range reps {
@@ -59,25 +60,25 @@ func TestAppHomeAcrossReplicas(t *testing.T) {
 	ws := newWorkspace(t)
 	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	a := startReplica(t, ws, false, 20*time.Millisecond)
-	waitFor(t, 20*time.Second, "replica A connected", func() bool { return ws.slack.Connections() == 1 })
+	testwait.Until(t, 20*time.Second, "replica A connected", func() bool { return ws.slack.Connections() == 1 })
 	if err := ws.slack.OpenHome(carol); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "carol's Home published by A", func() bool { return ws.slack.Publishes(carol) == 1 })
+	testwait.Until(t, 20*time.Second, "carol's Home published by A", func() bool { return ws.slack.Publishes(carol) == 1 })
 	settleReplicas(t, ws, a)
 	if got := ws.slack.ConnDeliveries(); len(got) != 1 {
 		t.Fatalf("deliveries on %d connections before B started, want 1 (A's)", len(got))
 	}
 
 	b := startReplica(t, ws, false, 20*time.Millisecond)
-	waitFor(t, 20*time.Second, "both replicas connected", func() bool { return ws.slack.Connections() == 2 })
+	testwait.Until(t, 20*time.Second, "both replicas connected", func() bool { return ws.slack.Connections() == 2 })
 	stopReplica(t, a)
-	waitFor(t, 20*time.Second, "only B connected", func() bool { return ws.slack.Connections() == 1 })
+	testwait.Until(t, 20*time.Second, "only B connected", func() bool { return ws.slack.Connections() == 1 })
 
 	if _, err := ws.slack.Slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout returns 500 for EU users"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "INC-1's channel", func() bool {
+	testwait.Until(t, 30*time.Second, "INC-1's channel", func() bool {
 		inc, err := b.a.DB.Get(1)
 		return err == nil && inc.Channel != ""
 	})

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"net/http"
@@ -14,14 +15,8 @@ import (
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	c := &http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	code, _, body := getWith(t, url, nil)
+	return code, body
 }
 
 // TestHTTPEndpoints: health, readiness, Prometheus metrics and the deploy
@@ -42,8 +37,7 @@ func TestHTTPEndpoints(t *testing.T) {
 	}
 
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Minor glitch")
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
-	inc := h.ready(2)
+	inc := h.declare(2, alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
 	h.ready(1)
 	// Only numbers and severities: the port may be reachable by anyone.
 	code, body = get(t, base+"/freeze")
@@ -92,6 +86,7 @@ func TestHTTPEndpoints(t *testing.T) {
 	}
 
 	// Not ready once Slack is gone: the socket drops and cannot come back.
+	h.checkSaid()
 	h.slack.Close()
 	h.eventually("readyz reports the lost connection", func() bool {
 		code, _ := get(t, base+"/readyz")
@@ -102,20 +97,31 @@ func TestHTTPEndpoints(t *testing.T) {
 // getWith is get with request headers.
 func getWith(t *testing.T, url string, hdr map[string]string) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	code, h, body := request(t, http.MethodGet, url, hdr, nil)
+	return code, h, string(body)
+}
+
+// request sends one HTTP request with the headers hdr and returns the
+// status, headers and body of the answer; any failure to get it fails t.
+func request(t *testing.T, method, url string, hdr map[string]string, body []byte) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(b)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
 }
 
 // TestHTTPTokenAndFreezeDetails: with FIREBREAK_HTTP_TOKEN set, /metrics
@@ -150,8 +156,7 @@ func TestHTTPTokenAndFreezeDetails(t *testing.T) {
 		}
 	}
 
-	h.slash(alice, slackfake.GeneralChannelID, "new sev1 Checkout errors")
-	inc := h.ready(1)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, "new sev1 Checkout errors")
 	code, body := get(t, base+"/freeze")
 	want := `{"frozen":true,"incidents":[{"id":"INC-1","severity":"sev1","title":"Checkout errors","status":"active","channel":"` +
 		inc.Channel + `","since":"` + inc.DeclaredAt.Format(time.RFC3339) + `"}]}`

@@ -16,27 +16,18 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
-// manifest is the part of slack-app-manifest.yaml the bot depends on.
+// manifest is the part of slack-app-manifest.yaml the bot depends on:
+// what Slack installs (scopes, events, the Messages tab, as the fake
+// Slack reads them) and the settings the socket and the command need.
 type manifest struct {
-	Features struct {
-		AppHome struct {
-			MessagesTabEnabled         bool `yaml:"messages_tab_enabled"`
-			MessagesTabReadOnlyEnabled bool `yaml:"messages_tab_read_only_enabled"`
-		} `yaml:"app_home"`
+	slackfake.Manifest `yaml:"-"`
+	Features           struct {
 		SlashCommands []struct {
 			Command      string `yaml:"command"`
 			ShouldEscape bool   `yaml:"should_escape"`
 		} `yaml:"slash_commands"`
 	} `yaml:"features"`
-	OAuth struct {
-		Scopes struct {
-			Bot []string `yaml:"bot"`
-		} `yaml:"scopes"`
-	} `yaml:"oauth_config"`
 	Settings struct {
-		EventSubscriptions struct {
-			BotEvents []string `yaml:"bot_events"`
-		} `yaml:"event_subscriptions"`
 		Interactivity struct {
 			IsEnabled bool `yaml:"is_enabled"`
 		} `yaml:"interactivity"`
@@ -47,15 +38,17 @@ type manifest struct {
 // repoRoot is where go.mod lives, two levels above this package.
 var repoRoot = filepath.Join("..", "..")
 
+// readManifest reads the shipped manifest; Slack (the fake) must accept it.
 func readManifest(t *testing.T) manifest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot, "slack-app-manifest.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := mustRead(t, filepath.Join(repoRoot, "slack-app-manifest.yaml"))
 	var m manifest
 	if err := yaml.Unmarshal(b, &m); err != nil {
 		t.Fatalf("slack-app-manifest.yaml: %v", err)
+	}
+	var err error
+	if m.Manifest, err = slackfake.ParseManifest(b); err != nil {
+		t.Fatalf("Slack would refuse the manifest: %v", err)
 	}
 	return m
 }
@@ -74,13 +67,13 @@ func TestManifest(t *testing.T) {
 		got  any
 		want any
 	}{
-		{"RequiredScopes reads the manifest", sorted(m.OAuth.Scopes.Bot), RequiredScopes()},
-		{"bot events are exactly those the bot handles", sorted(m.Settings.EventSubscriptions.BotEvents), handledEvents(t)},
+		{"RequiredScopes reads the manifest", sorted(m.Scopes), RequiredScopes()},
+		{"bot events are exactly those the bot handles", sorted(m.BotEvents), handledEvents(t)},
 		{"socket mode is on", m.Settings.SocketModeEnabled, true},
 		{"interactivity is on", m.Settings.Interactivity.IsEnabled, true},
 		{"one slash command", len(m.Features.SlashCommands), 1},
 		// Slack refuses an app's DMs (messages_tab_disabled) unless its Messages tab is on.
-		{"the App Home messages tab is on", m.Features.AppHome.MessagesTabEnabled, true},
+		{"the App Home messages tab is on", m.MessagesTab, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,9 +89,6 @@ func TestManifest(t *testing.T) {
 			}
 		}
 	})
-	if _, err := slackfake.ParseManifest(mustRead(t, filepath.Join(repoRoot, "slack-app-manifest.yaml"))); err != nil {
-		t.Errorf("Slack would refuse the manifest: %v", err)
-	}
 }
 
 func mustRead(t *testing.T, path string) []byte {
@@ -176,7 +166,7 @@ func TestManifestScopesAreWhatTheCallsNeed(t *testing.T) {
 			need[scope] = method + " on a private channel"
 		}
 	}
-	for _, ev := range m.Settings.EventSubscriptions.BotEvents {
+	for _, ev := range m.BotEvents {
 		scope, ok := slackfake.EventScopes[ev]
 		if !ok {
 			t.Errorf("event %s has no row in slackfake.EventScopes", ev)
@@ -192,7 +182,7 @@ func TestManifestScopesAreWhatTheCallsNeed(t *testing.T) {
 	for s := range need {
 		want = append(want, s)
 	}
-	if got := sorted(m.OAuth.Scopes.Bot); !slices.Equal(got, sorted(want)) {
+	if got := sorted(m.Scopes); !slices.Equal(got, sorted(want)) {
 		t.Errorf("manifest scopes %v, the calls and events need %v (%v)", got, sorted(want), need)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/firebreak-hq/firebreak/incident"
@@ -23,10 +22,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	h := startHarness(t)
 	general := slackfake.GeneralChannelID
 	for i, title := range []string{"new sev2 Checkout errors", "Search is slow"} {
-		if r := h.slash(alice, general, title); !strings.Contains(r, incident.ID(uint64(i+1))) {
-			t.Fatalf("declare reply %q", r)
-		}
-		inc := h.ready(uint64(i + 1))
+		inc := h.declare(uint64(i+1), alice, general, title)
 		h.slash(bob, inc.Channel, "note grafana shows 5xx at 31%")
 		h.click(bob, inc, "step.done", inc.ID()+":"+inc.PhaseSteps(incident.PhaseStopBleeding)[0].ID)
 	}
@@ -73,10 +69,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 
 	// The live database moves on; restoring the older backup over it, or
 	// over the live process, is refused.
-	if r := h.slash(carol, general, "Queue backlog"); !strings.Contains(r, "INC-3") {
-		t.Fatalf("declare reply %q", r)
-	}
-	h.ready(3)
+	h.declare(3, carol, general, "Queue backlog")
 	path := h.cfg.DBPath
 	if err := store.Restore(backup, path, false); !errors.Is(err, store.ErrLocked) {
 		t.Fatalf("restore over the running bot = %v, want ErrLocked", err)
@@ -114,10 +107,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	})
 	// Numbering continues from the backup; the channel name INC-3 once
 	// had in Slack is not in the way.
-	if r := h.slash(alice, general, "Queue backlog"); !strings.Contains(r, "INC-3") {
-		t.Fatalf("after restore the next incident is not INC-3: %q", r)
-	}
-	if inc3 := h.ready(3); inc3.ChannelName == "" || inc3.Title != "Queue backlog" {
+	if inc3 := h.declare(3, alice, general, "Queue backlog"); inc3.ChannelName == "" || inc3.Title != "Queue backlog" {
 		t.Fatalf("INC-3 after restore: %+v", inc3)
 	}
 }

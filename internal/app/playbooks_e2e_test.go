@@ -21,13 +21,7 @@ func (h *harness) walk(n uint64) {
 	for _, st := range inc.Steps {
 		val := fmt.Sprintf("%s:%s", inc.ID(), st.ID)
 		if st.Approval {
-			h.click(alice, inc, "step.request_approval", val)
-			v := h.openView(alice, "step.request_approval")
-			if _, err := h.slack.Submit(alice, v.ID, map[string]map[string]string{
-				"what": {"what": "runbook step " + st.ID}, "where": {"where": "prod"}}); err != nil {
-				h.t.Fatal(err)
-			}
-			h.click(bob, inc, "step.approve", h.approveButton(n, st.ID))
+			h.click(bob, inc, "step.approve", h.requestApproval(alice, inc, st.ID, "runbook step "+st.ID, "prod"))
 			h.eventually("done button for "+st.ID, func() bool { return cardHasAction(h.card(h.incident(n)), "step.done", val) })
 		}
 		h.click(alice, inc, "step.done", val)
@@ -135,8 +129,7 @@ phases:
 	if !strings.Contains(string(v.JSON), "Our general checklist") {
 		t.Fatal("the declare modal does not offer the overriding playbook")
 	}
-	h.slash(alice, slackfake.GeneralChannelID, "Replication lag")
-	inc := h.ready(1)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, "Replication lag")
 	if len(inc.Steps) != 4 || inc.Steps[0].ID != "page-oncall" {
 		t.Fatalf("steps: %+v", inc.Steps)
 	}

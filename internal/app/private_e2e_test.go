@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +70,6 @@ func TestPrivateIncidentNeverReachesNonMembers(t *testing.T) {
 	h := harnessFor(t, ws, withConfig(func(c *app.Config) { c.FreezeDetails = true; c.DigestCron = "0 9 * * 1-5" }))
 	logs := withInfoLog(h)
 	h.boot()
-	t.Cleanup(h.stop)
 
 	// A public incident beside it, so every surface has something to show.
 	h.slash(bob, slackfake.GeneralChannelID, "new sev2 Search is slow")
@@ -111,9 +108,7 @@ func TestPrivateIncidentNeverReachesNonMembers(t *testing.T) {
 
 	// Work on it: updates (with the secret word in them), a severity
 	// change, a note.
-	h.slash(alice, inc.Channel, "update Rotating the zebra-quartz key now")
-	h.slash(alice, inc.Channel, "sev 2")
-	h.slash(alice, inc.Channel, "note zebra-quartz was in a public gist")
+	h.slashAll(alice, inc.Channel, "update Rotating the zebra-quartz key now", "sev 2", "note zebra-quartz was in a public gist")
 	// A change to the public incident changes dave's Home: republished,
 	// still without the private one.
 	h.slash(bob, pub.Channel, "sev 1")
@@ -153,13 +148,11 @@ func TestPrivateIncidentNeverReachesNonMembers(t *testing.T) {
 	// Closed: the postmortem stays on disk (no GITHUB_PRIVATE_REPO), the
 	// closure is announced without the title.
 	h.slash(alice, inc.Channel, "close --force rotated and verified")
-	path := filepath.Join(h.cfg.PostmortemDir, "INC-2.md")
 	h.eventually("the postmortem written and linked", func() bool {
 		return h.incident(2).PostmortemURL != "" && h.messagesContaining(inc.Channel, "INC-2.md") > 0
 	})
-	md, err := os.ReadFile(path)
-	if err != nil || !strings.Contains(string(md), secretTitle) {
-		t.Fatalf("postmortem on disk: %v %.200s", err, md)
+	if md := h.postmortemFile(2); !strings.Contains(md, secretTitle) {
+		t.Fatalf("postmortem on disk: %.200s", md)
 	}
 	for _, is := range h.gh.Issues("acme", "ops") {
 		if w := leak(is.Title + is.Body); w != "" {
@@ -282,13 +275,12 @@ func daveScan(t *testing.T, h *harness, private string, members map[string]bool)
 	// Acks to envelopes sent by non-members.
 	from := map[string]string{}
 	for _, e := range h.slack.Envelopes() {
-		var p struct {
+		p := decoded[struct {
 			UserID string `json:"user_id"`
 			User   struct {
 				ID string `json:"id"`
 			} `json:"user"`
-		}
-		_ = json.Unmarshal(e.Payload, &p)
+		}](t, e.Payload)
 		from[e.ID] = p.UserID + p.User.ID
 	}
 	for _, a := range h.slack.Acks() {
@@ -310,19 +302,12 @@ func daveScan(t *testing.T, h *harness, private string, members map[string]bool)
 func TestPrivateChannelNeedsGroupsWrite(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	var without []string
-	for _, s := range app.RequiredScopes() {
-		if s != "groups:write" {
-			without = append(without, s)
-		}
-	}
-	h.slack.SetScopes(without...)
+	h.withoutScope("groups:write")
 	h.slash(alice, slackfake.GeneralChannelID, "new private sev2 Session tokens in logs")
 	h.eventually("alice told which scope to grant", func() bool {
 		return h.ephemeralsContaining(alice, "groups:write") == 1
 	})
-	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Public one meanwhile")
-	h.ready(2)
+	h.declare(2, alice, slackfake.GeneralChannelID, "new sev3 Public one meanwhile")
 	if h.incident(1).Channel != "" {
 		t.Fatal("a channel was recorded without groups:write")
 	}

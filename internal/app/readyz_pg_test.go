@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 )
 
@@ -26,7 +27,7 @@ func TestReadyzDoesNotCountTheStore(t *testing.T) {
 	if _, err := ws.slack.Slash(alice, slackfake.GeneralChannelID, "new sev3 Probe drill"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "INC-1 stored", func() bool { _, err := rep.a.DB.Get(1); return err == nil })
+	testwait.Until(t, 20*time.Second, "INC-1 stored", func() bool { _, err := rep.a.DB.Get(1); return err == nil })
 	base := "http://" + rep.a.HTTPAddr()
 
 	ctx := context.Background()

@@ -127,9 +127,7 @@ func TestRealSlackTokenRefused(t *testing.T) {
 	for _, code := range []string{"token_revoked", "account_inactive", "invalid_auth", "not_authed", "token_expired"} {
 		t.Run(code, func(t *testing.T) {
 			t.Parallel()
-			h := startHarness(t)
-			h.slash(alice, slackfake.GeneralChannelID, "new sev2 Login errors")
-			inc := h.ready(1)
+			h, inc := startDeclared(t, "new sev2 Login errors")
 			h.settle()
 
 			h.slack.RevokeBotToken(code, "")
@@ -229,9 +227,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 	t.Parallel()
 	t.Run("public", func(t *testing.T) {
 		t.Parallel()
-		h := startHarness(t)
-		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Search returns nothing")
-		inc := h.ready(1)
+		h, inc := startDeclared(t, "new sev2 Search returns nothing")
 		h.settle()
 		if err := h.slack.Leave(slackfake.BotUserID, inc.Channel); err != nil {
 			t.Fatal(err)
@@ -248,9 +244,7 @@ func TestRealSlackRemovedFromIncidentChannel(t *testing.T) {
 	})
 	t.Run("private", func(t *testing.T) {
 		t.Parallel()
-		h := startHarness(t)
-		h.slash(alice, slackfake.GeneralChannelID, "new sev2 Billing export stuck")
-		inc := h.ready(1)
+		h, inc := startDeclared(t, "new sev2 Billing export stuck")
 		h.slash(alice, inc.Channel, "lead <@UCAROL|carol>")
 		h.settle()
 		if err := h.slack.MakePrivate(inc.Channel); err != nil {
@@ -280,8 +274,7 @@ func TestRealSlackRefusedDM(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
 	h.slack.SetMessagesTab(false)
-	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Avatars missing")
-	inc := h.ready(1)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, "new sev3 Avatars missing")
 	h.slash(alice, inc.Channel, "close --force CDN config restored")
 	h.settle()
 	if h.callsWith("chat.postMessage", "messages_tab_disabled") == 0 {
@@ -301,11 +294,8 @@ func TestRealSlackRefusedDM(t *testing.T) {
 func TestRealSlackNameTaken(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	if _, err := h.slack.CreateChannel(carol, "inc-1-dns-failures", false, carol); err != nil {
-		t.Fatal(err)
-	}
-	h.slash(alice, slackfake.GeneralChannelID, "new sev2 DNS failures")
-	inc := h.ready(1)
+	h.channel(carol, "inc-1-dns-failures", false, carol)
+	inc := h.declare(1, alice, slackfake.GeneralChannelID, "new sev2 DNS failures")
 	if inc.ChannelName != "inc-1-dns-failures-2" {
 		t.Fatalf("channel %q, want inc-1-dns-failures-2", inc.ChannelName)
 	}
@@ -346,8 +336,7 @@ func TestRealSlackLongTitleThroughSlash(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
 	title := strings.Repeat("checkout ", 400) // 3600 characters
-	h.slash(alice, slackfake.GeneralChannelID, "new sev3 "+title)
-	h.ready(1)
+	h.declare(1, alice, slackfake.GeneralChannelID, "new sev3 "+title)
 	if got := h.incident(1).Title; got != strings.TrimSpace(title) {
 		t.Fatalf("title of %d characters stored as %d", len(strings.TrimSpace(title)), len(got))
 	}
@@ -362,13 +351,7 @@ func TestRealSlackLongTitleThroughSlash(t *testing.T) {
 func TestRealSlackMissingScope(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	var without []string
-	for _, s := range app.RequiredScopes() {
-		if s != "pins:write" {
-			without = append(without, s)
-		}
-	}
-	h.slack.SetScopes(without...)
+	h.withoutScope("pins:write")
 	h.slash(alice, slackfake.GeneralChannelID, "new sev3 Pins refused")
 	var body string
 	h.eventually("/readyz names the missing scope", func() bool {

@@ -24,7 +24,6 @@ func startReliabilityHarness(t *testing.T, o relOpts) *harness {
 	t.Helper()
 	h := harnessFor(t, newWorkspace(t, o.slack...))
 	h.bootWith(o.beforeRun)
-	t.Cleanup(h.stop)
 	return h
 }
 

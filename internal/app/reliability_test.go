@@ -21,10 +21,7 @@ import (
 // declareReady declares INC-1 from #general and waits for its card.
 func declareReady(h *harness) incident.Incident {
 	h.t.Helper()
-	if r := h.slash(alice, slackfake.GeneralChannelID, "new sev2 Reliability drill"); !strings.Contains(r, "INC-1") {
-		h.t.Fatalf("declare reply %q", r)
-	}
-	return h.ready(1)
+	return h.declare(1, alice, slackfake.GeneralChannelID, "new sev2 Reliability drill")
 }
 
 // ackOf returns the ack of an envelope, if any.
@@ -54,13 +51,8 @@ func TestEventDeliveredTwiceIsRecordedOnce(t *testing.T) {
 	h := startReliabilityHarness(t, relOpts{})
 	inc := declareReady(h)
 	ch := inc.Channel
-	if err := h.slack.Join(carol, ch); err != nil {
-		t.Fatal(err)
-	}
-	ts, err := h.slack.PostAsUser(carol, ch, "p99 latency 4.2s on checkout")
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.join(carol, ch)
+	ts := h.postAs(carol, ch, "p99 latency 4.2s on checkout")
 	cases := []struct {
 		name    string
 		restart bool
@@ -133,6 +125,7 @@ func TestReconnectsLoseNoCommand(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			h := startReliabilityHarness(t, relOpts{})
+			h.lenient("connection drill: a drop can eat an ack, and Slack then shows its own timeout notice")
 			inc := declareReady(h)
 			var (
 				mu  sync.Mutex
@@ -233,6 +226,7 @@ func TestSlackFaultsKeepAcksFastAndEffectsOrdered(t *testing.T) {
 		t.Skip("waits out injected latency")
 	}
 	h := startReliabilityHarness(t, relOpts{slack: []slackfake.Option{slackfake.WithTierLimits()}})
+	h.lenient("load: commands under injected Slack faults and rate limits")
 	fs := h.slack
 	fs.RateLimitNext("conversations.create", 1, 3*time.Second)
 	if r := h.slash(alice, slackfake.GeneralChannelID, "new sev2 Slack is slow today"); !strings.Contains(r, "INC-1") {
@@ -383,10 +377,7 @@ func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
 			}
 		}},
 		{name: "pin event", do: func(t *testing.T, h *harness, inc incident.Incident, says string) func() bool {
-			ts, err := h.slack.PostAsUser(carol, inc.Channel, "disk-full pin")
-			if err != nil {
-				t.Fatal(err)
-			}
+			ts := h.postAs(carol, inc.Channel, "disk-full pin")
 			id := h.slack.Event(map[string]any{"type": "reaction_added", "user": carol, "reaction": "pushpin", "item_user": carol,
 				"item": map[string]any{"type": "message", "channel": inc.Channel, "ts": ts}, "event_ts": ts})
 			// The bot tried to store the pin and failed, and is done with it;
@@ -422,9 +413,7 @@ func TestStorageFaultIsReportedAndReadsKeepWorking(t *testing.T) {
 				})
 				h.faultHits = &hits
 				inc := declareReady(h)
-				if err := h.slack.Join(carol, inc.Channel); err != nil {
-					t.Fatal(err)
-				}
+				h.join(carol, inc.Channel)
 				quiesce(h)
 				before, beforeEvents := h.incident(1), len(h.events(1))
 

@@ -9,7 +9,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
-// messageWithAction finds the newest message in channel offering action.
+// messageWithAction finds (and consumes) the newest message in channel offering action.
 func (h *harness) messageWithAction(channel, action string) (slackfake.Message, bool) {
 	msgs := h.slack.Messages(channel)
 	for i := len(msgs) - 1; i >= 0; i-- {
@@ -17,7 +17,7 @@ func (h *harness) messageWithAction(channel, action string) (slackfake.Message, 
 			els, _ := b["elements"].([]any)
 			for _, e := range els {
 				if em, _ := e.(map[string]any); em["action_id"] == action {
-					return msgs[i], true
+					return h.consumeMessage(msgs[i]), true
 				}
 			}
 		}
@@ -133,8 +133,7 @@ func TestReminderAfterRestart(t *testing.T) {
 func TestStaleStepReminder(t *testing.T) {
 	t.Parallel()
 	h, inc := startDeclared(t, "new sev3 Cron jobs skipped")
-	h.slash(alice, inc.Channel, "lead <@UALICE|alice>")
-	h.slash(alice, inc.Channel, "update looking into it")
+	h.slashAll(alice, inc.Channel, "lead <@UALICE|alice>", "update looking into it")
 	step := inc.Steps[2]
 	h.click(bob, inc, "step.assign", "INC-1:"+step.ID)
 	h.eventually("assigned", func() bool { s, _, _ := h.incident(1).Step(step.ID); return s.Assignee == bob })

@@ -3,8 +3,6 @@ package app_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/githubfake"
 	"github.com/firebreak-hq/firebreak/internal/pagerdutyfake"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store"
 	"github.com/firebreak-hq/firebreak/store/pgstore"
 	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
@@ -101,22 +100,7 @@ func (r *replicaRig) start(i int) {
 	r.runs++
 	r.mu.Unlock()
 	want := r.live()
-	exited := false
-	ok := poll(30*time.Second, func() bool {
-		select {
-		case <-p.Done():
-			exited = true
-			return true
-		default:
-		}
-		return r.slack.Connections() >= want
-	})
-	switch {
-	case exited:
-		r.t.Fatalf("replica %d exited at start:\n%s", i, p.Log())
-	case !ok:
-		r.t.Fatalf("replica %d did not connect within 30s:\n%s", i, p.Log())
-	}
+	awaitStart(r.t, fmt.Sprintf("replica %d", i), p, 30*time.Second, func() bool { return r.slack.Connections() >= want })
 }
 
 // crash SIGKILLs replica i, waits for Slack to see its connection go, and starts it again.
@@ -130,7 +114,7 @@ func (r *replicaRig) crash(i int) {
 		r.t.Fatal(err)
 	}
 	want := r.live()
-	if !poll(10*time.Second, func() bool { return r.slack.Connections() <= want }) {
+	if !testwait.For(10*time.Second, func() bool { return r.slack.Connections() <= want }) {
 		r.t.Fatal("the fake still sees the killed replica's socket 10s after SIGKILL")
 	}
 	r.mu.Lock()
@@ -190,7 +174,7 @@ func (r *replicaRig) settle(envID string) (slackfake.Ack, bool) {
 		ack   slackfake.Ack
 		acked bool
 	)
-	known := poll(60*time.Second, func() bool {
+	known := testwait.For(60*time.Second, func() bool {
 		for _, a := range r.slack.Acks() {
 			if a.EnvelopeID == envID {
 				ack, acked = a, true
@@ -219,16 +203,7 @@ func (r *replicaRig) settle(envID string) (slackfake.Ack, bool) {
 	return ack, acked
 }
 
-func replicaKills(t *testing.T) int {
-	if v := os.Getenv("FIREBREAK_REPLICA_KILLS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("FIREBREAK_REPLICA_KILLS=%q is not a positive number", v)
-		}
-		return n
-	}
-	return 20
-}
+func replicaKills(t *testing.T) int { return envCount(t, "FIREBREAK_REPLICA_KILLS", 20) }
 
 // TestReplicasSurviveSIGKILL runs three replicas of the real binary on one PostgreSQL
 // database while the fake Slack deals every envelope to one of their connections at random,
@@ -274,14 +249,8 @@ func TestReplicasSurviveSIGKILL(t *testing.T) {
 
 	d.script(rng, kills, "replica", began, 6*time.Minute)
 	stop()
-
-	waitFor(t, 30*time.Second, "every event acked or redelivered for the last time", func() bool {
-		return redeliveriesDone(r.slack.Envelopes())
-	})
-	d.close("replica drill complete")
-	waitFor(t, 120*time.Second, "postmortem issue filed", func() bool { return len(r.gh.Issues("acme", "ops")) > 0 })
-	waitFor(t, 120*time.Second, "the page", func() bool { return len(r.pd.Alerts()) > 0 })
-	d.countEvents()
+	d.wrapUp("replica drill complete", 120*time.Second)
+	testwait.Until(t, 120*time.Second, "the page", func() bool { return len(r.pd.Alerts()) > 0 })
 
 	// The card must end showing the stored state: stop every replica, compare, and give one
 	// replica another run if the outbox had not drained.

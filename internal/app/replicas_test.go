@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/firebreak-hq/firebreak/incident"
 	"github.com/firebreak-hq/firebreak/internal/app"
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
+	"github.com/firebreak-hq/firebreak/internal/testwait"
 	"github.com/firebreak-hq/firebreak/store/pgstore/pgtest"
 )
 
@@ -43,7 +42,7 @@ func startReplicasHTTP(t *testing.T, ws workspace, n int, http bool) []*inProcRe
 	for range n {
 		reps = append(reps, startReplica(t, ws, http, 20*time.Millisecond))
 	}
-	waitFor(t, 20*time.Second, "every replica connected", func() bool { return ws.slack.Connections() == n })
+	testwait.Until(t, 20*time.Second, "every replica connected", func() bool { return ws.slack.Connections() == n })
 	return reps
 }
 
@@ -104,7 +103,7 @@ func TestOneLeaderAmongReplicas(t *testing.T) {
 	}
 	for round := 0; round < 3; round++ {
 		var who int
-		waitFor(t, 20*time.Second, "one leader", func() bool {
+		testwait.Until(t, 20*time.Second, "one leader", func() bool {
 			n, w := leader()
 			if n > 1 {
 				t.Fatalf("%d replicas lead at once", n)
@@ -135,7 +134,7 @@ func TestClickStormCoalescedAcrossReplicas(t *testing.T) {
 	}
 	var inc incident.Incident
 	var cardTS string
-	waitFor(t, 30*time.Second, "INC-1 card pinned and bob invited", func() bool {
+	testwait.Until(t, 30*time.Second, "INC-1 card pinned and bob invited", func() bool {
 		var err error
 		if inc, err = db.Get(1); err != nil || inc.Channel == "" {
 			return false
@@ -168,7 +167,7 @@ func TestClickStormCoalescedAcrossReplicas(t *testing.T) {
 		want[id] = true
 	}
 	conns := map[int]bool{}
-	waitFor(t, 30*time.Second, "every click acked", func() bool {
+	testwait.Until(t, 30*time.Second, "every click acked", func() bool {
 		n := 0
 		for _, a := range ws.slack.Acks() {
 			if want[a.EnvelopeID] {
@@ -191,7 +190,7 @@ func TestClickStormCoalescedAcrossReplicas(t *testing.T) {
 			t.Log(why)
 		}
 	}()
-	waitFor(t, 30*time.Second, "the timeline holds every click and the card the final state", func() bool {
+	testwait.Until(t, 30*time.Second, "the timeline holds every click and the card the final state", func() bool {
 		evs, err := db.Events(1)
 		if n := countKind(evs, incident.EvStepAssigned); err != nil || n != clicks {
 			why = fmt.Sprintf("%d clicks on the timeline (%v)", n, err)
@@ -228,14 +227,10 @@ func TestAlertsOnAFollowerReplica(t *testing.T) {
 	pd := ws.withPagerDuty(t)
 	ws.env["FIREBREAK_DB"] = pgtest.URL(t)
 	ws.env["FIREBREAK_HOOK_TOKENS"] = "alertmanager=" + amToken
-	routes := filepath.Join(ws.dir, "routes.yaml")
-	if err := os.WriteFile(routes, []byte(testRoutes), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ws.env["FIREBREAK_ROUTES"] = routes
+	ws.withRoutes(t, testRoutes)
 	reps := startReplicasHTTP(t, ws, 3, true)
 	var follower *inProcReplica
-	waitFor(t, 20*time.Second, "a leader", func() bool {
+	testwait.Until(t, 20*time.Second, "a leader", func() bool {
 		leaders := 0
 		for _, r := range reps {
 			if r.a.Leading() {
@@ -263,18 +258,13 @@ func TestAlertsOnAFollowerReplica(t *testing.T) {
 		if !ok {
 			return ""
 		}
-		for _, b := range m.BlocksDecoded {
-			if b["block_id"] == "alerts" {
-				return blockText(b)
-			}
-		}
-		return ""
+		return sectionText(m, "alerts")
 	}
-	waitFor(t, 30*time.Second, "the card shows the alert and the page", func() bool {
+	testwait.Until(t, 30*time.Second, "the card shows the alert and the page", func() bool {
 		return cardAlerts() == "*Alerts:* 1 from Alertmanager\n*Pages:* :pager: pagerduty paged"
 	})
 	post(amPayload("firing", group, amAlert("firing", "fp1", "web-1"), amAlert("firing", "fp2", "web-2")))
-	waitFor(t, 30*time.Second, "the card counts 2 alerts", func() bool {
+	testwait.Until(t, 30*time.Second, "the card counts 2 alerts", func() bool {
 		return strings.HasPrefix(cardAlerts(), "*Alerts:* 2 from Alertmanager\n")
 	})
 	if n := len(pd.Alerts()); n != 1 {
@@ -292,13 +282,13 @@ func TestLeaderStopsWhenItsLockConnectionEnds(t *testing.T) {
 	// The first replica checks its lead, and competes, every second; the second every 20 ms,
 	// so it is the one that takes over while the first waits out its pause after the loss.
 	first := startReplica(t, ws, false, time.Second)
-	waitFor(t, 20*time.Second, "the first replica leads", func() bool { return first.a.Leading() })
+	testwait.Until(t, 20*time.Second, "the first replica leads", func() bool { return first.a.Leading() })
 	second := startReplica(t, ws, false, 20*time.Millisecond)
-	waitFor(t, 20*time.Second, "both replicas connected", func() bool { return ws.slack.Connections() == 2 })
+	testwait.Until(t, 20*time.Second, "both replicas connected", func() bool { return ws.slack.Connections() == 2 })
 	if n := pgtest.TerminateLead(t, ws.env["FIREBREAK_DB"], "firebreak-scheduler"); n != 1 {
 		t.Fatalf("terminated %d sessions holding the lead, want 1", n)
 	}
-	waitFor(t, 20*time.Second, "the first replica stops leading and the second leads", func() bool {
+	testwait.Until(t, 20*time.Second, "the first replica stops leading and the second leads", func() bool {
 		return !first.a.Leading() && second.a.Leading()
 	})
 	select {
@@ -310,7 +300,7 @@ func TestLeaderStopsWhenItsLockConnectionEnds(t *testing.T) {
 		t.Fatalf("the first replica took the lead %d times, want 1", got)
 	}
 	stopReplica(t, second)
-	waitFor(t, 20*time.Second, "the first replica leads again", func() bool { return first.a.Leading() })
+	testwait.Until(t, 20*time.Second, "the first replica leads again", func() bool { return first.a.Leading() })
 	if got := first.a.LeadTerms(); got != 2 {
 		t.Fatalf("the first replica took the lead %d times, want 2", got)
 	}
@@ -328,7 +318,7 @@ func TestDeclareAnywayOnceAcrossReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	var eph slackfake.Ephemeral
-	waitFor(t, 20*time.Second, "the typo's answer with its button", func() bool {
+	testwait.Until(t, 20*time.Second, "the typo's answer with its button", func() bool {
 		for _, e := range ws.slack.Ephemerals(alice) {
 			if strings.Contains(string(e.Blocks), "incident.declare_typed") {
 				eph = e
@@ -361,7 +351,7 @@ func TestDeclareAnywayOnceAcrossReplicas(t *testing.T) {
 	declared := regexp.MustCompile(`^INC-\d+ declared; its channel is being created\.$`)
 	want := "INC-1 was already declared from this message; nothing more was declared."
 	var decls, dups int
-	waitFor(t, 30*time.Second, "every press answered", func() bool {
+	testwait.Until(t, 30*time.Second, "every press answered", func() bool {
 		decls, dups = 0, 0
 		for _, e := range ws.slack.Ephemerals(alice) {
 			switch {
@@ -396,13 +386,13 @@ func TestLeaverRefusedOnEveryReplica(t *testing.T) {
 	for range 2 {
 		reps = append(reps, startReplicaOpts(t, ws, app.Options{NoHTTP: true, LeadEvery: 20 * time.Millisecond, Now: clk.Now}))
 	}
-	waitFor(t, 20*time.Second, "both replicas connected", func() bool { return ws.slack.Connections() == 2 })
+	testwait.Until(t, 20*time.Second, "both replicas connected", func() bool { return ws.slack.Connections() == 2 })
 	db := reps[0].a.DB
 	if _, err := ws.slack.Slash(alice, slackfake.GeneralChannelID, "new sev2 Leaver drill"); err != nil {
 		t.Fatal(err)
 	}
 	var ch string
-	waitFor(t, 30*time.Second, "INC-1's channel with bob in it", func() bool {
+	testwait.Until(t, 30*time.Second, "INC-1's channel with bob in it", func() bool {
 		inc, err := db.Get(1)
 		if err != nil || inc.Channel == "" {
 			return false
@@ -422,11 +412,7 @@ func TestLeaverRefusedOnEveryReplica(t *testing.T) {
 			if err != nil || ack.Late {
 				t.Fatalf("note %d: %v (late %v)", i, err, ack.Late)
 			}
-			var p struct {
-				Text string `json:"text"`
-			}
-			_ = json.Unmarshal(ack.Payload, &p)
-			answers = append(answers, p.Text)
+			answers = append(answers, ackText(t, ack.Payload))
 			for _, e := range ws.slack.Envelopes() {
 				if e.ID == ack.EnvelopeID {
 					conns[e.Conn] = true
@@ -446,7 +432,7 @@ func TestLeaverRefusedOnEveryReplica(t *testing.T) {
 	if err := ws.slack.Leave(bob, ch); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "the leave delivered and acked by one replica", func() bool {
+	testwait.Until(t, 20*time.Second, "the leave delivered and acked by one replica", func() bool {
 		for _, e := range ws.slack.Envelopes() {
 			if !e.Acked {
 				return false

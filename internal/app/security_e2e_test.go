@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"encoding/json"
 	"sort"
 	"strings"
 	"testing"
@@ -11,27 +10,6 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
-// waitEphemeral waits until user was shown exactly want (a refusal is
-// text people read: compared whole, not by a fragment).
-func (h *harness) waitEphemeral(user, want string) {
-	h.t.Helper()
-	if poll(15*time.Second, func() bool {
-		for _, e := range h.slack.Ephemerals(user) {
-			if e.Text == want {
-				return true
-			}
-		}
-		return false
-	}) {
-		return
-	}
-	var got []string
-	for _, e := range h.slack.Ephemerals(user) {
-		got = append(got, e.Text)
-	}
-	h.t.Fatalf("%s was never shown:\n%s\nshown:\n%s", user, want, strings.Join(got, "\n"))
-}
-
 // requestMessage waits for the approval request message (not the card)
 // whose Approve button has value, and returns it.
 func (h *harness) requestMessage(inc incident.Incident, value string) slackfake.Message {
@@ -40,13 +18,21 @@ func (h *harness) requestMessage(inc incident.Incident, value string) slackfake.
 	h.eventually("approval request message "+value, func() bool {
 		for _, m := range h.slack.Messages(inc.Channel) {
 			if m.TS != h.cardTS(inc.Number) && actionValue(m, "step.approve", value) == value {
-				out = m
+				out = h.consumeMessage(m)
 				return true
 			}
 		}
 		return false
 	})
 	return out
+}
+
+// clickRequest has user press Approve (value) on the approval request message.
+func (h *harness) clickRequest(user string, inc incident.Incident, value string) {
+	h.t.Helper()
+	if _, err := h.slack.Click(user, inc.Channel, h.requestMessage(inc, value).TS, "step.approve", value); err != nil {
+		h.t.Fatal(err)
+	}
 }
 
 // cardLine returns the card's checklist line that starts with prefix.
@@ -112,17 +98,17 @@ func TestApprovalCannotBeBypassed(t *testing.T) {
 	if _, err := h.slack.Click(alice, ch, req2.TS, "step.approve", "INC-1:fix:1"); err != nil {
 		t.Fatal(err)
 	}
-	h.waitEphemeral(alice, "The request you are approving for step “Apply the fix” was withdrawn: <@"+bob+"> replaced it with a new one (request #2), which may run something else. Nothing was approved. Read the new request in the channel, then press Approve under it.")
+	h.expectEphemeral(alice, "The request you are approving for step “Apply the fix” was withdrawn: <@"+bob+"> replaced it with a new one (request #2), which may run something else. Nothing was approved. Read the new request in the channel, then press Approve under it.")
 	// A button naming no request cannot approve either.
 	if _, err := h.slack.Click(alice, ch, req2.TS, "step.approve", "INC-1:fix"); err != nil {
 		t.Fatal(err)
 	}
-	h.waitEphemeral(alice, "This Approve button does not say which request for step “Apply the fix” it answers, so it cannot be used. Read the current request on the card (asked by <@"+bob+">), then press Approve there.")
+	h.expectEphemeral(alice, "This Approve button does not say which request for step “Apply the fix” it answers, so it cannot be used. Read the current request on the card (asked by <@"+bob+">), then press Approve there.")
 	// Bob cannot approve his own request.
 	if _, err := h.slack.Click(bob, ch, req2.TS, "step.approve", ""); err != nil {
 		t.Fatal(err)
 	}
-	h.waitEphemeral(bob, "You requested approval for step “Apply the fix”, so a different person must approve it.")
+	h.expectEphemeral(bob, "You requested approval for step “Apply the fix”, so a different person must approve it.")
 	if st, _, _ := h.incident(1).Step(step); st.Signoff.Approved() {
 		t.Fatalf("approved by %s through a refused path", st.Signoff.ApprovedBy)
 	}
@@ -139,7 +125,7 @@ func TestApprovalCannotBeBypassed(t *testing.T) {
 
 	// Carol approved, so she cannot also mark it done; bob, who asked, can.
 	h.click(carol, inc, "step.done", "INC-1:"+step)
-	h.waitEphemeral(carol, "You approved step “Apply the fix”, so someone else must run it and mark it done: usually <@"+bob+">, who asked for the approval. Two people are needed: one runs, one approves.")
+	h.expectEphemeral(carol, "You approved step “Apply the fix”, so someone else must run it and mark it done: usually <@"+bob+">, who asked for the approval. Two people are needed: one runs, one approves.")
 	if st, _, _ := h.incident(1).Step(step); st.Finished() {
 		t.Fatal("the approver marked the step done")
 	}
@@ -188,7 +174,7 @@ func TestLeadTakeoverRefusedAndRecorded(t *testing.T) {
 	if _, err := h.slack.Click(bob, ch, m.TS, "incident.take_lead", ""); err != nil {
 		t.Fatal(err)
 	}
-	h.waitEphemeral(bob, "<@"+alice+"> has led INC-1 since this reminder was sent, so its button no longer applies. To change the lead, <@"+alice+"> or the person who declared it runs `/incident lead @name`.")
+	h.expectEphemeral(bob, "<@"+alice+"> has led INC-1 since this reminder was sent, so its button no longer applies. To change the lead, <@"+alice+"> or the person who declared it runs `/incident lead @name`.")
 
 	// A member cannot take the lead, nor then force-close.
 	if r := h.slash(carol, ch, "lead <@UCAROL|carol>"); r != "Only the current lead (<@"+alice+">) or the person who declared INC-1 may change its lead. Ask <@"+alice+"> to run `/incident lead @name`; this attempt is recorded on the timeline." {
@@ -273,7 +259,7 @@ func TestForgedPayloadsRefused(t *testing.T) {
 	if _, err := h.slack.Click(alice, inc2.Channel, h.cardTS(2), "step.done", "INC-1:"+first.ID); err != nil {
 		t.Fatal(err)
 	}
-	h.waitEphemeral(alice, "This button belongs to INC-1, but it was pressed outside INC-1's channel, so Firebreak did nothing. Use the card in the incident's own channel.")
+	h.expectEphemeral(alice, "This button belongs to INC-1, but it was pressed outside INC-1's channel, so Firebreak did nothing. Use the card in the incident's own channel.")
 	unchanged("a click from another channel")
 
 	// Another workspace: a slash command and a click.
@@ -281,12 +267,8 @@ func TestForgedPayloadsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p struct {
-		Text string `json:"text"`
-	}
-	_ = json.Unmarshal(ack.Payload, &p)
-	if p.Text != "This Firebreak serves another Slack workspace, so it did nothing with this command." {
-		t.Fatalf("foreign slash command answered %q", p.Text)
+	if got := ackText(t, ack.Payload); got != "This Firebreak serves another Slack workspace, so it did nothing with this command." {
+		t.Fatalf("foreign slash command answered %q", got)
 	}
 	click := map[string]any{
 		"type": "block_actions", "token": "verification-token", "api_app_id": slackfake.AppID,
@@ -308,10 +290,8 @@ func TestForgedPayloadsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Text = ""
-	_ = json.Unmarshal(ack.Payload, &p)
-	if ack.Late || p.Text != "Firebreak could not read that command, so it did nothing: Slack delivered it in a form Firebreak does not understand. Type it again; if this keeps happening, tell whoever runs Firebreak (its log has the details)." {
-		t.Fatalf("numeric text: late %v, answered %q", ack.Late, p.Text)
+	if got := ackText(t, ack.Payload); ack.Late || got != "Firebreak could not read that command, so it did nothing: Slack delivered it in a form Firebreak does not understand. Type it again; if this keeps happening, tell whoever runs Firebreak (its log has the details)." {
+		t.Fatalf("numeric text: late %v, answered %q", ack.Late, got)
 	}
 
 	// A non-member: every state-changing slash command and a modal
@@ -333,11 +313,10 @@ func TestForgedPayloadsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var va struct {
+	va := decoded[struct {
 		Action string            `json:"response_action"`
 		Errors map[string]string `json:"errors"`
-	}
-	_ = json.Unmarshal(ack.Payload, &va)
+	}](t, ack.Payload)
 	if va.Action != "errors" || va.Errors["reason"] != notMember {
 		t.Fatalf("non-member submission answered %s", ack.Payload)
 	}
@@ -368,7 +347,7 @@ func TestMembershipUnknownFailsClosed(t *testing.T) {
 	h.restart()
 	unknown := "Firebreak could not check that you are a member of INC-1's channel (Slack did not answer in time), so nothing was changed. Try again in a moment."
 	h.click(carol, inc, "step.done", "INC-1:"+first.ID)
-	h.waitEphemeral(carol, unknown)
+	h.expectEphemeral(carol, unknown)
 	if r := h.slash(alice, inc.Channel, "note written while Slack is slow"); r != unknown {
 		t.Fatalf("note while membership is unknown: %q", r)
 	}
@@ -383,7 +362,7 @@ func TestMembershipUnknownFailsClosed(t *testing.T) {
 		return h.slash(alice, inc.Channel, "note written once Slack answered") == "Note added to the timeline of INC-1."
 	})
 	h.click(carol, inc, "step.done", "INC-1:"+first.ID)
-	h.waitEphemeral(carol, "Only members of this channel can act on INC-1. Join the channel first; joining is recorded on the timeline.")
+	h.expectEphemeral(carol, "Only members of this channel can act on INC-1. Join the channel first; joining is recorded on the timeline.")
 }
 
 // TestInputEdges: negative severities, invisible reasons, huge pins.
@@ -432,8 +411,7 @@ func TestClockStepBackKeepsTimelineOrdered(t *testing.T) {
 	h.waitJoined(1, alice)
 	h.slash(alice, inc.Channel, "note before the step")
 	h.clock.Advance(-time.Hour)
-	h.slash(alice, inc.Channel, "note after the step")
-	h.slash(alice, inc.Channel, "mitigated")
+	h.slashAll(alice, inc.Channel, "note after the step", "mitigated")
 	evs := h.events(1)
 	if !sort.SliceIsSorted(evs, func(i, j int) bool { return evs[i].At.Before(evs[j].At) }) {
 		t.Fatal("timeline out of order after the clock stepped back")

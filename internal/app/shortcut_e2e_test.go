@@ -65,18 +65,9 @@ func (h *harness) submitAsShown(user string, v slackfake.View, change map[string
 	return ack
 }
 
+// contextText is the text of the first context block of a view.
 func contextText(v slackfake.View) string {
-	for _, b := range v.Blocks {
-		if b["type"] == "context" {
-			els, _ := b["elements"].([]any)
-			if len(els) > 0 {
-				m, _ := els[0].(map[string]any)
-				s, _ := m["text"].(string)
-				return s
-			}
-		}
-	}
-	return ""
+	return firstText(v.Blocks, func(b map[string]any) bool { return b["type"] == "context" })
 }
 
 // TestDeclareFromMessage: the message shortcut opens the declare modal
@@ -86,10 +77,7 @@ func TestDeclareFromMessage(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
 	text := "Checkout returns 500 for EU users &amp; refunds stall\nSince 14:02 about 30% of requests fail; <@" + bob + "> is on it: <https://grafana.example/d/1|error graph>"
-	ts, err := h.slack.PostAsUser(alice, slackfake.GeneralChannelID, text)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ts := h.postAs(alice, slackfake.GeneralChannelID, text)
 	v := h.shortcut(carol, slackfake.GeneralChannelID, ts)
 	pre := prefilled(v)
 	plain := "Checkout returns 500 for EU users & refunds stall\nSince 14:02 about 30% of requests fail; @" + bob + " is on it: error graph (https://grafana.example/d/1)"
@@ -140,11 +128,8 @@ func TestDeclareFromMessageEdges(t *testing.T) {
 
 	// A private channel the bot is not in: chat.getPermalink answers
 	// channel_not_found. The incident is declared all the same.
-	secret, err := h.slack.CreateChannel(alice, "payments-private", true, bob)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, _ := h.slack.PostAsUser(bob, secret, "Refund job double-charges some cards")
+	secret := h.channel(alice, "payments-private", true, bob)
+	ts := h.postAs(bob, secret, "Refund job double-charges some cards")
 	v := h.shortcut(alice, secret, ts)
 	if ack := h.submitAsShown(alice, v, nil); len(ack.Errors) > 0 {
 		t.Fatalf("submit refused: %v", ack.Errors)
@@ -178,7 +163,7 @@ func TestDeclareFromMessageEdges(t *testing.T) {
 	}
 
 	// A message with no text (files only): the form says so, and asks for a title.
-	ts, _ = h.slack.PostAsUser(alice, slackfake.GeneralChannelID, "")
+	ts = h.postAs(alice, slackfake.GeneralChannelID, "")
 	v = h.shortcut(alice, slackfake.GeneralChannelID, ts)
 	if pre := prefilled(v); pre["title"] != "" || pre["impact"] != "" {
 		t.Fatalf("empty message prefilled %q", pre)
@@ -201,7 +186,7 @@ func TestDeclareFromMessageEdges(t *testing.T) {
 
 	// A very long message: 30,000 characters.
 	long := "Database primary is refusing connections " + strings.Repeat("log line ", 3300)
-	ts, _ = h.slack.PostAsUser(alice, slackfake.GeneralChannelID, long)
+	ts = h.postAs(alice, slackfake.GeneralChannelID, long)
 	v = h.shortcut(alice, slackfake.GeneralChannelID, ts)
 	var raw map[string]any
 	_ = json.Unmarshal(v.JSON, &raw)
@@ -232,12 +217,22 @@ func TestDeclareFromMessageEdges(t *testing.T) {
 
 // sectionText is the text of the section block_id of a message.
 func sectionText(m slackfake.Message, blockID string) string {
-	for _, b := range m.BlocksDecoded {
-		if b["block_id"] == blockID {
-			t, _ := b["text"].(map[string]any)
-			s, _ := t["text"].(string)
-			return s
+	return firstText(m.BlocksDecoded, func(b map[string]any) bool { return b["block_id"] == blockID })
+}
+
+// firstText is the text of the first block ok accepts (a context block's
+// first element), "" when there is none.
+func firstText(blocks []map[string]any, ok func(map[string]any) bool) string {
+	for _, b := range blocks {
+		if !ok(b) {
+			continue
 		}
+		t, _ := b["text"].(map[string]any)
+		if els, _ := b["elements"].([]any); t == nil && len(els) > 0 {
+			t, _ = els[0].(map[string]any)
+		}
+		s, _ := t["text"].(string)
+		return s
 	}
 	return ""
 }
@@ -248,7 +243,7 @@ func sectionText(m slackfake.Message, blockID string) string {
 func TestDeclareFromMessageSlowPermalink(t *testing.T) {
 	t.Parallel()
 	h := startHarness(t)
-	ts, _ := h.slack.PostAsUser(alice, slackfake.GeneralChannelID, "Queue consumers are stuck")
+	ts := h.postAs(alice, slackfake.GeneralChannelID, "Queue consumers are stuck")
 	v := h.shortcut(alice, slackfake.GeneralChannelID, ts)
 	h.slack.SetLatency("chat.getPermalink", 2500*time.Millisecond)
 	ack := h.submitAsShown(alice, v, nil)

@@ -9,12 +9,13 @@ import (
 	"github.com/firebreak-hq/firebreak/internal/slackfake"
 )
 
-// lastEphemeral is the newest ephemeral user saw in channel.
+// lastEphemeral is (and consumes) the newest ephemeral user saw in channel.
 func (h *harness) lastEphemeral(user, channel string) slackfake.Ephemeral {
 	h.t.Helper()
 	eph := h.slack.Ephemerals(user)
 	for i := len(eph) - 1; i >= 0; i-- {
 		if eph[i].Channel == channel {
+			h.consume(ephKey(user, i))
 			return eph[i]
 		}
 	}
