@@ -93,9 +93,10 @@ func Apply(inc Incident, cmd Command, now time.Time) (Result, error) {
 		c.LastUpdateAt = now
 		c.Reminders.SnoozedUntil = time.Time{}
 		r.Events = append(r.Events, ev(now, cmd.Actor, EvStatusUpdate, t))
+		at := EffectFields{By: cmd.Actor, Severity: c.Severity, Status: c.Status}
 		r.Effects = append(r.Effects,
-			eff(EffPost, MsgStatusUpdate, t, EffectFields{By: cmd.Actor}),
-			eff(EffAnnounce, MsgStatusUpdate, t, EffectFields{By: cmd.Actor}), card)
+			eff(EffPost, MsgStatusUpdate, t, at),
+			eff(EffAnnounce, MsgStatusUpdate, t, at), card)
 		r.Reply = Reply{Phrase: ReplyUpdatePosted}
 
 	case CmdSeverity:

@@ -186,6 +186,11 @@ type EffectFields struct {
 	// From and To are the severities or statuses of a change.
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
+	// Severity and Status are the incident's when the effect was
+	// decided (MsgStatusUpdate), so that a message performed later, or
+	// again, still says what held when it was written.
+	Severity Severity `json:"severity,omitempty"`
+	Status   Status   `json:"status,omitempty"`
 	// Step, Request, RequestedBy, What and Where name an approval
 	// request: the step, the request's number, who asked, and the
 	// command and target it approves.

@@ -49,8 +49,8 @@ var messages = map[incident.MessageKind]message{
 		private:  says("closed"),
 	},
 	incident.MsgStatusUpdate: {
-		post:     wording{"post_status_update", quoted},
-		announce: wording{"announce_status_update", quoted},
+		post:     wording{"post_status_update", statusUpdate},
+		announce: wording{"announce_status_update", statusUpdate},
 		private:  says("a status update was posted in its channel"),
 	},
 	incident.MsgCancelled: {
@@ -130,6 +130,19 @@ func closure(v *effView, inc incident.Incident, e incident.Effect) {
 }
 
 func quoted(v *effView, _ incident.Incident, e incident.Effect) { v.Quote = quote(e.Text) }
+
+// statusUpdate quotes an update under the severity and status the
+// incident had when it was given (the current ones for an effect stored
+// without them).
+func statusUpdate(v *effView, inc incident.Incident, e incident.Effect) {
+	quoted(v, inc, e)
+	if sev := e.Fields.Severity; sev != "" {
+		v.Inc.Sev, v.Inc.SevEmoji = sevLabel(sev), sevEmoji(sev)
+	}
+	if st := e.Fields.Status; st != "" {
+		v.Inc.Status, v.Inc.StatusEmoji = EscapeMrkdwn(string(st)), statusEmoji(st)
+	}
+}
 
 // reason ends a cancellation's reason as a sentence.
 func reason(v *effView, _ incident.Incident, _ incident.Effect) { v.Text = sentenceEnd(v.Text) }

@@ -86,3 +86,30 @@ func TestEveryMessageKindIsWorded(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusUpdateKeepsItsMoment: a status update is worded with the
+// severity and status the incident had when it was given, however late
+// the message is sent; an update stored without them (written by an
+// older version) takes the incident's current ones.
+func TestStatusUpdateKeepsItsMoment(t *testing.T) {
+	inc := incident.Incident{Number: 4, Title: "Checkout errors", Severity: incident.Sev1, Status: incident.StatusResolved}
+	given := incident.Effect{Kind: incident.EffPost, Msg: incident.MsgStatusUpdate, Text: "Payments fail.",
+		Fields: incident.EffectFields{By: "UALICE", Severity: incident.Sev2, Status: incident.StatusActive}}
+	cases := []struct {
+		e      incident.Effect
+		render func(incident.Incident, incident.Effect) (string, error)
+		want   string
+	}{
+		{given, ChannelMessage, ":mega: *Status update* from <@UALICE> (SEV2, active):\n>Payments fail."},
+		{incident.Effect{Kind: incident.EffAnnounce, Msg: given.Msg, Text: given.Text, Fields: given.Fields}, Announcement,
+			":mega: *INC-4 · SEV2 · active* update from <@UALICE>: Checkout errors\n>Payments fail."},
+		{incident.Effect{Kind: incident.EffPost, Msg: given.Msg, Text: given.Text, Fields: incident.EffectFields{By: "UALICE"}}, ChannelMessage,
+			":mega: *Status update* from <@UALICE> (SEV1, resolved):\n>Payments fail."},
+	}
+	for _, c := range cases {
+		got, err := c.render(inc, c.e)
+		if err != nil || got != c.want {
+			t.Errorf("%s: got %q %v\nwant %q", c.e.Kind, got, err, c.want)
+		}
+	}
+}

@@ -26,10 +26,6 @@ import (
 // status page and the insights served over HTTP use it too.
 func TestTimesCorrectionInPostmortemAndInsights(t *testing.T) {
 	h := startHarness(t)
-	// Known problem: the status-update messages of the update given while
-	// the incident is active show the status it has when they are sent
-	// ("mitigated" in one run, "resolved" in another).
-	h.lenient("status update messages show the status at sending time, not at the update")
 	base := "http://" + h.app.HTTPAddr()
 	inc := h.declare(1, alice, slackfake.GeneralChannelID, "new sev2 Checkout errors")
 	h.slash(alice, inc.Channel, "update Payments fail for a fifth of checkouts.")
