@@ -2,14 +2,14 @@ package bot
 
 import (
 	"go/ast"
-	"go/build"
-	"go/parser"
 	"go/token"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/firebreak-hq/firebreak/internal/gosrc"
 )
 
 // notForPeople are the calls whose string arguments no person in Slack
@@ -40,19 +40,11 @@ var markupInCode = regexp.MustCompile("<[@#!]|<https?:|`|&(?:amp|lt|gt);")
 // literal in bot/ (tests aside) reads as English for people or is Slack
 // markup. Texts, labels, refusals and markup come from templates.
 func TestNoWordingInBot(t *testing.T) {
-	pkg, err := build.ImportDir(".", 0)
-	if err != nil {
-		t.Fatal(err)
+	fset, files := gosrc.Files(t, ".")
+	if len(files) < 20 {
+		t.Fatalf("found only %d files to check", len(files))
 	}
-	if len(pkg.GoFiles) < 20 {
-		t.Fatalf("found only %d files to check", len(pkg.GoFiles))
-	}
-	fset := token.NewFileSet()
-	for _, name := range pkg.GoFiles {
-		file, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, file := range files {
 		for _, lit := range wordingIn(file) {
 			s, _ := strconv.Unquote(lit.Value) // the parser has read it
 			at := fset.Position(lit.Pos())

@@ -4,11 +4,11 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/firebreak-hq/firebreak/internal/gosrc"
 )
 
 // englishWords is two words in a row: the shape of a sentence, a label
@@ -25,21 +25,8 @@ var slackMarkup = regexp.MustCompile("<[@#!]|<https?:|`|&(?:amp|lt|gt);")
 // Slack syntax. The domain names refusals and replies by Phrase, and
 // templates words them.
 func TestNoWordingInTheDomain(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	checked := 0
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, f, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checked++
+	fset, files := gosrc.Files(t, ".")
+	for _, file := range files {
 		ast.Inspect(file, func(n ast.Node) bool {
 			if fld, ok := n.(*ast.Field); ok && fld.Tag != nil {
 				// Struct tags are for encoders, not people.
@@ -62,8 +49,8 @@ func TestNoWordingInTheDomain(t *testing.T) {
 			return true
 		})
 	}
-	if checked < 8 {
-		t.Fatalf("checked only %d files", checked)
+	if len(files) < 8 {
+		t.Fatalf("checked only %d files", len(files))
 	}
 }
 
