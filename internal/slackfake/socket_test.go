@@ -58,6 +58,9 @@ func TestSlackGoTraps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The handler runs each event on a goroutine of its own, so the hello
+	// may reach its handler after the slash command was acked.
+	testwait.Until(t, 10*time.Second, "the hello handled", func() bool { mu.Lock(); defer mu.Unlock(); return hello != nil })
 	mu.Lock()
 	if hello == nil || hello.DebugInfo.BuildNumber != 54 || hello.DebugInfo.ApproximateConnectionTime != 3600 {
 		t.Errorf("hello = %+v", hello)
