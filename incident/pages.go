@@ -204,10 +204,10 @@ const maxPagerMessage = 300
 
 func (r PageReport) clipped() PageReport {
 	c := r
-	c.Failures = make([]PageFailure, len(r.Failures))
-	for i, f := range r.Failures {
+	c.Failures = nil
+	for _, f := range r.Failures {
 		f.Message = clip(strings.Join(strings.Fields(f.Message), " "), maxPagerMessage)
-		c.Failures[i] = f
+		c.Failures = append(c.Failures, f)
 	}
 	return c
 }
