@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/firebreak-hq/firebreak/incident"
 )
 
@@ -155,7 +158,8 @@ func TestOutcomeIsRecordedTyped(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			store := &incidents{inc: incident.Incident{Number: 1, Title: "Checkout", Severity: incident.Sev1, Status: incident.StatusActive,
 				Pages: []incident.Page{{Target: c.target, State: incident.PagePending, At: t0}}}}
-			r := New(Config{Incidents: store, Targets: c.targets, Now: func() time.Time { return t0 }})
+			core, logs := observer.New(zap.InfoLevel)
+			r := New(Config{Incidents: store, Targets: c.targets, Now: func() time.Time { return t0 }, Logger: zap.New(core)})
 			it := Item{Incident: 1, Attempts: c.attempts, Created: t0,
 				Effect: incident.Effect{Kind: incident.EffPageTrigger, Fields: incident.EffectFields{Target: c.target, Dedup: "firebreak-INC-1"}}}
 			_, err := r.Perform(context.Background(), store.inc, it)
@@ -176,6 +180,16 @@ func TestOutcomeIsRecordedTyped(t *testing.T) {
 			for _, eff := range store.res[0].Effects {
 				if eff.Msg == incident.MsgPageFailed && (eff.Fields.Page == nil || !reflect.DeepEqual(*eff.Fields.Page, c.want) || eff.Text != "") {
 					t.Errorf("page failed message %+v", eff)
+				}
+			}
+			// Operators read the error as it was in the log.
+			for _, f := range c.want.Failures {
+				if f.Provider == "" {
+					continue
+				}
+				l := logs.FilterMessage("pager call failed").FilterField(zap.String("kind", string(f.Kind))).All()
+				if len(l) != 1 || l[0].ContextMap()["error"] == "" {
+					t.Errorf("%s failure logged %+v", f.Kind, logs.All())
 				}
 			}
 			for k, v := range e.Fields {
