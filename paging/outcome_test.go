@@ -69,7 +69,7 @@ func TestFailuresAreClassified(t *testing.T) {
 		{"PagerDuty refuses", &PagerDuty{Label: "PagerDuty", URL: answering(t, 400, pdInvalid, nil)},
 			incident.PageFailure{Provider: "PagerDuty", Kind: incident.PageRefused, Status: 400, Message: "Event object is invalid: Invalid routing key"}},
 		{"Opsgenie refuses", &Opsgenie{Label: "Opsgenie", URL: answering(t, 422, ogInvalid, nil) + "/"},
-			incident.PageFailure{Provider: "Opsgenie", Kind: incident.PageRefused, Status: 422, Message: "Request body is not processable. Please check the errors.: message: Message can not be empty."}},
+			incident.PageFailure{Provider: "Opsgenie", Kind: incident.PageRefused, Status: 422, Message: "Request body is not processable. Please check the errors: message: Message can not be empty."}},
 		{"rate limited", &PagerDuty{Label: "PagerDuty", URL: answering(t, 429, pdThrottle, map[string]string{"Retry-After": "7"})},
 			incident.PageFailure{Provider: "PagerDuty", Kind: incident.PageRateLimited, Status: 429, Message: "Requests for this service are arriving too quickly. Please retry later."}},
 		{"its own error, not JSON", &PagerDuty{Label: "PagerDuty", URL: answering(t, 503, "<html><body>Service Unavailable</body></html>", nil)},

@@ -59,7 +59,7 @@ func explain(body string) string {
 	if len(list) == 0 {
 		return v.Message
 	}
-	return v.Message + ": " + strings.Join(list, "; ")
+	return strings.TrimRight(v.Message, ".") + ": " + strings.Join(list, "; ")
 }
 
 // Permanent: a 4xx other than 408 and 429 will not succeed by retrying.
