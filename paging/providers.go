@@ -144,7 +144,7 @@ func (p *PagerDuty) Trigger(ctx context.Context, pg Page) error {
 		},
 	}
 	if pg.URL != "" {
-		ev["links"] = []map[string]string{{"href": pg.URL, "text": pg.Incident + " in Slack"}}
+		ev["links"] = []map[string]string{{"href": pg.URL, "text": pg.LinkText}}
 	}
 	return post(ctx, p.Client, p.Label, p.URL, nil, ev)
 }

@@ -147,7 +147,8 @@ func (r *Runner) Perform(ctx context.Context, inc incident.Incident, it Item) (i
 		return inc, nil
 	}
 	provs := r.cfg.Targets[target]
-	pg := Page{DedupKey: it.Effect.Fields.Dedup, Summary: templates.PageSummary(inc), Message: it.Effect.Text, Severity: inc.Severity, Incident: inc.ID()}
+	pg := Page{DedupKey: it.Effect.Fields.Dedup, Summary: templates.PageSummary(inc), Message: it.Effect.Text, Severity: inc.Severity, Incident: inc.ID(),
+		LinkText: templates.PageLinkText(inc)}
 	if pg.DedupKey == "" {
 		pg.DedupKey = incident.DedupKey(inc.Number)
 	}

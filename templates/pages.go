@@ -30,6 +30,10 @@ func pageWord(p incident.Page) string {
 	return wordFor(pageWords, p.State, "sending")
 }
 
+// PageLinkText is the words of the link a page carries to the incident's
+// channel.
+func PageLinkText(inc incident.Incident) string { return inc.ID() + " in Slack" }
+
 // pageFailures words why a pager did not take a page; %[1]s is the
 // pager, %[2]s the HTTP status it answered.
 var pageFailures = map[incident.PageFailureKind]string{
