@@ -123,57 +123,49 @@ func resolvePages(c *Incident, r *Result) {
 	}
 }
 
-// PageFailureKind is why a pager did not take a page.
-type PageFailureKind string
-
-// Page failure kinds.
-const (
-	// PageRefused: the pager answered 4xx; sending it again will not
-	// help (Status, and Message when the pager said why).
-	PageRefused PageFailureKind = "refused"
-	// PageRateLimited: the pager answered 429, asking to slow down.
-	PageRateLimited PageFailureKind = "rate_limited"
-	// PagePagerError: the pager answered 5xx (or another status that is
-	// neither success nor a refusal).
-	PagePagerError PageFailureKind = "server_error"
-	// PageTimedOut: no answer in time; the page may have arrived, and
-	// the retry carries the same dedup key.
-	PageTimedOut PageFailureKind = "timed_out"
-	// PageUnreachable: the pager could not be reached (connection
-	// refused, no route, unknown host).
-	PageUnreachable PageFailureKind = "unreachable"
-	// PageCallFailed: the call failed in another way.
-	PageCallFailed PageFailureKind = "call_failed"
-	// PageNotConfigured: the target names no pager (Targets lists those
-	// that are configured).
-	PageNotConfigured PageFailureKind = "not_configured"
-)
-
-// PageFailure is one pager's failure to take a page.
-type PageFailure struct {
-	// Provider is the pager as people know it ("PagerDuty"); "" for
-	// PageNotConfigured.
-	Provider string          `json:"provider,omitempty"`
-	Kind     PageFailureKind `json:"kind"`
-	// Status is the HTTP status the pager answered, 0 when it did not.
-	Status int `json:"status,omitempty"`
-	// Message is what the pager said was wrong (the message and errors
-	// of its answer), as it said it.
-	Message string `json:"message,omitempty"`
-}
-
-// PageReport is what the pagers of a target answered to one attempt.
-// Templates word it; it is stored on the page, its events and the
-// message that says a page failed.
+// PageReport is what the pagers of a target answered to one attempt: the
+// pagers that took the trigger or the resolve, the failures of the
+// others, how long until the next attempt when there is one, and the
+// configured page targets when the target names none. Templates word
+// it; it is stored on the page, its events and the message that says a
+// page failed.
 type PageReport struct {
-	// Accepted are the pagers that took the trigger or the resolve.
 	Accepted []string      `json:"accepted,omitempty"`
 	Failures []PageFailure `json:"failures,omitempty"`
-	// RetryIn is how long until the next attempt, when there is one.
-	RetryIn time.Duration `json:"retry_in,omitempty"`
-	// Targets are the configured page targets (PageNotConfigured).
-	Targets []string `json:"targets,omitempty"`
+	RetryIn  time.Duration `json:"retry_in,omitempty"`
+	Targets  []string      `json:"targets,omitempty"`
 }
+
+// PageFailure is one pager's failure to take a page: the pager as people
+// know it ("PagerDuty"; "" when the target names none), why, the HTTP
+// status it answered (0 when it did not) and what it said was wrong (the
+// message and errors of its answer), as it said it.
+type PageFailure struct {
+	Provider string          `json:"provider,omitempty"`
+	Kind     PageFailureKind `json:"kind"`
+	Status   int             `json:"status,omitempty"`
+	Message  string          `json:"message,omitempty"`
+}
+
+// PageFailureKind is why a pager did not take a page: it refused it (a
+// 4xx: sending it again will not help), asked to slow down (429), had an
+// error of its own (5xx, or another status that is neither success nor
+// a refusal), did not answer in time (the page may have arrived: the
+// retry carries the same dedup key), could not be reached (connection
+// refused, no route, unknown host), failed in another way, or the target
+// names no pager at all.
+type PageFailureKind string
+
+// Page failure kinds, in the order above.
+const (
+	PageRefused       PageFailureKind = "refused"
+	PageRateLimited   PageFailureKind = "rate_limited"
+	PagePagerError    PageFailureKind = "server_error"
+	PageTimedOut      PageFailureKind = "timed_out"
+	PageUnreachable   PageFailureKind = "unreachable"
+	PageCallFailed    PageFailureKind = "call_failed"
+	PageNotConfigured PageFailureKind = "not_configured"
+)
 
 // reportText is the stored form of a report: JSON, held as one string
 // wherever particulars are strings (event and effect fields).

@@ -85,7 +85,8 @@ func pageFailureWords(f incident.PageFailure, target string, targets []string, e
 		format += " (HTTP %[2]s)"
 	}
 	s := fmt.Sprintf(format, esc(f.Provider), strconv.Itoa(f.Status))
-	if m := strings.TrimSpace(f.Message); m != "" {
+	// The pager's words end where the sentence they stand in does.
+	if m := strings.TrimRight(strings.TrimSpace(f.Message), "."); m != "" {
 		s += ", saying “" + esc(oneLine(m)) + "”"
 	}
 	return s
