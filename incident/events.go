@@ -217,6 +217,10 @@ type EffectFields struct {
 	// MsgPageFailed): the page target and the pager's dedup key.
 	Target string `json:"target,omitempty"`
 	Dedup  string `json:"dedup,omitempty"`
+	// Page is what the pagers answered to a page that failed for good
+	// (MsgPageFailed), stored as one string; rows written before it
+	// carry the answer, worded, in the effect's Text.
+	Page *PageReport `json:"page,omitempty"`
 	// Source, Count and New describe a group's alerts (MsgAlertSummary,
 	// MsgAlertResolved): the monitoring source, the alerts so far and
 	// the alerts since the last summary.

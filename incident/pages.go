@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -44,9 +45,12 @@ type Page struct {
 	Message string    `json:"message,omitempty"`
 	By      string    `json:"by"`
 	At      time.Time `json:"at"`
-	// Detail is the pager's answer or the last error, for the card.
-	Detail   string `json:"detail,omitempty"`
-	Attempts int    `json:"attempts,omitempty"`
+	// Report is what the pagers answered to the last attempt. Pages
+	// recorded before reports were typed carry Detail instead: the
+	// answer as it was worded then.
+	Report   *PageReport `json:"report,omitempty"`
+	Detail   string      `json:"detail,omitempty"`
+	Attempts int         `json:"attempts,omitempty"`
 }
 
 // PagePolicy decides who is paged when an incident is declared.
@@ -119,7 +123,88 @@ func resolvePages(c *Incident, r *Result) {
 	}
 }
 
-// PageOutcome is what a pager answered.
+// PageReport is what the pagers of a target answered to one attempt: the
+// pagers that took the trigger or the resolve, the failures of the
+// others, how long until the next attempt when there is one, and the
+// configured page targets when the target names none. Templates word
+// it; it is stored on the page, its events and the message that says a
+// page failed.
+type PageReport struct {
+	Accepted []string      `json:"accepted,omitempty"`
+	Failures []PageFailure `json:"failures,omitempty"`
+	RetryIn  time.Duration `json:"retry_in,omitempty"`
+	Targets  []string      `json:"targets,omitempty"`
+}
+
+// PageFailure is one pager's failure to take a page: the pager as people
+// know it ("PagerDuty"; "" when the target names none), why, the HTTP
+// status it answered (0 when it did not) and what it said was wrong (the
+// message and errors of its answer), as it said it.
+type PageFailure struct {
+	Provider string          `json:"provider,omitempty"`
+	Kind     PageFailureKind `json:"kind"`
+	Status   int             `json:"status,omitempty"`
+	Message  string          `json:"message,omitempty"`
+}
+
+// PageFailureKind is why a pager did not take a page: it refused it (a
+// 4xx: sending it again will not help), asked to slow down (429), had an
+// error of its own (5xx, or another status that is neither success nor
+// a refusal), did not answer in time (the page may have arrived: the
+// retry carries the same dedup key), could not be reached (connection
+// refused, no route, unknown host), failed in another way, or the target
+// names no pager at all.
+type PageFailureKind string
+
+// Page failure kinds, in the order above.
+const (
+	PageRefused       PageFailureKind = "refused"
+	PageRateLimited   PageFailureKind = "rate_limited"
+	PagePagerError    PageFailureKind = "server_error"
+	PageTimedOut      PageFailureKind = "timed_out"
+	PageUnreachable   PageFailureKind = "unreachable"
+	PageCallFailed    PageFailureKind = "call_failed"
+	PageNotConfigured PageFailureKind = "not_configured"
+)
+
+// reportText is the stored form of a report: JSON, held as one string
+// wherever particulars are strings (event and effect fields).
+type reportText PageReport
+
+// MarshalText stores r as one string.
+func (r PageReport) MarshalText() ([]byte, error) { return json.Marshal(reportText(r)) }
+
+// UnmarshalText reads what MarshalText stored.
+func (r *PageReport) UnmarshalText(b []byte) error { return json.Unmarshal(b, (*reportText)(r)) }
+
+// PageReportOf is the report an event of a page's outcome carries; ok is
+// false for an event recorded before reports were typed, whose Text
+// holds the answer as it was worded then.
+func PageReportOf(e Event) (PageReport, bool) {
+	var r PageReport
+	s, ok := e.Fields[pageReportField]
+	if !ok || r.UnmarshalText([]byte(s)) != nil {
+		return PageReport{}, false
+	}
+	return r, true
+}
+
+const pageReportField = "report"
+
+// maxPagerMessage bounds what is kept of a pager's own words.
+const maxPagerMessage = 300
+
+func (r PageReport) clipped() PageReport {
+	c := r
+	c.Failures = nil
+	for _, f := range r.Failures {
+		f.Message = clip(strings.Join(strings.Fields(f.Message), " "), maxPagerMessage)
+		c.Failures = append(c.Failures, f)
+	}
+	return c
+}
+
+// PageOutcome is what the pagers of a target answered.
 type PageOutcome struct {
 	Target string
 	// Resolve: the outcome of a resolve, not of a trigger.
@@ -127,7 +212,7 @@ type PageOutcome struct {
 	// Sent: the pager accepted it. Retry: it failed and will be tried
 	// again. Neither: it failed for good.
 	Sent, Retry bool
-	Detail      string
+	Report      PageReport
 	Attempt     int
 }
 
@@ -138,19 +223,20 @@ func RecordPage(inc Incident, o PageOutcome, now time.Time) Result {
 	now = Stamp(now)
 	c := inc.Clone()
 	r := Result{}
-	detail := clip(o.Detail, 300)
-	kv := []string{"target", o.Target, "attempt", strconv.Itoa(o.Attempt)}
+	report := o.Report.clipped()
+	stored, _ := report.MarshalText() // plain data: it always encodes
+	kv := []string{"target", o.Target, "attempt", strconv.Itoa(o.Attempt), pageReportField, string(stored)}
 	switch {
 	case o.Resolve && o.Sent:
-		r.Events = append(r.Events, ev(now, "", EvPageResolved, detail, kv...))
+		r.Events = append(r.Events, ev(now, "", EvPageResolved, "", kv...))
 	case o.Resolve:
-		r.Events = append(r.Events, ev(now, "", EvPageRetry, detail, append(kv, "resolve", "true")...))
+		r.Events = append(r.Events, ev(now, "", EvPageRetry, "", append(kv, "resolve", "true")...))
 	case o.Retry:
-		r.Events = append(r.Events, ev(now, "", EvPageRetry, detail, kv...))
+		r.Events = append(r.Events, ev(now, "", EvPageRetry, "", kv...))
 	case o.Sent:
-		r.Events = append(r.Events, ev(now, "", EvPageSent, detail, kv...))
+		r.Events = append(r.Events, ev(now, "", EvPageSent, "", kv...))
 	default:
-		r.Events = append(r.Events, ev(now, "", EvPageFailed, detail, kv...))
+		r.Events = append(r.Events, ev(now, "", EvPageFailed, "", kv...))
 	}
 	if !o.Resolve {
 		for i := range c.Pages {
@@ -158,7 +244,8 @@ func RecordPage(inc Incident, o PageOutcome, now time.Time) Result {
 			if p.Target != o.Target || p.State == PageResolved && !o.Sent {
 				continue
 			}
-			p.Detail, p.Attempts = detail, o.Attempt
+			rep := report
+			p.Report, p.Detail, p.Attempts = &rep, "", o.Attempt
 			switch {
 			case o.Sent && p.State != PageResolved:
 				p.State = PageSent
@@ -169,7 +256,8 @@ func RecordPage(inc Incident, o PageOutcome, now time.Time) Result {
 		// The channel may not exist yet (a page is faster than Slack):
 		// the post waits for it in the outbox.
 		if !o.Sent && !o.Retry && c.Status.Open() {
-			r.Effects = append(r.Effects, eff(EffPost, MsgPageFailed, detail, EffectFields{Target: o.Target}))
+			rep := report
+			r.Effects = append(r.Effects, eff(EffPost, MsgPageFailed, "", EffectFields{Target: o.Target, Page: &rep}))
 		}
 	}
 	if c.Status.Open() {

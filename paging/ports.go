@@ -27,6 +27,7 @@ type Page struct {
 	Severity incident.Severity
 	Incident string // INC-n
 	URL      string // the incident channel, when known
+	LinkText string // the words of the link to URL
 }
 
 // Provider is one pager account (a PagerDuty routing key, an Opsgenie

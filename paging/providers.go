@@ -30,19 +30,21 @@ type HTTPError struct {
 	After    time.Duration
 }
 
+// Error is the answer for the log: status and body as they came.
 func (e *HTTPError) Error() string {
-	return fmt.Sprintf("%s answered %d: %s", e.Provider, e.Status, explain(e.Body))
+	return fmt.Sprintf("%s answered %d: %s", e.Provider, e.Status, e.Body)
 }
 
-// explain turns a pager's JSON error body into words: its message and
-// its errors (PagerDuty sends a list, Opsgenie a field → text map).
+// explain is what a pager's JSON error body says is wrong: its message
+// and its errors (PagerDuty sends a list, Opsgenie a field → text map);
+// "" when the body is not such an answer (an HTML page of a proxy).
 func explain(body string) string {
 	var v struct {
 		Message string          `json:"message"`
 		Errors  json.RawMessage `json:"errors"`
 	}
 	if json.Unmarshal([]byte(body), &v) != nil || v.Message == "" {
-		return body
+		return ""
 	}
 	var list []string
 	if json.Unmarshal(v.Errors, &list) != nil {
@@ -57,7 +59,7 @@ func explain(body string) string {
 	if len(list) == 0 {
 		return v.Message
 	}
-	return v.Message + ": " + strings.Join(list, "; ")
+	return strings.TrimRight(v.Message, ".") + ": " + strings.Join(list, "; ")
 }
 
 // Permanent: a 4xx other than 408 and 429 will not succeed by retrying.
@@ -142,7 +144,7 @@ func (p *PagerDuty) Trigger(ctx context.Context, pg Page) error {
 		},
 	}
 	if pg.URL != "" {
-		ev["links"] = []map[string]string{{"href": pg.URL, "text": pg.Incident + " in Slack"}}
+		ev["links"] = []map[string]string{{"href": pg.URL, "text": pg.LinkText}}
 	}
 	return post(ctx, p.Client, p.Label, p.URL, nil, ev)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -148,17 +147,19 @@ func (r *Runner) Perform(ctx context.Context, inc incident.Incident, it Item) (i
 		return inc, nil
 	}
 	provs := r.cfg.Targets[target]
-	pg := Page{DedupKey: it.Effect.Fields.Dedup, Summary: templates.PageSummary(inc), Message: it.Effect.Text, Severity: inc.Severity, Incident: inc.ID()}
+	pg := Page{DedupKey: it.Effect.Fields.Dedup, Summary: templates.PageSummary(inc), Message: it.Effect.Text, Severity: inc.Severity, Incident: inc.ID(),
+		LinkText: templates.PageLinkText(inc)}
 	if pg.DedupKey == "" {
 		pg.DedupKey = incident.DedupKey(inc.Number)
 	}
-	var names []string
+	o := incident.PageOutcome{Target: target, Resolve: resolve, Attempt: it.Attempts + 1}
 	var errs []error
 	if len(provs) == 0 {
-		errs = append(errs, permanent{fmt.Errorf("no page target %q is configured (targets: %s)", target, strings.Join(r.Targets(), ", "))})
+		errs = append(errs, permanent{fmt.Errorf("no page target %q is configured", target)})
+		o.Report.Failures = append(o.Report.Failures, incident.PageFailure{Kind: incident.PageNotConfigured})
+		o.Report.Targets = r.Targets()
 	}
 	for _, p := range provs {
-		names = append(names, p.Name())
 		cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 		var err error
 		if resolve {
@@ -167,30 +168,29 @@ func (r *Runner) Perform(ctx context.Context, inc incident.Incident, it Item) (i
 			err = p.Trigger(cctx, pg)
 		}
 		cancel()
-		if err != nil {
-			errs = append(errs, err)
+		if err == nil {
+			o.Report.Accepted = append(o.Report.Accepted, p.Name())
+			continue
 		}
+		errs = append(errs, err)
+		f := failureOf(p.Name(), err)
+		o.Report.Failures = append(o.Report.Failures, f)
+		if ctx.Err() != nil {
+			continue
+		}
+		r.log.Warn("pager call failed", zap.String("incident", inc.ID()), zap.String("target", target),
+			zap.String("provider", p.Name()), zap.String("kind", string(f.Kind)), zap.Int("status", f.Status), zap.Error(err))
 	}
 	if err := ctx.Err(); err != nil {
 		return inc, err // neither done nor postponed: sent again after the restart
 	}
-	o := incident.PageOutcome{Target: target, Resolve: resolve, Attempt: it.Attempts + 1}
-	var retryIn time.Duration
 	switch {
 	case len(errs) == 0:
 		o.Sent = true
-		o.Detail = strings.Join(names, " and ") + " accepted it"
-		if resolve {
-			o.Detail = strings.Join(names, " and ") + " resolved it"
-		}
 	case transient(errs):
 		o.Retry = true
-		retryIn = r.backoff(it.Attempts, errs)
-		o.Detail = fmt.Sprintf("%s; retrying in %s", errors.Join(errs...), retryIn.Round(time.Millisecond))
-	default:
-		o.Detail = errors.Join(errs...).Error()
+		o.Report.RetryIn = r.backoff(it.Attempts, errs)
 	}
-	o.Detail = strings.ReplaceAll(o.Detail, "\n", "; ")
 	now := r.cfg.Now()
 	res, err := r.cfg.Incidents.Apply(it.Incident, func(cur incident.Incident) (incident.Result, error) {
 		return incident.RecordPage(cur, o, now), nil
@@ -201,9 +201,9 @@ func (r *Runner) Perform(ctx context.Context, inc incident.Incident, it Item) (i
 	}
 	switch {
 	case o.Retry:
-		return res.Incident, &outbox.Later{D: retryIn, Why: o.Detail}
+		return res.Incident, &outbox.Later{D: o.Report.RetryIn, Why: errors.Join(errs...).Error()}
 	case !o.Sent:
-		return res.Incident, permanent{errors.New(o.Detail)}
+		return res.Incident, permanent{errors.Join(errs...)}
 	case !resolve && r.cfg.Sent != nil:
 		r.cfg.Sent(target, now.Sub(it.Created))
 	}

@@ -45,30 +45,10 @@ func CardAlerts(inc incident.Incident) string {
 	return mustSlack("card_alerts", v, maxSection)
 }
 
-var pageEmojis = map[incident.PageState]string{
-	incident.PageSent: ":pager:", incident.PageFailed: ":warning:", incident.PageResolved: ":white_check_mark:",
-}
-
-func pageEmoji(s incident.PageState) string {
-	return wordFor(pageEmojis, s, ":hourglass_flowing_sand:")
-}
-
-var pageWords = map[incident.PageState]string{
-	incident.PageSent: "paged", incident.PageFailed: "failed", incident.PageResolved: "resolved",
-}
-
-func pageWord(p incident.Page) string {
-	if p.Attempts > 0 {
-		return wordFor(pageWords, p.State, fmt.Sprintf("retrying (%d failed)", p.Attempts))
-	}
-	return wordFor(pageWords, p.State, "sending")
-}
-
-// Alert and page events in the event vocabulary: the Slack timeline and
+// Alert events in the event vocabulary: the Slack timeline and
 // the postmortem. A storm's alerts are the first thing a long postmortem
 // timeline leaves out.
 func init() {
-	target := func(x slackEvent) string { return EscapeMrkdwn(x.f["target"]) }
 	vocabulary[incident.EvAlert] = eventWords{
 		slack: func(x slackEvent) (string, string) {
 			if x.f["status"] == string(incident.AlertResolved) {
@@ -85,27 +65,4 @@ func init() {
 		noise: "alerts", counted: "alerts",
 	}
 	vocabulary[incident.EvAlertsResolved] = eventWords{slack: said("reported the group resolved"), postmortem: with("Monitoring reported the alerts resolved")}
-	vocabulary[incident.EvPageRequested] = eventWords{
-		slack:      func(x slackEvent) (string, string) { return "paged " + target(x), x.text },
-		postmortem: func(x PostmortemEvent) string { return x.with("Paged " + x.f("target")) },
-	}
-	vocabulary[incident.EvPageSent] = eventWords{
-		slack:      func(x slackEvent) (string, string) { return "delivered the page to " + target(x), x.text },
-		postmortem: func(x PostmortemEvent) string { return "Page to " + x.f("target") + " delivered" },
-	}
-	vocabulary[incident.EvPageRetry] = eventWords{
-		slack: func(x slackEvent) (string, string) {
-			return "could not deliver the page to " + target(x) + " (attempt " + EscapeMrkdwn(x.f["attempt"]) + ")", x.text
-		},
-		postmortem: func(x PostmortemEvent) string { return "Page to " + x.f("target") + " not delivered, retried" },
-		noise:      "page retries", counted: "page retries",
-	}
-	vocabulary[incident.EvPageFailed] = eventWords{
-		slack:      func(x slackEvent) (string, string) { return "gave up paging " + target(x), x.text },
-		postmortem: func(x PostmortemEvent) string { return x.with("Page to " + x.f("target") + " failed") },
-	}
-	vocabulary[incident.EvPageResolved] = eventWords{
-		slack:      func(x slackEvent) (string, string) { return "resolved the page to " + target(x), x.text },
-		postmortem: func(x PostmortemEvent) string { return "Page to " + x.f("target") + " resolved" },
-	}
 }

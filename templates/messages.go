@@ -66,7 +66,7 @@ var messages = map[incident.MessageKind]message{
 	incident.MsgApproved:      {post: wording{"post_approval_granted", approved}},
 	incident.MsgAlertSummary:  {post: wording{"post_alert_summary", alerts}},
 	incident.MsgAlertResolved: {post: wording{"post_alert_resolved", alerts}},
-	incident.MsgPageFailed:    {post: wording{"post_page_failed", alerts}},
+	incident.MsgPageFailed:    {post: wording{"post_page_failed", pageFailed}},
 }
 
 // Announcement renders an EffAnnounce effect for the announce channel.
@@ -166,16 +166,13 @@ func approved(v *effView, inc incident.Incident, e incident.Effect) {
 	v.User = mention(e.Fields.RequestedBy)
 }
 
-// alerts describes a group's alerts (source, latest title, counts) or a
-// page that failed (target and why).
+// alerts describes a group's alerts (source, latest title, counts).
 func alerts(v *effView, _ incident.Incident, e incident.Effect) {
 	f := e.Fields
 	v.Alert = alertView{
 		Source: EscapeMrkdwn(incident.SourceName(f.Source)),
 		Title:  clipText(oneLine(e.Text), maxTitleLen),
 		Count:  f.Count, New: f.New,
-		Target: EscapeMrkdwn(f.Target),
-		Detail: clipText(oneLine(e.Text), maxReasonLen),
 	}
 }
 

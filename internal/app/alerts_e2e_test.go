@@ -465,7 +465,7 @@ func TestPageRefusedForGoodIsSaidInTheChannel(t *testing.T) {
 	if n := r.pd.Requests(); n != 1 {
 		t.Fatalf("%d requests for a page refused for good", n)
 	}
-	want := ":warning: The page to *pagerduty* could not be delivered: PagerDuty answered 400: Event object is invalid: Invalid routing key. Page someone another way, or try `/incident page pagerduty` again."
+	want := ":warning: The page to *pagerduty* could not be delivered: PagerDuty refused it (HTTP 400), saying “Event object is invalid: Invalid routing key”. Page someone another way, or try `/incident page pagerduty` again."
 	if got := r.lastMessage(inc.Channel, "could not be delivered"); got != want {
 		t.Fatalf("channel says %q\nwant %q", got, want)
 	}
