@@ -115,8 +115,14 @@ type Runner[S any] struct {
 	mu       sync.Mutex
 	busy     map[uint64]bool
 	lastCoal map[uint64]time.Time
-	kick     chan struct{}
-	wg       sync.WaitGroup
+	// told counts, per effect, the postponements whose wait was named
+	// (a rate limit's Retry-After, a wait the port chose): they say when
+	// to try again, not that the effect keeps failing, so they do not
+	// lengthen the backoff after its next failure. Kept in memory: after
+	// a restart the backoff counts every attempt, as before.
+	told map[uint64]int
+	kick chan struct{}
+	wg   sync.WaitGroup
 	// ctxMu guards ctx, the context background tasks run under.
 	ctxMu sync.Mutex
 	ctx   context.Context
@@ -134,7 +140,7 @@ func New[S any](q Queue, port Port[S], clock Clock, p Policy, ev Events) *Runner
 		p.Backoff = time.Second
 	}
 	return &Runner[S]{q: q, port: port, clock: clock, policy: p, ev: ev,
-		busy: map[uint64]bool{}, lastCoal: map[uint64]time.Time{}, kick: make(chan struct{}, 1), ctx: context.Background()}
+		busy: map[uint64]bool{}, lastCoal: map[uint64]time.Time{}, told: map[uint64]int{}, kick: make(chan struct{}, 1), ctx: context.Background()}
 }
 
 // Poke makes the runner read the queue again soon.
@@ -326,6 +332,7 @@ func ids(items []Item) []uint64 {
 }
 
 func (r *Runner[S]) drop(n uint64, ids []uint64, err error) {
+	r.forget(ids)
 	if derr := r.q.Done(ids...); derr != nil {
 		r.problem("could not remove dropped effects", derr)
 	}
@@ -430,6 +437,7 @@ func (r *Runner[S]) throttle(ctx context.Context, n uint64) bool {
 // means later effects of the incident must wait.
 func (r *Runner[S]) settle(ctx context.Context, it Item, done []uint64, err error) bool {
 	if err == nil {
+		r.forget(done)
 		if derr := r.q.Done(done...); derr != nil {
 			r.problem("could not remove a performed effect", derr)
 		}
@@ -449,6 +457,7 @@ func (r *Runner[S]) settle(ctx context.Context, it Item, done []uint64, err erro
 	if r.ev.Failed != nil {
 		r.ev.Failed(it, err)
 	}
+	r.forget(done)
 	if derr := r.q.Done(done...); derr != nil {
 		r.problem("could not remove a failed effect", derr)
 	}
@@ -456,9 +465,13 @@ func (r *Runner[S]) settle(ctx context.Context, it Item, done []uint64, err erro
 }
 
 func (r *Runner[S]) postpone(it Item, err error, after time.Duration) {
-	if after < r.policy.Backoff {
-		after = backoffFrom(r.policy.Backoff, it.Attempts)
+	r.mu.Lock()
+	if after >= r.policy.Backoff {
+		r.told[it.ID]++
+	} else {
+		after = backoffFrom(r.policy.Backoff, max(it.Attempts-r.told[it.ID], 0))
 	}
+	r.mu.Unlock()
 	at := r.clock.Now().Add(after)
 	if rerr := r.q.Retry(it.ID, at, err.Error()); rerr != nil {
 		r.problem("could not postpone an effect", rerr)
@@ -466,6 +479,15 @@ func (r *Runner[S]) postpone(it Item, err error, after time.Duration) {
 	if r.ev.Postponed != nil {
 		r.ev.Postponed(it, err, at)
 	}
+}
+
+// forget drops what the runner remembers of effects that are gone.
+func (r *Runner[S]) forget(ids []uint64) {
+	r.mu.Lock()
+	for _, id := range ids {
+		delete(r.told, id)
+	}
+	r.mu.Unlock()
 }
 
 // Backoff is the wait before attempt+1: 1 s doubling up to a minute.

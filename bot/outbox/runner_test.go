@@ -165,6 +165,35 @@ func TestRetryAfterAskedForIsHonoured(t *testing.T) {
 	}
 }
 
+// TestNamedWaitsDoNotLengthenTheBackoff: postponements whose wait was
+// named (a rate limit's Retry-After) say when to try again, not that the
+// effect keeps failing: the first server error after three of them
+// waits the first backoff, the next twice that, and nothing is kept
+// once the effect is done.
+func TestNamedWaitsDoNotLengthenTheBackoff(t *testing.T) {
+	r, q, p, c, _ := setup(item(1, 7, post))
+	for range 3 {
+		p.fail[1] = &Later{D: 2 * time.Second, Why: "rate limited"}
+		pass(r)
+		if got := q.retries[1].at.Sub(c.Now()); got != 2*time.Second {
+			t.Fatalf("rate limited: retry in %s, want the 2s asked for", got)
+		}
+		c.Advance(2 * time.Second)
+	}
+	for _, want := range []time.Duration{time.Second, 2 * time.Second} {
+		p.fail[1] = transient{"internal_error"} // a failure is used once
+		pass(r)
+		if got := q.retries[1].at.Sub(c.Now()); got != want {
+			t.Fatalf("server error after %d attempts: retry in %s, want %s", q.items[0].Attempts-1, got, want)
+		}
+		c.Advance(want)
+	}
+	pass(r)
+	if len(q.ids()) != 0 || len(r.told) != 0 {
+		t.Fatalf("left in the queue %v, remembered %v", q.ids(), r.told)
+	}
+}
+
 func TestBackoffDoublesUpToAMinute(t *testing.T) {
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, time.Minute, time.Minute, time.Minute}
 	for a, w := range want {
