@@ -46,6 +46,10 @@ var effectPolicy = outbox.Policy{
 	// removal need not hold up the card (the critical path of a
 	// declaration): it commits while the card is posted.
 	DoneInBackground: map[incident.EffectKind]bool{incident.EffCreateChannel: true},
+	// A stop (a restart, a rolling deploy) lets a Slack call under way
+	// finish and its effect leave the queue: a message that reached Slack
+	// is not posted again by the next process, DMs included.
+	Grace: 5 * time.Second,
 }
 
 // botClock is the bot's injected clock, waiting on real timers.

@@ -90,6 +90,11 @@ type Policy struct {
 	// Backoff is the first retry delay, doubled per attempt up to a
 	// minute (default 1 s); a failure asking for less waits this long.
 	Backoff time.Duration
+	// Grace is how long an effect already under way may go on once the
+	// runner is told to stop, so that what reached Slack is also removed
+	// from the queue and not performed again after a restart. No new
+	// effect starts meanwhile. 0: it is interrupted at once.
+	Grace time.Duration
 }
 
 // Events observe the runner; every field may be nil.
@@ -342,6 +347,11 @@ func (r *Runner[S]) drop(n uint64, ids []uint64, err error) {
 }
 
 func (r *Runner[S]) perform(ctx context.Context, n uint64, s S, it Item) (ns S, err error) {
+	if r.policy.Grace > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = withGrace(ctx, r.policy.Grace)
+		defer cancel()
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			ns, err = s, fmt.Errorf("panic: %v", p)
@@ -349,6 +359,28 @@ func (r *Runner[S]) perform(ctx context.Context, n uint64, s S, it Item) (ns S, 
 		}
 	}()
 	return r.port.Perform(ctx, s, it)
+}
+
+// withGrace is a context that ends grace after ctx ends (on the real
+// clock: it bounds a shutdown), or when the returned cancel is called.
+func withGrace(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var t *time.Timer
+	var mu sync.Mutex
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		t = time.AfterFunc(grace, cancel)
+		mu.Unlock()
+	})
+	return gctx, func() {
+		stop()
+		mu.Lock()
+		if t != nil {
+			t.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
 }
 
 // concurrentRun is the longest due prefix of items that may run together.

@@ -373,3 +373,50 @@ func TestAnEffectSettledDuringAReadIsNotPerformedAgain(t *testing.T) {
 		t.Errorf("incident 7 performed %v, want [1] once", got)
 	}
 }
+
+// TestAnEffectUnderWayFinishesOnStop: with a grace, a stop lets the
+// effect under way finish and leave the queue (what reached Slack is not
+// performed again by the next process), while the next effect of the
+// incident does not start; past the grace, the effect is interrupted
+// and stays.
+func TestAnEffectUnderWayFinishesOnStop(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		grace     time.Duration
+		release   bool
+		left      []uint64
+		completed []uint64
+	}{
+		{"finishes within the grace", time.Minute, true, []uint64{2}, []uint64{1}},
+		{"interrupted past the grace", 20 * time.Millisecond, false, []uint64{1, 2}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, p, c, rec := newFakeQueue(item(1, 7, post), item(2, 7, post)), newFakePort(), newFakeClock(), &recorded{}
+			pol := testPolicy
+			pol.Grace = tc.grace
+			r := New[state](q, p, c, pol, rec.events())
+			p.block[1] = make(chan struct{})
+			started := make(chan struct{})
+			p.onPerform = func(it Item) {
+				if it.ID == 1 {
+					close(started)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { r.Run(ctx); close(done) }()
+			<-started
+			cancel()
+			if tc.release {
+				close(p.block[1])
+			}
+			<-done
+			if got := q.ids(); !slices.Equal(got, tc.left) {
+				t.Errorf("left in the queue %v, want %v", got, tc.left)
+			}
+			if got := p.order(7); !slices.Equal(got, tc.completed) {
+				t.Errorf("completed %v, want %v: only the effect under way, and the next never starts", got, tc.completed)
+			}
+		})
+	}
+}
